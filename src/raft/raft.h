@@ -238,7 +238,11 @@ int raft_create(const struct raft_config *cfg, const struct raft_storage *st,
 void raft_destroy(struct raft *r);
 
 /* Inputs. */
-int raft_step(struct raft *r, const struct raft_msg *m);  /* copies what it keeps */
+/* Copies what it keeps. ERR_INVAL for a message that is not well formed or not
+ * for us (ignored); ERR_CORRUPT if it contradicts committed state, which means
+ * a safety invariant is broken somewhere (the message is ignored; a node
+ * should stop, the simulator reports a violation). */
+int raft_step(struct raft *r, const struct raft_msg *m);
 void raft_tick(struct raft *r);
 /* Appends a command (copied). ERR_NOTLEADER, ERR_BUSY (too much uncommitted or
  * a leadership transfer in progress), ERR_TOOBIG. On success *index is where it
