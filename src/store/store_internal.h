@@ -1,0 +1,60 @@
+/* What store.c and store_snapshot.c share: the handle, the model registry and
+ * the schema. Not for use outside src/store/. */
+#ifndef CAIRN_STORE_INTERNAL_H
+#define CAIRN_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "store/store_model.h"
+
+#define STORE_MODELS_MAX 8
+/* The metadata table plus every model's tables. */
+#define STORE_TABLES_MAX (1 + STORE_MODELS_MAX * STORE_MODEL_TABLES_MAX)
+/* How long a connection waits on another's lock (checkpoints, WAL recovery). */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    bool reader;
+    bool sync_full;
+    uint64_t applied_index;
+    uint64_t applied_term;
+    uint64_t cluster_id;
+    uint64_t group_id;
+    uint32_t bucket_count;
+    sqlite3_stmt *begin;
+    sqlite3_stmt *commit;
+    sqlite3_stmt *rollback;
+    sqlite3_stmt *meta_get;
+    sqlite3_stmt *meta_set;
+    sqlite3_stmt *local_set;
+    void *model_state[STORE_MODELS_MAX];
+};
+
+/* Registered models, in snapshot order. */
+extern const struct store_model *const store_models[];
+extern const uint32_t store_n_models;
+
+/* Replicated tables in snapshot order: the metadata table, then each model's.
+ * Returns how many were written into tables (room for STORE_TABLES_MAX). */
+uint32_t store_tables(const struct store_table **tables);
+
+/* Opens a connection with Cairn's settings (not yet WAL mode or schema). */
+int store_connect(const char *path, bool create, sqlite3 **db, struct errbuf *eb);
+/* Creates the metadata table and every model's tables if absent. */
+int store_create_schema(sqlite3 *db, struct errbuf *eb);
+/* Runs one or more statements without results. */
+int store_exec(sqlite3 *db, const char *sql, const char *what, struct errbuf *eb);
+
+#define STORE_META_FORMAT "format_version"
+#define STORE_META_APPLIED_INDEX "applied_index"
+#define STORE_META_APPLIED_TERM "applied_term"
+#define STORE_META_BUCKET_COUNT "bucket_count"
+#define STORE_META_CLUSTER_ID "cluster_id"
+#define STORE_META_GROUP_ID "group_id"
+
+#endif
