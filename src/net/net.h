@@ -289,11 +289,12 @@ int net_raft_msg_decode(const uint8_t *p, size_t len, struct raft_msg *m,
                         struct raft_entry *entries, uint32_t entries_cap, struct errbuf *eb);
 
 /* Appends RAFT frames carrying msgs[0..n) of group: as many frames as it
- * takes to keep each within payload_bytes_max. On error b is unchanged:
- * ERR_TOOBIG if one message alone does not fit in a frame, ERR_INVAL (see
- * net_raft_msg_encode), ERR_NOMEM. */
+ * takes to keep each within payload_bytes_max (*n_frames, if not NULL, says
+ * how many). On error b is unchanged: ERR_TOOBIG if one message alone does not
+ * fit in a frame, ERR_INVAL (n is 0, or see net_raft_msg_encode), ERR_NOMEM. */
 int net_raft_batch_encode(struct buf *b, uint16_t version, uint64_t group,
-                          const struct raft_msg *msgs, uint32_t n, uint32_t payload_bytes_max);
+                          const struct raft_msg *msgs, uint32_t n, uint32_t payload_bytes_max,
+                          uint32_t *n_frames);
 
 /* Walks the messages of a RAFT frame's payload. */
 struct net_raft_batch {

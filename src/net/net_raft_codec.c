@@ -206,13 +206,14 @@ int net_raft_msg_decode(const uint8_t *p, size_t len, struct raft_msg *m,
 /* ---- Batches -------------------------------------------------------------------- */
 
 int net_raft_batch_encode(struct buf *b, uint16_t version, uint64_t group,
-                          const struct raft_msg *msgs, uint32_t n, uint32_t payload_bytes_max)
+                          const struct raft_msg *msgs, uint32_t n, uint32_t payload_bytes_max,
+                          uint32_t *n_frames)
 {
     if (n == 0)
         return ERR_INVAL;
     ASSERT(payload_bytes_max <= NET_FRAME_BYTES_MAX);
     size_t orig = b->len;
-    uint32_t i = 0;
+    uint32_t i = 0, frames = 0;
     int rc = 0;
     while (i < n) {
         size_t start;
@@ -247,7 +248,10 @@ int net_raft_batch_encode(struct buf *b, uint16_t version, uint64_t group,
         codec_put_u32(b->data + count_at, count);
         rc = net_frame_finish(b, start, payload_bytes_max);
         ASSERT(rc == 0);
+        frames++;
     }
+    if (n_frames != NULL)
+        *n_frames = frames;
     return 0;
 fail:
     b->len = orig;
