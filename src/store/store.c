@@ -43,7 +43,6 @@ uint32_t store_tables(const struct store_table **tables)
 void store_opts_default(struct store_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->bucket_count = STORE_BUCKET_COUNT_DEFAULT;
 }
 
 int store_sqlite_err(sqlite3 *db, int rc, const char *what, struct errbuf *eb)

@@ -57,6 +57,7 @@ enum store_model_tag {
     STORE_MODEL_STREAM = 3, /* reserved */
     STORE_MODEL_LEDGER = 4, /* reserved */
     STORE_MODEL_BLOB = 5,   /* reserved */
+    STORE_MODEL_CLUSTER = 6, /* the governor's catalog (src/model/cluster) */
 };
 
 struct store_opts {
@@ -74,6 +75,8 @@ struct store_opts {
     bool sync_full;
 };
 
+/* All zeros: a new store gets the default bucket count and no identity; a
+ * reopened one is taken as recorded. */
 void store_opts_default(struct store_opts *o);
 
 /* What applying one entry did, for the client waiting on it. */

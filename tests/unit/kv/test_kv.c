@@ -507,6 +507,15 @@ TEST(keys_with_nul_bytes_are_distinct_and_ordered)
         CHECK_EQ(c.lens[i], lens[order[i]]);
         CHECK(memcmp(c.keys[i], keys[order[i]], c.lens[i]) == 0);
     }
+    /* The key right after "a" in byte order is "a\0": `after` must not skip it. */
+    memset(&c, 0, sizeof c);
+    req.after = "a";
+    req.after_len = 1;
+    CHECK_EQ(kv_list(f.s, &req, collect_item, &c, NULL, NULL), 0);
+    CHECK_EQ(c.n, 2);
+    CHECK(c.lens[0] == 2 && memcmp(c.keys[0], "a\0", 2) == 0);
+    req.after = NULL;
+    req.after_len = 0;
     /* Prefix "a\0" matches "a\0" and "a\0b", not "a". */
     memset(&c, 0, sizeof c);
     req.prefix = "a\0";
@@ -621,6 +630,50 @@ TEST(prefixes_of_ff_bytes)
     CHECK_EQ(kv_list(f.s, &req, collect_item, &c, NULL, NULL), 0);
     CHECK_EQ(c.n, 2);
     CHECK(c.lens[0] == 2 && memcmp(c.keys[0], "\xff\xff", 2) == 0);
+    fx_close(&f);
+}
+
+struct buckets {
+    uint32_t n;
+    uint32_t count;
+    int bad;
+};
+
+static int check_bucket(void *ctx, const struct kv_item *it)
+{
+    struct buckets *b = ctx;
+    b->n++;
+    if (it->bucket != kv_bucket(it->key, it->key_len, b->count))
+        b->bad++;
+    return 0;
+}
+
+TEST(rows_record_their_bucket_under_the_stores_bucket_count)
+{
+    struct fx f;
+    memset(&f, 0, sizeof f);
+    strcpy(f.dir, "/tmp/cairn-kv-XXXXXX");
+    CHECK(mkdtemp(f.dir) != NULL);
+    snprintf(f.path, sizeof f.path, "%s/state.db", f.dir);
+    struct store_opts o;
+    store_opts_default(&o);
+    o.bucket_count = 7;
+    CHECK_EQ(store_open(f.path, &o, &f.s, NULL), 0);
+    struct store_result res;
+    uint32_t hist[7] = {0};
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "bk%d", i);
+        CHECK_EQ(fx_put(&f, key, "v", NULL, &res), 0);
+        hist[kv_bucket(key, strlen(key), 7)]++;
+    }
+    for (int i = 0; i < 7; i++)
+        CHECK(hist[i] > 0); /* the check below sees every bucket */
+    struct buckets b = {.count = 7};
+    struct kv_list_req req = {.limit = 100};
+    CHECK_EQ(kv_list(f.s, &req, check_bucket, &b, NULL, NULL), 0);
+    CHECK_EQ(b.n, 50);
+    CHECK_EQ(b.bad, 0);
     fx_close(&f);
 }
 
