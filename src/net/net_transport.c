@@ -767,16 +767,10 @@ static void net_on_hello_in(struct net_conn *c, const struct net_frame *f)
         net_conn_fail(c, ERR_IO, LOG_WARN, "out of memory for the hello");
         return;
     }
+    /* An older connection from the same node is left alone: a node may reach
+     * this address under two peer ids (a seed it also knows by id), and a
+     * dead one is found by TCP keepalive or the dialer's own close. */
     LOGD(NET_LOG, "%s: accepted%s", c->name, c->member ? "" : " (not a member: RPC only)");
-    /* A node keeps one outgoing connection to us: an older one from it is dead. */
-    if (c->member) {
-        for (struct net_link *l = t->conns.next; l != &t->conns; l = l->next) {
-            struct net_conn *o = NET_CONTAINER(l, struct net_conn, link);
-            if (o != c && !o->outbound && o->state == NET_CONN_READY && o->member &&
-                o->node == c->node)
-                net_conn_fail(o, ERR_IO, LOG_INFO, "replaced by a newer connection");
-        }
-    }
     if (t->cb.on_hello != NULL)
         t->cb.on_hello(t->cb.ctx, h.node_id, h.addr, c->member);
 }
@@ -1145,7 +1139,11 @@ static int net_peer_dial(struct net_peer *p)
     c->peer = p;
     c->node = p->h.key;
     p->conn = c;
-    snprintf(c->name, sizeof c->name, "node %" PRIu64 " at %s", p->h.key, p->addr);
+    if (p->h.key & NET_PEER_ID_ADDR_ONLY)
+        snprintf(c->name, sizeof c->name, "peer at %s (id %" PRIu64 ", node id not known yet)",
+                 p->addr, p->h.key & ~NET_PEER_ID_ADDR_ONLY);
+    else
+        snprintf(c->name, sizeof c->name, "node %" PRIu64 " at %s", p->h.key, p->addr);
 
     char host[NET_ADDR_LEN_MAX + 1];
     uint16_t port;
