@@ -81,6 +81,7 @@ struct cl {
 
     struct raft_config node_cfg[CL_NODES_MAX];
     bool has_node_cfg[CL_NODES_MAX];
+    uint64_t seed_salt; /* added to every node's seed, to vary randomized timeouts */
     cl_filter_fn filter;
     cl_ready_fn on_ready;
     void *user;
@@ -171,7 +172,7 @@ static inline struct raft_config cl_cfg_of(struct cl *c, uint64_t id)
 {
     struct raft_config cfg = c->has_node_cfg[id - 1] ? c->node_cfg[id - 1] : c->base_cfg;
     cfg.id = id;
-    cfg.seed = id * 7919;
+    cfg.seed = id * 7919 + c->seed_salt;
     return cfg;
 }
 
