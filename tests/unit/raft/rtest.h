@@ -57,6 +57,21 @@ static inline void rt_set_row(const char *fmt, ...)
         }                                                                                          \
     } while (0)
 
+/* A test that exposes a known, reported bug in the core. It is compiled, but
+ * runs only when RAFT_TEST_KNOWN_BUGS is set in the environment; once the bug
+ * is fixed, turn it back into a TEST. */
+#define KNOWN_BUG_TEST(name)                                                                       \
+    static void known_bug_##name(void);                                                            \
+    TEST(name)                                                                                     \
+    {                                                                                              \
+        if (getenv("RAFT_TEST_KNOWN_BUGS") == NULL) {                                              \
+            printf("skip %s (known core bug, see the comment above it)\n", #name);                \
+            return;                                                                                \
+        }                                                                                          \
+        known_bug_##name();                                                                        \
+    }                                                                                              \
+    static void known_bug_##name(void)
+
 static inline struct raft_msg rt_msg(int type, uint64_t from, uint64_t to, uint64_t term)
 {
     struct raft_msg m;
