@@ -122,6 +122,27 @@ static inline uint32_t rt_count_terms(const uint64_t *terms)
     return n;
 }
 
+/* n_voters + n_learners nodes, all bootstrapped with the configuration
+ * voters {1..n_voters}, learners {n_voters+1..}. Not started. */
+static inline void rt_setup_with_learners(struct cl *c, uint32_t n_voters, uint32_t n_learners)
+{
+    uint32_t n = n_voters + n_learners;
+    cl_setup(c, n, n_voters);
+    for (uint64_t id = 1; id <= n; id++) {
+        struct raft_mem *m = &cl_node(c, id)->mem;
+        memset(&m->snap, 0, sizeof m->snap);
+        m->snap.index = RAFT_BOOTSTRAP_INDEX;
+        m->snap.term = RAFT_BOOTSTRAP_TERM;
+        m->snap.conf.n_voters = n_voters;
+        for (uint32_t v = 0; v < n_voters; v++)
+            m->snap.conf.voters[v] = v + 1;
+        m->snap.conf.n_learners = n_learners;
+        for (uint32_t l = 0; l < n_learners; l++)
+            m->snap.conf.learners[l] = n_voters + 1 + l;
+        m->hs.term = RAFT_BOOTSTRAP_TERM;
+    }
+}
+
 /* Term at index in a node's stored log; 0 if absent. */
 static inline uint64_t rt_term_at(struct cl *c, uint64_t id, uint64_t index)
 {
