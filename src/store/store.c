@@ -331,9 +331,9 @@ static int store_set_wal(struct store *s, struct errbuf *eb)
     int err = 0;
     if (rc != SQLITE_ROW)
         err = store_sqlite_err(s->db, rc, "journal_mode", eb);
-    else if (strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
-        err = err_set(eb, ERR_IO, "%s: cannot use WAL mode (got %s)", s->path,
-                      (const char *)sqlite3_column_text(st, 0));
+    else if (sqlite3_column_text(st, 0) == NULL ||
+             strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
+        err = err_set(eb, ERR_IO, "%s: cannot use WAL mode", s->path);
     sqlite3_finalize(st);
     return err;
 }
@@ -361,6 +361,12 @@ int store_open(const char *path, const struct store_opts *opts, struct store **o
         rc = store_exec(s->db,
                         s->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                         "synchronous", eb);
+    if (rc == 0) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint=%d; PRAGMA journal_size_limit=%d",
+                 STORE_WAL_AUTOCHECKPOINT_PAGES, STORE_WAL_KEEP_BYTES);
+        rc = store_exec(s->db, sql, "wal pragmas", eb);
+    }
     if (rc == 0)
         rc = store_create_schema(s->db, eb);
     if (rc == 0)
@@ -464,10 +470,19 @@ static int store_apply_entry(struct store *s, const struct raft_entry *e, struct
     ASSERT(e->data != NULL);
     uint8_t tag = e->data[0];
     for (uint32_t m = 0; m < store_n_models; m++) {
-        if (store_models[m]->tag == tag) {
-            res->model = tag;
-            return store_models[m]->apply(s, s->model_state[m], e, res, eb);
+        if (store_models[m]->tag != tag)
+            continue;
+        res->model = tag;
+        int rc = store_models[m]->apply(s, s->model_state[m], e, res, eb);
+        if (rc != 0 && eb != NULL) {
+            /* The log position is what an operator needs to find the entry. */
+            char detail[ERRBUF_SIZE];
+            memcpy(detail, eb->msg, sizeof detail);
+            detail[sizeof detail - 1] = '\0';
+            err_set(eb, rc, "entry %" PRIu64 " (%s): %s", e->index, store_models[m]->name,
+                    detail);
         }
+        return rc;
     }
     return err_set(eb, ERR_UNSUPPORTED, "entry %" PRIu64 " is for unknown model %u", e->index,
                    tag);

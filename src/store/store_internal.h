@@ -15,6 +15,13 @@
 #define STORE_TABLES_MAX (1 + STORE_MODELS_MAX * STORE_MODEL_TABLES_MAX)
 /* How long a connection waits on another's lock (checkpoints, WAL recovery). */
 #define STORE_BUSY_TIMEOUT_MS 10000
+/* SQLite copies the WAL back into the database (two fsyncs) once it holds this
+ * many pages. SQLite's default, 1000, made checkpoints the main cost of apply
+ * on random keys: a page written by many commits is copied back many times.
+ * At 16384 pages (64 MiB at 4 KiB pages) they coalesce. */
+#define STORE_WAL_AUTOCHECKPOINT_PAGES 16384
+/* After a checkpoint the WAL file is cut back to this size. */
+#define STORE_WAL_KEEP_BYTES (64 * 1024 * 1024)
 
 struct store {
     sqlite3 *db;

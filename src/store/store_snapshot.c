@@ -774,6 +774,9 @@ int store_restore_finish(struct store_restore *rs, struct errbuf *eb)
             src = sqlite3_step(st);
         if (src != SQLITE_ROW)
             rc = store_sqlite_err(rs->db, src, "journal_mode", eb);
+        else if (sqlite3_column_text(st, 0) == NULL ||
+                 strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
+            rc = err_set(eb, ERR_IO, "%s: cannot use WAL mode", rs->tmp_path);
         sqlite3_finalize(st);
     }
     if (rc != 0) {

@@ -373,6 +373,7 @@ TEST(applied_index_is_committed_with_the_batch)
     struct errbuf eb;
     CHECK_EQ(store_apply(s, bad.e, 2, res, &eb), ERR_CORRUPT);
     CHECK(strstr(eb.msg, "truncated") != NULL);
+    CHECK(strstr(eb.msg, "entry 202 (kv)") != NULL);
     CHECK_EQ(store_applied_index(s), 200);
     CHECK_EQ(kv_get(s, "fresh", 5, NULL, NULL, NULL), ERR_NOTFOUND);
     CHECK_EQ(dump(s, &after), 0);
