@@ -1,6 +1,7 @@
 /* Unit tests for src/base: error table, CRC32C, varints, reader, buffers, PRNG. */
 #include "test.h"
 
+#include "base/base64.h"
 #include "base/buf.h"
 #include "base/codec.h"
 #include "base/crc32c.h"
@@ -115,6 +116,29 @@ TEST(rng_is_deterministic_and_bounded)
     }
     for (int i = 0; i < 10; i++)
         CHECK(hist[i] > 800 && hist[i] < 1200);
+}
+
+TEST(base64_round_trip_and_rejects_garbage)
+{
+    const char *vec[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
+        struct buf b = BUF_INIT, d = BUF_INIT;
+        CHECK_EQ(base64_encode(&b, vec[i][0], strlen(vec[i][0])), 0);
+        CHECK_EQ(b.len, strlen(vec[i][1]));
+        CHECK(memcmp(b.data, vec[i][1], b.len) == 0 || b.len == 0);
+        CHECK_EQ(base64_decode(&d, vec[i][1], strlen(vec[i][1])), 0);
+        CHECK_EQ(d.len, strlen(vec[i][0]));
+        CHECK(d.len == 0 || memcmp(d.data, vec[i][0], d.len) == 0);
+        buf_free(&b);
+        buf_free(&d);
+    }
+    const char *bad[] = {"Zg=", "Z===", "Zm9v!A==", "Zg==Zg=="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct buf d = BUF_INIT;
+        CHECK_EQ(base64_decode(&d, bad[i], strlen(bad[i])), (uint64_t)ERR_MALFORMED);
+        buf_free(&d);
+    }
 }
 
 TEST_MAIN()

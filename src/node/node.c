@@ -1,0 +1,1197 @@
+/* The node runtime: start-up (bootstrap, join or restart), the tick, the
+ * peer RPCs, forwarding of writes to the leader, the membership reconciler
+ * and graceful shutdown. */
+#include "node/node.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/codec.h"
+#include "base/log.h"
+#include "model/cluster/cluster.h"
+#include "net/net.h"
+#include "node/api.h"
+#include "node/flusher.h"
+#include "node/identity.h"
+#include "wal/wal.h"
+
+#define NODE_JOIN_TIMEOUT_MS 60000
+#define NODE_EXPEL_NOTICES_MAX 20
+#define NODE_RESULT_BYTES 25
+
+/* A write on its way to the leader, possibly through retries. */
+struct node_write_op {
+    struct node *n;
+    struct buf cmd;
+    uint64_t deadline_ms;
+    node_write_fn fn;
+    void *arg;
+    struct node_write_op *next_retry;
+};
+
+struct node_peer_addr {
+    uint64_t id;
+    char addr[NODE_ADDR_LEN_MAX + 1];
+};
+
+#define NODE_PEERS_MAX 256
+
+struct node_expel_notice {
+    uint64_t id;
+    uint32_t sent;
+    uint64_t next_ms;
+};
+
+struct node {
+    uv_loop_t loop;
+    struct node_config cfg;
+    struct node_identity ident;
+    char cluster_hex[33];
+    char wal_dir[NODE_PATH_LEN_MAX + 16];
+    char group_dir[NODE_PATH_LEN_MAX + 16];
+    bool bootstrap;
+    enum node_state state;
+    bool ever_had_leader;
+    int exit_code;
+
+    struct wal *wal;
+    struct flusher flusher;
+    struct metrics_hist wal_sync_seconds;
+    struct net_transport *net;
+    struct http_server *http;
+    struct api *api;
+    struct group *group;
+
+    uv_timer_t tick;
+    uv_timer_t retry_timer;
+    uv_signal_t sigterm, sigint;
+    struct node_write_op *retry_head;
+
+    /* Where each peer is, as last told to the transport. */
+    struct node_peer_addr peers[NODE_PEERS_MAX];
+    uint32_t n_peers;
+
+    /* Reconciler and self-registration. */
+    bool conf_inflight;
+    bool registering;
+    bool registered;
+    struct node_expel_notice notices[64];
+    uint32_t n_notices;
+
+    /* Join (a new node with --join). */
+    struct net_transport *join_net;
+    uint32_t join_seed;
+    uint32_t n_seeds;
+    char seeds[16][NODE_ADDR_LEN_MAX + 1];
+    uint64_t join_deadline_ms;
+    uv_timer_t join_timer;
+
+    /* Shutdown. */
+    uint64_t stop_started_ms;
+    bool closing;
+};
+
+static void node_start_member(struct node *n);
+static void node_begin_shutdown(struct node *n, int exit_code);
+static void node_fatal(struct node *n, const char *what, const char *msg);
+
+/* ------------------------------------------------------------ results on the wire */
+
+static void node_result_encode(uint8_t p[NODE_RESULT_BYTES], const struct store_result *r)
+{
+    codec_put_u32(p, (uint32_t)r->status);
+    codec_put_u64(p + 4, r->version);
+    p[12] = r->existed;
+    codec_put_u32(p + 13, r->failed_op);
+    codec_put_u64(p + 17, r->current_version);
+}
+
+static int node_result_decode(const uint8_t *p, size_t len, struct store_result *r)
+{
+    if (len != NODE_RESULT_BYTES)
+        return ERR_MALFORMED;
+    memset(r, 0, sizeof *r);
+    r->status = (int32_t)codec_get_u32(p);
+    r->version = codec_get_u64(p + 4);
+    r->existed = p[12] != 0;
+    r->failed_op = codec_get_u32(p + 13);
+    r->current_version = codec_get_u64(p + 17);
+    return 0;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+uv_loop_t *node_loop(struct node *n)
+{
+    return &n->loop;
+}
+
+struct store *node_store(struct node *n)
+{
+    return group_store(n->group);
+}
+
+struct group *node_group(struct node *n)
+{
+    return n->group;
+}
+
+enum node_state node_state(const struct node *n)
+{
+    return n->state;
+}
+
+uint64_t node_id(const struct node *n)
+{
+    return n->ident.node_id;
+}
+
+const char *node_name(const struct node *n)
+{
+    return n->cfg.name;
+}
+
+const char *node_cluster_hex(const struct node *n)
+{
+    return n->cluster_hex;
+}
+
+/* ------------------------------------------------------------ writes */
+
+static void node_write_finish(struct node_write_op *op, int err, const struct store_result *res)
+{
+    op->fn(op->arg, err, res);
+    buf_free(&op->cmd);
+    free(op);
+}
+
+static void node_write_try(struct node_write_op *op);
+
+static void node_on_retry(uv_timer_t *t);
+
+static void node_write_retry_later(struct node_write_op *op)
+{
+    struct node *n = op->n;
+    op->next_retry = n->retry_head;
+    n->retry_head = op;
+    if (!uv_is_active((uv_handle_t *)&n->retry_timer))
+        uv_timer_start(&n->retry_timer, node_on_retry, NODE_RETRY_MS, 0);
+}
+
+static void node_on_retry(uv_timer_t *t)
+{
+    struct node *n = t->data;
+    struct node_write_op *list = n->retry_head;
+    n->retry_head = NULL;
+    while (list) {
+        struct node_write_op *op = list;
+        list = op->next_retry;
+        op->next_retry = NULL;
+        node_write_try(op);
+    }
+}
+
+static void node_write_local_done(void *arg, int err, const struct store_result *res)
+{
+    struct node_write_op *op = arg;
+    if (err == ERR_NOTLEADER) {
+        /* Our entry was overwritten by a new leader: it was never applied,
+         * so it is safe to try again. */
+        node_write_retry_later(op);
+        return;
+    }
+    node_write_finish(op, err, res);
+}
+
+static void node_write_rpc_done(void *arg, int err, int status, const uint8_t *payload, size_t len)
+{
+    struct node_write_op *op = arg;
+    if (op->n->closing) {
+        node_write_finish(op, ERR_SHUTDOWN, NULL);
+        return;
+    }
+    if (err != 0) {
+        /* The leader may or may not have applied it: say so, do not retry. */
+        node_write_finish(op, err == ERR_SHUTDOWN ? ERR_SHUTDOWN : ERR_TIMEOUT, NULL);
+        return;
+    }
+    if (status == ERR_NOTLEADER || status == ERR_UNAVAILABLE) {
+        node_write_retry_later(op); /* it was not proposed */
+        return;
+    }
+    if (status != 0) {
+        node_write_finish(op, status, NULL);
+        return;
+    }
+    struct store_result res;
+    if (node_result_decode(payload, len, &res) != 0) {
+        node_write_finish(op, ERR_PROTO, NULL);
+        return;
+    }
+    node_write_finish(op, 0, &res);
+}
+
+static void node_write_try(struct node_write_op *op)
+{
+    struct node *n = op->n;
+    uint64_t now = clock_mono_ms();
+    if (n->closing) {
+        node_write_finish(op, ERR_SHUTDOWN, NULL);
+        return;
+    }
+    if (now >= op->deadline_ms) {
+        node_write_finish(op, ERR_UNAVAILABLE, NULL);
+        return;
+    }
+    uint32_t left = (uint32_t)(op->deadline_ms - now);
+    if (group_is_leader(n->group)) {
+        int rc = group_propose(n->group, op->cmd.data, op->cmd.len, left, node_write_local_done, op);
+        if (rc == 0)
+            return;
+        if (rc != ERR_NOTLEADER) {
+            node_write_finish(op, rc, NULL);
+            return;
+        }
+    }
+    uint64_t leader = group_leader(n->group);
+    if (leader == RAFT_NONE || leader == n->ident.node_id) {
+        node_write_retry_later(op);
+        return;
+    }
+    int rc = net_rpc_call(n->net, leader, NODE_RPC_FORWARD, op->cmd.data, op->cmd.len, left,
+                          node_write_rpc_done, op);
+    if (rc != 0)
+        node_write_retry_later(op); /* not sent: the peer is down or unknown */
+}
+
+void node_write(struct node *n, const void *cmd, size_t len, node_write_fn fn, void *arg)
+{
+    struct node_write_op *op = calloc(1, sizeof *op);
+    ASSERT(op != NULL);
+    op->n = n;
+    op->fn = fn;
+    op->arg = arg;
+    op->deadline_ms = clock_mono_ms() + NODE_WRITE_TIMEOUT_MS;
+    if (buf_append(&op->cmd, cmd, len) != 0) {
+        free(op);
+        fn(arg, ERR_NOMEM, NULL);
+        return;
+    }
+    node_write_try(op);
+}
+
+void node_read(struct node *n, bool stale, group_read_fn fn, void *arg)
+{
+    if (stale) {
+        fn(arg, 0);
+        return;
+    }
+    int rc = group_read(n->group, NODE_READ_TIMEOUT_MS, fn, arg);
+    if (rc != 0)
+        fn(arg, rc);
+}
+
+void node_expel(struct node *n, uint64_t id, node_write_fn fn, void *arg)
+{
+    struct buf cmd = BUF_INIT;
+    cluster_encode_expel(&cmd, id);
+    node_write(n, cmd.data, cmd.len, fn, arg);
+    buf_free(&cmd);
+}
+
+/* ------------------------------------------------------------ catalog */
+
+/* Tells the transport where node id is, if that is news. */
+static void node_set_peer(struct node *n, uint64_t id, const char *addr)
+{
+    if (id == n->ident.node_id || n->net == NULL)
+        return;
+    struct node_peer_addr *p = NULL;
+    for (uint32_t i = 0; i < n->n_peers; i++)
+        if (n->peers[i].id == id)
+            p = &n->peers[i];
+    if (p != NULL && strcmp(p->addr, addr) == 0)
+        return;
+    if (p == NULL) {
+        if (n->n_peers == NODE_PEERS_MAX)
+            return;
+        p = &n->peers[n->n_peers++];
+        p->id = id;
+    }
+    snprintf(p->addr, sizeof p->addr, "%s", addr);
+    if (net_set_peer(n->net, id, addr) != 0)
+        LOGW("node", "bad address \"%s\" for node %" PRIu64, addr, id);
+}
+
+static int node_book_one(void *ctx, const struct cluster_node *c)
+{
+    struct node *n = ctx;
+    if (c->state == CLUSTER_NODE_ACTIVE)
+        node_set_peer(n, c->id, c->peer_addr);
+    return 0;
+}
+
+/* Points the transport at every active node's current address. */
+static void node_refresh_address_book(struct node *n)
+{
+    struct errbuf eb = {{0}};
+    if (cluster_nodes(node_store(n), node_book_one, n, &eb) != 0)
+        LOGW("node", "cannot read the node registry: %s", eb.msg);
+}
+
+static void node_registered(void *arg, int err, const struct store_result *res)
+{
+    struct node *n = arg;
+    n->registering = false;
+    if (err == 0 && res->status == 0) {
+        n->registered = true;
+        LOGI("node", "registered as node %" PRIu64 " (%s)", n->ident.node_id, n->cfg.name);
+    } else if (err == 0) {
+        LOGE("node", "the cluster refused this node's registration: the name \"%s\" belongs to "
+             "node %" PRIu64 " (or this node was expelled)", n->cfg.name, res->current_version);
+    }
+}
+
+/* Makes sure the registry holds this node with its current addresses. */
+static void node_maybe_register(struct node *n)
+{
+    if (n->registered || n->registering || group_leader(n->group) == RAFT_NONE)
+        return;
+    struct cluster_node cur;
+    struct errbuf eb = {{0}};
+    int rc = cluster_node_get(node_store(n), n->ident.node_id, &cur, &eb);
+    if (rc == 0 && cur.state == CLUSTER_NODE_ACTIVE && strcmp(cur.name, n->cfg.name) == 0 &&
+        strcmp(cur.peer_addr, n->cfg.advertise) == 0 && strcmp(cur.http_addr, n->cfg.http) == 0) {
+        n->registered = true;
+        return;
+    }
+    struct cluster_node me = {.id = n->ident.node_id};
+    snprintf(me.name, sizeof me.name, "%s", n->cfg.name);
+    snprintf(me.peer_addr, sizeof me.peer_addr, "%s", n->cfg.advertise);
+    snprintf(me.http_addr, sizeof me.http_addr, "%s", n->cfg.http);
+    snprintf(me.zone, sizeof me.zone, "%s", n->cfg.zone);
+    struct buf cmd = BUF_INIT;
+    if (cluster_encode_join(&cmd, &me, &eb) == 0) {
+        n->registering = true;
+        node_write(n, cmd.data, cmd.len, node_registered, n);
+    }
+    buf_free(&cmd);
+}
+
+/* ------------------------------------------------------------ reconciler */
+
+struct node_catalog_view {
+    struct cluster_node nodes[RAFT_MEMBERS_MAX];
+    uint32_t n;
+};
+
+static int node_catalog_collect(void *ctx, const struct cluster_node *c)
+{
+    struct node_catalog_view *v = ctx;
+    if (v->n < RAFT_MEMBERS_MAX)
+        v->nodes[v->n++] = *c;
+    return 0;
+}
+
+static void node_conf_done(void *arg, int err, const struct store_result *res)
+{
+    struct node *n = arg;
+    (void)res;
+    n->conf_inflight = false;
+    if (err != 0 && err != ERR_SHUTDOWN)
+        LOGW("node", "membership change did not complete: %s", err_msg(err));
+}
+
+static bool node_propose_conf(struct node *n, uint8_t op, uint64_t id)
+{
+    struct raft_conf_change cc = {.op = op, .node = id};
+    int rc = group_propose_conf(n->group, &cc, NODE_WRITE_TIMEOUT_MS, node_conf_done, n);
+    if (rc != 0)
+        return false;
+    n->conf_inflight = true;
+    LOGI("node", "membership: %s node %" PRIu64,
+         op == RAFT_CONF_ADD_VOTER ? "promoting to voter" :
+         op == RAFT_CONF_ADD_LEARNER ? "adding as learner" : "removing", id);
+    return true;
+}
+
+static uint32_t node_voters_target(uint32_t active)
+{
+    if (active >= 5)
+        return NODE_VOTERS_MAX;
+    if (active >= 3)
+        return 3;
+    return active;
+}
+
+static void node_notify_expelled(struct node *n, uint64_t id);
+
+/* On the leader: drives the Raft configuration towards the registry — new
+ * nodes in as learners, learners promoted once caught up (voter count by
+ * cluster size: 1, 2, 3, 3, 5), expelled nodes out. One change at a time. */
+static void node_reconcile(struct node *n)
+{
+    if (!group_is_leader(n->group) || n->conf_inflight || n->state == NODE_STOPPING)
+        return;
+    struct node_catalog_view *v = calloc(1, sizeof *v);
+    ASSERT(v != NULL);
+    struct errbuf eb = {{0}};
+    if (cluster_nodes(node_store(n), node_catalog_collect, v, &eb) != 0)
+        goto out;
+    struct raft_status st;
+    group_status(n->group, &st);
+    uint32_t active = 0;
+    for (uint32_t i = 0; i < v->n; i++) {
+        const struct cluster_node *c = &v->nodes[i];
+        bool member = raft_conf_is_voter(&st.conf, c->id) || raft_conf_is_learner(&st.conf, c->id);
+        if (c->state == CLUSTER_NODE_EXPELLED) {
+            if (member && node_propose_conf(n, RAFT_CONF_REMOVE, c->id))
+                goto out;
+            if (!member)
+                node_notify_expelled(n, c->id);
+            continue;
+        }
+        active++;
+        if (!member && node_propose_conf(n, RAFT_CONF_ADD_LEARNER, c->id))
+            goto out;
+    }
+    if (st.conf.n_voters < node_voters_target(active)) {
+        for (uint32_t i = 0; i < v->n; i++) {
+            const struct cluster_node *c = &v->nodes[i];
+            if (c->state == CLUSTER_NODE_ACTIVE && raft_conf_is_learner(&st.conf, c->id) &&
+                node_propose_conf(n, RAFT_CONF_ADD_VOTER, c->id))
+                goto out;
+        }
+    }
+out:
+    free(v);
+}
+
+/* ------------------------------------------------------------ expelled nodes */
+
+static void node_expelled_sent(void *arg, int err, int status, const uint8_t *p, size_t len)
+{
+    (void)arg;
+    (void)err;
+    (void)status;
+    (void)p;
+    (void)len;
+}
+
+static void node_notify_expelled(struct node *n, uint64_t id)
+{
+    struct node_expel_notice *no = NULL;
+    for (uint32_t i = 0; i < n->n_notices; i++)
+        if (n->notices[i].id == id)
+            no = &n->notices[i];
+    if (no == NULL) {
+        if (n->n_notices == sizeof n->notices / sizeof n->notices[0])
+            return;
+        no = &n->notices[n->n_notices++];
+        memset(no, 0, sizeof *no);
+        no->id = id;
+    }
+    uint64_t now = clock_mono_ms();
+    if (no->sent >= NODE_EXPEL_NOTICES_MAX || now < no->next_ms)
+        return;
+    no->sent++;
+    no->next_ms = now + 2000;
+    struct cluster_node c;
+    struct errbuf eb = {{0}};
+    if (cluster_node_get(node_store(n), id, &c, &eb) != 0)
+        return;
+    node_set_peer(n, id, c.peer_addr);
+    net_rpc_call(n->net, id, NODE_RPC_EXPELLED, NULL, 0, NODE_RPC_TIMEOUT_MS, node_expelled_sent,
+                 NULL);
+}
+
+/* ------------------------------------------------------------ RPCs */
+
+struct node_rpc_ctx {
+    struct node *n;
+    struct net_responder *r;
+    struct cluster_node joiner;
+};
+
+static void node_forward_done(void *arg, int err, const struct store_result *res)
+{
+    struct node_rpc_ctx *c = arg;
+    if (err != 0) {
+        net_rpc_respond(c->r, err == ERR_NOTLEADER ? ERR_UNAVAILABLE : err, NULL, 0);
+    } else {
+        uint8_t p[NODE_RESULT_BYTES];
+        node_result_encode(p, res);
+        net_rpc_respond(c->r, 0, p, sizeof p);
+    }
+    free(c);
+}
+
+static void node_rpc_forward(struct node *n, struct net_responder *r, const uint8_t *payload,
+                             size_t len)
+{
+    if (!net_responder_from_member(r)) {
+        net_rpc_respond(r, ERR_PROTO, NULL, 0);
+        return;
+    }
+    struct node_rpc_ctx *c = calloc(1, sizeof *c);
+    ASSERT(c != NULL);
+    c->n = n;
+    c->r = r;
+    int rc = group_propose(n->group, payload, len, NODE_WRITE_TIMEOUT_MS, node_forward_done, c);
+    if (rc != 0) {
+        net_rpc_respond(r, rc, NULL, 0);
+        free(c);
+    }
+}
+
+/* JOIN payload: the node's name, peer address, HTTP address and zone as
+ * uvarint-length strings. The answer: node id u64, cluster id [16], then the
+ * active nodes as (id u64, peer address string). */
+static void node_put_str(struct buf *b, const char *s)
+{
+    buf_append_uvarint(b, strlen(s));
+    buf_append(b, s, strlen(s));
+}
+
+static int node_get_str(struct codec_reader *r, char *out, size_t cap)
+{
+    uint64_t len = codec_read_uvarint(r);
+    if (r->err || len >= cap)
+        return ERR_MALFORMED;
+    const uint8_t *p = codec_read_bytes(r, (size_t)len);
+    if (p == NULL)
+        return ERR_MALFORMED;
+    memcpy(out, p, (size_t)len);
+    out[len] = '\0';
+    return 0;
+}
+
+static int node_join_answer_one(void *ctx, const struct cluster_node *c)
+{
+    struct buf *b = ctx;
+    if (c->state == CLUSTER_NODE_ACTIVE) {
+        buf_append_u64(b, c->id);
+        node_put_str(b, c->peer_addr);
+    }
+    return 0;
+}
+
+static void node_join_done(void *arg, int err, const struct store_result *res)
+{
+    struct node_rpc_ctx *c = arg;
+    struct node *n = c->n;
+    if (err != 0) {
+        net_rpc_respond(c->r, err == ERR_NOTLEADER ? ERR_UNAVAILABLE : err, NULL, 0);
+    } else if (res->status != 0) {
+        uint8_t p[8];
+        codec_put_u64(p, res->current_version);
+        net_rpc_respond(c->r, ERR_CONDITION, p, sizeof p);
+    } else {
+        struct buf b = BUF_INIT;
+        buf_append_u64(&b, res->version);
+        buf_append(&b, n->ident.cluster_id, IDENTITY_CLUSTER_ID_BYTES);
+        struct errbuf eb = {{0}};
+        cluster_nodes(node_store(n), node_join_answer_one, &b, &eb);
+        net_rpc_respond(c->r, 0, b.data, b.len);
+        buf_free(&b);
+        LOGI("node", "node \"%s\" at %s joined as node %" PRIu64, c->joiner.name,
+             c->joiner.peer_addr, res->version);
+    }
+    free(c);
+}
+
+static void node_relay_done(void *arg, int err, int status, const uint8_t *p, size_t len)
+{
+    struct node_rpc_ctx *c = arg;
+    net_rpc_respond(c->r, err != 0 ? ERR_UNAVAILABLE : status, p, len);
+    free(c);
+}
+
+static void node_rpc_join(struct node *n, struct net_responder *r, const uint8_t *payload,
+                          size_t len)
+{
+    struct node_rpc_ctx *c = calloc(1, sizeof *c);
+    ASSERT(c != NULL);
+    c->n = n;
+    c->r = r;
+    struct codec_reader rd;
+    codec_reader_init(&rd, payload, len);
+    if (node_get_str(&rd, c->joiner.name, sizeof c->joiner.name) ||
+        node_get_str(&rd, c->joiner.peer_addr, sizeof c->joiner.peer_addr) ||
+        node_get_str(&rd, c->joiner.http_addr, sizeof c->joiner.http_addr) ||
+        node_get_str(&rd, c->joiner.zone, sizeof c->joiner.zone)) {
+        net_rpc_respond(r, ERR_MALFORMED, NULL, 0);
+        free(c);
+        return;
+    }
+    if (!group_is_leader(n->group)) {
+        /* The joiner knows only us: relay to the leader. */
+        uint64_t leader = group_leader(n->group);
+        if (leader == RAFT_NONE || leader == n->ident.node_id ||
+            net_rpc_call(n->net, leader, NODE_RPC_JOIN, payload, len, NODE_RPC_TIMEOUT_MS,
+                         node_relay_done, c) != 0) {
+            net_rpc_respond(r, ERR_UNAVAILABLE, NULL, 0);
+            free(c);
+        }
+        return;
+    }
+    struct buf cmd = BUF_INIT;
+    struct errbuf eb = {{0}};
+    int rc = cluster_encode_join(&cmd, &c->joiner, &eb);
+    if (rc == 0)
+        rc = group_propose(n->group, cmd.data, cmd.len, NODE_WRITE_TIMEOUT_MS, node_join_done, c);
+    buf_free(&cmd);
+    if (rc != 0) {
+        net_rpc_respond(r, rc == ERR_NOTLEADER ? ERR_UNAVAILABLE : rc, NULL, 0);
+        free(c);
+    }
+}
+
+static void node_on_rpc(void *ctx, uint64_t from, struct net_responder *r, uint64_t request_id,
+                        uint16_t method, const uint8_t *payload, size_t len)
+{
+    struct node *n = ctx;
+    (void)request_id;
+    if (n->closing || n->group == NULL) {
+        net_rpc_respond(r, ERR_SHUTDOWN, NULL, 0);
+        return;
+    }
+    switch (method) {
+    case NODE_RPC_FORWARD:
+        node_rpc_forward(n, r, payload, len);
+        return;
+    case NODE_RPC_JOIN:
+        node_rpc_join(n, r, payload, len);
+        return;
+    case NODE_RPC_EXPELLED: {
+        /* Believe it only from a current member. */
+        struct cluster_node c;
+        struct errbuf eb = {{0}};
+        net_rpc_respond(r, 0, NULL, 0);
+        if (!net_responder_from_member(r) ||
+            cluster_node_get(node_store(n), from, &c, &eb) != 0 || c.state != CLUSTER_NODE_ACTIVE)
+            return;
+        LOGW("node", "this node was expelled from the cluster by node %" PRIu64 "; stopping",
+             from);
+        identity_mark_expelled(n->cfg.data_dir, &eb);
+        node_begin_shutdown(n, 0);
+        return;
+    }
+    }
+    net_rpc_respond(r, ERR_UNSUPPORTED, NULL, 0);
+}
+
+static void node_on_raft(void *ctx, uint64_t from, uint64_t group, const struct raft_msg *m)
+{
+    struct node *n = ctx;
+    if (n->group == NULL || group != NODE_GROUP_ID || n->closing)
+        return;
+    group_step(n->group, m);
+    (void)from;
+}
+
+static void node_on_chunk(void *ctx, uint64_t from, struct net_responder *r,
+                          const struct net_snapshot_chunk *c)
+{
+    struct node *n = ctx;
+    if (n->group == NULL || c->group != NODE_GROUP_ID || n->closing) {
+        net_rpc_respond(r, ERR_SHUTDOWN, NULL, 0);
+        return;
+    }
+    group_snapshot_chunk(n->group, from, r, c);
+}
+
+/* A member that dials us says where it listens: enough to answer it even
+ * before our registry (restored by snapshot) knows it. */
+static void node_on_hello(void *ctx, uint64_t node, const char *addr, bool member)
+{
+    struct node *n = ctx;
+    if (!member || addr[0] == '\0')
+        return;
+    for (uint32_t i = 0; i < n->n_peers; i++)
+        if (n->peers[i].id == node)
+            return; /* the registry's word wins */
+    node_set_peer(n, node, addr);
+}
+
+static void node_on_peer_state(void *ctx, uint64_t node, enum net_peer_state state)
+{
+    struct node *n = ctx;
+    if (state == NET_PEER_DOWN && n->group != NULL)
+        group_peer_unreachable(n->group, node);
+}
+
+/* ------------------------------------------------------------ group hooks */
+
+static void node_on_applied(void *ctx, struct group *g, const struct raft_entry *e,
+                            const struct store_result *res)
+{
+    struct node *n = ctx;
+    (void)g;
+    (void)res;
+    if (e->len > 0 && e->data[0] == STORE_MODEL_CLUSTER && n->net != NULL)
+        node_refresh_address_book(n);
+}
+
+static void node_on_state(void *ctx, struct group *g)
+{
+    struct node *n = ctx;
+    if (group_leader(g) != RAFT_NONE)
+        n->ever_had_leader = true;
+}
+
+static void node_on_fatal(void *ctx, struct group *g, int err, const char *msg)
+{
+    struct node *n = ctx;
+    (void)g;
+    (void)err;
+    node_fatal(n, "storage", msg);
+}
+
+/* ------------------------------------------------------------ tick and shutdown */
+
+static void node_finish_close(struct node *n);
+
+static void node_on_tick(uv_timer_t *t)
+{
+    struct node *n = t->data;
+    if (n->group == NULL)
+        return;
+    group_tick(n->group);
+    if (n->state == NODE_STARTING && group_leader(n->group) != RAFT_NONE)
+        n->state = NODE_UP;
+    if (n->state == NODE_UP) {
+        node_maybe_register(n);
+        node_reconcile(n);
+    }
+    if (n->state == NODE_STOPPING && !n->closing) {
+        uint64_t waited = clock_mono_ms() - n->stop_started_ms;
+        struct http_server_stats hs = {0};
+        if (n->http)
+            http_server_stats(n->http, &hs);
+        bool leader = group_is_leader(n->group);
+        bool handed_off = !leader || waited > 2000;
+        if (handed_off && (hs.requests_inflight == 0 || waited > NODE_SHUTDOWN_GRACE_MS))
+            node_finish_close(n);
+    }
+}
+
+/* SIGTERM: hand leadership off, let in-flight requests finish, then close. */
+static void node_begin_shutdown(struct node *n, int exit_code)
+{
+    if (n->state == NODE_STOPPING)
+        return;
+    LOGI("node", "stopping: handing off leadership and finishing in-flight requests");
+    n->state = NODE_STOPPING;
+    n->exit_code = exit_code;
+    n->stop_started_ms = clock_mono_ms();
+    if (n->group == NULL) {
+        node_finish_close(n);
+        return;
+    }
+    if (group_is_leader(n->group)) {
+        struct raft_status st;
+        group_status(n->group, &st);
+        for (uint32_t i = 0; i < st.conf.n_voters; i++)
+            if (st.conf.voters[i] != n->ident.node_id) {
+                group_transfer_leader(n->group, st.conf.voters[i]);
+                break;
+            }
+    }
+}
+
+static void node_on_signal(uv_signal_t *s, int signum)
+{
+    struct node *n = s->data;
+    if (n->state == NODE_STOPPING) {
+        LOGW("node", "second signal %d: exiting now", signum);
+        exit(1);
+    }
+    node_begin_shutdown(n, 0);
+}
+
+static void node_close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void node_net_closed(void *arg)
+{
+    struct node *n = arg;
+    n->net = NULL;
+    struct errbuf eb = {{0}};
+    if (n->wal) {
+        if (wal_sync(n->wal, &eb) != 0)
+            LOGW("node", "final log sync failed: %s", eb.msg);
+        wal_close(n->wal);
+        n->wal = NULL;
+    }
+    node_close_handle((uv_handle_t *)&n->tick);
+    node_close_handle((uv_handle_t *)&n->retry_timer);
+    node_close_handle((uv_handle_t *)&n->join_timer);
+    node_close_handle((uv_handle_t *)&n->sigterm);
+    node_close_handle((uv_handle_t *)&n->sigint);
+    LOGI("node", "stopped");
+}
+
+static void node_group_closed(void *arg)
+{
+    struct node *n = arg;
+    n->group = NULL;
+    if (n->net)
+        net_transport_close(n->net, node_net_closed, n);
+    else
+        node_net_closed(n);
+}
+
+static void node_finish_close(struct node *n)
+{
+    if (n->closing)
+        return;
+    n->closing = true;
+    node_on_retry(&n->retry_timer); /* fails every queued write: we are closing */
+    if (n->http) {
+        http_server_close(n->http);
+        n->http = NULL;
+    }
+    if (n->join_net) {
+        net_transport_close(n->join_net, NULL, NULL);
+        n->join_net = NULL;
+    }
+    if (n->group)
+        group_close(n->group, node_group_closed, n);
+    else
+        node_group_closed(n);
+}
+
+static void node_fatal(struct node *n, const char *what, const char *msg)
+{
+    LOGE("node", "fatal %s error: %s; the node stops so that nothing is acknowledged that is "
+         "not durable", what, msg);
+    fflush(stderr);
+    (void)n;
+    exit(1);
+}
+
+/* ------------------------------------------------------------ join */
+
+static void node_join_try(struct node *n);
+
+static void node_join_retry(uv_timer_t *t)
+{
+    node_join_try(t->data);
+}
+
+static void node_join_net_closed(void *arg)
+{
+    node_start_member(arg);
+}
+
+static void node_join_answered(void *arg, int err, int status, const uint8_t *p, size_t len)
+{
+    struct node *n = arg;
+    if (n->closing)
+        return;
+    if (err == 0 && status == ERR_CONDITION) {
+        fprintf(stderr, "cairn: cannot join: the cluster already has an active node named \"%s\"; "
+                "pick another --name\n", n->cfg.name);
+        n->exit_code = 1;
+        node_begin_shutdown(n, 1);
+        return;
+    }
+    if (err != 0 || status != 0) {
+        n->join_seed = (n->join_seed + 1) % n->n_seeds;
+        if (clock_mono_ms() > n->join_deadline_ms) {
+            fprintf(stderr, "cairn: cannot join the cluster through %s: %s; is a member running "
+                    "there?\n", n->cfg.join, err ? err_msg(err) : err_msg(status));
+            node_begin_shutdown(n, 1);
+            return;
+        }
+        uv_timer_start(&n->join_timer, node_join_retry, 500, 0);
+        return;
+    }
+    struct codec_reader r;
+    codec_reader_init(&r, p, len);
+    uint64_t id = codec_read_u64(&r);
+    const uint8_t *cid = codec_read_bytes(&r, IDENTITY_CLUSTER_ID_BYTES);
+    if (r.err || id == 0 || cid == NULL) {
+        LOGE("node", "malformed join answer");
+        node_begin_shutdown(n, 1);
+        return;
+    }
+    n->ident.node_id = id;
+    memcpy(n->ident.cluster_id, cid, IDENTITY_CLUSTER_ID_BYTES);
+    /* The members, to reach them before our registry arrives by snapshot. */
+    n->n_peers = 0;
+    while (r.off < r.len && n->n_peers < NODE_PEERS_MAX) {
+        struct node_peer_addr *pa = &n->peers[n->n_peers];
+        pa->id = codec_read_u64(&r);
+        if (r.err || node_get_str(&r, pa->addr, sizeof pa->addr) != 0)
+            break;
+        if (pa->id != id)
+            n->n_peers++;
+    }
+    snprintf(n->ident.name, sizeof n->ident.name, "%s", n->cfg.name);
+    struct errbuf eb = {{0}};
+    if (identity_save(n->cfg.data_dir, &n->ident, &eb) != 0) {
+        node_fatal(n, "data directory", eb.msg);
+        return;
+    }
+    LOGI("node", "joined the cluster as node %" PRIu64, id);
+    net_transport_close(n->join_net, node_join_net_closed, n);
+    n->join_net = NULL;
+}
+
+static void node_join_try(struct node *n)
+{
+    struct buf b = BUF_INIT;
+    node_put_str(&b, n->cfg.name);
+    node_put_str(&b, n->cfg.advertise);
+    node_put_str(&b, n->cfg.http);
+    node_put_str(&b, n->cfg.zone);
+    int rc = net_rpc_call(n->join_net, NET_PEER_ID_ADDR_ONLY | (n->join_seed + 1), NODE_RPC_JOIN,
+                          b.data, b.len, NODE_RPC_TIMEOUT_MS, node_join_answered, n);
+    buf_free(&b);
+    if (rc != 0)
+        node_join_answered(n, rc, 0, NULL, 0);
+}
+
+static int node_start_join(struct node *n, struct errbuf *eb)
+{
+    char list[NODE_JOIN_LEN_MAX + 1];
+    snprintf(list, sizeof list, "%s", n->cfg.join);
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && n->n_seeds < 16;
+         tok = strtok_r(NULL, ",", &save))
+        snprintf(n->seeds[n->n_seeds++], sizeof n->seeds[0], "%s", tok);
+    if (n->n_seeds == 0)
+        return err_set(eb, ERR_INVAL, "--join needs at least one HOST:PORT");
+    struct net_config nc;
+    net_config_default(&nc);
+    uint64_t provisional;
+    getrandom(&provisional, sizeof provisional, 0);
+    nc.node_id = (provisional & ~NET_PEER_ID_ADDR_ONLY) | 1;
+    nc.advertise_addr = n->cfg.advertise;
+    char host[NODE_ADDR_LEN_MAX + 1];
+    uint16_t port;
+    int rc = net_addr_parse(n->cfg.listen, host, sizeof host, &port, eb);
+    if (rc != 0)
+        return rc;
+    char any[NODE_ADDR_LEN_MAX + 8];
+    snprintf(any, sizeof any, "%s:0", host);
+    struct net_callbacks cb = {.ctx = n};
+    rc = net_transport_start(&n->loop, any, &nc, &cb, &n->join_net, eb);
+    if (rc != 0)
+        return rc;
+    for (uint32_t i = 0; i < n->n_seeds; i++) {
+        rc = net_set_peer(n->join_net, NET_PEER_ID_ADDR_ONLY | (i + 1), n->seeds[i]);
+        if (rc != 0)
+            return err_set(eb, rc, "bad --join address \"%s\"", n->seeds[i]);
+    }
+    n->join_deadline_ms = clock_mono_ms() + NODE_JOIN_TIMEOUT_MS;
+    LOGI("node", "joining the cluster through %s", n->cfg.join);
+    node_join_try(n);
+    return 0;
+}
+
+/* ------------------------------------------------------------ start-up */
+
+static void node_start_member(struct node *n)
+{
+    struct errbuf eb = {{0}};
+    identity_cluster_hex(n->ident.cluster_id, n->cluster_hex);
+    struct wal_options wo;
+    wal_options_default(&wo);
+    int rc = wal_open(n->wal_dir, &wo, &n->wal, &eb);
+    if (rc != 0) {
+        node_fatal(n, "write-ahead log", eb.msg);
+        return;
+    }
+    flusher_init(&n->flusher, &n->loop, n->wal, &n->wal_sync_seconds);
+
+    struct net_config nc;
+    net_config_default(&nc);
+    memcpy(nc.cluster_id, n->ident.cluster_id, NET_CLUSTER_ID_BYTES);
+    nc.node_id = n->ident.node_id;
+    nc.advertise_addr = n->cfg.advertise;
+    nc.seed = n->ident.node_id;
+    struct net_callbacks cb = {.ctx = n,
+                               .on_raft = node_on_raft,
+                               .on_rpc_request = node_on_rpc,
+                               .on_snapshot_chunk = node_on_chunk,
+                               .on_peer_state = node_on_peer_state,
+                               .on_hello = node_on_hello};
+    rc = net_transport_start(&n->loop, n->cfg.listen, &nc, &cb, &n->net, &eb);
+    if (rc != 0) {
+        fprintf(stderr, "cairn: cannot listen on peer address %s: %s\n", n->cfg.listen, eb.msg);
+        exit(1);
+    }
+
+    struct group_config gc = {.group_id = NODE_GROUP_ID,
+                              .node_id = n->ident.node_id,
+                              .dir = n->group_dir,
+                              .cluster_id = codec_get_u64(n->ident.cluster_id),
+                              .bucket_count = n->cfg.bucket_count,
+                              .election_ticks = n->cfg.election_ticks,
+                              .heartbeat_ticks = 1,
+                              .tick_ms = n->cfg.tick_ms,
+                              .bootstrap = n->bootstrap};
+    struct group_hooks hooks = {.ctx = n,
+                                .on_applied = node_on_applied,
+                                .on_state = node_on_state,
+                                .on_fatal = node_on_fatal};
+    mkdir(n->group_dir, 0755);
+    rc = group_open(&n->loop, &gc, n->wal, &n->flusher, n->net, &hooks, &n->group, &eb);
+    if (rc != 0) {
+        node_fatal(n, "start-up", eb.msg);
+        return;
+    }
+    /* Peers from the join answer first, then the registry. */
+    uint32_t known = n->n_peers;
+    n->n_peers = 0;
+    for (uint32_t i = 0; i < known; i++) {
+        struct node_peer_addr pa = n->peers[i];
+        node_set_peer(n, pa.id, pa.addr);
+    }
+    node_refresh_address_book(n);
+
+    rc = api_start(n, n->cfg.http, &n->api, &n->http, &eb);
+    if (rc != 0) {
+        fprintf(stderr, "cairn: cannot serve HTTP on %s: %s\n", n->cfg.http, eb.msg);
+        exit(1);
+    }
+    uv_timer_start(&n->tick, node_on_tick, n->cfg.tick_ms, n->cfg.tick_ms);
+    LOGI("node", "node %" PRIu64 " \"%s\" of cluster %s: peer %s, http %s, data %s",
+         n->ident.node_id, n->cfg.name, n->cluster_hex, n->cfg.listen, n->cfg.http,
+         n->cfg.data_dir);
+    fprintf(stderr,
+            "cairn: node \"%s\" is starting. Try:\n"
+            "  curl -X PUT --data-binary hello http://%s/v1/kv/greeting\n"
+            "  curl http://%s/v1/kv/greeting\n"
+            "  curl http://%s/v1/cluster\n",
+            n->cfg.name, n->cfg.http, n->cfg.http, n->cfg.http);
+}
+
+int node_run(const struct node_config *cfg)
+{
+    struct node *n = calloc(1, sizeof *n);
+    ASSERT(n != NULL);
+    n->cfg = *cfg;
+    n->state = NODE_STARTING;
+    struct errbuf eb = {{0}};
+    int lvl = log_parse_level(cfg->log_level);
+    if (lvl < 0) {
+        fprintf(stderr, "cairn: unknown log level \"%s\" (use debug, info, warn or error)\n",
+                cfg->log_level);
+        return 2;
+    }
+    log_set_level((enum log_level)lvl);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = identity_lock_dir(cfg->data_dir, &eb);
+    bool exists = false;
+    if (rc == 0)
+        rc = identity_load(cfg->data_dir, &n->ident, &exists, &eb);
+    if (rc != 0) {
+        fprintf(stderr, "cairn: %s\n", eb.msg);
+        return 1;
+    }
+    snprintf(n->wal_dir, sizeof n->wal_dir, "%s/wal", cfg->data_dir);
+    snprintf(n->group_dir, sizeof n->group_dir, "%s/group1", cfg->data_dir);
+    mkdir(n->wal_dir, 0755);
+
+    uv_loop_init(&n->loop);
+    uv_timer_init(&n->loop, &n->tick);
+    n->tick.data = n;
+    uv_timer_init(&n->loop, &n->retry_timer);
+    n->retry_timer.data = n;
+    uv_timer_init(&n->loop, &n->join_timer);
+    n->join_timer.data = n;
+    uv_signal_init(&n->loop, &n->sigterm);
+    n->sigterm.data = n;
+    uv_signal_start(&n->sigterm, node_on_signal, SIGTERM);
+    uv_signal_init(&n->loop, &n->sigint);
+    n->sigint.data = n;
+    uv_signal_start(&n->sigint, node_on_signal, SIGINT);
+
+    if (exists) {
+        if (strcmp(n->ident.name, cfg->name) != 0 && cfg->name[0] != '\0')
+            LOGW("node", "this data directory belongs to node \"%s\"; renaming it to \"%s\"",
+                 n->ident.name, cfg->name);
+        if (cfg->join[0] != '\0')
+            LOGI("node", "already a member of cluster; --join is ignored on restart");
+        node_start_member(n);
+    } else if (cfg->join[0] != '\0') {
+        rc = node_start_join(n, &eb);
+        if (rc != 0) {
+            fprintf(stderr, "cairn: %s\n", eb.msg);
+            return 1;
+        }
+    } else {
+        n->bootstrap = true;
+        n->ident.node_id = 1;
+        snprintf(n->ident.name, sizeof n->ident.name, "%s", cfg->name);
+        if (identity_new_cluster_id(n->ident.cluster_id) != 0 ||
+            identity_save(cfg->data_dir, &n->ident, &eb) != 0) {
+            fprintf(stderr, "cairn: cannot create a cluster in %s: %s\n", cfg->data_dir, eb.msg);
+            return 1;
+        }
+        LOGI("node", "bootstrapping a new cluster in %s", cfg->data_dir);
+        node_start_member(n);
+    }
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    int code = n->exit_code;
+    uv_loop_close(&n->loop);
+    free(n);
+    return code;
+}
+
+/* ------------------------------------------------------------ metrics */
+
+void node_write_metrics(struct node *n, struct buf *out)
+{
+    struct raft_status st;
+    group_status(n->group, &st);
+    char labels[64];
+    snprintf(labels, sizeof labels, "group=\"%d\"", NODE_GROUP_ID);
+    metrics_write_value(out, "cairn_raft_term", "current Raft term", "gauge", labels,
+                        (double)st.term);
+    metrics_write_value(out, "cairn_raft_commit_index", "highest committed log index", "gauge",
+                        labels, (double)st.commit);
+    metrics_write_value(out, "cairn_raft_applied_index", "highest applied log index", "gauge",
+                        labels, (double)st.applied);
+    metrics_write_value(out, "cairn_raft_last_index", "last log index", "gauge", labels,
+                        (double)st.last_index);
+    metrics_write_value(out, "cairn_raft_is_leader", "1 if this node leads the group", "gauge",
+                        labels, st.role == RAFT_LEADER ? 1 : 0);
+    metrics_write_value(out, "cairn_raft_leader_changes_total", "leader changes seen", "counter",
+                        labels, (double)group_leader_changes(n->group));
+    metrics_write_value(out, "cairn_raft_proposals_total", "entries proposed on this node",
+                        "counter", labels, (double)group_proposals(n->group));
+    metrics_write_value(out, "cairn_raft_voters", "voters in the group", "gauge", labels,
+                        (double)st.conf.n_voters);
+    metrics_write_hist(out, "cairn_wal_sync_seconds", "write + fdatasync latency of a WAL batch",
+                       "", &n->wal_sync_seconds);
+    struct wal_stats ws;
+    wal_get_stats(n->wal, &ws);
+    metrics_write_value(out, "cairn_wal_bytes_written_total", "WAL bytes written", "counter", "",
+                        (double)ws.bytes_written);
+    metrics_write_value(out, "cairn_wal_syncs_total", "WAL fdatasync calls", "counter", "",
+                        (double)ws.syncs);
+    metrics_write_value(out, "cairn_wal_segments", "WAL segment files", "gauge", "",
+                        (double)ws.segments);
+    struct net_stats ns;
+    net_transport_stats(n->net, &ns);
+#define NODE_NET_METRIC(name, help)                                                                \
+    metrics_write_value(out, "cairn_peer_" #name, help,                                            \
+                        strncmp(help, "gauge", 5) == 0 ? "gauge" : "counter", "", (double)ns.name);
+    NET_STATS(NODE_NET_METRIC)
+#undef NODE_NET_METRIC
+}

@@ -1,0 +1,61 @@
+/* A Cairn node: the process behind `cairn run`. It owns the event loop, the
+ * data directory (identity, WAL, stores), the peer transport, the HTTP API
+ * and the replicated group, and runs the membership reconciler while it
+ * leads. Writes arriving anywhere are forwarded to the leader; reads are
+ * linearizable through ReadIndex on whichever node they reach. */
+#ifndef CAIRN_NODE_H
+#define CAIRN_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "node/config.h"
+#include "node/group.h"
+#include "node/metrics.h"
+#include "proto/http/http.h"
+
+#define NODE_GROUP_ID 1                /* the one replicated group, until sharding */
+#define NODE_WRITE_TIMEOUT_MS 10000    /* a write's deadline, forwarding included */
+#define NODE_READ_TIMEOUT_MS 5000
+#define NODE_RPC_TIMEOUT_MS 5000
+#define NODE_RETRY_MS 50               /* wait before retrying when there is no leader */
+#define NODE_SHUTDOWN_GRACE_MS 5000    /* SIGTERM: time for in-flight requests */
+#define NODE_VOTERS_MAX 5
+
+/* RPC methods on the peer port. */
+enum node_rpc_method {
+    NODE_RPC_FORWARD = 1, /* a follower's write, proposed by the leader */
+    NODE_RPC_JOIN = 2,    /* a new node asks to be registered */
+    NODE_RPC_EXPELLED = 3 /* tells a node it was expelled */
+};
+
+enum node_state { NODE_STARTING, NODE_UP, NODE_STOPPING };
+
+struct node;
+
+/* Runs a node until SIGTERM/SIGINT (exit code 0) or a fatal error (1). */
+int node_run(const struct node_config *cfg);
+
+/* For the HTTP API (src/node/api.c). */
+
+/* The outcome of a write wherever it was proposed: err 0 and the store's
+ * result, or ERR_TIMEOUT (outcome unknown), ERR_UNAVAILABLE (no leader came
+ * forward in time), ERR_SHUTDOWN. */
+typedef void (*node_write_fn)(void *arg, int err, const struct store_result *res);
+void node_write(struct node *n, const void *cmd, size_t len, node_write_fn fn, void *arg);
+/* Waits for a linearizable read point (or not, if stale), then fn(arg, 0). */
+void node_read(struct node *n, bool stale, group_read_fn fn, void *arg);
+/* Proposes that a node be expelled. */
+void node_expel(struct node *n, uint64_t id, node_write_fn fn, void *arg);
+
+uv_loop_t *node_loop(struct node *n);
+struct store *node_store(struct node *n);
+struct group *node_group(struct node *n);
+enum node_state node_state(const struct node *n);
+uint64_t node_id(const struct node *n);
+const char *node_name(const struct node *n);
+const char *node_cluster_hex(const struct node *n);
+/* Appends the node's own Prometheus metrics (Raft, WAL, transport). */
+void node_write_metrics(struct node *n, struct buf *out);
+
+#endif

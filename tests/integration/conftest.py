@@ -1,0 +1,188 @@
+"""Black-box test harness: real `cairn` processes on loopback, driven over HTTP.
+
+Every node gets free ports and its own data directory under a per-test temp dir.
+Processes are stopped by pid (never by name) when the test ends, and a failing
+test prints the tail of each node's log.
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CAIRN = os.environ.get("CAIRN_BIN", os.path.join(ROOT, "build", "cairn"))
+
+# Fast Raft timing for tests: 50 ms ticks, elections after 0.5-1 s.
+FAST = ["--tick-ms", "50", "--election-ticks", "10"]
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Node:
+    def __init__(self, workdir, name, join=None, extra=None):
+        self.name = name
+        self.data_dir = os.path.join(workdir, name)
+        self.peer_port = free_port()
+        self.http_port = free_port()
+        self.join = join
+        self.extra = list(extra or [])
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.proc = None
+
+    @property
+    def peer_addr(self):
+        return "127.0.0.1:%d" % self.peer_port
+
+    @property
+    def http_addr(self):
+        return "127.0.0.1:%d" % self.http_port
+
+    def url(self, path):
+        return "http://%s%s" % (self.http_addr, path)
+
+    def argv(self):
+        a = [CAIRN, "run", "--name", self.name, "--data-dir", self.data_dir,
+             "--listen", self.peer_addr, "--http", self.http_addr] + FAST + self.extra
+        if self.join:
+            a += ["--join", self.join]
+        return a
+
+    def start(self):
+        assert self.proc is None or self.proc.poll() is not None
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        log.close()
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        """SIGKILL: a crash. Nothing is flushed or handed off."""
+        if self.alive():
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def terminate(self, timeout=20):
+        """SIGTERM: graceful stop. Returns the exit code."""
+        if not self.alive():
+            return self.proc.returncode if self.proc else None
+        os.kill(self.proc.pid, signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def health(self):
+        try:
+            return requests.get(self.url("/health"), timeout=2).json()
+        except (requests.RequestException, ValueError):
+            return None
+
+    def wait_up(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not self.alive():
+                raise AssertionError("%s exited with %s:\n%s" % (self.name, self.proc.returncode,
+                                                                 self.log_tail()))
+            h = self.health()
+            if h and h.get("status") == "UP":
+                return h
+            time.sleep(0.05)
+        raise AssertionError("%s not UP after %ss:\n%s" % (self.name, timeout, self.log_tail()))
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"".join(f.readlines()[-n:]).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def cluster(self):
+        return requests.get(self.url("/v1/cluster"), timeout=5).json()
+
+
+class Cluster:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.nodes = []
+
+    def add(self, name=None, join=True, extra=None):
+        name = name or "n%d" % (len(self.nodes) + 1)
+        j = None
+        if join and self.nodes:
+            j = ",".join(n.peer_addr for n in self.nodes if n.alive()) or self.nodes[0].peer_addr
+        node = Node(self.workdir, name, join=j, extra=extra)
+        self.nodes.append(node)
+        return node
+
+    def start(self, count, extra=None):
+        """Bootstraps the first node, then joins the rest one by one."""
+        for _ in range(count):
+            node = self.add(extra=extra).start()
+            node.wait_up()
+        self.wait_voters(min(count, 5) if count != 4 else 3)
+        return self
+
+    def live(self):
+        return [n for n in self.nodes if n.alive()]
+
+    def leader(self, timeout=20):
+        """The node every live node agrees leads (waits for agreement)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            ids = set()
+            for n in self.live():
+                h = n.health()
+                ids.add(h.get("leader") if h else None)
+            if len(ids) == 1 and None not in ids and 0 not in ids:
+                lid = ids.pop()
+                for n in self.live():
+                    if n.health().get("node_id") == lid:
+                        return n
+            time.sleep(0.1)
+        raise AssertionError("no agreed leader:\n" + "\n".join(
+            "%s: %s" % (n.name, n.health()) for n in self.live()))
+
+    def wait_voters(self, count, timeout=60):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            try:
+                c = self.live()[0].cluster()
+                last = c
+                voters = [x for x in c["nodes"] if x["role"] in ("leader", "follower")]
+                if len(voters) >= count:
+                    return c
+            except (requests.RequestException, ValueError, IndexError):
+                pass
+            time.sleep(0.1)
+        raise AssertionError("expected %d voters, cluster is %s" % (count, last))
+
+    def stop_all(self):
+        for n in self.nodes:
+            n.kill()
+
+
+@pytest.fixture
+def cluster(tmp_path, request):
+    c = Cluster(str(tmp_path))
+    yield c
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        for n in c.nodes:
+            print("---- %s log ----\n%s" % (n.name, n.log_tail(80)))
+    c.stop_all()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
