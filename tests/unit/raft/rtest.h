@@ -143,6 +143,19 @@ static inline void rt_setup_with_learners(struct cl *c, uint32_t n_voters, uint3
     }
 }
 
+/* Is id a voter (learner) in the configuration node `at` has in force? */
+static inline bool rt_voter(struct cl *c, uint64_t at, uint64_t id)
+{
+    struct raft_status st = cl_status(c, at);
+    return raft_conf_is_voter(&st.conf, id);
+}
+
+static inline bool rt_learner(struct cl *c, uint64_t at, uint64_t id)
+{
+    struct raft_status st = cl_status(c, at);
+    return raft_conf_is_learner(&st.conf, id);
+}
+
 /* Term at index in a node's stored log; 0 if absent. */
 static inline uint64_t rt_term_at(struct cl *c, uint64_t id, uint64_t index)
 {
