@@ -82,8 +82,8 @@ struct bench;
 
 struct bench_conn {
     struct bench *b;
-    int fd;       /* -1 when closed */
-    int state;    /* ST_* */
+    int fd;           /* -1 when closed */
+    int state;        /* ST_* */
     uint32_t watched; /* epoll events registered, 0 if fd is not in the epoll set */
     size_t target;
     int op;
@@ -398,8 +398,9 @@ static void on_tick(struct bench *b, uint64_t now, uint64_t stop_ns)
 static void progress(const struct cli_io *io, struct bench *b, uint64_t elapsed_s,
                      uint64_t ops_in_last_s)
 {
-    fprintf(io->err, "\r[%4" PRIu64 "s] %9" PRIu64 " ops/s  %" PRIu64 " ops  %" PRIu64
-            " errors\033[K", elapsed_s, ops_in_last_s, done_ops(b), error_ops(b));
+    fprintf(io->err,
+            "\r[%4" PRIu64 "s] %9" PRIu64 " ops/s  %" PRIu64 " ops  %" PRIu64 " errors\033[K",
+            elapsed_s, ops_in_last_s, done_ops(b), error_ops(b));
     fflush(io->err);
 }
 
@@ -539,7 +540,7 @@ static int report_json(const struct cli_io *io, const struct bench *b, double el
     json_write_object_end(&w);
     int rc = json_writer_finish(&w);
     if (rc == 0) {
-        fwrite(out.data, 1, out.len, io->out);
+        cli_write(io->out, out.data, out.len);
         fputc('\n', io->out);
     } else {
         cli_errorf(io, "out of memory");
@@ -596,8 +597,7 @@ static int parse_targets(const struct cli_io *io, struct bench *b, const char *l
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (b->n_targets == CLI_BENCH_ADDRS_MAX)
-            return cli_usage_error(io, &bench_usage, "at most %d addresses",
-                                   CLI_BENCH_ADDRS_MAX);
+            return cli_usage_error(io, &bench_usage, "at most %d addresses", CLI_BENCH_ADDRS_MAX);
         char one[CLI_ADDR_TEXT_BYTES_MAX];
         if (n >= sizeof one)
             return cli_usage_error(io, &bench_usage, "address too long: %.*s", (int)n, p);
@@ -621,8 +621,7 @@ static int raise_fd_limit(const struct cli_io *io, size_t conns)
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
-        cli_errorf(io,
-                   "--concurrency %zu needs %llu open files but the limit is %llu (ulimit -n)",
+        cli_errorf(io, "--concurrency %zu needs %llu open files but the limit is %llu (ulimit -n)",
                    conns, (unsigned long long)need, (unsigned long long)rl.rlim_max);
         return CLI_EXIT_FAIL;
     }
@@ -672,8 +671,8 @@ static int bench_kv(const struct cli_io *io, int argc, char **argv)
     };
     char *pos[CLI_POSITIONAL_MAX];
     size_t n_pos;
-    int a = cli_args_parse(io, &bench_usage, opts, sizeof opts / sizeof opts[0], argc, argv, 1,
-                           pos, 0, &n_pos);
+    int a = cli_args_parse(io, &bench_usage, opts, sizeof opts / sizeof opts[0], argc, argv, 1, pos,
+                           0, &n_pos);
     if (a != CLI_ARGS_OK)
         return a == CLI_ARGS_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 

@@ -21,8 +21,8 @@ static const struct cli_usage expel_usage = {
 
 /* Table columns of `cairn status`: header and member of each node object. */
 static const char *const status_columns[][2] = {
-    {"ID", "id"},           {"NAME", "name"},       {"ROLE", "role"},
-    {"STATE", "state"},     {"PEER", "peer_addr"},  {"HTTP", "http_addr"},
+    {"ID", "id"},       {"NAME", "name"},      {"ROLE", "role"},
+    {"STATE", "state"}, {"PEER", "peer_addr"}, {"HTTP", "http_addr"},
 };
 #define STATUS_COLUMNS (sizeof status_columns / sizeof status_columns[0])
 /* Cells wider than this are cut, so one odd value does not push the table off the screen. */
@@ -62,7 +62,7 @@ static int print_nodes(const struct cli_io *io, const struct json_value *nodes)
             rc = cell_text(&cell, &nodes->u.arr.items[i], c);
             if (rc != 0)
                 break;
-            fwrite(cell.data, 1, cell.len, io->out);
+            cli_write(io->out, cell.data, cell.len);
             if (c + 1 < STATUS_COLUMNS)
                 fprintf(io->out, "%*s", (int)(width[c] - cell.len + 2), "");
         }
@@ -159,7 +159,7 @@ int cli_status_run(const struct cli_io *io, int argc, char **argv)
             cli_errorf(io, "out of memory");
             goto out;
         }
-        fwrite(out.data, 1, out.len, io->out);
+        cli_write(io->out, out.data, out.len);
         fputc('\n', io->out);
     } else {
         fprintf(io->out, "%-8s %s\n", "node", com.addr.text);
@@ -200,8 +200,8 @@ int cli_expel_run(const struct cli_io *io, int argc, char **argv)
     const struct cli_opt opts[] = {CLI_COMMON_OPTS(&com)};
     char *pos[CLI_POSITIONAL_MAX];
     size_t n_pos;
-    int a = cli_args_parse(io, &expel_usage, opts, sizeof opts / sizeof opts[0], argc, argv, 1,
-                           pos, 1, &n_pos);
+    int a = cli_args_parse(io, &expel_usage, opts, sizeof opts / sizeof opts[0], argc, argv, 1, pos,
+                           1, &n_pos);
     if (a != CLI_ARGS_OK)
         return a == CLI_ARGS_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     if (n_pos != 1 || pos[0][0] == '\0')
@@ -234,7 +234,7 @@ int cli_expel_run(const struct cli_io *io, int argc, char **argv)
         goto out;
     }
     if (com.json) {
-        fwrite(r->body.data, 1, r->body.len, io->out);
+        cli_write(io->out, r->body.data, r->body.len);
         if (r->body.len == 0 || r->body.data[r->body.len - 1] != '\n')
             fputc('\n', io->out);
     } else {

@@ -162,7 +162,17 @@ int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 int cli_parse_double(const char *s, double min, double max, double *out)
 {
-    if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.'))
+    /* Plain decimal only: strtod would also take "0x1p3", "inf" or leading blanks. */
+    size_t dots = 0, digits = 0;
+    for (const char *q = s; *q; q++) {
+        if (*q == '.')
+            dots++;
+        else if (*q >= '0' && *q <= '9')
+            digits++;
+        else
+            return ERR_INVAL;
+    }
+    if (digits == 0 || dots > 1)
         return ERR_INVAL;
     errno = 0;
     char *end;
@@ -228,8 +238,8 @@ void cli_report_http_error(const struct cli_io *io, const struct cli_http_respon
         json_doc_free(&doc);
     }
     /* Not the API's error shape (a proxy, another server): show the start of what came. */
-    size_t n = r->body.len < CLI_ERROR_EXCERPT_BYTES_MAX ? r->body.len
-                                                          : CLI_ERROR_EXCERPT_BYTES_MAX;
+    size_t n =
+        r->body.len < CLI_ERROR_EXCERPT_BYTES_MAX ? r->body.len : CLI_ERROR_EXCERPT_BYTES_MAX;
     size_t printable = 0;
     while (printable < n && r->body.data[printable] >= 0x20 && r->body.data[printable] < 0x7f)
         printable++;
@@ -250,6 +260,12 @@ int cli_parse_json_body(const struct cli_io *io, const struct cli_addr *addr,
         return ERR_MALFORMED;
     }
     return 0;
+}
+
+void cli_write(FILE *f, const void *p, size_t n)
+{
+    if (n > 0)
+        fwrite(p, 1, n, f);
 }
 
 int cli_finish_output(const struct cli_io *io)
@@ -302,6 +318,8 @@ int cli_json_bytes(const struct json_value *obj, const char *name, struct buf *s
 
 int cli_json_write_bytes(struct json_writer *w, const char *name, const void *s, size_t n)
 {
+    if (n == 0)
+        s = "";
     if (json_utf8_valid(s, n)) {
         json_write_key(w, name);
         json_write_str(w, s, n);

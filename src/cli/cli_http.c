@@ -105,8 +105,8 @@ int cli_addr_resolve(const struct cli_addr *a, struct sockaddr_storage *sa, sock
 
 static int is_unreserved(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 int cli_url_encode(struct buf *out, const void *p, size_t n)
@@ -368,8 +368,7 @@ static int parse_head(struct cli_http_parser *p, struct errbuf *eb)
     return te_present;
 }
 
-static int body_append(struct cli_http_parser *p, const uint8_t *data, size_t n,
-                       struct errbuf *eb)
+static int body_append(struct cli_http_parser *p, const uint8_t *data, size_t n, struct errbuf *eb)
 {
     struct cli_http_response *r = &p->resp;
     if (n > p->body_bytes_max - r->body_bytes)
@@ -572,8 +571,8 @@ static int feed_chunked(struct cli_http_parser *p, const uint8_t *d, size_t len,
     return p->phase == PH_DONE ? 0 : ERR_NEEDMORE;
 }
 
-int cli_http_parser_feed(struct cli_http_parser *p, const void *data, size_t len,
-                         size_t *consumed, struct errbuf *eb)
+int cli_http_parser_feed(struct cli_http_parser *p, const void *data, size_t len, size_t *consumed,
+                         struct errbuf *eb)
 {
     const uint8_t *d = data;
     size_t off = 0;
@@ -678,8 +677,8 @@ int cli_http_format_request(struct buf *out, const struct cli_addr *addr,
                             const struct cli_http_request *req)
 {
     ASSERT(no_crlf(req->method) && no_crlf(req->target) && req->target[0] == '/');
-    int rc = buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cairn-cli\r\n",
-                        req->method, req->target, addr->text);
+    int rc = buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cairn-cli\r\n", req->method,
+                        req->target, addr->text);
     for (size_t i = 0; rc == 0 && i < req->n_headers; i++) {
         const struct cli_http_header *h = &req->headers[i];
         ASSERT(no_crlf(h->name) && no_crlf(h->value));
@@ -761,8 +760,8 @@ static int client_connect(struct cli_http_client *c, uint64_t deadline_ms, struc
         return rc;
     int last_errno = ECONNREFUSED, timed_out = 0;
     for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             last_errno = errno;
             continue;
@@ -860,8 +859,7 @@ static int client_recv(struct cli_http_client *c, uint64_t deadline_ms, int *not
                                c->addr.text, e ? ": " : "", e ? strerror(e) : "");
             }
             if (e != 0)
-                return err_set(eb, ERR_IO, "connection to %s lost: %s", c->addr.text,
-                               strerror(e));
+                return err_set(eb, ERR_IO, "connection to %s lost: %s", c->addr.text, strerror(e));
             struct errbuf peb;
             int rc = cli_http_parser_eof(&c->parser, &peb);
             if (rc != 0)

@@ -27,7 +27,7 @@
 /* Host part of an address, e.g. "node-3.example.com" or "::1". */
 #define CLI_ADDR_HOST_BYTES_MAX 256
 /* "host:port" or "[v6]:port" with its NUL. */
-#define CLI_ADDR_TEXT_BYTES_MAX (CLI_ADDR_HOST_BYTES_MAX + 16)
+#define CLI_ADDR_TEXT_BYTES_MAX     (CLI_ADDR_HOST_BYTES_MAX + 16)
 #define CLI_HTTP_TIMEOUT_MS_DEFAULT 30000
 
 /* ---- Addresses ----------------------------------------------------------------------------- */
@@ -56,7 +56,7 @@ int cli_url_encode(struct buf *out, const void *p, size_t n);
 /* ---- Response parser ----------------------------------------------------------------------- */
 
 struct cli_http_header {
-    const char *name; /* NUL-terminated, as sent */
+    const char *name;  /* NUL-terminated, as sent */
     const char *value; /* NUL-terminated, surrounding whitespace removed */
 };
 
@@ -113,8 +113,8 @@ void cli_http_parser_free(struct cli_http_parser *p);
 /* Feeds data[0..len). Returns 0 once the response is complete (*consumed bytes used; any rest
  * belongs to what follows the response), ERR_NEEDMORE with every byte consumed, or an error.
  * After 0 it keeps returning 0 consuming nothing until reset. */
-int cli_http_parser_feed(struct cli_http_parser *p, const void *data, size_t len,
-                         size_t *consumed, struct errbuf *eb);
+int cli_http_parser_feed(struct cli_http_parser *p, const void *data, size_t len, size_t *consumed,
+                         struct errbuf *eb);
 /* The connection was closed by the peer. Returns 0 if that completes the response (a body
  * delimited by the close, or the response was already complete), else ERR_MALFORMED
  * ("connection closed after N bytes of the response"). */
@@ -129,7 +129,7 @@ const char *cli_http_header(const struct cli_http_response *r, const char *name)
 
 struct cli_http_client {
     struct cli_addr addr;
-    uint64_t timeout_ms; /* connect, and each whole request */
+    uint64_t timeout_ms;           /* connect, and each whole request */
     struct cli_http_parser parser; /* parser.resp is the last response */
     /* private */
     int fd; /* -1 when not connected */

@@ -96,7 +96,8 @@ int cli_parse_double(const char *s, double min, double max, double *out);
 /* ---- Reporting ----------------------------------------------------------------------------- */
 
 /* Prints "cairn: <message>\n" to io->err. */
-void cli_errorf(const struct cli_io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_errorf(const struct cli_io *io, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Reports a non-2xx response: the server's {"error":{"code","message"}} when it sent one
  * ("cairn: <message> (412 CONDITION_FAILED)"), else the status line and a short body excerpt. */
 void cli_report_http_error(const struct cli_io *io, const struct cli_http_response *r);
@@ -104,6 +105,8 @@ void cli_report_http_error(const struct cli_io *io, const struct cli_http_respon
  * returns ERR_MALFORMED (doc needs no freeing then). */
 int cli_parse_json_body(const struct cli_io *io, const struct cli_addr *addr,
                         const struct cli_http_response *r, struct json_doc *doc);
+/* fwrite that accepts (NULL, 0), as an empty buffer is. */
+void cli_write(FILE *f, const void *p, size_t n);
 /* Writes data to io->out and checks the stream; returns 0 or CLI_EXIT_FAIL (message printed). */
 int cli_finish_output(const struct cli_io *io);
 

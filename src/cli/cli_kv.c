@@ -126,7 +126,7 @@ static int answer_version(const struct cli_http_response *r, uint64_t *v)
 /* Prints the response body as it came, with a final newline. */
 static void print_raw_json(const struct cli_io *io, const struct cli_http_response *r)
 {
-    fwrite(r->body.data, 1, r->body.len, io->out);
+    cli_write(io->out, r->body.data, r->body.len);
     if (r->body.len == 0 || r->body.data[r->body.len - 1] != '\n')
         fputc('\n', io->out);
 }
@@ -222,7 +222,7 @@ static int kv_get(const struct cli_io *io, int argc, char **argv)
         if (rc == 0)
             rc = json_writer_finish(&w);
         if (rc == 0) {
-            fwrite(j.data, 1, j.len, io->out);
+            cli_write(io->out, j.data, j.len);
             fputc('\n', io->out);
         } else {
             cli_errorf(io, "out of memory");
@@ -231,7 +231,7 @@ static int kv_get(const struct cli_io *io, int argc, char **argv)
         if (rc != 0)
             goto out;
     } else {
-        fwrite(r->body.data, 1, r->body.len, io->out);
+        cli_write(io->out, r->body.data, r->body.len);
     }
     ex = cli_finish_output(io);
 out:
@@ -291,8 +291,7 @@ static int kv_put(const struct cli_io *io, int argc, char **argv)
         hdrs[n_hdrs++] = (struct cli_http_header){"If-Match", etag};
     else if (if_absent)
         hdrs[n_hdrs++] = (struct cli_http_header){"If-None-Match", "*"};
-    struct cli_http_request req = {"PUT", (const char *)target.data, hdrs, n_hdrs, body,
-                                   body_len};
+    struct cli_http_request req = {"PUT", (const char *)target.data, hdrs, n_hdrs, body, body_len};
     if (do_request(io, &c, &req) != 0)
         goto out;
     const struct cli_http_response *r = &c.parser.resp;
@@ -346,8 +345,8 @@ static int kv_del(const struct cli_io *io, int argc, char **argv)
     char etag[32];
     snprintf(etag, sizeof etag, "\"%" PRIu64 "\"", version);
     struct cli_http_header hdr = {"If-Match", etag};
-    struct cli_http_request req = {"DELETE", (const char *)target.data, &hdr,
-                                   if_version != NULL ? 1 : 0, NULL, 0};
+    struct cli_http_request req = {
+        "DELETE", (const char *)target.data, &hdr, if_version != NULL ? 1 : 0, NULL, 0};
     if (do_request(io, &c, &req) != 0)
         goto out;
     const struct cli_http_response *r = &c.parser.resp;
@@ -407,12 +406,12 @@ static int ls_item(struct ls_state *s, const struct json_value *item)
         rc = json_writer_finish(&w);
         if (rc == 0) {
             fputs(s->items_written ? ",\n" : "\n", s->io->out);
-            fwrite(s->line.data, 1, s->line.len, s->io->out);
+            cli_write(s->io->out, s->line.data, s->line.len);
         }
     } else if (rc == 0) {
-        fwrite(k, 1, kl, s->io->out);
+        cli_write(s->io->out, k, kl);
         fputc('\t', s->io->out);
-        fwrite(v, 1, vl, s->io->out);
+        cli_write(s->io->out, v, vl);
         fprintf(s->io->out, "\t%" PRId64 "\n", version);
     }
     if (rc != 0) {
@@ -466,20 +465,20 @@ static int kv_ls(const struct cli_io *io, int argc, char **argv)
                                    CLI_COMMON_OPTS(&com)};
     char *pos[CLI_POSITIONAL_MAX];
     size_t n_pos;
-    int a = cli_args_parse(io, &ls_usage, opts, sizeof opts / sizeof opts[0], argc, argv, 1, pos,
-                           1, &n_pos);
+    int a = cli_args_parse(io, &ls_usage, opts, sizeof opts / sizeof opts[0], argc, argv, 1, pos, 1,
+                           &n_pos);
     if (a != CLI_ARGS_OK)
         return a == CLI_ARGS_HELP ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     uint64_t n;
     if (limit != NULL && cli_parse_u64(limit, 1, CLI_LS_LIMIT_MAX, &n) != 0)
-        return cli_usage_error(io, &ls_usage, "--limit must be 1..%d, not \"%s\"",
-                               CLI_LS_LIMIT_MAX, limit);
+        return cli_usage_error(io, &ls_usage, "--limit must be 1..%d, not \"%s\"", CLI_LS_LIMIT_MAX,
+                               limit);
     if (cli_common_finish(io, &ls_usage, &com) != 0)
         return CLI_EXIT_USAGE;
     const char *prefix = n_pos ? pos[0] : "";
 
-    struct ls_state s = {io, &com.addr, com.json, 0, BUF_INIT, BUF_INIT,
-                         BUF_INIT, BUF_INIT, BUF_INIT};
+    struct ls_state s = {io,       &com.addr, com.json, 0,       BUF_INIT,
+                         BUF_INIT, BUF_INIT,  BUF_INIT, BUF_INIT};
     struct buf target = BUF_INIT, after = BUF_INIT;
     struct cli_http_client c;
     cli_http_client_init(&c, &com.addr, com.timeout_ms);
