@@ -18,11 +18,38 @@
 #define FUZZ_HTTP_BYTEWISE_BYTES_MAX 4096
 
 const char *const fuzz_dict[] = {
-    "GET ", "POST ", "PUT ", "DELETE ", "HEAD ", " HTTP/1.1\r\n", " HTTP/1.0\r\n", "HTTP/2.0",
-    "\r\n", "\r\n\r\n", "\n", "Host: a\r\n", "Content-Length: ", "Transfer-Encoding: chunked\r\n",
-    "Connection: close\r\n", "Connection: keep-alive\r\n", "Expect: 100-continue\r\n", "0\r\n\r\n",
-    "ffffffffffffffff", ";ext=1", "%2F", "%00", "%", "?a=1&b", "+", "http://h/", "*", ": ",
-    " \t", "4096", "4097", "99999999999999999999",
+    "GET ",
+    "POST ",
+    "PUT ",
+    "DELETE ",
+    "HEAD ",
+    " HTTP/1.1\r\n",
+    " HTTP/1.0\r\n",
+    "HTTP/2.0",
+    "\r\n",
+    "\r\n\r\n",
+    "\n",
+    "Host: a\r\n",
+    "Content-Length: ",
+    "Transfer-Encoding: chunked\r\n",
+    "Connection: close\r\n",
+    "Connection: keep-alive\r\n",
+    "Expect: 100-continue\r\n",
+    "0\r\n\r\n",
+    "ffffffffffffffff",
+    ";ext=1",
+    "%2F",
+    "%00",
+    "%",
+    "?a=1&b",
+    "+",
+    "http://h/",
+    "*",
+    ": ",
+    " \t",
+    "4096",
+    "4097",
+    "99999999999999999999",
 };
 const size_t fuzz_dict_len = sizeof fuzz_dict / sizeof fuzz_dict[0];
 
@@ -55,11 +82,15 @@ static void check_request(const uint8_t *data, size_t size, const struct http_re
      * unless the name is one it owns. */
     for (size_t i = 0; i < r->n_headers; i++) {
         const char *name = r->headers[i].name;
-        if (name[0] == '\0' || strchr(r->headers[i].value, '\r') || strchr(r->headers[i].value, '\n'))
+        if (name[0] == '\0' || strchr(r->headers[i].value, '\r') ||
+            strchr(r->headers[i].value, '\n'))
             fuzz_fail(data, size, "bad header parsed");
         struct http_header h = {name, r->headers[i].value};
-        struct http_response resp = {.status = 200, .headers = &h, .n_headers = 1,
-                                     .body = r->body.data, .body_len = r->body.len};
+        struct http_response resp = {.status = 200,
+                                     .headers = &h,
+                                     .n_headers = 1,
+                                     .body = r->body.data,
+                                     .body_len = r->body.len};
         struct buf out = BUF_INIT;
         int rc = http_response_write(&out, &resp, NULL);
         int owned = strcasecmp(name, "content-length") == 0 ||

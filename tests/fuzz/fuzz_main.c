@@ -120,9 +120,9 @@ static void run_one(const uint8_t *data, size_t len)
     LLVMFuzzerTestOneInput(data, len);
 }
 
-static const uint8_t interesting[] = {0, 0xff, 0x7f, 0x80, '\r', '\n', ' ', '\t', ':', ';',
-                                      ',', '"', '\\', '{', '}', '[', ']', '0', '9', '%', '?',
-                                      '&', '=', 'e', '-', '+', '.', 'u', 0xc3, 0xed, 0xf4};
+static const uint8_t interesting[] = {0,   0xff, 0x7f, 0x80, '\r', '\n', ' ',  '\t', ':', ';', ',',
+                                      '"', '\\', '{',  '}',  '[',  ']',  '0',  '9',  '%', '?', '&',
+                                      '=', 'e',  '-',  '+',  '.',  'u',  0xc3, 0xed, 0xf4};
 
 static void mutate(struct rng *r, struct buf *b)
 {
@@ -208,8 +208,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
             seed = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: %s [-n MUTATIONS] [-s SEED] CORPUS_DIR_OR_FILE...\n",
-                    argv[0]);
+            fprintf(stderr, "usage: %s [-n MUTATIONS] [-s SEED] CORPUS_DIR_OR_FILE...\n", argv[0]);
             return 2;
         }
     }

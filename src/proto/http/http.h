@@ -91,8 +91,7 @@ struct http_request {
 /* First header named `name` (ASCII case-insensitive), or NULL. */
 const char *http_request_header(const struct http_request *r, const char *name);
 /* First query parameter named `name` (compared byte-exact after decoding), or NULL. */
-const struct http_query_param *http_request_param(const struct http_request *r,
-                                                  const char *name);
+const struct http_query_param *http_request_param(const struct http_request *r, const char *name);
 void http_request_free(struct http_request *r);
 
 /* ---- Parser -------------------------------------------------------------------------------- */
@@ -161,9 +160,9 @@ struct http_response {
     size_t n_headers;
     const void *body;
     size_t body_len;
-    int close;      /* add "Connection: close" */
-    int keep_alive; /* add "Connection: keep-alive" (for HTTP/1.0 clients that asked for it) */
-    int head;       /* answer to HEAD: Content-Length of the body, but no body bytes */
+    int close;        /* add "Connection: close" */
+    int keep_alive;   /* add "Connection: keep-alive" (for HTTP/1.0 clients that asked for it) */
+    int head;         /* answer to HEAD: Content-Length of the body, but no body bytes */
     const char *date; /* Date header value, or NULL for none */
 };
 
@@ -265,12 +264,12 @@ void http_server_close(struct http_server *s);
  * Returns 0 (queued for the client), ERR_SHUTDOWN (the client or server went away: dropped),
  * ERR_INVAL (bad header, see http_response_write; a 500 was sent instead), ERR_NOMEM. The
  * request is freed in every case. Loop thread only. */
-int http_respond(struct http_request_ctx *req, int status, const struct http_header *hdrs,
-                 size_t n, const void *body, size_t len);
+int http_respond(struct http_request_ctx *req, int status, const struct http_header *hdrs, size_t n,
+                 const void *body, size_t len);
 /* Answers with Content-Type: application/json and the error body
  * {"error":{"code":"<code>","message":"<printf text>"}}. Returns as http_respond. */
-int http_respond_error(struct http_request_ctx *req, int status, const char *code,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int http_respond_error(struct http_request_ctx *req, int status, const char *code, const char *fmt,
+                       ...) __attribute__((format(printf, 4, 5)));
 /* 1 if the client or server went away and a response would be dropped. */
 int http_request_abandoned(const struct http_request_ctx *req);
 

@@ -342,8 +342,8 @@ static enum http_method method_of(const char *m, size_t n)
     static const struct {
         const char *name;
         enum http_method m;
-    } tab[] = {{"GET", HTTP_GET},         {"HEAD", HTTP_HEAD},       {"POST", HTTP_POST},
-               {"PUT", HTTP_PUT},         {"DELETE", HTTP_DELETE},   {"OPTIONS", HTTP_OPTIONS},
+    } tab[] = {{"GET", HTTP_GET},    {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
+               {"PUT", HTTP_PUT},    {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
                {"PATCH", HTTP_PATCH}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         if (strlen(tab[i].name) == n && memcmp(tab[i].name, m, n) == 0)
@@ -359,8 +359,7 @@ static int parse_request_line(struct http_parser *p, char *line, size_t len, str
     char *end = line + len;
     char *sp1 = memchr(line, ' ', len);
     if (sp1 == NULL || sp1 == line)
-        return fail(p, eb, ERR_MALFORMED, 400,
-                    "request line is not 'METHOD target HTTP/1.x'");
+        return fail(p, eb, ERR_MALFORMED, 400, "request line is not 'METHOD target HTTP/1.x'");
     for (char *c = line; c < sp1; c++)
         if (!is_tchar((unsigned char)*c))
             return fail(p, eb, ERR_MALFORMED, 400, "invalid character in method");
@@ -370,8 +369,7 @@ static int parse_request_line(struct http_parser *p, char *line, size_t len, str
     char *ts = sp1 + 1;
     char *sp2 = memchr(ts, ' ', (size_t)(end - ts));
     if (sp2 == NULL || sp2 == ts)
-        return fail(p, eb, ERR_MALFORMED, 400,
-                    "request line is not 'METHOD target HTTP/1.x'");
+        return fail(p, eb, ERR_MALFORMED, 400, "request line is not 'METHOD target HTTP/1.x'");
     if (sp2 - ts > HTTP_TARGET_BYTES_MAX)
         return fail(p, eb, ERR_TOOBIG, 414, "request target longer than %d bytes",
                     HTTP_TARGET_BYTES_MAX);
@@ -531,8 +529,9 @@ static int head_semantics(struct http_parser *p, struct errbuf *eb)
         if (r->version_minor == 0)
             return fail(p, eb, ERR_MALFORMED, 400, "Transfer-Encoding in an HTTP/1.0 request");
         if (s.te_other)
-            return fail(p, eb, ERR_UNSUPPORTED, 501, "only the chunked transfer coding is "
-                                                     "supported");
+            return fail(p, eb, ERR_UNSUPPORTED, 501,
+                        "only the chunked transfer coding is "
+                        "supported");
         if (s.te_chunked_twice || !s.te_chunked)
             return fail(p, eb, ERR_MALFORMED, 400, "invalid Transfer-Encoding");
         r->chunked = 1;
@@ -630,8 +629,7 @@ int http_parse_head(struct http_parser *p, const void *data, size_t len, size_t 
 
 /* ---- Body ---- */
 
-static int body_append(struct http_parser *p, const unsigned char *d, size_t n,
-                       struct errbuf *eb)
+static int body_append(struct http_parser *p, const unsigned char *d, size_t n, struct errbuf *eb)
 {
     if (buf_append(&p->req.body, d, n) != 0)
         return fail(p, eb, ERR_NOMEM, 500, "out of memory");
@@ -818,8 +816,7 @@ const char *http_request_header(const struct http_request *r, const char *name)
     return NULL;
 }
 
-const struct http_query_param *http_request_param(const struct http_request *r,
-                                                  const char *name)
+const struct http_query_param *http_request_param(const struct http_request *r, const char *name)
 {
     size_t n = strlen(name);
     for (size_t i = 0; i < r->n_params; i++)

@@ -181,8 +181,8 @@ static int check_response(const struct http_response *r, int bodiless, struct er
         const char *name = r->headers[i].name, *value = r->headers[i].value;
         if (name == NULL || value == NULL || !is_token(name))
             return err_set(eb, ERR_INVAL, "invalid response header name");
-        if (strcasecmp(name, "content-length") == 0 ||
-            strcasecmp(name, "transfer-encoding") == 0 || strcasecmp(name, "connection") == 0)
+        if (strcasecmp(name, "content-length") == 0 || strcasecmp(name, "transfer-encoding") == 0 ||
+            strcasecmp(name, "connection") == 0)
             return err_set(eb, ERR_INVAL, "response header %s is set by the writer", name);
         if (!is_field_value(value))
             return err_set(eb, ERR_INVAL, "invalid character in response header %s", name);

@@ -165,8 +165,8 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     }
     /* Our FIN is out. Drain what the client still sends for a while, so the kernel does not
      * answer it with a reset that could destroy the response before the client reads it. */
-    uint64_t ms = c->srv->idle_timeout_ms < HTTP_LINGER_MS ? c->srv->idle_timeout_ms
-                                                            : HTTP_LINGER_MS;
+    uint64_t ms =
+        c->srv->idle_timeout_ms < HTTP_LINGER_MS ? c->srv->idle_timeout_ms : HTTP_LINGER_MS;
     uv_timer_start(&c->timer, on_linger_timer, ms, 0);
 }
 
@@ -267,11 +267,8 @@ static void conn_error(struct http_conn *c, int status, const char *code, const 
 {
     struct buf body = BUF_INIT, out = BUF_INIT;
     struct http_header h[] = {{"Content-Type", "application/json"}};
-    struct http_response r = {.status = status,
-                              .headers = h,
-                              .n_headers = 1,
-                              .close = 1,
-                              .date = server_date(c->srv)};
+    struct http_response r = {
+        .status = status, .headers = h, .n_headers = 1, .close = 1, .date = server_date(c->srv)};
     if (http_error_json(&body, code, msg) == 0) {
         r.body = body.data;
         r.body_len = body.len;
@@ -415,8 +412,8 @@ int http_request_abandoned(const struct http_request_ctx *req)
     return req->conn == NULL;
 }
 
-int http_respond(struct http_request_ctx *req, int status, const struct http_header *hdrs,
-                 size_t n, const void *body, size_t len)
+int http_respond(struct http_request_ctx *req, int status, const struct http_header *hdrs, size_t n,
+                 const void *body, size_t len)
 {
     struct http_server *s = req->srv;
     struct http_conn *c = req->conn;
@@ -444,15 +441,20 @@ int http_respond(struct http_request_ctx *req, int status, const struct http_hea
     struct errbuf eb;
     rc = http_response_write(&out, &r, &eb);
     if (rc == ERR_INVAL) {
-        LOGE("http", "handler response to %s %s refused: %s", req->req.method_name,
-             req->req.target, eb.msg);
+        LOGE("http", "handler response to %s %s refused: %s", req->req.method_name, req->req.target,
+             eb.msg);
         struct buf ebody = BUF_INIT;
         struct http_header h[] = {{"Content-Type", "application/json"}};
         status = 500;
-        r = (struct http_response){.status = status, .headers = h, .n_headers = 1,
-                                   .close = close, .keep_alive = r.keep_alive,
-                                   .head = r.head, .date = r.date};
-        if (http_error_json(&ebody, http_error_code(500), "the server built an invalid response") == 0) {
+        r = (struct http_response){.status = status,
+                                   .headers = h,
+                                   .n_headers = 1,
+                                   .close = close,
+                                   .keep_alive = r.keep_alive,
+                                   .head = r.head,
+                                   .date = r.date};
+        if (http_error_json(&ebody, http_error_code(500), "the server built an invalid response") ==
+            0) {
             r.body = ebody.data;
             r.body_len = ebody.len;
             if (http_response_write(&out, &r, NULL) != 0)
@@ -485,8 +487,8 @@ int http_respond(struct http_request_ctx *req, int status, const struct http_hea
     return rc;
 }
 
-int http_respond_error(struct http_request_ctx *req, int status, const char *code,
-                       const char *fmt, ...)
+int http_respond_error(struct http_request_ctx *req, int status, const char *code, const char *fmt,
+                       ...)
 {
     char msg[HTTP_ERROR_MESSAGE_BYTES_MAX];
     va_list ap;
@@ -614,7 +616,7 @@ int http_server_start(uv_loop_t *loop, const char *host, int port,
     ASSERT(loop != NULL && handler != NULL && out != NULL);
     if (host == NULL || port < 0 || port > 65535)
         return err_set(eb, ERR_INVAL, "invalid listen address");
-    int fd;
+    int fd = -1;
     int rc = listen_socket(host, port, &fd, eb);
     if (rc != 0)
         return rc;
@@ -626,12 +628,12 @@ int http_server_start(uv_loop_t *loop, const char *host, int port,
     s->loop = loop;
     s->handler = handler;
     s->ctx = ctx;
-    s->body_bytes_max = cfg && cfg->body_bytes_max ? cfg->body_bytes_max
-                                                   : HTTP_BODY_BYTES_MAX_DEFAULT;
-    s->connections_max = cfg && cfg->connections_max ? cfg->connections_max
-                                                     : HTTP_CONNECTIONS_MAX_DEFAULT;
-    s->idle_timeout_ms = cfg && cfg->idle_timeout_ms ? cfg->idle_timeout_ms
-                                                     : HTTP_IDLE_TIMEOUT_MS_DEFAULT;
+    s->body_bytes_max =
+        cfg && cfg->body_bytes_max ? cfg->body_bytes_max : HTTP_BODY_BYTES_MAX_DEFAULT;
+    s->connections_max =
+        cfg && cfg->connections_max ? cfg->connections_max : HTTP_CONNECTIONS_MAX_DEFAULT;
+    s->idle_timeout_ms =
+        cfg && cfg->idle_timeout_ms ? cfg->idle_timeout_ms : HTTP_IDLE_TIMEOUT_MS_DEFAULT;
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
     s->listening = 1;

@@ -529,14 +529,14 @@ int json_parse(struct json_doc *doc, const void *text, size_t len, const struct 
 {
     memset(doc, 0, sizeof *doc);
     struct jp jp = {.s = text, .len = len, .doc = doc, .eb = eb};
-    size_t input_max = lim && lim->input_bytes_max ? lim->input_bytes_max
-                                                   : JSON_INPUT_BYTES_MAX_DEFAULT;
+    size_t input_max =
+        lim && lim->input_bytes_max ? lim->input_bytes_max : JSON_INPUT_BYTES_MAX_DEFAULT;
     jp.depth_max = lim && lim->depth_max ? lim->depth_max : JSON_DEPTH_MAX_DEFAULT;
     if (jp.depth_max > JSON_DEPTH_MAX_LIMIT)
         jp.depth_max = JSON_DEPTH_MAX_LIMIT;
     if (len > input_max)
-        return jp_fail(&jp, ERR_TOOBIG, 0, "document of %zu bytes exceeds the limit of %zu",
-                       len, input_max);
+        return jp_fail(&jp, ERR_TOOBIG, 0, "document of %zu bytes exceeds the limit of %zu", len,
+                       input_max);
     struct json_value *root = arena_alloc(doc, sizeof *root);
     int rc = root ? parse_value(&jp, root, 0) : jp_nomem(&jp);
     if (rc == 0) {

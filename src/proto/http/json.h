@@ -9,7 +9,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 
-#define JSON_DEPTH_MAX_DEFAULT       64
+#define JSON_DEPTH_MAX_DEFAULT 64
 /* The deepest nesting a caller may configure: parsing and writing recurse once per level. */
 #define JSON_DEPTH_MAX_LIMIT         512
 #define JSON_INPUT_BYTES_MAX_DEFAULT (16u * 1024 * 1024)

@@ -10,7 +10,7 @@
 
 #include "base/assert.h"
 
-#define LEVEL_OBJECT 1u
+#define LEVEL_OBJECT   1u
 #define LEVEL_NONEMPTY 2u
 
 int json_append_string(struct buf *out, const char *s, size_t len)

@@ -127,8 +127,7 @@ static int split_invariant(const char *stream, size_t len, size_t body_max)
         run_parser(stream, len, mode ? threes : ones, mode ? 3 : 1, body_max, &b);
         buf_append_u8(&b, 0);
         if (strcmp((char *)b.data, whole) != 0) {
-            fprintf(stderr, "  piecewise feed differs:\n%s  vs whole:\n%s", (char *)b.data,
-                    whole);
+            fprintf(stderr, "  piecewise feed differs:\n%s  vs whole:\n%s", (char *)b.data, whole);
             ok = 0;
         }
         buf_free(&b);
@@ -209,7 +208,8 @@ TEST(post_with_content_length_and_continue)
 
 TEST(chunked_body_decoded)
 {
-    const char *m = "POST /v1/kv HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip-not, chunked\r\n\r\n";
+    const char *m =
+        "POST /v1/kv HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip-not, chunked\r\n\r\n";
     /* gzip-not is an unknown coding: 501. */
     char *s = summary(m, strlen(m), 0);
     CHECK(strstr(s, "ERR UNSUPPORTED status=501") == s);
@@ -355,15 +355,14 @@ TEST(invalid_requests)
         {S("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), ERR_MALFORMED, 400},
         {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"),
          ERR_MALFORMED, 400},
-        {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"), ERR_UNSUPPORTED,
-         501},
+        {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"), ERR_UNSUPPORTED, 501},
         {S("POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n"), ERR_UNSUPPORTED, 417},
-        {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nx\r\n"),
-         ERR_MALFORMED, 400},
+        {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nx\r\n"), ERR_MALFORMED,
+         400},
         {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n"),
          ERR_MALFORMED, 400},
-        {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\nab"),
-         ERR_MALFORMED, 400},
+        {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\nab"), ERR_MALFORMED,
+         400},
         {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1 \r\na\r\n"),
          ERR_MALFORMED, 400},
         {S("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;\x01\r\na\r\n"),
@@ -449,7 +448,8 @@ static char *repeat_request(const char *prefix, char fill, size_t n, const char 
 TEST(limits)
 {
     /* Target at the limit passes; one more byte is 414. */
-    char *m = repeat_request("GET /", 'a', HTTP_TARGET_BYTES_MAX - 1, " HTTP/1.1\r\nHost: a\r\n\r\n");
+    char *m =
+        repeat_request("GET /", 'a', HTTP_TARGET_BYTES_MAX - 1, " HTTP/1.1\r\nHost: a\r\n\r\n");
     char *s = summary(m, strlen(m), 0);
     CHECK(strncmp(s, "REQ GET", 7) == 0);
     free(s);
@@ -599,8 +599,12 @@ TEST(response_writer)
 {
     struct buf out = BUF_INIT;
     struct http_header h[] = {{"Content-Type", "application/json"}, {"ETag", "\"42\""}};
-    struct http_response r = {.status = 200, .headers = h, .n_headers = 2, .body = "{}",
-                              .body_len = 2, .date = "Sun, 06 Nov 1994 08:49:37 GMT"};
+    struct http_response r = {.status = 200,
+                              .headers = h,
+                              .n_headers = 2,
+                              .body = "{}",
+                              .body_len = 2,
+                              .date = "Sun, 06 Nov 1994 08:49:37 GMT"};
     CHECK_EQ(http_response_write(&out, &r, NULL), 0);
     buf_append_u8(&out, 0);
     CHECK_STR((char *)out.data, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
@@ -643,8 +647,9 @@ TEST(error_body_and_status_mapping)
     struct buf out = BUF_INIT;
     CHECK_EQ(http_error_json(&out, "BAD_REQUEST", "key \"a\\b\"\n\x01"), 0);
     buf_append_u8(&out, 0);
-    CHECK_STR((char *)out.data,
-              "{\"error\":{\"code\":\"BAD_REQUEST\",\"message\":\"key \\\"a\\\\b\\\"\\n\\u0001\"}}");
+    CHECK_STR(
+        (char *)out.data,
+        "{\"error\":{\"code\":\"BAD_REQUEST\",\"message\":\"key \\\"a\\\\b\\\"\\n\\u0001\"}}");
     /* It is JSON our own parser reads back to the same strings. */
     struct json_doc doc;
     CHECK_EQ(json_parse(&doc, out.data, out.len - 1, NULL, NULL), 0);

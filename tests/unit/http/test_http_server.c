@@ -536,8 +536,7 @@ static int bad_request_case(const char *m, size_t len, int status, const char *c
 {
     struct client c;
     struct resp r;
-    int ok = client_connect(&c) == 0 && client_send(&c, m, len) == 0 &&
-             client_read(&c, &r, 0) == 0;
+    int ok = client_connect(&c) == 0 && client_send(&c, m, len) == 0 && client_read(&c, &r, 0) == 0;
     ok = ok && r.status == status && error_code_is(&r, code);
     ok = ok && find_header(r.head, "Connection") != NULL && client_sees_close(&c);
     if (!ok)

@@ -268,8 +268,7 @@ TEST(depth_and_size_limits)
     CHECK_EQ(json_parse(&doc, deep, 2 * n, &lim, &eb), (uint64_t)ERR_TOOBIG);
     CHECK_EQ(doc.error_offset, JSON_DEPTH_MAX_LIMIT);
     lim.depth_max = JSON_DEPTH_MAX_LIMIT;
-    CHECK_EQ(json_parse(&doc, deep + n - JSON_DEPTH_MAX_LIMIT, 2 * JSON_DEPTH_MAX_LIMIT, &lim,
-                        &eb),
+    CHECK_EQ(json_parse(&doc, deep + n - JSON_DEPTH_MAX_LIMIT, 2 * JSON_DEPTH_MAX_LIMIT, &lim, &eb),
              0);
     /* Deep documents write back out. */
     char *s = write_value_text(doc.root);
@@ -315,7 +314,9 @@ TEST(writer_shapes_and_escapes)
     json_write_key(&w, "utf8");
     json_write_cstr(&w, "\xc3\xa9\xf0\x9f\x98\x80");
     json_write_key(&w, "bad");
-    json_write_cstr(&w, "a\xff" "b\xc3" "c\xed\xa0\x80");
+    json_write_cstr(&w, "a\xff"
+                        "b\xc3"
+                        "c\xed\xa0\x80");
     json_write_keyn(&w, "k\0ey", 4);
     json_write_array_begin(&w);
     json_write_int64(&w, INT64_MIN);
@@ -341,7 +342,9 @@ TEST(writer_shapes_and_escapes)
     CHECK_STR((char *)b.data,
               "{\"s\":\"q\\\"b\\\\n\\n\\t\\u0001\\u001f\\u0000z\x7f\","
               "\"utf8\":\"\xc3\xa9\xf0\x9f\x98\x80\","
-              "\"bad\":\"a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\","
+              "\"bad\":\"a\xef\xbf\xbd"
+              "b\xef\xbf\xbd"
+              "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\","
               "\"k\\u0000ey\":[-9223372036854775808,18446744073709551615,0.1,100.0,-0.0,"
               "1e+300,1.5e-07,null,null,true,false,null,[],{}]}");
     /* Always valid JSON, always valid UTF-8. */
@@ -362,7 +365,8 @@ TEST(utf8_validation)
 {
     CHECK(json_utf8_valid("", 0));
     CHECK(json_utf8_valid(S("plain \x7f")));
-    CHECK(json_utf8_valid(S("\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf")));
+    CHECK(json_utf8_valid(
+        S("\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf")));
     CHECK(!json_utf8_valid(S("\x80")));
     CHECK(!json_utf8_valid(S("\xc1\xbf")));
     CHECK(!json_utf8_valid(S("\xe0\x9f\xbf")));
