@@ -1141,7 +1141,7 @@ static int net_peer_dial(struct net_peer *p)
     p->conn = c;
     if (p->h.key & NET_PEER_ID_ADDR_ONLY)
         snprintf(c->name, sizeof c->name, "peer at %s (id %" PRIu64 ", node id not known yet)",
-                 p->addr, p->h.key & ~NET_PEER_ID_ADDR_ONLY);
+                 p->addr, (uint64_t)(p->h.key & ~NET_PEER_ID_ADDR_ONLY));
     else
         snprintf(c->name, sizeof c->name, "node %" PRIu64 " at %s", p->h.key, p->addr);
 
