@@ -181,6 +181,17 @@ def cluster(tmp_path, request):
     c.stop_all()
 
 
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    """One single-node cluster shared by a module's tests (each test uses its own keys)."""
+    c = Cluster(str(tmp_path_factory.mktemp("single")))
+    c.start(1)
+    yield c.nodes[0]
+    if c.nodes[0].alive() is False:
+        print("---- %s log ----\n%s" % (c.nodes[0].name, c.nodes[0].log_tail(80)))
+    c.stop_all()
+
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
