@@ -1174,9 +1174,9 @@ int raft_propose_conf(struct raft *r, const struct raft_conf_change *cc, uint64_
     if (cc->op == RAFT_CONF_ADD_VOTER && raft_conf_is_learner(&r->conf, cc->node)) {
         struct raft_progress *pr = raft_pr(r, cc->node);
         uint64_t last = raft_log_last_index(&r->log);
-        /* Caught up means it answered appends and is close to our log. */
-        if (pr == NULL || pr->state != RAFT_PR_REPLICATE || pr->match < r->log.committed / 2 ||
-            pr->match + r->cfg.learner_catchup_entries < last)
+        /* Caught up: it has acknowledged entries (a new learner's match is
+         * 0 until its snapshot or first append lands) and is close to us. */
+        if (pr == NULL || pr->match == 0 || pr->match + r->cfg.learner_catchup_entries < last)
             return ERR_AGAIN;
     }
     uint8_t buf[RAFT_CONF_CHANGE_ENCODED_LEN];
