@@ -39,21 +39,21 @@
 
 /* ---- Bounds ------------------------------------------------------------ */
 
-#define NET_FRAME_BYTES_MAX (16u << 20)          /* payload bytes of one frame */
-#define NET_HANDSHAKE_FRAME_BYTES_MAX 1024u      /* payload bytes before HELLO is accepted */
-#define NET_RAFT_BATCH_MSGS_MAX 4096u            /* Raft messages in one RAFT frame */
-#define NET_SNAPSHOT_CHUNK_BYTES_MAX (4u << 20)  /* data bytes in one snapshot chunk */
-#define NET_CLUSTER_ID_BYTES 16
-#define NET_ADDR_LEN_MAX 255                     /* "host:port", without the NUL */
-#define NET_CLOSE_REASON_LEN_MAX 200             /* bytes of the reason in a CLOSE frame */
-#define NET_PEER_QUEUE_BYTES_MAX (64u << 20)     /* unsent bytes per connection (default) */
-#define NET_RPC_PENDING_MAX 65536u               /* outstanding outgoing calls (default) */
-#define NET_RPC_SERVING_PER_CONN_MAX 4096u       /* unanswered incoming requests per connection */
-#define NET_INBOUND_CONNS_MAX 1024u              /* accepted connections (default) */
-#define NET_CONNECT_TIMEOUT_MS 5000u             /* dial + handshake (default) */
-#define NET_RECONNECT_DELAY_MS_MIN 50u           /* first retry after a failure (default) */
-#define NET_RECONNECT_DELAY_MS_MAX 5000u         /* backoff cap (default) */
-#define NET_READ_BYTES 65536u                    /* socket read size */
+#define NET_FRAME_BYTES_MAX           (16u << 20) /* payload bytes of one frame */
+#define NET_HANDSHAKE_FRAME_BYTES_MAX 1024u       /* payload bytes before HELLO is accepted */
+#define NET_RAFT_BATCH_MSGS_MAX       4096u       /* Raft messages in one RAFT frame */
+#define NET_SNAPSHOT_CHUNK_BYTES_MAX  (4u << 20)  /* data bytes in one snapshot chunk */
+#define NET_CLUSTER_ID_BYTES          16
+#define NET_ADDR_LEN_MAX              255         /* "host:port", without the NUL */
+#define NET_CLOSE_REASON_LEN_MAX      200         /* bytes of the reason in a CLOSE frame */
+#define NET_PEER_QUEUE_BYTES_MAX      (64u << 20) /* unsent bytes per connection (default) */
+#define NET_RPC_PENDING_MAX           65536u      /* outstanding outgoing calls (default) */
+#define NET_RPC_SERVING_PER_CONN_MAX  4096u       /* unanswered incoming requests per connection */
+#define NET_INBOUND_CONNS_MAX         1024u       /* accepted connections (default) */
+#define NET_CONNECT_TIMEOUT_MS        5000u       /* dial + handshake (default) */
+#define NET_RECONNECT_DELAY_MS_MIN    50u         /* first retry after a failure (default) */
+#define NET_RECONNECT_DELAY_MS_MAX    5000u       /* backoff cap (default) */
+#define NET_READ_BYTES                65536u      /* socket read size */
 
 /* Peer ids with this bit set name an address whose node id is not known yet
  * (a seed at join time): the dialer then accepts whatever node id answers. */
@@ -61,7 +61,7 @@
 
 /* ---- Frame format -------------------------------------------------------- */
 
-#define NET_FRAME_MAGIC "CRNP" /* 4 bytes on the wire, no NUL */
+#define NET_FRAME_MAGIC       "CRNP" /* 4 bytes on the wire, no NUL */
 #define NET_PROTO_VERSION_MIN 1
 #define NET_PROTO_VERSION_MAX 1
 
@@ -78,7 +78,9 @@
 /* NET_FRAME_OFF_<field> is each field's offset; the last enumerator is the size. */
 #define NET_FRAME_OFFSET_ENUM(field, bytes)                                                        \
     NET_FRAME_OFF_##field, NET_FRAME_LAST_##field = NET_FRAME_OFF_##field + (bytes)-1,
-enum net_frame_header_layout { NET_FRAME_HEADER_FIELDS(NET_FRAME_OFFSET_ENUM) NET_FRAME_HEADER_BYTES };
+enum net_frame_header_layout {
+    NET_FRAME_HEADER_FIELDS(NET_FRAME_OFFSET_ENUM) NET_FRAME_HEADER_BYTES
+};
 #undef NET_FRAME_OFFSET_ENUM
 
 /* No flag bits are defined in version 1; a frame with any set is malformed. */
@@ -142,7 +144,7 @@ const char *net_frame_type_name(int type);
 
 struct net_frame {
     uint16_t version;
-    uint16_t type;  /* enum net_frame_type */
+    uint16_t type; /* enum net_frame_type */
     uint16_t flags;
     uint32_t len;
     const uint8_t *payload; /* len bytes inside the decoded input */
@@ -178,9 +180,9 @@ int net_frame_decode(const uint8_t *p, size_t len, const struct net_frame_limits
 struct net_decoder {
     uint8_t *data;
     size_t cap;
-    size_t len;  /* bytes received */
-    size_t off;  /* bytes already returned as frames */
-    int err;     /* sticky ERR_MALFORMED once a frame was malformed */
+    size_t len; /* bytes received */
+    size_t off; /* bytes already returned as frames */
+    int err;    /* sticky ERR_MALFORMED once a frame was malformed */
     struct net_frame_limits lim;
 };
 
@@ -272,7 +274,7 @@ int net_close_decode(const uint8_t *p, size_t len, struct net_close *c, struct e
     X(ctx)                                                                                         \
     X(reject_hint)                                                                                 \
     X(reject_hint_term)
-#define NET_RAFT_MSG_REJECT 0x01u
+#define NET_RAFT_MSG_REJECT   0x01u
 #define NET_RAFT_MSG_TRANSFER 0x02u
 
 /* Appends m. ERR_INVAL if m breaks a bound the decoder enforces (unknown type,
@@ -354,9 +356,9 @@ struct net_stats {
 struct net_config {
     uint8_t cluster_id[NET_CLUSTER_ID_BYTES]; /* all zero: not joined yet */
     uint64_t node_id;                         /* != 0, without NET_PEER_ID_ADDR_ONLY */
-    const char *advertise_addr;  /* "host:port" sent in HELLO; NULL: the bound listen address */
-    uint32_t frame_bytes_max;    /* <= NET_FRAME_BYTES_MAX */
-    uint64_t queue_bytes_max;    /* unsent bytes per connection */
+    const char *advertise_addr; /* "host:port" sent in HELLO; NULL: the bound listen address */
+    uint32_t frame_bytes_max;   /* <= NET_FRAME_BYTES_MAX */
+    uint64_t queue_bytes_max;   /* unsent bytes per connection */
     uint32_t rpc_pending_max;
     uint32_t inbound_conns_max;
     uint32_t connect_timeout_ms; /* dial + handshake */
@@ -447,8 +449,8 @@ enum net_peer_state net_peer_state(const struct net_transport *t, uint64_t node)
  * ERR_TOOBIG (one message does not fit in a frame), ERR_INVAL (n is 0 or over
  * NET_RAFT_BATCH_MSGS_MAX, a message's from is not this node, or a bound of
  * net_raft_msg_encode), ERR_NOMEM, ERR_SHUTDOWN. */
-int net_send_raft(struct net_transport *t, uint64_t to, uint64_t group,
-                  const struct raft_msg *msgs, uint32_t n);
+int net_send_raft(struct net_transport *t, uint64_t to, uint64_t group, const struct raft_msg *msgs,
+                  uint32_t n);
 
 /* Sends a request; cb fires exactly once (see net_rpc_cb) if and only if this
  * returns 0. timeout_ms counts from now and includes dialing. Errors (cb never
@@ -463,8 +465,8 @@ int net_rpc_call(struct net_transport *t, uint64_t to, uint16_t method, const vo
  * shares (ERR_TOOBIG if c->len > NET_SNAPSHOT_CHUNK_BYTES_MAX). A sender keeps
  * a window of chunks in flight and stops at the first failure. */
 int net_send_snapshot_chunk(struct net_transport *t, uint64_t to,
-                            const struct net_snapshot_chunk *c, uint32_t timeout_ms,
-                            net_rpc_cb cb, void *ctx);
+                            const struct net_snapshot_chunk *c, uint32_t timeout_ms, net_rpc_cb cb,
+                            void *ctx);
 
 /* Answers an incoming request or snapshot chunk and frees r (call it exactly
  * once per responder, at any time, even after the connection died or the

@@ -95,8 +95,8 @@ int net_frame_decode(const uint8_t *p, size_t len, const struct net_frame_limits
     if (len >= NET_FRAME_OFF_version + 2) {
         uint16_t v = codec_get_u16(p + NET_FRAME_OFF_version);
         if (v < lim->version_min || v > lim->version_max)
-            return err_set(eb, ERR_MALFORMED, "unsupported protocol version %u (expected %u-%u)",
-                           v, lim->version_min, lim->version_max);
+            return err_set(eb, ERR_MALFORMED, "unsupported protocol version %u (expected %u-%u)", v,
+                           lim->version_min, lim->version_max);
     }
     if (len >= NET_FRAME_OFF_type + 2) {
         uint16_t type = codec_get_u16(p + NET_FRAME_OFF_type);

@@ -41,7 +41,8 @@ int net_raft_msg_encode(struct buf *b, const struct raft_msg *m)
         return ERR_INVAL;
 
     size_t start = b->len;
-    uint8_t flags = (m->reject ? NET_RAFT_MSG_REJECT : 0) | (m->transfer ? NET_RAFT_MSG_TRANSFER : 0);
+    uint8_t flags =
+        (m->reject ? NET_RAFT_MSG_REJECT : 0) | (m->transfer ? NET_RAFT_MSG_TRANSFER : 0);
     int rc = buf_append_u8(b, m->type);
     if (rc == 0)
         rc = buf_append_u8(b, flags);
@@ -275,8 +276,8 @@ int net_raft_batch_open(struct net_raft_batch *it, const uint8_t *payload, size_
         return err_set(eb, ERR_MALFORMED, "raft batch of %u messages (limit %u)", it->n_msgs,
                        NET_RAFT_BATCH_MSGS_MAX);
     if (it->n_msgs > (r.len - r.off) / NET_RAFT_BATCHED_MSG_BYTES_MIN)
-        return err_set(eb, ERR_MALFORMED, "raft batch claims %u messages in %zu bytes",
-                       it->n_msgs, r.len - r.off);
+        return err_set(eb, ERR_MALFORMED, "raft batch claims %u messages in %zu bytes", it->n_msgs,
+                       r.len - r.off);
     return 0;
 }
 

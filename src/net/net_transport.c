@@ -15,14 +15,14 @@
 #include "base/log.h"
 #include "base/rng.h"
 
-#define NET_LOG "net"
-#define NET_HOUSEKEEPING_MS 100u          /* how often handshake deadlines are checked */
-#define NET_LISTEN_BACKLOG 128
-#define NET_KEEPALIVE_DELAY_S 10u
-#define NET_WRITE_BUF_KEEP_BYTES (1u << 20) /* larger write buffers are freed once drained */
-#define NET_QUEUE_BYTES_LIMIT (1ull << 30)  /* the most queue_bytes_max may be set to */
-#define NET_CONN_NAME_BYTES 400
-#define NET_REMOTE_NAME_BYTES 64
+#define NET_LOG                  "net"
+#define NET_HOUSEKEEPING_MS      100u /* how often handshake deadlines are checked */
+#define NET_LISTEN_BACKLOG       128
+#define NET_KEEPALIVE_DELAY_S    10u
+#define NET_WRITE_BUF_KEEP_BYTES (1u << 20)   /* larger write buffers are freed once drained */
+#define NET_QUEUE_BYTES_LIMIT    (1ull << 30) /* the most queue_bytes_max may be set to */
+#define NET_CONN_NAME_BYTES      400
+#define NET_REMOTE_NAME_BYTES    64
 
 /* Frames queued for a peer before its handshake is done are encoded in the
  * newest version. While only one version exists that is always the agreed
@@ -180,18 +180,18 @@ struct net_conn {
     struct net_resolve *resolve; /* getaddrinfo in flight, or NULL */
     enum net_conn_state state;
     bool outbound;
-    bool member;   /* inbound: the dialer presented our cluster id */
-    bool writing;  /* write_req is in flight with wflight */
-    bool dirty;    /* on t->dirty */
+    bool member;  /* inbound: the dialer presented our cluster id */
+    bool writing; /* write_req is in flight with wflight */
+    bool dirty;   /* on t->dirty */
     uint16_t version;
-    uint64_t node;          /* outbound: the peer dialed; inbound: from HELLO (0 before) */
-    struct net_peer *peer;  /* outbound, while the peer is in the address book */
-    uint64_t deadline_ms;   /* loop time by which the handshake must be done */
-    int deferred_err;       /* a failure to act on in the check phase, not inside an API call */
+    uint64_t node;         /* outbound: the peer dialed; inbound: from HELLO (0 before) */
+    struct net_peer *peer; /* outbound, while the peer is in the address book */
+    uint64_t deadline_ms;  /* loop time by which the handshake must be done */
+    int deferred_err;      /* a failure to act on in the check phase, not inside an API call */
     char deferred_why[96];
     struct net_decoder dec;
-    struct buf wq;      /* frames waiting for the next write */
-    struct buf wflight; /* the bytes of the write in flight */
+    struct buf wq;              /* frames waiting for the next write */
+    struct buf wflight;         /* the bytes of the write in flight */
     struct net_link link;       /* t->conns */
     struct net_link dirty_link; /* t->dirty */
     struct net_link calls;      /* outgoing calls whose request went on this connection */
@@ -286,7 +286,8 @@ static bool net_id_is_zero(const uint8_t id[NET_CLUSTER_ID_BYTES])
     return true;
 }
 
-static void net_id_hex(const uint8_t id[NET_CLUSTER_ID_BYTES], char out[2 * NET_CLUSTER_ID_BYTES + 1])
+static void net_id_hex(const uint8_t id[NET_CLUSTER_ID_BYTES],
+                       char out[2 * NET_CLUSTER_ID_BYTES + 1])
 {
     for (int i = 0; i < NET_CLUSTER_ID_BYTES; i++)
         snprintf(out + 2 * i, 3, "%02x", id[i]);
@@ -742,8 +743,7 @@ static void net_on_hello_in(struct net_conn *c, const struct net_frame *f)
     uint16_t version = net_version_agree(&h);
     if (version == 0) {
         net_conn_reject(c, "no common protocol version (peer speaks %u-%u, this node %u-%u)",
-                        h.version_min, h.version_max, NET_PROTO_VERSION_MIN,
-                        NET_PROTO_VERSION_MAX);
+                        h.version_min, h.version_max, NET_PROTO_VERSION_MIN, NET_PROTO_VERSION_MAX);
         return;
     }
     bool theirs_zero = net_id_is_zero(h.cluster_id);
@@ -864,8 +864,8 @@ static void net_on_raft_frame(struct net_conn *c, const struct net_frame *f)
     struct raft_msg m;
     struct errbuf eb;
     int rc = net_raft_batch_open(&it, f->payload, f->len, &eb);
-    while (rc == 0 && (rc = net_raft_batch_next(&it, &m, t->entries, RAFT_MSG_ENTRIES_MAX, &eb)) ==
-                          1) {
+    while (rc == 0 &&
+           (rc = net_raft_batch_next(&it, &m, t->entries, RAFT_MSG_ENTRIES_MAX, &eb)) == 1) {
         if (m.from != c->node || m.to != t->cfg.node_id) {
             net_conn_protocol_error(c,
                                     "raft message from %" PRIu64 " to %" PRIu64
@@ -1006,8 +1006,7 @@ static void net_conn_on_frame(struct net_conn *c, const struct net_frame *f)
     default:
         break;
     }
-    net_conn_protocol_error(c, "unexpected %s frame on %s %s connection",
-                            net_frame_type_name(type),
+    net_conn_protocol_error(c, "unexpected %s frame on %s %s connection", net_frame_type_name(type),
                             c->outbound ? "an outgoing" : "an incoming",
                             net_conn_state_names[c->state]);
 }
@@ -1113,8 +1112,7 @@ static void net_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *
     }
     c->resolve = NULL;
     if (status < 0 || res == NULL) {
-        net_conn_fail(c, ERR_IO, LOG_INFO, "cannot resolve the address: %s",
-                      uv_strerror(status));
+        net_conn_fail(c, ERR_IO, LOG_INFO, "cannot resolve the address: %s", uv_strerror(status));
         if (res != NULL)
             uv_freeaddrinfo(res);
         return;
@@ -1306,11 +1304,14 @@ static int net_config_check(const struct net_config *c, struct errbuf *eb)
                        NET_HANDSHAKE_FRAME_BYTES_MAX, NET_FRAME_BYTES_MAX);
     if (c->queue_bytes_max < (uint64_t)c->frame_bytes_max + NET_FRAME_HEADER_BYTES ||
         c->queue_bytes_max > NET_QUEUE_BYTES_LIMIT)
-        return err_set(eb, ERR_INVAL, "queue_bytes_max %" PRIu64 " must hold one whole frame "
-                       "and be at most %llu", c->queue_bytes_max, NET_QUEUE_BYTES_LIMIT);
+        return err_set(eb, ERR_INVAL,
+                       "queue_bytes_max %" PRIu64 " must hold one whole frame "
+                       "and be at most %llu",
+                       c->queue_bytes_max, NET_QUEUE_BYTES_LIMIT);
     if (c->rpc_pending_max == 0 || c->inbound_conns_max == 0 || c->connect_timeout_ms == 0)
-        return err_set(eb, ERR_INVAL, "rpc_pending_max, inbound_conns_max and "
-                                      "connect_timeout_ms must be positive");
+        return err_set(eb, ERR_INVAL,
+                       "rpc_pending_max, inbound_conns_max and "
+                       "connect_timeout_ms must be positive");
     if (c->reconnect_delay_ms_min == 0 || c->reconnect_delay_ms_max < c->reconnect_delay_ms_min)
         return err_set(eb, ERR_INVAL, "reconnect delays must satisfy 0 < min <= max");
     if (c->advertise_addr != NULL) {
@@ -1410,8 +1411,7 @@ int net_transport_start(uv_loop_t *loop, const char *listen_addr, const struct n
         snprintf(t->listen_name, sizeof t->listen_name, "%s:%u", host, t->port);
     net_copy_str(t->advertise, sizeof t->advertise,
                  cfg->advertise_addr ? cfg->advertise_addr : t->listen_name);
-    uv_timer_start(&t->housekeeping, net_on_housekeeping, NET_HOUSEKEEPING_MS,
-                   NET_HOUSEKEEPING_MS);
+    uv_timer_start(&t->housekeeping, net_on_housekeeping, NET_HOUSEKEEPING_MS, NET_HOUSEKEEPING_MS);
     uv_unref((uv_handle_t *)&t->housekeeping);
     LOGI(NET_LOG, "node %" PRIu64 " listening for peers on %s", cfg->node_id, t->listen_name);
     *out = t;
@@ -1516,8 +1516,8 @@ enum net_peer_state net_peer_state(const struct net_transport *t, uint64_t node)
     return p ? p->state : NET_PEER_UNKNOWN;
 }
 
-int net_send_raft(struct net_transport *t, uint64_t to, uint64_t group,
-                  const struct raft_msg *msgs, uint32_t n)
+int net_send_raft(struct net_transport *t, uint64_t to, uint64_t group, const struct raft_msg *msgs,
+                  uint32_t n)
 {
     if (n == 0 || n > NET_RAFT_BATCH_MSGS_MAX)
         return ERR_INVAL;
@@ -1624,8 +1624,8 @@ int net_rpc_call(struct net_transport *t, uint64_t to, uint16_t method, const vo
 }
 
 int net_send_snapshot_chunk(struct net_transport *t, uint64_t to,
-                            const struct net_snapshot_chunk *c, uint32_t timeout_ms,
-                            net_rpc_cb cb, void *ctx)
+                            const struct net_snapshot_chunk *c, uint32_t timeout_ms, net_rpc_cb cb,
+                            void *ctx)
 {
     if (c->len > NET_SNAPSHOT_CHUNK_BYTES_MAX)
         return ERR_TOOBIG;

@@ -27,7 +27,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_PEER_INPUT_BYTES_MAX (256 * 1024)
-#define FUZZ_PEER_FRAMES_MAX 4096 /* frames compared between whole and streamed decoding */
+#define FUZZ_PEER_FRAMES_MAX      4096 /* frames compared between whole and streamed decoding */
 
 static const uint8_t *fuzz_cur;
 static size_t fuzz_cur_len;
@@ -147,8 +147,8 @@ static void fuzz_payload(uint16_t type, const uint8_t *p, size_t n)
         rc = net_rpc_request_encode(&b, 1, &r);
         if (rc == 0 && (net_frame_decode(b.data, b.len, &lim, &f, &used, &eb) != 0 ||
                         net_rpc_request_decode(f.payload, f.len, &r2, &eb) != 0 ||
-                        r.request_id != r2.request_id || r.method != r2.method ||
-                        r.len != r2.len || (r.len && memcmp(r.payload, r2.payload, r.len) != 0)))
+                        r.request_id != r2.request_id || r.method != r2.method || r.len != r2.len ||
+                        (r.len && memcmp(r.payload, r2.payload, r.len) != 0)))
             fuzz_fail("rpc request changed in a round trip");
         break;
     }
@@ -159,8 +159,8 @@ static void fuzz_payload(uint16_t type, const uint8_t *p, size_t n)
         rc = net_rpc_response_encode(&b, 1, &r);
         if (rc == 0 && (net_frame_decode(b.data, b.len, &lim, &f, &used, &eb) != 0 ||
                         net_rpc_response_decode(f.payload, f.len, &r2, &eb) != 0 ||
-                        r.request_id != r2.request_id || r.status != r2.status ||
-                        r.len != r2.len || (r.len && memcmp(r.payload, r2.payload, r.len) != 0)))
+                        r.request_id != r2.request_id || r.status != r2.status || r.len != r2.len ||
+                        (r.len && memcmp(r.payload, r2.payload, r.len) != 0)))
             fuzz_fail("rpc response changed in a round trip");
         break;
     }
@@ -169,12 +169,12 @@ static void fuzz_payload(uint16_t type, const uint8_t *p, size_t n)
         if (net_snapshot_chunk_decode(p, n, &c, &eb) != 0)
             break;
         rc = net_snapshot_chunk_encode(&b, 1, &c);
-        if (rc == 0 && (net_frame_decode(b.data, b.len, &lim, &f, &used, &eb) != 0 ||
-                        net_snapshot_chunk_decode(f.payload, f.len, &c2, &eb) != 0 ||
-                        c.request_id != c2.request_id || c.group != c2.group ||
-                        c.index != c2.index || c.term != c2.term || c.offset != c2.offset ||
-                        c.seq != c2.seq || c.flags != c2.flags || c.len != c2.len ||
-                        (c.len && memcmp(c.data, c2.data, c.len) != 0)))
+        if (rc == 0 &&
+            (net_frame_decode(b.data, b.len, &lim, &f, &used, &eb) != 0 ||
+             net_snapshot_chunk_decode(f.payload, f.len, &c2, &eb) != 0 ||
+             c.request_id != c2.request_id || c.group != c2.group || c.index != c2.index ||
+             c.term != c2.term || c.offset != c2.offset || c.seq != c2.seq || c.flags != c2.flags ||
+             c.len != c2.len || (c.len && memcmp(c.data, c2.data, c.len) != 0)))
             fuzz_fail("snapshot chunk changed in a round trip");
         break;
     }
@@ -307,9 +307,14 @@ static int write_corpus(const char *dir)
                                  {3, 13, RAFT_ENTRY_CONF, RAFT_CONF_CHANGE_ENCODED_LEN, data[2]}};
     struct raft_msg msgs[12];
     for (int i = 0; i < 12; i++) {
-        msgs[i] = (struct raft_msg){.type = (uint8_t)(RAFT_MSG_APPEND + i), .from = 3, .to = 1,
-                                    .term = 5, .log_term = 4, .index = 300 + (uint64_t)i,
-                                    .commit = 290, .ctx = 7};
+        msgs[i] = (struct raft_msg){.type = (uint8_t)(RAFT_MSG_APPEND + i),
+                                    .from = 3,
+                                    .to = 1,
+                                    .term = 5,
+                                    .log_term = 4,
+                                    .index = 300 + (uint64_t)i,
+                                    .commit = 290,
+                                    .ctx = 7};
     }
     msgs[0].n_entries = 3;
     msgs[0].entries = ents;

@@ -178,8 +178,8 @@ static void build_stream(struct buf *b, struct seen_frame *want, size_t *n_want)
     net_hello_encode(b, 1, &h);
     NOTE(NET_FRAME_HELLO);
     struct raft_entry e = {3, 10, RAFT_ENTRY_NORMAL, 5, (uint8_t *)"hello"};
-    struct raft_msg m = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 3, .n_entries = 1,
-                         .entries = &e};
+    struct raft_msg m = {
+        .type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 3, .n_entries = 1, .entries = &e};
     net_raft_batch_encode(b, 1, 9, &m, 1, NET_FRAME_BYTES_MAX, NULL);
     NOTE(NET_FRAME_RAFT);
     struct net_rpc_request rq = {77, 5, (const uint8_t *)"payload", 7};
@@ -188,8 +188,8 @@ static void build_stream(struct buf *b, struct seen_frame *want, size_t *n_want)
     struct net_rpc_response rs = {77, -3, NULL, 0};
     net_rpc_response_encode(b, 1, &rs);
     NOTE(NET_FRAME_RPC_RESPONSE);
-    struct net_snapshot_chunk ch = {1, 2, 3, 4, 5, 6, NET_SNAPSHOT_CHUNK_LAST,
-                                    (const uint8_t *)"chunk", 5};
+    struct net_snapshot_chunk ch = {
+        1, 2, 3, 4, 5, 6, NET_SNAPSHOT_CHUNK_LAST, (const uint8_t *)"chunk", 5};
     net_snapshot_chunk_encode(b, 1, &ch);
     NOTE(NET_FRAME_SNAPSHOT_CHUNK);
     struct net_close cl = {ERR_PROTO, "bye"};
@@ -401,9 +401,9 @@ TEST(snapshot_chunk_and_close_round_trip)
     struct rng r;
     rng_seed(&r, 5);
     fill_random(&r, data, sizeof data);
-    struct net_snapshot_chunk ch = {9, 4, 1000, 7, 123456789, 12, NET_SNAPSHOT_CHUNK_LAST, data,
-                                    sizeof data},
-                              ch2;
+    struct net_snapshot_chunk
+        ch = {9, 4, 1000, 7, 123456789, 12, NET_SNAPSHOT_CHUNK_LAST, data, sizeof data},
+        ch2;
     CHECK_EQ(net_snapshot_chunk_encode(&b, 1, &ch), 0);
     const uint8_t *p;
     size_t n;
@@ -471,8 +471,8 @@ static bool msg_equal(const struct raft_msg *a, const struct raft_msg *b)
         return false;
     if (a->type == RAFT_MSG_SNAPSHOT) {
         const struct raft_snapshot_meta *x = &a->snap, *y = &b->snap;
-        if (x->index != y->index || x->term != y->term ||
-            x->conf.n_voters != y->conf.n_voters || x->conf.n_learners != y->conf.n_learners)
+        if (x->index != y->index || x->term != y->term || x->conf.n_voters != y->conf.n_voters ||
+            x->conf.n_learners != y->conf.n_learners)
             return false;
         for (uint32_t i = 0; i < x->conf.n_voters; i++)
             if (x->conf.voters[i] != y->conf.voters[i])
@@ -551,8 +551,8 @@ TEST(raft_msg_round_trip_every_type)
             if (out.n_entries > 0) {
                 /* zero copy: data points into the encoded bytes */
                 for (uint32_t i = 0; i < out.n_entries; i++)
-                    CHECK(out.entries[i].len == 0 || (out.entries[i].data >= b.data &&
-                                                      out.entries[i].data < b.data + b.len));
+                    CHECK(out.entries[i].len == 0 ||
+                          (out.entries[i].data >= b.data && out.entries[i].data < b.data + b.len));
             }
             /* any cut is malformed, and so is a trailing byte */
             for (size_t k = 0; k < b.len; k++)
@@ -703,7 +703,8 @@ TEST(raft_msg_decode_checks_counts_and_lengths_before_use)
     buf_free(&b);
 }
 
-/* ---- Raft batches ------------------------------------------------------------------------------ */
+/* ---- Raft batches ------------------------------------------------------------------------------
+ */
 
 TEST(raft_batch_round_trip_and_split_across_frames)
 {
@@ -800,7 +801,8 @@ TEST(raft_batch_header_and_trailing_bytes_are_checked)
     buf_free(&b);
 }
 
-/* ---- Addresses ---------------------------------------------------------------------------------- */
+/* ---- Addresses ----------------------------------------------------------------------------------
+ */
 
 TEST(addr_parse)
 {
@@ -816,8 +818,8 @@ TEST(addr_parse)
     CHECK_EQ(net_addr_parse("[::1]:65535", host, sizeof host, &port, &eb), 0);
     CHECK_STR(host, "::1");
     CHECK_EQ(port, 65535);
-    const char *bad[] = {"", "host", ":80", "host:", "host:65536", "host:8x", "::1:80",
-                         "[::1]80", "[::1", "h:123456"};
+    const char *bad[] = {"",        "host",   ":80",     "host:", "host:65536",
+                         "host:8x", "::1:80", "[::1]80", "[::1",  "h:123456"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_EQ(net_addr_parse(bad[i], host, sizeof host, &port, &eb), (uint64_t)ERR_INVAL);
     CHECK_EQ(net_addr_parse("averyveryverylonghostname:1", host, 8, &port, &eb),

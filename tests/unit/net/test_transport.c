@@ -37,7 +37,7 @@ static void run_for(uint64_t ms)
         uv_run(&loop, UV_RUN_ONCE);
 }
 
-static const uint8_t cluster_a[NET_CLUSTER_ID_BYTES] = {0xca, 0x12, 0x34, 1, 2, 3, 4, 5,
+static const uint8_t cluster_a[NET_CLUSTER_ID_BYTES] = {0xca, 0x12, 0x34, 1, 2,  3,  4,  5,
                                                         6,    7,    8,    9, 10, 11, 12, 13};
 static const uint8_t cluster_b[NET_CLUSTER_ID_BYTES] = {0xcb};
 static const uint8_t cluster_none[NET_CLUSTER_ID_BYTES] = {0};
@@ -152,7 +152,7 @@ static int node_start_cfg(struct node *n, uint64_t id, const char *listen, const
     cfg->node_id = id;
     memcpy(cfg->cluster_id, cluster, NET_CLUSTER_ID_BYTES);
     cfg->seed = id;
-    struct net_callbacks cb = {n, on_raft, on_rpc_request, on_snapshot_chunk, on_peer_state,
+    struct net_callbacks cb = {n,       on_raft, on_rpc_request, on_snapshot_chunk, on_peer_state,
                                on_hello};
     struct errbuf eb;
     int rc = net_transport_start(&loop, listen, cfg, &cb, &n->t, &eb);
@@ -264,8 +264,15 @@ TEST(raft_messages_and_rpcs_flow_both_ways)
     uint8_t d0[] = "first entry", d1[] = "second";
     struct raft_entry ents[2] = {{3, 11, RAFT_ENTRY_NORMAL, sizeof d0, d0},
                                  {3, 12, RAFT_ENTRY_CONF, sizeof d1, d1}};
-    struct raft_msg m = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 3, .log_term = 2,
-                         .index = 10, .commit = 9, .n_entries = 2, .entries = ents};
+    struct raft_msg m = {.type = RAFT_MSG_APPEND,
+                         .from = 1,
+                         .to = 2,
+                         .term = 3,
+                         .log_term = 2,
+                         .index = 10,
+                         .commit = 9,
+                         .n_entries = 2,
+                         .entries = ents};
     CHECK_EQ(net_send_raft(a.t, 2, 7, &m, 1), 0);
     memset(d0, 'X', sizeof d0);
     memset(&m, 0, sizeof m);
@@ -532,7 +539,8 @@ static void raw_connected(uv_connect_t *c, int status)
         uv_close((uv_handle_t *)&r->tcp, raw_closed);
         return;
     }
-    uv_write(&r->w, (uv_stream_t *)&r->tcp, &r->out, 1, raw_written);
+    if (r->out.len > 0)
+        uv_write(&r->w, (uv_stream_t *)&r->tcp, &r->out, 1, raw_written);
     uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, raw_read);
 }
 
@@ -709,7 +717,8 @@ TEST(full_queue_drops_raft_and_refuses_rpcs)
 
     static uint8_t data[10000];
     struct raft_entry e = {1, 1, RAFT_ENTRY_NORMAL, sizeof data, data};
-    struct raft_msg m = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2, .n_entries = 1, .entries = &e};
+    struct raft_msg m = {
+        .type = RAFT_MSG_APPEND, .from = 1, .to = 2, .n_entries = 1, .entries = &e};
     int accepted = 0, busy = 0;
     for (int i = 0; i < 40; i++) {
         m.index = (uint64_t)i;
@@ -766,8 +775,14 @@ TEST(snapshot_chunks_are_delivered_in_order_and_acknowledged)
     }
     int acks = 0;
     for (uint32_t i = 0; i < 3; i++) {
-        struct net_snapshot_chunk c = {0, 5, 1000, 3, i * sizeof data[0], i,
-                                       i == 2 ? NET_SNAPSHOT_CHUNK_LAST : 0, data[i],
+        struct net_snapshot_chunk c = {0,
+                                       5,
+                                       1000,
+                                       3,
+                                       i * sizeof data[0],
+                                       i,
+                                       i == 2 ? NET_SNAPSHOT_CHUNK_LAST : 0,
+                                       data[i],
                                        sizeof data[i]};
         CHECK_EQ(net_send_snapshot_chunk(a.t, 2, &c, 5000, chunk_done, &acks), 0);
     }
@@ -776,7 +791,8 @@ TEST(snapshot_chunks_are_delivered_in_order_and_acknowledged)
     CHECK_EQ(b.chunks, 3);
     CHECK(b.chunk_order_ok);
     CHECK_EQ(b.chunk_crc, crc);
-    struct net_snapshot_chunk big = {0, 5, 1000, 3, 0, 0, 0, NULL, NET_SNAPSHOT_CHUNK_BYTES_MAX + 1};
+    struct net_snapshot_chunk big = {
+        0, 5, 1000, 3, 0, 0, 0, NULL, NET_SNAPSHOT_CHUNK_BYTES_MAX + 1};
     CHECK(net_send_snapshot_chunk(a.t, 2, &big, 5000, chunk_done, &acks) == ERR_TOOBIG);
     node_close(&a);
     node_close(&b);
@@ -918,6 +934,74 @@ TEST(dialing_a_dead_address_reports_down_and_backs_off)
     CHECK(dialed <= 40); /* ... with backoff (10..80 ms), not in a busy loop */
     CHECK_EQ(a.downs, 1);
     node_close(&a);
+    CHECK(teardown());
+}
+
+/* A listener that accepts and then says nothing. */
+struct silent {
+    uv_tcp_t srv;
+    uv_tcp_t conns[4];
+    int n;
+};
+
+static void silent_accept(uv_stream_t *srv, int status)
+{
+    struct silent *s = srv->data;
+    if (status < 0 || s->n == 4)
+        return;
+    uv_tcp_init(&loop, &s->conns[s->n]);
+    if (uv_accept(srv, (uv_stream_t *)&s->conns[s->n]) == 0)
+        s->n++;
+    else
+        uv_close((uv_handle_t *)&s->conns[s->n], NULL);
+}
+
+TEST(silent_peers_hit_the_handshake_deadline)
+{
+    setup();
+    struct node a, b;
+    struct net_config cfg;
+    fast_config(&cfg);
+    cfg.connect_timeout_ms = 200;
+    CHECK_EQ(node_start_cfg(&a, 1, "127.0.0.1:0", cluster_a, &cfg), 0);
+    CHECK_EQ(node_start_cfg(&b, 2, "127.0.0.1:0", cluster_a, &cfg), 0);
+
+    /* a client that connects and never sends HELLO is cut off */
+    struct raw r;
+    uint64_t t0 = clock_mono_ms();
+    raw_send(&r, net_transport_port(b.t), NULL, 0);
+    RUN_UNTIL(r.done, 5000);
+    CHECK(r.done);
+    CHECK(clock_mono_ms() - t0 >= 150);
+    CHECK_EQ(stats(&b).conns_open, 0);
+    buf_free(&r.in);
+
+    /* a listener that never answers our HELLO fails the call and the peer */
+    static struct silent s;
+    memset(&s, 0, sizeof s);
+    uv_tcp_init(&loop, &s.srv);
+    s.srv.data = &s;
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    CHECK_EQ(uv_tcp_bind(&s.srv, (const struct sockaddr *)&sa, 0), 0);
+    CHECK_EQ(uv_listen((uv_stream_t *)&s.srv, 8, silent_accept), 0);
+    int len = sizeof sa;
+    uv_tcp_getsockname(&s.srv, (struct sockaddr *)&sa, &len);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", ntohs(sa.sin_port));
+    CHECK_EQ(net_set_peer(a.t, 7, addr), 0);
+    struct rpc_result res = {0};
+    CHECK_EQ(net_rpc_call(a.t, 7, 1, "x", 1, 5000, rpc_done, &res), 0);
+    RUN_UNTIL(res.calls == 1, 5000);
+    CHECK_EQ(res.calls, 1);
+    CHECK(res.err == ERR_IO);
+    CHECK_EQ(a.downs, 1);
+    CHECK(s.n >= 1);
+    for (int i = 0; i < s.n; i++)
+        uv_close((uv_handle_t *)&s.conns[i], NULL);
+    uv_close((uv_handle_t *)&s.srv, NULL);
+    node_close(&a);
+    node_close(&b);
     CHECK(teardown());
 }
 
