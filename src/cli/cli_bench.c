@@ -6,6 +6,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,6 +32,8 @@
 /* After a failed connect, a connection waits this long before trying again, so a node that is
  * down is not hammered by C connections in a tight loop. */
 #define CLI_BENCH_RECONNECT_BACKOFF_MS 100
+/* Time to find which address of a name with several a node listens on. */
+#define CLI_BENCH_PROBE_MS 1000
 /* Deadlines and backoffs are checked this often. */
 #define CLI_BENCH_TIMER_TICK_MS 10
 #define CLI_BENCH_EPOLL_EVENTS  256
@@ -53,7 +56,8 @@ static const struct cli_usage bench_usage = {
     "errors: every non-2xx answer (404 of a key not written yet, 412, 503 ...), timeout and\n"
     "connection failure counts as one and the run goes on.\n"
     "  --concurrency C     connections (default 32, at most 10000)\n"
-    "  --duration SECONDS  how long to send (default 10); requests in flight then finish\n"
+    "  --duration SECONDS  how long to send (default 10; Ctrl-C ends it early); requests\n"
+    "                      in flight then finish\n"
     "  --value-size BYTES  value length (default 100, at most 1 MiB)\n"
     "  --keys N            key space bench-0 .. bench-<N-1> (default 10000)\n"
     "  --read-ratio R      fraction of GETs, 0..1 (default 0.5)\n"
@@ -404,6 +408,16 @@ static void progress(const struct cli_io *io, struct bench *b, uint64_t elapsed_
     fflush(io->err);
 }
 
+/* Set by the first Ctrl-C: end the run early but still report. The handler resets itself, so a
+ * second Ctrl-C kills as usual. */
+static volatile sig_atomic_t bench_interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    bench_interrupted = 1;
+}
+
 /* Runs the load until the duration passed and every request in flight has finished or timed
  * out. Returns the elapsed time in ns. */
 static uint64_t bench_loop(const struct cli_io *io, struct bench *b)
@@ -413,11 +427,22 @@ static uint64_t bench_loop(const struct cli_io *io, struct bench *b)
     uint64_t stop_ns = start + b->duration_ns;
     uint64_t next_tick = start, next_progress = start + 1000000000ull, progress_ops = 0;
     int show_progress = io->err_is_tty;
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    bench_interrupted = 0;
+    int handled = sigaction(SIGINT, &sa, &old_sa) == 0;
     for (size_t i = 0; i < b->concurrency; i++)
         start_request(&b->conns[i], start);
     /* Ends: after stop_ns no request starts, and every request in flight ends by its deadline. */
     while (b->active > 0) {
         uint64_t now = clock_mono_ns();
+        if (bench_interrupted && stop_ns > now) {
+            stop_ns = now;
+            next_tick = now;
+        }
         if (now >= next_tick) {
             on_tick(b, now, stop_ns);
             next_tick = now + CLI_BENCH_TIMER_TICK_MS * 1000000ull;
@@ -442,6 +467,8 @@ static uint64_t bench_loop(const struct cli_io *io, struct bench *b)
         for (int i = 0; i < n; i++)
             on_event(events[i].data.ptr, now);
     }
+    if (handled)
+        sigaction(SIGINT, &old_sa, NULL);
     if (show_progress) {
         fputs("\r\033[K", io->err);
         fflush(io->err);
@@ -751,7 +778,7 @@ static int bench_kv(const struct cli_io *io, int argc, char **argv)
     for (size_t i = 0; i < b->n_targets; i++) {
         struct errbuf eb;
         struct bench_target *t = &b->targets[i];
-        if (cli_addr_resolve(&t->addr, &t->sa, &t->sa_len, &eb) != 0) {
+        if (cli_addr_resolve(&t->addr, CLI_BENCH_PROBE_MS, &t->sa, &t->sa_len, &eb) != 0) {
             cli_errorf(io, "%s", eb.msg);
             goto out;
         }

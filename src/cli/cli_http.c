@@ -87,16 +87,88 @@ static int addr_lookup(const struct cli_addr *a, struct addrinfo **res, struct e
     return 0;
 }
 
-int cli_addr_resolve(const struct cli_addr *a, struct sockaddr_storage *sa, socklen_t *sa_len,
-                     struct errbuf *eb)
+/* Milliseconds left until deadline_ms (0 once passed), as a poll() timeout. */
+static int ms_left(uint64_t deadline_ms)
+{
+    uint64_t now = clock_mono_ms();
+    if (now >= deadline_ms)
+        return 0;
+    uint64_t left = deadline_ms - now;
+    return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Waits until fd is ready for events. Returns 1 when ready, 0 on timeout, or -errno. */
+static int wait_fd(int fd, short events, uint64_t deadline_ms)
+{
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = events};
+        int n = poll(&pfd, 1, ms_left(deadline_ms));
+        if (n > 0)
+            return 1;
+        if (n == 0)
+            return 0;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+/* Connects a non-blocking socket to ai by deadline_ms. Returns the socket, or -1 with *err set
+ * to the errno (ETIMEDOUT once the deadline passed). */
+static int connect_ai(const struct addrinfo *ai, uint64_t deadline_ms, int *err)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+        *err = errno;
+        return -1;
+    }
+    int e = 0;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        e = errno;
+        if (e == EINPROGRESS) {
+            int w = wait_fd(fd, POLLOUT, deadline_ms);
+            socklen_t el = sizeof e;
+            if (w == 0)
+                e = ETIMEDOUT;
+            else if (w < 0)
+                e = -w;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
+                e = errno;
+        }
+    }
+    if (e != 0) {
+        close(fd);
+        *err = e;
+        return -1;
+    }
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+int cli_addr_resolve(const struct cli_addr *a, uint64_t probe_ms, struct sockaddr_storage *sa,
+                     socklen_t *sa_len, struct errbuf *eb)
 {
     struct addrinfo *res;
     int rc = addr_lookup(a, &res, eb);
     if (rc != 0)
         return rc;
-    ASSERT(res != NULL && res->ai_addrlen <= sizeof *sa);
-    memcpy(sa, res->ai_addr, res->ai_addrlen);
-    *sa_len = res->ai_addrlen;
+    ASSERT(res != NULL);
+    const struct addrinfo *pick = res;
+    if (res->ai_next != NULL && probe_ms > 0) {
+        uint64_t deadline_ms = clock_mono_ms() + probe_ms;
+        for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+            int e;
+            int fd = connect_ai(ai, deadline_ms, &e);
+            if (fd >= 0) {
+                close(fd);
+                pick = ai;
+                break;
+            }
+        }
+    }
+    ASSERT(pick->ai_addrlen <= sizeof *sa);
+    memcpy(sa, pick->ai_addr, pick->ai_addrlen);
+    *sa_len = pick->ai_addrlen;
     freeaddrinfo(res);
     return 0;
 }
@@ -722,31 +794,6 @@ void cli_http_client_free(struct cli_http_client *c)
     cli_http_parser_free(&c->parser);
 }
 
-/* Milliseconds left until deadline_ms (0 once passed), as a poll() timeout. */
-static int ms_left(uint64_t deadline_ms)
-{
-    uint64_t now = clock_mono_ms();
-    if (now >= deadline_ms)
-        return 0;
-    uint64_t left = deadline_ms - now;
-    return left > INT32_MAX ? INT32_MAX : (int)left;
-}
-
-/* Waits until fd is ready for events. Returns 1 when ready, 0 on timeout, or -errno. */
-static int wait_fd(int fd, short events, uint64_t deadline_ms)
-{
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = events};
-        int n = poll(&pfd, 1, ms_left(deadline_ms));
-        if (n > 0)
-            return 1;
-        if (n == 0)
-            return 0;
-        if (errno != EINTR)
-            return -errno;
-    }
-}
-
 static const char *connect_hint(int e)
 {
     return e == ECONNREFUSED ? " (is a node running? start one with `cairn run`)" : "";
@@ -758,48 +805,21 @@ static int client_connect(struct cli_http_client *c, uint64_t deadline_ms, struc
     int rc = addr_lookup(&c->addr, &res, eb);
     if (rc != 0)
         return rc;
-    int last_errno = ECONNREFUSED, timed_out = 0;
-    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-        int fd =
-            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            last_errno = errno;
-            continue;
+    /* Every address of the name in turn ("localhost" may be ::1 and 127.0.0.1). */
+    int e = ECONNREFUSED;
+    for (const struct addrinfo *ai = res; ai != NULL && e != ETIMEDOUT; ai = ai->ai_next) {
+        c->fd = connect_ai(ai, deadline_ms, &e);
+        if (c->fd >= 0) {
+            freeaddrinfo(res);
+            return 0;
         }
-        int e = 0;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-            e = errno;
-            if (e == EINPROGRESS) {
-                int w = wait_fd(fd, POLLOUT, deadline_ms);
-                if (w == 0) {
-                    timed_out = 1;
-                    close(fd);
-                    break;
-                }
-                socklen_t el = sizeof e;
-                if (w < 0)
-                    e = -w;
-                else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
-                    e = errno;
-            }
-        }
-        if (e != 0) {
-            last_errno = e;
-            close(fd);
-            continue;
-        }
-        int one = 1;
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        freeaddrinfo(res);
-        c->fd = fd;
-        return 0;
     }
     freeaddrinfo(res);
-    if (timed_out)
+    if (e == ETIMEDOUT)
         return err_set(eb, ERR_TIMEOUT, "cannot connect to %s: timed out after %" PRIu64 " ms",
                        c->addr.text, c->timeout_ms);
-    return err_set(eb, ERR_IO, "cannot connect to %s: %s%s", c->addr.text, strerror(last_errno),
-                   connect_hint(last_errno));
+    return err_set(eb, ERR_IO, "cannot connect to %s: %s%s", c->addr.text, strerror(e),
+                   connect_hint(e));
 }
 
 static int client_send(struct cli_http_client *c, const struct buf *req, uint64_t deadline_ms,

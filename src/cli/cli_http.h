@@ -41,10 +41,12 @@ struct cli_addr {
 /* Parses "HOST:PORT" or "[IPV6]:PORT" (PORT 1..65535). Returns 0 or ERR_INVAL with the reason
  * in eb. */
 int cli_addr_parse(const char *s, struct cli_addr *out, struct errbuf *eb);
-/* Resolves a to its first usable socket address (getaddrinfo; may block on DNS). Returns 0,
- * or ERR_IO with "cannot resolve HOST: ..." in eb. */
-int cli_addr_resolve(const struct cli_addr *a, struct sockaddr_storage *sa, socklen_t *sa_len,
-                     struct errbuf *eb);
+/* Resolves a to one socket address (getaddrinfo; may block on DNS). When the name has several
+ * (e.g. "localhost": ::1 and 127.0.0.1) and probe_ms > 0, it returns the first that accepts a
+ * TCP connection within probe_ms in total, so a node listening on one family is found; if none
+ * does, the first. Returns 0, or ERR_IO with "cannot resolve HOST: ..." in eb. */
+int cli_addr_resolve(const struct cli_addr *a, uint64_t probe_ms, struct sockaddr_storage *sa,
+                     socklen_t *sa_len, struct errbuf *eb);
 
 /* ---- Percent-encoding ---------------------------------------------------------------------- */
 
