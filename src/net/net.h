@@ -357,8 +357,8 @@ struct net_config {
     uint8_t cluster_id[NET_CLUSTER_ID_BYTES]; /* all zero: not joined yet */
     uint64_t node_id;                         /* != 0, without NET_PEER_ID_ADDR_ONLY */
     const char *advertise_addr; /* "host:port" sent in HELLO; NULL: the bound listen address */
-    uint32_t frame_bytes_max;   /* <= NET_FRAME_BYTES_MAX */
-    uint64_t queue_bytes_max;   /* unsent bytes per connection */
+    uint32_t frame_bytes_max;   /* NET_HANDSHAKE_FRAME_BYTES_MAX..NET_FRAME_BYTES_MAX */
+    uint64_t queue_bytes_max;   /* unsent bytes per connection: >= one frame, <= 1 GiB */
     uint32_t rpc_pending_max;
     uint32_t inbound_conns_max;
     uint32_t connect_timeout_ms; /* dial + handshake */
@@ -383,13 +383,18 @@ struct net_responder;
 
 /* Called with the RPC's outcome, exactly once, never from inside the call that
  * started it. err is 0 when a response arrived (status and payload are the
- * responder's; payload is valid during the callback only), else ERR_TIMEOUT,
- * ERR_IO (the connection failed or the peer was removed before a response),
+ * responder's; payload is valid during the callback only; the remote
+ * transport itself may answer ERR_UNSUPPORTED, ERR_BUSY, ERR_NOMEM or
+ * ERR_TOOBIG), else ERR_TIMEOUT, ERR_IO (the connection failed or the peer was
+ * removed before a response: the request may or may not have been executed),
  * or ERR_SHUTDOWN (transport closed). */
 typedef void (*net_rpc_cb)(void *ctx, int err, int status, const uint8_t *payload, size_t len);
 
 /* Every pointer argument is valid during the callback only. Callbacks may call
- * any transport function, net_transport_close included. */
+ * any transport function, net_transport_close included. They run from the loop,
+ * never inside a transport call, with one exception: RPC callbacks fail with
+ * ERR_IO inside net_set_peer (address change) and net_del_peer, and with
+ * ERR_SHUTDOWN inside net_transport_close. */
 struct net_callbacks {
     void *ctx;
     /* One decoded Raft message whose from is the sending node; m->entries and
@@ -419,9 +424,11 @@ struct net_callbacks {
 int net_transport_start(uv_loop_t *loop, const char *listen_addr, const struct net_config *cfg,
                         const struct net_callbacks *cb, struct net_transport **out,
                         struct errbuf *eb);
-/* Closes every connection (pending calls get ERR_SHUTDOWN, held responders
- * become no-ops), then frees t once libuv has closed its handles, and then
- * calls done(ctx) if done is not NULL. No callbacks but RPC callbacks run after this starts. */
+/* Closes every connection, failing pending calls with ERR_SHUTDOWN (their
+ * callbacks run inside this call), frees t once libuv has closed its handles
+ * (the loop must keep running), then calls done(ctx) if done is not NULL. No
+ * other callback runs once this starts. Responders the node still holds stay
+ * its to pass to net_rpc_respond, which then only frees them. */
 void net_transport_close(struct net_transport *t, void (*done)(void *ctx), void *ctx);
 
 /* The bound listen address as "host:port" (with the real port). */
