@@ -600,16 +600,19 @@ static void report_text(const struct cli_io *io, const struct bench *b, double e
                 us_to_ms(cli_hist_percentile(h, 99)), us_to_ms(cli_hist_percentile(h, 99.9)),
                 us_to_ms(h->max), cli_hist_mean(h) / 1000.0);
     }
-    fprintf(f, "errors     ");
-    if (errors == 0)
-        fprintf(f, " none");
+    fprintf(f, "errors      %s", errors == 0 ? "none" : "");
+    const char *sep = "";
     for (int s = 0; s < CLI_BENCH_STATUS_MAX; s++) {
-        if (b->by_status[s])
-            fprintf(f, " %d: %" PRIu64 ",", s, b->by_status[s]);
+        if (b->by_status[s]) {
+            fprintf(f, "%s%d: %" PRIu64, sep, s, b->by_status[s]);
+            sep = ", ";
+        }
     }
     for (int k = 0; k < FAIL_KINDS; k++) {
-        if (b->by_fail[k])
-            fprintf(f, " %s: %" PRIu64 ",", fail_names[k], b->by_fail[k]);
+        if (b->by_fail[k]) {
+            fprintf(f, "%s%s: %" PRIu64, sep, fail_names[k], b->by_fail[k]);
+            sep = ", ";
+        }
     }
     fprintf(f, "\n");
 }

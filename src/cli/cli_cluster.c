@@ -77,7 +77,23 @@ static int print_nodes(const struct cli_io *io, const struct json_value *nodes)
 static int print_field(const struct cli_io *io, const char *label, const struct json_value *v)
 {
     struct buf b = BUF_INIT;
-    int rc = cli_json_display(&b, v);
+    int rc;
+    const struct json_value *name = json_object_get(v, "name");
+    const struct json_value *id = json_object_get(v, "id");
+    if (v != NULL && v->type == JSON_OBJECT && name != NULL && id != NULL) {
+        /* A node reference {"id", "name"}: "name (id N)". */
+        rc = cli_json_display(&b, name);
+        if (rc == 0)
+            rc = buf_printf(&b, " (id ");
+        if (rc == 0)
+            rc = cli_json_display(&b, id);
+        if (rc == 0)
+            rc = buf_printf(&b, ")");
+    } else if (v == NULL || v->type == JSON_NULL) {
+        rc = buf_printf(&b, "none");
+    } else {
+        rc = cli_json_display(&b, v);
+    }
     if (rc == 0)
         fprintf(io->out, "%-8s %.*s\n", label, (int)b.len, b.len ? (const char *)b.data : "");
     buf_free(&b);

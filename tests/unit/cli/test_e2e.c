@@ -251,7 +251,8 @@ static void handle_key(struct fake *f, const struct http_request *req, const cha
 }
 
 static const char fake_cluster_json[] =
-    "{\"cluster_id\": \"c-0123\", \"leader\": \"n1\", \"term\": 7, \"nodes\": ["
+    "{\"cluster_id\": \"c-0123\", \"leader\": {\"id\": 1, \"name\": \"n1\"}, \"term\": 7, "
+    "\"nodes\": ["
     "{\"id\": 1, \"name\": \"n1\", \"peer_addr\": \"127.0.0.1:7081\", "
     "\"http_addr\": \"127.0.0.1:7080\", \"role\": \"leader\", \"state\": \"online\"},"
     "{\"id\": 2, \"name\": \"node-two\", \"peer_addr\": \"127.0.0.1:7091\", "
@@ -780,7 +781,7 @@ TEST(status_and_expel)
     CHECK_EQ(r.exit, 0);
     CHECK(strstr(r.out, "health   UP\n") != NULL);
     CHECK(strstr(r.out, "cluster  c-0123\n") != NULL);
-    CHECK(strstr(r.out, "leader   n1\n") != NULL);
+    CHECK(strstr(r.out, "leader   n1 (id 1)\n") != NULL);
     CHECK(strstr(r.out, "term     7\n") != NULL);
     CHECK(strstr(r.out, "ID  NAME      ROLE      STATE    PEER            HTTP\n") != NULL);
     CHECK(strstr(r.out, "1   n1        leader    online   127.0.0.1:7081  127.0.0.1:7080\n") !=
