@@ -160,3 +160,9 @@ def metrics(node):
         assert name.replace("_", "a").replace(":", "a").isalnum(), line
         out[(name, labels)] = float(val)  # raises on a malformed number
     return out, typed
+
+
+def free_port_addr():
+    """A loopback address where nothing listens (for connection-refused checks)."""
+    from conftest import free_port
+    return "127.0.0.1:%d" % free_port()
