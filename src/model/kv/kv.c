@@ -109,10 +109,13 @@ static int kv_write(struct store *s, struct kv_state *k, const struct kv_op *op,
     int rc;
     sqlite3_stmt *st;
     if (op->type == KV_OP_PUT) {
+        /* An overwrite leaves bucket alone: it is a function of the key and
+         * the store's fixed bucket count, and not naming it spares the bucket
+         * index a write per update. */
         rc = store_stmt(s, &k->upsert,
                         "INSERT INTO kv(key, version, bucket, value) VALUES(?1, ?2, ?3, ?4)"
                         " ON CONFLICT(key) DO UPDATE SET version = excluded.version,"
-                        " bucket = excluded.bucket, value = excluded.value",
+                        " value = excluded.value",
                         eb);
         if (rc != 0)
             return rc;
