@@ -147,3 +147,45 @@ def test_follower_crash_keeps_serving(cluster):
     follower.wait_up()
     wait_for(lambda: all(value_of(follower, "fc/%d" % i, stale=True) == str(i).encode()
                          for i in range(50)), 20, "the follower to catch up")
+
+
+def test_graceful_leader_stop_hands_off(cluster):
+    cluster.start(3)
+    old = cluster.leader()
+    for i in range(20):
+        assert requests.put(old.url(kpath("gs/%d" % i)), data=str(i), timeout=10).status_code == 200
+    t = time.time()
+    assert old.terminate() == 0, old.log_tail()
+    new = cluster.leader(timeout=10)
+    assert new is not old
+    # A handoff, not an election timeout: well under the harness's 0.5-1 s election window
+    # plus the stop itself.
+    assert time.time() - t < 5
+    for i in range(20):
+        assert value_of(new, "gs/%d" % i) == str(i).encode()
+    assert requests.put(new.url(kpath("gs/new")), data=b"n", timeout=10).status_code == 200
+    old.start()
+    old.wait_up()
+    wait_for(lambda: value_of(old, "gs/new", stale=True) == b"n", 20, "the old leader to catch up")
+
+
+def test_whole_cluster_crash_keeps_acknowledged_writes(cluster):
+    """Power loss of every node: kill -9 all three under load, restart them all."""
+    cluster.start(3)
+    load = Load(cluster.nodes)
+    load.start()
+    try:
+        wait_for(lambda: len(load.ack_times) >= 300, 30, "300 writes before the crash")
+        for n in cluster.nodes:
+            n.kill()
+    finally:
+        load.finish()
+    for n in cluster.nodes:
+        n.start()
+    for n in cluster.nodes:
+        n.wait_up(30)
+    leader = cluster.leader(timeout=15)
+    assert load.check(lambda k: value_of(leader, k)) == [], load.statuses
+    for n in cluster.nodes:
+        assert load.check(lambda k: value_of(n, k)) == []
+    assert len(leader.cluster()["nodes"]) == 3
