@@ -66,7 +66,7 @@ int net_frame_encode(struct buf *b, uint16_t version, uint16_t type, const void 
 {
     if (len > NET_FRAME_BYTES_MAX)
         return ERR_TOOBIG;
-    size_t start;
+    size_t start = b->len;
     int rc = net_frame_begin(b, version, type, &start);
     if (rc == 0)
         rc = buf_append(b, payload, len);

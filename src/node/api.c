@@ -926,3 +926,8 @@ int api_start(struct node *n, const char *addr, struct api **out, struct http_se
     *srv = a->srv;
     return 0;
 }
+
+void api_free(struct api *a)
+{
+    free(a);
+}

@@ -13,5 +13,7 @@ struct api;
  * node's loop; *srv is the server, closed by the node. */
 int api_start(struct node *n, const char *addr, struct api **api, struct http_server **srv,
               struct errbuf *eb);
+/* Frees the API state once the loop has stopped (NULL is fine). */
+void api_free(struct api *a);
 
 #endif

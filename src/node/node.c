@@ -1147,6 +1147,7 @@ int node_run(const struct node_config *cfg)
         node_start_member(n);
     }
     uv_run(&n->loop, UV_RUN_DEFAULT);
+    api_free(n->api);
     int code = n->exit_code;
     uv_loop_close(&n->loop);
     free(n);

@@ -300,7 +300,8 @@ void raft_log_stable(struct raft_log *l)
     ASSERT(k <= l->n);
     for (uint32_t i = 0; i < k; i++)
         free(l->ents[i].data);
-    memmove(l->ents, l->ents + k, (size_t)(l->n - k) * sizeof *l->ents);
+    if (k > 0 && k < l->n)
+        memmove(l->ents, l->ents + k, (size_t)(l->n - k) * sizeof *l->ents);
     l->n -= k;
     l->offset = l->hand_next;
 }
