@@ -14,6 +14,7 @@ echo "== sanitizer build (ASan+UBSan): unit tests and simulator"
 ctest --test-dir "$ASAN_BUILD" --output-on-failure -j"$JOBS" -L 'unit|asan'
 
 if compgen -G "tests/integration/test_*.py" >/dev/null; then
-  echo "== integration tests (real cairn processes on loopback)"
-  CAIRN_BIN="$PWD/$BUILD/cairn" /usr/bin/python3 -m pytest -q tests/integration
+  # Against the sanitizer build, so a memory error in any node fails the run.
+  echo "== integration tests (real cairn processes on loopback, ASan+UBSan binary)"
+  CAIRN_BIN="$PWD/$ASAN_BUILD/cairn" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 fi
