@@ -78,6 +78,11 @@ struct node {
     struct node_peer_addr peers[NODE_PEERS_MAX];
     uint32_t n_peers;
 
+    /* Expelled nodes, from the registry: their messages are dropped and
+     * they are told, in case they missed it while down. */
+    uint64_t expelled[NODE_PEERS_MAX];
+    uint32_t n_expelled;
+
     /* Reconciler and self-registration. */
     bool conf_inflight;
     bool registering;
@@ -95,6 +100,7 @@ struct node {
 
     /* Shutdown. */
     uint64_t stop_started_ms;
+    bool handing_off; /* a leadership transfer was started on SIGTERM */
     bool closing;
 };
 
@@ -335,13 +341,24 @@ static int node_book_one(void *ctx, const struct cluster_node *c)
     struct node *n = ctx;
     if (c->state == CLUSTER_NODE_ACTIVE)
         node_set_peer(n, c->id, c->peer_addr);
+    else if (c->state == CLUSTER_NODE_EXPELLED && n->n_expelled < NODE_PEERS_MAX)
+        n->expelled[n->n_expelled++] = c->id;
     return 0;
+}
+
+static bool node_is_expelled(const struct node *n, uint64_t id)
+{
+    for (uint32_t i = 0; i < n->n_expelled; i++)
+        if (n->expelled[i] == id)
+            return true;
+    return false;
 }
 
 /* Points the transport at every active node's current address. */
 static void node_refresh_address_book(struct node *n)
 {
     struct errbuf eb = {{0}};
+    n->n_expelled = 0;
     if (cluster_nodes(node_store(n), node_book_one, n, &eb) != 0)
         LOGW("node", "cannot read the node registry: %s", eb.msg);
 }
@@ -663,9 +680,16 @@ static void node_on_rpc(void *ctx, uint64_t from, struct net_responder *r, uint6
         net_rpc_respond(r, ERR_SHUTDOWN, NULL, 0);
         return;
     }
+    if (node_is_expelled(n, from)) {
+        net_rpc_respond(r, ERR_PROTO, NULL, 0);
+        return;
+    }
     switch (method) {
     case NODE_RPC_FORWARD:
         node_rpc_forward(n, r, payload, len);
+        return;
+    case NODE_RPC_CLUSTER_ID:
+        net_rpc_respond(r, 0, n->ident.cluster_id, IDENTITY_CLUSTER_ID_BYTES);
         return;
     case NODE_RPC_JOIN:
         node_rpc_join(n, r, payload, len);
@@ -693,8 +717,11 @@ static void node_on_raft(void *ctx, uint64_t from, uint64_t group, const struct 
     struct node *n = ctx;
     if (n->group == NULL || group != NODE_GROUP_ID || n->closing)
         return;
+    if (node_is_expelled(n, from)) {
+        node_notify_expelled(n, from); /* it was down when it was expelled */
+        return;
+    }
     group_step(n->group, m);
-    (void)from;
 }
 
 static void node_on_chunk(void *ctx, uint64_t from, struct net_responder *r,
@@ -776,8 +803,7 @@ static void node_on_tick(uv_timer_t *t)
         struct http_server_stats hs = {0};
         if (n->http)
             http_server_stats(n->http, &hs);
-        bool leader = group_is_leader(n->group);
-        bool handed_off = !leader || waited > 2000;
+        bool handed_off = !n->handing_off || !group_is_leader(n->group) || waited > 2000;
         if (handed_off && (hs.requests_inflight == 0 || waited > NODE_SHUTDOWN_GRACE_MS))
             node_finish_close(n);
     }
@@ -788,7 +814,8 @@ static void node_begin_shutdown(struct node *n, int exit_code)
 {
     if (n->state == NODE_STOPPING)
         return;
-    LOGI("node", "stopping: handing off leadership and finishing in-flight requests");
+    LOGI("node", "stopping: finishing in-flight requests%s",
+         n->group && group_is_leader(n->group) ? " and handing off leadership" : "");
     n->state = NODE_STOPPING;
     n->exit_code = exit_code;
     n->stop_started_ms = clock_mono_ms();
@@ -801,7 +828,7 @@ static void node_begin_shutdown(struct node *n, int exit_code)
         group_status(n->group, &st);
         for (uint32_t i = 0; i < st.conf.n_voters; i++)
             if (st.conf.voters[i] != n->ident.node_id) {
-                group_transfer_leader(n->group, st.conf.voters[i]);
+                n->handing_off = group_transfer_leader(n->group, st.conf.voters[i]) == 0;
                 break;
             }
     }
@@ -964,10 +991,13 @@ static void node_join_try(struct node *n)
         node_join_answered(n, rc, 0, NULL, 0);
 }
 
-static int node_start_join(struct node *n, struct errbuf *eb)
+/* A transport for a node that is not a member (yet): a provisional id and
+ * no cluster id, on an ephemeral port, with the --join seeds in its book. */
+static int node_start_provisional(struct node *n, struct errbuf *eb)
 {
     char list[NODE_JOIN_LEN_MAX + 1];
     snprintf(list, sizeof list, "%s", n->cfg.join);
+    n->n_seeds = 0;
     for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && n->n_seeds < 16;
          tok = strtok_r(NULL, ",", &save))
         snprintf(n->seeds[n->n_seeds++], sizeof n->seeds[0], "%s", tok);
@@ -975,8 +1005,9 @@ static int node_start_join(struct node *n, struct errbuf *eb)
         return err_set(eb, ERR_INVAL, "--join needs at least one HOST:PORT");
     struct net_config nc;
     net_config_default(&nc);
-    uint64_t provisional;
-    getrandom(&provisional, sizeof provisional, 0);
+    uint64_t provisional = 0;
+    if (getrandom(&provisional, sizeof provisional, 0) != sizeof provisional)
+        provisional = clock_mono_ns();
     nc.node_id = (provisional & ~NET_PEER_ID_ADDR_ONLY) | 1;
     nc.advertise_addr = n->cfg.advertise;
     char host[NODE_ADDR_LEN_MAX + 1];
@@ -995,10 +1026,63 @@ static int node_start_join(struct node *n, struct errbuf *eb)
         if (rc != 0)
             return err_set(eb, rc, "bad --join address \"%s\"", n->seeds[i]);
     }
+    return 0;
+}
+
+static int node_start_join(struct node *n, struct errbuf *eb)
+{
+    int rc = node_start_provisional(n, eb);
+    if (rc != 0)
+        return rc;
     n->join_deadline_ms = clock_mono_ms() + NODE_JOIN_TIMEOUT_MS;
     LOGI("node", "joining the cluster through %s", n->cfg.join);
     node_join_try(n);
     return 0;
+}
+
+static void node_verify_answered(void *arg, int err, int status, const uint8_t *p, size_t len);
+
+static int node_start_verify(struct node *n, struct errbuf *eb)
+{
+    int rc = node_start_provisional(n, eb);
+    if (rc != 0)
+        return rc;
+    rc = net_rpc_call(n->join_net, NET_PEER_ID_ADDR_ONLY | 1, NODE_RPC_CLUSTER_ID, NULL, 0,
+                      2000, node_verify_answered, n);
+    if (rc != 0)
+        node_verify_answered(n, rc, 0, NULL, 0);
+    return 0;
+}
+
+/* ------------------------------------------------------------ restart with --join */
+
+/* A node restarting with --join checks that the seed is in its own cluster:
+ * a data directory of another cluster must not be mixed in by mistake. */
+static void node_verify_answered(void *arg, int err, int status, const uint8_t *p, size_t len)
+{
+    struct node *n = arg;
+    if (n->closing)
+        return;
+    if (err == 0 && status == 0 && len == IDENTITY_CLUSTER_ID_BYTES &&
+        memcmp(p, n->ident.cluster_id, len) != 0) {
+        char theirs[33];
+        identity_cluster_hex(p, theirs);
+        identity_cluster_hex(n->ident.cluster_id, n->cluster_hex);
+        fprintf(stderr,
+                "cairn: data directory %s belongs to cluster %s, but %s is in cluster %s; "
+                "start with an empty --data-dir to join that cluster\n",
+                n->cfg.data_dir, n->cluster_hex, n->seeds[0], theirs);
+        n->exit_code = 1;
+        net_transport_close(n->join_net, NULL, NULL);
+        n->join_net = NULL;
+        node_begin_shutdown(n, 1);
+        return;
+    }
+    if (err != 0 || status != 0)
+        LOGW("node", "cannot confirm the cluster of %s (%s); starting anyway", n->seeds[0],
+             err_msg(err ? err : status));
+    net_transport_close(n->join_net, node_join_net_closed, n);
+    n->join_net = NULL;
 }
 
 /* ------------------------------------------------------------ start-up */
@@ -1125,9 +1209,15 @@ int node_run(const struct node_config *cfg)
         if (strcmp(n->ident.name, cfg->name) != 0 && cfg->name[0] != '\0')
             LOGW("node", "this data directory belongs to node \"%s\"; renaming it to \"%s\"",
                  n->ident.name, cfg->name);
-        if (cfg->join[0] != '\0')
-            LOGI("node", "already a member of cluster; --join is ignored on restart");
-        node_start_member(n);
+        if (cfg->join[0] != '\0') {
+            rc = node_start_verify(n, &eb);
+            if (rc != 0) {
+                fprintf(stderr, "cairn: %s\n", eb.msg);
+                return 1;
+            }
+        } else {
+            node_start_member(n);
+        }
     } else if (cfg->join[0] != '\0') {
         rc = node_start_join(n, &eb);
         if (rc != 0) {

@@ -26,7 +26,8 @@
 enum node_rpc_method {
     NODE_RPC_FORWARD = 1, /* a follower's write, proposed by the leader */
     NODE_RPC_JOIN = 2,    /* a new node asks to be registered */
-    NODE_RPC_EXPELLED = 3 /* tells a node it was expelled */
+    NODE_RPC_EXPELLED = 3, /* tells a node it was expelled */
+    NODE_RPC_CLUSTER_ID = 4 /* which cluster are you in? (answered to anyone) */
 };
 
 enum node_state { NODE_STARTING, NODE_UP, NODE_STOPPING };
