@@ -122,9 +122,13 @@ int wal_set_hard_state(struct wal *w, uint64_t group, const struct raft_hard_sta
                        struct errbuf *eb);
 /* Records a snapshot of group at meta->index. As in Raft's InstallSnapshot: if
  * the log holds the entry at meta->index with meta->term, the entries after it
- * are kept and those up to it are compacted; otherwise the whole log goes.
- * ERR_STALE if meta->index is not above the current snapshot's; ERR_INVAL for
- * index 0 or a configuration over the raft.h bounds. */
+ * are kept and those up to it are compacted (local compaction always takes
+ * this path); otherwise the whole log goes (a leader's snapshot that does not
+ * match). The record says which, so replay never guesses. Segments whose
+ * entries are all compacted are deleted by a later flush. ERR_STALE if
+ * meta->index is not above the current snapshot's; ERR_INVAL for index 0, a
+ * term below the current snapshot's, or a configuration over the raft.h
+ * bounds. */
 int wal_set_snapshot(struct wal *w, uint64_t group, const struct raft_snapshot_meta *meta,
                      struct errbuf *eb);
 /* Forgets group entirely (its data pointers from wal_entries become invalid).
@@ -137,8 +141,8 @@ struct wal_batch;
 
 /* Takes every pending append into a batch for wal_flush_write. *out is NULL if
  * there is nothing to do. ERR_BUSY if a batch is still in flight (the pending
- * appends stay pending). The batch belongs to the wal; hand it back with
- * wal_flush_end. */
+ * appends stay pending); ERR_NOMEM; or the error that failed the wal. The
+ * batch belongs to the wal; hand it back with wal_flush_end. */
 int wal_flush_begin(struct wal *w, struct wal_batch **out);
 /* Writes the batch (one write per segment touched, normally one) and
  * fdatasyncs it; creates the new segments a roll needs, and unlinks the

@@ -25,7 +25,7 @@ static char tu_dirs[TU_DIRS_MAX][TU_TMP_BYTES];
 static char tu_wal_dirs[TU_DIRS_MAX][TU_PATH_BYTES];
 static int tu_n_dirs;
 
-static int tu_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int tu_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
@@ -33,7 +33,7 @@ static int tu_rm_one(const char *path, const struct stat *st, int flag, struct F
     return remove(path);
 }
 
-static void tu_cleanup(void)
+static inline void tu_cleanup(void)
 {
     for (int i = 0; i < tu_n_dirs; i++)
         nftw(tu_dirs[i], tu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -41,7 +41,7 @@ static void tu_cleanup(void)
 
 /* A fresh temporary directory; returns the path of a wal directory in it
  * (not created). Everything is removed at exit. */
-static const char *tu_new_dir(void)
+static inline const char *tu_new_dir(void)
 {
     if (tu_n_dirs == 0)
         atexit(tu_cleanup);
@@ -59,18 +59,18 @@ static const char *tu_new_dir(void)
     return tu_wal_dirs[tu_n_dirs++];
 }
 
-static void tu_seg_path(char *out, size_t cap, const char *dir, uint64_t seq)
+static inline void tu_seg_path(char *out, size_t cap, const char *dir, uint64_t seq)
 {
     snprintf(out, cap, "%s/" WAL_SEGMENT_NAME_FMT, dir, seq);
 }
 
-static void tu_seg_name(char *out, uint64_t seq)
+static inline void tu_seg_name(char *out, uint64_t seq)
 {
     snprintf(out, WAL_SEGMENT_NAME_BYTES, WAL_SEGMENT_NAME_FMT, seq);
 }
 
 /* Number of segment files in dir. */
-static int tu_count_segments(const char *dir)
+static inline int tu_count_segments(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d == NULL)
@@ -105,7 +105,7 @@ static uint8_t *tu_read_file(const char *path, size_t *len)
     return p;
 }
 
-static bool tu_write_file(const char *path, const uint8_t *p, size_t len)
+static inline bool tu_write_file(const char *path, const uint8_t *p, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
@@ -115,7 +115,7 @@ static bool tu_write_file(const char *path, const uint8_t *p, size_t len)
     return ok;
 }
 
-static bool tu_xor_byte(const char *path, uint64_t off, uint8_t mask)
+static inline bool tu_xor_byte(const char *path, uint64_t off, uint8_t mask)
 {
     int fd = open(path, O_RDWR);
     if (fd < 0)
@@ -128,7 +128,7 @@ static bool tu_xor_byte(const char *path, uint64_t off, uint8_t mask)
     return ok;
 }
 
-static bool tu_zero_range(const char *path, uint64_t from, uint64_t to)
+static inline bool tu_zero_range(const char *path, uint64_t from, uint64_t to)
 {
     int fd = open(path, O_RDWR);
     if (fd < 0)
@@ -151,7 +151,7 @@ static uint32_t tu_len(uint64_t group, uint64_t index, uint64_t term)
     return (uint32_t)((group * 31 + index * 7 + term * 13) % TU_DATA_BYTES_MAX);
 }
 
-static void tu_fill(uint8_t *p, uint32_t len, uint64_t group, uint64_t index, uint64_t term)
+static inline void tu_fill(uint8_t *p, uint32_t len, uint64_t group, uint64_t index, uint64_t term)
 {
     uint64_t x = group * 1000003u ^ index * 7919u ^ term * 104729u;
     for (uint32_t i = 0; i < len; i++) {
@@ -161,7 +161,7 @@ static void tu_fill(uint8_t *p, uint32_t len, uint64_t group, uint64_t index, ui
 }
 
 /* Appends entries [lo, hi) of group with term; data from tu_fill. */
-static int tu_append(struct wal *w, uint64_t group, uint64_t lo, uint64_t hi, uint64_t term)
+static inline int tu_append(struct wal *w, uint64_t group, uint64_t lo, uint64_t hi, uint64_t term)
 {
     enum { N = 64 };
     struct raft_entry e[N];
@@ -196,7 +196,8 @@ struct tu_group_model {
     uint64_t terms[TU_MODEL_INDEX_MAX + 1]; /* terms[i] of entry i */
 };
 
-static void tu_model_append(struct tu_group_model *m, uint64_t lo, uint64_t hi, uint64_t term)
+static inline void tu_model_append(struct tu_group_model *m, uint64_t lo, uint64_t hi,
+                                   uint64_t term)
 {
     for (uint64_t i = lo; i < hi; i++)
         m->terms[i] = term;
@@ -204,7 +205,7 @@ static void tu_model_append(struct tu_group_model *m, uint64_t lo, uint64_t hi, 
 }
 
 /* Checks that w holds exactly m for group: bounds, terms and every byte. */
-static bool tu_verify(struct wal *w, uint64_t group, const struct tu_group_model *m)
+static inline bool tu_verify(struct wal *w, uint64_t group, const struct tu_group_model *m)
 {
     uint64_t first = wal_first_index(w, group), last = wal_last_index(w, group);
     if (first != m->snap_index + 1 || last != m->last) {
@@ -253,7 +254,7 @@ static bool tu_verify(struct wal *w, uint64_t group, const struct tu_group_model
     return true;
 }
 
-static struct wal_options tu_opts(uint64_t segment_bytes, uint64_t cache_bytes)
+static inline struct wal_options tu_opts(uint64_t segment_bytes, uint64_t cache_bytes)
 {
     struct wal_options o;
     wal_options_default(&o);
