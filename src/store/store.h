@@ -227,10 +227,14 @@ uint64_t store_restore_next_seq(const struct store_restore *rs);
 uint64_t store_restore_index(const struct store_restore *rs);
 uint64_t store_restore_term(const struct store_restore *rs);
 bool store_restore_complete(const struct store_restore *rs);
-/* Makes the restored database the one at path: fsyncs it and renames it over
- * path, atomically. No store handle (writer, reader, snapshot) may be open on
- * path. Always frees rs; on error the database at path is unchanged and the
- * temp file is removed. Returns 0, ERR_INVAL (the last chunk has not
+/* Makes the restored database the one at path: fsyncs it, checkpoints away
+ * any WAL the old database left (it would otherwise be replayed into the new
+ * one), renames it over path and fsyncs the directory. No store handle
+ * (writer, reader, snapshot) may be open on path: close the store first, then
+ * finish, then store_open again. Always frees rs. On error the database at
+ * path is the old one and the temp file is removed, except for ERR_IO from the
+ * final directory fsync: then the new database is in place but the rename may
+ * not survive a power loss. Returns 0, ERR_INVAL (the last chunk has not
  * arrived), ERR_CORRUPT (the restored metadata disagrees with the headers),
  * ERR_IO, ERR_NOMEM. */
 int store_restore_finish(struct store_restore *rs, struct errbuf *eb);

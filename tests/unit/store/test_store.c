@@ -49,6 +49,21 @@ static bool file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int rc = in != NULL && out != NULL ? 0 : -1;
+    char block[8192];
+    size_t n;
+    while (rc == 0 && (n = fread(block, 1, sizeof block, in)) > 0)
+        rc = fwrite(block, 1, n, out) == n ? 0 : -1;
+    if (in != NULL)
+        fclose(in);
+    if (out != NULL && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
 /* A log of kv commands, as entries with their own copies of the data. */
 struct log {
     uint32_t n;
@@ -823,6 +838,31 @@ TEST(restore_replaces_an_existing_store_and_its_wal)
     CHECK_EQ(store_applied_index(r), 200);
     struct buf want = BUF_INIT, got = BUF_INIT;
     CHECK_EQ(dump(s, &want), 0);
+    CHECK_EQ(dump(r, &got), 0);
+    CHECK(same(&want, &got));
+    store_close(r);
+
+    /* A crash image: the old database with frames still in its WAL (copied
+     * while a store had it open). The restore must not let that WAL be
+     * replayed into the new database. */
+    char crashed[128], crashed_wal[160], live_wal[160];
+    dir_file(&d, "crashed.db", crashed, sizeof crashed);
+    snprintf(crashed_wal, sizeof crashed_wal, "%s-wal", crashed);
+    CHECK_EQ(store_open(dst, NULL, &old, NULL), 0);
+    static struct log c;
+    log_workload(&c, 201, 100, 10);
+    CHECK_EQ(apply_range(old, &c, 0, 100, 100), 0);
+    snprintf(live_wal, sizeof live_wal, "%s-wal", dst);
+    CHECK_EQ(copy_file(dst, crashed), 0);
+    CHECK_EQ(copy_file(live_wal, crashed_wal), 0);
+    struct stat st;
+    CHECK(stat(crashed_wal, &st) == 0 && st.st_size > 0);
+    store_close(old);
+    log_free(&c);
+    CHECK_EQ(restore_all(crashed, &cs), 0);
+    CHECK(!file_exists(crashed_wal));
+    CHECK_EQ(store_open(crashed, NULL, &r, NULL), 0);
+    CHECK_EQ(store_applied_index(r), 200);
     CHECK_EQ(dump(r, &got), 0);
     CHECK(same(&want, &got));
     store_close(r);
