@@ -106,6 +106,8 @@ struct group {
     struct group_conf_at conf_hist[GROUP_CONF_HISTORY_MAX];
     uint32_t n_conf_hist;
 
+    struct raft_hard_state durable_hs; /* term and vote as last written to the WAL */
+
     uint64_t last_leader;
     enum raft_role last_role;
     uint64_t leader_changes;
@@ -618,8 +620,13 @@ static void group_process_one(struct group *g)
         rc = wal_append_entries(g->wal, g->cfg.group_id, rd->entries, rd->n_entries, &eb);
         flush = true;
     }
-    if (rc == 0 && rd->has_hard_state) {
+    /* The commit index is only a hint (it is relearned from the leader), so
+     * a change of commit alone costs no write and no sync: only term and
+     * vote must be durable before the messages that depend on them. */
+    if (rc == 0 && rd->has_hard_state &&
+        (rd->hard_state.term != g->durable_hs.term || rd->hard_state.vote != g->durable_hs.vote)) {
         rc = wal_set_hard_state(g->wal, g->cfg.group_id, &rd->hard_state, &eb);
+        g->durable_hs = rd->hard_state;
         flush = true;
     }
     g->persisting = true;
@@ -872,6 +879,7 @@ int group_open(uv_loop_t *loop, const struct group_config *cfg, struct wal *wal,
     rcfg.election_ticks = cfg->election_ticks;
     rcfg.heartbeat_ticks = cfg->heartbeat_ticks;
     rcfg.seed = clock_mono_ns() ^ (cfg->node_id << 32) ^ cfg->group_id;
+    g->durable_hs = info.hs;
     rc = raft_create(&rcfg, &g->st, &info.hs, applied, &g->r);
     if (rc != 0) {
         err_set(eb, rc, "group %" PRIu64 ": cannot restore Raft state from the log: %s",
