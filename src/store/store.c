@@ -139,8 +139,7 @@ int store_create_schema(sqlite3 *db, struct errbuf *eb)
 }
 
 /* Steps a statement that returns no rows, and resets it. */
-static int store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
-                           struct errbuf *eb)
+static int store_step_done(struct store *s, sqlite3_stmt *st, const char *what, struct errbuf *eb)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -462,8 +461,7 @@ static int store_apply_entry(struct store *s, const struct raft_entry *e, struct
     case RAFT_ENTRY_NORMAL:
         break;
     default:
-        return err_set(eb, ERR_CORRUPT, "entry %" PRIu64 " has unknown type %u", e->index,
-                       e->type);
+        return err_set(eb, ERR_CORRUPT, "entry %" PRIu64 " has unknown type %u", e->index, e->type);
     }
     if (e->len == 0)
         return err_set(eb, ERR_CORRUPT, "entry %" PRIu64 " is an empty command", e->index);
@@ -479,13 +477,11 @@ static int store_apply_entry(struct store *s, const struct raft_entry *e, struct
             char detail[ERRBUF_SIZE];
             memcpy(detail, eb->msg, sizeof detail);
             detail[sizeof detail - 1] = '\0';
-            err_set(eb, rc, "entry %" PRIu64 " (%s): %s", e->index, store_models[m]->name,
-                    detail);
+            err_set(eb, rc, "entry %" PRIu64 " (%s): %s", e->index, store_models[m]->name, detail);
         }
         return rc;
     }
-    return err_set(eb, ERR_UNSUPPORTED, "entry %" PRIu64 " is for unknown model %u", e->index,
-                   tag);
+    return err_set(eb, ERR_UNSUPPORTED, "entry %" PRIu64 " is for unknown model %u", e->index, tag);
 }
 
 int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
@@ -563,8 +559,8 @@ int store_checkpoint(struct store *s, uint64_t *durable_index, struct errbuf *eb
     if (rc != 0)
         store_rollback(s);
     if (!s->sync_full) {
-        int rc2 = store_exec(s->db, "PRAGMA synchronous=NORMAL", "synchronous",
-                             rc == 0 ? eb : NULL);
+        int rc2 =
+            store_exec(s->db, "PRAGMA synchronous=NORMAL", "synchronous", rc == 0 ? eb : NULL);
         if (rc == 0)
             rc = rc2;
     }

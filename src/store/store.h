@@ -35,16 +35,16 @@
 #define STORE_FORMAT_VERSION 1
 
 #define STORE_BUCKET_COUNT_DEFAULT 3000
-#define STORE_BUCKET_COUNT_MAX 1000000
+#define STORE_BUCKET_COUNT_MAX     1000000
 
 /* Snapshot chunks: the whole chunk (header, payload, checksum) is within these. */
-#define STORE_SNAPSHOT_CHUNK_BYTES_MIN 64
+#define STORE_SNAPSHOT_CHUNK_BYTES_MIN     64
 #define STORE_SNAPSHOT_CHUNK_BYTES_DEFAULT (1024 * 1024)
-#define STORE_SNAPSHOT_CHUNK_BYTES_MAX (16 * 1024 * 1024)
+#define STORE_SNAPSHOT_CHUNK_BYTES_MAX     (16 * 1024 * 1024)
 /* One encoded row in the snapshot stream; rows span chunks, so a receiver
  * buffers at most this much besides one chunk. */
 #define STORE_SNAPSHOT_ROW_BYTES_MAX (16 * 1024 * 1024)
-#define STORE_SNAPSHOT_HEADER_BYTES 40
+#define STORE_SNAPSHOT_HEADER_BYTES  40
 #define STORE_SNAPSHOT_TRAILER_BYTES 4
 
 /* The first byte of every NORMAL entry names the model whose apply function
@@ -53,10 +53,10 @@
  * ERR_UNSUPPORTED (a newer leader's command an older replica cannot run). */
 enum store_model_tag {
     STORE_MODEL_KV = 1,
-    STORE_MODEL_TABLE = 2,  /* reserved */
-    STORE_MODEL_STREAM = 3, /* reserved */
-    STORE_MODEL_LEDGER = 4, /* reserved */
-    STORE_MODEL_BLOB = 5,   /* reserved */
+    STORE_MODEL_TABLE = 2,   /* reserved */
+    STORE_MODEL_STREAM = 3,  /* reserved */
+    STORE_MODEL_LEDGER = 4,  /* reserved */
+    STORE_MODEL_BLOB = 5,    /* reserved */
     STORE_MODEL_CLUSTER = 6, /* the governor's catalog (src/model/cluster) */
 };
 

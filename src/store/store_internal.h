@@ -57,11 +57,11 @@ int store_create_schema(sqlite3 *db, struct errbuf *eb);
 /* Runs one or more statements without results. */
 int store_exec(sqlite3 *db, const char *sql, const char *what, struct errbuf *eb);
 
-#define STORE_META_FORMAT "format_version"
+#define STORE_META_FORMAT        "format_version"
 #define STORE_META_APPLIED_INDEX "applied_index"
-#define STORE_META_APPLIED_TERM "applied_term"
-#define STORE_META_BUCKET_COUNT "bucket_count"
-#define STORE_META_CLUSTER_ID "cluster_id"
-#define STORE_META_GROUP_ID "group_id"
+#define STORE_META_APPLIED_TERM  "applied_term"
+#define STORE_META_BUCKET_COUNT  "bucket_count"
+#define STORE_META_CLUSTER_ID    "cluster_id"
+#define STORE_META_GROUP_ID      "group_id"
 
 #endif

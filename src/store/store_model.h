@@ -18,7 +18,7 @@
  * `INSERT INTO <name>(<columns>)`. Names and column lists are trusted constants. */
 struct store_table {
     const char *name;
-    const char *columns;  /* "key, value, version, bucket" */
+    const char *columns; /* "key, value, version, bucket" */
     uint32_t n_columns;
     const char *order_by; /* the primary key, so the order is total */
 };
@@ -39,8 +39,8 @@ struct store_model {
      * failed condition is res->status), or an error that rolls the whole batch
      * back: ERR_CORRUPT for a command that does not decode, ERR_UNSUPPORTED
      * for an unknown command kind, ERR_IO and friends from SQLite. */
-    int (*apply)(struct store *s, void *state, const struct raft_entry *e,
-                 struct store_result *res, struct errbuf *eb);
+    int (*apply)(struct store *s, void *state, const struct raft_entry *e, struct store_result *res,
+                 struct errbuf *eb);
 };
 
 /* The models, in the order their tables appear in snapshots. */

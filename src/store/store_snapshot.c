@@ -16,16 +16,21 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 
-#define SNAP_MAGIC 0x504E5343u /* "CSNP" */
-#define SNAP_FORMAT 1
-#define SNAP_FLAG_LAST 0x01
+#define SNAP_MAGIC                0x504E5343u /* "CSNP" */
+#define SNAP_FORMAT               1
+#define SNAP_FLAG_LAST            0x01
 #define SNAP_TABLE_NAME_BYTES_MAX 64
 
 /* Records of the payload stream. */
 enum snap_rec { SNAP_REC_TABLE = 1, SNAP_REC_ROW = 2, SNAP_REC_END = 3 };
 /* Column values in a row record. */
-enum snap_val { SNAP_VAL_NULL = 0, SNAP_VAL_INT = 1, SNAP_VAL_FLOAT = 2, SNAP_VAL_TEXT = 3,
-                SNAP_VAL_BLOB = 4 };
+enum snap_val {
+    SNAP_VAL_NULL = 0,
+    SNAP_VAL_INT = 1,
+    SNAP_VAL_FLOAT = 2,
+    SNAP_VAL_TEXT = 3,
+    SNAP_VAL_BLOB = 4
+};
 
 _Static_assert(STORE_SNAPSHOT_CHUNK_BYTES_MIN >
                    STORE_SNAPSHOT_HEADER_BYTES + STORE_SNAPSHOT_TRAILER_BYTES,
@@ -215,8 +220,8 @@ static int snap_fill(struct store_snapshot *sn, size_t want, struct errbuf *eb)
             }
             const struct store_table *t = sn->tables[sn->table];
             char sql[256];
-            int n = snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", t->columns,
-                             t->name, t->order_by);
+            int n = snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", t->columns, t->name,
+                             t->order_by);
             ASSERT(n > 0 && (size_t)n < sizeof sql);
             int rc = sqlite3_prepare_v2(sn->db, sql, -1, &sn->rows, NULL);
             if (rc != SQLITE_OK)
@@ -292,8 +297,7 @@ static int snap_cut(struct store_snapshot *sn, struct buf *out, bool *done, stru
     return 0;
 }
 
-int store_snapshot_next(struct store_snapshot *sn, struct buf *out, bool *done,
-                        struct errbuf *eb)
+int store_snapshot_next(struct store_snapshot *sn, struct buf *out, bool *done, struct errbuf *eb)
 {
     ASSERT(out != NULL && done != NULL);
     return snap_cut(sn, out, done, eb);
@@ -312,8 +316,8 @@ int store_snapshot_seek(struct store_snapshot *sn, uint64_t seq, struct errbuf *
             return rc;
     }
     if (sn->done)
-        return err_set(eb, ERR_RANGE, "snapshot has %" PRIu64 " chunks, no chunk %" PRIu64,
-                       sn->seq, seq);
+        return err_set(eb, ERR_RANGE, "snapshot has %" PRIu64 " chunks, no chunk %" PRIu64, sn->seq,
+                       seq);
     return 0;
 }
 
@@ -419,8 +423,8 @@ int store_restore_begin(const char *path, struct store_restore **out, struct err
     }
     /* Durability comes at the end, from one fsync; the in-memory journal
      * still lets a refused chunk roll back. */
-    rc = store_exec(rs->db, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF",
-                    "restore pragmas", eb);
+    rc = store_exec(rs->db, "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF", "restore pragmas",
+                    eb);
     if (rc == 0)
         rc = store_create_schema(rs->db, eb);
     if (rc != 0) {
@@ -482,8 +486,7 @@ bool store_restore_complete(const struct store_restore *rs)
     return rs->complete;
 }
 
-static int restore_table_record(struct store_restore *rs, struct codec_reader *r,
-                                struct errbuf *eb)
+static int restore_table_record(struct store_restore *rs, struct codec_reader *r, struct errbuf *eb)
 {
     uint64_t name_len = codec_read_uvarint(r);
     if (r->err == 0 && name_len > SNAP_TABLE_NAME_BYTES_MAX)
@@ -500,8 +503,8 @@ static int restore_table_record(struct store_restore *rs, struct codec_reader *r
         if (pos->seen[t] || pos->end_seen)
             return err_set(eb, ERR_CORRUPT, "snapshot has table %s twice", tab->name);
         if (n_columns != tab->n_columns)
-            return err_set(eb, ERR_CORRUPT, "snapshot table %s has %u columns, not %u",
-                           tab->name, n_columns, tab->n_columns);
+            return err_set(eb, ERR_CORRUPT, "snapshot table %s has %u columns, not %u", tab->name,
+                           n_columns, tab->n_columns);
         pos->seen[t] = true;
         pos->n_tables_seen++;
         pos->table = (int)t;
@@ -554,8 +557,7 @@ static int restore_bind(struct codec_reader *r, sqlite3_stmt *st, int col, struc
     }
 }
 
-static int restore_row_record(struct store_restore *rs, struct codec_reader *r,
-                              struct errbuf *eb)
+static int restore_row_record(struct store_restore *rs, struct codec_reader *r, struct errbuf *eb)
 {
     struct restore_pos *pos = &rs->pos;
     if (pos->table < 0 || pos->end_seen)
@@ -569,8 +571,8 @@ static int restore_row_record(struct store_restore *rs, struct codec_reader *r,
         for (uint32_t c = 0; c < t->n_columns; c++)
             pl += (size_t)snprintf(params + pl, sizeof params - pl, "%s?", c ? "," : "");
         ASSERT(pl < sizeof params);
-        int n = snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES(%s)", t->name, t->columns,
-                         params);
+        int n =
+            snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES(%s)", t->name, t->columns, params);
         ASSERT(n > 0 && (size_t)n < sizeof sql);
         int rc = sqlite3_prepare_v3(rs->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
         if (rc != SQLITE_OK)
@@ -594,8 +596,7 @@ static int restore_row_record(struct store_restore *rs, struct codec_reader *r,
     return 0;
 }
 
-static int restore_end_record(struct store_restore *rs, struct codec_reader *r,
-                              struct errbuf *eb)
+static int restore_end_record(struct store_restore *rs, struct codec_reader *r, struct errbuf *eb)
 {
     uint64_t n_rows = codec_read_u64(r);
     uint32_t n_tables = codec_read_u32(r);

@@ -34,13 +34,13 @@
 #include "base/err.h"
 #include "store/store.h"
 
-#define KV_KEY_BYTES_MIN 1
-#define KV_KEY_BYTES_MAX 1024
+#define KV_KEY_BYTES_MIN   1
+#define KV_KEY_BYTES_MAX   1024
 #define KV_VALUE_BYTES_MAX (1024 * 1024)
-#define KV_BATCH_OPS_MAX 128
+#define KV_BATCH_OPS_MAX   128
 /* A whole encoded command: one maximal put fits; a batch of many large values
  * does not, so one entry never carries more than this. */
-#define KV_CMD_BYTES_MAX (4 * 1024 * 1024)
+#define KV_CMD_BYTES_MAX  (4 * 1024 * 1024)
 #define KV_LIST_LIMIT_MAX 10000
 
 enum kv_cmd_kind { KV_CMD_PUT = 1, KV_CMD_DELETE = 2, KV_CMD_BATCH = 3 };

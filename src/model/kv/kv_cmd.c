@@ -8,7 +8,7 @@
 #include "base/codec.h"
 
 #define KV_FNV_OFFSET 0xcbf29ce484222325ull
-#define KV_FNV_PRIME 0x100000001b3ull
+#define KV_FNV_PRIME  0x100000001b3ull
 
 uint64_t kv_hash(const void *key, size_t len)
 {
@@ -36,8 +36,7 @@ uint32_t kv_bucket(const void *key, size_t len, uint32_t bucket_count)
 /* Checks one op against the limits; code is the error to report (ERR_INVAL
  * style for the encoder, ERR_CORRUPT for the decoder), too_big the code for a
  * size past a limit. */
-static int kv_check_op(const struct kv_op *op, uint32_t i, int code, int too_big,
-                       struct errbuf *eb)
+static int kv_check_op(const struct kv_op *op, uint32_t i, int code, int too_big, struct errbuf *eb)
 {
     if (op->type != KV_OP_PUT && op->type != KV_OP_DELETE)
         return err_set(eb, code, "op %u: unknown op type %u", i, op->type);
@@ -47,8 +46,8 @@ static int kv_check_op(const struct kv_op *op, uint32_t i, int code, int too_big
         return err_set(eb, too_big, "op %u: key is %zu bytes, the limit is %d", i, op->key_len,
                        KV_KEY_BYTES_MAX);
     if (op->type == KV_OP_PUT && op->value_len > KV_VALUE_BYTES_MAX)
-        return err_set(eb, too_big, "op %u: value is %zu bytes, the limit is %d", i,
-                       op->value_len, KV_VALUE_BYTES_MAX);
+        return err_set(eb, too_big, "op %u: value is %zu bytes, the limit is %d", i, op->value_len,
+                       KV_VALUE_BYTES_MAX);
     switch (op->cond.type) {
     case KV_COND_NONE:
     case KV_COND_ABSENT:
@@ -146,11 +145,8 @@ static int kv_encode(struct buf *out, uint8_t kind, const struct kv_op *ops, uin
 int kv_encode_put(struct buf *out, const void *key, size_t key_len, const void *value,
                   size_t value_len, const struct kv_cond *cond, struct errbuf *eb)
 {
-    struct kv_op op = {.type = KV_OP_PUT,
-                       .key = key,
-                       .key_len = key_len,
-                       .value = value,
-                       .value_len = value_len};
+    struct kv_op op = {
+        .type = KV_OP_PUT, .key = key, .key_len = key_len, .value = value, .value_len = value_len};
     if (cond != NULL)
         op.cond = *cond;
     return kv_encode(out, KV_CMD_PUT, &op, 1, eb);

@@ -151,11 +151,19 @@ TEST(codec_round_trip_put_delete_batch)
     CHECK_EQ(cmd.ops[0].value_len, 0);
 
     struct kv_op ops[3] = {
-        {.type = KV_OP_PUT, .key = (const uint8_t *)"a", .key_len = 1,
-         .value = (const uint8_t *)"", .value_len = 0, .cond = {KV_COND_ABSENT, 0}},
+        {.type = KV_OP_PUT,
+         .key = (const uint8_t *)"a",
+         .key_len = 1,
+         .value = (const uint8_t *)"",
+         .value_len = 0,
+         .cond = {KV_COND_ABSENT, 0}},
         {.type = KV_OP_DELETE, .key = (const uint8_t *)"b", .key_len = 1},
-        {.type = KV_OP_PUT, .key = (const uint8_t *)"c", .key_len = 1,
-         .value = (const uint8_t *)"vc", .value_len = 2, .cond = {KV_COND_VERSION, 1ull << 40}},
+        {.type = KV_OP_PUT,
+         .key = (const uint8_t *)"c",
+         .key_len = 1,
+         .value = (const uint8_t *)"vc",
+         .value_len = 2,
+         .cond = {KV_COND_VERSION, 1ull << 40}},
     };
     buf_reset(&b);
     CHECK_EQ(kv_encode_batch(&b, ops, 3, NULL), 0);
@@ -203,8 +211,8 @@ TEST(encoder_enforces_limits_and_leaves_output_alone)
     static char names[KV_BATCH_OPS_MAX + 1][8];
     for (int i = 0; i <= KV_BATCH_OPS_MAX; i++) {
         snprintf(names[i], sizeof names[i], "k%d", i);
-        ops[i] = (struct kv_op){.type = KV_OP_DELETE, .key = (const uint8_t *)names[i],
-                                .key_len = strlen(names[i])};
+        ops[i] = (struct kv_op){
+            .type = KV_OP_DELETE, .key = (const uint8_t *)names[i], .key_len = strlen(names[i])};
     }
     buf_reset(&b);
     CHECK_EQ(kv_encode_batch(&b, ops, KV_BATCH_OPS_MAX + 1, &eb), ERR_TOOBIG);
@@ -218,8 +226,10 @@ TEST(encoder_enforces_limits_and_leaves_output_alone)
 
     /* Five maximal values pass one by one but not as one command. */
     for (int i = 0; i < 5; i++) {
-        ops[i] = (struct kv_op){.type = KV_OP_PUT, .key = (const uint8_t *)names[i],
-                                .key_len = strlen(names[i]), .value = big,
+        ops[i] = (struct kv_op){.type = KV_OP_PUT,
+                                .key = (const uint8_t *)names[i],
+                                .key_len = strlen(names[i]),
+                                .value = big,
                                 .value_len = KV_VALUE_BYTES_MAX};
     }
     buf_reset(&b);
@@ -233,8 +243,12 @@ TEST(decoder_rejects_every_truncation_and_forgery)
 {
     struct buf b = BUF_INIT;
     struct kv_op ops[2] = {
-        {.type = KV_OP_PUT, .key = (const uint8_t *)"key", .key_len = 3,
-         .value = (const uint8_t *)"value", .value_len = 5, .cond = {KV_COND_VERSION, 999}},
+        {.type = KV_OP_PUT,
+         .key = (const uint8_t *)"key",
+         .key_len = 3,
+         .value = (const uint8_t *)"value",
+         .value_len = 5,
+         .cond = {KV_COND_VERSION, 999}},
         {.type = KV_OP_DELETE, .key = (const uint8_t *)"other", .key_len = 5},
     };
     CHECK_EQ(kv_encode_batch(&b, ops, 2, NULL), 0);
@@ -254,8 +268,8 @@ TEST(decoder_rejects_every_truncation_and_forgery)
     CHECK_EQ(kv_decode(b.data, b.len, &cmd, NULL), ERR_UNSUPPORTED);
 
     /* Hand-made commands the encoder would never write. */
-    uint8_t dup[] = {STORE_MODEL_KV, KV_CMD_BATCH, 2, KV_OP_DELETE, 0, 1, 'a',
-                     KV_OP_DELETE, 0, 1, 'a'};
+    uint8_t dup[] = {
+        STORE_MODEL_KV, KV_CMD_BATCH, 2, KV_OP_DELETE, 0, 1, 'a', KV_OP_DELETE, 0, 1, 'a'};
     CHECK_EQ(kv_decode(dup, sizeof dup, &cmd, NULL), ERR_CORRUPT);
     uint8_t v0[] = {STORE_MODEL_KV, KV_CMD_DELETE, KV_COND_VERSION, 0, 1, 'a'};
     CHECK_EQ(kv_decode(v0, sizeof v0, &cmd, NULL), ERR_CORRUPT);
@@ -436,13 +450,24 @@ TEST(batch_is_atomic)
 
     /* The third op's condition fails: the first two must not happen either. */
     struct kv_op ops[4] = {
-        {.type = KV_OP_PUT, .key = (const uint8_t *)"a", .key_len = 1,
-         .value = (const uint8_t *)"a1", .value_len = 2, .cond = {KV_COND_VERSION, va}},
+        {.type = KV_OP_PUT,
+         .key = (const uint8_t *)"a",
+         .key_len = 1,
+         .value = (const uint8_t *)"a1",
+         .value_len = 2,
+         .cond = {KV_COND_VERSION, va}},
         {.type = KV_OP_DELETE, .key = (const uint8_t *)"b", .key_len = 1},
-        {.type = KV_OP_PUT, .key = (const uint8_t *)"c", .key_len = 1,
-         .value = (const uint8_t *)"c1", .value_len = 2, .cond = {KV_COND_VERSION, 5}},
-        {.type = KV_OP_PUT, .key = (const uint8_t *)"d", .key_len = 1,
-         .value = (const uint8_t *)"d1", .value_len = 2},
+        {.type = KV_OP_PUT,
+         .key = (const uint8_t *)"c",
+         .key_len = 1,
+         .value = (const uint8_t *)"c1",
+         .value_len = 2,
+         .cond = {KV_COND_VERSION, 5}},
+        {.type = KV_OP_PUT,
+         .key = (const uint8_t *)"d",
+         .key_len = 1,
+         .value = (const uint8_t *)"d1",
+         .value_len = 2},
     };
     CHECK_EQ(kv_encode_batch(&f.cmd, ops, 4, NULL), 0);
     CHECK_EQ(fx_apply(&f, &res), 0);
@@ -529,8 +554,8 @@ TEST(keys_with_nul_bytes_are_distinct_and_ordered)
 }
 
 /* All keys of the test below, as the list calls should see them. */
-static const char *const page_keys[] = {"a", "b", "b0", "b1", "b2", "b3", "b4", "b5", "b6", "ba",
-                                        "bb", "c"};
+static const char *const page_keys[] = {"a",  "b",  "b0", "b1", "b2", "b3",
+                                        "b4", "b5", "b6", "ba", "bb", "c"};
 #define PAGE_KEYS (sizeof page_keys / sizeof page_keys[0])
 
 TEST(prefix_listing_and_pagination_boundaries)
@@ -552,8 +577,11 @@ TEST(prefix_listing_and_pagination_boundaries)
         for (int page = 0; more; page++) {
             CHECK(page < 20);
             struct collect c = {0};
-            struct kv_list_req req = {.prefix = "b", .prefix_len = 1, .after = after,
-                                      .after_len = strlen(after), .limit = limit};
+            struct kv_list_req req = {.prefix = "b",
+                                      .prefix_len = 1,
+                                      .after = after,
+                                      .after_len = strlen(after),
+                                      .limit = limit};
             CHECK_EQ(kv_list(f.s, &req, collect_item, &c, &more, NULL), 0);
             CHECK(c.n <= limit);
             for (uint32_t i = 0; i < c.n; i++) {
@@ -571,8 +599,8 @@ TEST(prefix_listing_and_pagination_boundaries)
     }
     /* `after` below the prefix starts at the prefix; above it, nothing. */
     struct collect c = {0};
-    struct kv_list_req req = {.prefix = "b", .prefix_len = 1, .after = "a", .after_len = 1,
-                              .limit = 100};
+    struct kv_list_req req = {
+        .prefix = "b", .prefix_len = 1, .after = "a", .after_len = 1, .limit = 100};
     CHECK_EQ(kv_list(f.s, &req, collect_item, &c, NULL, NULL), 0);
     CHECK_EQ(c.n, 10);
     memset(&c, 0, sizeof c);
@@ -611,8 +639,7 @@ TEST(prefixes_of_ff_bytes)
     struct store_result res;
     const char *keys[] = {"\xfe\xff", "\xff", "\xff\x00", "\xff\xff", "\xff\xff\x01"};
     for (int i = 0; i < 5; i++) {
-        CHECK_EQ(kv_encode_put(&f.cmd, keys[i], strlen(keys[i]) + (i == 2), "v", 1, NULL, NULL),
-                 0);
+        CHECK_EQ(kv_encode_put(&f.cmd, keys[i], strlen(keys[i]) + (i == 2), "v", 1, NULL, NULL), 0);
         CHECK_EQ(fx_apply(&f, &res), 0);
     }
     uint64_t n;
@@ -625,8 +652,8 @@ TEST(prefixes_of_ff_bytes)
     CHECK_EQ(kv_count(f.s, "\xfe\xff", 2, &n, NULL), 0);
     CHECK_EQ(n, 1);
     struct collect c = {0};
-    struct kv_list_req req = {.prefix = "\xff", .prefix_len = 1, .after = "\xff\x00",
-                              .after_len = 2, .limit = 10};
+    struct kv_list_req req = {
+        .prefix = "\xff", .prefix_len = 1, .after = "\xff\x00", .after_len = 2, .limit = 10};
     CHECK_EQ(kv_list(f.s, &req, collect_item, &c, NULL, NULL), 0);
     CHECK_EQ(c.n, 2);
     CHECK(c.lens[0] == 2 && memcmp(c.keys[0], "\xff\xff", 2) == 0);

@@ -107,8 +107,8 @@ static void log_workload(struct log *l, uint64_t first_index, uint32_t n, uint64
         char key[32];
         int klen = snprintf(key, sizeof key, "key%c%05u", (char)rng_below(&g, 3),
                             (unsigned)rng_below(&g, 2000));
-        size_t vlen = rng_chance(&g, 1, 50) ? 1000 + rng_below(&g, sizeof value - 1000)
-                                            : rng_below(&g, 200);
+        size_t vlen =
+            rng_chance(&g, 1, 50) ? 1000 + rng_below(&g, sizeof value - 1000) : rng_below(&g, 200);
         for (size_t k = 0; k < vlen; k++)
             value[k] = (uint8_t)(i + k);
         buf_reset(&cmd);
@@ -128,8 +128,10 @@ static void log_workload(struct log *l, uint64_t first_index, uint32_t n, uint64
             char keys[3][16];
             for (int k = 0; k < 3; k++) {
                 snprintf(keys[k], sizeof keys[k], "batch%d-%u", k, (unsigned)rng_below(&g, 50));
-                ops[k] = (struct kv_op){.type = KV_OP_PUT, .key = (const uint8_t *)keys[k],
-                                        .key_len = strlen(keys[k]), .value = value,
+                ops[k] = (struct kv_op){.type = KV_OP_PUT,
+                                        .key = (const uint8_t *)keys[k],
+                                        .key_len = strlen(keys[k]),
+                                        .value = value,
                                         .value_len = 10};
             }
             if (strcmp(keys[0], keys[1]) == 0 || strcmp(keys[1], keys[2]) == 0 ||
@@ -677,8 +679,7 @@ TEST(corrupt_reordered_and_foreign_chunks_are_refused)
             /* The same sequence number from the other snapshot. */
             CHECK_EQ(store_restore_chunk(rs, other.c[i].data, other.c[i].len, &eb), ERR_CORRUPT);
             /* A chunk already taken. */
-            CHECK_EQ(store_restore_chunk(rs, cs.c[i - 1].data, cs.c[i - 1].len, &eb),
-                     ERR_CORRUPT);
+            CHECK_EQ(store_restore_chunk(rs, cs.c[i - 1].data, cs.c[i - 1].len, &eb), ERR_CORRUPT);
         }
         CHECK_EQ(store_restore_next_seq(rs), i);
         CHECK_EQ(store_restore_chunk(rs, c->data, c->len, &eb), 0);
