@@ -13,7 +13,7 @@
 #include "store/store_model.h"
 
 /* The registry: adding a model means adding it here and giving it a tag. */
-const struct store_model *const store_models[] = {&kv_model};
+const struct store_model *const store_models[] = {&kv_model, &cluster_model};
 const uint32_t store_n_models = sizeof store_models / sizeof store_models[0];
 
 /* The applied index and identity live in `meta`, which is replicated and
