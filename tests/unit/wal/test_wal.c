@@ -405,6 +405,75 @@ TEST(dropped_group_is_gone_and_frees_segments)
     wal_close(w);
 }
 
+TEST(crash_inside_a_roll_then_deletion_keeps_every_group_state)
+{
+    models_reset();
+    const char *dir = tu_new_dir();
+    struct wal_options o = tu_opts(1024, 1 << 20);
+    struct wal *w;
+    struct errbuf eb;
+    CHECK_EQ(wal_open(dir, &o, &w, &eb), 0);
+    /* Groups 2 and 3 have only a hard state, written in segment 1. */
+    struct raft_hard_state hs2 = {.term = 4, .vote = 2, .commit = 0};
+    struct raft_hard_state hs3 = {.term = 6, .vote = 3, .commit = 0};
+    CHECK_EQ(wal_set_hard_state(w, 2, &hs2, &eb), 0);
+    CHECK_EQ(wal_set_hard_state(w, 3, &hs3, &eb), 0);
+    CHECK_EQ(tu_append(w, 1, 1, 4, 1), 0);
+    CHECK_EQ(wal_sync(w, &eb), 0);
+    uint64_t seg0, off0;
+    wal_tail(w, &seg0, &off0);
+    /* One batch that rolls into segment 2. */
+    uint64_t seg1 = seg0, off1 = off0, next = 4;
+    while (seg1 == seg0) {
+        CHECK_EQ(tu_append(w, 1, next, next + 1, 1), 0);
+        next++;
+        wal_tail(w, &seg1, &off1);
+    }
+    CHECK_EQ(wal_sync(w, &eb), 0);
+    wal_close(w);
+    CHECK_EQ(seg1, seg0 + 1);
+    /* The crash left segment 2 with only group 1's restated hard state. */
+    char path[TU_PATH_BYTES + 32];
+    tu_seg_path(path, sizeof path, dir, seg1);
+    CHECK_EQ(truncate(path, WAL_SEGMENT_HEADER_BYTES + WAL_RECORD_HEADER_BYTES + 8), 0);
+    CHECK_EQ(wal_open(dir, &o, &w, &eb), 0);
+    uint64_t last1 = wal_last_index(w, 1);
+    CHECK(last1 >= 3 && last1 < next);
+    /* Before any new roll restates them, group 1 compacts everything: only
+     * the hard states of groups 2 and 3 still need segment 1. */
+    struct raft_snapshot_meta m = {.index = last1, .term = 1};
+    CHECK_EQ(wal_set_snapshot(w, 1, &m, &eb), 0);
+    CHECK_EQ(wal_sync(w, &eb), 0);
+    CHECK_EQ(tu_count_segments(dir), 2);
+    wal_close(w);
+    for (int pass = 0; pass < 2; pass++) {
+        CHECK_EQ(wal_open(dir, &o, &w, &eb), 0);
+        struct wal_group_info gi;
+        CHECK_EQ(wal_group_info(w, 2, &gi), 0);
+        CHECK_EQ(gi.hs.term, 4);
+        CHECK_EQ(gi.hs.vote, 2);
+        CHECK_EQ(wal_group_info(w, 3, &gi), 0);
+        CHECK_EQ(gi.hs.term, 6);
+        CHECK_EQ(wal_group_info(w, 1, &gi), 0);
+        CHECK_EQ(gi.snap.index, m.index);
+        CHECK_EQ(gi.last_index, m.index);
+        if (pass == 1) {
+            wal_close(w);
+            break;
+        }
+        /* Once later segments restate everyone, the old ones go. */
+        for (uint64_t i = m.index + 1; i < m.index + 200; i += 10) {
+            CHECK_EQ(tu_append(w, 1, i, i + 10, 1), 0);
+            CHECK_EQ(wal_sync(w, &eb), 0);
+        }
+        m.index += 200;
+        CHECK_EQ(wal_set_snapshot(w, 1, &m, &eb), 0);
+        CHECK_EQ(wal_sync(w, &eb), 0);
+        CHECK_EQ(tu_count_segments(dir), 1);
+        wal_close(w);
+    }
+}
+
 /* ---- Torn tails and corruption ---- */
 
 struct torn_fixture {
