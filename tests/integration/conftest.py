@@ -107,6 +107,18 @@ class Node:
     def cluster(self):
         return requests.get(self.url("/v1/cluster"), timeout=5).json()
 
+    def sanitizer_reports(self):
+        """Lines of ASan/UBSan/LSan reports in the node's log (a CAIRN_BIN built with
+        -DCAIRN_SANITIZE=ON); always empty for a release binary."""
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [l for l in text.splitlines()
+                if "ERROR: AddressSanitizer" in l or "ERROR: LeakSanitizer" in l
+                or "runtime error:" in l or l.startswith("SUMMARY: ")]
+
 
 class Cluster:
     def __init__(self, workdir):
@@ -169,6 +181,10 @@ class Cluster:
         for n in self.nodes:
             n.kill()
 
+    def check_sanitizers(self):
+        bad = ["%s: %s" % (n.name, l) for n in self.nodes for l in n.sanitizer_reports()]
+        assert not bad, "sanitizer reports in node logs:\n" + "\n".join(bad)
+
 
 @pytest.fixture
 def cluster(tmp_path, request):
@@ -179,6 +195,7 @@ def cluster(tmp_path, request):
         for n in c.nodes:
             print("---- %s log ----\n%s" % (n.name, n.log_tail(80)))
     c.stop_all()
+    c.check_sanitizers()
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +207,7 @@ def single(tmp_path_factory):
     if c.nodes[0].alive() is False:
         print("---- %s log ----\n%s" % (c.nodes[0].name, c.nodes[0].log_tail(80)))
     c.stop_all()
+    c.check_sanitizers()
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
