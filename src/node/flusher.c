@@ -62,7 +62,17 @@ static void flusher_start(struct flusher *f)
         return;
     }
     int rc = wal_flush_begin(f->wal, &f->batch);
-    ASSERT(rc == 0);
+    if (rc != 0) {
+        /* The WAL failed earlier (an append ran out of memory): sticky. */
+        LOGE("wal", "write-ahead log cannot flush: %s", err_msg(rc));
+        f->failed = rc;
+        struct flusher_waiter done[FLUSHER_WAITERS_MAX];
+        uint32_t n = f->n_cur;
+        memcpy(done, f->cur, n * sizeof done[0]);
+        f->n_cur = 0;
+        flusher_notify(done, n, rc);
+        return;
+    }
     f->inflight = true;
     f->started_ns = clock_mono_ns();
     if (f->batch == NULL) {

@@ -108,6 +108,17 @@ struct group {
 
     struct raft_hard_state durable_hs; /* term and vote as last written to the WAL */
 
+    /* Store checkpoints run on the thread pool (never on the loop). */
+    uv_work_t ckpt_work;
+    bool ckpt_running;
+    int ckpt_rc;
+    uint64_t ckpt_result;
+    uint64_t ckpt_generation;  /* store generation the running checkpoint saw */
+    uint64_t store_generation; /* bumped when a snapshot replaces the store */
+    uint64_t durable_index;    /* applied index durable in the store file */
+    uint64_t ckpt_last_ms;
+    bool install_waiting;      /* a snapshot install waits for the checkpoint */
+
     uint64_t last_leader;
     enum raft_role last_role;
     uint64_t leader_changes;
@@ -511,6 +522,7 @@ static int group_install_store(struct group *g, const struct raft_snapshot_meta 
     store_opts_default(&o);
     o.cluster_id = g->cfg.cluster_id;
     o.group_id = g->cfg.group_id;
+    o.background_checkpoint = true;
     rc = store_open(g->store_path, &o, &g->store, eb);
     if (rc != 0)
         return rc;
@@ -575,26 +587,71 @@ static void group_maybe_compact(struct group *g)
     struct raft_status st;
     raft_status(g->r, &st);
     uint64_t first = wal_first_index(g->wal, g->cfg.group_id);
-    if (st.applied < first + GROUP_COMPACT_ENTRIES + GROUP_COMPACT_KEEP_ENTRIES)
+    if (st.applied < first + GROUP_COMPACT_ENTRIES + GROUP_COMPACT_KEEP_ENTRIES ||
+        g->durable_index < GROUP_COMPACT_KEEP_ENTRIES)
         return;
-    struct errbuf eb = {{0}};
-    uint64_t durable;
-    int rc = store_checkpoint(g->store, &durable, &eb);
-    if (rc != 0) {
-        group_fail(g, rc, eb.msg);
-        return;
-    }
-    uint64_t target = durable - GROUP_COMPACT_KEEP_ENTRIES;
+    uint64_t target = g->durable_index - GROUP_COMPACT_KEEP_ENTRIES;
     struct raft_snapshot_meta meta = {.index = target};
     if (target < first || !group_conf_at(g, target, &meta.conf) ||
         wal_term(g->wal, g->cfg.group_id, target, &meta.term) != 0)
         return;
-    rc = wal_set_snapshot(g->wal, g->cfg.group_id, &meta, &eb);
+    struct errbuf eb = {{0}};
+    int rc = wal_set_snapshot(g->wal, g->cfg.group_id, &meta, &eb);
     if (rc != 0 && rc != ERR_STALE)
         group_fail(g, rc, eb.msg);
 }
 
+/* Store checkpoints: SQLite copies its WAL back into the database file on a
+ * worker thread, and tells us how far the file is durable. */
+static void group_ckpt_work(uv_work_t *w)
+{
+    struct group *g = w->data;
+    struct errbuf eb = {{0}};
+    g->ckpt_rc = store_checkpoint_background(g->store_path, &g->ckpt_result, &eb);
+}
+
 static void group_persisted(void *arg, int rc);
+
+static void group_ckpt_done(uv_work_t *w, int status)
+{
+    struct group *g = w->data;
+    g->ckpt_running = false;
+    if (status == 0 && g->ckpt_rc == 0 && g->ckpt_generation == g->store_generation &&
+        g->ckpt_result > g->durable_index)
+        g->durable_index = g->ckpt_result;
+    if (g->ckpt_rc != 0 && g->ckpt_rc != ERR_BUSY)
+        LOGW("group", "group %" PRIu64 ": store checkpoint failed: %s", g->cfg.group_id,
+             err_msg(g->ckpt_rc));
+    if (g->closing) {
+        if (g->install_waiting) {
+            g->install_waiting = false;
+            g->persisting = false; /* the install is abandoned with the group */
+        }
+        group_close(g, g->close_done, g->close_arg);
+        return;
+    }
+    if (g->install_waiting) {
+        g->install_waiting = false;
+        group_persisted(g, 0);
+    }
+}
+
+#define GROUP_CKPT_INTERVAL_MS 1000
+
+static void group_maybe_checkpoint(struct group *g, uint64_t now_ms)
+{
+    if (g->ckpt_running || g->closing || g->fatal || now_ms < g->ckpt_last_ms + GROUP_CKPT_INTERVAL_MS)
+        return;
+    struct raft_status st;
+    raft_status(g->r, &st);
+    if (st.applied <= g->durable_index)
+        return;
+    g->ckpt_last_ms = now_ms;
+    g->ckpt_running = true;
+    g->ckpt_generation = g->store_generation;
+    g->ckpt_work.data = g;
+    uv_queue_work(g->loop, &g->ckpt_work, group_ckpt_work, group_ckpt_done);
+}
 
 static void group_process_one(struct group *g)
 {
@@ -675,7 +732,13 @@ static void group_persisted(void *arg, int rc)
     }
     if (g->fatal)
         return;
+    if (rd->has_snapshot && g->ckpt_running) {
+        g->install_waiting = true; /* its connection must not see the swap */
+        return;
+    }
     if (rd->has_snapshot) {
+        g->store_generation++;
+        g->durable_index = rd->snapshot.index; /* restore_finish fsynced it */
         rc = group_install_store(g, &rd->snapshot, &eb);
         if (rc != 0) {
             group_fail(g, rc, eb.msg);
@@ -802,6 +865,7 @@ static int group_repair(struct group *g, struct errbuf *eb)
     o.cluster_id = g->cfg.cluster_id;
     o.group_id = g->cfg.group_id;
     o.bucket_count = g->cfg.bucket_count;
+    o.background_checkpoint = true;
     return store_open(g->store_path, &o, &g->store, eb);
 }
 
@@ -829,6 +893,7 @@ int group_open(uv_loop_t *loop, const struct group_config *cfg, struct wal *wal,
     o.cluster_id = cfg->cluster_id;
     o.group_id = cfg->group_id;
     o.bucket_count = cfg->bucket_count;
+    o.background_checkpoint = true;
     int rc = store_open(g->store_path, &o, &g->store, eb);
     if (rc != 0)
         goto err_after_alloc;
@@ -956,6 +1021,8 @@ void group_close(struct group *g, void (*done)(void *arg), void *arg)
     for (int i = 0; i < GROUP_SNAP_SENDS_MAX; i++)
         if (g->sends[i].net_inflight)
             return; /* group_snap_acked calls us again */
+    if (g->ckpt_running)
+        return; /* group_ckpt_done calls us again */
     if (g->handles_closing)
         return;
     g->handles_closing = true;
@@ -981,6 +1048,7 @@ void group_tick(struct group *g)
     uint64_t now = clock_mono_ms();
     group_waiters_expire(g, now);
     group_readers_serve(g, now);
+    group_maybe_checkpoint(g, now);
     group_kick(g);
 }
 

@@ -363,7 +363,8 @@ int store_open(const char *path, const struct store_opts *opts, struct store **o
     if (rc == 0) {
         char sql[128];
         snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint=%d; PRAGMA journal_size_limit=%d",
-                 STORE_WAL_AUTOCHECKPOINT_PAGES, STORE_WAL_KEEP_BYTES);
+                 opts->background_checkpoint ? 0 : STORE_WAL_AUTOCHECKPOINT_PAGES,
+                 STORE_WAL_KEEP_BYTES);
         rc = store_exec(s->db, sql, "wal pragmas", eb);
     }
     if (rc == 0)
@@ -568,4 +569,33 @@ int store_checkpoint(struct store *s, uint64_t *durable_index, struct errbuf *eb
         return rc;
     *durable_index = s->applied_index;
     return 0;
+}
+
+int store_checkpoint_background(const char *path, uint64_t *durable_index, struct errbuf *eb)
+{
+    *durable_index = 0;
+    sqlite3 *db;
+    int rc = store_connect(path, false, &db, eb);
+    if (rc != 0)
+        return rc;
+    /* The applied index committed before the checkpoint starts: its frames
+     * are all in the WAL the checkpoint sees (or already in the database). */
+    sqlite3_stmt *st = NULL;
+    uint64_t applied = 0;
+    int src = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = '" STORE_META_APPLIED_INDEX "'",
+                                 -1, &st, NULL);
+    if (src == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        applied = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    rc = store_exec(db, "PRAGMA synchronous=NORMAL", path, eb);
+    int n_log = -1, n_ckpt = -1;
+    if (rc == 0) {
+        src = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_ckpt);
+        if (src != SQLITE_OK && src != SQLITE_BUSY)
+            rc = store_sqlite_err(db, src, "checkpoint", eb);
+    }
+    if (rc == 0 && src == SQLITE_OK && n_log >= 0 && n_ckpt == n_log)
+        *durable_index = applied;
+    sqlite3_close(db);
+    return rc;
 }

@@ -73,6 +73,10 @@ struct store_opts {
     /* synchronous=FULL: every applied batch is fsynced (slower; then the
      * durable index is always the applied index). */
     bool sync_full;
+    /* SQLite's automatic checkpoints (which copy the WAL back into the
+     * database on the applying thread, up to 64 MiB at a time) are off: the
+     * owner runs store_checkpoint_background on another thread instead. */
+    bool background_checkpoint;
 };
 
 /* All zeros: a new store gets the default bucket count and no identity; a
@@ -144,6 +148,13 @@ int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
  * compacts its Raft log only up to it. Returns 0, ERR_IO, ERR_BUSY, ERR_INVAL
  * (reader). */
 int store_checkpoint(struct store *s, uint64_t *durable_index, struct errbuf *eb);
+/* A passive checkpoint of the database at path on a connection of its own,
+ * for a worker thread while the writer goes on applying. It copies the WAL
+ * into the database file and fsyncs it; *durable_index is then the applied
+ * index that is durable in that file, or 0 if the checkpoint could not take
+ * every frame (a reader, such as an open snapshot, holds older ones).
+ * Returns 0, ERR_IO, ERR_BUSY, ERR_NOMEM. */
+int store_checkpoint_background(const char *path, uint64_t *durable_index, struct errbuf *eb);
 
 /* ---- Snapshots ----
  *
