@@ -9,7 +9,7 @@
 #include "base/log.h"
 #include "sim.h"
 
-#define SIM_STEPS_DEFAULT 20000
+#define SIM_STEPS_DEFAULT 40000
 
 static void sim_usage(void)
 {
