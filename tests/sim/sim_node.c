@@ -676,7 +676,16 @@ void sim_node_step(struct sim_run *run, struct sim_node *n, const struct sim_pac
         }
         n->inbox[n->n_inbox++] = pkt->snap;
     }
-    (void)raft_step(n->r, &pkt->msg); /* stale or rejected messages are normal here */
+    /* Stale or rejected messages come back as 0; an error means the core
+     * found a message malformed (which it made itself) or refused to
+     * overwrite a committed entry (a safety breach somewhere). */
+    int rc = raft_step(n->r, &pkt->msg);
+    if (rc != 0)
+        sim_violation(run, "core-contract", "raft_step(%s %llu->%llu term=%llu index=%llu) on node "
+                      "%llu: %s", raft_msg_type_name(pkt->msg.type),
+                      (unsigned long long)pkt->msg.from, (unsigned long long)pkt->msg.to,
+                      (unsigned long long)pkt->msg.term, (unsigned long long)pkt->msg.index,
+                      (unsigned long long)n->id, err_name(rc));
     sim_node_after_input(run, n);
 }
 
