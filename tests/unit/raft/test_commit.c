@@ -328,4 +328,54 @@ TEST(follower_commit_from_heartbeat)
     }
 }
 
+static bool drop_appends_to_3(struct cl *c, const struct raft_msg *m)
+{
+    return !(m->type == RAFT_MSG_APPEND && m->to == 3);
+}
+
+/* A heartbeat carries the commit index only up to what the leader knows the
+ * follower matches: a follower holding a stale tail of an old term must not
+ * commit it on a heartbeat. Nodes 1 and 2 hold 2(t2) 3(t3); node 3 holds
+ * 2(t2) 3(t2) 4(t2), never committed. Node 1 leads term 4 and commits its
+ * no-op at 4 with node 2 while its appends to node 3 are lost; node 3 still
+ * hears heartbeats. `lag` proposals more are committed meanwhile. */
+TEST(heartbeat_never_commits_unmatched_follower_entries)
+{
+    static const uint32_t lags[] = {0, 1, 5};
+    for (size_t i = 0; i < sizeof lags / sizeof lags[0]; i++) {
+        ROW("lag=%u", lags[i]);
+        struct cl c;
+        cl_setup(&c, 3, 3);
+        static const uint64_t good[] = {2, 3}, stale[] = {2, 2, 2};
+        cl_preload(&c, 1, good, 2);
+        cl_preload(&c, 2, good, 2);
+        cl_preload(&c, 3, stale, 3);
+        cl_preload_hs(&c, 1, 3, RAFT_NONE, 1);
+        cl_preload_hs(&c, 2, 3, RAFT_NONE, 1);
+        cl_preload_hs(&c, 3, 2, RAFT_NONE, 1);
+        cl_start_all(&c);
+        c.filter = drop_appends_to_3;
+        RCHECK(cl_elect(&c, 1));
+        RCHECK_EQ(cl_status(&c, 1).commit, 4);
+        for (uint32_t k = 0; k < lags[i]; k++)
+            RCHECK_EQ(rt_propose(&c, 1, "l", NULL), 0);
+        cl_tick_all(&c, 3);
+        uint32_t since = c.n_trace;
+        cl_tick_all(&c, 1);
+        const struct cl_trace *hb = cl_trace_get(&c, since, RAFT_MSG_HEARTBEAT, 1, 3, 0);
+        RCHECK(hb != NULL && hb->delivered);
+        RCHECK_EQ(hb->m.commit, 0); /* nothing of node 3's log is known to match */
+        RCHECK_EQ(cl_status(&c, 3).commit, 1);
+        RCHECK_EQ(cl_status(&c, 3).applied, 1);
+        c.filter = NULL;
+        raft_report_unreachable(cl_node(&c, 1)->r, 3);
+        cl_tick_all(&c, 3);
+        RCHECK(cl_logs_equal(&c, 1, 3));
+        RCHECK_EQ(cl_status(&c, 3).applied, cl_status(&c, 1).applied);
+        RCHECK_EQ(rt_term_at(&c, 3, 3), 3);
+        CHECK_SAFE(&c);
+        cl_free(&c);
+    }
+}
+
 TEST_MAIN()
