@@ -10,19 +10,19 @@
 #include "raft/raft.h"
 
 /* Bounds. */
-#define SIM_NODES_MAX 24            /* distinct node ids in one run: 1..SIM_NODES_MAX */
-#define SIM_TICK_US 10000           /* every node ticks once per 10 ms of simulated time */
-#define SIM_SNAP_HISTORY_MAX 8      /* older snapshots a leader can still stream */
-#define SIM_INBOX_MAX 4             /* snapshot payloads a follower holds until installed */
-#define SIM_CLIENT_OPS_MAX 512      /* tracked proposals or reads per node */
-#define SIM_CLIENT_BACKLOG_MAX 32   /* clients wait while a leader has this many uncommitted */
-#define SIM_TRACE_LEN_DEFAULT 40    /* events printed before a violation */
-#define SIM_TRACE_LEN_MAX 4096
-#define SIM_READY_LOOPS_MAX 10000   /* readies handled back to back without any sync */
-#define SIM_LIVENESS_ELECTIONS 50   /* election timeouts allowed to recover after faults stop */
-#define SIM_WRITE_PAD_BYTES_MAX 48  /* random padding in a client write */
-#define SIM_RULE_LEN_MAX 48
-#define SIM_DETAIL_LEN_MAX 512
+#define SIM_NODES_MAX           24    /* distinct node ids in one run: 1..SIM_NODES_MAX */
+#define SIM_TICK_US             10000 /* every node ticks once per 10 ms of simulated time */
+#define SIM_SNAP_HISTORY_MAX    8     /* older snapshots a leader can still stream */
+#define SIM_INBOX_MAX           4     /* snapshot payloads a follower holds until installed */
+#define SIM_CLIENT_OPS_MAX      512   /* tracked proposals or reads per node */
+#define SIM_CLIENT_BACKLOG_MAX  32    /* clients wait while a leader has this many uncommitted */
+#define SIM_TRACE_LEN_DEFAULT   40    /* events printed before a violation */
+#define SIM_TRACE_LEN_MAX       4096
+#define SIM_READY_LOOPS_MAX     10000 /* readies handled back to back without any sync */
+#define SIM_LIVENESS_ELECTIONS  50    /* election timeouts allowed to recover after faults stop */
+#define SIM_WRITE_PAD_BYTES_MAX 48    /* random padding in a client write */
+#define SIM_RULE_LEN_MAX        48
+#define SIM_DETAIL_LEN_MAX      512
 
 /* ---- state machine (sim_check.c) ---- */
 
@@ -30,11 +30,11 @@
  * numbers plus the hash chain of every entry applied, so that a snapshot (this
  * struct plus the snapshot metadata) carries a fingerprint of all history. */
 struct sim_sm {
-    uint64_t index;   /* applied index */
-    uint64_t term;    /* term of the entry at index */
-    uint64_t chain;   /* log chain hash at index */
-    uint64_t max_seq; /* register value: highest write sequence applied */
-    uint64_t writes;  /* client writes applied */
+    uint64_t index;        /* applied index */
+    uint64_t term;         /* term of the entry at index */
+    uint64_t chain;        /* log chain hash at index */
+    uint64_t max_seq;      /* register value: highest write sequence applied */
+    uint64_t writes;       /* client writes applied */
     struct raft_conf conf; /* membership as of index */
 };
 
@@ -47,7 +47,7 @@ uint64_t sim_mix(uint64_t x);
 uint64_t sim_chain_next(uint64_t prev, const struct raft_entry *e);
 
 /* Client write payload: 'W', sequence number, padding. */
-#define SIM_WRITE_MAGIC 'W'
+#define SIM_WRITE_MAGIC     'W'
 #define SIM_WRITE_HDR_BYTES 10
 bool sim_write_decode(const uint8_t *p, uint32_t len, uint64_t *seq);
 
@@ -311,27 +311,27 @@ struct sim_params {
     uint64_t compact_entries; /* compact when the log is longer than this */
 
     uint64_t net_delay_us_max;
-    unsigned drop_pct;        /* per message, in 1/1000 */
-    unsigned dup_pct;         /* per message, in 1/1000 */
-    unsigned long_delay_pct;  /* per message, in 1/1000 */
+    unsigned drop_permille;       /* per message */
+    unsigned dup_permille;        /* per message */
+    unsigned long_delay_permille; /* per message */
     uint64_t sync_us_max;
-    unsigned crash_pct;       /* per workload action, in 1/1000 */
-    unsigned crash_sync_pct;  /* per persisting ready, in 1/1000 */
-    unsigned crash_vote_pct;  /* per ready that persists a new vote, in 1/1000 */
-    unsigned crash_leader_pct; /* per leader ready with new entries, in 1/1000 */
-    unsigned crash_commit_pct; /* per advance of a leader's commit index, in 1/1000 */
-    bool crash_loses_outbox;   /* a crash also loses the node's undelivered messages */
-    unsigned isolate_leader_pct; /* per new leader: isolate it soon after, in 1/1000 */
+    unsigned crash_permille;          /* per workload action */
+    unsigned crash_sync_permille;     /* per persisting ready */
+    unsigned crash_vote_permille;     /* per ready that persists a new vote */
+    unsigned crash_leader_permille;   /* per leader ready with new entries */
+    unsigned crash_commit_permille;   /* per advance of a leader's commit index */
+    bool crash_loses_outbox;          /* a crash also loses the node's undelivered messages */
+    unsigned isolate_leader_permille; /* per new leader: isolate it soon after */
     uint64_t down_us_max;
-    unsigned partition_pct;   /* per workload action, in 1/1000 */
+    unsigned partition_permille; /* per workload action */
     uint64_t partition_us_max;
-    unsigned snap_fail_pct;   /* per snapshot message, in 1/100 */
-    unsigned unreachable_pct; /* per dropped message, in 1/100 */
-    unsigned conf_pct;        /* per workload action, in 1/1000 */
-    unsigned transfer_pct;    /* per workload action, in 1/1000 */
-    unsigned read_pct;        /* share of client actions that are reads, in 1/100 */
-    uint64_t workload_us_max; /* gap between client/fault actions */
-    unsigned mid_quiet;       /* quiet phases in the middle of the run */
+    unsigned snap_fail_pct;     /* per snapshot message, in 1/100 */
+    unsigned unreachable_pct;   /* per dropped message, in 1/100 */
+    unsigned conf_permille;     /* per workload action */
+    unsigned transfer_permille; /* per workload action */
+    unsigned read_pct;          /* share of client actions that are reads, in 1/100 */
+    uint64_t workload_us_max;   /* gap between client/fault actions */
+    unsigned mid_quiet;         /* quiet phases in the middle of the run */
 };
 
 struct sim_stats {
@@ -378,12 +378,12 @@ struct sim_run {
     struct sim_params p;
     uint64_t now_us;
     struct sim_queue q;
-    struct sim_node nodes[SIM_NODES_MAX + 1]; /* by id; [0] unused */
-    uint64_t n_ids;                           /* ids 1..n_ids exist */
+    struct sim_node nodes[SIM_NODES_MAX + 1];           /* by id; [0] unused */
+    uint64_t n_ids;                                     /* ids 1..n_ids exist */
     bool blocked[SIM_NODES_MAX + 1][SIM_NODES_MAX + 1]; /* from -> to cut */
     uint64_t partition_gen;
-    bool chaos;      /* faults and client load on */
-    bool liveness;   /* in a quiet phase, waiting for recovery */
+    bool chaos;    /* faults and client load on */
+    bool liveness; /* in a quiet phase, waiting for recovery */
     struct sim_check check;
     struct sim_trace trace;
     struct sim_stats st;
@@ -412,8 +412,8 @@ void sim_violation(struct sim_run *run, const char *rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sim_trace_ev(struct sim_run *run, uint8_t kind, uint8_t sub, uint64_t node, uint64_t peer,
                   uint64_t a, uint64_t b, uint64_t c, uint64_t d);
-void sim_schedule(struct sim_run *run, uint64_t delay_us, uint8_t kind, uint64_t node,
-                  uint64_t arg, uint64_t arg2, struct sim_packet *pkt);
+void sim_schedule(struct sim_run *run, uint64_t delay_us, uint8_t kind, uint64_t node, uint64_t arg,
+                  uint64_t arg2, struct sim_packet *pkt);
 uint64_t sim_rand_range(struct sim_run *run, uint64_t lo, uint64_t hi); /* [lo, hi] */
 bool sim_chance(struct sim_run *run, unsigned num, unsigned den);
 /* Runs one seeded simulation; returns true if it found a violation. */

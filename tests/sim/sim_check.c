@@ -11,7 +11,7 @@
 #include "sim.h"
 
 #define SIM_FNV_OFFSET 0xcbf29ce484222325ull
-#define SIM_FNV_PRIME 0x100000001b3ull
+#define SIM_FNV_PRIME  0x100000001b3ull
 
 uint64_t sim_mix(uint64_t x)
 {
@@ -162,9 +162,8 @@ void sim_check_chain(struct sim_run *run, uint64_t node, uint64_t index, uint64_
         sim_violation(run, "log-matching",
                       "node %llu has entry index=%llu term=%llu with a different prefix/content "
                       "(chain %016llx, seen elsewhere %016llx)",
-                      (unsigned long long)node, (unsigned long long)index,
-                      (unsigned long long)term, (unsigned long long)chain,
-                      (unsigned long long)m->vals[slot]);
+                      (unsigned long long)node, (unsigned long long)index, (unsigned long long)term,
+                      (unsigned long long)chain, (unsigned long long)m->vals[slot]);
 }
 
 bool sim_check_committed_at(const struct sim_check *c, uint64_t index, uint64_t *chain)
@@ -196,9 +195,8 @@ void sim_check_committed(struct sim_run *run, uint64_t node, uint64_t index, uin
         sim_violation(run, "committed-entry-lost",
                       "node %llu considers index=%llu term=%llu committed, but index %llu was "
                       "committed earlier with term=%llu and a different history",
-                      (unsigned long long)node, (unsigned long long)index,
-                      (unsigned long long)term, (unsigned long long)index,
-                      (unsigned long long)c->committed_term[index]);
+                      (unsigned long long)node, (unsigned long long)index, (unsigned long long)term,
+                      (unsigned long long)index, (unsigned long long)c->committed_term[index]);
 }
 
 /* State Machine Safety: "if a server has applied a log entry at a given index

@@ -31,8 +31,8 @@ static uint64_t sim_pick(struct sim_run *run, const uint64_t *v, size_t n)
     return v[rng_below(&run->rng, n)];
 }
 
-void sim_schedule(struct sim_run *run, uint64_t delay_us, uint8_t kind, uint64_t node,
-                  uint64_t arg, uint64_t arg2, struct sim_packet *pkt)
+void sim_schedule(struct sim_run *run, uint64_t delay_us, uint8_t kind, uint64_t node, uint64_t arg,
+                  uint64_t arg2, struct sim_packet *pkt)
 {
     struct sim_event e = {0};
     e.at_us = run->now_us + delay_us;
@@ -99,26 +99,26 @@ static void sim_params_pick(struct sim_run *run, unsigned voters)
     p->sm_durable = sim_chance(run, 1, 2);
     p->compact_entries = SIM_PICK(run, compact);
     p->net_delay_us_max = SIM_PICK(run, delay_us);
-    p->drop_pct = (unsigned)SIM_PICK(run, drop);
-    p->dup_pct = (unsigned)SIM_PICK(run, dup);
-    p->long_delay_pct = (unsigned)SIM_PICK(run, long_delay);
+    p->drop_permille = (unsigned)SIM_PICK(run, drop);
+    p->dup_permille = (unsigned)SIM_PICK(run, dup);
+    p->long_delay_permille = (unsigned)SIM_PICK(run, long_delay);
     p->sync_us_max = SIM_PICK(run, sync_us);
-    p->crash_pct = (unsigned)SIM_PICK(run, crash);
-    p->crash_sync_pct = (unsigned)SIM_PICK(run, crash_sync);
-    p->crash_vote_pct = (unsigned)SIM_PICK(run, crash_vote);
-    p->crash_leader_pct = (unsigned)SIM_PICK(run, crash_leader);
-    p->crash_commit_pct = (unsigned)SIM_PICK(run, crash_commit);
+    p->crash_permille = (unsigned)SIM_PICK(run, crash);
+    p->crash_sync_permille = (unsigned)SIM_PICK(run, crash_sync);
+    p->crash_vote_permille = (unsigned)SIM_PICK(run, crash_vote);
+    p->crash_leader_permille = (unsigned)SIM_PICK(run, crash_leader);
+    p->crash_commit_permille = (unsigned)SIM_PICK(run, crash_commit);
     p->crash_loses_outbox = sim_chance(run, 1, 2);
-    p->isolate_leader_pct = (unsigned)SIM_PICK(run, isolate_leader);
+    p->isolate_leader_permille = (unsigned)SIM_PICK(run, isolate_leader);
     p->down_us_max = SIM_PICK(run, down_us);
-    p->partition_pct = (unsigned)SIM_PICK(run, part);
+    p->partition_permille = (unsigned)SIM_PICK(run, part);
     p->partition_us_max = SIM_PICK(run, part_us);
     p->snap_fail_pct = (unsigned)SIM_PICK(run, snap_fail);
     p->unreachable_pct = 50;
-    p->conf_pct = (unsigned)SIM_PICK(run, conf);
-    if (p->initial_voters < p->target_voters && p->conf_pct < 20)
-        p->conf_pct = 20;
-    p->transfer_pct = (unsigned)SIM_PICK(run, transfer);
+    p->conf_permille = (unsigned)SIM_PICK(run, conf);
+    if (p->initial_voters < p->target_voters && p->conf_permille < 20)
+        p->conf_permille = 20;
+    p->transfer_permille = (unsigned)SIM_PICK(run, transfer);
     p->read_pct = (unsigned)SIM_PICK(run, reads);
     p->workload_us_max = SIM_PICK(run, workload_us);
     p->mid_quiet = (unsigned)sim_rand_range(run, 0, 2);
@@ -129,15 +129,18 @@ static void sim_params_print(const struct sim_params *p)
     printf("  params: voters=%u->%u hb=%u pre_vote=%d check_quorum=%d lease=%d msg_bytes=%" PRIu64
            " inflight=%u sm_durable=%d compact=%" PRIu64 "\n"
            "          (per mille:) delay<=%" PRIu64 "us drop=%u dup=%u long=%u sync<=%" PRIu64
-           "us crash=%u crash_sync=%u crash_vote=%u crash_leader=%u crash_commit=%u outbox=%d down<=%" PRIu64
-           "us\n          partition=%u (<=%" PRIu64 "us) isolate_leader=%u snap_fail=%u%% conf=%u "
+           "us crash=%u crash_sync=%u crash_vote=%u crash_leader=%u crash_commit=%u outbox=%d "
+           "down<=%" PRIu64 "us\n          partition=%u (<=%" PRIu64
+           "us) isolate_leader=%u snap_fail=%u%% conf=%u "
            "transfer=%u reads=%u%% quiet=%u\n",
            p->initial_voters, p->target_voters, p->heartbeat_ticks, p->pre_vote, p->check_quorum,
            p->lease_reads, p->max_msg_bytes, p->max_inflight_msgs, p->sm_durable,
-           p->compact_entries, p->net_delay_us_max, p->drop_pct, p->dup_pct, p->long_delay_pct,
-           p->sync_us_max, p->crash_pct, p->crash_sync_pct, p->crash_vote_pct,
-           p->crash_leader_pct, p->crash_commit_pct, p->crash_loses_outbox, p->down_us_max, p->partition_pct, p->partition_us_max, p->isolate_leader_pct,
-           p->snap_fail_pct, p->conf_pct, p->transfer_pct, p->read_pct, p->mid_quiet);
+           p->compact_entries, p->net_delay_us_max, p->drop_permille, p->dup_permille,
+           p->long_delay_permille, p->sync_us_max, p->crash_permille, p->crash_sync_permille,
+           p->crash_vote_permille, p->crash_leader_permille, p->crash_commit_permille,
+           p->crash_loses_outbox, p->down_us_max, p->partition_permille, p->partition_us_max,
+           p->isolate_leader_permille, p->snap_fail_pct, p->conf_permille, p->transfer_permille,
+           p->read_pct, p->mid_quiet);
 }
 
 /* The leader a client would find: the live self-declared leader of the
@@ -241,8 +244,7 @@ static void sim_conf_action(struct sim_run *run)
             sim_node_create(run, cc.node, NULL);
     } else if (rc != ERR_AGAIN && rc != ERR_CONFLICT && rc != ERR_NOTLEADER && rc != ERR_BUSY) {
         sim_violation(run, "core-contract", "raft_propose_conf(op %u node %llu) on leader %llu: %s",
-                      cc.op, (unsigned long long)cc.node, (unsigned long long)l->id,
-                      err_name(rc));
+                      cc.op, (unsigned long long)cc.node, (unsigned long long)l->id, err_name(rc));
     }
     sim_node_after_input(run, l);
 }
@@ -280,16 +282,16 @@ static bool sim_backlogged(const struct sim_node *n)
 static void sim_workload(struct sim_run *run)
 {
     const struct sim_params *p = &run->p;
-    if (sim_chance(run, p->crash_pct, 1000)) {
+    if (sim_chance(run, p->crash_permille, 1000)) {
         struct sim_node *n = sim_random_alive(run);
         if (n)
             sim_crash(run, n, p->down_us_max);
     }
-    if (sim_chance(run, p->partition_pct, 1000))
+    if (sim_chance(run, p->partition_permille, 1000))
         sim_net_partition(run);
-    if (sim_chance(run, p->conf_pct, 1000))
+    if (sim_chance(run, p->conf_permille, 1000))
         sim_conf_action(run);
-    if (sim_chance(run, p->transfer_pct, 1000))
+    if (sim_chance(run, p->transfer_permille, 1000))
         sim_transfer(run);
     if (run->violated)
         return;
@@ -298,9 +300,7 @@ static void sim_workload(struct sim_run *run)
         /* Clients cache the leader: some ask whichever node last claimed to
          * be leader, deposed or not. */
         uint64_t r = sim_rand_range(run, 0, 2);
-        struct sim_node *n = r == 0 && leader ? leader
-                             : r == 1         ? sim_random_claimant(run)
-                                              : NULL;
+        struct sim_node *n = r == 0 && leader ? leader : r == 1 ? sim_random_claimant(run) : NULL;
         if (n == NULL)
             n = sim_random_alive(run);
         if (n)
@@ -429,8 +429,8 @@ static bool sim_step(struct sim_run *run)
     case SIM_EV_WORKLOAD:
         if (run->chaos)
             sim_workload(run);
-        sim_schedule(run, sim_rand_range(run, 1, run->p.workload_us_max), SIM_EV_WORKLOAD, 0, 0,
-                     0, NULL);
+        sim_schedule(run, sim_rand_range(run, 1, run->p.workload_us_max), SIM_EV_WORKLOAD, 0, 0, 0,
+                     NULL);
         break;
     default:
         PANIC("unknown event kind %u", e.kind);
@@ -505,8 +505,8 @@ static void sim_print_nodes(struct sim_run *run)
         if (!n->exists)
             continue;
         if (!n->alive) {
-            printf("  node %" PRIu64 ": %s, durable term=%" PRIu64 " vote=%" PRIu64
-                   " snap=%" PRIu64 " last=%" PRIu64 "\n",
+            printf("  node %" PRIu64 ": %s, durable term=%" PRIu64 " vote=%" PRIu64 " snap=%" PRIu64
+                   " last=%" PRIu64 "\n",
                    id, n->decommissioned ? "decommissioned" : "down", n->disk.hs.term,
                    n->disk.hs.vote, n->disk.snap.meta.index, sim_disk_last_index(&n->disk));
             continue;

@@ -48,8 +48,8 @@ static int sim_parse_break(const char *s, unsigned *bits)
 
 int main(int argc, char **argv)
 {
-    struct sim_opts o = {.runs = 1, .seed = 1, .steps = SIM_STEPS_DEFAULT,
-                         .trace_len = SIM_TRACE_LEN_DEFAULT};
+    struct sim_opts o = {
+        .runs = 1, .seed = 1, .steps = SIM_STEPS_DEFAULT, .trace_len = SIM_TRACE_LEN_DEFAULT};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
@@ -105,9 +105,8 @@ int main(int argc, char **argv)
     printf("runs=%" PRIu64 " steps=%" PRIu64 " faults=%" PRIu64 " (drops=%" PRIu64 " dups=%" PRIu64
            " delays=%" PRIu64 " partitions=%" PRIu64 " oneway=%" PRIu64 " crashes=%" PRIu64
            " crashes_in_sync=%" PRIu64 " snap_fails=%" PRIu64 ") violations=%" PRIu64 "\n",
-           done, total.steps, faults, total.drops, total.dups, total.long_delays,
-           total.partitions, total.oneway, total.crashes, total.crashes_in_sync, total.snap_fails,
-           violations);
+           done, total.steps, faults, total.drops, total.dups, total.long_delays, total.partitions,
+           total.oneway, total.crashes, total.crashes_in_sync, total.snap_fails, violations);
     if (o.expect_violation) {
         if (violations == 0)
             fprintf(stderr, "raft-sim: expected a violation%s%s, found none\n",

@@ -7,7 +7,7 @@
 #include "base/assert.h"
 #include "sim.h"
 
-#define SIM_NET_DELAY_US_MIN 100
+#define SIM_NET_DELAY_US_MIN   100
 #define SIM_SNAP_REPORT_US_MAX 5000
 
 enum sim_drop_reason {
@@ -79,7 +79,7 @@ static uint64_t sim_net_delay(struct sim_run *run)
     uint64_t lo = SIM_NET_DELAY_US_MIN;
     uint64_t hi = run->p.net_delay_us_max > lo ? run->p.net_delay_us_max : lo;
     uint64_t d = sim_rand_range(run, lo, hi);
-    if (run->chaos && sim_chance(run, run->p.long_delay_pct, 1000)) {
+    if (run->chaos && sim_chance(run, run->p.long_delay_permille, 1000)) {
         run->st.long_delays++;
         d *= sim_rand_range(run, 5, 40);
     }
@@ -125,13 +125,13 @@ void sim_net_send(struct sim_run *run, struct sim_node *from, const struct raft_
         }
         sim_trace_ev(run, SIM_TR_SNAP_SEND, 0, m->from, m->to, m->snap.index, 0, 0, 0);
     }
-    if (run->chaos && sim_chance(run, run->p.drop_pct, 1000)) {
+    if (run->chaos && sim_chance(run, run->p.drop_permille, 1000)) {
         run->st.drops++;
         sim_net_dropped(run, pkt, SIM_DROP_RANDOM);
         sim_packet_free(pkt);
         return;
     }
-    if (run->chaos && sim_chance(run, run->p.dup_pct, 1000)) {
+    if (run->chaos && sim_chance(run, run->p.dup_permille, 1000)) {
         run->st.dups++;
         sim_schedule(run, sim_net_delay(run), SIM_EV_DELIVER, m->to, 0, 0, sim_packet_dup(pkt));
     }

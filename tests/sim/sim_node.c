@@ -94,9 +94,9 @@ void sim_node_start(struct sim_run *run, struct sim_node *n)
     if (!sim_conf_equal(&s.conf, &n->sm.conf))
         sim_violation(run, "core-contract",
                       "node %llu restarted at applied %llu with %u voters/%u learners, but the "
-                      "configuration as of that index has %u/%u", (unsigned long long)n->id,
-                      (unsigned long long)n->sm.index, s.conf.n_voters, s.conf.n_learners,
-                      n->sm.conf.n_voters, n->sm.conf.n_learners);
+                      "configuration as of that index has %u/%u",
+                      (unsigned long long)n->id, (unsigned long long)n->sm.index, s.conf.n_voters,
+                      s.conf.n_learners, n->sm.conf.n_voters, n->sm.conf.n_learners);
     if (n->disk.snap.meta.index > 0)
         sim_check_committed(run, n->id, n->disk.snap.meta.index, n->disk.snap.meta.term,
                             n->disk.snap.sm.chain);
@@ -161,11 +161,11 @@ static void sim_node_observe(struct sim_run *run, struct sim_node *n)
             run->st.elections++;
             /* Chaos: cut new leaders off before or just after their first
              * appends land, so that logs diverge across terms. */
-            if (run->chaos && sim_chance(run, run->p.isolate_leader_pct, 1000))
-                sim_schedule(run,
-                             sim_chance(run, 1, 2) ? 0
-                                                   : sim_rand_range(run, 0, 2 * run->p.net_delay_us_max),
-                             SIM_EV_ISOLATE, n->id, 0, 0, NULL);
+            if (run->chaos && sim_chance(run, run->p.isolate_leader_permille, 1000))
+                sim_schedule(
+                    run,
+                    sim_chance(run, 1, 2) ? 0 : sim_rand_range(run, 0, 2 * run->p.net_delay_us_max),
+                    SIM_EV_ISOLATE, n->id, 0, 0, NULL);
             sim_check_leader(run, n->id, s.term);
             /* Leader Completeness: everything committed so far must be in
              * this leader's log; verified on its next ready, when the driver
@@ -183,7 +183,8 @@ static void sim_node_observe(struct sim_run *run, struct sim_node *n)
         sim_trace_ev(run, SIM_TR_COMMIT, 0, n->id, 0, s.commit, s.term, 0, 0);
         /* Chaos: a leader dies right after committing, before the rest of
          * its log (its own no-op included) reaches the others. */
-        if (run->chaos && s.role == RAFT_LEADER && sim_chance(run, run->p.crash_commit_pct, 1000))
+        if (run->chaos && s.role == RAFT_LEADER &&
+            sim_chance(run, run->p.crash_commit_permille, 1000))
             sim_schedule(run, sim_rand_range(run, 0, 1000), SIM_EV_CRASH, n->id, 0, 0, NULL);
     }
     n->role = s.role;
@@ -220,7 +221,8 @@ static bool sim_node_stage_snapshot(struct sim_run *run, struct sim_node *n,
     if (!sim_conf_equal(&m->conf, &data->meta.conf) || !sim_conf_equal(&m->conf, &data->sm.conf)) {
         sim_violation(run, "core-contract",
                       "node %llu installs snapshot index=%llu with a configuration that differs "
-                      "from the one sent", (unsigned long long)n->id, (unsigned long long)m->index);
+                      "from the one sent",
+                      (unsigned long long)n->id, (unsigned long long)m->index);
         return false;
     }
     if (m->index < n->sm.index) {
@@ -248,7 +250,8 @@ static bool sim_node_stage_entries(struct sim_run *run, struct sim_node *n,
     if (first == 0 || !sim_disk_view_chain(d, first - 1, &prev_term, &prev_chain)) {
         sim_violation(run, "core-contract",
                       "node %llu persists entries from index %llu, but its log has snapshot %llu "
-                      "and last index %llu", (unsigned long long)n->id, (unsigned long long)first,
+                      "and last index %llu",
+                      (unsigned long long)n->id, (unsigned long long)first,
                       (unsigned long long)sim_disk_view_snap_index(d),
                       (unsigned long long)sim_disk_view_last(d));
         return false;
@@ -261,9 +264,10 @@ static bool sim_node_stage_entries(struct sim_run *run, struct sim_node *n,
         if (e->index != first + i || e->term < term || e->type > RAFT_ENTRY_CONF) {
             sim_violation(run, "core-contract",
                           "node %llu persists entry index=%llu term=%llu type=%u after index=%llu "
-                          "term=%llu", (unsigned long long)n->id, (unsigned long long)e->index,
-                          (unsigned long long)e->term, e->type,
-                          (unsigned long long)(first + i - 1), (unsigned long long)term);
+                          "term=%llu",
+                          (unsigned long long)n->id, (unsigned long long)e->index,
+                          (unsigned long long)e->term, e->type, (unsigned long long)(first + i - 1),
+                          (unsigned long long)term);
             for (uint32_t j = 0; j < i; j++)
                 free(copies[j].e.data);
             free(copies);
@@ -311,7 +315,8 @@ static void sim_node_stage_hard_state(struct sim_run *run, struct sim_node *n)
                       (unsigned long long)n->id, (unsigned long long)hs->term,
                       (unsigned long long)old->term);
     else if (hs->term == old->term && old->vote != RAFT_NONE && hs->vote != old->vote)
-        sim_violation(run, "vote-once", "node %llu changes its durable vote in term %llu: %llu -> %llu",
+        sim_violation(run, "vote-once",
+                      "node %llu changes its durable vote in term %llu: %llu -> %llu",
                       (unsigned long long)n->id, (unsigned long long)hs->term,
                       (unsigned long long)old->vote, (unsigned long long)hs->vote);
     n->disk.p_has_hs = true;
@@ -352,15 +357,16 @@ static void sim_node_check_completeness(struct sim_run *run, struct sim_node *n,
     if (!sim_disk_view_chain(d, n->lc_index, &t, &c) || c != n->lc_chain)
         sim_violation(run, "leader-completeness",
                       "node %llu became leader of term %llu without the committed entry at index "
-                      "%llu (its last index is %llu)", (unsigned long long)n->id,
-                      (unsigned long long)n->lc_term, (unsigned long long)n->lc_index,
-                      (unsigned long long)sim_disk_view_last(d));
+                      "%llu (its last index is %llu)",
+                      (unsigned long long)n->id, (unsigned long long)n->lc_term,
+                      (unsigned long long)n->lc_index, (unsigned long long)sim_disk_view_last(d));
 }
 
 static bool sim_node_new_vote(const struct sim_node *n)
 {
     const struct raft_hard_state *old = &n->disk.hs, *hs = &n->disk.p_hs;
-    return n->disk.p_has_hs && hs->vote != RAFT_NONE && (hs->term != old->term || hs->vote != old->vote);
+    return n->disk.p_has_hs && hs->vote != RAFT_NONE &&
+           (hs->term != old->term || hs->vote != old->vote);
 }
 
 /* Chaos: crash some nodes between writing and syncing, above all right after
@@ -370,11 +376,12 @@ static void sim_node_maybe_crash_in_sync(struct sim_run *run, struct sim_node *n
 {
     const struct sim_params *p = &run->p;
     bool crash = false;
-    if (sim_node_new_vote(n) && sim_chance(run, p->crash_vote_pct, 1000))
+    if (sim_node_new_vote(n) && sim_chance(run, p->crash_vote_permille, 1000))
         crash = true;
-    else if (s->role == RAFT_LEADER && n->disk.p_n > 0 && sim_chance(run, p->crash_leader_pct, 1000))
+    else if (s->role == RAFT_LEADER && n->disk.p_n > 0 &&
+             sim_chance(run, p->crash_leader_permille, 1000))
         crash = true;
-    else if (sim_chance(run, p->crash_sync_pct, 1000))
+    else if (sim_chance(run, p->crash_sync_permille, 1000))
         crash = true;
     if (crash)
         sim_schedule(run, sim_rand_range(run, 0, sync_us - 1), SIM_EV_CRASH, n->id, 0, 0, NULL);
@@ -398,10 +405,10 @@ static bool sim_node_take_ready(struct sim_run *run, struct sim_node *n)
         sim_node_stage_hard_state(run, n);
     d->pending = d->p_has_hs || d->p_has_snap || d->p_n > 0;
     if (d->pending)
-        sim_trace_ev(run, SIM_TR_PERSIST, d->p_has_snap, n->id, 0,
-                     d->p_n ? d->p_entries[0].e.index : 0,
-                     d->p_n ? d->p_entries[d->p_n - 1].e.index : 0,
-                     d->p_has_hs ? d->p_hs.term : d->hs.term, d->p_has_hs ? d->p_hs.vote : d->hs.vote);
+        sim_trace_ev(
+            run, SIM_TR_PERSIST, d->p_has_snap, n->id, 0, d->p_n ? d->p_entries[0].e.index : 0,
+            d->p_n ? d->p_entries[d->p_n - 1].e.index : 0, d->p_has_hs ? d->p_hs.term : d->hs.term,
+            d->p_has_hs ? d->p_hs.vote : d->hs.vote);
     sim_node_record_commits(run, n, s.commit);
     sim_node_check_completeness(run, n, &s);
     for (uint32_t i = 0; i < rd->n_msgs; i++)
@@ -431,8 +438,8 @@ static void sim_node_remove_read(struct sim_node *n, uint32_t i)
 
 /* A client's write is acknowledged when the node it was proposed to applies
  * the entry at the index and term the core promised. */
-static void sim_node_settle_props(struct sim_run *run, struct sim_node *n, const struct raft_entry *e,
-                                  uint64_t seq, bool is_write)
+static void sim_node_settle_props(struct sim_run *run, struct sim_node *n,
+                                  const struct raft_entry *e, uint64_t seq, bool is_write)
 {
     for (uint32_t i = 0; i < n->n_props;) {
         struct sim_proposal *p = &n->props[i];
@@ -444,9 +451,9 @@ static void sim_node_settle_props(struct sim_run *run, struct sim_node *n, const
             if (!is_write || seq != p->seq) {
                 sim_violation(run, "core-contract",
                               "node %llu promised index=%llu term=%llu to write seq=%llu but "
-                              "applied something else there", (unsigned long long)n->id,
-                              (unsigned long long)p->index, (unsigned long long)p->term,
-                              (unsigned long long)p->seq);
+                              "applied something else there",
+                              (unsigned long long)n->id, (unsigned long long)p->index,
+                              (unsigned long long)p->term, (unsigned long long)p->seq);
                 return;
             }
             run->st.acked++;
@@ -484,8 +491,10 @@ static void sim_node_apply(struct sim_run *run, struct sim_node *n, const struct
     bool is_write = false;
     if (e->type == RAFT_ENTRY_NORMAL) {
         if (!sim_write_decode(e->data, e->len, &seq)) {
-            sim_violation(run, "core-contract", "node %llu applies a NORMAL entry at %llu that no "
-                          "client wrote", (unsigned long long)n->id, (unsigned long long)e->index);
+            sim_violation(run, "core-contract",
+                          "node %llu applies a NORMAL entry at %llu that no "
+                          "client wrote",
+                          (unsigned long long)n->id, (unsigned long long)e->index);
             return;
         }
         is_write = true;
@@ -500,7 +509,8 @@ static void sim_node_apply(struct sim_run *run, struct sim_node *n, const struct
             return;
         }
         if (raft_conf_apply(&n->sm.conf, &cc) != 0) {
-            sim_violation(run, "core-contract", "node %llu applies a CONF entry at %llu (op %u "
+            sim_violation(run, "core-contract",
+                          "node %llu applies a CONF entry at %llu (op %u "
                           "node %llu) that does not apply to its configuration",
                           (unsigned long long)n->id, (unsigned long long)e->index, cc.op,
                           (unsigned long long)cc.node);
@@ -525,10 +535,12 @@ static void sim_node_read_point(struct sim_run *run, struct sim_node *n, const s
         if (rr->index < r->min_index)
             sim_violation(run, "linearizable-read",
                           "node %llu answered read ctx=%llu with read index %llu, but the write at "
-                          "index %llu (seq %llu) was acknowledged before the read was issued",
+                          "index %llu (seq %llu) was acknowledged before the read was issued at "
+                          "%llu.%03llums",
                           (unsigned long long)n->id, (unsigned long long)r->ctx,
                           (unsigned long long)rr->index, (unsigned long long)r->min_index,
-                          (unsigned long long)r->min_seq);
+                          (unsigned long long)r->min_seq, (unsigned long long)(r->issued_us / 1000),
+                          (unsigned long long)(r->issued_us % 1000));
         return;
     }
 }
@@ -578,13 +590,14 @@ static void sim_node_maybe_compact(struct sim_run *run, struct sim_node *n)
         return; /* e.g. a snapshot from the leader is pending: applied is not in the log */
     if (s.meta.index != n->sm.index || s.meta.term != n->sm.term ||
         !sim_conf_equal(&s.meta.conf, &n->sm.conf)) {
-        sim_violation(run, "core-contract",
-                      "raft_snapshot_meta on node %llu: index=%llu term=%llu voters=%u learners=%u, "
-                      "but applied index=%llu term=%llu voters=%u learners=%u",
-                      (unsigned long long)n->id, (unsigned long long)s.meta.index,
-                      (unsigned long long)s.meta.term, s.meta.conf.n_voters,
-                      s.meta.conf.n_learners, (unsigned long long)n->sm.index,
-                      (unsigned long long)n->sm.term, n->sm.conf.n_voters, n->sm.conf.n_learners);
+        sim_violation(
+            run, "core-contract",
+            "raft_snapshot_meta on node %llu: index=%llu term=%llu voters=%u learners=%u, "
+            "but applied index=%llu term=%llu voters=%u learners=%u",
+            (unsigned long long)n->id, (unsigned long long)s.meta.index,
+            (unsigned long long)s.meta.term, s.meta.conf.n_voters, s.meta.conf.n_learners,
+            (unsigned long long)n->sm.index, (unsigned long long)n->sm.term, n->sm.conf.n_voters,
+            n->sm.conf.n_learners);
         return;
     }
     if (s.meta.index > sim_disk_last_index(d))
@@ -681,11 +694,12 @@ void sim_node_step(struct sim_run *run, struct sim_node *n, const struct sim_pac
      * overwrite a committed entry (a safety breach somewhere). */
     int rc = raft_step(n->r, &pkt->msg);
     if (rc != 0)
-        sim_violation(run, "core-contract", "raft_step(%s %llu->%llu term=%llu index=%llu) on node "
-                      "%llu: %s", raft_msg_type_name(pkt->msg.type),
-                      (unsigned long long)pkt->msg.from, (unsigned long long)pkt->msg.to,
-                      (unsigned long long)pkt->msg.term, (unsigned long long)pkt->msg.index,
-                      (unsigned long long)n->id, err_name(rc));
+        sim_violation(run, "core-contract",
+                      "raft_step(%s %llu->%llu term=%llu index=%llu) on node "
+                      "%llu: %s",
+                      raft_msg_type_name(pkt->msg.type), (unsigned long long)pkt->msg.from,
+                      (unsigned long long)pkt->msg.to, (unsigned long long)pkt->msg.term,
+                      (unsigned long long)pkt->msg.index, (unsigned long long)n->id, err_name(rc));
     sim_node_after_input(run, n);
 }
 
@@ -724,8 +738,8 @@ void sim_node_read(struct sim_run *run, struct sim_node *n)
         run->st.reads++;
         if (n->n_reads == SIM_CLIENT_OPS_MAX)
             sim_node_remove_read(n, 0);
-        n->reads[n->n_reads++] = (struct sim_read){ctx, run->max_acked_seq, run->max_acked_index, 0,
-                                                  run->now_us};
+        n->reads[n->n_reads++] =
+            (struct sim_read){ctx, run->max_acked_seq, run->max_acked_index, 0, run->now_us};
     }
     sim_node_after_input(run, n);
 }

@@ -57,8 +57,8 @@ void sim_trace_print_rec(const struct sim_trace_rec *r)
     printf("  %8" PRIu64 ".%03" PRIu64 "ms ", r->at_us / 1000, r->at_us % 1000);
     switch (r->kind) {
     case SIM_TR_DELIVER:
-        printf("deliver %s %" PRIu64 "->%" PRIu64 " term=%" PRIu64 " index=%" PRIu64
-               " n=%" PRIu64 " commit=%" PRIu64 "%s\n",
+        printf("deliver %s %" PRIu64 "->%" PRIu64 " term=%" PRIu64 " index=%" PRIu64 " n=%" PRIu64
+               " commit=%" PRIu64 "%s\n",
                sim_msg_name(r->sub), r->node, r->peer, r->a, r->b, r->c >> 1, r->d,
                (r->c & 1) ? " reject" : "");
         break;
@@ -72,8 +72,8 @@ void sim_trace_print_rec(const struct sim_trace_rec *r)
                            : "sender crashed");
         break;
     case SIM_TR_CRASH:
-        printf("crash   node %" PRIu64 "%s (durable term=%" PRIu64 " vote=%" PRIu64
-               " last=%" PRIu64 ")\n",
+        printf("crash   node %" PRIu64 "%s (durable term=%" PRIu64 " vote=%" PRIu64 " last=%" PRIu64
+               ")\n",
                r->node, r->sub ? " during sync" : "", r->a, r->b, r->c);
         break;
     case SIM_TR_RESTART:
@@ -107,12 +107,11 @@ void sim_trace_print_rec(const struct sim_trace_rec *r)
                r->node, r->a, r->b, r->c, (int)(int64_t)r->d);
         break;
     case SIM_TR_ACK:
-        printf("ack     node %" PRIu64 " seq=%" PRIu64 " index=%" PRIu64 "\n", r->node, r->a,
-               r->b);
+        printf("ack     node %" PRIu64 " seq=%" PRIu64 " index=%" PRIu64 "\n", r->node, r->a, r->b);
         break;
     case SIM_TR_CONF:
-        printf("conf    leader %" PRIu64 " %s node %" PRIu64 " rc=%d index=%" PRIu64 "\n",
-               r->node, sim_conf_ops[r->sub < 4 ? r->sub : 0], r->peer, (int)(int64_t)r->a, r->b);
+        printf("conf    leader %" PRIu64 " %s node %" PRIu64 " rc=%d index=%" PRIu64 "\n", r->node,
+               sim_conf_ops[r->sub < 4 ? r->sub : 0], r->peer, (int)(int64_t)r->a, r->b);
         break;
     case SIM_TR_TRANSFER:
         printf("transfer leader %" PRIu64 " -> %" PRIu64 " rc=%d\n", r->node, r->peer,
