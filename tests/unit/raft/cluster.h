@@ -20,12 +20,12 @@
 #include "raft/raft.h"
 #include "raft/raft_mem.h"
 
-#define CL_NODES_MAX 9
-#define CL_QUEUE_MAX 100000
-#define CL_MSG_TYPES (RAFT_MSG_READ_INDEX_RESP + 1)
-#define CL_TERMS_MAX 4096   /* terms whose leader the driver remembers */
-#define CL_TRACE_MAX 16384  /* delivery attempts recorded per cluster */
-#define CL_READY_LOOPS_MAX 10000
+#define CL_NODES_MAX        9
+#define CL_QUEUE_MAX        100000
+#define CL_MSG_TYPES        (RAFT_MSG_READ_INDEX_RESP + 1)
+#define CL_TERMS_MAX        4096  /* terms whose leader the driver remembers */
+#define CL_TRACE_MAX        16384 /* delivery attempts recorded per cluster */
+#define CL_READY_LOOPS_MAX  10000
 #define CL_PRELOAD_DATA_LEN 3
 
 struct cl_applied {
@@ -94,11 +94,11 @@ struct cl {
     /* Safety checks made by the driver; a test asserts n_violations == 0. */
     uint32_t n_violations;
     char violation[256];
-    uint64_t *leader_of_term;    /* [CL_TERMS_MAX] */
-    uint64_t *applied_term;      /* term applied at each index, by anyone */
+    uint64_t *leader_of_term; /* [CL_TERMS_MAX] */
+    uint64_t *applied_term;   /* term applied at each index, by anyone */
     uint64_t cap_applied_term;
-    uint32_t n_step_corrupt;     /* raft_step returned ERR_CORRUPT */
-    uint32_t n_step_inval;       /* raft_step returned ERR_INVAL */
+    uint32_t n_step_corrupt; /* raft_step returned ERR_CORRUPT */
+    uint32_t n_step_inval;   /* raft_step returned ERR_INVAL */
 };
 
 static inline void cl_violation(struct cl *c, const char *fmt, ...)
@@ -272,8 +272,11 @@ static inline void cl_preload_entry(struct cl *c, uint64_t id, uint64_t term, ui
 {
     struct cl_node *nd = cl_node(c, id);
     ASSERT(!nd->up);
-    struct raft_entry e = {.index = nd->mem.snap.index + nd->mem.n + 1, .term = term,
-                           .type = type, .len = len, .data = (uint8_t *)data};
+    struct raft_entry e = {.index = nd->mem.snap.index + nd->mem.n + 1,
+                           .term = term,
+                           .type = type,
+                           .len = len,
+                           .data = (uint8_t *)data};
     struct raft_ready rd;
     memset(&rd, 0, sizeof rd);
     rd.entries = &e;
@@ -367,14 +370,16 @@ static inline void cl_check_ready(struct cl *c, struct cl_node *nd, const struct
     uint64_t durable_last = cl_mem_last(m);
     for (uint32_t i = 0; i < rd->n_committed; i++) {
         const struct raft_entry *e = &rd->committed[i];
-        if (e->index > durable_last || (e->index > m->snap.index && cl_mem_term(m, e->index) != e->term))
+        if (e->index > durable_last ||
+            (e->index > m->snap.index && cl_mem_term(m, e->index) != e->term))
             cl_violation(c, "node %llu: committed entry %llu handed out before it was durable",
                          (unsigned long long)nd->id, (unsigned long long)e->index);
         if (rd->n_entries > 0 && e->index >= rd->entries[0].index)
             cl_violation(c, "node %llu: entry %llu committed in the ready that persists it",
                          (unsigned long long)nd->id, (unsigned long long)e->index);
         if (i > 0 && e->index != rd->committed[i - 1].index + 1)
-            cl_violation(c, "node %llu: committed entries out of order", (unsigned long long)nd->id);
+            cl_violation(c, "node %llu: committed entries out of order",
+                         (unsigned long long)nd->id);
     }
     if (rd->has_hard_state) {
         const struct raft_hard_state *o = &m->hs, *h = &rd->hard_state;

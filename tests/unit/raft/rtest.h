@@ -27,7 +27,7 @@ static inline void rt_set_row(const char *fmt, ...)
 #define RCHECK(cond)                                                                               \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "  %s:%d: [%s] CHECK failed: %s\n", __FILE__, __LINE__, rt_row,       \
+            fprintf(stderr, "  %s:%d: [%s] CHECK failed: %s\n", __FILE__, __LINE__, rt_row,        \
                     #cond);                                                                        \
             test_failed_now = 1;                                                                   \
             return;                                                                                \
@@ -38,8 +38,8 @@ static inline void rt_set_row(const char *fmt, ...)
     do {                                                                                           \
         uint64_t ra_ = (uint64_t)(a), rb_ = (uint64_t)(b);                                         \
         if (ra_ != rb_) {                                                                          \
-            fprintf(stderr, "  %s:%d: [%s] CHECK_EQ failed: %s == %" PRIu64 ", %s == %" PRIu64   \
-                            "\n",                                                                  \
+            fprintf(stderr,                                                                        \
+                    "  %s:%d: [%s] CHECK_EQ failed: %s == %" PRIu64 ", %s == %" PRIu64 "\n",       \
                     __FILE__, __LINE__, rt_row, #a, ra_, #b, rb_);                                 \
             test_failed_now = 1;                                                                   \
             return;                                                                                \
@@ -50,8 +50,8 @@ static inline void rt_set_row(const char *fmt, ...)
 #define CHECK_SAFE(c)                                                                              \
     do {                                                                                           \
         if ((c)->n_violations != 0) {                                                              \
-            fprintf(stderr, "  %s:%d: [%s] %u safety violations, first: %s\n", __FILE__,           \
-                    __LINE__, rt_row, (c)->n_violations, (c)->violation);                          \
+            fprintf(stderr, "  %s:%d: [%s] %u safety violations, first: %s\n", __FILE__, __LINE__, \
+                    rt_row, (c)->n_violations, (c)->violation);                                    \
             test_failed_now = 1;                                                                   \
             return;                                                                                \
         }                                                                                          \
@@ -65,7 +65,7 @@ static inline void rt_set_row(const char *fmt, ...)
     TEST(name)                                                                                     \
     {                                                                                              \
         if (getenv("RAFT_TEST_KNOWN_BUGS") == NULL) {                                              \
-            printf("skip %s (known core bug, see the comment above it)\n", #name);                \
+            printf("skip %s (known core bug, see the comment above it)\n", #name);                 \
             return;                                                                                \
         }                                                                                          \
         known_bug_##name();                                                                        \
@@ -87,8 +87,7 @@ static inline struct raft_msg rt_msg(int type, uint64_t from, uint64_t to, uint6
  * entries point into ents, which must have room for n. */
 static inline struct raft_msg rt_append(uint64_t from, uint64_t to, uint64_t term,
                                         uint64_t prev_index, uint64_t prev_term, uint64_t commit,
-                                        const uint64_t *terms, uint32_t n,
-                                        struct raft_entry *ents)
+                                        const uint64_t *terms, uint32_t n, struct raft_entry *ents)
 {
     struct raft_msg m = rt_msg(RAFT_MSG_APPEND, from, to, term);
     m.index = prev_index;

@@ -17,8 +17,12 @@ TEST(leader_commits_by_counting_only_entries_of_its_term)
         uint64_t ack;
         uint64_t want_commit;
     } rows[] = {
-        {0, 2, 1}, {0, 3, 1}, {0, 4, 4}, {RAFT_BREAK_COMMIT_RULE, 2, 2},
-        {RAFT_BREAK_COMMIT_RULE, 3, 3}, {RAFT_BREAK_COMMIT_RULE, 4, 4},
+        {0, 2, 1},
+        {0, 3, 1},
+        {0, 4, 4},
+        {RAFT_BREAK_COMMIT_RULE, 2, 2},
+        {RAFT_BREAK_COMMIT_RULE, 3, 3},
+        {RAFT_BREAK_COMMIT_RULE, 4, 4},
     };
     static const uint64_t log[] = {2, 2};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -174,11 +178,11 @@ TEST(commit_needs_a_majority_of_voters)
         uint64_t acceptors[5];
         bool committed;
     } rows[] = {
-        {1, 0, {0}, true},         {3, 0, {0}, false},        {3, 0, {2}, true},
-        {3, 0, {2, 3}, true},      {4, 0, {2}, false},        {4, 0, {2, 3}, true},
-        {5, 0, {0}, false},        {5, 0, {2}, false},        {5, 0, {2, 3}, true},
-        {5, 0, {4, 5}, true},      {5, 0, {2, 3, 4, 5}, true}, {3, 2, {4, 5}, false},
-        {3, 2, {2, 4, 5}, true},   {1, 2, {0}, true},          {2, 2, {3, 4}, false},
+        {1, 0, {0}, true},       {3, 0, {0}, false},         {3, 0, {2}, true},
+        {3, 0, {2, 3}, true},    {4, 0, {2}, false},         {4, 0, {2, 3}, true},
+        {5, 0, {0}, false},      {5, 0, {2}, false},         {5, 0, {2, 3}, true},
+        {5, 0, {4, 5}, true},    {5, 0, {2, 3, 4, 5}, true}, {3, 2, {4, 5}, false},
+        {3, 2, {2, 4, 5}, true}, {1, 2, {0}, true},          {2, 2, {3, 4}, false},
         {2, 2, {2}, true},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -209,9 +213,9 @@ TEST(commit_needs_a_majority_of_voters)
 TEST(follower_hands_out_committed_entries_only_once_durable)
 {
     static const struct {
-        uint32_t have;   /* entries 2.. already durable */
-        uint32_t send;   /* entries sent after those */
-        uint64_t commit; /* leader's commit index in the append */
+        uint32_t have;          /* entries 2.. already durable */
+        uint32_t send;          /* entries sent after those */
+        uint64_t commit;        /* leader's commit index in the append */
         uint32_t first, second; /* committed entries in the two readies */
     } rows[] = {
         {0, 3, 4, 0, 3}, {0, 3, 2, 0, 1}, {0, 3, 9, 0, 3}, {2, 1, 4, 2, 1},
@@ -226,8 +230,8 @@ TEST(follower_hands_out_committed_entries_only_once_durable)
         cl_preload(&c, 1, terms, rows[i].have);
         cl_start_all(&c);
         struct raft_entry ents[8];
-        struct raft_msg m = rt_append(2, 1, 2, 1 + rows[i].have, 1, rows[i].commit, terms,
-                                      rows[i].send, ents);
+        struct raft_msg m =
+            rt_append(2, 1, 2, 1 + rows[i].have, 1, rows[i].commit, terms, rows[i].send, ents);
         RCHECK_EQ(cl_step(&c, 1, &m), 0);
         struct raft *r = cl_node(&c, 1)->r;
         struct raft_mem *mem = &cl_node(&c, 1)->mem;

@@ -69,15 +69,14 @@ TEST(vote_granted_only_to_up_to_date_log)
         uint64_t index, term;
         bool grant;
     } rows[] = {
-        {4, 2, true},  {5, 2, true},  {100, 2, true}, {3, 2, false}, {2, 2, false},
-        {1, 3, true},  {4, 3, true},  {2, 9, true},   {10, 1, false}, {4, 1, false},
-        {1, 1, false}, {5, 1, false},
+        {4, 2, true}, {5, 2, true}, {100, 2, true}, {3, 2, false}, {2, 2, false}, {1, 3, true},
+        {4, 3, true}, {2, 9, true}, {10, 1, false}, {4, 1, false}, {1, 1, false}, {5, 1, false},
     };
     static const uint64_t log[] = {1, 2, 2}; /* indexes 2..4 */
     for (int pre = 0; pre <= 1; pre++) {
         for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-            ROW("%s last=(%llu,%llu)", pre ? "pre-vote" : "vote",
-                (unsigned long long)rows[i].index, (unsigned long long)rows[i].term);
+            ROW("%s last=(%llu,%llu)", pre ? "pre-vote" : "vote", (unsigned long long)rows[i].index,
+                (unsigned long long)rows[i].term);
             struct cl c;
             cl_setup(&c, 3, 3);
             cl_preload(&c, 1, log, 3);
@@ -133,8 +132,8 @@ TEST(one_vote_per_term)
         struct raft_msg m = rt_vote(RAFT_MSG_VOTE, rows[i].candidate, 1, 3, 1, 1);
         RCHECK_EQ(cl_step(&c, 1, &m), 0);
         cl_ready_all(&c);
-        const struct raft_msg *r = cl_queue_get(&c, RAFT_MSG_VOTE_RESP, 1, rows[i].candidate, 0,
-                                                NULL);
+        const struct raft_msg *r =
+            cl_queue_get(&c, RAFT_MSG_VOTE_RESP, 1, rows[i].candidate, 0, NULL);
         RCHECK(r != NULL);
         RCHECK_EQ(r->reject, !rows[i].grant);
         uint64_t holder = rows[i].voted != RAFT_NONE ? rows[i].voted : rows[i].candidate;
@@ -385,10 +384,10 @@ TEST(in_lease_voter_ignores_higher_term_requests)
         unsigned ticks_since;
         bool check_quorum, transfer, ignored;
     } rows[] = {
-        {RAFT_MSG_VOTE, 0, true, false, true},      {RAFT_MSG_VOTE, 9, true, false, true},
-        {RAFT_MSG_VOTE, 10, true, false, false},    {RAFT_MSG_VOTE, 25, true, false, false},
-        {RAFT_MSG_VOTE, 0, true, true, false},      {RAFT_MSG_VOTE, 0, false, false, false},
-        {RAFT_MSG_PRE_VOTE, 0, true, false, true},  {RAFT_MSG_PRE_VOTE, 9, true, false, true},
+        {RAFT_MSG_VOTE, 0, true, false, true},       {RAFT_MSG_VOTE, 9, true, false, true},
+        {RAFT_MSG_VOTE, 10, true, false, false},     {RAFT_MSG_VOTE, 25, true, false, false},
+        {RAFT_MSG_VOTE, 0, true, true, false},       {RAFT_MSG_VOTE, 0, false, false, false},
+        {RAFT_MSG_PRE_VOTE, 0, true, false, true},   {RAFT_MSG_PRE_VOTE, 9, true, false, true},
         {RAFT_MSG_PRE_VOTE, 25, true, false, false}, {RAFT_MSG_PRE_VOTE, 0, false, false, false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -511,8 +510,9 @@ TEST(stale_term_messages_are_ignored)
         int type;
         bool answered;
     } rows[] = {
-        {RAFT_MSG_APPEND, true},      {RAFT_MSG_HEARTBEAT, true},     {RAFT_MSG_VOTE, false},
-        {RAFT_MSG_PRE_VOTE, true},    {RAFT_MSG_APPEND_RESP, false},  {RAFT_MSG_VOTE_RESP, false},
+        {RAFT_MSG_APPEND, true},       {RAFT_MSG_HEARTBEAT, true},
+        {RAFT_MSG_VOTE, false},        {RAFT_MSG_PRE_VOTE, true},
+        {RAFT_MSG_APPEND_RESP, false}, {RAFT_MSG_VOTE_RESP, false},
         {RAFT_MSG_TIMEOUT_NOW, false}, {RAFT_MSG_HEARTBEAT_RESP, false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

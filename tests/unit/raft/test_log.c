@@ -77,9 +77,17 @@ TEST(term_lookup_across_boundaries)
         int rc;
         uint64_t term;
     } rows[] = {
-        {0, ERR_COMPACTED, 0}, {4, ERR_COMPACTED, 0}, {5, 0, 3},  {6, 0, 3},
-        {7, 0, 4},             {8, 0, 4},             {9, 0, 4},  {10, 0, 5},
-        {11, 0, 6},            {12, ERR_UNAVAILABLE, 0}, {100, ERR_UNAVAILABLE, 0},
+        {0, ERR_COMPACTED, 0},
+        {4, ERR_COMPACTED, 0},
+        {5, 0, 3},
+        {6, 0, 3},
+        {7, 0, 4},
+        {8, 0, 4},
+        {9, 0, 4},
+        {10, 0, 5},
+        {11, 0, 6},
+        {12, ERR_UNAVAILABLE, 0},
+        {100, ERR_UNAVAILABLE, 0},
     };
     ROW("log 5(3) | 6..8 | 9..11");
     RCHECK_EQ(raft_log_first_index(&t.l), 6);
@@ -101,8 +109,11 @@ TEST(term_lookup_across_boundaries)
         uint64_t index;
         int rc;
         uint64_t term;
-    } pend[] = {{5, ERR_COMPACTED, 0}, {11, ERR_COMPACTED, 0}, {19, ERR_COMPACTED, 0},
-                {20, 0, 7},            {21, ERR_UNAVAILABLE, 0}};
+    } pend[] = {{5, ERR_COMPACTED, 0},
+                {11, ERR_COMPACTED, 0},
+                {19, ERR_COMPACTED, 0},
+                {20, 0, 7},
+                {21, ERR_UNAVAILABLE, 0}};
     ROW("pending snapshot 20(7)");
     RCHECK_EQ(raft_log_first_index(&t.l), 21);
     RCHECK_EQ(raft_log_last_index(&t.l), 20);
@@ -211,11 +222,11 @@ TEST(slice_with_max_bytes)
         uint64_t lo, hi, max_bytes;
         uint32_t max_n;
     } rows[] = {
-        {3, 15, UINT64_MAX, 100}, {3, 15, 0, 100},   {3, 15, 30, 100},  {3, 15, 70, 100},
-        {3, 15, 71, 100},         {3, 9, 1000, 100}, {9, 15, 1000, 100}, {9, 15, 20, 100},
-        {7, 11, 1000, 100},       {7, 11, 60, 100},  {7, 11, 110, 100},  {8, 10, 50, 100},
-        {8, 10, 49, 100},         {3, 15, UINT64_MAX, 4}, {5, 13, 150, 3}, {14, 15, 0, 1},
-        {6, 6, 100, 100},         {3, 15, 200, 100}, {6, 13, 100, 100},
+        {3, 15, UINT64_MAX, 100}, {3, 15, 0, 100},        {3, 15, 30, 100},   {3, 15, 70, 100},
+        {3, 15, 71, 100},         {3, 9, 1000, 100},      {9, 15, 1000, 100}, {9, 15, 20, 100},
+        {7, 11, 1000, 100},       {7, 11, 60, 100},       {7, 11, 110, 100},  {8, 10, 50, 100},
+        {8, 10, 49, 100},         {3, 15, UINT64_MAX, 4}, {5, 13, 150, 3},    {14, 15, 0, 1},
+        {6, 6, 100, 100},         {3, 15, 200, 100},      {6, 13, 100, 100},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ROW("slice [%llu,%llu) max_bytes=%llu max_n=%u", (unsigned long long)rows[i].lo,
@@ -256,8 +267,8 @@ TEST(is_up_to_date)
     static const struct {
         uint64_t index, term;
         bool want;
-    } rows[] = {{7, 3, true}, {8, 3, true}, {6, 3, false}, {1, 4, true},  {100, 2, false},
-                {7, 2, false}, {0, 0, false}, {7, 4, true}, {3, 1, false}};
+    } rows[] = {{7, 3, true},  {8, 3, true},  {6, 3, false}, {1, 4, true}, {100, 2, false},
+                {7, 2, false}, {0, 0, false}, {7, 4, true},  {3, 1, false}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ROW("(%llu,%llu)", (unsigned long long)rows[i].index, (unsigned long long)rows[i].term);
         RCHECK_EQ(raft_log_is_up_to_date(&t.l, rows[i].index, rows[i].term), rows[i].want);

@@ -132,8 +132,8 @@ TEST(promoting_lagging_learner_gets_again)
         uint32_t lag;
         int rc;
     } rows[] = {
-        {5, 0, 0},         {5, 3, 0},          {5, 5, 0}, {5, 6, ERR_AGAIN}, {0, 0, 0},
-        {0, 1, ERR_AGAIN}, {1000, 50, 0},      {20, 21, ERR_AGAIN},
+        {5, 0, 0}, {5, 3, 0},         {5, 5, 0},     {5, 6, ERR_AGAIN},
+        {0, 0, 0}, {0, 1, ERR_AGAIN}, {1000, 50, 0}, {20, 21, ERR_AGAIN},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ROW("catchup=%llu lag=%u", (unsigned long long)rows[i].catchup, rows[i].lag);
@@ -180,16 +180,25 @@ TEST(invalid_changes_refused)
         uint64_t node;
         int rc;
     } rows[] = {
-        {3, 1, RAFT_CONF_ADD_VOTER, 2, ERR_INVAL},   {3, 1, RAFT_CONF_ADD_LEARNER, 2, ERR_INVAL},
-        {3, 1, RAFT_CONF_ADD_LEARNER, 4, ERR_INVAL}, {3, 1, RAFT_CONF_REMOVE, 9, ERR_INVAL},
-        {3, 1, RAFT_CONF_ADD_VOTER, 0, ERR_INVAL},   {3, 1, RAFT_CONF_ADD_LEARNER, 0, ERR_INVAL},
-        {3, 1, RAFT_CONF_REMOVE, 0, ERR_INVAL},      {3, 1, 0, 5, ERR_INVAL},
-        {3, 1, 4, 5, ERR_INVAL},                     {3, 1, 255, 5, ERR_INVAL},
-        {1, 1, RAFT_CONF_REMOVE, 1, ERR_INVAL},      {9, 0, RAFT_CONF_ADD_VOTER, 10, ERR_INVAL},
+        {3, 1, RAFT_CONF_ADD_VOTER, 2, ERR_INVAL},
+        {3, 1, RAFT_CONF_ADD_LEARNER, 2, ERR_INVAL},
+        {3, 1, RAFT_CONF_ADD_LEARNER, 4, ERR_INVAL},
+        {3, 1, RAFT_CONF_REMOVE, 9, ERR_INVAL},
+        {3, 1, RAFT_CONF_ADD_VOTER, 0, ERR_INVAL},
+        {3, 1, RAFT_CONF_ADD_LEARNER, 0, ERR_INVAL},
+        {3, 1, RAFT_CONF_REMOVE, 0, ERR_INVAL},
+        {3, 1, 0, 5, ERR_INVAL},
+        {3, 1, 4, 5, ERR_INVAL},
+        {3, 1, 255, 5, ERR_INVAL},
+        {1, 1, RAFT_CONF_REMOVE, 1, ERR_INVAL},
+        {9, 0, RAFT_CONF_ADD_VOTER, 10, ERR_INVAL},
         /* and the sensible neighbours of those */
-        {3, 1, RAFT_CONF_ADD_VOTER, 5, 0},           {3, 1, RAFT_CONF_ADD_VOTER, 4, 0},
-        {3, 1, RAFT_CONF_REMOVE, 4, 0},              {3, 1, RAFT_CONF_REMOVE, 3, 0},
-        {1, 1, RAFT_CONF_REMOVE, 2, 0},              {9, 0, RAFT_CONF_ADD_LEARNER, 10, 0},
+        {3, 1, RAFT_CONF_ADD_VOTER, 5, 0},
+        {3, 1, RAFT_CONF_ADD_VOTER, 4, 0},
+        {3, 1, RAFT_CONF_REMOVE, 4, 0},
+        {3, 1, RAFT_CONF_REMOVE, 3, 0},
+        {1, 1, RAFT_CONF_REMOVE, 2, 0},
+        {9, 0, RAFT_CONF_ADD_LEARNER, 10, 0},
         {8, 0, RAFT_CONF_ADD_VOTER, 9, 0},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -403,7 +412,8 @@ TEST(conf_change_encoding)
     static const struct {
         uint8_t op;
         uint64_t node;
-    } good[] = {{RAFT_CONF_ADD_VOTER, 1}, {RAFT_CONF_ADD_LEARNER, UINT64_MAX},
+    } good[] = {{RAFT_CONF_ADD_VOTER, 1},
+                {RAFT_CONF_ADD_LEARNER, UINT64_MAX},
                 {RAFT_CONF_REMOVE, 0x0102030405060708ull}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         ROW("good %zu", i);

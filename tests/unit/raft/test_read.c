@@ -231,9 +231,9 @@ TEST(lease_reads_answered_only_within_lease)
         unsigned ticks_cut; /* ticks the leader spent cut off before the read */
         bool at_once;
     } rows[] = {
-        {true, true, 0, true},    {true, true, 1, true},    {true, true, 5, true},
-        {true, true, 8, true},    {true, true, 9, false},   {true, true, 12, false},
-        {true, false, 0, false},  {false, true, 0, false},
+        {true, true, 0, true},   {true, true, 1, true},   {true, true, 5, true},
+        {true, true, 8, true},   {true, true, 9, false},  {true, true, 12, false},
+        {true, false, 0, false}, {false, true, 0, false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ROW("lease=%d check_quorum=%d cut for %u ticks", rows[i].lease, rows[i].check_quorum,
@@ -327,7 +327,7 @@ KNOWN_BUG_TEST(no_lease_reads_after_transfer_started)
         c.base_cfg.lease_reads = rows[i].lease;
         cl_start_all(&c);
         RCHECK(cl_elect(&c, 1));
-        cl_tick_all(&c, 1); /* lease acquired */
+        cl_tick_all(&c, 1);               /* lease acquired */
         c.cut[2][1] = c.cut[3][1] = true; /* node 1 hears nothing more */
         RCHECK_EQ(raft_transfer_leader(cl_node(&c, 1)->r, 2), 0);
         cl_settle(&c);

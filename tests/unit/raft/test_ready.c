@@ -52,9 +52,8 @@ static void drain(struct cl *c, uint64_t id)
 }
 
 static struct raft_msg append_with_data(uint64_t from, uint64_t term, uint64_t prev,
-                                        uint64_t prev_term, uint64_t commit,
-                                        const uint64_t *terms, uint32_t n,
-                                        struct raft_entry *ents, uint8_t (*data)[8])
+                                        uint64_t prev_term, uint64_t commit, const uint64_t *terms,
+                                        uint32_t n, struct raft_entry *ents, uint8_t (*data)[8])
 {
     struct raft_msg m = rt_append(from, 1, term, prev, prev_term, commit, terms, n, ents);
     for (uint32_t i = 0; i < n; i++) {

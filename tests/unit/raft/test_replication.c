@@ -103,8 +103,7 @@ TEST(follower_append_rules)
  * node 1, so that node 1 wins) from the given logs, given by terms from index
  * 1; index 1 is the snapshot, so its term becomes the snapshot's term. All
  * start in the highest term seen, at least term. */
-static void setup_divergent(struct cl *c, const uint64_t *lead, const uint64_t *foll,
-                            uint64_t term)
+static void setup_divergent(struct cl *c, const uint64_t *lead, const uint64_t *foll, uint64_t term)
 {
     cl_setup(c, 3, 3);
     uint64_t max = term;
@@ -221,9 +220,9 @@ TEST(replicate_state_honours_inflight_limits)
         uint64_t bytes_max;
         uint32_t size, n;
     } rows[] = {
-        {1, 1 << 20, 10, 10}, {2, 1 << 20, 10, 10}, {3, 1 << 20, 10, 10}, {5, 1 << 20, 10, 3},
-        {100, 25, 10, 10},    {100, 30, 10, 10},    {100, 31, 10, 10},    {4, 25, 10, 10},
-        {256, 1 << 20, 10, 40},
+        {1, 1 << 20, 10, 10}, {2, 1 << 20, 10, 10}, {3, 1 << 20, 10, 10},
+        {5, 1 << 20, 10, 3},  {100, 25, 10, 10},    {100, 30, 10, 10},
+        {100, 31, 10, 10},    {4, 25, 10, 10},      {256, 1 << 20, 10, 40},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ROW("inflight msgs=%u bytes=%llu size=%u n=%u", rows[i].msgs_max,
@@ -350,7 +349,7 @@ TEST(appends_respect_max_msg_bytes)
         uint32_t sizes[4]; /* entry sizes, repeated */
         uint32_t n;
     } rows[] = {
-        {1, {1, 0, 1, 1}, 50},     {16, {4, 4, 4, 4}, 50},   {16, {5, 5, 5, 5}, 50},
+        {1, {1, 0, 1, 1}, 50},      {16, {4, 4, 4, 4}, 50},       {16, {5, 5, 5, 5}, 50},
         {100, {33, 1, 66, 50}, 80}, {1000, {7, 300, 1, 999}, 80}, {1 << 20, {1, 1, 1, 1}, 1500},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

@@ -155,11 +155,20 @@ TEST(create_refuses_inconsistent_state)
         int rc;
         uint64_t want_commit;
     } rows[] = {
-        {6, 6, NONE, 0, 6},         {0, 1, NONE, 0, 1},        {3, 1, NONE, 0, 3},
-        {3, 5, NONE, 0, 5},         {7, 6, NONE, ERR_CORRUPT, 0}, {6, 7, NONE, ERR_CORRUPT, 0},
-        {99, 1, NONE, ERR_CORRUPT, 0}, {6, 0, NONE, ERR_CORRUPT, 0}, {6, 6, ID0, ERR_INVAL, 0},
-        {6, 6, ELECTION1, ERR_INVAL, 0}, {6, 6, HB0, ERR_INVAL, 0}, {6, 6, HB_EQ_E, ERR_INVAL, 0},
-        {6, 6, INFLIGHT0, ERR_INVAL, 0}, {6, 6, MSGBYTES0, ERR_INVAL, 0},
+        {6, 6, NONE, 0, 6},
+        {0, 1, NONE, 0, 1},
+        {3, 1, NONE, 0, 3},
+        {3, 5, NONE, 0, 5},
+        {7, 6, NONE, ERR_CORRUPT, 0},
+        {6, 7, NONE, ERR_CORRUPT, 0},
+        {99, 1, NONE, ERR_CORRUPT, 0},
+        {6, 0, NONE, ERR_CORRUPT, 0},
+        {6, 6, ID0, ERR_INVAL, 0},
+        {6, 6, ELECTION1, ERR_INVAL, 0},
+        {6, 6, HB0, ERR_INVAL, 0},
+        {6, 6, HB_EQ_E, ERR_INVAL, 0},
+        {6, 6, INFLIGHT0, ERR_INVAL, 0},
+        {6, 6, MSGBYTES0, ERR_INVAL, 0},
         {6, 6, LYING, ERR_CORRUPT, 0},
     };
     static const uint64_t log[] = {1, 1, 2, 2, 2};
@@ -224,8 +233,7 @@ TEST(restart_with_snapshot_newer_than_hard_state)
     static const struct {
         uint64_t hs_term, hs_vote, snap_term;
         uint64_t want_term, want_vote;
-    } rows[] = {
-        {3, 2, 5, 5, RAFT_NONE}, {5, 2, 5, 5, 2}, {7, 3, 5, 7, 3}, {1, 0, 4, 4, RAFT_NONE}};
+    } rows[] = {{3, 2, 5, 5, RAFT_NONE}, {5, 2, 5, 5, 2}, {7, 3, 5, 7, 3}, {1, 0, 4, 4, RAFT_NONE}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ROW("hs=(%llu,%llu) snapshot term %llu", (unsigned long long)rows[i].hs_term,
             (unsigned long long)rows[i].hs_vote, (unsigned long long)rows[i].snap_term);

@@ -15,16 +15,36 @@
 TEST(malformed_messages_refused)
 {
     enum {
-        TO_OTHER, FROM_NONE, FROM_SELF, TYPE_0, TYPE_BIG, ENTS_NULL, GAP, TERM_ABOVE, TERM_0,
-        TERMS_DOWN, BELOW_PREV_TERM, DATA_NULL, SNAP_NO_VOTERS, SNAP_MANY_VOTERS,
+        TO_OTHER,
+        FROM_NONE,
+        FROM_SELF,
+        TYPE_0,
+        TYPE_BIG,
+        ENTS_NULL,
+        GAP,
+        TERM_ABOVE,
+        TERM_0,
+        TERMS_DOWN,
+        BELOW_PREV_TERM,
+        DATA_NULL,
+        SNAP_NO_VOTERS,
+        SNAP_MANY_VOTERS,
         SNAP_MANY_MEMBERS,
     };
-    static const char *names[] = {"to another node",  "from none",         "from self",
-                                  "type 0",           "type past the end", "entries NULL",
-                                  "index gap",        "entry term above message term",
-                                  "entry term 0",     "entry terms go down",
-                                  "first entry below prev term", "data NULL with length",
-                                  "snapshot without voters", "snapshot with too many voters",
+    static const char *names[] = {"to another node",
+                                  "from none",
+                                  "from self",
+                                  "type 0",
+                                  "type past the end",
+                                  "entries NULL",
+                                  "index gap",
+                                  "entry term above message term",
+                                  "entry term 0",
+                                  "entry terms go down",
+                                  "first entry below prev term",
+                                  "data NULL with length",
+                                  "snapshot without voters",
+                                  "snapshot with too many voters",
                                   "snapshot with too many members"};
     for (int row = TO_OTHER; row <= SNAP_MANY_MEMBERS; row++) {
         ROW("%s", names[row]);
@@ -35,8 +55,8 @@ TEST(malformed_messages_refused)
         uint64_t term = before.term;
         uint64_t terms[3] = {term, term, term};
         struct raft_entry ents[3];
-        struct raft_msg m = rt_append(2, 1, term, before.last_index, term, before.commit, terms, 3,
-                                      ents);
+        struct raft_msg m =
+            rt_append(2, 1, term, before.last_index, term, before.commit, terms, 3, ents);
         switch (row) {
         case TO_OTHER:
             m.to = 3;
@@ -83,7 +103,7 @@ TEST(malformed_messages_refused)
             m = rt_msg(RAFT_MSG_SNAPSHOT, 2, 1, term);
             m.snap.index = before.last_index + 10;
             m.snap.term = term;
-            m.snap.conf.n_voters = row == SNAP_NO_VOTERS ? 0
+            m.snap.conf.n_voters = row == SNAP_NO_VOTERS     ? 0
                                    : row == SNAP_MANY_VOTERS ? RAFT_VOTERS_MAX + 1
                                                              : 3;
             m.snap.conf.n_learners = row == SNAP_MANY_MEMBERS ? RAFT_MEMBERS_MAX : 0;
@@ -212,8 +232,8 @@ static void random_run(uint64_t seed, uint64_t target, int role, int steps, bool
         struct raft_msg m = random_msg(&g, &c, target, ents, data, sane_acks);
         int rc = raft_step(cl_node(&c, target)->r, &m);
         if (rc != 0 && rc != ERR_INVAL && rc != ERR_CORRUPT) {
-            fprintf(stderr, "  seed %llu step %d: raft_step gave %d\n", (unsigned long long)seed,
-                    s, rc);
+            fprintf(stderr, "  seed %llu step %d: raft_step gave %d\n", (unsigned long long)seed, s,
+                    rc);
             _exit(3);
         }
         /* Let the node act on it: readies, proposals if it leads, ticks, and

@@ -15,8 +15,8 @@ TEST(transfer_to_up_to_date_follower)
         uint64_t to;
         bool pre_vote, check_quorum;
     } rows[] = {
-        {3, 2, true, true},  {3, 3, true, true},   {5, 2, true, true}, {5, 5, true, true},
-        {3, 2, false, true}, {3, 3, true, false},  {5, 4, false, false},
+        {3, 2, true, true},  {3, 3, true, true},  {5, 2, true, true},   {5, 5, true, true},
+        {3, 2, false, true}, {3, 3, true, false}, {5, 4, false, false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ROW("n=%u to=%llu pre_vote=%d check_quorum=%d", rows[i].n, (unsigned long long)rows[i].to,
@@ -181,7 +181,7 @@ TEST(invalid_transfers_refused)
         uint64_t from, to;
         int rc;
     } rows[] = {
-        {1, 1, ERR_INVAL}, {1, 9, ERR_INVAL}, {1, 4, ERR_INVAL}, {1, RAFT_NONE, ERR_INVAL},
+        {1, 1, ERR_INVAL},     {1, 9, ERR_INVAL},     {1, 4, ERR_INVAL}, {1, RAFT_NONE, ERR_INVAL},
         {2, 3, ERR_NOTLEADER}, {4, 2, ERR_NOTLEADER}, {1, 2, 0},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
