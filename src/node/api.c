@@ -3,6 +3,7 @@
  * shape of docs/http-api.md when something is wrong. */
 #include "node/api.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "base/assert.h"
 #include "base/base64.h"
 #include "base/clock.h"
+#include "base/codec.h"
 #include "model/cluster/cluster.h"
 #include "model/kv/kv.h"
 #include "net/net.h"
@@ -66,6 +68,9 @@ struct api_req {
     size_t key_len;
     struct kv_list_req list;
     bool stale;
+    /* A batch's keys, for its results: (u32 length, bytes) each, in op order. */
+    struct buf batch_keys;
+    uint32_t batch_n;
 };
 
 /* ------------------------------------------------------------ answering */
@@ -79,12 +84,18 @@ static void api_account(struct api_req *ar, int status)
     metrics_hist_observe(&a->latency[ar->ep], (double)(clock_mono_ns() - ar->start_ns) / 1e9);
 }
 
+static void api_req_free(struct api_req *ar)
+{
+    buf_free(&ar->batch_keys);
+    free(ar);
+}
+
 static void api_reply(struct api_req *ar, int status, const struct http_header *h, size_t nh,
                       const void *body, size_t len)
 {
     api_account(ar, status);
     http_respond(ar->ctx, status, h, nh, body, len);
-    free(ar);
+    api_req_free(ar);
 }
 
 static void api_reply_json(struct api_req *ar, int status, struct buf *json)
@@ -105,7 +116,7 @@ static void api_error(struct api_req *ar, int status, const char *code, const ch
     va_end(ap);
     api_account(ar, status);
     http_respond_error(ar->ctx, status, code, "%s", msg);
-    free(ar);
+    api_req_free(ar);
 }
 
 /* Maps an error code from the layers below to the API's status and code. */
@@ -219,6 +230,25 @@ static void api_write_done(void *arg, int err, const struct store_result *res)
     }
     json_write_key(&w, "version");
     json_write_uint64(&w, res->version);
+    if (ar->ep == API_EP_KV_BATCH) {
+        /* Every op of a batch is applied at the same index. */
+        json_write_key(&w, "results");
+        json_write_array_begin(&w);
+        struct codec_reader kr;
+        codec_reader_init(&kr, ar->batch_keys.data, ar->batch_keys.len);
+        for (uint32_t i = 0; i < ar->batch_n; i++) {
+            uint32_t klen = codec_read_u32(&kr);
+            const uint8_t *k = codec_read_bytes(&kr, klen);
+            if (k == NULL)
+                break;
+            json_write_object_begin(&w);
+            api_json_bytes(&w, "key", k, klen);
+            json_write_key(&w, "version");
+            json_write_uint64(&w, res->version);
+            json_write_object_end(&w);
+        }
+        json_write_array_end(&w);
+    }
     json_write_object_end(&w);
     json_writer_finish(&w);
     char etag[32];
@@ -264,8 +294,9 @@ static int api_condition(struct api_req *ar, struct kv_cond *cond, bool allow_ab
         }
         memcpy(num, p, len);
         num[len] = '\0';
+        errno = 0;
         unsigned long long v = strtoull(num, &end, 10);
-        if (*end != '\0' || v == 0 || num[0] == '-') {
+        if (*end != '\0' || v == 0 || num[0] == '-' || errno == ERANGE) {
             api_error(ar, 400, "BAD_REQUEST", "If-Match must be a version, like \"42\", not %s",
                       im);
             return ERR_INVAL;
@@ -398,13 +429,23 @@ static void api_kv_batch(struct api_req *ar)
             break;
         }
         bool present;
-        if (api_json_bytes_member(o, "key", &scratch[2 * i], &kops[i].key, &kops[i].key_len,
-                                  &present) != 0 || !present) {
+        int brc = api_json_bytes_member(o, "key", &scratch[2 * i], &kops[i].key,
+                                        &kops[i].key_len, &present);
+        if (brc == ERR_MALFORMED) {
+            bad = "\"key_base64\" is not valid base64";
+            break;
+        }
+        if (brc != 0 || !present) {
             bad = "\"key\" (a string) or \"key_base64\" is required";
             break;
         }
-        if (api_json_bytes_member(o, "value", &scratch[2 * i + 1], &kops[i].value,
-                                  &kops[i].value_len, &present) != 0) {
+        brc = api_json_bytes_member(o, "value", &scratch[2 * i + 1], &kops[i].value,
+                                    &kops[i].value_len, &present);
+        if (brc == ERR_MALFORMED) {
+            bad = "\"value_base64\" is not valid base64";
+            break;
+        }
+        if (brc != 0) {
             bad = "\"value\" must be a string (or \"value_base64\")";
             break;
         }
@@ -445,6 +486,11 @@ static void api_kv_batch(struct api_req *ar)
     int rc = 0;
     if (bad == NULL)
         rc = kv_encode_batch(&cmd, kops, (uint32_t)n, &eb);
+    for (size_t i = 0; bad == NULL && rc == 0 && i < n; i++) {
+        buf_append_u32(&ar->batch_keys, (uint32_t)kops[i].key_len);
+        buf_append(&ar->batch_keys, kops[i].key, kops[i].key_len);
+        ar->batch_n++;
+    }
     json_doc_free(&doc);
     for (size_t i = 0; i < 2 * n; i++)
         buf_free(&scratch[i]);
@@ -629,10 +675,10 @@ static int api_cluster_node(void *ctx, const struct cluster_node *c)
     json_write_cstr(w, role);
     const char *state = "expelled";
     if (c->state == CLUSTER_NODE_ACTIVE) {
-        if (c->id == node_id(o->n))
-            state = "online";
-        else
-            state = "unknown";
+        enum net_peer_state ps = node_peer_state(o->n, c->id);
+        state = c->id == node_id(o->n) || ps == NET_PEER_UP ? "online"
+                : ps == NET_PEER_DOWN                       ? "offline"
+                                                            : "unknown";
     }
     json_write_key(w, "state");
     json_write_cstr(w, state);
@@ -762,11 +808,16 @@ static void api_health(struct api_req *ar)
         status = "NO_LEADER";
         code = 503;
     }
+    const char *role = raft_role_name(st.role);
+    if (raft_conf_is_learner(&st.conf, node_id(n)))
+        role = "learner";
+    else if (!raft_conf_is_voter(&st.conf, node_id(n)))
+        role = "none";
     struct buf out = BUF_INIT;
     buf_printf(&out,
                "{\"status\":\"%s\",\"node_id\":%" PRIu64 ",\"role\":\"%s\",\"leader\":%" PRIu64
                ",\"term\":%" PRIu64 ",\"applied_index\":%" PRIu64 "}",
-               status, node_id(n), raft_role_name(st.role), st.leader, st.term, st.applied);
+               status, node_id(n), role, st.leader, st.term, st.applied);
     api_reply_json(ar, code, &out);
     buf_free(&out);
 }
@@ -801,7 +852,7 @@ static void api_metrics(struct api_req *ar)
     struct http_header h[] = {{"Content-Type", "text/plain; version=0.0.4"}};
     api_account(ar, 200);
     http_respond(ar->ctx, 200, h, 1, out.data, out.len);
-    free(ar);
+    api_req_free(ar);
     buf_free(&out);
 }
 
@@ -821,7 +872,7 @@ static void api_method_not_allowed(struct api_req *ar, const char *allowed)
                        "{\"error\":{\"code\":\"METHOD_NOT_ALLOWED\",\"message\":\"use %s\"}}",
                        allowed);
     http_respond(ar->ctx, 405, h, 2, body, (size_t)len);
-    free(ar);
+    api_req_free(ar);
 }
 
 static void api_handle(void *ctx, struct http_request_ctx *req)
@@ -916,7 +967,8 @@ int api_start(struct node *n, const char *addr, struct api **out, struct http_se
         return ERR_NOMEM;
     a->n = n;
     struct http_server_config cfg = {0};
-    cfg.body_bytes_max = KV_VALUE_BYTES_MAX + 64 * 1024;
+    /* The largest command (a batch, KV_CMD_BYTES_MAX) as base64 JSON. */
+    cfg.body_bytes_max = KV_CMD_BYTES_MAX / 2 * 3 + 64 * 1024;
     rc = http_server_start(node_loop(n), host, port, &cfg, api_handle, a, &a->srv, eb);
     if (rc != 0) {
         free(a);

@@ -3,6 +3,8 @@
  * three: --data-dir, data-dir = ..., CAIRN_DATA_DIR. */
 #include "node/config.h"
 
+#include "net/net.h"
+
 #include <ctype.h>
 #include <stddef.h>
 #include <errno.h>
@@ -228,6 +230,28 @@ int node_config_load(struct node_config *c, int argc, char **argv, bool *help,
     }
     if (c->advertise[0] == '\0')
         snprintf(c->advertise, sizeof c->advertise, "%s", c->listen);
+    /* Every address is checked now, before anything is created on disk. */
+    const struct {
+        const char *name, *value;
+    } addrs[] = {{"listen", c->listen}, {"advertise", c->advertise}, {"http", c->http}};
+    for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+        char host[NODE_ADDR_LEN_MAX + 1];
+        uint16_t port;
+        struct errbuf aeb;
+        if (net_addr_parse(addrs[i].value, host, sizeof host, &port, &aeb) != 0)
+            return err_set(eb, ERR_INVAL, "--%s \"%s\" is not HOST:PORT (%s)", addrs[i].name,
+                           addrs[i].value, aeb.msg);
+    }
+    char joins[NODE_JOIN_LEN_MAX + 1];
+    snprintf(joins, sizeof joins, "%s", c->join);
+    for (char *save = NULL, *tok = strtok_r(joins, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char host[NODE_ADDR_LEN_MAX + 1];
+        uint16_t port;
+        struct errbuf aeb;
+        if (net_addr_parse(tok, host, sizeof host, &port, &aeb) != 0 || port == 0)
+            return err_set(eb, ERR_INVAL, "--join \"%s\" is not HOST:PORT (%s)", tok, aeb.msg);
+    }
     if (c->name[0] == '\0') {
         const char *colon = strrchr(c->listen, ':');
         snprintf(c->name, sizeof c->name, "node%s", colon ? colon + 1 : "");

@@ -24,6 +24,7 @@
 #include "wal/wal.h"
 
 #define GROUP_WAITERS_MAX 65536        /* writes waiting for their entry to apply */
+#define GROUP_ENTRY_BYTES_MAX (5u << 20) /* one command: a model's largest (4 MiB) and slack */
 #define GROUP_READS_MAX 16384          /* reads waiting for a read index */
 #define GROUP_SNAPSHOT_CHUNK_BYTES (1u << 20)
 #define GROUP_SNAPSHOT_CHUNK_TIMEOUT_MS 10000

@@ -159,6 +159,11 @@ uint64_t node_id(const struct node *n)
     return n->ident.node_id;
 }
 
+enum net_peer_state node_peer_state(const struct node *n, uint64_t id)
+{
+    return n->net ? net_peer_state(n->net, id) : NET_PEER_UNKNOWN;
+}
+
 const char *node_name(const struct node *n)
 {
     return n->cfg.name;
@@ -698,8 +703,9 @@ static void node_on_rpc(void *ctx, uint64_t from, struct net_responder *r, uint6
         /* Believe it only from a current member. */
         struct cluster_node c;
         struct errbuf eb = {{0}};
-        net_rpc_respond(r, 0, NULL, 0);
-        if (!net_responder_from_member(r) ||
+        bool member = net_responder_from_member(r);
+        net_rpc_respond(r, 0, NULL, 0); /* frees r */
+        if (!member ||
             cluster_node_get(node_store(n), from, &c, &eb) != 0 || c.state != CLUSTER_NODE_ACTIVE)
             return;
         LOGW("node", "this node was expelled from the cluster by node %" PRIu64 "; stopping",
@@ -1174,6 +1180,7 @@ int node_run(const struct node_config *cfg)
     if (lvl < 0) {
         fprintf(stderr, "cairn: unknown log level \"%s\" (use debug, info, warn or error)\n",
                 cfg->log_level);
+        free(n);
         return 2;
     }
     log_set_level((enum log_level)lvl);
@@ -1185,6 +1192,7 @@ int node_run(const struct node_config *cfg)
         rc = identity_load(cfg->data_dir, &n->ident, &exists, &eb);
     if (rc != 0) {
         fprintf(stderr, "cairn: %s\n", eb.msg);
+        free(n);
         return 1;
     }
     snprintf(n->wal_dir, sizeof n->wal_dir, "%s/wal", cfg->data_dir);
@@ -1205,36 +1213,38 @@ int node_run(const struct node_config *cfg)
     n->sigint.data = n;
     uv_signal_start(&n->sigint, node_on_signal, SIGINT);
 
+    rc = 0;
     if (exists) {
         if (strcmp(n->ident.name, cfg->name) != 0 && cfg->name[0] != '\0')
             LOGW("node", "this data directory belongs to node \"%s\"; renaming it to \"%s\"",
                  n->ident.name, cfg->name);
-        if (cfg->join[0] != '\0') {
+        if (cfg->join[0] != '\0')
             rc = node_start_verify(n, &eb);
-            if (rc != 0) {
-                fprintf(stderr, "cairn: %s\n", eb.msg);
-                return 1;
-            }
-        } else {
+        else
             node_start_member(n);
-        }
     } else if (cfg->join[0] != '\0') {
         rc = node_start_join(n, &eb);
-        if (rc != 0) {
-            fprintf(stderr, "cairn: %s\n", eb.msg);
-            return 1;
-        }
     } else {
         n->bootstrap = true;
         n->ident.node_id = 1;
         snprintf(n->ident.name, sizeof n->ident.name, "%s", cfg->name);
         if (identity_new_cluster_id(n->ident.cluster_id) != 0 ||
             identity_save(cfg->data_dir, &n->ident, &eb) != 0) {
-            fprintf(stderr, "cairn: cannot create a cluster in %s: %s\n", cfg->data_dir, eb.msg);
-            return 1;
+            rc = ERR_IO;
+            char why[ERRBUF_SIZE];
+            snprintf(why, sizeof why, "%s", eb.msg);
+            err_set(&eb, rc, "cannot create a cluster in %s: %s", cfg->data_dir, why);
+        } else {
+            LOGI("node", "bootstrapping a new cluster in %s", cfg->data_dir);
+            node_start_member(n);
         }
-        LOGI("node", "bootstrapping a new cluster in %s", cfg->data_dir);
-        node_start_member(n);
+    }
+    if (rc != 0) {
+        /* Nothing runs yet but the loop's own handles: close them and leave. */
+        fprintf(stderr, "cairn: %s\n", eb.msg);
+        n->state = NODE_STOPPING;
+        n->exit_code = 1;
+        node_finish_close(n);
     }
     uv_run(&n->loop, UV_RUN_DEFAULT);
     api_free(n->api);

@@ -11,6 +11,7 @@
 
 #include "node/config.h"
 #include "node/group.h"
+#include "net/net.h"
 #include "node/metrics.h"
 #include "proto/http/http.h"
 
@@ -54,6 +55,8 @@ struct store *node_store(struct node *n);
 struct group *node_group(struct node *n);
 enum node_state node_state(const struct node *n);
 uint64_t node_id(const struct node *n);
+/* This node's view of its connection to a peer (UP, DOWN or UNKNOWN). */
+enum net_peer_state node_peer_state(const struct node *n, uint64_t id);
 const char *node_name(const struct node *n);
 const char *node_cluster_hex(const struct node *n);
 /* Appends the node's own Prometheus metrics (Raft, WAL, transport). */

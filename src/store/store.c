@@ -571,6 +571,19 @@ int store_checkpoint(struct store *s, uint64_t *durable_index, struct errbuf *eb
     return 0;
 }
 
+/* The applied index committed in the database as this connection sees it. */
+static uint64_t store_read_applied(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t applied = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = '" STORE_META_APPLIED_INDEX "'",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        applied = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return applied;
+}
+
 int store_checkpoint_background(const char *path, uint64_t *durable_index, struct errbuf *eb)
 {
     *durable_index = 0;
@@ -578,22 +591,24 @@ int store_checkpoint_background(const char *path, uint64_t *durable_index, struc
     int rc = store_connect(path, false, &db, eb);
     if (rc != 0)
         return rc;
-    /* The applied index committed before the checkpoint starts: its frames
-     * are all in the WAL the checkpoint sees (or already in the database). */
-    sqlite3_stmt *st = NULL;
-    uint64_t applied = 0;
-    int src = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = '" STORE_META_APPLIED_INDEX "'",
-                                 -1, &st, NULL);
-    if (src == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        applied = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
     rc = store_exec(db, "PRAGMA synchronous=NORMAL", path, eb);
-    int n_log = -1, n_ckpt = -1;
-    if (rc == 0) {
+    /* Two passes. PASSIVE copies the bulk of the WAL into the database while
+     * the writer goes on. Under steady writes it never covers every frame, and
+     * then SQLite can never restart the WAL, which grows without end; so a
+     * RESTART pass follows: it holds writers off only while it copies the few
+     * frames written meanwhile and syncs, and the next write starts the WAL
+     * over. Everything committed before the second pass began is durable in
+     * the database file when it succeeds. */
+    int n_log = -1, n_ckpt = -1, src = SQLITE_OK;
+    if (rc == 0)
         src = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_ckpt);
-        if (src != SQLITE_OK && src != SQLITE_BUSY)
-            rc = store_sqlite_err(db, src, "checkpoint", eb);
+    uint64_t applied = 0;
+    if (rc == 0 && (src == SQLITE_OK || src == SQLITE_BUSY)) {
+        applied = store_read_applied(db);
+        src = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_RESTART, &n_log, &n_ckpt);
     }
+    if (rc == 0 && src != SQLITE_OK && src != SQLITE_BUSY)
+        rc = store_sqlite_err(db, src, "checkpoint", eb);
     if (rc == 0 && src == SQLITE_OK && n_log >= 0 && n_ckpt == n_log)
         *durable_index = applied;
     sqlite3_close(db);

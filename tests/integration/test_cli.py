@@ -140,9 +140,6 @@ def test_status(cluster):
     assert body["cluster"]["cluster_id"] == leader.cluster()["cluster_id"]
 
 
-@pytest.mark.skip(reason="BUG: `cairn status` prints the leader line as raw JSON "
-                         "'leader   {\"id\":1,\"name\":\"n1\"}' (/v1/cluster's leader is an object; "
-                         "src/cli/cli_cluster.c prints it verbatim)")
 def test_status_leader_line(single):
     p = cli("status", addr=single.http_addr)
     line = [l for l in p.stdout.decode().splitlines() if l.startswith("leader")][0]

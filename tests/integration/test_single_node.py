@@ -181,8 +181,6 @@ def test_batch_atomic_success(single):
         assert etag_version(get(single, k)) == body["version"]
 
 
-@pytest.mark.skip(reason="BUG: batch 200 answer has no \"results\" array, docs/http-api.md "
-                         "promises {\"version\", \"results\": [...]} (src/node/api.c)")
 def test_batch_response_has_results(single):
     r = batch(single, [{"op": "put", "key": "br/a", "value": "1"},
                        {"op": "delete", "key": "br/b"}])
@@ -235,8 +233,6 @@ def test_large_values_round_trip(single):
         assert len(g.content) == size and g.content == val
 
 
-@pytest.mark.skip(reason="BUG: a value of exactly 1 MiB is refused with 413 'write: over a size "
-                         "limit' (raft max_msg_bytes 1 MiB < KV command size, src/node/group.c)")
 def test_value_of_exactly_one_mib(single):
     val = os.urandom(KV_VALUE_BYTES_MAX)
     r = put(single, "big/max", val)

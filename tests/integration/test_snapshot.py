@@ -20,9 +20,6 @@ def applied(node):
     return node.health()["applied_index"]
 
 
-@pytest.mark.skip(reason="BUG: since 2d69db4 the leader never compacts its log: its store.db is "
-                         "never checkpointed (stays 24 KiB, store.db-wal grows to 144 MB), so "
-                         "durable_index stays 0 and group_maybe_compact never fires")
 def test_follower_caught_up_by_snapshot(cluster):
     cluster.start(3)
     leader = cluster.leader()

@@ -101,11 +101,15 @@ static int cluster_row(sqlite3_stmt *st, struct cluster_node *n)
 static int cluster_lookup(struct store *s, sqlite3_stmt *st, struct cluster_node *out,
                           struct errbuf *eb)
 {
+    /* Always reset: a stepped statement left open holds a read transaction,
+     * and that pins SQLite's WAL so no checkpoint can ever finish. */
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         cluster_row(st, out);
+        sqlite3_reset(st);
         return 0;
     }
+    sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return ERR_NOTFOUND;
     return store_sqlite_err(store_db(s), rc, "cluster lookup", eb);
@@ -160,9 +164,13 @@ static int cluster_apply_join(struct store *s, struct cluster_state *c, struct c
         rc = store_stmt(s, &c->max_id, "SELECT coalesce(max(id), 0) FROM cluster_nodes", eb);
         if (rc != 0)
             return rc;
-        if (sqlite3_step(c->max_id) != SQLITE_ROW)
-            return store_sqlite_err(store_db(s), sqlite3_errcode(store_db(s)), "max id", eb);
+        int step = sqlite3_step(c->max_id);
+        if (step != SQLITE_ROW) {
+            sqlite3_reset(c->max_id);
+            return store_sqlite_err(store_db(s), step, "max id", eb);
+        }
         n.id = (uint64_t)sqlite3_column_int64(c->max_id, 0) + 1;
+        sqlite3_reset(c->max_id);
     }
     rc = store_stmt(s, &c->upsert,
                     "INSERT OR REPLACE INTO cluster_nodes(" CLUSTER_COLUMNS
@@ -176,6 +184,7 @@ static int cluster_apply_join(struct store *s, struct cluster_state *c, struct c
     sqlite3_bind_text(c->upsert, 4, n.http_addr, -1, SQLITE_STATIC);
     sqlite3_bind_text(c->upsert, 5, n.zone, -1, SQLITE_STATIC);
     rc = sqlite3_step(c->upsert);
+    sqlite3_reset(c->upsert);
     if (rc != SQLITE_DONE)
         return store_sqlite_err(store_db(s), rc, "cluster join", eb);
     res->version = n.id;
@@ -194,6 +203,7 @@ static int cluster_apply_expel(struct store *s, struct cluster_state *c, struct 
         return rc;
     sqlite3_bind_int64(c->set_state, 1, (sqlite3_int64)id);
     rc = sqlite3_step(c->set_state);
+    sqlite3_reset(c->set_state);
     if (rc != SQLITE_DONE)
         return store_sqlite_err(store_db(s), rc, "cluster expel", eb);
     if (sqlite3_changes(store_db(s)) == 0)
