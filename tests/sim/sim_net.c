@@ -219,6 +219,16 @@ static void sim_net_partitioned(struct sim_run *run, uint8_t kind, uint64_t a, u
 
 /* Isolates a new leader for a few election timeouts: long enough for
  * another leader to rise, short enough for terms to keep turning over. */
+/* The highest-numbered live member that claims leadership, or 0. */
+static uint64_t sim_net_leader(const struct sim_run *run, uint64_t members)
+{
+    uint64_t leader = 0;
+    for (uint64_t id = 1; id <= run->n_ids; id++)
+        if ((members >> id & 1) && run->nodes[id].alive && run->nodes[id].role == RAFT_LEADER)
+            leader = id;
+    return leader;
+}
+
 void sim_net_isolate(struct sim_run *run, uint64_t id)
 {
     uint64_t a = 1ull << id, b = sim_net_members(run) & ~a;
@@ -230,20 +240,18 @@ void sim_net_isolate(struct sim_run *run, uint64_t id)
 }
 
 /* Cuts some links: isolates one node (often the leader), splits the nodes in
- * two groups, or cuts links one way only. Healed by a later event. */
+ * two groups, cuts links one way only, or cuts one link both ways (so that
+ * connectivity is not transitive: a and b both reach c, not each other).
+ * Healed by a later event. */
 void sim_net_partition(struct sim_run *run)
 {
     uint64_t all = sim_net_members(run);
     if (__builtin_popcountll(all) < 2)
         return;
-    uint64_t kind = sim_rand_range(run, 0, 2);
+    uint64_t kind = sim_rand_range(run, 0, 3);
     uint64_t a = 0, b = 0;
     if (kind == 0) {
-        uint64_t victim = 0;
-        if (sim_chance(run, 1, 2))
-            for (uint64_t id = 1; id <= run->n_ids; id++)
-                if ((all >> id & 1) && run->nodes[id].alive && run->nodes[id].role == RAFT_LEADER)
-                    victim = id;
+        uint64_t victim = sim_chance(run, 1, 2) ? sim_net_leader(run, all) : 0;
         if (victim == 0)
             victim = sim_net_pick(run, all);
         a = 1ull << victim;
@@ -254,6 +262,13 @@ void sim_net_partition(struct sim_run *run)
             if ((all >> id & 1) && sim_chance(run, 1, 2))
                 a |= 1ull << id;
         b = all & ~a;
+        sim_net_cut(run, a, b, true);
+    } else if (kind == 3) {
+        uint64_t x = sim_chance(run, 1, 2) ? sim_net_leader(run, all) : 0;
+        if (x == 0)
+            x = sim_net_pick(run, all);
+        a = 1ull << x;
+        b = 1ull << sim_net_pick(run, all & ~a);
         sim_net_cut(run, a, b, true);
     } else {
         run->st.oneway++;

@@ -50,7 +50,7 @@ static const char *sim_msg_name(int type)
 
 static const char *const sim_role_names[] = {"follower", "pre-candidate", "candidate", "leader"};
 static const char *const sim_conf_ops[] = {"?", "add-voter", "add-learner", "remove"};
-static const char *const sim_partition_kinds[] = {"isolate", "split", "one-way"};
+static const char *const sim_partition_kinds[] = {"isolate", "split", "one-way", "link"};
 
 void sim_trace_print_rec(const struct sim_trace_rec *r)
 {
@@ -83,7 +83,7 @@ void sim_trace_print_rec(const struct sim_trace_rec *r)
         break;
     case SIM_TR_PARTITION:
         printf("partition %s: nodes 0x%" PRIx64 " | 0x%" PRIx64 "\n",
-               sim_partition_kinds[r->sub < 3 ? r->sub : 0], r->a, r->b);
+               sim_partition_kinds[r->sub < 4 ? r->sub : 0], r->a, r->b);
         break;
     case SIM_TR_HEAL:
         printf("heal    all links\n");
