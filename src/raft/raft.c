@@ -28,7 +28,7 @@ struct raft_progress {
     bool learner;
     bool probe_sent;    /* PROBE: an append is out; wait for an answer or heartbeat */
     bool recent_active; /* heard from it since the last check-quorum round */
-    bool commit_dirty;  /* owes it an append carrying a newer commit index */
+    bool commit_dirty;  /* owes it an append: a newer commit index, or a nudge after losses */
     uint64_t pending_snapshot;
     uint64_t hb_acked; /* highest heartbeat round it answered */
     struct raft_inflight *infl;
@@ -80,6 +80,8 @@ struct raft {
 
     uint64_t pending_conf_index;
     uint64_t transferee;
+    unsigned transfer_elapsed; /* ticks since the transfer began */
+    bool lease_revoked;        /* a transfer began: no lease reads for the rest of the term */
     uint64_t uncommitted_bytes;
 
     /* ReadIndex. */
@@ -346,7 +348,7 @@ static uint64_t raft_quorum_hb_acked(struct raft *r)
  * election timeout ago: none of them will vote for anyone else before then. */
 static bool raft_lease_valid(struct raft *r)
 {
-    if (!r->cfg.lease_reads || !r->cfg.check_quorum)
+    if (!r->cfg.lease_reads || !r->cfg.check_quorum || r->lease_revoked)
         return false;
     uint64_t round = raft_quorum_hb_acked(r);
     if (round == 0 || r->hb_round - round >= RAFT_HB_RING)
@@ -434,6 +436,8 @@ static void raft_reset(struct raft *r, uint64_t term)
     raft_reset_randomized_timeout(r);
     r->n_granted = r->n_rejected = 0;
     r->transferee = RAFT_NONE;
+    r->transfer_elapsed = 0;
+    r->lease_revoked = false;
     r->uncommitted_bytes = 0;
     raft_reads_fail_all(r);
 }
@@ -739,9 +743,11 @@ static void raft_handle_vote(struct raft *r, const struct raft_msg *m)
 }
 
 /* Leader: a follower's answer to an append. */
-static void raft_leader_append_resp(struct raft *r, struct raft_progress *pr,
-                                    const struct raft_msg *m)
+static int raft_leader_append_resp(struct raft *r, struct raft_progress *pr,
+                                   const struct raft_msg *m)
 {
+    if (!m->reject && m->index > raft_log_last_index(&r->log))
+        return ERR_INVAL; /* acknowledges entries we never had: not a correct peer */
     pr->recent_active = true;
     if (m->reject) {
         /* Fast backtracking (§5.3, as etcd-raft does): jump to the last index
@@ -754,12 +760,12 @@ static void raft_leader_append_resp(struct raft *r, struct raft_progress *pr,
         }
         if (pr->state == RAFT_PR_REPLICATE) {
             if (m->index <= pr->match)
-                return; /* stale */
+                return 0; /* stale */
             raft_pr_become_probe(r, pr);
-            return;
+            return 0;
         }
         if (pr->next - 1 != m->index)
-            return; /* stale */
+            return 0; /* stale */
         uint64_t next = m->index < probe + 1 ? m->index : probe + 1;
         if (next < pr->match + 1)
             next = pr->match + 1;
@@ -767,7 +773,7 @@ static void raft_leader_append_resp(struct raft *r, struct raft_progress *pr,
             next = 1;
         pr->next = next;
         pr->probe_sent = false;
-        return;
+        return 0;
     }
     bool updated = false;
     if (m->index > pr->match) {
@@ -794,18 +800,21 @@ static void raft_leader_append_resp(struct raft *r, struct raft_progress *pr,
     if (updated)
         raft_maybe_commit(r);
     if (pr->id == r->transferee && pr->match == raft_log_last_index(&r->log)) {
+        /* Its votes will ignore leases: ours is over (§D 6.4.1). */
+        r->lease_revoked = true;
         struct raft_msg tn = {.type = RAFT_MSG_TIMEOUT_NOW, .to = pr->id};
         raft_send(r, &tn);
     }
+    return 0;
 }
 
-static void raft_step_leader(struct raft *r, const struct raft_msg *m)
+static int raft_step_leader(struct raft *r, const struct raft_msg *m)
 {
     struct raft_progress *pr = raft_pr(r, m->from);
     switch (m->type) {
     case RAFT_MSG_APPEND_RESP:
         if (pr != NULL)
-            raft_leader_append_resp(r, pr, m);
+            return raft_leader_append_resp(r, pr, m);
         break;
     case RAFT_MSG_HEARTBEAT_RESP:
         if (pr == NULL)
@@ -816,6 +825,11 @@ static void raft_step_leader(struct raft *r, const struct raft_msg *m)
             pr->hb_acked = m->ctx;
         if (pr->state == RAFT_PR_REPLICATE && raft_pr_infl_full(r, pr))
             raft_pr_infl_free_to(r, pr, pr->infl[pr->infl_start].last); /* unblock one */
+        /* Behind? Appends may have been lost while idle: send one (perhaps
+         * empty); if the follower lacks its predecessor it rejects, and we
+         * fall back to probing (etcd-raft's recovery). */
+        if (pr->match < raft_log_last_index(&r->log))
+            pr->commit_dirty = true;
         raft_reads_advance(r);
         break;
     case RAFT_MSG_READ_INDEX:
@@ -827,6 +841,7 @@ static void raft_step_leader(struct raft *r, const struct raft_msg *m)
     default:
         break;
     }
+    return 0;
 }
 
 static int raft_step_candidate(struct raft *r, const struct raft_msg *m)
@@ -943,8 +958,11 @@ int raft_step(struct raft *r, const struct raft_msg *m)
         if (vote_req) {
             /* Check-quorum lease (§D 4.2.3): while we hear from a leader, a
              * disruptive server cannot move us to a new term. */
-            bool in_lease = r->cfg.check_quorum && r->lead != RAFT_NONE &&
-                            r->election_elapsed < r->cfg.election_ticks;
+            /* With leases, a replica that just started may have been inside
+             * a leader's lease before it went down: it waits out one timeout. */
+            bool in_lease = r->cfg.check_quorum &&
+                            ((r->lead != RAFT_NONE && r->election_elapsed < r->cfg.election_ticks) ||
+                             (r->cfg.lease_reads && r->ticks < r->cfg.election_ticks));
             if (in_lease && !m->transfer)
                 return 0;
         }
@@ -978,8 +996,7 @@ int raft_step(struct raft *r, const struct raft_msg *m)
     }
     switch (r->role) {
     case RAFT_LEADER:
-        raft_step_leader(r, m);
-        return 0;
+        return raft_step_leader(r, m);
     case RAFT_CANDIDATE:
     case RAFT_PRE_CANDIDATE:
         return raft_step_candidate(r, m);
@@ -1029,7 +1046,10 @@ void raft_tick(struct raft *r)
                 if (r->prs[i].id != r->id)
                     r->prs[i].recent_active = false;
         }
+    }
+    if (r->transferee != RAFT_NONE && ++r->transfer_elapsed >= r->cfg.election_ticks) {
         r->transferee = RAFT_NONE; /* a transfer that took this long failed */
+        r->transfer_elapsed = 0;
     }
     if (r->heartbeat_elapsed >= r->cfg.heartbeat_ticks) {
         r->heartbeat_elapsed = 0;
@@ -1219,9 +1239,10 @@ int raft_transfer_leader(struct raft *r, uint64_t to)
     if (r->transferee == to)
         return 0;
     r->transferee = to;
-    r->election_elapsed = 0; /* the transfer must finish within an election timeout */
+    r->transfer_elapsed = 0; /* the transfer must finish within an election timeout */
     struct raft_progress *pr = raft_pr(r, to);
     if (pr->match == raft_log_last_index(&r->log)) {
+        r->lease_revoked = true;
         struct raft_msg m = {.type = RAFT_MSG_TIMEOUT_NOW, .to = to};
         raft_send(r, &m);
     }
@@ -1385,6 +1406,7 @@ static void raft_apply_conf(struct raft *r, const struct raft_entry *e)
                 best = pr;
         }
         if (best != NULL && best->match == raft_log_last_index(&r->log)) {
+            r->lease_revoked = true;
             struct raft_msg tn = {.type = RAFT_MSG_TIMEOUT_NOW, .to = best->id};
             raft_send(r, &tn);
         }

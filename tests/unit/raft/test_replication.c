@@ -469,7 +469,7 @@ TEST(lost_appends_recovered_when_reported_or_window_full)
     }
 }
 
-/* KNOWN BUG (liveness), reported: appends dropped by the network while the
+/* Regression test (liveness), for a bug fixed in the core: appends dropped by the network while the
  * follower is in the replicate state with room in its in-flight window are
  * never resent until a new proposal arrives. The heartbeat answer does not
  * prompt an append (etcd-raft sends one when pr.Match < lastIndex), and the
@@ -477,7 +477,7 @@ TEST(lost_appends_recovered_when_reported_or_window_full)
  * the entries nor learns the commit index: an idle group leaves it behind for
  * good (promotion of such a learner gets ERR_AGAIN forever, a transfer to it
  * times out, a read forwarded by it waits forever for its applied index). */
-KNOWN_BUG_TEST(lost_appends_recovered_on_heartbeat)
+TEST(lost_appends_recovered_on_heartbeat)
 {
     static const uint32_t counts[] = {1, 5, 40};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {

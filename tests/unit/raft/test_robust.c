@@ -316,7 +316,7 @@ static void ack_beyond_last_run(uint64_t past)
     _exit(rc == ERR_INVAL || rc == ERR_CORRUPT ? 0 : 5);
 }
 
-/* KNOWN BUG (robustness: network input reaches an ASSERT), reported: an
+/* Regression test (robustness: network input reaches an ASSERT), for a bug fixed in the core: an
  * APPEND_RESP of the current term whose index is past the leader's last
  * index is accepted as pr->match/next; the leader's next append to that peer
  * then finds no term for prev = next-1 and aborts in raft_send_append
@@ -324,7 +324,7 @@ static void ack_beyond_last_run(uint64_t past)
  * contract is to refuse malformed input (ERR_INVAL) or report contradictions
  * (ERR_CORRUPT), never to crash; a buggy or corrupted peer brings the leader
  * down. The random test below finds the same abort from many seeds. */
-KNOWN_BUG_TEST(append_resp_past_last_index_refused)
+TEST(append_resp_past_last_index_refused)
 {
     static const uint64_t past[] = {1, 2, 100};
     for (size_t i = 0; i < sizeof past / sizeof past[0]; i++) {
@@ -340,9 +340,9 @@ KNOWN_BUG_TEST(append_resp_past_last_index_refused)
     }
 }
 
-/* KNOWN BUG, the same as above, found by random messages that may claim
+/* Regression test, the same bug as above, found by random messages that may claim
  * acknowledgements past the receiver's log. */
-KNOWN_BUG_TEST(random_messages_with_wild_acks_never_abort_the_core)
+TEST(random_messages_with_wild_acks_never_abort_the_core)
 {
     for (uint64_t seed = 1; seed <= 25; seed++) {
         ROW("leader, seed %llu", (unsigned long long)seed);

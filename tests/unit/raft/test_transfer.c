@@ -224,14 +224,14 @@ TEST(transfer_there_and_back)
     cl_free(&c);
 }
 
-/* KNOWN BUG (minor, liveness), reported: raft_transfer_leader resets
+/* Regression test (minor, liveness), for a bug fixed in the core: raft_transfer_leader resets
  * election_elapsed, which also drives the check-quorum step-down. A leader
  * cut off from everyone whose driver keeps asking for transfers (here every
  * 5 ticks, alternating targets, as a retrying governor might) never steps
  * down, and keeps refusing proposals with ERR_BUSY instead of letting the
  * client find the real leader. The transfer deadline should have its own
  * counter. */
-KNOWN_BUG_TEST(repeated_transfers_do_not_postpone_check_quorum)
+TEST(repeated_transfers_do_not_postpone_check_quorum)
 {
     struct cl c;
     cl_init(&c, 3, 3);
@@ -245,7 +245,8 @@ KNOWN_BUG_TEST(repeated_transfers_do_not_postpone_check_quorum)
         cl_tick_node(&c, 1, 1);
         cl_settle(&c);
     }
-    RCHECK_EQ(cl_status(&c, 1).role, RAFT_FOLLOWER);
+    /* Stepped down (and, still cut off, may be pre-voting by now). */
+    RCHECK(cl_status(&c, 1).role != RAFT_LEADER);
     cl_free(&c);
 }
 
