@@ -189,6 +189,267 @@ static void kv_read_op(struct codec_reader *r, struct kv_op *op)
     }
 }
 
+/* ---- Bucket commands ---- */
+
+_Static_assert(2 + CODEC_UVARINT_LEN_MAX + 4ull * KV_BUCKET_OWN_MAX <= KV_CMD_BYTES_MAX,
+               "a BUCKET_OWN of every bucket fits in one command");
+/* The header of an import and its largest item. */
+#define KV_IMPORT_HEADER_BYTES_MAX (2 + 4 + CODEC_UVARINT_LEN_MAX)
+#define KV_IMPORT_ITEM_BYTES_MAX                                                                   \
+    (1 + 3 * CODEC_UVARINT_LEN_MAX + KV_KEY_BYTES_MAX + KV_VALUE_BYTES_MAX)
+_Static_assert(KV_IMPORT_HEADER_BYTES_MAX + KV_IMPORT_ITEM_BYTES_MAX <= KV_CMD_BYTES_MAX,
+               "any row fits in an empty import");
+
+static int kv_check_bucket(uint32_t bucket, struct errbuf *eb)
+{
+    if (bucket >= STORE_BUCKET_COUNT_MAX)
+        return err_set(eb, ERR_INVAL, "bucket %u is past the limit %d", bucket,
+                       STORE_BUCKET_COUNT_MAX);
+    return 0;
+}
+
+int kv_encode_bucket_own(struct buf *out, const uint32_t *buckets, uint32_t n_buckets,
+                         struct errbuf *eb)
+{
+    if (n_buckets > KV_BUCKET_OWN_MAX)
+        return err_set(eb, ERR_TOOBIG, "%u buckets, the limit is %d", n_buckets, KV_BUCKET_OWN_MAX);
+    for (uint32_t i = 0; i < n_buckets; i++) {
+        int rc = kv_check_bucket(buckets[i], eb);
+        if (rc != 0)
+            return rc;
+    }
+    size_t total = 2 + codec_uvarint_len(n_buckets) + 4 * (size_t)n_buckets;
+    ASSERT(total <= KV_CMD_BYTES_MAX);
+    if (buf_reserve(out, total) != 0)
+        return err_set(eb, ERR_NOMEM, "kv command of %zu bytes", total);
+    size_t start = out->len;
+    int rc = buf_append_u8(out, STORE_MODEL_KV);
+    rc |= buf_append_u8(out, KV_CMD_BUCKET_OWN);
+    rc |= buf_append_uvarint(out, n_buckets);
+    for (uint32_t i = 0; i < n_buckets; i++)
+        rc |= buf_append_u32(out, buckets[i]);
+    ASSERT(rc == 0); /* the room was reserved */
+    ASSERT(out->len - start == total);
+    return 0;
+}
+
+static int kv_encode_bucket_cmd(struct buf *out, uint8_t kind, uint32_t bucket, struct errbuf *eb)
+{
+    int rc = kv_check_bucket(bucket, eb);
+    if (rc != 0)
+        return rc;
+    if (buf_reserve(out, 6) != 0)
+        return err_set(eb, ERR_NOMEM, "kv command of 6 bytes");
+    rc = buf_append_u8(out, STORE_MODEL_KV);
+    rc |= buf_append_u8(out, kind);
+    rc |= buf_append_u32(out, bucket);
+    ASSERT(rc == 0);
+    return 0;
+}
+
+int kv_encode_bucket_receive(struct buf *out, uint32_t bucket, struct errbuf *eb)
+{
+    return kv_encode_bucket_cmd(out, KV_CMD_BUCKET_RECEIVE, bucket, eb);
+}
+
+int kv_encode_bucket_fence(struct buf *out, uint32_t bucket, struct errbuf *eb)
+{
+    return kv_encode_bucket_cmd(out, KV_CMD_BUCKET_FENCE, bucket, eb);
+}
+
+int kv_encode_bucket_unfence(struct buf *out, uint32_t bucket, struct errbuf *eb)
+{
+    return kv_encode_bucket_cmd(out, KV_CMD_BUCKET_UNFENCE, bucket, eb);
+}
+
+int kv_encode_bucket_drop(struct buf *out, uint32_t bucket, struct errbuf *eb)
+{
+    return kv_encode_bucket_cmd(out, KV_CMD_BUCKET_DROP, bucket, eb);
+}
+
+uint32_t kv_cmd_own_bucket(const struct kv_cmd *cmd, uint32_t i)
+{
+    ASSERT(cmd->kind == KV_CMD_BUCKET_OWN && i < cmd->n_buckets);
+    return codec_get_u32(cmd->buckets + 4 * (size_t)i);
+}
+
+int kv_import_begin(struct kv_import *im, struct buf *out, uint32_t bucket, uint64_t floor,
+                    struct errbuf *eb)
+{
+    int rc = kv_check_bucket(bucket, eb);
+    if (rc != 0)
+        return rc;
+    if (floor > KV_VERSION_MAX)
+        return err_set(eb, ERR_INVAL, "floor %llu is past the version limit",
+                       (unsigned long long)floor);
+    if (buf_reserve(out, KV_IMPORT_HEADER_BYTES_MAX) != 0)
+        return err_set(eb, ERR_NOMEM, "kv import header");
+    *im = (struct kv_import){.out = out, .start = out->len};
+    rc = buf_append_u8(out, STORE_MODEL_KV);
+    rc |= buf_append_u8(out, KV_CMD_BUCKET_IMPORT);
+    rc |= buf_append_u32(out, bucket);
+    rc |= buf_append_uvarint(out, floor);
+    ASSERT(rc == 0);
+    return 0;
+}
+
+/* Appends one item of n bytes if the command stays within its bound. */
+static int kv_import_room(struct kv_import *im, size_t n, struct errbuf *eb)
+{
+    ASSERT(im->out != NULL && im->out->len >= im->start);
+    size_t used = im->out->len - im->start;
+    ASSERT(used <= KV_CMD_BYTES_MAX);
+    if (n > KV_CMD_BYTES_MAX - used)
+        return err_set(eb, ERR_TOOBIG, "the import is full (%zu bytes, %zu more do not fit)", used,
+                       n);
+    if (buf_reserve(im->out, n) != 0)
+        return err_set(eb, ERR_NOMEM, "kv import item of %zu bytes", n);
+    return 0;
+}
+
+static int kv_check_import_key(size_t key_len, struct errbuf *eb)
+{
+    if (key_len < KV_KEY_BYTES_MIN || key_len > KV_KEY_BYTES_MAX)
+        return err_set(eb, ERR_INVAL, "import key of %zu bytes is not within %d..%d", key_len,
+                       KV_KEY_BYTES_MIN, KV_KEY_BYTES_MAX);
+    return 0;
+}
+
+int kv_import_row(struct kv_import *im, const void *key, size_t key_len, const void *value,
+                  size_t value_len, uint64_t version, struct errbuf *eb)
+{
+    int rc = kv_check_import_key(key_len, eb);
+    if (rc != 0)
+        return rc;
+    if (value_len > KV_VALUE_BYTES_MAX)
+        return err_set(eb, ERR_INVAL, "import value is %zu bytes, the limit is %d", value_len,
+                       KV_VALUE_BYTES_MAX);
+    if (version == 0 || version > KV_VERSION_MAX)
+        return err_set(eb, ERR_INVAL, "import version %llu is not within 1..2^62",
+                       (unsigned long long)version);
+    size_t n = 1 + codec_uvarint_len(key_len) + key_len + codec_uvarint_len(version) +
+               codec_uvarint_len(value_len) + value_len;
+    rc = kv_import_room(im, n, eb);
+    if (rc != 0)
+        return rc;
+    size_t before = im->out->len;
+    rc = buf_append_u8(im->out, KV_IMPORT_ROW);
+    rc |= buf_append_uvarint(im->out, key_len);
+    rc |= buf_append(im->out, key, key_len);
+    rc |= buf_append_uvarint(im->out, version);
+    rc |= buf_append_uvarint(im->out, value_len);
+    rc |= buf_append(im->out, value, value_len);
+    ASSERT(rc == 0 && im->out->len - before == n);
+    im->n_rows++;
+    return 0;
+}
+
+int kv_import_delete(struct kv_import *im, const void *key, size_t key_len, struct errbuf *eb)
+{
+    int rc = kv_check_import_key(key_len, eb);
+    if (rc != 0)
+        return rc;
+    size_t n = 1 + codec_uvarint_len(key_len) + key_len;
+    rc = kv_import_room(im, n, eb);
+    if (rc != 0)
+        return rc;
+    rc = buf_append_u8(im->out, KV_IMPORT_DELETE);
+    rc |= buf_append_uvarint(im->out, key_len);
+    rc |= buf_append(im->out, key, key_len);
+    ASSERT(rc == 0);
+    im->n_deletes++;
+    return 0;
+}
+
+/* Reads one import item; a failure is left in r->err (ERR_MALFORMED for a
+ * length or version out of bounds, checked before the bytes are taken). */
+static void kv_read_import_item(struct codec_reader *r, struct kv_import_item *it)
+{
+    *it = (struct kv_import_item){.type = codec_read_u8(r)};
+    if (r->err == 0 && it->type != KV_IMPORT_ROW && it->type != KV_IMPORT_DELETE)
+        r->err = ERR_MALFORMED;
+    uint64_t key_len = codec_read_uvarint(r);
+    if (r->err == 0 && (key_len < KV_KEY_BYTES_MIN || key_len > KV_KEY_BYTES_MAX))
+        r->err = ERR_MALFORMED;
+    it->key_len = r->err == 0 ? (size_t)key_len : 0;
+    it->key = codec_read_bytes(r, it->key_len);
+    if (it->type != KV_IMPORT_ROW || r->err != 0)
+        return;
+    it->version = codec_read_uvarint(r);
+    if (r->err == 0 && (it->version == 0 || it->version > KV_VERSION_MAX))
+        r->err = ERR_MALFORMED;
+    uint64_t value_len = codec_read_uvarint(r);
+    if (r->err == 0 && value_len > KV_VALUE_BYTES_MAX)
+        r->err = ERR_MALFORMED;
+    it->value_len = r->err == 0 ? (size_t)value_len : 0;
+    it->value = codec_read_bytes(r, it->value_len);
+}
+
+void kv_import_iter_init(struct kv_import_iter *it, const struct kv_cmd *cmd)
+{
+    ASSERT(cmd->kind == KV_CMD_BUCKET_IMPORT);
+    *it = (struct kv_import_iter){.p = cmd->items, .len = cmd->items_len};
+}
+
+bool kv_import_iter_next(struct kv_import_iter *it, struct kv_import_item *item)
+{
+    if (it->off == it->len)
+        return false;
+    struct codec_reader r;
+    codec_reader_init(&r, it->p + it->off, it->len - it->off);
+    kv_read_import_item(&r, item);
+    ASSERT(r.err == 0); /* kv_decode checked every item */
+    it->off += r.off;
+    return true;
+}
+
+/* The rest of a bucket command after its kind byte. */
+static int kv_decode_bucket_cmd(struct codec_reader *r, struct kv_cmd *cmd, struct errbuf *eb)
+{
+    if (cmd->kind == KV_CMD_BUCKET_OWN) {
+        uint64_t n = codec_read_uvarint(r);
+        if (r->err == 0 && (n > KV_BUCKET_OWN_MAX || n * 4 > r->len - r->off))
+            return err_set(eb, ERR_CORRUPT, "kv BUCKET_OWN of %llu buckets in %zu bytes",
+                           (unsigned long long)n, r->len - r->off);
+        if (r->err != 0)
+            return 0;
+        cmd->n_buckets = (uint32_t)n;
+        cmd->buckets = codec_read_bytes(r, 4 * (size_t)n);
+        for (uint32_t i = 0; i < cmd->n_buckets; i++) {
+            if (kv_cmd_own_bucket(cmd, i) >= STORE_BUCKET_COUNT_MAX)
+                return err_set(eb, ERR_CORRUPT, "kv BUCKET_OWN names bucket %u",
+                               kv_cmd_own_bucket(cmd, i));
+        }
+        return 0;
+    }
+    cmd->bucket = codec_read_u32(r);
+    if (r->err == 0 && cmd->bucket >= STORE_BUCKET_COUNT_MAX)
+        return err_set(eb, ERR_CORRUPT, "kv bucket command names bucket %u", cmd->bucket);
+    if (cmd->kind != KV_CMD_BUCKET_IMPORT)
+        return 0;
+    cmd->floor = codec_read_uvarint(r);
+    if (r->err == 0 && cmd->floor > KV_VERSION_MAX)
+        return err_set(eb, ERR_CORRUPT, "kv import floor %llu is past the version limit",
+                       (unsigned long long)cmd->floor);
+    if (r->err != 0)
+        return 0;
+    cmd->items = r->p + r->off;
+    cmd->items_len = r->len - r->off;
+    /* Each item takes at least 3 bytes, so this ends within len / 3 rounds. */
+    while (r->err == 0 && r->off < r->len) {
+        struct kv_import_item it;
+        kv_read_import_item(r, &it);
+        if (r->err != 0)
+            return err_set(eb, ERR_CORRUPT, "kv import item %u is %s", cmd->n_rows + cmd->n_deletes,
+                           r->err == ERR_NEEDMORE ? "truncated" : "malformed");
+        if (it.type == KV_IMPORT_ROW)
+            cmd->n_rows++;
+        else
+            cmd->n_deletes++;
+    }
+    return 0;
+}
+
 int kv_decode(const uint8_t *p, size_t len, struct kv_cmd *cmd, struct errbuf *eb)
 {
     if (len > KV_CMD_BYTES_MAX)
@@ -201,6 +462,14 @@ int kv_decode(const uint8_t *p, size_t len, struct kv_cmd *cmd, struct errbuf *e
         return err_set(eb, ERR_CORRUPT, "not a kv command (model %u)", model);
     cmd->kind = codec_read_u8(&r);
     cmd->n_ops = 0;
+    cmd->bucket = 0;
+    cmd->n_buckets = 0;
+    cmd->buckets = NULL;
+    cmd->floor = 0;
+    cmd->n_rows = 0;
+    cmd->n_deletes = 0;
+    cmd->items = NULL;
+    cmd->items_len = 0;
     if (r.err != 0)
         return err_set(eb, ERR_CORRUPT, "kv command is truncated (%zu bytes)", len);
     switch (cmd->kind) {
@@ -222,6 +491,17 @@ int kv_decode(const uint8_t *p, size_t len, struct kv_cmd *cmd, struct errbuf *e
             kv_read_op(&r, &cmd->ops[i]);
             cmd->n_ops = i + 1;
         }
+        break;
+    }
+    case KV_CMD_BUCKET_OWN:
+    case KV_CMD_BUCKET_RECEIVE:
+    case KV_CMD_BUCKET_IMPORT:
+    case KV_CMD_BUCKET_FENCE:
+    case KV_CMD_BUCKET_UNFENCE:
+    case KV_CMD_BUCKET_DROP: {
+        int rc = kv_decode_bucket_cmd(&r, cmd, eb);
+        if (rc != 0)
+            return rc;
         break;
     }
     default:
