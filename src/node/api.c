@@ -71,6 +71,7 @@ struct api_req {
     /* A batch's keys, for its results: (u32 length, bytes) each, in op order. */
     struct buf batch_keys;
     uint32_t batch_n;
+    uint64_t group; /* the group that holds the data concerned */
 };
 
 /* ------------------------------------------------------------ answering */
@@ -322,7 +323,7 @@ static void api_kv_put(struct api_req *ar)
                   "%s", eb.msg);
         return;
     }
-    node_write(ar->api->n, cmd.data, cmd.len, api_write_done, ar);
+    node_write(ar->api->n, ar->group, cmd.data, cmd.len, api_write_done, ar);
     buf_free(&cmd);
 }
 
@@ -340,7 +341,7 @@ static void api_kv_delete(struct api_req *ar)
                   "%s", eb.msg);
         return;
     }
-    node_write(ar->api->n, cmd.data, cmd.len, api_write_done, ar);
+    node_write(ar->api->n, ar->group, cmd.data, cmd.len, api_write_done, ar);
     buf_free(&cmd);
 }
 
@@ -508,7 +509,8 @@ static void api_kv_batch(struct api_req *ar)
         return;
     }
     ar->key = NULL;
-    node_write(ar->api->n, cmd.data, cmd.len, api_write_done, ar);
+    ar->group = node_kv_group(ar->api->n, NULL, 0);
+    node_write(ar->api->n, ar->group, cmd.data, cmd.len, api_write_done, ar);
     buf_free(&cmd);
 }
 
@@ -524,7 +526,8 @@ static void api_kv_get_ready(void *arg, int err)
     struct buf value = BUF_INIT;
     uint64_t version;
     struct errbuf eb = {{0}};
-    int rc = kv_get(node_store(ar->api->n), ar->key, ar->key_len, &value, &version, &eb);
+    struct group *g = node_find_group(ar->api->n, ar->group);
+    int rc = g ? kv_get(group_store(g), ar->key, ar->key_len, &value, &version, &eb) : ERR_NOTFOUND;
     if (rc == ERR_NOTFOUND) {
         buf_free(&value);
         api_error(ar, 404, "NOT_FOUND", "no such key");
@@ -577,7 +580,8 @@ static void api_kv_list_ready(void *arg, int err)
     struct api_list_out o = {&w, BUF_INIT};
     bool more = false;
     struct errbuf eb = {{0}};
-    int rc = kv_list(node_store(ar->api->n), &ar->list, api_list_item, &o, &more, &eb);
+    struct group *g = node_find_group(ar->api->n, ar->group);
+    int rc = g ? kv_list(group_store(g), &ar->list, api_list_item, &o, &more, &eb) : ERR_NOTFOUND;
     json_write_array_end(&w);
     json_write_key(&w, "more");
     json_write_bool(&w, more);
@@ -640,7 +644,8 @@ static void api_kv_list(struct api_req *ar)
         }
         ar->list.limit = (uint32_t)v;
     }
-    node_read(ar->api->n, ar->stale, api_kv_list_ready, ar);
+    ar->group = node_kv_group(ar->api->n, NULL, 0);
+    node_read(ar->api->n, ar->group, ar->stale, api_kv_list_ready, ar);
 }
 
 /* ------------------------------------------------------------ cluster */
@@ -928,6 +933,7 @@ static void api_handle(void *ctx, struct http_request_ctx *req)
     if (r->path_len > 7 && memcmp(r->path, "/v1/kv/", 7) == 0) {
         ar->key = (const uint8_t *)r->path + 7;
         ar->key_len = r->path_len - 7;
+        ar->group = node_kv_group(a->n, ar->key, ar->key_len);
         if (ar->key_len > KV_KEY_BYTES_MAX) {
             ar->ep = m == HTTP_PUT ? API_EP_KV_PUT : API_EP_KV_GET;
             return api_error(ar, 413, "TOO_LARGE", "the key is %zu bytes; the limit is %d",
@@ -939,7 +945,7 @@ static void api_handle(void *ctx, struct http_request_ctx *req)
             ar->ep = API_EP_KV_GET;
             if (api_consistency(ar) != 0)
                 return;
-            return node_read(a->n, ar->stale, api_kv_get_ready, ar);
+            return node_read(a->n, ar->group, ar->stale, api_kv_get_ready, ar);
         case HTTP_PUT:
             ar->ep = API_EP_KV_PUT;
             return api_kv_put(ar);

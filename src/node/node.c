@@ -29,7 +29,11 @@
 /* A write on its way to the leader, possibly through retries. */
 struct node_write_op {
     struct node *n;
-    struct buf cmd;
+    uint32_t attempt;
+    uint64_t leader_hint; /* a non-member's best guess at the group's leader */
+    uint64_t group;
+    struct buf cmd; /* [group u64][command]: the FORWARD payload */
+    size_t cmd_off; /* where the command starts */
     uint64_t deadline_ms;
     node_write_fn fn;
     void *arg;
@@ -67,7 +71,13 @@ struct node {
     struct net_transport *net;
     struct http_server *http;
     struct api *api;
-    struct group *group;
+    struct group *group; /* the governor (group 1): the catalog every node replicates */
+    struct group *groups[NODE_GROUPS_MAX]; /* every group here, the governor first */
+    uint32_t n_groups;
+    uint32_t groups_closing;
+    /* Chooses a member of a group we are not in (the router knows them). */
+    uint64_t (*pick_member)(void *ctx, uint64_t group, uint32_t attempt);
+    void *pick_ctx;
 
     uv_timer_t tick;
     uv_timer_t retry_timer;
@@ -176,6 +186,22 @@ const char *node_cluster_hex(const struct node *n)
 
 /* ------------------------------------------------------------ writes */
 
+struct group *node_find_group(struct node *n, uint64_t id)
+{
+    for (uint32_t i = 0; i < n->n_groups; i++)
+        if (group_id(n->groups[i]) == id)
+            return n->groups[i];
+    return NULL;
+}
+
+uint64_t node_kv_group(struct node *n, const void *key, size_t len)
+{
+    (void)n;
+    (void)key;
+    (void)len;
+    return NODE_GOVERNOR_GROUP; /* one group holds everything until buckets move */
+}
+
 static void node_write_finish(struct node_write_op *op, int err, const struct store_result *res)
 {
     op->fn(op->arg, err, res);
@@ -233,7 +259,13 @@ static void node_write_rpc_done(void *arg, int err, int status, const uint8_t *p
         node_write_finish(op, err == ERR_SHUTDOWN ? ERR_SHUTDOWN : ERR_TIMEOUT, NULL);
         return;
     }
-    if (status == ERR_NOTLEADER || status == ERR_UNAVAILABLE) {
+    if (status == ERR_NOTLEADER && len == 8 && codec_get_u64(payload) != RAFT_NONE &&
+        node_find_group(op->n, op->group) == NULL) {
+        op->leader_hint = codec_get_u64(payload); /* not proposed: go to the leader */
+        node_write_try(op);
+        return;
+    }
+    if (status == ERR_NOTLEADER || status == ERR_UNAVAILABLE || status == ERR_NOTFOUND) {
         node_write_retry_later(op); /* it was not proposed */
         return;
     }
@@ -262,16 +294,27 @@ static void node_write_try(struct node_write_op *op)
         return;
     }
     uint32_t left = (uint32_t)(op->deadline_ms - now);
-    if (group_is_leader(n->group)) {
-        int rc = group_propose(n->group, op->cmd.data, op->cmd.len, left, node_write_local_done, op);
-        if (rc == 0)
-            return;
-        if (rc != ERR_NOTLEADER) {
-            node_write_finish(op, rc, NULL);
-            return;
+    struct group *g = node_find_group(n, op->group);
+    uint64_t leader = RAFT_NONE;
+    if (g != NULL) {
+        if (group_is_leader(g)) {
+            int rc = group_propose(g, op->cmd.data + op->cmd_off, op->cmd.len - op->cmd_off, left,
+                                   node_write_local_done, op);
+            if (rc == 0)
+                return;
+            if (rc != ERR_NOTLEADER) {
+                node_write_finish(op, rc, NULL);
+                return;
+            }
         }
+        leader = group_leader(g);
+    } else {
+        /* Not a member: the leader we were told of, or any member. */
+        leader = op->leader_hint;
+        op->leader_hint = RAFT_NONE;
+        if (leader == RAFT_NONE && n->pick_member != NULL)
+            leader = n->pick_member(n->pick_ctx, op->group, op->attempt++);
     }
-    uint64_t leader = group_leader(n->group);
     if (leader == RAFT_NONE || leader == n->ident.node_id) {
         node_write_retry_later(op);
         return;
@@ -282,14 +325,18 @@ static void node_write_try(struct node_write_op *op)
         node_write_retry_later(op); /* not sent: the peer is down or unknown */
 }
 
-void node_write(struct node *n, const void *cmd, size_t len, node_write_fn fn, void *arg)
+void node_write(struct node *n, uint64_t group, const void *cmd, size_t len, node_write_fn fn,
+                void *arg)
 {
     struct node_write_op *op = calloc(1, sizeof *op);
     ASSERT(op != NULL);
     op->n = n;
+    op->group = group;
     op->fn = fn;
     op->arg = arg;
     op->deadline_ms = clock_mono_ms() + NODE_WRITE_TIMEOUT_MS;
+    buf_append_u64(&op->cmd, group);
+    op->cmd_off = op->cmd.len;
     if (buf_append(&op->cmd, cmd, len) != 0) {
         free(op);
         fn(arg, ERR_NOMEM, NULL);
@@ -298,13 +345,18 @@ void node_write(struct node *n, const void *cmd, size_t len, node_write_fn fn, v
     node_write_try(op);
 }
 
-void node_read(struct node *n, bool stale, group_read_fn fn, void *arg)
+void node_read(struct node *n, uint64_t group, bool stale, group_read_fn fn, void *arg)
 {
+    struct group *g = node_find_group(n, group);
+    if (g == NULL) {
+        fn(arg, ERR_NOTFOUND);
+        return;
+    }
     if (stale) {
         fn(arg, 0);
         return;
     }
-    int rc = group_read(n->group, NODE_READ_TIMEOUT_MS, fn, arg);
+    int rc = group_read(g, NODE_READ_TIMEOUT_MS, fn, arg);
     if (rc != 0)
         fn(arg, rc);
 }
@@ -313,7 +365,7 @@ void node_expel(struct node *n, uint64_t id, node_write_fn fn, void *arg)
 {
     struct buf cmd = BUF_INIT;
     cluster_encode_expel(&cmd, id);
-    node_write(n, cmd.data, cmd.len, fn, arg);
+    node_write(n, NODE_GOVERNOR_GROUP, cmd.data, cmd.len, fn, arg);
     buf_free(&cmd);
 }
 
@@ -402,7 +454,7 @@ static void node_maybe_register(struct node *n)
     struct buf cmd = BUF_INIT;
     if (cluster_encode_join(&cmd, &me, &eb) == 0) {
         n->registering = true;
-        node_write(n, cmd.data, cmd.len, node_registered, n);
+        node_write(n, NODE_GOVERNOR_GROUP, cmd.data, cmd.len, node_registered, n);
     }
     buf_free(&cmd);
 }
@@ -562,11 +614,27 @@ static void node_rpc_forward(struct node *n, struct net_responder *r, const uint
         net_rpc_respond(r, ERR_PROTO, NULL, 0);
         return;
     }
+    if (len < 8) {
+        net_rpc_respond(r, ERR_MALFORMED, NULL, 0);
+        return;
+    }
+    struct group *g = node_find_group(n, codec_get_u64(payload));
+    if (g == NULL) {
+        net_rpc_respond(r, ERR_NOTFOUND, NULL, 0); /* not a member: try another */
+        return;
+    }
+    if (!group_is_leader(g)) {
+        /* Name the leader, so the sender goes there directly. */
+        uint8_t hint[8];
+        codec_put_u64(hint, group_leader(g));
+        net_rpc_respond(r, ERR_NOTLEADER, hint, sizeof hint);
+        return;
+    }
     struct node_rpc_ctx *c = calloc(1, sizeof *c);
     ASSERT(c != NULL);
     c->n = n;
     c->r = r;
-    int rc = group_propose(n->group, payload, len, NODE_WRITE_TIMEOUT_MS, node_forward_done, c);
+    int rc = group_propose(g, payload + 8, len - 8, NODE_WRITE_TIMEOUT_MS, node_forward_done, c);
     if (rc != 0) {
         net_rpc_respond(r, rc, NULL, 0);
         free(c);
@@ -654,7 +722,7 @@ static void node_rpc_join(struct node *n, struct net_responder *r, const uint8_t
         return;
     }
     if (!group_is_leader(n->group)) {
-        /* The joiner knows only us: relay to the leader. */
+        /* The joiner knows only us: relay to the governor's leader. */
         uint64_t leader = group_leader(n->group);
         if (leader == RAFT_NONE || leader == n->ident.node_id ||
             net_rpc_call(n->net, leader, NODE_RPC_JOIN, payload, len, NODE_RPC_TIMEOUT_MS,
@@ -721,24 +789,26 @@ static void node_on_rpc(void *ctx, uint64_t from, struct net_responder *r, uint6
 static void node_on_raft(void *ctx, uint64_t from, uint64_t group, const struct raft_msg *m)
 {
     struct node *n = ctx;
-    if (n->group == NULL || group != NODE_GROUP_ID || n->closing)
+    struct group *g = n->closing ? NULL : node_find_group(n, group);
+    if (g == NULL)
         return;
     if (node_is_expelled(n, from)) {
         node_notify_expelled(n, from); /* it was down when it was expelled */
         return;
     }
-    group_step(n->group, m);
+    group_step(g, m);
 }
 
 static void node_on_chunk(void *ctx, uint64_t from, struct net_responder *r,
                           const struct net_snapshot_chunk *c)
 {
     struct node *n = ctx;
-    if (n->group == NULL || c->group != NODE_GROUP_ID || n->closing) {
+    struct group *g = n->closing ? NULL : node_find_group(n, c->group);
+    if (g == NULL) {
         net_rpc_respond(r, ERR_SHUTDOWN, NULL, 0);
         return;
     }
-    group_snapshot_chunk(n->group, from, r, c);
+    group_snapshot_chunk(g, from, r, c);
 }
 
 /* A member that dials us says where it listens: enough to answer it even
@@ -757,8 +827,9 @@ static void node_on_hello(void *ctx, uint64_t node, const char *addr, bool membe
 static void node_on_peer_state(void *ctx, uint64_t node, enum net_peer_state state)
 {
     struct node *n = ctx;
-    if (state == NET_PEER_DOWN && n->group != NULL)
-        group_peer_unreachable(n->group, node);
+    if (state == NET_PEER_DOWN)
+        for (uint32_t i = 0; i < n->n_groups; i++)
+            group_peer_unreachable(n->groups[i], node);
 }
 
 /* ------------------------------------------------------------ group hooks */
@@ -797,7 +868,8 @@ static void node_on_tick(uv_timer_t *t)
     struct node *n = t->data;
     if (n->group == NULL)
         return;
-    group_tick(n->group);
+    for (uint32_t i = 0; i < n->n_groups; i++)
+        group_tick(n->groups[i]);
     if (n->state == NODE_STARTING && group_leader(n->group) != RAFT_NONE)
         n->state = NODE_UP;
     if (n->state == NODE_UP) {
@@ -878,7 +950,10 @@ static void node_net_closed(void *arg)
 static void node_group_closed(void *arg)
 {
     struct node *n = arg;
+    if (n->groups_closing > 0 && --n->groups_closing > 0)
+        return;
     n->group = NULL;
+    n->n_groups = 0;
     if (n->net)
         net_transport_close(n->net, node_net_closed, n);
     else
@@ -899,10 +974,13 @@ static void node_finish_close(struct node *n)
         net_transport_close(n->join_net, NULL, NULL);
         n->join_net = NULL;
     }
-    if (n->group)
-        group_close(n->group, node_group_closed, n);
-    else
+    if (n->n_groups > 0) {
+        n->groups_closing = n->n_groups;
+        for (uint32_t i = 0; i < n->n_groups; i++)
+            group_close(n->groups[i], node_group_closed, n);
+    } else {
         node_group_closed(n);
+    }
 }
 
 static void node_fatal(struct node *n, const char *what, const char *msg)
@@ -1124,8 +1202,8 @@ static void node_start_member(struct node *n)
         exit(1);
     }
 
-    struct group_config gc = {.group_id = NODE_GROUP_ID,
-                              .node_id = n->ident.node_id,
+    struct group_config gc = {.node_id = n->ident.node_id,
+                              .group_id = NODE_GOVERNOR_GROUP,
                               .dir = n->group_dir,
                               .cluster_id = codec_get_u64(n->ident.cluster_id),
                               .bucket_count = n->cfg.bucket_count,
@@ -1143,6 +1221,7 @@ static void node_start_member(struct node *n)
         node_fatal(n, "start-up", eb.msg);
         return;
     }
+    n->groups[n->n_groups++] = n->group;
     /* Peers from the join answer first, then the registry. */
     uint32_t known = n->n_peers;
     n->n_peers = 0;
@@ -1258,26 +1337,37 @@ int node_run(const struct node_config *cfg)
 
 void node_write_metrics(struct node *n, struct buf *out)
 {
-    struct raft_status st;
-    group_status(n->group, &st);
-    char labels[64];
-    snprintf(labels, sizeof labels, "group=\"%d\"", NODE_GROUP_ID);
-    metrics_write_value(out, "cairn_raft_term", "current Raft term", "gauge", labels,
-                        (double)st.term);
-    metrics_write_value(out, "cairn_raft_commit_index", "highest committed log index", "gauge",
-                        labels, (double)st.commit);
-    metrics_write_value(out, "cairn_raft_applied_index", "highest applied log index", "gauge",
-                        labels, (double)st.applied);
-    metrics_write_value(out, "cairn_raft_last_index", "last log index", "gauge", labels,
-                        (double)st.last_index);
-    metrics_write_value(out, "cairn_raft_is_leader", "1 if this node leads the group", "gauge",
-                        labels, st.role == RAFT_LEADER ? 1 : 0);
-    metrics_write_value(out, "cairn_raft_leader_changes_total", "leader changes seen", "counter",
-                        labels, (double)group_leader_changes(n->group));
-    metrics_write_value(out, "cairn_raft_proposals_total", "entries proposed on this node",
-                        "counter", labels, (double)group_proposals(n->group));
-    metrics_write_value(out, "cairn_raft_voters", "voters in the group", "gauge", labels,
-                        (double)st.conf.n_voters);
+    static const struct {
+        const char *name, *help, *type;
+    } raft_metrics[] = {
+        {"cairn_raft_term", "current Raft term", "gauge"},
+        {"cairn_raft_commit_index", "highest committed log index", "gauge"},
+        {"cairn_raft_applied_index", "highest applied log index", "gauge"},
+        {"cairn_raft_last_index", "last log index", "gauge"},
+        {"cairn_raft_is_leader", "1 if this node leads the group", "gauge"},
+        {"cairn_raft_leader_changes_total", "leader changes seen", "counter"},
+        {"cairn_raft_proposals_total", "entries proposed on this node", "counter"},
+        {"cairn_raft_voters", "voters in the group", "gauge"},
+    };
+    for (size_t m = 0; m < sizeof raft_metrics / sizeof raft_metrics[0]; m++) {
+        for (uint32_t i = 0; i < n->n_groups; i++) {
+            struct group *g = n->groups[i];
+            struct raft_status st;
+            group_status(g, &st);
+            double v[] = {(double)st.term,
+                          (double)st.commit,
+                          (double)st.applied,
+                          (double)st.last_index,
+                          st.role == RAFT_LEADER ? 1 : 0,
+                          (double)group_leader_changes(g),
+                          (double)group_proposals(g),
+                          (double)st.conf.n_voters};
+            char labels[64];
+            snprintf(labels, sizeof labels, "group=\"%" PRIu64 "\"", group_id(g));
+            metrics_write_value(out, raft_metrics[m].name, i == 0 ? raft_metrics[m].help : NULL,
+                                raft_metrics[m].type, labels, v[m]);
+        }
+    }
     metrics_write_hist(out, "cairn_wal_sync_seconds", "write + fdatasync latency of a WAL batch",
                        "", &n->wal_sync_seconds);
     struct wal_stats ws;

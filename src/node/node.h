@@ -15,7 +15,8 @@
 #include "node/metrics.h"
 #include "proto/http/http.h"
 
-#define NODE_GROUP_ID 1                /* the one replicated group, until sharding */
+#define NODE_GOVERNOR_GROUP 1          /* the cluster-wide group: the catalog */
+#define NODE_GROUPS_MAX 64             /* groups one node takes part in */
 #define NODE_WRITE_TIMEOUT_MS 10000    /* a write's deadline, forwarding included */
 #define NODE_READ_TIMEOUT_MS 5000
 #define NODE_RPC_TIMEOUT_MS 5000
@@ -44,9 +45,15 @@ int node_run(const struct node_config *cfg);
  * result, or ERR_TIMEOUT (outcome unknown), ERR_UNAVAILABLE (no leader came
  * forward in time), ERR_SHUTDOWN. */
 typedef void (*node_write_fn)(void *arg, int err, const struct store_result *res);
-void node_write(struct node *n, const void *cmd, size_t len, node_write_fn fn, void *arg);
-/* Waits for a linearizable read point (or not, if stale), then fn(arg, 0). */
-void node_read(struct node *n, bool stale, group_read_fn fn, void *arg);
+void node_write(struct node *n, uint64_t group, const void *cmd, size_t len, node_write_fn fn,
+                void *arg);
+/* For a group this node is in: waits for a linearizable read point (or not,
+ * if stale), then fn(arg, 0); ERR_NOTFOUND if not a member. */
+void node_read(struct node *n, uint64_t group, bool stale, group_read_fn fn, void *arg);
+/* The group that holds key (all keys, with key NULL). */
+uint64_t node_kv_group(struct node *n, const void *key, size_t len);
+/* A group this node is in, or NULL. */
+struct group *node_find_group(struct node *n, uint64_t id);
 /* Proposes that a node be expelled. */
 void node_expel(struct node *n, uint64_t id, node_write_fn fn, void *arg);
 
