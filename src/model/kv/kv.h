@@ -58,8 +58,8 @@
  *     key, value: uvarint length, bytes
  *     BUCKET_OWN:     uvarint n (0..KV_BUCKET_OWN_MAX), then n times u32 bucket
  *     BUCKET_RECEIVE, BUCKET_FENCE, BUCKET_UNFENCE, BUCKET_DROP: u32 bucket
- *     BUCKET_IMPORT:  u32 bucket, uvarint floor (0..KV_VERSION_MAX), then items
- *                     up to the end of the command, each u8 type and:
+ *     BUCKET_IMPORT:  u32 bucket, u32 n_items, uvarint floor (0..KV_VERSION_MAX),
+ *                     then n_items items (the last ends the command), each u8 type and:
  *                     KV_IMPORT_ROW: key, uvarint version (1..KV_VERSION_MAX), value
  *                     KV_IMPORT_DELETE: key
  *     bucket: < STORE_BUCKET_COUNT_MAX

@@ -194,7 +194,9 @@ static void kv_read_op(struct codec_reader *r, struct kv_op *op)
 _Static_assert(2 + CODEC_UVARINT_LEN_MAX + 4ull * KV_BUCKET_OWN_MAX <= KV_CMD_BYTES_MAX,
                "a BUCKET_OWN of every bucket fits in one command");
 /* The header of an import and its largest item. */
-#define KV_IMPORT_HEADER_BYTES_MAX (2 + 4 + CODEC_UVARINT_LEN_MAX)
+#define KV_IMPORT_HEADER_BYTES_MAX (2 + 4 + 4 + CODEC_UVARINT_LEN_MAX)
+/* Where an import's item count sits, so the builder can update it in place. */
+#define KV_IMPORT_COUNT_OFFSET 6
 #define KV_IMPORT_ITEM_BYTES_MAX                                                                   \
     (1 + 3 * CODEC_UVARINT_LEN_MAX + KV_KEY_BYTES_MAX + KV_VALUE_BYTES_MAX)
 _Static_assert(KV_IMPORT_HEADER_BYTES_MAX + KV_IMPORT_ITEM_BYTES_MAX <= KV_CMD_BYTES_MAX,
@@ -288,9 +290,18 @@ int kv_import_begin(struct kv_import *im, struct buf *out, uint32_t bucket, uint
     rc = buf_append_u8(out, STORE_MODEL_KV);
     rc |= buf_append_u8(out, KV_CMD_BUCKET_IMPORT);
     rc |= buf_append_u32(out, bucket);
+    rc |= buf_append_u32(out, 0);
     rc |= buf_append_uvarint(out, floor);
     ASSERT(rc == 0);
     return 0;
+}
+
+/* Counts an item just appended in the command's header. */
+static void kv_import_counted(struct kv_import *im)
+{
+    uint32_t n = im->n_rows + im->n_deletes;
+    ASSERT(n < UINT32_MAX && n < KV_CMD_BYTES_MAX); /* each item takes >= 3 bytes */
+    codec_put_u32(im->out->data + im->start + KV_IMPORT_COUNT_OFFSET, n);
 }
 
 /* Appends one item of n bytes if the command stays within its bound. */
@@ -341,6 +352,7 @@ int kv_import_row(struct kv_import *im, const void *key, size_t key_len, const v
     rc |= buf_append(im->out, value, value_len);
     ASSERT(rc == 0 && im->out->len - before == n);
     im->n_rows++;
+    kv_import_counted(im);
     return 0;
 }
 
@@ -358,6 +370,7 @@ int kv_import_delete(struct kv_import *im, const void *key, size_t key_len, stru
     rc |= buf_append(im->out, key, key_len);
     ASSERT(rc == 0);
     im->n_deletes++;
+    kv_import_counted(im);
     return 0;
 }
 
@@ -427,26 +440,31 @@ static int kv_decode_bucket_cmd(struct codec_reader *r, struct kv_cmd *cmd, stru
         return err_set(eb, ERR_CORRUPT, "kv bucket command names bucket %u", cmd->bucket);
     if (cmd->kind != KV_CMD_BUCKET_IMPORT)
         return 0;
+    uint32_t n_items = codec_read_u32(r);
     cmd->floor = codec_read_uvarint(r);
-    if (r->err == 0 && cmd->floor > KV_VERSION_MAX)
-        return err_set(eb, ERR_CORRUPT, "kv import floor %llu is past the version limit",
-                       (unsigned long long)cmd->floor);
     if (r->err != 0)
         return 0;
+    if (cmd->floor > KV_VERSION_MAX)
+        return err_set(eb, ERR_CORRUPT, "kv import floor %llu is past the version limit",
+                       (unsigned long long)cmd->floor);
+    /* Each item takes at least 3 bytes: a count past that is a lie, and the
+     * loop below is bounded by the command's length. */
+    if (n_items > (r->len - r->off) / 3)
+        return err_set(eb, ERR_CORRUPT, "kv import of %u items in %zu bytes", n_items,
+                       r->len - r->off);
     cmd->items = r->p + r->off;
-    cmd->items_len = r->len - r->off;
-    /* Each item takes at least 3 bytes, so this ends within len / 3 rounds. */
-    while (r->err == 0 && r->off < r->len) {
+    for (uint32_t i = 0; i < n_items; i++) {
         struct kv_import_item it;
         kv_read_import_item(r, &it);
         if (r->err != 0)
-            return err_set(eb, ERR_CORRUPT, "kv import item %u is %s", cmd->n_rows + cmd->n_deletes,
+            return err_set(eb, ERR_CORRUPT, "kv import item %u is %s", i,
                            r->err == ERR_NEEDMORE ? "truncated" : "malformed");
         if (it.type == KV_IMPORT_ROW)
             cmd->n_rows++;
         else
             cmd->n_deletes++;
     }
+    cmd->items_len = (size_t)(r->p + r->off - cmd->items);
     return 0;
 }
 

@@ -1,127 +1,16 @@
 /* Unit tests for src/model/kv: the command codec and its limits, the bucket
- * hash, and apply + reads through a real state store. */
+ * hash, and apply + reads through a real state store (unsharded, as the
+ * single-group node runs; bucket moves are in test_kv_bucket.c). */
 #include "test.h"
 
-#include <ftw.h>
 #include <stdbool.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/rng.h"
+#include "kv_fx.h"
 #include "model/kv/kv.h"
 #include "store/store.h"
-
-/* ---- fixture: a store in a fresh directory, fed one entry at a time ---- */
-
-struct fx {
-    char dir[64];
-    char path[128];
-    struct store *s;
-    uint64_t index; /* the last index applied */
-    struct buf cmd;
-};
-
-static int fx_rm(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static int fx_open(struct fx *f)
-{
-    memset(f, 0, sizeof *f);
-    strcpy(f->dir, "/tmp/cairn-kv-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/state.db", f->dir);
-    struct errbuf eb;
-    int rc = store_open(f->path, NULL, &f->s, &eb);
-    if (rc != 0)
-        fprintf(stderr, "store_open: %s\n", eb.msg);
-    f->index = 0;
-    return rc;
-}
-
-static void fx_close(struct fx *f)
-{
-    store_close(f->s);
-    buf_free(&f->cmd);
-    nftw(f->dir, fx_rm, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Applies f->cmd as the next entry. */
-static int fx_apply(struct fx *f, struct store_result *res)
-{
-    struct raft_entry e = {.term = 1,
-                           .index = f->index + 1,
-                           .type = RAFT_ENTRY_NORMAL,
-                           .len = (uint32_t)f->cmd.len,
-                           .data = f->cmd.data};
-    struct errbuf eb;
-    int rc = store_apply(f->s, &e, 1, res, &eb);
-    if (rc != 0)
-        fprintf(stderr, "store_apply: %s\n", eb.msg);
-    else
-        f->index++;
-    buf_reset(&f->cmd);
-    return rc;
-}
-
-static int fx_put(struct fx *f, const char *key, const char *value, const struct kv_cond *cond,
-                  struct store_result *res)
-{
-    int rc = kv_encode_put(&f->cmd, key, strlen(key), value, strlen(value), cond, NULL);
-    return rc ? rc : fx_apply(f, res);
-}
-
-static int fx_del(struct fx *f, const char *key, const struct kv_cond *cond,
-                  struct store_result *res)
-{
-    int rc = kv_encode_delete(&f->cmd, key, strlen(key), cond, NULL);
-    return rc ? rc : fx_apply(f, res);
-}
-
-/* The whole table, canonically: every key, version, bucket and value. */
-static int dump_item(void *ctx, const struct kv_item *it)
-{
-    struct buf *b = ctx;
-    buf_append_uvarint(b, it->key_len);
-    buf_append(b, it->key, it->key_len);
-    buf_append_u64(b, it->version);
-    buf_append_u32(b, it->bucket);
-    buf_append_uvarint(b, it->value_len);
-    buf_append(b, it->value, it->value_len);
-    return 0;
-}
-
-struct collect {
-    uint32_t n;
-    char keys[64][32];
-    size_t lens[64];
-    uint64_t versions[64];
-    bool value_null[64];
-};
-
-static int collect_item(void *ctx, const struct kv_item *it)
-{
-    struct collect *c = ctx;
-    if (c->n == 64 || it->key_len >= 32)
-        return 99;
-    memcpy(c->keys[c->n], it->key, it->key_len);
-    c->lens[c->n] = it->key_len;
-    c->versions[c->n] = it->version;
-    c->value_null[c->n] = it->value == NULL;
-    c->n++;
-    return 0;
-}
-
-static int dump(struct store *s, struct buf *out)
-{
-    buf_reset(out);
-    struct kv_list_req req = {.limit = KV_LIST_LIMIT_MAX};
-    return kv_list(s, &req, dump_item, out, NULL, NULL);
-}
 
 /* ---- codec ---- */
 
@@ -337,6 +226,8 @@ TEST(buckets_spread_evenly)
 
 /* ---- apply and reads ---- */
 
+/* A store that never imported a bucket has version shift 0, so a version is
+ * the index of the entry that wrote it (test_kv_bucket.c covers the shift). */
 TEST(put_get_delete_and_versions_are_entry_indexes)
 {
     struct fx f;
