@@ -80,10 +80,10 @@ static const char cluster_schema_sql[] =
  * read alone. */
 #define CLUSTER_STMTS(X)                                                                           \
     X(NODE_BY_ID, "SELECT " CLUSTER_COLUMNS " FROM cluster_nodes WHERE id = ?1")                   \
-    X(NODE_BY_NAME, "SELECT " CLUSTER_COLUMNS " FROM cluster_nodes WHERE name = ?1 AND state = 1")  \
+    X(NODE_BY_NAME, "SELECT " CLUSTER_COLUMNS " FROM cluster_nodes WHERE name = ?1 AND state = 1") \
     X(NODE_MAX_ID, "SELECT coalesce(max(id), 0) FROM cluster_nodes")                               \
-    X(NODE_UPSERT, "INSERT OR REPLACE INTO cluster_nodes(" CLUSTER_COLUMNS                         \
-                   ") VALUES(?1, ?2, ?3, ?4, ?5, 1)")                                              \
+    X(NODE_UPSERT,                                                                                 \
+      "INSERT OR REPLACE INTO cluster_nodes(" CLUSTER_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, 1)")   \
     X(NODE_EXPEL, "UPDATE cluster_nodes SET state = 2 WHERE id = ?1 AND state = 1")                \
     X(NODE_ALL, "SELECT " CLUSTER_COLUMNS " FROM cluster_nodes ORDER BY id")                       \
     X(NODE_NEXT_UNPLACED, "SELECT min(id) FROM cluster_nodes WHERE state = 1 AND id > ?1"          \
@@ -584,8 +584,8 @@ static int cluster_place_choose(struct store *s, const char *zone, uint32_t rf, 
 
 /* Makes node (already registered, active, without a membership) a member of
  * the set cluster_place_choose picked. */
-static int cluster_place_apply(struct store *s, uint64_t node, uint32_t rs, bool fresh,
-                               uint32_t rf, uint32_t bucket_count, struct errbuf *eb)
+static int cluster_place_apply(struct store *s, uint64_t node, uint32_t rs, bool fresh, uint32_t rf,
+                               uint32_t bucket_count, struct errbuf *eb)
 {
     int rc = 0;
     if (fresh)
@@ -614,9 +614,9 @@ static int cluster_place_unplaced(struct store *s, uint32_t rf, uint32_t bucket_
         struct cluster_node n;
         rc = cluster_node_get(s, (uint64_t)id, &n, eb);
         if (rc != 0)
-            return rc == ERR_NOTFOUND ? err_set(eb, ERR_CORRUPT, "node %lld vanished",
-                                                (long long)id)
-                                      : rc;
+            return rc == ERR_NOTFOUND
+                       ? err_set(eb, ERR_CORRUPT, "node %lld vanished", (long long)id)
+                       : rc;
         uint32_t rs;
         bool fresh;
         rc = cluster_place_choose(s, n.zone, rf, &rs, &fresh, eb);
@@ -762,8 +762,8 @@ static int cluster_apply_expel(struct store *s, struct codec_reader *r, struct s
 
 /* ------------------------------------------------------------ apply: settings, weights */
 
-static int cluster_apply_settings(struct store *s, struct codec_reader *r,
-                                  struct store_result *res, struct errbuf *eb)
+static int cluster_apply_settings(struct store *s, struct codec_reader *r, struct store_result *res,
+                                  struct errbuf *eb)
 {
     uint32_t rf = codec_read_u32(r);
     uint32_t buckets = codec_read_u32(r);
@@ -890,7 +890,8 @@ static int cluster_apply_move_change(struct store *s, uint8_t op, struct codec_r
     int to = op == CLUSTER_OP_MOVE_STATE    ? codec_read_u8(r)
              : op == CLUSTER_OP_MOVE_FINISH ? CLUSTER_MOVE_DONE
                                             : CLUSTER_MOVE_ABORTED;
-    if (r->err || r->off != r->len || (op == CLUSTER_OP_MOVE_STATE && !cluster_move_state_valid(to)))
+    if (r->err || r->off != r->len ||
+        (op == CLUSTER_OP_MOVE_STATE && !cluster_move_state_valid(to)))
         return err_set(eb, ERR_CORRUPT, "cluster move command does not decode");
     struct cluster_move m;
     int rc = cluster_move_named(s, bucket, started, &m, eb);
@@ -944,9 +945,9 @@ static int cluster_apply_move_change(struct store *s, uint8_t op, struct codec_r
     if (rc == 0)
         rc = cluster_int1(s, CLUSTER_STMT_BUCKET_COUNT, m.src, &left, eb);
     if (rc != 0)
-        return rc == ERR_NOTFOUND ? err_set(eb, ERR_CORRUPT, "bucket %u was owned by unknown "
-                                            "replicaset %u", bucket, m.src)
-                                  : rc;
+        return rc == ERR_NOTFOUND
+                   ? err_set(eb, ERR_CORRUPT, "bucket %u had unknown owner %u", bucket, m.src)
+                   : rc;
     if (state != CLUSTER_RS_RETIRING || left > 0)
         return 0;
     rc = cluster_run1(s, CLUSTER_STMT_MEMBER_DEL_RS, m.src, eb);
@@ -1175,8 +1176,8 @@ int cluster_bucket_owners(struct store *s, uint32_t *owners, uint32_t n, uint64_
             *map_version = (uint64_t)value;
         } else if (key < 0 || key >= n) {
             sqlite3_reset(st);
-            return err_set(eb, ERR_CORRUPT, "bucket %lld is outside the map of %u",
-                           (long long)key, n);
+            return err_set(eb, ERR_CORRUPT, "bucket %lld is outside the map of %u", (long long)key,
+                           n);
         } else {
             owners[key] = (uint32_t)value;
         }
@@ -1208,8 +1209,7 @@ int cluster_moves(struct store *s, cluster_move_fn fn, void *ctx, struct errbuf 
     return 0;
 }
 
-int cluster_move_get(struct store *s, uint32_t bucket, struct cluster_move *out,
-                     struct errbuf *eb)
+int cluster_move_get(struct store *s, uint32_t bucket, struct cluster_move *out, struct errbuf *eb)
 {
     sqlite3_stmt *st;
     int rc = cluster_stmt(s, CLUSTER_STMT_MOVE_GET, &st, eb);
@@ -1229,8 +1229,9 @@ int cluster_move_get(struct store *s, uint32_t bucket, struct cluster_move *out,
 
 const char *cluster_node_state_name(int state)
 {
-    return state == CLUSTER_NODE_ACTIVE ? "active" : state == CLUSTER_NODE_EXPELLED ? "expelled"
-                                                                                       : "unknown";
+    return state == CLUSTER_NODE_ACTIVE     ? "active"
+           : state == CLUSTER_NODE_EXPELLED ? "expelled"
+                                            : "unknown";
 }
 
 const char *cluster_rs_state_name(int state)

@@ -96,7 +96,7 @@
 #define CLUSTER_NAME_BYTES_MAX 63
 #define CLUSTER_ADDR_BYTES_MAX 255
 /* Copies of the data in one replicaset (a Raft group of that many nodes). */
-#define CLUSTER_RF_MAX 7
+#define CLUSTER_RF_MAX         7
 #define CLUSTER_WEIGHT_MAX     1000
 #define CLUSTER_WEIGHT_DEFAULT 1
 
@@ -232,8 +232,7 @@ typedef int (*cluster_move_fn)(void *ctx, const struct cluster_move *m);
 /* The moves in progress, by bucket. */
 int cluster_moves(struct store *s, cluster_move_fn fn, void *ctx, struct errbuf *eb);
 /* ERR_NOTFOUND if the bucket is not moving. */
-int cluster_move_get(struct store *s, uint32_t bucket, struct cluster_move *out,
-                     struct errbuf *eb);
+int cluster_move_get(struct store *s, uint32_t bucket, struct cluster_move *out, struct errbuf *eb);
 
 const char *cluster_node_state_name(int state);
 const char *cluster_rs_state_name(int state);

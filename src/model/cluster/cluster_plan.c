@@ -25,9 +25,9 @@ struct plan_set {
 struct plan {
     const struct cluster_plan_in *in;
     struct plan_set *sets;
-    uint32_t *by_id;    /* indexes of sets, ordered by id, for lookups */
-    uint32_t *next;     /* next[b]: the next bucket with b's owner, or CLUSTER_PLAN_NONE */
-    uint8_t *busy;      /* busy[b]: b is moving or planned */
+    uint32_t *by_id; /* indexes of sets, ordered by id, for lookups */
+    uint32_t *next;  /* next[b]: the next bucket with b's owner, or CLUSTER_PLAN_NONE */
+    uint8_t *busy;   /* busy[b]: b is moving or planned */
 };
 
 static bool plan_eligible(const struct cluster_plan_set *s)

@@ -74,8 +74,8 @@ static struct store_result cat_apply(struct cat *c, struct buf *cmd)
     return r;
 }
 
-static struct store_result join_full(struct cat *c, uint64_t id, const char *name,
-                                     const char *peer, const char *zone)
+static struct store_result join_full(struct cat *c, uint64_t id, const char *name, const char *peer,
+                                     const char *zone)
 {
     struct cluster_node n = {.id = id};
     snprintf(n.name, sizeof n.name, "%s", name);
@@ -593,9 +593,9 @@ TEST(move_transitions_follow_the_table)
             bool gone = want == 1 && (cmd == CMD_FINISH || cmd == CMD_ABORT);
             CHECK_EQ(rc, gone ? ERR_NOTFOUND : 0);
             if (!gone) {
-                int state = want == 1 ? (cmd == CMD_COPYING ? CLUSTER_MOVE_COPYING
-                                                            : CLUSTER_MOVE_FENCED)
-                                      : from;
+                int state = want == 1
+                                ? (cmd == CMD_COPYING ? CLUSTER_MOVE_COPYING : CLUSTER_MOVE_FENCED)
+                                : from;
                 CHECK_EQ(m.state, state);
                 CHECK_EQ(move_abort(&c, 0, started).status, 0);
             }

@@ -258,8 +258,8 @@ static void sim_make(struct sim *s, struct rng *g)
     s->n_sets = 1 + (uint32_t)rng_below(g, SIM_SETS_MAX);
     for (uint32_t i = 0; i < s->n_sets; i++) {
         /* sparse ids, not in order */
-        s->sets[i].id = 1 + (uint32_t)((i * 7919u + 13u * (uint32_t)rng_below(g, 3)) % 997u) +
-                        997u * i;
+        s->sets[i].id =
+            1 + (uint32_t)((i * 7919u + 13u * (uint32_t)rng_below(g, 3)) % 997u) + 997u * i;
         s->sets[i].weight = rng_chance(g, 1, 8) ? 0 : 1 + (uint32_t)rng_below(g, 5);
         s->sets[i].retiring = rng_chance(g, 1, 6);
     }
@@ -269,8 +269,9 @@ static void sim_make(struct sim *s, struct rng *g)
     uint32_t fav = (uint32_t)rng_below(g, s->n_sets);
     for (uint32_t b = 0; b < s->bucket_count; b++) {
         uint64_t r = rng_below(g, 100);
-        s->owners[b] = r < 1 ? 999999 : r < 60 ? s->sets[fav].id
-                                               : s->sets[rng_below(g, s->n_sets)].id;
+        s->owners[b] = r < 1    ? 999999
+                       : r < 60 ? s->sets[fav].id
+                                : s->sets[rng_below(g, s->n_sets)].id;
     }
 }
 
