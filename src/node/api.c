@@ -323,7 +323,7 @@ static void api_kv_put(struct api_req *ar)
                   "%s", eb.msg);
         return;
     }
-    node_write(ar->api->n, ar->group, cmd.data, cmd.len, api_write_done, ar);
+    node_write_kv(ar->api->n, ar->key, ar->key_len, cmd.data, cmd.len, api_write_done, ar);
     buf_free(&cmd);
 }
 
@@ -341,7 +341,7 @@ static void api_kv_delete(struct api_req *ar)
                   "%s", eb.msg);
         return;
     }
-    node_write(ar->api->n, ar->group, cmd.data, cmd.len, api_write_done, ar);
+    node_write_kv(ar->api->n, ar->key, ar->key_len, cmd.data, cmd.len, api_write_done, ar);
     buf_free(&cmd);
 }
 
@@ -487,7 +487,14 @@ static void api_kv_batch(struct api_req *ar)
     int rc = 0;
     if (bad == NULL)
         rc = kv_encode_batch(&cmd, kops, (uint32_t)n, &eb);
+    uint64_t group0 = 0;
+    bool spans = false;
     for (size_t i = 0; bad == NULL && rc == 0 && i < n; i++) {
+        uint64_t gi = node_kv_group(ar->api->n, kops[i].key, kops[i].key_len);
+        if (i == 0)
+            group0 = gi;
+        else if (gi != group0)
+            spans = true;
         buf_append_u32(&ar->batch_keys, (uint32_t)kops[i].key_len);
         buf_append(&ar->batch_keys, kops[i].key, kops[i].key_len);
         ar->batch_n++;
@@ -508,41 +515,41 @@ static void api_kv_batch(struct api_req *ar)
                   "%s", eb.msg);
         return;
     }
+    if (spans) {
+        buf_free(&cmd);
+        api_error(ar, 400, "BAD_REQUEST",
+                  "the keys of this batch live in different replicasets; until distributed "
+                  "transactions exist a batch must stay within one replicaset (keys of one "
+                  "bucket always do)");
+        return;
+    }
+    /* Route by the first key; the rest share its replicaset. */
+    struct codec_reader kr;
+    codec_reader_init(&kr, ar->batch_keys.data, ar->batch_keys.len);
+    uint32_t k0len = codec_read_u32(&kr);
+    const uint8_t *k0 = codec_read_bytes(&kr, k0len);
     ar->key = NULL;
-    ar->group = node_kv_group(ar->api->n, NULL, 0);
-    node_write(ar->api->n, ar->group, cmd.data, cmd.len, api_write_done, ar);
+    node_write_kv(ar->api->n, k0, k0len, cmd.data, cmd.len, api_write_done, ar);
     buf_free(&cmd);
 }
 
 /* ------------------------------------------------------------ kv: reads */
 
-static void api_kv_get_ready(void *arg, int err)
+static void api_kv_got(void *arg, int err, const uint8_t *value, size_t len, uint64_t version)
 {
     struct api_req *ar = arg;
-    if (err != 0) {
-        api_fail(ar, err, "read");
-        return;
-    }
-    struct buf value = BUF_INIT;
-    uint64_t version;
-    struct errbuf eb = {{0}};
-    struct group *g = node_find_group(ar->api->n, ar->group);
-    int rc = g ? kv_get(group_store(g), ar->key, ar->key_len, &value, &version, &eb) : ERR_NOTFOUND;
-    if (rc == ERR_NOTFOUND) {
-        buf_free(&value);
+    if (err == ERR_NOTFOUND) {
         api_error(ar, 404, "NOT_FOUND", "no such key");
         return;
     }
-    if (rc != 0) {
-        buf_free(&value);
-        api_error(ar, 500, "INTERNAL", "read failed: %s", eb.msg);
+    if (err != 0) {
+        api_fail(ar, err, "read");
         return;
     }
     char etag[32];
     api_etag(etag, sizeof etag, version);
     struct http_header h[] = {{"Content-Type", "application/octet-stream"}, {"ETag", etag}};
-    api_reply(ar, 200, h, 2, value.data, value.len);
-    buf_free(&value);
+    api_reply(ar, 200, h, 2, value, len);
 }
 
 struct api_list_out {
@@ -564,7 +571,7 @@ static int api_list_item(void *ctx, const struct kv_item *it)
     return 0;
 }
 
-static void api_kv_list_ready(void *arg, int err)
+static void api_kv_listed(void *arg, int err, const struct kv_item *items, uint32_t n, bool more)
 {
     struct api_req *ar = arg;
     if (err != 0) {
@@ -578,10 +585,8 @@ static void api_kv_list_ready(void *arg, int err)
     json_write_key(&w, "items");
     json_write_array_begin(&w);
     struct api_list_out o = {&w, BUF_INIT};
-    bool more = false;
-    struct errbuf eb = {{0}};
-    struct group *g = node_find_group(ar->api->n, ar->group);
-    int rc = g ? kv_list(group_store(g), &ar->list, api_list_item, &o, &more, &eb) : ERR_NOTFOUND;
+    for (uint32_t i = 0; i < n; i++)
+        api_list_item(&o, &items[i]);
     json_write_array_end(&w);
     json_write_key(&w, "more");
     json_write_bool(&w, more);
@@ -590,11 +595,6 @@ static void api_kv_list_ready(void *arg, int err)
     json_write_object_end(&w);
     json_writer_finish(&w);
     buf_free(&o.last);
-    if (rc != 0) {
-        buf_free(&out);
-        api_error(ar, 500, "INTERNAL", "list failed: %s", eb.msg);
-        return;
-    }
     api_reply_json(ar, 200, &out);
     buf_free(&out);
 }
@@ -644,8 +644,7 @@ static void api_kv_list(struct api_req *ar)
         }
         ar->list.limit = (uint32_t)v;
     }
-    ar->group = node_kv_group(ar->api->n, NULL, 0);
-    node_read(ar->api->n, ar->group, ar->stale, api_kv_list_ready, ar);
+    shard_kv_list(ar->api->n, &ar->list, ar->stale, api_kv_listed, ar);
 }
 
 /* ------------------------------------------------------------ cluster */
@@ -945,7 +944,7 @@ static void api_handle(void *ctx, struct http_request_ctx *req)
             ar->ep = API_EP_KV_GET;
             if (api_consistency(ar) != 0)
                 return;
-            return node_read(a->n, ar->group, ar->stale, api_kv_get_ready, ar);
+            return shard_kv_get(a->n, ar->key, ar->key_len, ar->stale, api_kv_got, ar);
         case HTTP_PUT:
             ar->ep = API_EP_KV_PUT;
             return api_kv_put(ar);

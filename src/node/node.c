@@ -3,6 +3,8 @@
  * and graceful shutdown. */
 #include "node/node.h"
 
+#include "node/node_int.h"
+
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,98 +23,6 @@
 #include "node/flusher.h"
 #include "node/identity.h"
 #include "wal/wal.h"
-
-#define NODE_JOIN_TIMEOUT_MS 60000
-#define NODE_EXPEL_NOTICES_MAX 20
-#define NODE_RESULT_BYTES 25
-
-/* A write on its way to the leader, possibly through retries. */
-struct node_write_op {
-    struct node *n;
-    uint32_t attempt;
-    uint64_t leader_hint; /* a non-member's best guess at the group's leader */
-    uint64_t group;
-    struct buf cmd; /* [group u64][command]: the FORWARD payload */
-    size_t cmd_off; /* where the command starts */
-    uint64_t deadline_ms;
-    node_write_fn fn;
-    void *arg;
-    struct node_write_op *next_retry;
-};
-
-struct node_peer_addr {
-    uint64_t id;
-    char addr[NODE_ADDR_LEN_MAX + 1];
-};
-
-#define NODE_PEERS_MAX 256
-
-struct node_expel_notice {
-    uint64_t id;
-    uint32_t sent;
-    uint64_t next_ms;
-};
-
-struct node {
-    uv_loop_t loop;
-    struct node_config cfg;
-    struct node_identity ident;
-    char cluster_hex[33];
-    char wal_dir[NODE_PATH_LEN_MAX + 16];
-    char group_dir[NODE_PATH_LEN_MAX + 16];
-    bool bootstrap;
-    enum node_state state;
-    bool ever_had_leader;
-    int exit_code;
-
-    struct wal *wal;
-    struct flusher flusher;
-    struct metrics_hist wal_sync_seconds;
-    struct net_transport *net;
-    struct http_server *http;
-    struct api *api;
-    struct group *group; /* the governor (group 1): the catalog every node replicates */
-    struct group *groups[NODE_GROUPS_MAX]; /* every group here, the governor first */
-    uint32_t n_groups;
-    uint32_t groups_closing;
-    /* Chooses a member of a group we are not in (the router knows them). */
-    uint64_t (*pick_member)(void *ctx, uint64_t group, uint32_t attempt);
-    void *pick_ctx;
-
-    uv_timer_t tick;
-    uv_timer_t retry_timer;
-    uv_signal_t sigterm, sigint;
-    struct node_write_op *retry_head;
-
-    /* Where each peer is, as last told to the transport. */
-    struct node_peer_addr peers[NODE_PEERS_MAX];
-    uint32_t n_peers;
-
-    /* Expelled nodes, from the registry: their messages are dropped and
-     * they are told, in case they missed it while down. */
-    uint64_t expelled[NODE_PEERS_MAX];
-    uint32_t n_expelled;
-
-    /* Reconciler and self-registration. */
-    bool conf_inflight;
-    bool registering;
-    bool registered;
-    struct node_expel_notice notices[64];
-    uint32_t n_notices;
-
-    /* Join (a new node with --join). */
-    struct net_transport *join_net;
-    uint32_t join_seed;
-    uint32_t n_seeds;
-    char seeds[16][NODE_ADDR_LEN_MAX + 1];
-    uint64_t join_deadline_ms;
-    uv_timer_t join_timer;
-
-    /* Shutdown. */
-    uint64_t stop_started_ms;
-    bool handing_off; /* a leadership transfer was started on SIGTERM */
-    bool closing;
-};
 
 static void node_start_member(struct node *n);
 static void node_begin_shutdown(struct node *n, int exit_code);
@@ -164,6 +74,14 @@ enum node_state node_state(const struct node *n)
     return n->state;
 }
 
+int node_rpc_call(struct node *n, uint64_t to, uint16_t method, const void *payload, size_t len,
+                  uint32_t timeout_ms, net_rpc_cb cb, void *ctx)
+{
+    if (n->net == NULL || n->closing)
+        return ERR_SHUTDOWN;
+    return net_rpc_call(n->net, to, method, payload, len, timeout_ms, cb, ctx);
+}
+
 uint64_t node_id(const struct node *n)
 {
     return n->ident.node_id;
@@ -194,19 +112,25 @@ struct group *node_find_group(struct node *n, uint64_t id)
     return NULL;
 }
 
-uint64_t node_kv_group(struct node *n, const void *key, size_t len)
-{
-    (void)n;
-    (void)key;
-    (void)len;
-    return NODE_GOVERNOR_GROUP; /* one group holds everything until buckets move */
-}
-
 static void node_write_finish(struct node_write_op *op, int err, const struct store_result *res)
 {
     op->fn(op->arg, err, res);
     buf_free(&op->cmd);
+    buf_free(&op->key);
     free(op);
+}
+
+static void node_write_retry_later(struct node_write_op *op);
+
+/* A kv write refused for a bucket its replicaset does not own (a move
+ * flipped it, or our route is stale) changed nothing: route it again. */
+static bool node_write_rerouted(struct node_write_op *op, int err, const struct store_result *res)
+{
+    if (err != 0 || res == NULL || res->status != ERR_STALE || op->key.len == 0)
+        return false;
+    op->n->catalog_dirty = true;
+    node_write_retry_later(op);
+    return true;
 }
 
 static void node_write_try(struct node_write_op *op);
@@ -238,6 +162,8 @@ static void node_on_retry(uv_timer_t *t)
 static void node_write_local_done(void *arg, int err, const struct store_result *res)
 {
     struct node_write_op *op = arg;
+    if (node_write_rerouted(op, err, res))
+        return;
     if (err == ERR_NOTLEADER) {
         /* Our entry was overwritten by a new leader: it was never applied,
          * so it is safe to try again. */
@@ -278,6 +204,8 @@ static void node_write_rpc_done(void *arg, int err, int status, const uint8_t *p
         node_write_finish(op, ERR_PROTO, NULL);
         return;
     }
+    if (node_write_rerouted(op, 0, &res))
+        return;
     node_write_finish(op, 0, &res);
 }
 
@@ -294,6 +222,17 @@ static void node_write_try(struct node_write_op *op)
         return;
     }
     uint32_t left = (uint32_t)(op->deadline_ms - now);
+    if (op->key.len > 0) {
+        uint64_t gid = node_kv_group(n, op->key.data, op->key.len);
+        if (gid == 0) {
+            node_write_retry_later(op); /* no replicaset owns it yet */
+            return;
+        }
+        if (gid != op->group) {
+            op->group = gid;
+            codec_put_u64(op->cmd.data, gid);
+        }
+    }
     struct group *g = node_find_group(n, op->group);
     uint64_t leader = RAFT_NONE;
     if (g != NULL) {
@@ -325,8 +264,23 @@ static void node_write_try(struct node_write_op *op)
         node_write_retry_later(op); /* not sent: the peer is down or unknown */
 }
 
+static void node_write_start(struct node *n, uint64_t group, const void *key, size_t key_len,
+                             const void *cmd, size_t len, node_write_fn fn, void *arg);
+
 void node_write(struct node *n, uint64_t group, const void *cmd, size_t len, node_write_fn fn,
                 void *arg)
+{
+    node_write_start(n, group, NULL, 0, cmd, len, fn, arg);
+}
+
+void node_write_kv(struct node *n, const void *key, size_t key_len, const void *cmd, size_t len,
+                   node_write_fn fn, void *arg)
+{
+    node_write_start(n, node_kv_group(n, key, key_len), key, key_len, cmd, len, fn, arg);
+}
+
+static void node_write_start(struct node *n, uint64_t group, const void *key, size_t key_len,
+                             const void *cmd, size_t len, node_write_fn fn, void *arg)
 {
     struct node_write_op *op = calloc(1, sizeof *op);
     ASSERT(op != NULL);
@@ -335,6 +289,8 @@ void node_write(struct node *n, uint64_t group, const void *cmd, size_t len, nod
     op->fn = fn;
     op->arg = arg;
     op->deadline_ms = clock_mono_ms() + NODE_WRITE_TIMEOUT_MS;
+    if (key != NULL && key_len > 0)
+        buf_append(&op->key, key, key_len);
     buf_append_u64(&op->cmd, group);
     op->cmd_off = op->cmd.len;
     if (buf_append(&op->cmd, cmd, len) != 0) {
@@ -757,6 +713,8 @@ static void node_on_rpc(void *ctx, uint64_t from, struct net_responder *r, uint6
         net_rpc_respond(r, ERR_PROTO, NULL, 0);
         return;
     }
+    if (shard_on_rpc(n, from, r, method, payload, len))
+        return;
     switch (method) {
     case NODE_RPC_FORWARD:
         node_rpc_forward(n, r, payload, len);
@@ -838,10 +796,12 @@ static void node_on_applied(void *ctx, struct group *g, const struct raft_entry 
                             const struct store_result *res)
 {
     struct node *n = ctx;
-    (void)g;
     (void)res;
-    if (e->len > 0 && e->data[0] == STORE_MODEL_CLUSTER && n->net != NULL)
+    if (group_id(g) == NODE_GOVERNOR_GROUP && e->len > 0 && e->data[0] == STORE_MODEL_CLUSTER &&
+        n->net != NULL) {
         node_refresh_address_book(n);
+        n->catalog_dirty = true; /* shard_catalog_changed runs once per tick */
+    }
 }
 
 static void node_on_state(void *ctx, struct group *g)
@@ -849,6 +809,9 @@ static void node_on_state(void *ctx, struct group *g)
     struct node *n = ctx;
     if (group_leader(g) != RAFT_NONE)
         n->ever_had_leader = true;
+    /* A snapshot may have replaced the catalog without any entry applied. */
+    if (group_id(g) == NODE_GOVERNOR_GROUP)
+        n->catalog_dirty = true;
 }
 
 static void node_on_fatal(void *ctx, struct group *g, int err, const char *msg)
@@ -870,18 +833,29 @@ static void node_on_tick(uv_timer_t *t)
         return;
     for (uint32_t i = 0; i < n->n_groups; i++)
         group_tick(n->groups[i]);
+    if (++n->ticks_since_catalog >= NODE_CATALOG_REFRESH_TICKS)
+        n->catalog_dirty = true; /* cheap: the bucket map reloads only if it changed */
+    if (n->catalog_dirty && !n->closing) {
+        n->ticks_since_catalog = 0;
+        n->catalog_dirty = false;
+        shard_catalog_changed(n);
+    }
     if (n->state == NODE_STARTING && group_leader(n->group) != RAFT_NONE)
         n->state = NODE_UP;
     if (n->state == NODE_UP) {
         node_maybe_register(n);
         node_reconcile(n);
+        shard_tick(n);
     }
     if (n->state == NODE_STOPPING && !n->closing) {
         uint64_t waited = clock_mono_ms() - n->stop_started_ms;
         struct http_server_stats hs = {0};
         if (n->http)
             http_server_stats(n->http, &hs);
-        bool handed_off = !n->handing_off || !group_is_leader(n->group) || waited > 2000;
+        bool leads = false;
+        for (uint32_t g = 0; g < n->n_groups; g++)
+            leads |= group_is_leader(n->groups[g]);
+        bool handed_off = !n->handing_off || !leads || waited > 2000;
         if (handed_off && (hs.requests_inflight == 0 || waited > NODE_SHUTDOWN_GRACE_MS))
             node_finish_close(n);
     }
@@ -894,6 +868,7 @@ static void node_begin_shutdown(struct node *n, int exit_code)
         return;
     LOGI("node", "stopping: finishing in-flight requests%s",
          n->group && group_is_leader(n->group) ? " and handing off leadership" : "");
+    /* (every group this node leads is handed off below) */
     n->state = NODE_STOPPING;
     n->exit_code = exit_code;
     n->stop_started_ms = clock_mono_ms();
@@ -901,12 +876,15 @@ static void node_begin_shutdown(struct node *n, int exit_code)
         node_finish_close(n);
         return;
     }
-    if (group_is_leader(n->group)) {
+    for (uint32_t g = 0; g < n->n_groups; g++) {
+        if (!group_is_leader(n->groups[g]))
+            continue;
         struct raft_status st;
-        group_status(n->group, &st);
+        group_status(n->groups[g], &st);
         for (uint32_t i = 0; i < st.conf.n_voters; i++)
             if (st.conf.voters[i] != n->ident.node_id) {
-                n->handing_off = group_transfer_leader(n->group, st.conf.voters[i]) == 0;
+                if (group_transfer_leader(n->groups[g], st.conf.voters[i]) == 0)
+                    n->handing_off = true;
                 break;
             }
     }
@@ -1171,6 +1149,37 @@ static void node_verify_answered(void *arg, int err, int status, const uint8_t *
 
 /* ------------------------------------------------------------ start-up */
 
+int node_open_group(struct node *n, uint64_t id, bool bootstrap, struct group **out,
+                    struct errbuf *eb)
+{
+    if (n->n_groups == NODE_GROUPS_MAX)
+        return err_set(eb, ERR_TOOBIG, "this node is already in %d groups", NODE_GROUPS_MAX);
+    char dir[NODE_PATH_LEN_MAX + 32];
+    snprintf(dir, sizeof dir, "%s/group%" PRIu64, n->cfg.data_dir, id);
+    mkdir(dir, 0755);
+    struct group_config gc = {.group_id = id,
+                              .node_id = n->ident.node_id,
+                              .dir = dir,
+                              .cluster_id = codec_get_u64(n->ident.cluster_id),
+                              .bucket_count = n->cfg.bucket_count,
+                              .election_ticks = n->cfg.election_ticks,
+                              .heartbeat_ticks = 1,
+                              .tick_ms = n->cfg.tick_ms,
+                              .bootstrap = bootstrap};
+    struct group_hooks hooks = {.ctx = n,
+                                .on_applied = node_on_applied,
+                                .on_state = node_on_state,
+                                .on_fatal = node_on_fatal};
+    struct group *g;
+    int rc = group_open(&n->loop, &gc, n->wal, &n->flusher, n->net, &hooks, &g, eb);
+    if (rc != 0)
+        return rc;
+    n->groups[n->n_groups++] = g;
+    if (out)
+        *out = g;
+    return 0;
+}
+
 static void node_start_member(struct node *n)
 {
     struct errbuf eb = {{0}};
@@ -1202,26 +1211,16 @@ static void node_start_member(struct node *n)
         exit(1);
     }
 
-    struct group_config gc = {.node_id = n->ident.node_id,
-                              .group_id = NODE_GOVERNOR_GROUP,
-                              .dir = n->group_dir,
-                              .cluster_id = codec_get_u64(n->ident.cluster_id),
-                              .bucket_count = n->cfg.bucket_count,
-                              .election_ticks = n->cfg.election_ticks,
-                              .heartbeat_ticks = 1,
-                              .tick_ms = n->cfg.tick_ms,
-                              .bootstrap = n->bootstrap};
-    struct group_hooks hooks = {.ctx = n,
-                                .on_applied = node_on_applied,
-                                .on_state = node_on_state,
-                                .on_fatal = node_on_fatal};
-    mkdir(n->group_dir, 0755);
-    rc = group_open(&n->loop, &gc, n->wal, &n->flusher, n->net, &hooks, &n->group, &eb);
+    rc = node_open_group(n, NODE_GOVERNOR_GROUP, n->bootstrap, &n->group, &eb);
     if (rc != 0) {
         node_fatal(n, "start-up", eb.msg);
         return;
     }
-    n->groups[n->n_groups++] = n->group;
+    rc = shard_open_known_groups(n, &eb);
+    if (rc != 0) {
+        node_fatal(n, "start-up", eb.msg);
+        return;
+    }
     /* Peers from the join answer first, then the registry. */
     uint32_t known = n->n_peers;
     n->n_peers = 0;
@@ -1327,6 +1326,7 @@ int node_run(const struct node_config *cfg)
     }
     uv_run(&n->loop, UV_RUN_DEFAULT);
     api_free(n->api);
+    shard_free(n);
     int code = n->exit_code;
     uv_loop_close(&n->loop);
     free(n);

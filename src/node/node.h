@@ -29,7 +29,9 @@ enum node_rpc_method {
     NODE_RPC_FORWARD = 1, /* a follower's write, proposed by the leader */
     NODE_RPC_JOIN = 2,    /* a new node asks to be registered */
     NODE_RPC_EXPELLED = 3, /* tells a node it was expelled */
-    NODE_RPC_CLUSTER_ID = 4 /* which cluster are you in? (answered to anyone) */
+    NODE_RPC_CLUSTER_ID = 4, /* which cluster are you in? (answered to anyone) */
+    NODE_RPC_KV_GET = 5,    /* read one key in a replicaset this node is in */
+    NODE_RPC_KV_LIST = 6    /* list keys of one replicaset */
 };
 
 enum node_state { NODE_STARTING, NODE_UP, NODE_STOPPING };
@@ -47,11 +49,32 @@ int node_run(const struct node_config *cfg);
 typedef void (*node_write_fn)(void *arg, int err, const struct store_result *res);
 void node_write(struct node *n, uint64_t group, const void *cmd, size_t len, node_write_fn fn,
                 void *arg);
+/* A kv command: routed by key to its replicaset on every try, so a write
+ * that meets a moved bucket is sent again to the new owner. */
+void node_write_kv(struct node *n, const void *key, size_t key_len, const void *cmd, size_t len,
+                   node_write_fn fn, void *arg);
 /* For a group this node is in: waits for a linearizable read point (or not,
  * if stale), then fn(arg, 0); ERR_NOTFOUND if not a member. */
 void node_read(struct node *n, uint64_t group, bool stale, group_read_fn fn, void *arg);
-/* The group that holds key (all keys, with key NULL). */
+/* The group of the replicaset that owns key's bucket; 0 while none does. */
 uint64_t node_kv_group(struct node *n, const void *key, size_t len);
+/* Reads a key wherever its replicaset is (locally, or through a member):
+ * err 0 with value and version, ERR_NOTFOUND, ERR_UNAVAILABLE, ERR_TIMEOUT. */
+typedef void (*shard_get_fn)(void *arg, int err, const uint8_t *value, size_t len,
+                             uint64_t version);
+void shard_kv_get(struct node *n, const void *key, size_t len, bool stale, shard_get_fn fn,
+                  void *arg);
+/* Lists keys across every replicaset, merged in key order. items live during
+ * the callback only. */
+struct kv_list_req;
+struct kv_item;
+typedef void (*shard_list_fn)(void *arg, int err, const struct kv_item *items, uint32_t n,
+                              bool more);
+void shard_kv_list(struct node *n, const struct kv_list_req *req, bool stale, shard_list_fn fn,
+                   void *arg);
+/* net_rpc_call on this node's transport. */
+int node_rpc_call(struct node *n, uint64_t to, uint16_t method, const void *payload, size_t len,
+                  uint32_t timeout_ms, net_rpc_cb cb, void *ctx);
 /* A group this node is in, or NULL. */
 struct group *node_find_group(struct node *n, uint64_t id);
 /* Proposes that a node be expelled. */

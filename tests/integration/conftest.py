@@ -134,13 +134,37 @@ class Cluster:
         self.nodes.append(node)
         return node
 
-    def start(self, count, extra=None):
-        """Bootstraps the first node, then joins the rest one by one."""
-        for _ in range(count):
-            node = self.add(extra=extra).start()
+    def start(self, count, extra=None, rf=None):
+        """Bootstraps the first node, then joins the rest one by one. The
+        replication factor (fixed at bootstrap) is min(count, 3) unless given,
+        so the first three nodes form one replicaset holding every key."""
+        rf = rf if rf is not None else min(count, 3)
+        for i in range(count):
+            node_extra = list(extra or [])
+            if i == 0 and not self.nodes:
+                node_extra += ["--replication-factor", str(rf)]
+            node = self.add(extra=node_extra).start()
             node.wait_up()
         self.wait_voters(min(count, 5) if count != 4 else 3)
+        if count >= rf:
+            self.wait_kv_ready()
         return self
+
+    def wait_kv_ready(self, timeout=30):
+        """Waits until a replicaset owns the buckets and serves writes."""
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            try:
+                r = requests.put(self.live()[0].url("/v1/kv/__ready"), data=b"1", timeout=5)
+                if r.status_code == 200:
+                    requests.delete(self.live()[0].url("/v1/kv/__ready"), timeout=5)
+                    return
+                last = r.text
+            except requests.RequestException as e:
+                last = str(e)
+            time.sleep(0.1)
+        raise AssertionError("the cluster never served writes: %s" % last)
 
     def live(self):
         return [n for n in self.nodes if n.alive()]
