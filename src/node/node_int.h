@@ -106,6 +106,7 @@ struct node {
     bool catalog_dirty;
     uint32_t ticks_since_catalog;
     struct shard_state *shard;
+    struct mover_state *mover;
 
     /* Shutdown. */
     uint64_t stop_started_ms;
@@ -127,6 +128,17 @@ int shard_open_known_groups(struct node *n, struct errbuf *eb);
 bool shard_on_rpc(struct node *n, uint64_t from, struct net_responder *r, uint16_t method,
                   const uint8_t *payload, size_t len);
 void shard_free(struct node *n);
+
+/* mover.c */
+/* On a replicaset's leader: adopt the buckets the map gives it (the initial
+ * assignment), drop the ones a finished move left behind. */
+void mover_adopt(struct node *n, struct group *g);
+/* On the governor's leader: plan moves and drive them. */
+void mover_tick(struct node *n);
+/* Serves NODE_RPC_BUCKET_READ; false for another method. */
+bool mover_on_rpc(struct node *n, struct net_responder *r, uint16_t method, const uint8_t *payload,
+                  size_t len);
+void mover_free(struct node *n);
 
 /* node.c */
 int node_open_group(struct node *n, uint64_t id, bool bootstrap, struct group **out,

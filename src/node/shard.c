@@ -36,6 +36,7 @@ static struct shard_state *shard_state(struct node *n)
 
 void shard_free(struct node *n)
 {
+    mover_free(n);
     router_free(&n->router);
     free(n->shard);
     n->shard = NULL;
@@ -509,6 +510,8 @@ bool shard_on_rpc(struct node *n, uint64_t from, struct net_responder *r, uint16
                   const uint8_t *payload, size_t len)
 {
     (void)from;
+    if (mover_on_rpc(n, r, method, payload, len))
+        return true;
     if (method != NODE_RPC_KV_GET && method != NODE_RPC_KV_LIST)
         return false;
     struct codec_reader rd;
@@ -683,7 +686,11 @@ void shard_tick(struct node *n)
     struct shard_state *s = shard_state(n);
     s->ticks++;
     shard_maybe_init_settings(n);
-    for (uint32_t i = 0; i < n->n_groups; i++)
-        if (group_id(n->groups[i]) != NODE_GOVERNOR_GROUP)
-            shard_reconcile_rs(n, n->groups[i]);
+    for (uint32_t i = 0; i < n->n_groups; i++) {
+        if (group_id(n->groups[i]) == NODE_GOVERNOR_GROUP)
+            continue;
+        shard_reconcile_rs(n, n->groups[i]);
+        mover_adopt(n, n->groups[i]);
+    }
+    mover_tick(n);
 }
