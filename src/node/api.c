@@ -690,6 +690,50 @@ static int api_cluster_node(void *ctx, const struct cluster_node *c)
     return 0;
 }
 
+static int api_cluster_rs(void *ctx, const struct cluster_replicaset *rs)
+{
+    struct api_cluster_out *o = ctx;
+    struct node *n = o->n;
+    struct json_writer *w = o->w;
+    json_write_object_begin(w);
+    json_write_key(w, "id");
+    json_write_uint64(w, rs->id);
+    json_write_key(w, "state");
+    json_write_cstr(w, cluster_rs_state_name(rs->state));
+    json_write_key(w, "members");
+    json_write_array_begin(w);
+    for (uint32_t i = 0; i < rs->n_members; i++)
+        json_write_uint64(w, rs->members[i]);
+    json_write_array_end(w);
+    /* Known here only for the replicasets this node is in. */
+    json_write_key(w, "leader");
+    struct group *g = node_find_group(n, (uint64_t)rs->id + 1);
+    if (g != NULL && group_leader(g) != RAFT_NONE)
+        json_write_uint64(w, group_leader(g));
+    else
+        json_write_null(w);
+    json_write_key(w, "buckets");
+    json_write_uint64(w, rs->buckets);
+    json_write_object_end(w);
+    return 0;
+}
+
+static int api_cluster_move(void *ctx, const struct cluster_move *mv)
+{
+    struct json_writer *w = ctx;
+    json_write_object_begin(w);
+    json_write_key(w, "bucket");
+    json_write_uint64(w, mv->bucket);
+    json_write_key(w, "from");
+    json_write_uint64(w, mv->src);
+    json_write_key(w, "to");
+    json_write_uint64(w, mv->dst);
+    json_write_key(w, "state");
+    json_write_cstr(w, cluster_move_state_name(mv->state));
+    json_write_object_end(w);
+    return 0;
+}
+
 static void api_cluster(struct api_req *ar)
 {
     struct node *n = ar->api->n;
@@ -728,6 +772,23 @@ static void api_cluster(struct api_req *ar)
     json_write_array_begin(&w);
     struct errbuf eb = {{0}};
     int rc = cluster_nodes(node_store(n), api_cluster_node, &o, &eb);
+    json_write_array_end(&w);
+    uint32_t rf = 0, bucket_count = 0;
+    if (cluster_settings(node_store(n), &rf, &bucket_count, &eb) == 0) {
+        json_write_key(&w, "replication_factor");
+        json_write_uint64(&w, rf);
+        json_write_key(&w, "bucket_count");
+        json_write_uint64(&w, bucket_count);
+    }
+    json_write_key(&w, "replicasets");
+    json_write_array_begin(&w);
+    if (rc == 0)
+        rc = cluster_replicasets(node_store(n), api_cluster_rs, &o, &eb);
+    json_write_array_end(&w);
+    json_write_key(&w, "moves");
+    json_write_array_begin(&w);
+    if (rc == 0)
+        rc = cluster_moves(node_store(n), api_cluster_move, &w, &eb);
     json_write_array_end(&w);
     json_write_object_end(&w);
     json_writer_finish(&w);

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/codec.h"
 #include "base/log.h"
+#include <stdio.h>
 #include "model/cluster/cluster.h"
 #include "model/cluster/cluster_plan.h"
 #include "model/kv/kv.h"
@@ -830,4 +831,35 @@ void mover_tick(struct node *n)
     }
 out:
     free(mm);
+}
+
+void mover_write_metrics(struct node *n, struct buf *out)
+{
+    struct mover_state *ms = mover_state(n);
+    metrics_write_value(out, "cairn_moves_started_total", "bucket moves begun (governor leader)",
+                        "counter", "", (double)ms->moves_started);
+    metrics_write_value(out, "cairn_moves_finished_total", "bucket moves finished", "counter", "",
+                        (double)ms->moves_finished);
+    metrics_write_value(out, "cairn_moves_failed_total", "bucket moves abandoned", "counter", "",
+                        (double)ms->moves_failed);
+    metrics_write_value(out, "cairn_move_rows_total", "rows copied by bucket moves", "counter", "",
+                        (double)ms->rows_moved);
+    metrics_write_value(out, "cairn_move_bytes_total", "key and value bytes copied by moves",
+                        "counter", "", (double)ms->bytes_moved);
+    metrics_write_value(out, "cairn_move_write_pause_seconds_max",
+                        "longest time a bucket refused writes (fence to flip)", "gauge", "",
+                        (double)ms->pause_ms_max / 1e3);
+    metrics_write_value(out, "cairn_move_write_pause_seconds_last",
+                        "time the last moved bucket refused writes", "gauge", "",
+                        (double)ms->pause_ms_last / 1e3);
+    for (uint32_t i = 0; i < n->router.n_rs; i++) {
+        char labels[48];
+        snprintf(labels, sizeof labels, "replicaset=\"%u\"", n->router.rs[i].id);
+        metrics_write_value(out, "cairn_replicaset_buckets", i == 0 ? "buckets each replicaset owns"
+                                                                    : NULL,
+                            "gauge", labels, (double)n->router.rs[i].buckets);
+    }
+    metrics_write_value(out, "cairn_route_retries_total",
+                        "writes sent again after meeting a moved bucket", "counter", "",
+                        (double)n->router.retries);
 }

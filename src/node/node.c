@@ -129,6 +129,7 @@ static bool node_write_rerouted(struct node_write_op *op, int err, const struct 
     if (err != 0 || res == NULL || res->status != ERR_STALE || op->key.len == 0)
         return false;
     op->n->catalog_dirty = true;
+    op->n->router.retries++;
     node_write_retry_later(op);
     return true;
 }
@@ -1385,4 +1386,5 @@ void node_write_metrics(struct node *n, struct buf *out)
                         strncmp(help, "gauge", 5) == 0 ? "gauge" : "counter", "", (double)ns.name);
     NET_STATS(NODE_NET_METRIC)
 #undef NODE_NET_METRIC
+    mover_write_metrics(n, out);
 }

@@ -139,6 +139,7 @@ void mover_tick(struct node *n);
 bool mover_on_rpc(struct node *n, struct net_responder *r, uint16_t method, const uint8_t *payload,
                   size_t len);
 void mover_free(struct node *n);
+void mover_write_metrics(struct node *n, struct buf *out);
 
 /* node.c */
 int node_open_group(struct node *n, uint64_t id, bool bootstrap, struct group **out,
