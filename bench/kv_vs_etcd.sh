@@ -25,6 +25,7 @@ wait_http() { for _ in $(seq 200); do curl -sf "$1" >/dev/null 2>&1 && return 0;
 # --- Cairn: node 1 bootstraps, 2 and 3 join.
 for i in 1 2 3; do
   args=(run --name c$i --data-dir "$WORK/c$i" --listen 127.0.0.1:1710$i --http 127.0.0.1:1718$i)
+  [[ $i -eq 1 ]] && args+=(--replication-factor 3) # one replicaset of all three, like etcd
   [[ $i -gt 1 ]] && args+=(--join 127.0.0.1:17101)
   CAIRN_LOG=warn "$CAIRN" "${args[@]}" >"$WORK/c$i.log" 2>&1 &
   PIDS+=($!); CPIDS[$i]=$!
@@ -34,8 +35,13 @@ for _ in $(seq 300); do
   v=$(curl -s http://127.0.0.1:17181/v1/cluster | grep -o '"role":"follower"' | wc -l)
   [[ $v -ge 2 ]] && break; sleep 0.1
 done
-# Aim at the leader, as etcd's own benchmark does.
-CLEADER=$(curl -s http://127.0.0.1:17181/health | sed 's/.*"leader":\([0-9]*\).*/\1/')
+# Aim at the leader of the replicaset that holds the keys, as etcd's own
+# benchmark aims at etcd's leader.
+for _ in $(seq 300); do
+  curl -sf -X PUT --data-binary x http://127.0.0.1:17181/v1/kv/warmup >/dev/null 2>&1 && break; sleep 0.1
+done
+CLEADER=$(curl -s http://127.0.0.1:17181/v1/cluster | /usr/bin/python3 -c \
+  'import json,sys; print(json.load(sys.stdin)["replicasets"][0]["leader"])')
 
 # --- etcd: a static 3-member cluster.
 CLUSTER="e1=http://127.0.0.1:2381,e2=http://127.0.0.1:2382,e3=http://127.0.0.1:2383"

@@ -18,6 +18,7 @@ stop() {
 trap stop INT TERM
 for i in 1 2 3; do
   args=(run --name node$i --data-dir "$DIR/node$i" --listen 127.0.0.1:700$i --http 127.0.0.1:708$i)
+  [[ $i -eq 1 ]] && args+=(--replication-factor 3)
   [[ $i -gt 1 ]] && args+=(--join 127.0.0.1:7001)
   "$BIN" "${args[@]}" >>"$DIR/node$i.log" 2>&1 &
   PIDS+=($!)
