@@ -166,3 +166,205 @@ def free_port_addr():
     """A loopback address where nothing listens (for connection-refused checks)."""
     from conftest import free_port
     return "127.0.0.1:%d" % free_port()
+
+
+# ------------------------------------------------------------ sharding
+
+_U64 = (1 << 64) - 1
+
+
+def kv_bucket(key, bucket_count):
+    """The server's kv_bucket (src/model/kv): FNV-1a 64 over the key bytes, then
+    MurmurHash3's fmix64, modulo the bucket count."""
+    if isinstance(key, str):
+        key = key.encode()
+    h = 0xcbf29ce484222325
+    for b in key:
+        h ^= b
+        h = (h * 0x100000001b3) & _U64
+    h ^= h >> 33
+    h = (h * 0xff51afd7ed558ccd) & _U64
+    h ^= h >> 33
+    h = (h * 0xc4ceb9fe1a85ec53) & _U64
+    h ^= h >> 33
+    return h % bucket_count
+
+
+def bucket_counts(view):
+    """{replicaset id: buckets} of the ACTIVE replicasets in a /v1/cluster view."""
+    return {rs["id"]: rs["buckets"] for rs in view["replicasets"] if rs["state"] == "active"}
+
+
+def node_groups(node):
+    """The Raft groups a node runs, from cairn_raft_applied_index{group="N"} in /metrics."""
+    m, _ = metrics(node)
+    out = set()
+    for (name, labels) in m:
+        if name == "cairn_raft_applied_index" and labels.startswith('group="'):
+            out.add(int(labels[len('group="'):-1]))
+    return out
+
+
+def group_leader(nodes, group):
+    """The node whose /metrics says it leads `group` (cairn_raft_is_leader), or None."""
+    for n in nodes:
+        try:
+            m, _ = metrics(n)
+        except (requests.RequestException, AssertionError):
+            continue
+        if m.get(("cairn_raft_is_leader", 'group="%d"' % group)) == 1:
+            return n
+    return None
+
+
+def balanced(view, sets, tolerance):
+    """True when `sets` replicasets are active, own every bucket between them,
+    none is further than `tolerance` buckets from an even share, and no move is
+    in progress."""
+    counts = bucket_counts(view)
+    if len(counts) != sets or view["moves"]:
+        return False
+    total = view["bucket_count"]
+    if sum(counts.values()) != total:
+        return False
+    return all(abs(c - total / sets) <= tolerance for c in counts.values())
+
+
+def wait_balanced(cluster, sets, tolerance, timeout, what="buckets balanced"):
+    """Polls every live node's cluster view until each sees a balanced map with no
+    move in progress (the governor is replicated everywhere, so all must agree)."""
+    def check():
+        views = [n.cluster() for n in cluster.live()]
+        if all(balanced(v, sets, tolerance) for v in views):
+            return views[0]
+        return None
+    return wait_for(check, timeout, what)
+
+
+class Writer:
+    """Threads writing their own keys with increasing values through random live
+    nodes, recording what was acknowledged (200), refused (503: not applied) and
+    unknown (504 or a connection error: maybe applied)."""
+
+    def __init__(self, cluster, prefix="w", threads=4, keys_per_thread=25):
+        import threading
+        self.cluster = cluster
+        self.prefix = prefix
+        self.keys = ["%s%d-%03d" % (prefix, t, i) for t in range(threads)
+                     for i in range(keys_per_thread)]
+        self.threads = threads
+        self.keys_per_thread = keys_per_thread
+        self.acked = {}     # key -> highest acknowledged value
+        self.unknown = {}   # key -> set of values that may have been applied
+        self.refused = {}   # key -> set of values answered 503
+        self.seq = {k: 0 for k in self.keys}
+        self.failures = []  # (key, value, status or exception, body, seconds)
+        self.writes = 0
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.workers = []
+        self.slowest = 0.0
+
+    def write_once(self, key, node=None):
+        import random
+        self.seq[key] += 1
+        v = self.seq[key]
+        node = node or random.choice(self.cluster.live())
+        t0 = time.time()
+        try:
+            r = put(node, key, str(v))
+            status, body = r.status_code, r.text[:200]
+        except requests.RequestException as e:
+            status, body = None, "%s: %s" % (type(e).__name__, e)
+        dt = time.time() - t0
+        with self.lock:
+            self.writes += 1
+            self.slowest = max(self.slowest, dt)
+            if status == 200:
+                self.acked[key] = max(self.acked.get(key, 0), v)
+                return
+            self.failures.append((key, v, status, body, round(dt, 2), node.name))
+            if status == 503:
+                self.refused.setdefault(key, set()).add(v)
+            else:
+                self.unknown.setdefault(key, set()).add(v)
+
+    def load(self):
+        """Writes every key once, sequentially (the data that exists before moves)."""
+        for k in self.keys:
+            self.write_once(k)
+
+    def _run(self, t):
+        keys = self.keys[t * self.keys_per_thread:(t + 1) * self.keys_per_thread]
+        i = 0
+        while not self.stop_event.is_set():
+            self.write_once(keys[i % len(keys)])
+            i += 1
+
+    def start(self):
+        import threading
+        for t in range(self.threads):
+            th = threading.Thread(target=self._run, args=(t,), daemon=True)
+            th.start()
+            self.workers.append(th)
+        return self
+
+    def stop(self):
+        self.stop_event.set()
+        for th in self.workers:
+            th.join(60)
+        self.workers = []
+
+    def failure_report(self):
+        return "%d of %d writes not acknowledged (slowest %.2fs):\n%s" % (
+            len(self.failures), self.writes, self.slowest,
+            "\n".join("  %s=%s via %s: %s %s (%.2fs)" % (k, v, n, s, b, dt)
+                      for k, v, s, b, dt, n in self.failures[:30]))
+
+    def problem(self, key, found):
+        """None if `found` (bytes or None) is a value the key may hold, else why not."""
+        last = self.acked.get(key, 0)
+        unknown = self.unknown.get(key, set())
+        if found is None:
+            if last == 0:
+                return None
+            return "absent, last acknowledged %d" % last
+        try:
+            v = int(found)
+        except ValueError:
+            return "holds garbage %r" % found
+        if v == last or (v > last and v in unknown):
+            return None
+        if v in self.refused.get(key, set()):
+            return "holds %d, which was answered 503 (not applied); last acknowledged %d" % (v, last)
+        return "holds %d, last acknowledged %d, unknown %s" % (v, last, sorted(unknown)[-5:])
+
+    def check(self, nodes, stale=False):
+        """Reads every key from every node (linearizable unless stale) and the full
+        listing from each node; returns a list of problems (empty when all is well)."""
+        bad = []
+        for n in nodes:
+            for k in self.keys:
+                r = get(n, k, stale=stale)
+                if r.status_code not in (200, 404):
+                    bad.append("%s: GET %s -> %d %s" % (n.name, k, r.status_code, r.text[:200]))
+                    continue
+                p = self.problem(k, r.content if r.status_code == 200 else None)
+                if p:
+                    bad.append("%s: %s %s" % (n.name, k, p))
+            items = list_all(n, prefix=self.prefix, stale=stale)
+            keys = [k for k, _, _ in items]
+            dup = sorted(set(k for k in keys if keys.count(k) > 1))
+            if dup:
+                bad.append("%s: listing repeats %s" % (n.name, dup[:10]))
+            if keys != sorted(keys):
+                bad.append("%s: listing out of order" % n.name)
+            for k, v, _ in items:
+                p = self.problem(k.decode(), v)
+                if p:
+                    bad.append("%s: listed %s %s" % (n.name, k, p))
+            listed = set(k.decode() for k in keys)
+            for k in self.keys:
+                if k not in listed and self.problem(k, None):
+                    bad.append("%s: listing misses %s" % (n.name, k))
+        return bad
