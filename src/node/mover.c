@@ -61,7 +61,8 @@ struct mover_job {
     int step;
     bool full_copy; /* recovering a FENCED move: copy everything, no fence step */
     uint64_t floor_before, floor_after;
-    struct buf after; /* scan position */
+    struct buf after;     /* scan position */
+    struct buf page_last; /* last key of the page being imported: the next position */
     struct buf src_keys, dst_keys; /* (u32 len, key)... for the delete diff */
     uint32_t n_src_keys, n_dst_keys;
     uint32_t attempt;
@@ -94,6 +95,7 @@ void mover_free(struct node *n)
         return;
     for (int i = 0; i < MOVER_CONCURRENT_MAX; i++) {
         buf_free(&n->mover->jobs[i].after);
+        buf_free(&n->mover->jobs[i].page_last);
         buf_free(&n->mover->jobs[i].src_keys);
         buf_free(&n->mover->jobs[i].dst_keys);
     }
@@ -116,10 +118,11 @@ static int mover_adopt_collect(void *ctx, uint32_t bucket, uint8_t state)
     return 0;
 }
 
+/* moving[b]: 0, or the destination of b's move in progress. */
 static int mover_moving_collect(void *ctx, const struct cluster_move *mv)
 {
-    uint8_t *moving = ctx;
-    moving[mv->bucket] = 1;
+    uint32_t *moving = ctx;
+    moving[mv->bucket] = mv->dst;
     return 0;
 }
 
@@ -145,7 +148,7 @@ void mover_adopt(struct node *n, struct group *g)
         return;
     uint32_t count = n->router.bucket_count;
     struct mover_adopt_ctx c = {calloc(count, 1), count};
-    uint8_t *moving = calloc(count, 1);
+    uint32_t *moving = calloc(count, sizeof *moving);
     ASSERT(c.state != NULL && moving != NULL);
     uint32_t *own = calloc(count, sizeof *own);
     ASSERT(own != NULL);
@@ -153,22 +156,23 @@ void mover_adopt(struct node *n, struct group *g)
     if (kv_buckets_owned(st, mover_adopt_collect, &c, &eb) != 0 ||
         cluster_moves(node_store(n), mover_moving_collect, moving, &eb) != 0)
         goto out;
+    /* This node's catalog replica may lag the governor's leader: only act on
+     * what cannot be mid-move. A bucket the map gives us with no state here
+     * is ours (the initial assignment), also while it moves away from us; a
+     * fenced bucket the map has given to someone else was flipped (the map
+     * changes only at MOVE_FINISH, after the new owner took it): drop it.
+     * Aborts are cleaned up by the mover itself. */
     for (uint32_t b = 0; b < count; b++) {
-        if (moving[b])
-            continue;
         bool mine = n->router.owners[b] == rs;
         uint8_t state = c.state[b];
-        struct buf cmd = BUF_INIT;
-        if (mine && state == KV_BUCKET_NONE)
-            own[n_own++] = b; /* given to us outright: the initial assignment */
-        else if (mine && state == KV_BUCKET_FENCED)
-            kv_encode_bucket_unfence(&cmd, b, &eb); /* an aborted move left it frozen */
-        else if (!mine && n->router.owners[b] != 0 &&
-                 (state == KV_BUCKET_FENCED || state == KV_BUCKET_RECEIVING))
-            kv_encode_bucket_drop(&cmd, b, &eb); /* left over by a finished or aborted move */
-        if (cmd.len > 0)
-            node_write(n, group_id(g), cmd.data, cmd.len, mover_adopt_done, NULL);
-        buf_free(&cmd);
+        if (mine && state == KV_BUCKET_NONE && moving[b] != rs) {
+            own[n_own++] = b;
+        } else if (!mine && n->router.owners[b] != 0 && state == KV_BUCKET_FENCED && !moving[b]) {
+            struct buf cmd = BUF_INIT;
+            if (kv_encode_bucket_drop(&cmd, b, &eb) == 0)
+                node_write(n, group_id(g), cmd.data, cmd.len, mover_adopt_done, NULL);
+            buf_free(&cmd);
+        }
     }
     if (n_own > 0 || !sharded) {
         struct buf cmd = BUF_INIT;
@@ -342,7 +346,8 @@ static void mover_job_abort(struct mover_job *j)
 static void mover_job_retry(struct mover_job *j, const char *why, int err)
 {
     j->waiting = false;
-    if (++j->fails > MOVER_STEP_RETRIES_MAX) {
+    /* Once the destination owns the bucket the move can only go forward. */
+    if (++j->fails > MOVER_STEP_RETRIES_MAX && j->step < MOVER_OWN) {
         LOGW("mover", "bucket %u: step %d keeps failing (%s: %s)", j->mv.bucket, j->step, why,
              err_msg(err));
         mover_job_abort(j);
@@ -366,6 +371,8 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
     j->waiting = false;
     if (!j->active)
         return;
+    LOGD("mover", "bucket %u: step %d write done: err %d status %d", j->mv.bucket, j->step, err,
+         res ? res->status : 0);
     if (err == 0 && res != NULL && res->status != 0) {
         mover_job_retry(j, "refused", res->status);
         return;
@@ -381,7 +388,10 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
         return;
     case MOVER_COPY:
     case MOVER_DELTA_ROWS:
-        mover_job_run(j); /* the next page */
+        /* The page is in: only now does the scan move past it. */
+        buf_reset(&j->after);
+        buf_append(&j->after, j->page_last.data, j->page_last.len);
+        mover_job_run(j);
         return;
     case MOVER_FENCE:
         mover_job_next(j, MOVER_FENCE_RECORD);
@@ -416,6 +426,8 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
 
 static void mover_write(struct mover_job *j, uint64_t group, struct buf *cmd)
 {
+    LOGD("mover", "bucket %u: step %d writes %zu bytes to group %" PRIu64, j->mv.bucket, j->step,
+         cmd->len, group);
     j->waiting = true;
     node_write(j->n, group, cmd->data, cmd->len, mover_write_done, j);
 }
@@ -479,8 +491,8 @@ static int mover_import_page(struct mover_job *j, const uint8_t *p, size_t len, 
         rc = kv_import_row(&im, k, kl, v, vl, ver, &eb);
         if (rc == ERR_TOOBIG)
             return rc; /* pages are small; a full command means a huge row */
-        buf_reset(&j->after);
-        buf_append(&j->after, k, kl);
+        buf_reset(&j->page_last);
+        buf_append(&j->page_last, k, kl);
         ms->rows_moved++;
         ms->bytes_moved += kl + vl;
     }
@@ -519,6 +531,7 @@ static void mover_read_done(void *arg, int err, int status, const uint8_t *p, si
     }
     bool more = p[8] != 0;
     uint32_t count = codec_get_u32(p + 9);
+    LOGD("mover", "bucket %u: step %d read %u items (more %d)", j->mv.bucket, j->step, count, more);
     const uint8_t *items = p + 13;
     size_t items_len = len - 13;
     if (j->step == MOVER_SRC_KEYS || j->step == MOVER_DST_KEYS) {

@@ -353,18 +353,23 @@ static void node_set_peer(struct node *n, uint64_t id, const char *addr)
 static int node_book_one(void *ctx, const struct cluster_node *c)
 {
     struct node *n = ctx;
-    if (c->state == CLUSTER_NODE_ACTIVE)
-        node_set_peer(n, c->id, c->peer_addr);
-    else if (c->state == CLUSTER_NODE_EXPELLED && n->n_expelled < NODE_PEERS_MAX)
+    /* Expelled nodes keep an address: one may hold a retiring replicaset's
+     * last copy, and the others must be told they are out. */
+    node_set_peer(n, c->id, c->peer_addr);
+    if (c->state == CLUSTER_NODE_EXPELLED && n->n_expelled < NODE_PEERS_MAX)
         n->expelled[n->n_expelled++] = c->id;
     return 0;
 }
 
-static bool node_is_expelled(const struct node *n, uint64_t id)
+static bool node_holds_last_copy(struct node *n, uint64_t id);
+
+/* Expelled for good: its messages are dropped (not while it still holds a
+ * retiring replicaset's only copy). */
+static bool node_is_expelled(struct node *n, uint64_t id)
 {
     for (uint32_t i = 0; i < n->n_expelled; i++)
         if (n->expelled[i] == id)
-            return true;
+            return !node_holds_last_copy(n, id);
     return false;
 }
 
@@ -464,6 +469,18 @@ static uint32_t node_voters_target(uint32_t active)
 
 static void node_notify_expelled(struct node *n, uint64_t id);
 
+/* Whether an expelled node is still the member of a retiring replicaset. */
+static bool node_holds_last_copy(struct node *n, uint64_t id)
+{
+    uint32_t rs = 0;
+    struct errbuf eb = {{0}};
+    if (cluster_node_replicaset(node_store(n), id, &rs, &eb) != 0 || rs == 0)
+        return false;
+    struct cluster_replicaset set;
+    return cluster_replicaset_get(node_store(n), rs, &set, &eb) == 0 &&
+           set.state == CLUSTER_RS_RETIRING;
+}
+
 /* On the leader: drives the Raft configuration towards the registry — new
  * nodes in as learners, learners promoted once caught up (voter count by
  * cluster size: 1, 2, 3, 3, 5), expelled nodes out. One change at a time. */
@@ -483,6 +500,10 @@ static void node_reconcile(struct node *n)
         const struct cluster_node *c = &v->nodes[i];
         bool member = raft_conf_is_voter(&st.conf, c->id) || raft_conf_is_learner(&st.conf, c->id);
         if (c->state == CLUSTER_NODE_EXPELLED) {
+            /* The last member of a replicaset that still owns buckets holds
+             * the only copy: it stays until the rebalancer has moved them. */
+            if (node_holds_last_copy(n, c->id))
+                continue;
             if (member && node_propose_conf(n, RAFT_CONF_REMOVE, c->id))
                 goto out;
             if (!member)
@@ -1162,7 +1183,10 @@ int node_open_group(struct node *n, uint64_t id, bool bootstrap, struct group **
                               .node_id = n->ident.node_id,
                               .dir = dir,
                               .cluster_id = codec_get_u64(n->ident.cluster_id),
-                              .bucket_count = n->cfg.bucket_count,
+                              /* The cluster's, fixed at bootstrap; 0 reopens as recorded. */
+                              .bucket_count = id == NODE_GOVERNOR_GROUP
+                                                  ? (n->bootstrap ? n->cfg.bucket_count : 0)
+                                                  : n->router.bucket_count,
                               .election_ticks = n->cfg.election_ticks,
                               .heartbeat_ticks = 1,
                               .tick_ms = n->cfg.tick_ms,

@@ -269,13 +269,26 @@ class Writer:
         import random
         self.seq[key] += 1
         v = self.seq[key]
-        node = node or random.choice(self.cluster.live())
+        chosen = node
+        refusing = set()
         t0 = time.time()
-        try:
-            r = put(node, key, str(v))
-            status, body = r.status_code, r.text[:200]
-        except requests.RequestException as e:
-            status, body = None, "%s: %s" % (type(e).__name__, e)
+        for _ in range(5):
+            candidates = [n for n in self.cluster.live() if n.name not in refusing]
+            node = chosen or random.choice(candidates or self.cluster.live())
+            try:
+                r = put(node, key, str(v))
+                status, body = r.status_code, r.text[:200]
+                break
+            except requests.ConnectionError as e:
+                # A refused connection (a node still starting) certainly applied nothing:
+                # like a client, try another node.
+                status, body = None, "%s: %s" % (type(e).__name__, e)
+                if "refused" not in str(e):
+                    break
+                refusing.add(node.name)
+            except requests.RequestException as e:
+                status, body = None, "%s: %s" % (type(e).__name__, e)
+                break
         dt = time.time() - t0
         with self.lock:
             self.writes += 1
