@@ -74,6 +74,50 @@ static int print_nodes(const struct cli_io *io, const struct json_value *nodes)
     return rc;
 }
 
+/* One line per replicaset: id, state, bucket share as a bar, members, leader. */
+static void print_replicasets(const struct cli_io *io, const struct json_value *root)
+{
+    const struct json_value *sets = json_object_get(root, "replicasets");
+    const struct json_value *count = json_object_get(root, "bucket_count");
+    int64_t total = 0;
+    if (sets == NULL || sets->type != JSON_ARRAY || sets->u.arr.n == 0 || count == NULL ||
+        json_get_int64(count, &total) != 0 || total <= 0)
+        return;
+    fprintf(io->out, "\nreplicaset  state     buckets                               members      leader\n");
+    for (size_t i = 0; i < sets->u.arr.n; i++) {
+        const struct json_value *rs = &sets->u.arr.items[i];
+        int64_t id = 0, buckets = 0, leader = 0;
+        const char *state = "?";
+        size_t state_len = 1;
+        json_get_int64(json_object_get(rs, "id"), &id);
+        json_get_int64(json_object_get(rs, "buckets"), &buckets);
+        json_get_string(json_object_get(rs, "state"), &state, &state_len);
+        char bar[21];
+        int filled = (int)(buckets * 20 / total);
+        for (int k = 0; k < 20; k++)
+            bar[k] = k < filled ? '#' : '.';
+        bar[20] = '\0';
+        char members[64] = "";
+        const struct json_value *ms = json_object_get(rs, "members");
+        size_t off = 0;
+        for (size_t k = 0; ms && ms->type == JSON_ARRAY && k < ms->u.arr.n && off < 50; k++) {
+            int64_t m = 0;
+            json_get_int64(&ms->u.arr.items[k], &m);
+            off += (size_t)snprintf(members + off, sizeof members - off, "%s%lld", k ? "," : "",
+                                    (long long)m);
+        }
+        const struct json_value *lv = json_object_get(rs, "leader");
+        char lead[24] = "-";
+        if (lv && json_get_int64(lv, &leader) == 0)
+            snprintf(lead, sizeof lead, "%lld", (long long)leader);
+        fprintf(io->out, "%-10lld  %-8.*s  [%s] %5lld  %-12s %s\n", (long long)id,
+                (int)state_len, state, bar, (long long)buckets, members, lead);
+    }
+    const struct json_value *moves = json_object_get(root, "moves");
+    if (moves && moves->type == JSON_ARRAY && moves->u.arr.n > 0)
+        fprintf(io->out, "moves in progress: %zu\n", moves->u.arr.n);
+}
+
 static int print_field(const struct cli_io *io, const char *label, const struct json_value *v)
 {
     struct buf b = BUF_INIT;
@@ -192,6 +236,7 @@ int cli_status_run(const struct cli_io *io, int argc, char **argv)
                 if (print_nodes(io, nodes) != 0)
                     goto out;
             }
+            print_replicasets(io, root);
         }
     }
     if (!have_cluster) {
