@@ -102,6 +102,8 @@ struct raft {
     uint32_t n_failed_reads, cap_failed_reads;
 
     struct raft_hard_state prev_hs; /* last hard state handed to the driver */
+    uint64_t durable_term;         /* term of the last hard state the driver made durable */
+    uint64_t conf_floor;           /* a snapshot restored the configuration as of here */
 };
 
 /* ---------------------------------------------------------------- utilities */
@@ -151,6 +153,11 @@ static void raft_send(struct raft *r, struct raft_msg *m)
                m->type == RAFT_MSG_HEARTBEAT_RESP;
     if (m->type == RAFT_MSG_VOTE_RESP && (r->cfg.breaks & RAFT_BREAK_VOTE_PERSISTENCE))
         now = true;
+    /* Speaking for a term that is not durable yet (a lone voter elected by
+     * its own vote) would let a crash forget the term while others acted on
+     * it: such messages wait for the hard state like the rest. */
+    if (now && r->term != r->durable_term && !(r->cfg.breaks & RAFT_BREAK_VOTE_PERSISTENCE))
+        now = false;
     if (now) {
         raft_grow((void **)&r->msgs, &r->cap_msgs, r->n_msgs + 1, sizeof *m);
         r->msgs[r->n_msgs++] = *m;
@@ -720,6 +727,10 @@ static void raft_handle_snapshot(struct raft *r, const struct raft_msg *m)
     }
     raft_log_restore(&r->log, s);
     r->conf = s->conf;
+    /* Committed entries handed out before this restore may still be applied
+     * (raft_advance): their membership changes are in the snapshot's
+     * configuration already and must not be applied again on top of it. */
+    r->conf_floor = s->index;
     raft_sync_progress(r);
     raft_reply_append(r, m->from, s->index, false, 0, 0);
 }
@@ -1129,6 +1140,7 @@ int raft_create(const struct raft_config *cfg, const struct raft_storage *st,
     r->prev_hs.term = r->term;
     r->prev_hs.vote = r->vote;
     r->prev_hs.commit = r->log.committed;
+    r->durable_term = r->term;
     raft_sync_progress(r);
     raft_reset_randomized_timeout(r);
     *out = r;
@@ -1428,6 +1440,8 @@ void raft_advance(struct raft *r, struct raft_ready *rd)
     }
     if (rd->has_snapshot && rd->snapshot.index > r->log.applied)
         r->log.applied = rd->snapshot.index;
+    if (rd->has_hard_state)
+        r->durable_term = rd->hard_state.term;
     raft_log_stable(&r->log);
 
     for (uint32_t i = 0; i < rd->n_committed; i++) {
@@ -1440,7 +1454,7 @@ void raft_advance(struct raft *r, struct raft_ready *rd)
             r->uncommitted_bytes -= e->len;
         else
             r->uncommitted_bytes = 0;
-        if (e->type == RAFT_ENTRY_CONF)
+        if (e->type == RAFT_ENTRY_CONF && e->index > r->conf_floor)
             raft_apply_conf(r, e);
     }
     if (r->log.applying < r->log.applied)

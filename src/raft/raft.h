@@ -235,6 +235,8 @@ struct raft;
 #define RAFT_BOOTSTRAP_TERM 1
 int raft_create(const struct raft_config *cfg, const struct raft_storage *st,
                 const struct raft_hard_state *hs, uint64_t applied, struct raft **out);
+/* Frees r. A ready still outstanding belongs to the driver: call
+ * raft_advance on it first (it frees what the ready points to). */
 void raft_destroy(struct raft *r);
 
 /* Inputs. */
@@ -276,7 +278,8 @@ void raft_advance(struct raft *r, struct raft_ready *rd);
 
 void raft_status(const struct raft *r, struct raft_status *st);
 /* Snapshot metadata for the applied state: index = applied, with its term and
- * the configuration in force. For the driver's snapshotting. */
+ * the configuration in force. For the driver's snapshotting. ERR_COMPACTED
+ * while a snapshot received from the leader is not installed yet. */
 int raft_snapshot_meta(const struct raft *r, struct raft_snapshot_meta *meta);
 
 /* Helpers. */
