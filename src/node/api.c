@@ -378,17 +378,26 @@ static int api_json_bytes_member(const struct json_value *obj, const char *name,
     return 0;
 }
 
-static void api_kv_batch(struct api_req *ar)
+/* Parses the request body as JSON into doc; on failure answers 400 (ar is
+ * then gone) and returns nonzero. */
+static int api_parse_body(struct api_req *ar, struct json_doc *doc)
 {
     const struct http_request *r = &ar->ctx->req;
-    struct json_doc doc;
     struct json_limits lim = {0};
     lim.depth_max = API_JSON_DEPTH_MAX;
     struct errbuf eb = {{0}};
-    if (json_parse(&doc, r->body.data, r->body.len, &lim, &eb) != 0) {
+    int rc = json_parse(doc, r->body.data, r->body.len, &lim, &eb);
+    if (rc != 0)
         api_error(ar, 400, "BAD_REQUEST", "the body is not valid JSON: %s", eb.msg);
+    return rc;
+}
+
+static void api_kv_batch(struct api_req *ar)
+{
+    struct json_doc doc;
+    struct errbuf eb = {{0}};
+    if (api_parse_body(ar, &doc) != 0)
         return;
-    }
     const struct json_value *ops = json_object_get(doc.root, "ops");
     if (ops == NULL || ops->type != JSON_ARRAY) {
         json_doc_free(&doc);
@@ -820,15 +829,10 @@ static void api_expel_done(void *arg, int err, const struct store_result *res)
 
 static void api_expel(struct api_req *ar)
 {
-    const struct http_request *r = &ar->ctx->req;
     struct json_doc doc;
-    struct json_limits lim = {0};
-    lim.depth_max = API_JSON_DEPTH_MAX;
     struct errbuf eb = {{0}};
-    if (json_parse(&doc, r->body.data, r->body.len, &lim, &eb) != 0) {
-        api_error(ar, 400, "BAD_REQUEST", "the body is not valid JSON: %s", eb.msg);
+    if (api_parse_body(ar, &doc) != 0)
         return;
-    }
     const struct json_value *v = json_object_get(doc.root, "node");
     char name[CLUSTER_NAME_BYTES_MAX + 1];
     const char *s;
