@@ -31,7 +31,7 @@
 #define MOVER_STEP_RETRIES_MAX 20  /* then the move is aborted */
 #define MOVER_RETRY_MS 200
 #define MOVER_RPC_TIMEOUT_MS 5000
-#define MOVER_ADOPT_EVERY_TICKS 10
+#define MOVER_ADOPT_EVERY_TICKS 100 /* safety net; map changes trigger it at once */
 #define MOVER_THRESHOLD_PERMILLE 10
 
 enum mover_step {
@@ -71,8 +71,15 @@ struct mover_job {
     uint64_t retry_at_ms;
 };
 
+struct mover_adopted {
+    uint64_t group;
+    uint64_t map_version; /* of the last adoption pass */
+};
+
 struct mover_state {
     struct mover_job jobs[MOVER_CONCURRENT_MAX];
+    struct mover_adopted adopted[NODE_GROUPS_MAX];
+    uint32_t n_adopted;
     uint32_t planning; /* MOVE_BEGINs out */
     uint32_t ticks;
     uint64_t moves_started, moves_finished, moves_failed;
@@ -137,9 +144,24 @@ static void mover_adopt_done(void *arg, int err, const struct store_result *res)
 void mover_adopt(struct node *n, struct group *g)
 {
     struct mover_state *ms = mover_state(n);
-    if (!group_is_leader(g) || n->router.bucket_count == 0 ||
+    if (!group_is_leader(g) || n->router.bucket_count == 0)
+        return;
+    /* Runs when the map changed since this group's last pass (a new
+     * assignment, a flip), and now and then in case a pass failed. */
+    struct mover_adopted *a = NULL;
+    for (uint32_t i = 0; i < ms->n_adopted; i++)
+        if (ms->adopted[i].group == group_id(g))
+            a = &ms->adopted[i];
+    if (a == NULL && ms->n_adopted < NODE_GROUPS_MAX) {
+        a = &ms->adopted[ms->n_adopted++];
+        a->group = group_id(g);
+        a->map_version = UINT64_MAX;
+    }
+    if (a != NULL && a->map_version == n->router.map_version &&
         ms->ticks % MOVER_ADOPT_EVERY_TICKS != 0)
         return;
+    if (a != NULL)
+        a->map_version = n->router.map_version;
     uint32_t rs = ROUTER_GROUP_RS(group_id(g));
     struct store *st = group_store(g);
     struct errbuf eb = {{0}};
