@@ -469,6 +469,15 @@ static uint32_t node_voters_target(uint32_t active)
 
 static void node_notify_expelled(struct node *n, uint64_t id);
 
+static bool node_zone_has_voter(const struct node_catalog_view *v, const struct raft_conf *conf,
+                                const char *zone)
+{
+    for (uint32_t i = 0; i < v->n; i++)
+        if (raft_conf_is_voter(conf, v->nodes[i].id) && strcmp(v->nodes[i].zone, zone) == 0)
+            return true;
+    return false;
+}
+
 /* Whether an expelled node is still the member of a retiring replicaset. */
 static bool node_holds_last_copy(struct node *n, uint64_t id)
 {
@@ -515,11 +524,18 @@ static void node_reconcile(struct node *n)
             goto out;
     }
     if (st.conf.n_voters < node_voters_target(active)) {
-        for (uint32_t i = 0; i < v->n; i++) {
-            const struct cluster_node *c = &v->nodes[i];
-            if (c->state == CLUSTER_NODE_ACTIVE && raft_conf_is_learner(&st.conf, c->id) &&
-                node_propose_conf(n, RAFT_CONF_ADD_VOTER, c->id))
-                goto out;
+        /* Spread voters across zones: first a learner from a zone no voter
+         * is in, then any learner. */
+        for (int pass = 0; pass < 2; pass++) {
+            for (uint32_t i = 0; i < v->n; i++) {
+                const struct cluster_node *c = &v->nodes[i];
+                if (c->state != CLUSTER_NODE_ACTIVE || !raft_conf_is_learner(&st.conf, c->id))
+                    continue;
+                if (pass == 0 && node_zone_has_voter(v, &st.conf, c->zone))
+                    continue;
+                if (node_propose_conf(n, RAFT_CONF_ADD_VOTER, c->id))
+                    goto out;
+            }
         }
     }
 out:
