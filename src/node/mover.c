@@ -35,6 +35,7 @@
 #define MOVER_THRESHOLD_PERMILLE 10
 
 enum mover_step {
+    MOVER_CHECK_DST, /* resuming a fenced move: did the destination take it already? */
     MOVER_RECEIVE,
     MOVER_FLOOR_BEFORE,
     MOVER_COPY,
@@ -51,7 +52,12 @@ enum mover_step {
     MOVER_DONE,
 };
 
-enum mover_read { MOVER_READ_FLOOR = 0, MOVER_READ_SCAN = 1, MOVER_READ_KEYS = 2 };
+enum mover_read {
+    MOVER_READ_FLOOR = 0,
+    MOVER_READ_SCAN = 1,
+    MOVER_READ_KEYS = 2,
+    MOVER_READ_STATE = 3, /* the bucket's state there (KV_BUCKET_*) */
+};
 
 struct mover_job {
     struct node *n;
@@ -260,7 +266,11 @@ static void mover_serve_read(void *arg, int err)
         uint64_t floor = 0;
         err = kv_version_floor(st, &floor, &eb);
         buf_append_u64(&out, floor);
-        if (err == 0 && q->what != MOVER_READ_FLOOR) {
+        if (err == 0 && q->what == MOVER_READ_STATE) {
+            uint8_t state = KV_BUCKET_NONE;
+            err = kv_bucket_state(st, q->bucket, &state, &eb);
+            buf_append_u8(&out, state);
+        } else if (err == 0 && q->what != MOVER_READ_FLOOR) {
             struct mover_read_out o = {BUF_INIT, 0, q->what == MOVER_READ_SCAN};
             bool more = false;
             if (q->what == MOVER_READ_SCAN)
@@ -302,7 +312,9 @@ bool mover_on_rpc(struct node *n, struct net_responder *r, uint16_t method, cons
     q->limit = codec_read_u32(&rd);
     uint32_t alen = codec_read_u32(&rd);
     const uint8_t *after = codec_read_bytes(&rd, alen);
-    if (rd.err || q->limit > KV_LIST_LIMIT_MAX || (q->what != MOVER_READ_FLOOR && q->limit == 0)) {
+    bool paged = q->what == MOVER_READ_SCAN || q->what == MOVER_READ_KEYS;
+    if (rd.err || q->what > MOVER_READ_STATE || q->limit > KV_LIST_LIMIT_MAX ||
+        (paged && q->limit == 0)) {
         net_rpc_respond(r, ERR_MALFORMED, NULL, 0);
         free(q);
         return true;
@@ -468,7 +480,7 @@ static void mover_read(struct mover_job *j, uint32_t rs, uint8_t what, uint64_t 
         q->what = what;
         q->bucket = j->mv.bucket;
         q->min_version = min_version;
-        q->limit = what == MOVER_READ_FLOOR ? 0 : MOVER_PAGE_ROWS;
+        q->limit = what == MOVER_READ_SCAN || what == MOVER_READ_KEYS ? MOVER_PAGE_ROWS : 0;
         buf_append(&q->after, j->after.data, j->after.len);
         j->waiting = true;
         node_read(n, q->group, false, mover_serve_read, q);
@@ -479,7 +491,7 @@ static void mover_read(struct mover_job *j, uint32_t rs, uint8_t what, uint64_t 
     buf_append_u8(&req, what);
     buf_append_u32(&req, j->mv.bucket);
     buf_append_u64(&req, min_version);
-    buf_append_u32(&req, what == MOVER_READ_FLOOR ? 0 : MOVER_PAGE_ROWS);
+    buf_append_u32(&req, what == MOVER_READ_SCAN || what == MOVER_READ_KEYS ? MOVER_PAGE_ROWS : 0);
     buf_append_u32(&req, (uint32_t)j->after.len);
     buf_append(&req, j->after.data, j->after.len);
     uint64_t to = router_pick_member(&n->router, rs, j->attempt++);
@@ -534,6 +546,12 @@ static void mover_read_done(void *arg, int err, int status, const uint8_t *p, si
     }
     uint64_t floor = codec_get_u64(p);
     switch (j->step) {
+    case MOVER_CHECK_DST:
+        /* Owned already: the crash came between OWN and the flip. The source
+         * has been frozen since the fence, so the destination's copy is
+         * whole: flip. */
+        mover_job_next(j, len >= 9 && p[8] == KV_BUCKET_OWNED ? MOVER_FINISH : MOVER_RECEIVE);
+        return;
     case MOVER_FLOOR_BEFORE:
         j->floor_before = floor;
         buf_reset(&j->after);
@@ -641,6 +659,9 @@ static void mover_job_run(struct mover_job *j)
     struct buf cmd = BUF_INIT;
     int rc = 0;
     switch (j->step) {
+    case MOVER_CHECK_DST:
+        mover_read(j, j->mv.dst, MOVER_READ_STATE, 0);
+        break;
     case MOVER_RECEIVE:
         rc = kv_encode_bucket_receive(&cmd, j->mv.bucket, &eb);
         if (rc == 0)
@@ -736,7 +757,7 @@ static void mover_job_start(struct node *n, struct mover_job *j, const struct cl
     j->fails = 0;
     j->retry_at_ms = 0;
     buf_reset(&j->after);
-    j->step = MOVER_RECEIVE;
+    j->step = j->full_copy ? MOVER_CHECK_DST : MOVER_RECEIVE;
     mover_job_run(j);
 }
 

@@ -991,9 +991,16 @@ static void node_finish_close(struct node *n)
         n->join_net = NULL;
     }
     if (n->n_groups > 0) {
-        n->groups_closing = n->n_groups;
-        for (uint32_t i = 0; i < n->n_groups; i++)
-            group_close(n->groups[i], node_group_closed, n);
+        /* Detach them first: ticks and peer callbacks must not reach a group
+         * that has finished closing while the others still are. */
+        struct group *closing[NODE_GROUPS_MAX];
+        uint32_t count = n->n_groups;
+        memcpy(closing, n->groups, count * sizeof closing[0]);
+        n->n_groups = 0;
+        n->group = NULL;
+        n->groups_closing = count;
+        for (uint32_t i = 0; i < count; i++)
+            group_close(closing[i], node_group_closed, n);
     } else {
         node_group_closed(n);
     }

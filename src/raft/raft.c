@@ -104,6 +104,7 @@ struct raft {
     struct raft_hard_state prev_hs; /* last hard state handed to the driver */
     uint64_t durable_term;         /* term of the last hard state the driver made durable */
     uint64_t conf_floor;           /* a snapshot restored the configuration as of here */
+    bool win_pending;              /* won the election; leads once term and vote are durable */
 };
 
 /* ---------------------------------------------------------------- utilities */
@@ -445,6 +446,7 @@ static void raft_reset(struct raft *r, uint64_t term)
     r->transferee = RAFT_NONE;
     r->transfer_elapsed = 0;
     r->lease_revoked = false;
+    r->win_pending = false;
     r->uncommitted_bytes = 0;
     raft_reads_fail_all(r);
 }
@@ -504,6 +506,19 @@ static void raft_vote_record(struct raft *r, uint64_t id, bool granted)
 
 static void raft_campaign_real(struct raft *r, bool transfer);
 
+/* A won election takes effect once the candidate's term and vote are durable:
+ * a leader that a crash could make forget its term could otherwise be
+ * followed, in the same term, by another (a lone voter wins by its own,
+ * not yet persisted, vote). */
+static void raft_win(struct raft *r)
+{
+    if (r->durable_term == r->term) {
+        raft_become_leader(r);
+        return;
+    }
+    r->win_pending = true;
+}
+
 /* Starts an election, or a pre-vote round first (§D 9.6). */
 static void raft_start_campaign(struct raft *r, bool pre_vote, bool transfer)
 {
@@ -538,7 +553,7 @@ static void raft_campaign_real(struct raft *r, bool transfer)
     r->vote = r->id;
     raft_vote_record(r, r->id, true);
     if (r->n_granted >= raft_quorum(r)) {
-        raft_become_leader(r);
+        raft_win(r);
         return;
     }
     for (uint32_t i = 0; i < r->conf.n_voters; i++) {
@@ -878,8 +893,8 @@ static int raft_step_candidate(struct raft *r, const struct raft_msg *m)
         if (r->n_granted >= raft_quorum(r)) {
             if (pre)
                 raft_campaign_real(r, false);
-            else
-                raft_become_leader(r);
+            else if (!r->win_pending)
+                raft_win(r);
         } else if (r->n_rejected >= raft_quorum(r)) {
             raft_become_follower(r, r->term, RAFT_NONE);
         }
@@ -984,6 +999,14 @@ int raft_step(struct raft *r, const struct raft_msg *m)
         } else if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT ||
                    m->type == RAFT_MSG_SNAPSHOT) {
             raft_become_follower(r, m->term, m->from);
+        } else if (m->type == RAFT_MSG_VOTE_RESP || m->type == RAFT_MSG_PRE_VOTE_RESP) {
+            /* A rival's rejection is no word from a leader: take its term
+             * but keep our election timer running, or a rival whose view of
+             * the membership keeps it campaigning first could hold us back
+             * for ever (a split-vote livelock the simulator found). */
+            unsigned elapsed = r->election_elapsed;
+            raft_become_follower(r, m->term, RAFT_NONE);
+            r->election_elapsed = elapsed;
         } else {
             raft_become_follower(r, m->term, RAFT_NONE);
         }
@@ -1442,6 +1465,10 @@ void raft_advance(struct raft *r, struct raft_ready *rd)
         r->log.applied = rd->snapshot.index;
     if (rd->has_hard_state)
         r->durable_term = rd->hard_state.term;
+    if (r->win_pending && r->role == RAFT_CANDIDATE && r->durable_term == r->term) {
+        r->win_pending = false;
+        raft_become_leader(r);
+    }
     raft_log_stable(&r->log);
 
     for (uint32_t i = 0; i < rd->n_committed; i++) {

@@ -189,7 +189,6 @@ BUG_RESUMED_MOVE_PAST_OWN = (
     "(refused: stale request)', 'move 1 -> 2 abandoned'); about 1 round in 10-15")
 
 
-@pytest.mark.skip(reason=BUG_RESUMED_MOVE_PAST_OWN)
 def test_random_kill9_during_moves(tmp_path):
     seed = seed_from_env()
     rng = random.Random(seed)
@@ -212,7 +211,6 @@ BUG_SIGTERM_USE_AFTER_FREE = (
     "iterated; the node exits 1 instead of 0 (every run: 1-3 of 6 nodes)")
 
 
-@pytest.mark.skip(reason=BUG_SIGTERM_USE_AFTER_FREE)
 def test_whole_sharded_cluster_restart(cluster, request):
     cluster.start(3, rf=3, extra=SHARDED)
     for _ in range(3):

@@ -579,6 +579,9 @@ TEST(election_outcome_from_vote_answers)
         cl_start_all(&c);
         struct raft *r = cl_node(&c, 1)->r;
         raft_campaign(r);
+        /* The vote requests leave once term and vote are durable, so the
+         * answers below come after this ready (a lone voter wins here). */
+        cl_ready_all(&c);
         uint64_t term = cl_status(&c, 1).term;
         RCHECK_EQ(term, 2);
         for (uint32_t k = 0; k < rows[i].n_votes; k++) {
