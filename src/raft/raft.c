@@ -1020,6 +1020,12 @@ int raft_step(struct raft *r, const struct raft_msg *m)
         } else if (m->type == RAFT_MSG_PRE_VOTE) {
             struct raft_msg resp = {.type = RAFT_MSG_PRE_VOTE_RESP, .to = m->from, .reject = true};
             raft_send(r, &resp);
+        } else if (m->type == RAFT_MSG_VOTE) {
+            /* "Reply false if term < currentTerm" (§5.1): with our term, so a
+             * candidate stuck in old terms catches up instead of campaigning
+             * forever below a rival it never hears from. */
+            struct raft_msg resp = {.type = RAFT_MSG_VOTE_RESP, .to = m->from, .reject = true};
+            raft_send(r, &resp);
         }
         return 0;
     }

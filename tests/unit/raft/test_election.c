@@ -503,7 +503,8 @@ TEST(higher_term_turns_any_role_into_follower)
 }
 
 /* Messages of a stale term change nothing; appends and heartbeats from a
- * stale leader get an answer carrying the newer term, so it steps down. */
+ * stale leader get an answer carrying the newer term, so it steps down, and
+ * so do stale (pre-)vote requests, so the candidate catches up (§5.1). */
 TEST(stale_term_messages_are_ignored)
 {
     static const struct {
@@ -511,7 +512,7 @@ TEST(stale_term_messages_are_ignored)
         bool answered;
     } rows[] = {
         {RAFT_MSG_APPEND, true},       {RAFT_MSG_HEARTBEAT, true},
-        {RAFT_MSG_VOTE, false},        {RAFT_MSG_PRE_VOTE, true},
+        {RAFT_MSG_VOTE, true},         {RAFT_MSG_PRE_VOTE, true},
         {RAFT_MSG_APPEND_RESP, false}, {RAFT_MSG_VOTE_RESP, false},
         {RAFT_MSG_TIMEOUT_NOW, false}, {RAFT_MSG_HEARTBEAT_RESP, false},
     };
