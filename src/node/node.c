@@ -192,8 +192,14 @@ static void node_write_rpc_done(void *arg, int err, int status, const uint8_t *p
         node_write_try(op);
         return;
     }
-    if (status == ERR_NOTLEADER || status == ERR_UNAVAILABLE || status == ERR_NOTFOUND) {
+    if (status == ERR_NOTLEADER || status == ERR_UNAVAILABLE || status == ERR_NOTFOUND ||
+        status == ERR_BUSY) {
         node_write_retry_later(op); /* it was not proposed */
+        return;
+    }
+    if (status == ERR_PROTO) {
+        /* The members no longer take our forwards: we are being expelled. */
+        node_write_finish(op, ERR_SHUTDOWN, NULL);
         return;
     }
     if (status != 0) {
@@ -242,6 +248,11 @@ static void node_write_try(struct node_write_op *op)
                                    node_write_local_done, op);
             if (rc == 0)
                 return;
+            if (rc == ERR_BUSY) {
+                /* A leadership transfer, or too much uncommitted: it passes. */
+                node_write_retry_later(op);
+                return;
+            }
             if (rc != ERR_NOTLEADER) {
                 node_write_finish(op, rc, NULL);
                 return;
