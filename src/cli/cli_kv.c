@@ -2,6 +2,7 @@
  * as raw bytes for scripts, or JSON with --json. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "base/assert.h"
@@ -242,6 +243,25 @@ out:
 
 /* ---- put / del ----------------------------------------------------------------------------- */
 
+/* The answer to a write: the server's error, the raw JSON, or "<label> N"
+ * (plain "<bare>" when the answer has no version). Returns the exit code. */
+static int report_write(const struct cli_io *io, const struct cli_http_response *r, bool json,
+                        const char *label, const char *bare)
+{
+    if (r->status / 100 != 2) {
+        cli_report_http_error(io, r);
+        return CLI_EXIT_FAIL;
+    }
+    uint64_t v;
+    if (json)
+        print_raw_json(io, r);
+    else if (answer_version(r, &v) == 0)
+        fprintf(io->out, "%s %" PRIu64 "\n", label, v);
+    else
+        fprintf(io->out, "%s\n", bare);
+    return cli_finish_output(io);
+}
+
 static int kv_put(const struct cli_io *io, int argc, char **argv)
 {
     struct cli_common com = {0};
@@ -294,19 +314,7 @@ static int kv_put(const struct cli_io *io, int argc, char **argv)
     struct cli_http_request req = {"PUT", (const char *)target.data, hdrs, n_hdrs, body, body_len};
     if (do_request(io, &c, &req) != 0)
         goto out;
-    const struct cli_http_response *r = &c.parser.resp;
-    if (r->status / 100 != 2) {
-        cli_report_http_error(io, r);
-        goto out;
-    }
-    uint64_t v;
-    if (com.json)
-        print_raw_json(io, r);
-    else if (answer_version(r, &v) == 0)
-        fprintf(io->out, "version %" PRIu64 "\n", v);
-    else
-        fprintf(io->out, "ok\n");
-    ex = cli_finish_output(io);
+    ex = report_write(io, &c.parser.resp, com.json, "version", "ok");
 out:
     cli_http_client_free(&c);
     buf_free(&target);
@@ -354,18 +362,7 @@ static int kv_del(const struct cli_io *io, int argc, char **argv)
         cli_errorf(io, "key not found: %s", key);
         goto out;
     }
-    if (r->status / 100 != 2) {
-        cli_report_http_error(io, r);
-        goto out;
-    }
-    uint64_t v;
-    if (com.json)
-        print_raw_json(io, r);
-    else if (answer_version(r, &v) == 0)
-        fprintf(io->out, "deleted, version %" PRIu64 "\n", v);
-    else
-        fprintf(io->out, "deleted\n");
-    ex = cli_finish_output(io);
+    ex = report_write(io, r, com.json, "deleted, version", "deleted");
 out:
     cli_http_client_free(&c);
     buf_free(&target);
