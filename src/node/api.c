@@ -686,13 +686,11 @@ static int api_cluster_node(void *ctx, const struct cluster_node *c)
         role = "learner";
     json_write_key(w, "role");
     json_write_cstr(w, role);
-    const char *state = "expelled";
-    if (c->state == CLUSTER_NODE_ACTIVE) {
-        enum net_peer_state ps = node_peer_state(o->n, c->id);
-        state = c->id == node_id(o->n) || ps == NET_PEER_UP ? "online"
-                : ps == NET_PEER_DOWN                       ? "offline"
-                                                            : "unknown";
-    }
+    /* The governor's verdict (a node is marked offline after NODE_OFFLINE_AFTER_MS without
+     * a link to the governor leader), not this node's own view of its links. */
+    const char *state = c->state != CLUSTER_NODE_ACTIVE ? "expelled"
+                        : c->offline                    ? "offline"
+                                                        : "online";
     json_write_key(w, "state");
     json_write_cstr(w, state);
     json_write_object_end(w);

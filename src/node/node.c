@@ -501,9 +501,62 @@ static bool node_holds_last_copy(struct node *n, uint64_t id)
            set.state == CLUSTER_RS_RETIRING;
 }
 
+static const struct cluster_node *node_view_find(const struct node_catalog_view *v, uint64_t id)
+{
+    for (uint32_t i = 0; i < v->n; i++)
+        if (v->nodes[i].id == id)
+            return &v->nodes[i];
+    return NULL;
+}
+
+/* A voter that can be let go: marked offline, or (when spread is set) one of
+ * several voters in its zone. Never the leader itself. */
+static uint64_t node_voter_to_demote(struct node *n, const struct node_catalog_view *v,
+                                     const struct raft_conf *conf, bool spread)
+{
+    for (uint32_t i = 0; i < conf->n_voters; i++) {
+        const struct cluster_node *c = node_view_find(v, conf->voters[i]);
+        if (c != NULL && c->id != n->ident.node_id && c->offline)
+            return c->id;
+    }
+    for (uint32_t i = 0; spread && i < conf->n_voters; i++) {
+        const struct cluster_node *c = node_view_find(v, conf->voters[i]);
+        if (c == NULL || c->id == n->ident.node_id)
+            continue;
+        for (uint32_t j = 0; j < conf->n_voters; j++) {
+            const struct cluster_node *o = node_view_find(v, conf->voters[j]);
+            if (o != NULL && o != c && strcmp(o->zone, c->zone) == 0)
+                return c->id;
+        }
+    }
+    return 0;
+}
+
+/* An online learner to promote: first one from a zone no voter is in, then
+ * (unless zone_only) any. 0 if none. */
+static uint64_t node_learner_to_promote(const struct node_catalog_view *v,
+                                        const struct raft_conf *conf, bool zone_only)
+{
+    for (int pass = 0; pass < (zone_only ? 1 : 2); pass++) {
+        for (uint32_t i = 0; i < v->n; i++) {
+            const struct cluster_node *c = &v->nodes[i];
+            if (c->state != CLUSTER_NODE_ACTIVE || c->offline ||
+                !raft_conf_is_learner(conf, c->id))
+                continue;
+            if (pass == 0 && node_zone_has_voter(v, conf, c->zone))
+                continue;
+            return c->id;
+        }
+    }
+    return 0;
+}
+
 /* On the leader: drives the Raft configuration towards the registry — new
  * nodes in as learners, learners promoted once caught up (voter count by
- * cluster size: 1, 2, 3, 3, 5), expelled nodes out. One change at a time. */
+ * cluster size: 1, 2, 3, 3, 5), expelled nodes out, an offline voter replaced
+ * by an online learner (promote first, then demote, so the group never has
+ * fewer live voters than before), voters spread over as many zones as there
+ * are. One change at a time. */
 static void node_reconcile(struct node *n)
 {
     if (!group_is_leader(n->group) || n->conf_inflight || n->state == NODE_STOPPING)
@@ -534,23 +587,103 @@ static void node_reconcile(struct node *n)
         if (!member && node_propose_conf(n, RAFT_CONF_ADD_LEARNER, c->id))
             goto out;
     }
-    if (st.conf.n_voters < node_voters_target(active)) {
-        /* Spread voters across zones: first a learner from a zone no voter
-         * is in, then any learner. */
-        for (int pass = 0; pass < 2; pass++) {
-            for (uint32_t i = 0; i < v->n; i++) {
-                const struct cluster_node *c = &v->nodes[i];
-                if (c->state != CLUSTER_NODE_ACTIVE || !raft_conf_is_learner(&st.conf, c->id))
-                    continue;
-                if (pass == 0 && node_zone_has_voter(v, &st.conf, c->zone))
-                    continue;
-                if (node_propose_conf(n, RAFT_CONF_ADD_VOTER, c->id))
-                    goto out;
-            }
-        }
+    uint32_t target = node_voters_target(active);
+    uint64_t id = 0;
+    if (st.conf.n_voters < target) {
+        id = node_learner_to_promote(v, &st.conf, false);
+    } else if (st.conf.n_voters == target) {
+        /* A replacement in first: for an offline voter any live learner will
+         * do; to spread zones, only a learner from a zone without a voter. */
+        bool replace = node_voter_to_demote(n, v, &st.conf, false) != 0;
+        bool crowded = node_voter_to_demote(n, v, &st.conf, true) != 0;
+        if (replace || crowded)
+            id = node_learner_to_promote(v, &st.conf, !replace);
+    } else {
+        /* One voter too many (a replacement went in): let the offline or
+         * crowded one go; the registry loop re-adds it as a learner. */
+        uint64_t out_id = node_voter_to_demote(n, v, &st.conf, true);
+        if (out_id != 0)
+            node_propose_conf(n, RAFT_CONF_REMOVE, out_id);
+        goto out;
     }
+    if (id != 0)
+        node_propose_conf(n, RAFT_CONF_ADD_VOTER, id);
 out:
     free(v);
+}
+
+/* ------------------------------------------------------------ liveness */
+
+static void node_liveness_done(void *arg, int err, const struct store_result *res)
+{
+    struct node *n = arg;
+    (void)err;
+    (void)res;
+    n->liveness_inflight = false;
+}
+
+static struct node_liveness *node_liveness_slot(struct node *n, uint64_t id)
+{
+    for (uint32_t i = 0; i < n->n_liveness; i++)
+        if (n->liveness[i].id == id)
+            return &n->liveness[i];
+    if (n->n_liveness == NODE_PEERS_MAX)
+        return NULL;
+    struct node_liveness *l = &n->liveness[n->n_liveness++];
+    *l = (struct node_liveness){.id = id};
+    return l;
+}
+
+struct node_liveness_walk {
+    struct node *n;
+    uint64_t now_ms;
+    uint64_t id;  /* the node whose state should change, 0 if none */
+    bool offline; /* to what */
+};
+
+static int node_liveness_one(void *ctx, const struct cluster_node *c)
+{
+    struct node_liveness_walk *w = ctx;
+    if (c->state != CLUSTER_NODE_ACTIVE || w->id != 0)
+        return 0;
+    bool up = c->id == w->n->ident.node_id || node_peer_state(w->n, c->id) == NET_PEER_UP;
+    struct node_liveness *l = node_liveness_slot(w->n, c->id);
+    if (l == NULL)
+        return 0;
+    if (up || l->last_up_ms == 0)
+        l->last_up_ms = w->now_ms; /* a new leader gives everyone the full timeout */
+    if (up && c->offline) {
+        w->id = c->id;
+        w->offline = false;
+    } else if (!up && !c->offline && w->now_ms - l->last_up_ms >= NODE_OFFLINE_AFTER_MS) {
+        w->id = c->id;
+        w->offline = true;
+    }
+    return 0;
+}
+
+/* On the governor leader: marks a node offline once its peer link has been
+ * down for NODE_OFFLINE_AFTER_MS, online again once it is back (the reconciler
+ * then replaces or restores voters). One proposal at a time. */
+static void node_liveness_tick(struct node *n)
+{
+    if (!group_is_leader(n->group)) {
+        n->n_liveness = 0; /* the next term as leader starts every clock afresh */
+        return;
+    }
+    if (n->liveness_inflight || n->state == NODE_STOPPING)
+        return;
+    struct node_liveness_walk w = {.n = n, .now_ms = clock_mono_ms()};
+    struct errbuf eb = {{0}};
+    if (cluster_nodes(node_store(n), node_liveness_one, &w, &eb) != 0 || w.id == 0)
+        return;
+    struct buf cmd = BUF_INIT;
+    if (cluster_encode_node_state(&cmd, w.id, w.offline) == 0) {
+        LOGI("node", "marking node %" PRIu64 " %s", w.id, w.offline ? "offline" : "online");
+        n->liveness_inflight = true;
+        node_write(n, NODE_GOVERNOR_GROUP, cmd.data, cmd.len, node_liveness_done, n);
+    }
+    buf_free(&cmd);
 }
 
 /* ------------------------------------------------------------ expelled nodes */
@@ -893,6 +1026,7 @@ static void node_on_tick(uv_timer_t *t)
         n->state = NODE_UP;
     if (n->state == NODE_UP) {
         node_maybe_register(n);
+        node_liveness_tick(n);
         node_reconcile(n);
         shard_tick(n);
     }

@@ -22,6 +22,9 @@
 #define NODE_RPC_TIMEOUT_MS 5000
 #define NODE_RETRY_MS 50               /* wait before retrying when there is no leader */
 #define NODE_SHUTDOWN_GRACE_MS 5000    /* SIGTERM: time for in-flight requests */
+/* The governor marks a node offline once its peer link has been down this long (and
+ * replaces it if it was a voter); online again as soon as the link is back. */
+#define NODE_OFFLINE_AFTER_MS 8000
 #define NODE_VOTERS_MAX 5
 
 /* RPC methods on the peer port. */

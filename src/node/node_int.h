@@ -86,6 +86,15 @@ struct node {
     uint64_t expelled[NODE_PEERS_MAX];
     uint32_t n_expelled;
 
+    /* Liveness, on the governor leader: when each node's peer link was last
+     * seen up (0: not since this node became leader). */
+    struct node_liveness {
+        uint64_t id;
+        uint64_t last_up_ms;
+    } liveness[NODE_PEERS_MAX];
+    uint32_t n_liveness;
+    bool liveness_inflight;
+
     /* Reconciler and self-registration. */
     bool conf_inflight;
     bool registering;

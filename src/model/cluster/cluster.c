@@ -21,6 +21,7 @@ enum cluster_op {
     CLUSTER_OP_MOVE_STATE = 6,
     CLUSTER_OP_MOVE_FINISH = 7,
     CLUSTER_OP_MOVE_ABORT = 8,
+    CLUSTER_OP_NODE_STATE = 9,
 };
 
 /* The move state machine (see cluster.h), dqlite-style: for each state, the
@@ -55,12 +56,12 @@ static bool cluster_move_allowed(int from, int to)
     return (cluster_move_sm[from].allowed & CLUSTER_BIT(to)) != 0;
 }
 
-#define CLUSTER_COLUMNS "id, name, peer_addr, http_addr, zone, state"
+#define CLUSTER_COLUMNS "id, name, peer_addr, http_addr, zone, state, offline"
 
 static const char cluster_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS cluster_nodes(id INTEGER PRIMARY KEY NOT NULL,"
     " name TEXT NOT NULL, peer_addr TEXT NOT NULL, http_addr TEXT NOT NULL,"
-    " zone TEXT NOT NULL, state INTEGER NOT NULL);"
+    " zone TEXT NOT NULL, state INTEGER NOT NULL, offline INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS cluster_meta(name TEXT PRIMARY KEY NOT NULL,"
     " value INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS cluster_replicasets(id INTEGER PRIMARY KEY NOT NULL,"
@@ -83,8 +84,9 @@ static const char cluster_schema_sql[] =
     X(NODE_BY_NAME, "SELECT " CLUSTER_COLUMNS " FROM cluster_nodes WHERE name = ?1 AND state = 1") \
     X(NODE_MAX_ID, "SELECT coalesce(max(id), 0) FROM cluster_nodes")                               \
     X(NODE_UPSERT,                                                                                 \
-      "INSERT OR REPLACE INTO cluster_nodes(" CLUSTER_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, 1)")   \
+      "INSERT OR REPLACE INTO cluster_nodes(" CLUSTER_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, 1, ?6)")   \
     X(NODE_EXPEL, "UPDATE cluster_nodes SET state = 2 WHERE id = ?1 AND state = 1")                \
+    X(NODE_SET_OFFLINE, "UPDATE cluster_nodes SET offline = ?2 WHERE id = ?1 AND state = 1")       \
     X(NODE_ALL, "SELECT " CLUSTER_COLUMNS " FROM cluster_nodes ORDER BY id")                       \
     X(NODE_NEXT_UNPLACED, "SELECT min(id) FROM cluster_nodes WHERE state = 1 AND id > ?1"          \
                           " AND id NOT IN (SELECT node FROM cluster_members)")                     \
@@ -332,6 +334,13 @@ int cluster_encode_expel(struct buf *out, uint64_t id)
     return buf_append_u64(out, id);
 }
 
+int cluster_encode_node_state(struct buf *out, uint64_t id, bool offline)
+{
+    cluster_put_head(out, CLUSTER_OP_NODE_STATE);
+    buf_append_u64(out, id);
+    return buf_append_u8(out, offline ? 1 : 0);
+}
+
 static bool cluster_settings_valid(uint64_t rf, uint64_t bucket_count)
 {
     return rf >= 1 && rf <= CLUSTER_RF_MAX && bucket_count >= 1 &&
@@ -404,6 +413,7 @@ static void cluster_row(sqlite3_stmt *st, struct cluster_node *n)
     snprintf(n->http_addr, sizeof n->http_addr, "%s", (const char *)sqlite3_column_text(st, 3));
     snprintf(n->zone, sizeof n->zone, "%s", (const char *)sqlite3_column_text(st, 4));
     n->state = sqlite3_column_int(st, 5);
+    n->offline = sqlite3_column_int(st, 6) != 0;
 }
 
 /* One node row from a prepared lookup: 0, ERR_NOTFOUND or an SQLite error. */
@@ -705,6 +715,7 @@ static int cluster_apply_join(struct store *s, struct codec_reader *r, struct st
         sqlite3_bind_text(st, 3, n.peer_addr, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, n.http_addr, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, n.zone, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 6, 0); /* a node that registers is alive */
         rc = cluster_exec(s, st, "cluster join", eb);
         if (rc != 0)
             return rc;
@@ -757,6 +768,26 @@ static int cluster_apply_expel(struct store *s, struct codec_reader *r, struct s
     rc = cluster_run1(s, CLUSTER_STMT_MEMBER_DEL, (sqlite3_int64)id, eb);
     if (rc == 0 && members == 1)
         rc = cluster_run2(s, CLUSTER_STMT_RS_SET_STATE, rs, CLUSTER_RS_RETIRED, eb);
+    return rc;
+}
+
+static int cluster_apply_node_state(struct store *s, struct codec_reader *r,
+                                    struct store_result *res, struct errbuf *eb)
+{
+    uint64_t id = codec_read_u64(r);
+    uint8_t offline = codec_read_u8(r);
+    if (r->err || r->off != r->len || offline > 1)
+        return err_set(eb, ERR_CORRUPT, "cluster node-state command does not decode");
+    res->version = id;
+    sqlite3_stmt *st;
+    int rc = cluster_stmt(s, CLUSTER_STMT_NODE_SET_OFFLINE, &st, eb);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    sqlite3_bind_int(st, 2, offline);
+    rc = cluster_exec(s, st, "cluster node state", eb);
+    if (rc == 0 && sqlite3_changes(store_db(s)) == 0)
+        res->status = ERR_CONDITION;
     return rc;
 }
 
@@ -972,6 +1003,8 @@ static int cluster_apply(struct store *s, void *state, const struct raft_entry *
         return cluster_apply_join(s, &r, res, eb);
     case CLUSTER_OP_EXPEL:
         return cluster_apply_expel(s, &r, res, eb);
+    case CLUSTER_OP_NODE_STATE:
+        return cluster_apply_node_state(s, &r, res, eb);
     case CLUSTER_OP_SETTINGS_INIT:
         return cluster_apply_settings(s, &r, res, eb);
     case CLUSTER_OP_RS_WEIGHT:
@@ -993,7 +1026,7 @@ const struct store_model cluster_model = {
     .n_tables = 6,
     .tables =
         {
-            {"cluster_nodes", CLUSTER_COLUMNS, 6, "id"},
+            {"cluster_nodes", CLUSTER_COLUMNS, 7, "id"},
             {"cluster_meta", "name, value", 2, "name"},
             {"cluster_replicasets", "id, state, weight", 3, "id"},
             {"cluster_members", "node, rs", 2, "node"},

@@ -20,6 +20,7 @@
  *   6   MOVE_STATE     u32 bucket, u64 started, u8 state
  *   7   MOVE_FINISH    u32 bucket, u64 started
  *   8   MOVE_ABORT     u32 bucket, u64 started
+ *   9   NODE_STATE     u64 id, u8 offline (0 or 1)
  *
  * A command with trailing bytes, or a field outside its bounds (which no
  * encoder here produces), stops apply with ERR_CORRUPT. A refused command is a
@@ -135,7 +136,8 @@ struct cluster_node {
     char peer_addr[CLUSTER_ADDR_BYTES_MAX + 1];
     char http_addr[CLUSTER_ADDR_BYTES_MAX + 1];
     char zone[CLUSTER_NAME_BYTES_MAX + 1];
-    int state; /* enum cluster_node_state */
+    int state;    /* enum cluster_node_state */
+    bool offline; /* ACTIVE nodes: the governor has not heard from it for a while */
 };
 
 struct cluster_replicaset {
@@ -167,6 +169,10 @@ int cluster_encode_join(struct buf *out, const struct cluster_node *n, struct er
  * (see RETIRING above). Result: `version` the id, `current_version` the
  * replicaset it was in (0 if none). ERR_CONDITION if unknown or expelled. */
 int cluster_encode_expel(struct buf *out, uint64_t id);
+/* NODE_STATE: the governor leader's verdict on an active node's liveness; a
+ * JOIN (the node registering again) clears it too. Result: `version` = id.
+ * ERR_CONDITION if unknown or expelled. */
+int cluster_encode_node_state(struct buf *out, uint64_t id, bool offline);
 /* SETTINGS_INIT: rf in 1..CLUSTER_RF_MAX, bucket_count in
  * 1..STORE_BUCKET_COUNT_MAX (the runtime passes the governor store's
  * store_bucket_count). Only the first one applied counts; later ones change
