@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libuv1-dev libsqlite3-dev
   python3 python3-pytest python3-requests
+  python3-psycopg2 postgresql-15   # the differential SQL suite's client and reference server
 )
 
 missing=()

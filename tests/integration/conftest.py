@@ -259,3 +259,7 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+# The PostgreSQL 15 reference server (session-scoped) for differential tests: pgfixture.py.
+from pgfixture import pg_server  # noqa: E402,F401
