@@ -718,6 +718,7 @@ static void group_apply(struct group *g, const struct raft_ready *rd)
             g->hooks.on_applied(g->hooks.ctx, g, e, &res[i]);
         group_waiters_applied(g, e, &res[i]);
     }
+    store_results_free(res, rd->n_committed);
     free(res);
 }
 

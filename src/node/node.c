@@ -30,18 +30,24 @@ static void node_fatal(struct node *n, const char *what, const char *msg);
 
 /* ------------------------------------------------------------ results on the wire */
 
-static void node_result_encode(uint8_t p[NODE_RESULT_BYTES], const struct store_result *r)
+/* The fixed fields, then the model's output (if any) to the end. */
+static void node_result_encode(struct buf *out, const struct store_result *r)
 {
+    uint8_t p[NODE_RESULT_BYTES];
     codec_put_u32(p, (uint32_t)r->status);
     codec_put_u64(p + 4, r->version);
     p[12] = r->existed;
     codec_put_u32(p + 13, r->failed_op);
     codec_put_u64(p + 17, r->current_version);
+    buf_append(out, p, sizeof p);
+    if (r->output_len > 0)
+        buf_append(out, r->output, r->output_len);
 }
 
+/* r->output points into p afterwards: valid as long as p is. */
 static int node_result_decode(const uint8_t *p, size_t len, struct store_result *r)
 {
-    if (len != NODE_RESULT_BYTES)
+    if (len < NODE_RESULT_BYTES)
         return ERR_MALFORMED;
     memset(r, 0, sizeof *r);
     r->status = (int32_t)codec_get_u32(p);
@@ -49,6 +55,10 @@ static int node_result_decode(const uint8_t *p, size_t len, struct store_result 
     r->existed = p[12] != 0;
     r->failed_op = codec_get_u32(p + 13);
     r->current_version = codec_get_u64(p + 17);
+    if (len > NODE_RESULT_BYTES) {
+        r->output = (uint8_t *)(p + NODE_RESULT_BYTES);
+        r->output_len = (uint32_t)(len - NODE_RESULT_BYTES);
+    }
     return 0;
 }
 
@@ -738,9 +748,10 @@ static void node_forward_done(void *arg, int err, const struct store_result *res
     if (err != 0) {
         net_rpc_respond(c->r, err == ERR_NOTLEADER ? ERR_UNAVAILABLE : err, NULL, 0);
     } else {
-        uint8_t p[NODE_RESULT_BYTES];
-        node_result_encode(p, res);
-        net_rpc_respond(c->r, 0, p, sizeof p);
+        struct buf p = BUF_INIT;
+        node_result_encode(&p, res);
+        net_rpc_respond(c->r, 0, p.data, p.len);
+        buf_free(&p);
     }
     free(c);
 }

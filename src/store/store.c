@@ -13,7 +13,7 @@
 #include "store/store_model.h"
 
 /* The registry: adding a model means adding it here and giving it a tag. */
-const struct store_model *const store_models[] = {&kv_model, &cluster_model};
+const struct store_model *const store_models[] = {&kv_model, &cluster_model, &table_model};
 const uint32_t store_n_models = sizeof store_models / sizeof store_models[0];
 
 /* The applied index and identity live in `meta`, which is replicated and
@@ -452,6 +452,15 @@ const char *store_path(const struct store *s)
     return s->path;
 }
 
+void store_results_free(struct store_result *res, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        free(res[i].output);
+        res[i].output = NULL;
+        res[i].output_len = 0;
+    }
+}
+
 static int store_apply_entry(struct store *s, const struct raft_entry *e, struct store_result *res,
                              struct errbuf *eb)
 {
@@ -524,6 +533,7 @@ int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
         rc = store_commit(s, eb);
     if (rc != 0) {
         store_rollback(s);
+        store_results_free(results, n);
         return rc;
     }
     s->applied_index = last->index;

@@ -53,7 +53,7 @@
  * ERR_UNSUPPORTED (a newer leader's command an older replica cannot run). */
 enum store_model_tag {
     STORE_MODEL_KV = 1,
-    STORE_MODEL_TABLE = 2,   /* reserved */
+    STORE_MODEL_TABLE = 2,   /* SQL tables (src/model/table) */
     STORE_MODEL_STREAM = 3,  /* reserved */
     STORE_MODEL_LEDGER = 4,  /* reserved */
     STORE_MODEL_BLOB = 5,    /* reserved */
@@ -94,7 +94,14 @@ struct store_result {
     uint64_t version;         /* status 0, kv: the version written (== index) */
     uint32_t failed_op;       /* ERR_CONDITION: index of the failing op in a batch (0 if single) */
     uint64_t current_version; /* ERR_CONDITION: the failing key's version now, 0 if absent */
+    /* Model output for the client (table: rows, SQLSTATE), malloc'd by the
+     * model or NULL; freed by store_results_free. */
+    uint8_t *output;
+    uint32_t output_len;
 };
+
+/* Frees the outputs of n results (the results themselves are the caller's). */
+void store_results_free(struct store_result *res, uint32_t n);
 
 struct store;
 

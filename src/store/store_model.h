@@ -46,6 +46,7 @@ struct store_model {
 /* The models, in the order their tables appear in snapshots. */
 extern const struct store_model kv_model;
 extern const struct store_model cluster_model;
+extern const struct store_model table_model;
 
 /* The connection, for the model's own statements. */
 sqlite3 *store_db(struct store *s);

@@ -1,0 +1,858 @@
+/* The table model: replicated SQL statements executed at apply, reads and
+ * tentative runs outside the log, and the output format both produce. */
+#include "model/table/table.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/assert.h"
+#include "base/codec.h"
+#include "model/kv/kv.h"
+#include "sql/sql_func.h"
+#include "store/store_model.h"
+
+enum table_op {
+    TABLE_OP_EXEC = 1,
+    TABLE_OP_SCHEMA = 2,
+};
+
+/* Prepared user statements kept per connection, by text. */
+#define TABLE_STMT_CACHE 64
+
+static const char table_schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS table_meta(name TEXT PRIMARY KEY NOT NULL,"
+    " value INTEGER NOT NULL) WITHOUT ROWID;";
+
+struct table_cached {
+    char *sql;
+    uint32_t sql_len;
+    sqlite3_stmt *st;
+    uint64_t used; /* for eviction: least recently used goes */
+};
+
+struct table_model_state {
+    struct sql_func_env env; /* read by the SQL functions during a statement */
+    uint32_t bucket_count;
+    sqlite3_stmt *meta_get, *meta_set;
+    struct table_cached cache[TABLE_STMT_CACHE];
+    uint64_t clock;
+};
+
+/* ------------------------------------------------------------ values */
+
+int table_value_put(struct buf *out, const struct table_value *v)
+{
+    int rc = buf_append_u8(out, v->type);
+    switch (v->type) {
+    case TABLE_INT:
+        rc |= buf_append_u64(out, (uint64_t)v->i);
+        break;
+    case TABLE_REAL: {
+        uint64_t bits;
+        memcpy(&bits, &v->r, sizeof bits);
+        rc |= buf_append_u64(out, bits);
+        break;
+    }
+    case TABLE_TEXT:
+    case TABLE_BLOB:
+        rc |= buf_append_uvarint(out, v->len);
+        rc |= buf_append(out, v->p, v->len);
+        break;
+    default:
+        break;
+    }
+    return rc ? ERR_NOMEM : 0;
+}
+
+static int table_value_get(struct codec_reader *r, struct table_value *v)
+{
+    memset(v, 0, sizeof *v);
+    v->type = codec_read_u8(r);
+    switch (v->type) {
+    case TABLE_NULL:
+        break;
+    case TABLE_INT:
+        v->i = (int64_t)codec_read_u64(r);
+        break;
+    case TABLE_REAL: {
+        uint64_t bits = codec_read_u64(r);
+        memcpy(&v->r, &bits, sizeof bits);
+        break;
+    }
+    case TABLE_TEXT:
+    case TABLE_BLOB: {
+        uint64_t n = codec_read_uvarint(r);
+        if (r->err || n > TABLE_OUTPUT_BYTES_MAX)
+            return ERR_MALFORMED;
+        v->len = (uint32_t)n;
+        v->p = codec_read_bytes(r, (size_t)n);
+        break;
+    }
+    default:
+        return ERR_MALFORMED;
+    }
+    return r->err ? ERR_MALFORMED : 0;
+}
+
+static int table_put_str(struct buf *out, const char *s, size_t n)
+{
+    if (buf_append_uvarint(out, n) != 0 || buf_append(out, s, n) != 0)
+        return ERR_NOMEM;
+    return 0;
+}
+
+static const char *table_get_str(struct codec_reader *r, uint32_t *len, uint32_t max)
+{
+    uint64_t n = codec_read_uvarint(r);
+    if (r->err || n > max) {
+        r->err = true;
+        return NULL;
+    }
+    *len = (uint32_t)n;
+    return (const char *)codec_read_bytes(r, (size_t)n);
+}
+
+uint32_t table_bucket(const struct table_value *vals, uint32_t n, uint32_t bucket_count)
+{
+    struct buf key = BUF_INIT;
+    char num[40];
+    for (uint32_t i = 0; i < n; i++) {
+        const struct table_value *v = &vals[i];
+        /* Integers and reals that hold an integer hash alike, as 1 = 1.0 in SQL. */
+        if (v->type == TABLE_REAL && v->r == (double)(int64_t)v->r) {
+            buf_append_u8(&key, TABLE_INT);
+            buf_append(&key, num, (size_t)snprintf(num, sizeof num, "%" PRId64, (int64_t)v->r));
+            continue;
+        }
+        buf_append_u8(&key, v->type);
+        if (v->type == TABLE_INT)
+            buf_append(&key, num, (size_t)snprintf(num, sizeof num, "%" PRId64, v->i));
+        else if (v->type == TABLE_REAL)
+            buf_append(&key, num, (size_t)snprintf(num, sizeof num, "%.17g", v->r));
+        else if (v->type == TABLE_TEXT || v->type == TABLE_BLOB)
+            buf_append(&key, v->p, v->len);
+    }
+    uint32_t b = kv_bucket(key.data, key.len, bucket_count);
+    buf_free(&key);
+    return b;
+}
+
+static void table_value_from_sqlite(sqlite3_value *sv, struct table_value *v)
+{
+    memset(v, 0, sizeof *v);
+    switch (sqlite3_value_type(sv)) {
+    case SQLITE_INTEGER:
+        v->type = TABLE_INT;
+        v->i = sqlite3_value_int64(sv);
+        break;
+    case SQLITE_FLOAT:
+        v->type = TABLE_REAL;
+        v->r = sqlite3_value_double(sv);
+        break;
+    case SQLITE_TEXT:
+        v->type = TABLE_TEXT;
+        v->p = sqlite3_value_text(sv);
+        v->len = (uint32_t)sqlite3_value_bytes(sv);
+        break;
+    case SQLITE_BLOB:
+        v->type = TABLE_BLOB;
+        v->p = sqlite3_value_blob(sv);
+        v->len = (uint32_t)sqlite3_value_bytes(sv);
+        break;
+    default:
+        v->type = TABLE_NULL;
+    }
+}
+
+/* cairn_bucket(v, ...): the bucket of a distribution key, behind every sharded
+ * table's generated __bucket column. Deterministic: the bucket count is the
+ * store's, fixed at bootstrap. */
+static void table_fn_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct table_model_state *t = sqlite3_user_data(ctx);
+    struct table_value vals[16];
+    if (argc < 1 || argc > 16) {
+        sqlite3_result_error(ctx, "42601: a distribution key has 1 to 16 columns", -1);
+        return;
+    }
+    for (int i = 0; i < argc; i++)
+        table_value_from_sqlite(argv[i], &vals[i]);
+    sqlite3_result_int64(ctx, table_bucket(vals, (uint32_t)argc, t->bucket_count));
+}
+
+/* ------------------------------------------------------------ encoding */
+
+int table_encode_exec(struct buf *out, const struct table_exec *x, struct errbuf *eb)
+{
+    if (x->n == 0 || x->n > TABLE_STMTS_MAX)
+        return err_set(eb, ERR_INVAL, "%u statements in one transaction (1 to %u)", x->n,
+                       TABLE_STMTS_MAX);
+    buf_append_u8(out, STORE_MODEL_TABLE);
+    buf_append_u8(out, TABLE_OP_EXEC);
+    buf_append_u64(out, x->schema_version);
+    buf_append_u64(out, (uint64_t)x->now_us);
+    buf_append_u64(out, x->seed);
+    buf_append_u8(out, x->flags);
+    buf_append_u32(out, x->n);
+    for (uint32_t i = 0; i < x->n; i++) {
+        const struct table_stmt *st = &x->stmts[i];
+        if (st->sql_len > TABLE_SQL_BYTES_MAX)
+            return err_set(eb, ERR_INVAL, "statement of %u bytes (at most %u)", st->sql_len,
+                           TABLE_SQL_BYTES_MAX);
+        if (st->n_params > TABLE_PARAMS_MAX)
+            return err_set(eb, ERR_INVAL, "%u parameters (at most %u)", st->n_params,
+                           TABLE_PARAMS_MAX);
+        table_put_str(out, st->sql, st->sql_len);
+        buf_append_u32(out, st->n_params);
+        for (uint32_t p = 0; p < st->n_params; p++)
+            if (table_value_put(out, &st->params[p]) != 0)
+                return err_set(eb, ERR_NOMEM, "encoding a parameter");
+        if (buf_append_u64(out, st->expect_hash) != 0)
+            return err_set(eb, ERR_NOMEM, "encoding a statement");
+    }
+    return 0;
+}
+
+int table_encode_schema(struct buf *out, uint64_t version, const char *sql, struct errbuf *eb)
+{
+    size_t n = strlen(sql);
+    if (n > TABLE_SQL_BYTES_MAX)
+        return err_set(eb, ERR_INVAL, "schema change of %zu bytes", n);
+    buf_append_u8(out, STORE_MODEL_TABLE);
+    buf_append_u8(out, TABLE_OP_SCHEMA);
+    buf_append_u64(out, version);
+    return table_put_str(out, sql, n) ? err_set(eb, ERR_NOMEM, "encoding a schema change") : 0;
+}
+
+/* A decoded EXEC: statements point into the entry, params into `params`. */
+struct table_decoded {
+    struct table_exec x;
+    struct table_stmt *stmts;
+    struct table_value *params;
+};
+
+static void table_decoded_free(struct table_decoded *d)
+{
+    free(d->stmts);
+    free(d->params);
+}
+
+static int table_decode_exec(struct codec_reader *r, struct table_decoded *d)
+{
+    memset(d, 0, sizeof *d);
+    d->x.schema_version = codec_read_u64(r);
+    d->x.now_us = (int64_t)codec_read_u64(r);
+    d->x.seed = codec_read_u64(r);
+    d->x.flags = codec_read_u8(r);
+    d->x.n = codec_read_u32(r);
+    if (r->err || d->x.n == 0 || d->x.n > TABLE_STMTS_MAX)
+        return ERR_CORRUPT;
+    d->stmts = calloc(d->x.n, sizeof *d->stmts);
+    if (d->stmts == NULL)
+        return ERR_NOMEM;
+    size_t n_params = 0, cap = 0;
+    for (uint32_t i = 0; i < d->x.n; i++) {
+        struct table_stmt *st = &d->stmts[i];
+        st->sql = table_get_str(r, &st->sql_len, TABLE_SQL_BYTES_MAX);
+        st->n_params = codec_read_u32(r);
+        if (r->err || st->n_params > TABLE_PARAMS_MAX)
+            return ERR_CORRUPT;
+        if (n_params + st->n_params > cap) {
+            size_t ncap = (n_params + st->n_params) * 2 + 8;
+            struct table_value *p = realloc(d->params, ncap * sizeof *p);
+            if (p == NULL)
+                return ERR_NOMEM;
+            d->params = p;
+            cap = ncap;
+        }
+        for (uint32_t p = 0; p < st->n_params; p++)
+            if (table_value_get(r, &d->params[n_params + p]) != 0)
+                return ERR_CORRUPT;
+        st->params = NULL; /* fixed below, once params stops moving */
+        st->expect_hash = codec_read_u64(r);
+        st->n_params = st->n_params;
+        n_params += st->n_params;
+    }
+    if (r->err || r->off != r->len)
+        return ERR_CORRUPT;
+    size_t at = 0;
+    for (uint32_t i = 0; i < d->x.n; i++) {
+        d->stmts[i].params = d->stmts[i].n_params ? &d->params[at] : NULL;
+        at += d->stmts[i].n_params;
+    }
+    d->x.stmts = d->stmts;
+    return 0;
+}
+
+/* ------------------------------------------------------------ output */
+
+int table_output_parse(const uint8_t *p, size_t len, struct table_output *o)
+{
+    memset(o, 0, sizeof *o);
+    struct codec_reader r;
+    codec_reader_init(&r, p, len);
+    o->state = codec_read_u8(&r);
+    if (r.err)
+        return ERR_MALFORMED;
+    switch (o->state) {
+    case TABLE_STATE_OK: {
+        o->ncols = codec_read_u32(&r);
+        if (r.err || o->ncols > 4096)
+            return ERR_MALFORMED;
+        o->cols = p + r.off;
+        uint32_t n;
+        for (uint32_t i = 0; i < 2 * o->ncols; i++)
+            if (table_get_str(&r, &n, 1u << 16) == NULL)
+                return ERR_MALFORMED;
+        /* The tail is fixed: rows end with a 0 marker, then two u64. */
+        if (len < r.off + 17)
+            return ERR_MALFORMED;
+        o->rows = p + r.off;
+        o->rows_len = len - r.off - 16;
+        o->changes = codec_get_u64(p + len - 16);
+        o->hash = codec_get_u64(p + len - 8);
+        return 0;
+    }
+    case TABLE_STATE_ERROR: {
+        const uint8_t *ss = codec_read_bytes(&r, 5);
+        uint32_t n;
+        const char *msg = table_get_str(&r, &n, 1u << 20);
+        o->failed_stmt = codec_read_u32(&r);
+        if (r.err || ss == NULL || msg == NULL)
+            return ERR_MALFORMED;
+        memcpy(o->sqlstate, ss, 5);
+        snprintf(o->message, sizeof o->message, "%.*s", (int)n, msg);
+        return 0;
+    }
+    case TABLE_STATE_SCHEMA:
+        o->schema_version = codec_read_u64(&r);
+        return r.err ? ERR_MALFORMED : 0;
+    }
+    return ERR_MALFORMED;
+}
+
+int table_output_col(const struct table_output *o, uint32_t i, const char **name, uint32_t *name_len,
+                     const char **decltype, uint32_t *decl_len)
+{
+    if (i >= o->ncols)
+        return ERR_INVAL;
+    struct codec_reader r;
+    codec_reader_init(&r, o->cols, (size_t)(o->rows - o->cols));
+    for (uint32_t k = 0; k <= i; k++) {
+        *name = table_get_str(&r, name_len, 1u << 16);
+        *decltype = table_get_str(&r, decl_len, 1u << 16);
+    }
+    return r.err ? ERR_MALFORMED : 0;
+}
+
+int table_output_next_row(const struct table_output *o, size_t *pos, struct table_value *vals)
+{
+    struct codec_reader r;
+    codec_reader_init(&r, o->rows, o->rows_len);
+    r.off = *pos;
+    uint8_t more = codec_read_u8(&r);
+    if (r.err)
+        return ERR_MALFORMED;
+    if (more == 0)
+        return 0;
+    for (uint32_t i = 0; i < o->ncols; i++)
+        if (table_value_get(&r, &vals[i]) != 0)
+            return ERR_MALFORMED;
+    *pos = r.off;
+    return 1;
+}
+
+static void table_output_error(struct buf *out, const char *sqlstate, const char *msg,
+                               uint32_t stmt)
+{
+    buf_reset(out);
+    buf_append_u8(out, TABLE_STATE_ERROR);
+    buf_append(out, sqlstate, 5);
+    table_put_str(out, msg, strlen(msg));
+    buf_append_u32(out, stmt);
+}
+
+/* ------------------------------------------------------------ running statements */
+
+static uint64_t table_fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+#define TABLE_HASH_SEED 0xcbf29ce484222325ull
+
+/* The SQLSTATE for a failed step: a function's "NNNNN: message", SQLite's
+ * constraint codes, or XX000 for anything else. */
+static void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap)
+{
+    const char *m = sqlite3_errmsg(db);
+    const char *state = "XX000";
+    if (strlen(m) > 7 && m[5] == ':' && m[6] == ' ') {
+        memcpy(sqlstate, m, 5);
+        sqlstate[5] = '\0';
+        snprintf(msg, cap, "%s", m + 7);
+        return;
+    }
+    switch (sqlite3_extended_errcode(db)) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        state = "23505";
+        break;
+    case SQLITE_CONSTRAINT_NOTNULL:
+        state = "23502";
+        break;
+    case SQLITE_CONSTRAINT_CHECK:
+        state = "23514";
+        break;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        state = "23503";
+        break;
+    case SQLITE_CONSTRAINT_TRIGGER:
+        state = "55000"; /* a bucket not writable here: the coordinator reroutes */
+        break;
+    default:
+        if ((rc & 0xff) == SQLITE_TOOBIG)
+            state = "54000";
+        else if ((rc & 0xff) == SQLITE_ERROR)
+            state = "42601";
+        break;
+    }
+    memcpy(sqlstate, state, 6);
+    snprintf(msg, cap, "%s", m);
+}
+
+static void table_cache_evict(struct table_cached *c)
+{
+    sqlite3_finalize(c->st);
+    free(c->sql);
+    memset(c, 0, sizeof *c);
+}
+
+/* A prepared statement for sql, from the cache or new. */
+static int table_prepare(struct store *s, struct table_model_state *t, const char *sql, uint32_t len,
+                         sqlite3_stmt **out)
+{
+    struct table_cached *victim = &t->cache[0];
+    for (int i = 0; i < TABLE_STMT_CACHE; i++) {
+        struct table_cached *c = &t->cache[i];
+        if (c->st != NULL && c->sql_len == len && memcmp(c->sql, sql, len) == 0) {
+            c->used = ++t->clock;
+            sqlite3_reset(c->st);
+            sqlite3_clear_bindings(c->st);
+            *out = c->st;
+            return SQLITE_OK;
+        }
+        if (c->used < victim->used)
+            victim = c;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(store_db(s), sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    table_cache_evict(victim);
+    victim->sql = malloc(len + 1);
+    if (victim->sql == NULL) {
+        sqlite3_finalize(st);
+        return SQLITE_NOMEM;
+    }
+    memcpy(victim->sql, sql, len);
+    victim->sql[len] = '\0';
+    victim->sql_len = len;
+    victim->st = st;
+    victim->used = ++t->clock;
+    *out = st;
+    return SQLITE_OK;
+}
+
+/* After a schema change every cached statement may be stale. */
+static void table_cache_clear(struct table_model_state *t)
+{
+    for (int i = 0; i < TABLE_STMT_CACHE; i++)
+        if (t->cache[i].st != NULL)
+            table_cache_evict(&t->cache[i]);
+}
+
+static void table_bind(sqlite3_stmt *st, const struct table_stmt *ts)
+{
+    for (uint32_t p = 0; p < ts->n_params; p++) {
+        const struct table_value *v = &ts->params[p];
+        int k = (int)p + 1;
+        switch (v->type) {
+        case TABLE_INT:
+            sqlite3_bind_int64(st, k, v->i);
+            break;
+        case TABLE_REAL:
+            sqlite3_bind_double(st, k, v->r);
+            break;
+        case TABLE_TEXT:
+            sqlite3_bind_text(st, k, (const char *)v->p, (int)v->len, SQLITE_STATIC);
+            break;
+        case TABLE_BLOB:
+            sqlite3_bind_blob(st, k, v->p, (int)v->len, SQLITE_STATIC);
+            break;
+        default:
+            sqlite3_bind_null(st, k);
+        }
+    }
+}
+
+/* Runs one statement; hashes its rows into *hash and, when rows is given,
+ * writes the OK output head and rows into it. Returns SQLITE_DONE or the
+ * failing code (the SQLSTATE is read from the connection). read_only refuses
+ * a statement that would write. */
+static int table_step_all(struct store *s, struct table_model_state *t, const struct table_stmt *ts,
+                          bool read_only, uint64_t *hash, struct buf *rows, uint64_t *changes,
+                          char sqlstate[6], char *msg, size_t cap)
+{
+    sqlite3 *db = store_db(s);
+    sqlite3_stmt *st;
+    int rc = table_prepare(s, t, ts->sql, ts->sql_len, &st);
+    if (rc != SQLITE_OK) {
+        table_sqlstate(db, rc, sqlstate, msg, cap);
+        return rc;
+    }
+    if (read_only && !sqlite3_stmt_readonly(st)) {
+        memcpy(sqlstate, "25006", 6);
+        snprintf(msg, cap, "cannot execute a write in a read-only run");
+        return SQLITE_READONLY;
+    }
+    table_bind(st, ts);
+    int ncols = sqlite3_column_count(st);
+    if (rows != NULL) {
+        buf_reset(rows);
+        buf_append_u8(rows, TABLE_STATE_OK);
+        buf_append_u32(rows, (uint32_t)ncols);
+        for (int c = 0; c < ncols; c++) {
+            const char *name = sqlite3_column_name(st, c);
+            const char *decl = sqlite3_column_decltype(st, c);
+            table_put_str(rows, name ? name : "", name ? strlen(name) : 0);
+            table_put_str(rows, decl ? decl : "", decl ? strlen(decl) : 0);
+        }
+    }
+    int total_before = sqlite3_total_changes(db);
+    uint64_t steps = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (++steps > TABLE_ROWS_SCANNED_MAX)
+            break;
+        if (rows != NULL)
+            buf_append_u8(rows, 1);
+        for (int c = 0; c < ncols; c++) {
+            struct table_value v;
+            table_value_from_sqlite(sqlite3_column_value(st, c), &v);
+            /* The hash covers what the client sees: type and bytes. */
+            *hash = table_fnv(*hash, &v.type, 1);
+            if (v.type == TABLE_INT)
+                *hash = table_fnv(*hash, &v.i, sizeof v.i);
+            else if (v.type == TABLE_REAL)
+                *hash = table_fnv(*hash, &v.r, sizeof v.r);
+            else if (v.type != TABLE_NULL)
+                *hash = table_fnv(*hash, v.p, v.len);
+            if (rows != NULL && table_value_put(rows, &v) != 0)
+                rc = SQLITE_NOMEM;
+        }
+        if (rows != NULL && rows->len > TABLE_OUTPUT_BYTES_MAX) {
+            sqlite3_reset(st);
+            memcpy(sqlstate, "54000", 6);
+            snprintf(msg, cap, "the statement returned more than %u bytes of rows; add a LIMIT",
+                     TABLE_OUTPUT_BYTES_MAX);
+            return SQLITE_TOOBIG;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        table_sqlstate(db, rc, sqlstate, msg, cap);
+        sqlite3_reset(st);
+        return rc;
+    }
+    uint64_t ch = (uint64_t)(sqlite3_total_changes(db) - total_before);
+    /* total_changes counts trigger work too; changes() is the statement's own. */
+    if (!sqlite3_stmt_readonly(st))
+        ch = (uint64_t)sqlite3_changes64(db);
+    *changes = ch;
+    *hash = table_fnv(*hash, &ch, sizeof ch);
+    sqlite3_reset(st);
+    return SQLITE_DONE;
+}
+
+static int table_exec_sql(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Runs every statement of x inside a savepoint. keep: release it (apply),
+ * else roll it back (tentative and read runs). out gets the output. */
+static int table_run_all(struct store *s, struct table_model_state *t, const struct table_exec *x,
+                         bool keep, bool read_only, struct buf *out)
+{
+    sqlite3 *db = store_db(s);
+    t->env.now_us = x->now_us;
+    t->env.random_seed = x->seed;
+    if (table_exec_sql(db, "SAVEPOINT cairn_exec") != SQLITE_OK) {
+        table_output_error(out, "XX000", sqlite3_errmsg(db), 0);
+        return ERR_IO;
+    }
+    uint64_t hash = TABLE_HASH_SEED, changes = 0;
+    char sqlstate[6], msg[400];
+    bool failed = false;
+    for (uint32_t i = 0; i < x->n && !failed; i++) {
+        const struct table_stmt *ts = &x->stmts[i];
+        uint64_t h = TABLE_HASH_SEED;
+        bool last = i + 1 == x->n;
+        t->env.random_seed = x->seed + i;
+        int rc = table_step_all(s, t, ts, read_only, &h, last ? out : NULL, &changes, sqlstate,
+                                msg, sizeof msg);
+        if (rc != SQLITE_DONE) {
+            table_output_error(out, sqlstate, msg, i);
+            failed = true;
+        } else if ((x->flags & TABLE_EXEC_VALIDATE) && h != ts->expect_hash) {
+            table_output_error(out, "40001",
+                               "could not serialize access due to concurrent update: a row this "
+                               "transaction read was changed before it committed; retry it",
+                               i);
+            failed = true;
+        }
+        hash = table_fnv(hash, &h, sizeof h);
+    }
+    if (failed || !keep) {
+        table_exec_sql(db, "ROLLBACK TO cairn_exec");
+        table_exec_sql(db, "RELEASE cairn_exec");
+        return 0;
+    }
+    if (table_exec_sql(db, "RELEASE cairn_exec") != SQLITE_OK)
+        return ERR_IO;
+    buf_append_u64(out, changes);
+    buf_append_u64(out, hash);
+    return 0;
+}
+
+/* ------------------------------------------------------------ meta */
+
+static int table_meta_get(struct store *s, struct table_model_state *t, const char *name, uint64_t *v,
+                          struct errbuf *eb)
+{
+    int rc = store_stmt(s, &t->meta_get, "SELECT value FROM table_meta WHERE name = ?1", eb);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(t->meta_get, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(t->meta_get);
+    *v = step == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(t->meta_get, 0) : 0;
+    sqlite3_reset(t->meta_get);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return store_sqlite_err(store_db(s), step, "table meta", eb);
+    return 0;
+}
+
+static int table_meta_set(struct store *s, struct table_model_state *t, const char *name, uint64_t v,
+                          struct errbuf *eb)
+{
+    int rc = store_stmt(s, &t->meta_set,
+                        "INSERT INTO table_meta(name, value) VALUES(?1, ?2)"
+                        " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                        eb);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(t->meta_set, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(t->meta_set, 2, (sqlite3_int64)v);
+    int step = sqlite3_step(t->meta_set);
+    sqlite3_reset(t->meta_set);
+    return step == SQLITE_DONE ? 0 : store_sqlite_err(store_db(s), step, "table meta", eb);
+}
+
+int table_schema_version(struct store *s, uint64_t *out, struct errbuf *eb)
+{
+    struct table_model_state *t = store_model_state(s, STORE_MODEL_TABLE);
+    return table_meta_get(s, t, "schema_version", out, eb);
+}
+
+/* ------------------------------------------------------------ apply */
+
+static int table_result_output(struct store_result *res, struct buf *out)
+{
+    res->output = out->data;
+    res->output_len = (uint32_t)out->len;
+    out->data = NULL;
+    out->len = out->cap = 0;
+    struct table_output o;
+    if (table_output_parse(res->output, res->output_len, &o) == 0 && o.state != TABLE_STATE_OK)
+        res->status = ERR_CONDITION;
+    return 0;
+}
+
+static int table_apply_exec(struct store *s, struct table_model_state *t, struct codec_reader *r,
+                            struct store_result *res, struct errbuf *eb)
+{
+    struct table_decoded d;
+    int rc = table_decode_exec(r, &d);
+    if (rc != 0) {
+        table_decoded_free(&d);
+        return err_set(eb, rc, "table exec command does not decode");
+    }
+    struct buf out = BUF_INIT;
+    uint64_t version = 0;
+    rc = table_meta_get(s, t, "schema_version", &version, eb);
+    if (rc == 0 && d.x.schema_version != 0 && d.x.schema_version != version) {
+        buf_append_u8(&out, TABLE_STATE_SCHEMA);
+        buf_append_u64(&out, version);
+    } else if (rc == 0) {
+        rc = table_run_all(s, t, &d.x, true, false, &out);
+        if (rc != 0)
+            err_set(eb, rc, "table exec: %s", sqlite3_errmsg(store_db(s)));
+    }
+    table_decoded_free(&d);
+    if (rc == 0)
+        rc = table_result_output(res, &out);
+    buf_free(&out);
+    return rc;
+}
+
+static int table_apply_schema(struct store *s, struct table_model_state *t, struct codec_reader *r,
+                              struct store_result *res, struct errbuf *eb)
+{
+    uint64_t version = codec_read_u64(r);
+    uint32_t len;
+    const char *sql = table_get_str(r, &len, TABLE_SQL_BYTES_MAX);
+    if (r->err || r->off != r->len)
+        return err_set(eb, ERR_CORRUPT, "table schema command does not decode");
+    uint64_t cur = 0;
+    int rc = table_meta_get(s, t, "schema_version", &cur, eb);
+    if (rc != 0)
+        return rc;
+    res->version = cur;
+    if (version <= cur) {
+        res->existed = true;
+        return 0;
+    }
+    if (version != cur + 1) {
+        res->status = ERR_CONDITION;
+        return 0;
+    }
+    table_cache_clear(t);
+    char *text = malloc(len + 1);
+    if (text == NULL)
+        return err_set(eb, ERR_NOMEM, "schema change");
+    memcpy(text, sql, len);
+    text[len] = '\0';
+    struct buf out = BUF_INIT;
+    sqlite3 *db = store_db(s);
+    /* DDL from the catalog ran on the governor before it was committed
+     * there; it cannot fail here unless the store is broken. */
+    table_exec_sql(db, "SAVEPOINT cairn_schema");
+    int src = len ? table_exec_sql(db, text) : SQLITE_OK;
+    if (src != SQLITE_OK) {
+        char sqlstate[6], msg[400];
+        table_sqlstate(db, src, sqlstate, msg, sizeof msg);
+        table_exec_sql(db, "ROLLBACK TO cairn_schema");
+        table_exec_sql(db, "RELEASE cairn_schema");
+        table_output_error(&out, sqlstate, msg, 0);
+        free(text);
+        /* The version still advances, so later changes are not held up; the
+         * failure is in the log for the operator. */
+        rc = table_meta_set(s, t, "schema_version", version, eb);
+        if (rc == 0)
+            rc = table_result_output(res, &out);
+        buf_free(&out);
+        return rc;
+    }
+    table_exec_sql(db, "RELEASE cairn_schema");
+    free(text);
+    rc = table_meta_set(s, t, "schema_version", version, eb);
+    res->version = version;
+    buf_free(&out);
+    return rc;
+}
+
+static int table_apply(struct store *s, void *state, const struct raft_entry *e,
+                       struct store_result *res, struct errbuf *eb)
+{
+    struct table_model_state *t = state;
+    struct codec_reader r;
+    codec_reader_init(&r, e->data, e->len);
+    codec_read_u8(&r);
+    uint8_t op = codec_read_u8(&r);
+    if (r.err)
+        return err_set(eb, ERR_CORRUPT, "table command at %" PRIu64 " is empty", e->index);
+    switch (op) {
+    case TABLE_OP_EXEC:
+        return table_apply_exec(s, t, &r, res, eb);
+    case TABLE_OP_SCHEMA:
+        return table_apply_schema(s, t, &r, res, eb);
+    }
+    return err_set(eb, ERR_UNSUPPORTED, "unknown table command %u", op);
+}
+
+int table_run(struct store *s, const struct table_exec *x, bool tentative, struct buf *out,
+              struct errbuf *eb)
+{
+    struct table_model_state *t = store_model_state(s, STORE_MODEL_TABLE);
+    ASSERT(t != NULL);
+    buf_reset(out);
+    uint64_t version = 0;
+    int rc = table_meta_get(s, t, "schema_version", &version, eb);
+    if (rc != 0)
+        return rc;
+    if (x->schema_version != 0 && x->schema_version != version) {
+        buf_append_u8(out, TABLE_STATE_SCHEMA);
+        buf_append_u64(out, version);
+        return 0;
+    }
+    rc = table_run_all(s, t, x, false, !tentative, out);
+    if (rc == 0 && out->len > 0 && out->data[0] == TABLE_STATE_OK) {
+        /* Rolled back either way; the tail is what a kept run would have had. */
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+static int table_open(struct store *s, void **state, struct errbuf *eb)
+{
+    struct table_model_state *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return err_set(eb, ERR_NOMEM, "table state");
+    t->bucket_count = store_bucket_count(s);
+    if (t->bucket_count == 0)
+        t->bucket_count = 1;
+    sqlite3 *db = store_db(s);
+    int rc = sql_func_register(db, &t->env, eb);
+    if (rc == 0 &&
+        sqlite3_create_function(db, "cairn_bucket", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, t,
+                                table_fn_bucket, NULL, NULL) != SQLITE_OK)
+        rc = err_set(eb, ERR_NOMEM, "registering cairn_bucket");
+    if (rc == 0)
+        table_exec_sql(db, "PRAGMA case_sensitive_like = ON");
+    if (rc != 0) {
+        free(t);
+        return rc;
+    }
+    *state = t;
+    return 0;
+}
+
+static void table_close(void *state)
+{
+    struct table_model_state *t = state;
+    if (t == NULL)
+        return;
+    table_cache_clear(t);
+    sqlite3_finalize(t->meta_get);
+    sqlite3_finalize(t->meta_set);
+    free(t);
+}
+
+const struct store_model table_model = {
+    .tag = STORE_MODEL_TABLE,
+    .name = "table",
+    .schema_sql = table_schema_sql,
+    .n_tables = 1,
+    .tables = {{"table_meta", "name, value", 2, "name"}},
+    .open = table_open,
+    .close = table_close,
+    .apply = table_apply,
+};
