@@ -1,0 +1,120 @@
+-- DDL: CREATE/DROP TABLE [IF EXISTS] (several at once), TRUNCATE, ALTER TABLE ADD/DROP COLUMN,
+-- ADD PRIMARY KEY, CREATE/DROP [UNIQUE] INDEX, and the errors around them.
+
+CREATE TABLE d1 (id int PRIMARY KEY, v text);
+CREATE TABLE d2 (id int PRIMARY KEY);
+CREATE TABLE d3 (x int);
+CREATE TABLE d1 (id int); -- error 42P07
+CREATE TABLE IF NOT EXISTS d1 (id int);
+CREATE TABLE d4 (id int PRIMARY KEY, id text); -- error 42701
+CREATE TABLE d4 (a int PRIMARY KEY, b int PRIMARY KEY); -- error 42P16
+CREATE TABLE d4 (a nosuchtype); -- error 42704
+CREATE TABLE d4 (a int, PRIMARY KEY (nope)); -- error 42703
+CREATE TABLE "Mixed Case" ("Col A" int PRIMARY KEY, "select" text);
+INSERT INTO "Mixed Case" VALUES (1, 'kw');
+SELECT "Col A", "select" FROM "Mixed Case";
+SELECT * FROM "Mixed Case";
+SELECT col_a FROM "Mixed Case"; -- error 42703
+SELECT * FROM mixed_case; -- error 42P01
+CREATE TABLE UpperName (Id int PRIMARY KEY, VALUE text);
+INSERT INTO uppername (id, value) VALUES (1, 'folded');
+SELECT ID, Value FROM UPPERNAME;
+SELECT * FROM "UpperName"; -- error 42P01
+
+INSERT INTO d1 VALUES (1, 'a'), (2, 'b'), (3, 'c');
+INSERT INTO d2 VALUES (1), (2);
+INSERT INTO d3 VALUES (10), (20);
+TRUNCATE d1;
+SELECT count(*) FROM d1;
+TRUNCATE TABLE d2, d3;
+SELECT (SELECT count(*) FROM d2) AS d2, (SELECT count(*) FROM d3) AS d3;
+TRUNCATE nosuch; -- error 42P01
+INSERT INTO d1 VALUES (1, 'again');
+SELECT * FROM d1;
+
+DROP TABLE d2, d3;
+SELECT * FROM d2; -- error 42P01
+DROP TABLE d2; -- error 42P01
+DROP TABLE IF EXISTS d2;
+DROP TABLE IF EXISTS d2, d3;
+DROP TABLE IF EXISTS nosuch1, d1, nosuch2;
+SELECT * FROM d1; -- error 42P01
+DROP TABLE "Mixed Case", uppername;
+CREATE TABLE d1 (id int PRIMARY KEY, v text);
+SELECT count(*) FROM d1;
+
+CREATE TABLE alt (id int PRIMARY KEY, a text);
+INSERT INTO alt VALUES (1, 'one'), (2, 'two');
+ALTER TABLE alt ADD COLUMN b int;
+SELECT * FROM alt ORDER BY id;
+ALTER TABLE alt ADD COLUMN c text NOT NULL DEFAULT 'dflt';
+ALTER TABLE alt ADD COLUMN d numeric(5,2) DEFAULT 1.5;
+ALTER TABLE alt ADD e boolean;
+SELECT * FROM alt ORDER BY id;
+INSERT INTO alt (id, a) VALUES (3, 'three');
+INSERT INTO alt VALUES (4, 'four', 4, 'c', 4.25, true);
+SELECT * FROM alt ORDER BY id;
+ALTER TABLE alt ADD COLUMN b int; -- error 42701
+ALTER TABLE alt ADD COLUMN IF NOT EXISTS b int;
+ALTER TABLE alt ADD COLUMN f int NOT NULL; -- error 23502
+ALTER TABLE alt ADD COLUMN g int CHECK (g > 0);
+INSERT INTO alt (id, g) VALUES (5, 0); -- error 23514
+ALTER TABLE alt DROP COLUMN a;
+SELECT * FROM alt ORDER BY id;
+SELECT a FROM alt; -- error 42703
+ALTER TABLE alt DROP COLUMN a; -- error 42703
+ALTER TABLE alt DROP COLUMN IF EXISTS a;
+ALTER TABLE alt DROP COLUMN b, DROP COLUMN e;
+SELECT * FROM alt ORDER BY id;
+ALTER TABLE alt ADD COLUMN a text;
+UPDATE alt SET a = 'new-' || id;
+SELECT id, a, c FROM alt ORDER BY id;
+ALTER TABLE nosuch ADD COLUMN x int; -- error 42P01
+ALTER TABLE alt RENAME COLUMN c TO cc;
+SELECT id, cc FROM alt ORDER BY id;
+ALTER TABLE alt RENAME TO alt2;
+SELECT count(*) FROM alt2;
+SELECT count(*) FROM alt; -- error 42P01
+
+CREATE TABLE nokey (k int, v text);
+INSERT INTO nokey VALUES (1, 'a'), (2, 'b'), (2, 'dup');
+ALTER TABLE nokey ADD PRIMARY KEY (k); -- error 23505
+DELETE FROM nokey WHERE v = 'dup';
+ALTER TABLE nokey ADD PRIMARY KEY (k);
+INSERT INTO nokey VALUES (2, 'again'); -- error 23505
+INSERT INTO nokey VALUES (NULL, 'null key'); -- error 23502
+ALTER TABLE nokey ADD PRIMARY KEY (v); -- error 42P16
+INSERT INTO nokey VALUES (3, 'c');
+SELECT * FROM nokey ORDER BY k;
+CREATE TABLE nokey2 (k int, v text);
+INSERT INTO nokey2 VALUES (NULL, 'x');
+ALTER TABLE nokey2 ADD PRIMARY KEY (k); -- error 23502
+ALTER TABLE nokey2 ADD CONSTRAINT nokey2_pk PRIMARY KEY (v);
+INSERT INTO nokey2 VALUES (1, 'x'); -- error 23505
+
+CREATE TABLE idx (id int PRIMARY KEY, a int, b text, c int);
+INSERT INTO idx VALUES (1, 10, 'x', 1), (2, 20, 'y', 2), (3, 10, 'z', 3), (4, NULL, NULL, 4);
+CREATE INDEX idx_a ON idx (a);
+CREATE INDEX idx_a ON idx (b); -- error 42P07
+CREATE INDEX IF NOT EXISTS idx_a ON idx (b);
+CREATE INDEX idx_ab ON idx (a, b DESC);
+CREATE INDEX ON idx (c);
+CREATE INDEX idx_bad ON idx (nope); -- error 42703
+CREATE INDEX idx_bad ON nosuch (a); -- error 42P01
+SELECT id FROM idx WHERE a = 10 ORDER BY id;
+SELECT id, b FROM idx WHERE a = 10 AND b > 'x' ORDER BY id;
+CREATE UNIQUE INDEX idx_b_unique ON idx (b);
+INSERT INTO idx VALUES (5, 30, 'x', 5); -- error 23505
+INSERT INTO idx VALUES (5, 30, NULL, 5);
+CREATE UNIQUE INDEX idx_a_unique ON idx (a); -- error 23505
+DROP INDEX idx_a;
+DROP INDEX idx_a; -- error 42704
+DROP INDEX IF EXISTS idx_a;
+DROP INDEX idx_ab, idx_b_unique;
+INSERT INTO idx VALUES (6, 30, 'x', 6);
+SELECT id, a, b FROM idx ORDER BY id;
+DROP TABLE idx;
+CREATE TABLE idx (id int PRIMARY KEY);
+CREATE INDEX idx_a ON idx (id);
+DROP TABLE alt2, nokey, nokey2, idx, d1;
+DROP TABLE IF EXISTS alt2, nokey, nokey2, idx, d1;
