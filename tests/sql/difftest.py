@@ -440,7 +440,9 @@ class Target:
     def begin_file(self, index, path, statements):
         """Prepares an empty namespace for the file (index counts files run so far)."""
 
-    def connect(self):
+    def connect(self, session="main", ordinal=0):
+        """A new connection for the file's session `session`, the ordinal-th opened (0 for the
+        first); targets with several nodes spread sessions over them."""
         raise NotImplementedError
 
     def end_file(self):
@@ -464,7 +466,7 @@ class FreshDatabaseTarget(Target):
         self.db = "%s_%s" % (self.prefix, stem)
         self.server.create_database(self.db)
 
-    def connect(self):
+    def connect(self, session="main", ordinal=0):
         return self.server.connect(self.db)
 
     def end_file(self):
@@ -506,8 +508,9 @@ class SharedDatabaseTarget(Target):
         self.tables = tables_created(statements)
         self._drop("before %s" % path)
 
-    def connect(self):
-        return self.connect_fns[self.index % len(self.connect_fns)]()
+    def connect(self, session="main", ordinal=0):
+        # A second session goes through another node: what one commits, all must see.
+        return self.connect_fns[(self.index + ordinal) % len(self.connect_fns)]()
 
     def end_file(self):
         self._drop("after file")
@@ -535,7 +538,8 @@ def run_statements(target, statements, path, index=0, timeout_s=STATEMENT_TIMEOU
                 conn = conns.get(st.session)
                 if conn is None:
                     try:
-                        conn = conns[st.session] = raw_text(target.connect())
+                        conn = conns[st.session] = raw_text(target.connect(st.session,
+                                                                           len(conns)))
                     except (psycopg2.Error, OSError) as e:
                         broken = "cannot connect: %s" % str(e).strip()
                         outcomes.append(Outcome(broken=broken))
