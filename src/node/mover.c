@@ -49,6 +49,13 @@ enum mover_step {
     MOVER_OWN,
     MOVER_FINISH,
     MOVER_DROP,
+    /* Giving up, in an order that never strands the bucket: dst lets go, the
+     * source takes writes again, and only then does the catalog forget the
+     * move (a governor leader that dies midway resumes the move instead). */
+    MOVER_ABORT_FENCE_DST, /* dst may own it already (OWN applied): fenced, it can be dropped */
+    MOVER_ABORT_DROP,
+    MOVER_ABORT_UNFENCE,
+    MOVER_ABORT_RECORD,
     MOVER_DONE,
 };
 
@@ -350,30 +357,13 @@ static void mover_job_end(struct mover_job *j, bool ok)
     buf_reset(&j->dst_keys);
 }
 
-static void mover_abort_done(void *arg, int err, const struct store_result *res)
-{
-    (void)arg;
-    (void)err;
-    (void)res;
-}
+static void mover_job_next(struct mover_job *j, int step);
 
 /* Gives up: the source keeps (and unfences) the bucket, the destination
  * drops what it received, the catalog forgets the move. */
 static void mover_job_abort(struct mover_job *j)
 {
-    struct node *n = j->n;
-    struct errbuf eb = {{0}};
-    struct buf cmd = BUF_INIT;
-    if (cluster_encode_move_abort(&cmd, j->mv.bucket, j->mv.started) == 0)
-        node_write(n, NODE_GOVERNOR_GROUP, cmd.data, cmd.len, mover_abort_done, NULL);
-    buf_reset(&cmd);
-    if (kv_encode_bucket_unfence(&cmd, j->mv.bucket, &eb) == 0)
-        node_write(n, ROUTER_RS_GROUP(j->mv.src), cmd.data, cmd.len, mover_abort_done, NULL);
-    buf_reset(&cmd);
-    if (kv_encode_bucket_drop(&cmd, j->mv.bucket, &eb) == 0)
-        node_write(n, ROUTER_RS_GROUP(j->mv.dst), cmd.data, cmd.len, mover_abort_done, NULL);
-    buf_free(&cmd);
-    mover_job_end(j, false);
+    mover_job_next(j, MOVER_ABORT_FENCE_DST);
 }
 
 /* A step failed: try it again a little later, or give up. */
@@ -382,6 +372,8 @@ static void mover_job_retry(struct mover_job *j, const char *why, int err)
     j->waiting = false;
     /* Once the destination owns the bucket the move can only go forward. */
     if (++j->fails > MOVER_STEP_RETRIES_MAX && j->step < MOVER_OWN) {
+        /* Past OWN the move only goes forward (or back through UNDO), and
+         * the abort steps themselves are retried until they land. */
         LOGW("mover", "bucket %u: step %d keeps failing (%s: %s)", j->mv.bucket, j->step, why,
              err_msg(err));
         mover_job_abort(j);
@@ -407,7 +399,20 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
         return;
     LOGD("mover", "bucket %u: step %d write done: err %d status %d", j->mv.bucket, j->step, err,
          res ? res->status : 0);
-    if (err == 0 && res != NULL && res->status != 0) {
+    if (err == 0 && res != NULL && res->status != 0 && j->step >= MOVER_ABORT_FENCE_DST) {
+        /* Refused because it is done already: nothing left to drop or
+         * unfence, or the move is gone from the catalog. */
+        err = 0;
+    } else if (err == 0 && res != NULL && res->status != 0) {
+        if (j->step == MOVER_FINISH && res->failed_op == CLUSTER_REFUSED_DST) {
+            /* The destination lost its last member after it took the bucket:
+             * the source still holds every row (frozen since the fence), so
+             * the move goes back — dst first lets go, then the source resumes. */
+            LOGW("mover", "bucket %u: replicaset %u can no longer take it; moving it back to %u",
+                 j->mv.bucket, j->mv.dst, j->mv.src);
+            mover_job_abort(j);
+            return;
+        }
         mover_job_retry(j, "refused", res->status);
         return;
     }
@@ -454,6 +459,18 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
     case MOVER_DROP:
         LOGD("mover", "bucket %u moved %u -> %u", j->mv.bucket, j->mv.src, j->mv.dst);
         mover_job_end(j, true);
+        return;
+    case MOVER_ABORT_FENCE_DST:
+        mover_job_next(j, MOVER_ABORT_DROP);
+        return;
+    case MOVER_ABORT_DROP:
+        mover_job_next(j, MOVER_ABORT_UNFENCE);
+        return;
+    case MOVER_ABORT_UNFENCE:
+        mover_job_next(j, MOVER_ABORT_RECORD);
+        return;
+    case MOVER_ABORT_RECORD:
+        mover_job_end(j, false);
         return;
     }
 }
@@ -720,6 +737,31 @@ static void mover_job_run(struct mover_job *j)
         rc = kv_encode_bucket_drop(&cmd, j->mv.bucket, &eb);
         if (rc == 0)
             mover_write(j, ROUTER_RS_GROUP(j->mv.src), &cmd);
+        break;
+    case MOVER_ABORT_FENCE_DST:
+    case MOVER_ABORT_DROP: {
+        struct cluster_replicaset set;
+        if (cluster_replicaset_get(node_store(n), j->mv.dst, &set, &eb) == 0 &&
+            set.state == CLUSTER_RS_RETIRED) {
+            mover_job_next(j, MOVER_ABORT_UNFENCE); /* no member left to hold a copy */
+            break;
+        }
+        /* Refused unless OWNED (then nothing to fence) / unless not OWNED. */
+        rc = j->step == MOVER_ABORT_FENCE_DST ? kv_encode_bucket_fence(&cmd, j->mv.bucket, &eb)
+                                              : kv_encode_bucket_drop(&cmd, j->mv.bucket, &eb);
+        if (rc == 0)
+            mover_write(j, ROUTER_RS_GROUP(j->mv.dst), &cmd);
+        break;
+    }
+    case MOVER_ABORT_UNFENCE:
+        rc = kv_encode_bucket_unfence(&cmd, j->mv.bucket, &eb);
+        if (rc == 0)
+            mover_write(j, ROUTER_RS_GROUP(j->mv.src), &cmd);
+        break;
+    case MOVER_ABORT_RECORD:
+        rc = cluster_encode_move_abort(&cmd, j->mv.bucket, j->mv.started);
+        if (rc == 0)
+            mover_write(j, NODE_GOVERNOR_GROUP, &cmd);
         break;
     }
     buf_free(&cmd);

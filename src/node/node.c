@@ -524,18 +524,22 @@ static const struct cluster_node *node_view_find(const struct node_catalog_view 
 static uint64_t node_voter_to_demote(struct node *n, const struct node_catalog_view *v,
                                      const struct raft_conf *conf, bool spread)
 {
+    /* Expelled voters are not candidates: the registry loop removes them
+     * (or keeps one that holds the last copy of its data). */
     for (uint32_t i = 0; i < conf->n_voters; i++) {
         const struct cluster_node *c = node_view_find(v, conf->voters[i]);
-        if (c != NULL && c->id != n->ident.node_id && c->offline)
+        if (c != NULL && c->state == CLUSTER_NODE_ACTIVE && c->id != n->ident.node_id &&
+            c->offline)
             return c->id;
     }
     for (uint32_t i = 0; spread && i < conf->n_voters; i++) {
         const struct cluster_node *c = node_view_find(v, conf->voters[i]);
-        if (c == NULL || c->id == n->ident.node_id)
+        if (c == NULL || c->state != CLUSTER_NODE_ACTIVE || c->id == n->ident.node_id)
             continue;
         for (uint32_t j = 0; j < conf->n_voters; j++) {
             const struct cluster_node *o = node_view_find(v, conf->voters[j]);
-            if (o != NULL && o != c && strcmp(o->zone, c->zone) == 0)
+            if (o != NULL && o != c && o->state == CLUSTER_NODE_ACTIVE &&
+                strcmp(o->zone, c->zone) == 0)
                 return c->id;
         }
     }
@@ -598,10 +602,15 @@ static void node_reconcile(struct node *n)
             goto out;
     }
     uint32_t target = node_voters_target(active);
+    uint32_t voters = 0; /* active ones: expelled voters are on their way out */
+    for (uint32_t i = 0; i < st.conf.n_voters; i++) {
+        const struct cluster_node *c = node_view_find(v, st.conf.voters[i]);
+        voters += c != NULL && c->state == CLUSTER_NODE_ACTIVE;
+    }
     uint64_t id = 0;
-    if (st.conf.n_voters < target) {
+    if (voters < target) {
         id = node_learner_to_promote(v, &st.conf, false);
-    } else if (st.conf.n_voters == target) {
+    } else if (voters == target) {
         /* A replacement in first: for an offline voter any live learner will
          * do; to spread zones, only a learner from a zone without a voter. */
         bool replace = node_voter_to_demote(n, v, &st.conf, false) != 0;

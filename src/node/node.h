@@ -35,7 +35,8 @@ enum node_rpc_method {
     NODE_RPC_CLUSTER_ID = 4, /* which cluster are you in? (answered to anyone) */
     NODE_RPC_KV_GET = 5,    /* read one key in a replicaset this node is in */
     NODE_RPC_KV_LIST = 6,   /* list keys of one replicaset */
-    NODE_RPC_BUCKET_READ = 7 /* a bucket's rows, keys or version floor, for a move */
+    NODE_RPC_BUCKET_READ = 7, /* a bucket's rows, keys or version floor, for a move */
+    NODE_RPC_SQL_RUN = 8,     /* SQL statements read or tried in a group this node is in */
 };
 
 enum node_state { NODE_STARTING, NODE_UP, NODE_STOPPING };

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "cluster/router.h"
 #include "model/cluster/cluster.h"
+#include "model/table/table.h"
 #include "model/kv/kv.h"
 #include "node/node_int.h"
 
@@ -23,6 +24,8 @@ struct shard_state {
     bool settings_inflight;
     uint64_t conf_inflight[NODE_GROUPS_MAX]; /* groups with a membership change out */
     uint32_t n_conf_inflight;
+    uint64_t schema_inflight[NODE_GROUPS_MAX]; /* groups with a schema change out */
+    uint32_t n_schema_inflight;
 };
 
 static struct shard_state *shard_state(struct node *n)
@@ -681,6 +684,60 @@ static void shard_reconcile_rs(struct node *n, struct group *g)
             return;
 }
 
+/* ------------------------------------------------------------ schema */
+
+struct shard_schema_op {
+    struct node *n;
+    uint64_t group;
+};
+
+static void shard_schema_done(void *arg, int err, const struct store_result *res)
+{
+    struct shard_schema_op *op = arg;
+    struct shard_state *s = shard_state(op->n);
+    for (uint32_t i = 0; i < s->n_schema_inflight; i++)
+        if (s->schema_inflight[i] == op->group) {
+            s->schema_inflight[i] = s->schema_inflight[--s->n_schema_inflight];
+            break;
+        }
+    if (err == 0 && res->output != NULL)
+        LOGE("shard", "group %" PRIu64 ": a schema change failed to apply here (see the table "
+             "model's output); the version moved on", op->group);
+    free(op);
+}
+
+/* On a replicaset's leader: brings its tables to the catalog's schema
+ * version, one DDL at a time, in order (docs/sql.md). */
+static void shard_sync_schema(struct node *n, struct group *g)
+{
+    struct shard_state *s = shard_state(n);
+    if (!group_is_leader(g) || s->n_schema_inflight == NODE_GROUPS_MAX)
+        return;
+    for (uint32_t i = 0; i < s->n_schema_inflight; i++)
+        if (s->schema_inflight[i] == group_id(g))
+            return;
+    struct errbuf eb = {{0}};
+    uint64_t want = 0, have = 0;
+    if (cluster_schema_version(node_store(n), &want, &eb) != 0 ||
+        table_schema_version(group_store(g), &have, &eb) != 0 || have >= want)
+        return;
+    char *sql = NULL;
+    if (cluster_ddl_get(node_store(n), have + 1, &sql, &eb) != 0)
+        return;
+    struct buf cmd = BUF_INIT;
+    if (table_encode_schema(&cmd, have + 1, sql, &eb) == 0) {
+        struct shard_schema_op *op = calloc(1, sizeof *op);
+        ASSERT(op != NULL);
+        op->n = n;
+        op->group = group_id(g);
+        s->schema_inflight[s->n_schema_inflight++] = op->group;
+        LOGD("shard", "group %" PRIu64 ": schema version %" PRIu64, op->group, have + 1);
+        node_write(n, op->group, cmd.data, cmd.len, shard_schema_done, op);
+    }
+    buf_free(&cmd);
+    free(sql);
+}
+
 void shard_tick(struct node *n)
 {
     struct shard_state *s = shard_state(n);
@@ -690,6 +747,7 @@ void shard_tick(struct node *n)
         if (group_id(n->groups[i]) == NODE_GOVERNOR_GROUP)
             continue;
         shard_reconcile_rs(n, n->groups[i]);
+        shard_sync_schema(n, n->groups[i]);
         mover_adopt(n, n->groups[i]);
     }
     mover_tick(n);

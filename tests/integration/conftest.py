@@ -151,8 +151,8 @@ class Cluster:
             self.wait_replicaset_formed(rf)
         return self
 
-    def wait_replicaset_formed(self, rf, timeout=30):
-        """Waits until every member of the first replicaset (group 2) sees rf voters in it:
+    def wait_replicaset_formed(self, rf, timeout=30, group=2):
+        """Waits until every member of a replicaset (the first: group 2) sees rf voters in it:
         until then, losing one of its first voters could stall it, as Raft must."""
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -163,12 +163,12 @@ class Cluster:
                 except requests.RequestException:
                     continue
                 for line in text.splitlines():
-                    if line.startswith('cairn_raft_voters{group="2"}'):
+                    if line.startswith('cairn_raft_voters{group="%d"}' % group):
                         seen.append(int(float(line.split()[-1])))
             if len(seen) >= rf and all(v == rf for v in seen):
                 return
             time.sleep(0.1)
-        raise AssertionError("replicaset 1 never reached %d voters on every member" % rf)
+        raise AssertionError("group %d never reached %d voters on every member" % (group, rf))
 
     def wait_kv_ready(self, timeout=30):
         """Waits until a replicaset owns the buckets and serves writes."""

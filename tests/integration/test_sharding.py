@@ -131,6 +131,10 @@ def test_leaders_killed_during_rebalance(cluster):
     # (group 2) and the governor's leader (group 1); if one node leads both,
     # the other replicaset's leader (group 3) goes too.
     wait_for(lambda: cluster.live()[0].cluster()["moves"], 30, "moves in progress")
+    # The new replicaset takes buckets once its three members are in the catalog;
+    # its Raft group may still be promoting the third. Killing its leader before
+    # then would leave one of two voters: no quorum, as Raft must.
+    cluster.wait_replicaset_formed(3, group=3)
     gov = group_leader(cluster.live(), 1)
     assert gov is not None
     # Also a leader of the replicaset the governor's leader is not in: each

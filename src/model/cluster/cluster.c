@@ -22,6 +22,7 @@ enum cluster_op {
     CLUSTER_OP_MOVE_FINISH = 7,
     CLUSTER_OP_MOVE_ABORT = 8,
     CLUSTER_OP_NODE_STATE = 9,
+    CLUSTER_OP_TABLE_DDL = 10,
 };
 
 /* The move state machine (see cluster.h), dqlite-style: for each state, the
@@ -74,7 +75,11 @@ static const char cluster_schema_sql[] =
     "CREATE INDEX IF NOT EXISTS cluster_buckets_rs ON cluster_buckets(rs);"
     "CREATE TABLE IF NOT EXISTS cluster_moves(bucket INTEGER PRIMARY KEY NOT NULL,"
     " src INTEGER NOT NULL, dst INTEGER NOT NULL, state INTEGER NOT NULL,"
-    " started INTEGER NOT NULL);";
+    " started INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS cluster_tables(name TEXT PRIMARY KEY NOT NULL,"
+    " def TEXT NOT NULL, global INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS cluster_ddl(version INTEGER PRIMARY KEY NOT NULL,"
+    " rs_sql TEXT NOT NULL);";
 
 /* Every statement the model uses, prepared once per connection. A statement
  * that an iterating read keeps stepping while it calls back is used by that
@@ -128,7 +133,14 @@ static const char cluster_schema_sql[] =
     X(MOVE_ADD, "INSERT INTO cluster_moves(bucket, src, dst, state, started)"                      \
                 " VALUES(?1, ?2, ?3, 1, ?4)")                                                      \
     X(MOVE_SET_STATE, "UPDATE cluster_moves SET state = ?2 WHERE bucket = ?1")                     \
-    X(MOVE_DEL, "DELETE FROM cluster_moves WHERE bucket = ?1")
+    X(MOVE_DEL, "DELETE FROM cluster_moves WHERE bucket = ?1")                                     \
+    X(TABLE_GET, "SELECT name, def, global, version FROM cluster_tables WHERE name = ?1")          \
+    X(TABLE_ALL, "SELECT name, def, global, version FROM cluster_tables ORDER BY name")            \
+    X(TABLE_PUT, "INSERT OR REPLACE INTO cluster_tables(name, def, global, version)"               \
+                 " VALUES(?1, ?2, ?3, ?4)")                                                        \
+    X(TABLE_DEL, "DELETE FROM cluster_tables WHERE name = ?1")                                     \
+    X(DDL_PUT, "INSERT INTO cluster_ddl(version, rs_sql) VALUES(?1, ?2)")                          \
+    X(DDL_GET, "SELECT rs_sql FROM cluster_ddl WHERE version = ?1")
 
 enum cluster_stmt_id {
 #define CLUSTER_STMT_ENUM(name, sql) CLUSTER_STMT_##name,
@@ -332,6 +344,28 @@ int cluster_encode_expel(struct buf *out, uint64_t id)
 {
     cluster_put_head(out, CLUSTER_OP_EXPEL);
     return buf_append_u64(out, id);
+}
+
+int cluster_encode_table_ddl(struct buf *out, const struct cluster_table_ddl *d,
+                             struct errbuf *eb)
+{
+    if (d->kind < CLUSTER_DDL_CREATE || d->kind > CLUSTER_DDL_ALTER || d->name == NULL ||
+        d->name[0] == '\0' || strlen(d->name) > CLUSTER_NAME_BYTES_MAX)
+        return err_set(eb, ERR_INVAL, "a table change needs a kind and a name of 1 to %d bytes",
+                       CLUSTER_NAME_BYTES_MAX);
+    const char *parts[3] = {d->def ? d->def : "", d->rs_sql ? d->rs_sql : "",
+                            d->gov_sql ? d->gov_sql : ""};
+    for (int i = 0; i < 3; i++)
+        if (strlen(parts[i]) > CLUSTER_DDL_BYTES_MAX)
+            return err_set(eb, ERR_INVAL, "table definition over %d bytes", CLUSTER_DDL_BYTES_MAX);
+    cluster_put_head(out, CLUSTER_OP_TABLE_DDL);
+    buf_append_u64(out, d->expect_version);
+    buf_append_u8(out, (uint8_t)d->kind);
+    buf_append_u8(out, d->global ? 1 : 0);
+    cluster_put_str(out, d->name);
+    for (int i = 0; i < 3; i++)
+        cluster_put_str(out, parts[i]);
+    return 0;
 }
 
 int cluster_encode_node_state(struct buf *out, uint64_t id, bool offline)
@@ -791,6 +825,111 @@ static int cluster_apply_node_state(struct store *s, struct codec_reader *r,
     return rc;
 }
 
+/* ------------------------------------------------------------ apply: tables */
+
+/* A string of up to max bytes from the command, malloc'd and terminated. */
+static char *cluster_get_text(struct codec_reader *r, size_t max)
+{
+    uint64_t n = codec_read_uvarint(r);
+    if (r->err || n > max)
+        return NULL;
+    const uint8_t *p = codec_read_bytes(r, (size_t)n);
+    char *out = p ? malloc((size_t)n + 1) : NULL;
+    if (out == NULL)
+        return NULL;
+    memcpy(out, p, (size_t)n);
+    out[n] = '\0';
+    return out;
+}
+
+static int cluster_apply_table_ddl(struct store *s, struct codec_reader *r, struct store_result *res,
+                                   struct errbuf *eb)
+{
+    uint64_t expect = codec_read_u64(r);
+    uint8_t kind = codec_read_u8(r);
+    uint8_t global = codec_read_u8(r);
+    char name[CLUSTER_NAME_BYTES_MAX + 1];
+    char *def = NULL, *rs_sql = NULL, *gov_sql = NULL;
+    int rc = 0;
+    if (r->err || cluster_get_str(r, name, sizeof name) ||
+        (def = cluster_get_text(r, CLUSTER_DDL_BYTES_MAX)) == NULL ||
+        (rs_sql = cluster_get_text(r, CLUSTER_DDL_BYTES_MAX)) == NULL ||
+        (gov_sql = cluster_get_text(r, CLUSTER_DDL_BYTES_MAX)) == NULL || r->off != r->len ||
+        kind < CLUSTER_DDL_CREATE || kind > CLUSTER_DDL_ALTER || global > 1) {
+        rc = err_set(eb, ERR_CORRUPT, "cluster table command does not decode");
+        goto out;
+    }
+    int64_t version = 0;
+    rc = cluster_meta_get(s, "schema_version", &version, eb);
+    if (rc == ERR_NOTFOUND)
+        rc = 0;
+    if (rc != 0)
+        goto out;
+    res->current_version = (uint64_t)version;
+    if (expect != 0 && expect != (uint64_t)version) {
+        res->status = ERR_CONDITION;
+        res->failed_op = CLUSTER_REFUSED_SCHEMA;
+        goto out;
+    }
+    struct cluster_table cur;
+    int found = cluster_table_get(s, name, &cur, eb);
+    if (found != 0 && found != ERR_NOTFOUND) {
+        rc = found;
+        goto out;
+    }
+    if (found == 0)
+        free(cur.def);
+    if ((kind == CLUSTER_DDL_CREATE) != (found == ERR_NOTFOUND)) {
+        res->status = ERR_CONDITION;
+        res->failed_op = kind == CLUSTER_DDL_CREATE ? CLUSTER_REFUSED_TABLE_EXISTS
+                                                    : CLUSTER_REFUSED_NO_TABLE;
+        goto out;
+    }
+    /* A global table lives in this very store: its DDL runs here, now. It
+     * was tried on the coordinator's copy first, so failing is a broken store. */
+    if (gov_sql[0] != '\0') {
+        char *msg = NULL;
+        if (sqlite3_exec(store_db(s), gov_sql, NULL, NULL, &msg) != SQLITE_OK) {
+            rc = err_set(eb, ERR_IO, "global table DDL failed: %s", msg ? msg : "?");
+            sqlite3_free(msg);
+            goto out;
+        }
+    }
+    uint64_t next = (uint64_t)version + 1;
+    sqlite3_stmt *st;
+    if (kind == CLUSTER_DDL_DROP) {
+        rc = cluster_stmt(s, CLUSTER_STMT_TABLE_DEL, &st, eb);
+        if (rc == 0) {
+            sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+            rc = cluster_exec(s, st, "drop table", eb);
+        }
+    } else {
+        rc = cluster_stmt(s, CLUSTER_STMT_TABLE_PUT, &st, eb);
+        if (rc == 0) {
+            sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, def, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 3, global);
+            sqlite3_bind_int64(st, 4, (sqlite3_int64)next);
+            rc = cluster_exec(s, st, "define table", eb);
+        }
+    }
+    if (rc == 0)
+        rc = cluster_stmt(s, CLUSTER_STMT_DDL_PUT, &st, eb);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)next);
+        sqlite3_bind_text(st, 2, rs_sql, -1, SQLITE_STATIC);
+        rc = cluster_exec(s, st, "ddl log", eb);
+    }
+    if (rc == 0)
+        rc = cluster_meta_put(s, "schema_version", (int64_t)next, eb);
+    res->version = next;
+out:
+    free(def);
+    free(rs_sql);
+    free(gov_sql);
+    return rc;
+}
+
 /* ------------------------------------------------------------ apply: settings, weights */
 
 static int cluster_apply_settings(struct store *s, struct codec_reader *r, struct store_result *res,
@@ -1005,6 +1144,8 @@ static int cluster_apply(struct store *s, void *state, const struct raft_entry *
         return cluster_apply_expel(s, &r, res, eb);
     case CLUSTER_OP_NODE_STATE:
         return cluster_apply_node_state(s, &r, res, eb);
+    case CLUSTER_OP_TABLE_DDL:
+        return cluster_apply_table_ddl(s, &r, res, eb);
     case CLUSTER_OP_SETTINGS_INIT:
         return cluster_apply_settings(s, &r, res, eb);
     case CLUSTER_OP_RS_WEIGHT:
@@ -1023,7 +1164,7 @@ const struct store_model cluster_model = {
     .tag = STORE_MODEL_CLUSTER,
     .name = "cluster",
     .schema_sql = cluster_schema_sql,
-    .n_tables = 6,
+    .n_tables = 8,
     .tables =
         {
             {"cluster_nodes", CLUSTER_COLUMNS, 7, "id"},
@@ -1031,6 +1172,8 @@ const struct store_model cluster_model = {
             {"cluster_replicasets", "id, state, weight", 3, "id"},
             {"cluster_members", "node, rs", 2, "node"},
             {"cluster_buckets", "bucket, rs, version", 3, "bucket"},
+            {"cluster_tables", "name, def, global, version", 4, "name"},
+            {"cluster_ddl", "version, rs_sql", 2, "version"},
             {"cluster_moves", "bucket, src, dst, state, started", 5, "bucket"},
         },
     .open = cluster_open,
@@ -1285,4 +1428,84 @@ const char *cluster_rs_state_name(int state)
 const char *cluster_move_state_name(int state)
 {
     return cluster_move_state_valid(state) ? cluster_move_sm[state].name : "unknown";
+}
+
+/* ------------------------------------------------------------ reads: tables */
+
+static int cluster_table_row(sqlite3_stmt *st, struct cluster_table *t)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
+    const char *def = (const char *)sqlite3_column_text(st, 1);
+    t->def = strdup(def ? def : "");
+    t->global = sqlite3_column_int(st, 2) != 0;
+    t->version = (uint64_t)sqlite3_column_int64(st, 3);
+    return t->def ? 0 : ERR_NOMEM;
+}
+
+int cluster_table_get(struct store *s, const char *name, struct cluster_table *out,
+                      struct errbuf *eb)
+{
+    sqlite3_stmt *st;
+    int rc = cluster_stmt(s, CLUSTER_STMT_TABLE_GET, &st, eb);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = cluster_table_row(st, out);
+    else if (step == SQLITE_DONE)
+        rc = ERR_NOTFOUND;
+    else
+        rc = store_sqlite_err(store_db(s), step, "table", eb);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int cluster_tables(struct store *s, cluster_table_fn fn, void *ctx, struct errbuf *eb)
+{
+    sqlite3_stmt *st;
+    int rc = cluster_stmt(s, CLUSTER_STMT_TABLE_ALL, &st, eb);
+    if (rc != 0)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cluster_table t;
+        rc = cluster_table_row(st, &t);
+        if (rc == 0)
+            rc = fn(ctx, &t);
+        free(t.def);
+        if (rc != 0) {
+            sqlite3_reset(st);
+            return rc;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : store_sqlite_err(store_db(s), rc, "tables", eb);
+}
+
+int cluster_schema_version(struct store *s, uint64_t *out, struct errbuf *eb)
+{
+    int64_t v = 0;
+    int rc = cluster_meta_get(s, "schema_version", &v, eb);
+    *out = rc == 0 ? (uint64_t)v : 0;
+    return rc == ERR_NOTFOUND ? 0 : rc;
+}
+
+int cluster_ddl_get(struct store *s, uint64_t version, char **rs_sql, struct errbuf *eb)
+{
+    sqlite3_stmt *st;
+    int rc = cluster_stmt(s, CLUSTER_STMT_DDL_GET, &st, eb);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)version);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        *rs_sql = strdup(t ? t : "");
+        rc = *rs_sql ? 0 : ERR_NOMEM;
+    } else {
+        rc = step == SQLITE_DONE ? ERR_NOTFOUND : store_sqlite_err(store_db(s), step, "ddl", eb);
+    }
+    sqlite3_reset(st);
+    return rc;
 }

@@ -21,6 +21,8 @@
  *   7   MOVE_FINISH    u32 bucket, u64 started
  *   8   MOVE_ABORT     u32 bucket, u64 started
  *   9   NODE_STATE     u64 id, u8 offline (0 or 1)
+ *   10  TABLE_DDL      u64 expect_version, u8 kind, u8 global, str name, str def,
+ *                      str rs_sql, str gov_sql
  *
  * A command with trailing bytes, or a field outside its bounds (which no
  * encoder here produces), stops apply with ERR_CORRUPT. A refused command is a
@@ -128,6 +130,37 @@ enum cluster_refusal {
     CLUSTER_REFUSED_NO_MOVE = 5,    /* no move of the bucket, or not the one `started` names */
     CLUSTER_REFUSED_TRANSITION = 6, /* MOVE_FINISH before FENCED */
     CLUSTER_REFUSED_REPLICASET = 7, /* RS_WEIGHT: no such replicaset, or it is RETIRED */
+    CLUSTER_REFUSED_SCHEMA = 8,       /* TABLE_DDL: planned against another schema version */
+    CLUSTER_REFUSED_TABLE_EXISTS = 9, /* TABLE_DDL CREATE: the name is taken */
+    CLUSTER_REFUSED_NO_TABLE = 10,    /* TABLE_DDL DROP/ALTER: no such table */
+};
+
+/* SQL tables (the schema). Every change is one TABLE_DDL: it bumps the schema
+ * version (meta "schema_version", 0 before the first), records the table's
+ * definition (def: the SQL layer's own text, opaque here), logs rs_sql under
+ * the new version for every replicaset to apply in order (the replicasets'
+ * reconciler sends it as the table model's SCHEMA), and runs gov_sql in this
+ * store at once (tables distributed globally live in the governor). */
+#define CLUSTER_DDL_BYTES_MAX (1 << 20)
+
+enum cluster_ddl_kind {
+    CLUSTER_DDL_CREATE = 1,
+    CLUSTER_DDL_DROP = 2,
+    CLUSTER_DDL_ALTER = 3, /* replaces the definition */
+};
+
+struct cluster_table_ddl {
+    uint64_t expect_version; /* the schema version it was planned against; 0: any */
+    int kind;                /* enum cluster_ddl_kind */
+    bool global;
+    const char *name, *def, *rs_sql, *gov_sql;
+};
+
+struct cluster_table {
+    char name[CLUSTER_NAME_BYTES_MAX + 1];
+    char *def; /* malloc'd; the caller of cluster_table_get frees it */
+    bool global;
+    uint64_t version; /* the schema version that last changed it */
 };
 
 struct cluster_node {
@@ -169,6 +202,10 @@ int cluster_encode_join(struct buf *out, const struct cluster_node *n, struct er
  * (see RETIRING above). Result: `version` the id, `current_version` the
  * replicaset it was in (0 if none). ERR_CONDITION if unknown or expelled. */
 int cluster_encode_expel(struct buf *out, uint64_t id);
+/* TABLE_DDL: result `version` = the new schema version; `current_version` =
+ * the version before. ERR_CONDITION (failed_op): SCHEMA, TABLE_EXISTS, NO_TABLE. */
+int cluster_encode_table_ddl(struct buf *out, const struct cluster_table_ddl *d,
+                             struct errbuf *eb);
 /* NODE_STATE: the governor leader's verdict on an active node's liveness; a
  * JOIN (the node registering again) clears it too. Result: `version` = id.
  * ERR_CONDITION if unknown or expelled. */
@@ -243,5 +280,17 @@ int cluster_move_get(struct store *s, uint32_t bucket, struct cluster_move *out,
 const char *cluster_node_state_name(int state);
 const char *cluster_rs_state_name(int state);
 const char *cluster_move_state_name(int state);
+
+/* ---- Reads: tables ---- */
+
+/* ERR_NOTFOUND if absent; out->def is malloc'd. */
+int cluster_table_get(struct store *s, const char *name, struct cluster_table *out,
+                      struct errbuf *eb);
+/* Every table by name; t->def is valid during the call only. */
+typedef int (*cluster_table_fn)(void *ctx, const struct cluster_table *t);
+int cluster_tables(struct store *s, cluster_table_fn fn, void *ctx, struct errbuf *eb);
+int cluster_schema_version(struct store *s, uint64_t *out, struct errbuf *eb);
+/* The replicaset DDL of schema version `version` (malloc'd, may be ""). ERR_NOTFOUND. */
+int cluster_ddl_get(struct store *s, uint64_t version, char **rs_sql, struct errbuf *eb);
 
 #endif

@@ -581,6 +581,11 @@ static int table_step_all(struct store *s, struct table_model_state *t, const st
     return SQLITE_DONE;
 }
 
+uint64_t table_hash_blind(uint64_t changes)
+{
+    return table_fnv(TABLE_HASH_SEED, &changes, sizeof changes);
+}
+
 static int table_exec_sql(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -598,7 +603,7 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
         table_output_error(out, "XX000", sqlite3_errmsg(db), 0);
         return ERR_IO;
     }
-    uint64_t hash = TABLE_HASH_SEED, changes = 0;
+    uint64_t hash = 0, changes = 0;
     char sqlstate[6], msg[400];
     bool failed = false;
     for (uint32_t i = 0; i < x->n && !failed; i++) {
@@ -611,14 +616,15 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
         if (rc != SQLITE_DONE) {
             table_output_error(out, sqlstate, msg, i);
             failed = true;
-        } else if ((x->flags & TABLE_EXEC_VALIDATE) && h != ts->expect_hash) {
+        } else if ((x->flags & TABLE_EXEC_VALIDATE) && ts->expect_hash != 0 &&
+                   h != ts->expect_hash) {
             table_output_error(out, "40001",
                                "could not serialize access due to concurrent update: a row this "
                                "transaction read was changed before it committed; retry it",
                                i);
             failed = true;
         }
-        hash = table_fnv(hash, &h, sizeof h);
+        hash = h; /* the output carries the last statement's own hash */
     }
     if (failed || !keep) {
         table_exec_sql(db, "ROLLBACK TO cairn_exec");
@@ -806,6 +812,24 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
     if (rc == 0 && out->len > 0 && out->data[0] == TABLE_STATE_OK) {
         /* Rolled back either way; the tail is what a kept run would have had. */
     }
+    return rc;
+}
+
+int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tentative,
+                      struct buf *out, struct errbuf *eb)
+{
+    struct codec_reader r;
+    codec_reader_init(&r, cmd, len);
+    uint8_t tag = codec_read_u8(&r), op = codec_read_u8(&r);
+    if (r.err || tag != STORE_MODEL_TABLE || op != TABLE_OP_EXEC)
+        return err_set(eb, ERR_MALFORMED, "not a table exec");
+    struct table_decoded d;
+    int rc = table_decode_exec(&r, &d);
+    if (rc == 0)
+        rc = table_run(s, &d.x, tentative, out, eb);
+    else
+        rc = err_set(eb, ERR_MALFORMED, "table exec does not decode");
+    table_decoded_free(&d);
     return rc;
 }
 

@@ -16,7 +16,7 @@
  * EXEC runs its statements in order inside one savepoint. If one fails (a
  * constraint, a PostgreSQL-semantics function raising "SQLSTATE: message"),
  * or, with TABLE_EXEC_VALIDATE, a statement's result hash differs from the
- * one the client saw, everything it did is rolled back and the result says
+ * one the client saw (expect_hash 0: a blind write, nothing to compare), everything it did is rolled back and the result says
  * why; it changes nothing, on every replica alike. schema_version must equal
  * the store's (0 skips the check): planned against another schema, the
  * statement is refused (TABLE_STATE_SCHEMA) for the coordinator to replan.
@@ -33,8 +33,8 @@
  *   u8 state (enum table_state)
  *   OK:      the last statement's u32 ncols, ncols × (str name, str decltype),
  *            rows as (u8 1, ncols values), u8 0, then u64 changes (rows the
- *            last statement inserted, updated or deleted), u64 hash of every
- *            statement's results (see table_hash)
+ *            last statement inserted, updated or deleted), u64 hash of the last
+ *            statement's results (table_hash_blind for a write returning nothing)
  *   ERROR:   char[5] sqlstate, str message, u32 index of the failing statement
  *   SCHEMA:  u64 the store's schema version
  *   values:  u8 type then i64 | f64 bits | str | str (NULL: the type alone) */
@@ -111,6 +111,11 @@ int table_encode_schema(struct buf *out, uint64_t version, const char *sql, stru
 int table_run(struct store *s, const struct table_exec *x, bool tentative, struct buf *out,
               struct errbuf *eb);
 
+/* table_run of an encoded EXEC (table_encode_exec's bytes). ERR_MALFORMED if
+ * it does not decode. */
+int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tentative,
+                      struct buf *out, struct errbuf *eb);
+
 /* The store's schema version (the last SCHEMA applied), 0 if none. */
 int table_schema_version(struct store *s, uint64_t *out, struct errbuf *eb);
 
@@ -139,6 +144,10 @@ int table_output_col(const struct table_output *o, uint32_t i, const char **name
 /* Iterates the rows: *pos starts at 0; fills vals[ncols] (pointers into the
  * output) and returns 1, or 0 after the last row, or ERR_MALFORMED. */
 int table_output_next_row(const struct table_output *o, size_t *pos, struct table_value *vals);
+
+/* The hash a statement returning no rows that changed `changes` rows has: a
+ * transaction can expect it without running the statement first. */
+uint64_t table_hash_blind(uint64_t changes);
 
 /* Writes a value as its tagged encoding (for params and outputs). */
 int table_value_put(struct buf *out, const struct table_value *v);
