@@ -28,6 +28,8 @@ SQL_FILES = sorted(glob.glob(os.path.join(SQL_DIR, "*.sql")))
 CAIRN_PG_USER = "cairn"
 CAIRN_PG_DB = "cairn"
 SHARDED_BUCKETS = 300
+# DIFFTEST_TYPES=0 leaves column type OIDs out of the comparison (to see value differences first).
+COMPARE_TYPES = os.environ.get("DIFFTEST_TYPES", "1") != "0"
 
 # Every SQLSTATE the corpus must exercise with `-- error` (test_corpus_covers_sqlstates).
 REQUIRED_SQLSTATES = {"42601", "42P01", "42703", "42883", "23505", "23502", "23514", "22012",
@@ -110,7 +112,8 @@ def reference(pg_server):
 
 
 def _check(path, reference, target, summary):
-    res = difftest.run_file(path, reference, target, index=SQL_FILES.index(path))
+    res = difftest.run_file(path, reference, target, index=SQL_FILES.index(path),
+                            compare_types=COMPARE_TYPES)
     summary.add(res)
     assert res.ok, "%s on %s: %d mismatches, %d corpus errors\n%s" % (
         _rel(path), target.name, len(res.mismatches), len(res.corpus_errors), res.report())
@@ -271,6 +274,27 @@ def test_directives_and_splitting():
                 "SELECT 1;\n-- unordered\n", "-- cairn-foo: x\nSELECT 1;", "/* x\nSELECT 1;"]:
         with pytest.raises(difftest.CorpusError):
             difftest.parse_sql(bad, "bad.sql")
+
+
+def test_values_come_back_as_the_servers_text(pg_server):
+    conn = difftest.raw_text(pg_server.connect())
+    try:
+        o = difftest.execute(conn, "SELECT 1::int8, 1.50::numeric, 1e20::float8, 0.1::real, true, "
+                             "'\\x0a1b'::bytea, DATE '2024-01-02', "
+                             "TIMESTAMP '2024-01-02 03:04:05.5', interval '26 hours', "
+                             "ARRAY[1, 2], '{\"a\" : 1}'::json, 'x'::char(3), '', NULL, "
+                             "'😀'::text")
+        assert o.sqlstate is None, o.summary()
+        assert o.rows == [("1", "1.50", "1e+20", "0.1", "t", "\\x0a1b", "2024-01-02",
+                           "2024-01-02 03:04:05.5", "26:00:00", "{1,2}", '{"a" : 1}', "x  ", "",
+                           None, "😀")], o.rows
+        assert o.status == "SELECT 1"
+        assert [t for _, t in o.columns] == [20, 1700, 701, 700, 16, 17, 1082, 1114, 1186, 1007,
+                                             114, 1042, 25, 25, 25]
+        o = difftest.execute(conn, "SELECT 1 AS a, 2 AS a")
+        assert [n for n, _ in o.columns] == ["a", "a"]
+    finally:
+        conn.close()
 
 
 FALSIFY = """\
