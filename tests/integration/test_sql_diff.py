@@ -4,8 +4,9 @@ command status or SQLSTATE fails the file's test with file:line, the SQL and bot
 
 Targets: `postgres` (a second database of the same server, shared by all files as Cairn's is: it
 proves the corpus and the runner), `cairn-1node` and `cairn-sharded` (6 nodes, replication factor
-3: two replicasets), which skip until `cairn run --help` offers --pg. The harness's own tests
-(deliberately wrong answers must be caught) come last. See tests/sql/README.md.
+3: two replicasets), which skip until `cairn run --help` offers --pg. TARGET=postgres|cairn picks
+one kind. The harness's own tests (deliberately wrong answers must be caught) come last. See
+tests/sql/README.md.
 """
 import glob
 import os
@@ -55,8 +56,13 @@ def cairn_pg_missing():
     return None
 
 
-CAIRN_MISSING = cairn_pg_missing()
+# TARGET=postgres or TARGET=cairn runs only those targets (default: all that can run).
+TARGET = os.environ.get("TARGET", "all")
+if TARGET not in ("all", "postgres", "cairn"):
+    raise ValueError("TARGET must be postgres, cairn or all, not %r" % TARGET)
+CAIRN_MISSING = cairn_pg_missing() if TARGET != "postgres" else "TARGET=postgres"
 needs_cairn = pytest.mark.skipif(CAIRN_MISSING is not None, reason=CAIRN_MISSING or "")
+only_postgres = pytest.mark.skipif(TARGET == "cairn", reason="TARGET=cairn")
 
 
 class Summary:
@@ -143,6 +149,7 @@ def pg_target(pg_server):
     pg_server.drop_database("target")
 
 
+@only_postgres
 @pytest.mark.parametrize("path", SQL_FILES, ids=[os.path.basename(p) for p in SQL_FILES])
 def test_postgres(path, reference, pg_target, summary):
     _check(path, reference, pg_target, summary)
