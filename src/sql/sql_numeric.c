@@ -332,6 +332,13 @@ void sql_numeric_from_i64(int64_t v, struct sql_numeric *out)
     num_norm(out);
 }
 
+void sql_numeric_from_i64_scaled(int64_t v, int scale, struct sql_numeric *out)
+{
+    ASSERT(scale >= 0 && scale <= SQL_NUMERIC_SCALE_MAX);
+    sql_numeric_from_i64(v, out);
+    out->scale = scale;
+}
+
 void sql_numeric_from_double(double d, int digits, struct sql_numeric *out)
 {
     if (isnan(d)) {

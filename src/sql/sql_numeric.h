@@ -54,6 +54,9 @@ int sql_numeric_parse(const char *s, size_t len, struct sql_numeric *out);
  * -Infinity — what a TEXT holding a numeric looks like. Cheap; no conversion. */
 bool sql_numeric_looks_like(const char *s, size_t len);
 void sql_numeric_from_i64(int64_t v, struct sql_numeric *out);
+/* v × 10^-scale with display scale `scale` (0 <= scale <= SQL_NUMERIC_SCALE_MAX): 8500, 3 is
+ * 8.500. */
+void sql_numeric_from_i64_scaled(int64_t v, int scale, struct sql_numeric *out);
 /* As PostgreSQL converts float8 (digits = 15, like %.15g) and float4 (digits = 6). NaN and
  * infinities map to the numeric ones. */
 void sql_numeric_from_double(double d, int digits, struct sql_numeric *out);
