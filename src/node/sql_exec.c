@@ -1,0 +1,2906 @@
+/* The SQL executor (docs/sql.md): PostgreSQL sessions on this node, their
+ * transactions, and the routing of each statement to the group that holds
+ * its rows. Statements are parsed and printed to SQLite here; the group's
+ * replicas execute them (writes at apply, in log order; reads after a
+ * linearizable read point). */
+#include "node/sql_exec.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/codec.h"
+#include "base/log.h"
+#include "base/rng.h"
+#include "model/cluster/cluster.h"
+#include "model/table/table.h"
+#include "node/node_int.h"
+#include "proto/http/json.h"
+#include "proto/pg/pg.h"
+#include "sql/sql.h"
+#include "sql/sql_func.h"
+
+#define SQLX_TIMEOUT_MS 10000       /* one statement's deadline, retries included */
+#define SQLX_RETRY_MS 20            /* before retrying a schema or routing miss */
+#define SQLX_TABLES_MAX 4096        /* tables in the catalog cache */
+#define SQLX_TXN_STMTS_MAX TABLE_STMTS_MAX
+#define SQLX_TXN_BYTES_MAX (64u << 20) /* statements a transaction may buffer */
+#define SQLX_COPY_BATCH_ROWS 2000      /* COPY FROM rows per INSERT */
+#define SQLX_COPY_BYTES_MAX (256u << 20)
+#define SQLX_TABLE_PREFIX "t_"
+
+/* Wall-clock time for now(): fixed by the coordinator, never read at apply. */
+static int64_t sqlx_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ------------------------------------------------------------ catalog cache */
+
+struct sqlx_col {
+    char name[SQL_IDENT_BYTES_MAX + 1];
+    struct sql_type type;
+    bool not_null;
+};
+
+struct sqlx_table {
+    char name[SQL_IDENT_BYTES_MAX + 1];
+    char sqlite_name[SQL_IDENT_BYTES_MAX + 8];
+    bool global;
+    uint32_t ncols;
+    struct sqlx_col *cols;
+    struct sql_table_column *print_cols;
+    uint32_t ndist;
+    uint32_t dist[16];
+};
+
+struct sqlx_catalog {
+    uint64_t version; /* schema version it was read at */
+    bool loaded;
+    uint32_t n;
+    struct sqlx_table *t;
+    bool any_sharded;
+};
+
+struct sql_exec {
+    struct node *n;
+    struct pg_server *srv;
+    struct sqlx_catalog cat;
+    struct rng rng;
+};
+
+static void sqlx_catalog_clear(struct sqlx_catalog *c)
+{
+    for (uint32_t i = 0; i < c->n; i++) {
+        free(c->t[i].cols);
+        free(c->t[i].print_cols);
+    }
+    free(c->t);
+    memset(c, 0, sizeof *c);
+}
+
+/* def: {"cols":[{"n":name,"k":kind,"a":mod1,"b":mod2,"nn":bool}...],"dist":[i...]} */
+static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table *ct)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", ct->name);
+    snprintf(t->sqlite_name, sizeof t->sqlite_name, SQLX_TABLE_PREFIX "%s", ct->name);
+    t->global = ct->global;
+    struct json_doc doc;
+    if (json_parse(&doc, ct->def, strlen(ct->def), NULL, NULL) != 0)
+        return ERR_CORRUPT;
+    int rc = ERR_CORRUPT;
+    const struct json_value *cols = json_object_get(doc.root, "cols");
+    const struct json_value *dist = json_object_get(doc.root, "dist");
+    if (cols == NULL || dist == NULL)
+        goto out;
+    for (t->ncols = 0; json_array_at(cols, t->ncols) != NULL; t->ncols++)
+        ;
+    t->cols = calloc(t->ncols + 1, sizeof *t->cols);
+    t->print_cols = calloc(t->ncols + 1, sizeof *t->print_cols);
+    if (t->cols == NULL || t->print_cols == NULL)
+        goto out;
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        const struct json_value *c = json_array_at(cols, i);
+        const char *name;
+        size_t len;
+        int64_t k, a, b;
+        int nn = 0;
+        if (json_get_string(json_object_get(c, "n"), &name, &len) != 0 || len > SQL_IDENT_BYTES_MAX ||
+            json_get_int64(json_object_get(c, "k"), &k) != 0 ||
+            json_get_int64(json_object_get(c, "a"), &a) != 0 ||
+            json_get_int64(json_object_get(c, "b"), &b) != 0)
+            goto out;
+        json_get_bool(json_object_get(c, "nn"), &nn);
+        memcpy(t->cols[i].name, name, len);
+        t->cols[i].type.kind = (enum sql_type_kind)k;
+        t->cols[i].type.mod1 = (int32_t)a;
+        t->cols[i].type.mod2 = (int32_t)b;
+        t->cols[i].type.loc = -1;
+        t->cols[i].not_null = nn;
+        t->print_cols[i].name = t->cols[i].name;
+        t->print_cols[i].type = t->cols[i].type;
+    }
+    for (t->ndist = 0; t->ndist < 16; t->ndist++) {
+        const struct json_value *d = json_array_at(dist, t->ndist);
+        int64_t v;
+        if (d == NULL)
+            break;
+        if (json_get_int64(d, &v) != 0 || v < 0 || (uint64_t)v >= t->ncols)
+            goto out;
+        t->dist[t->ndist] = (uint32_t)v;
+    }
+    rc = 0;
+out:
+    json_doc_free(&doc);
+    return rc;
+}
+
+static int sqlx_catalog_collect(void *ctx, const struct cluster_table *ct)
+{
+    struct sqlx_catalog *c = ctx;
+    if (c->n == SQLX_TABLES_MAX)
+        return 0;
+    struct sqlx_table *t = &c->t[c->n];
+    if (sqlx_table_from_def(t, ct) != 0) {
+        LOGW("sql", "table %s has a definition this node cannot read", ct->name);
+        free(t->cols);
+        free(t->print_cols);
+        return 0;
+    }
+    c->any_sharded |= !t->global;
+    c->n++;
+    return 0;
+}
+
+/* The catalog as of the local governor replica, reloaded when its schema
+ * version moved. */
+static struct sqlx_catalog *sqlx_catalog(struct sql_exec *x)
+{
+    struct errbuf eb = {{0}};
+    uint64_t v = 0;
+    if (cluster_schema_version(node_store(x->n), &v, &eb) != 0)
+        return &x->cat;
+    if (x->cat.loaded && x->cat.version == v)
+        return &x->cat;
+    sqlx_catalog_clear(&x->cat);
+    x->cat.t = calloc(SQLX_TABLES_MAX, sizeof *x->cat.t);
+    ASSERT(x->cat.t != NULL);
+    if (cluster_tables(node_store(x->n), sqlx_catalog_collect, &x->cat, &eb) != 0)
+        LOGW("sql", "reading the tables: %s", eb.msg);
+    x->cat.version = v;
+    x->cat.loaded = true;
+    return &x->cat;
+}
+
+static struct sqlx_table *sqlx_table_find(struct sqlx_catalog *c, const char *schema,
+                                          const char *name)
+{
+    if (schema != NULL && strcmp(schema, "public") != 0)
+        return NULL;
+    for (uint32_t i = 0; i < c->n; i++)
+        if (strcmp(c->t[i].name, name) == 0)
+            return &c->t[i];
+    return NULL;
+}
+
+static const char *sqlx_map_table(void *ctx, const char *schema, const char *name)
+{
+    struct sqlx_table *t = sqlx_table_find(ctx, schema, name);
+    return t ? t->sqlite_name : NULL;
+}
+
+static const char *sqlx_map_index(void *ctx, const char *schema, const char *name)
+{
+    (void)ctx;
+    (void)schema;
+    return name;
+}
+
+static int sqlx_table_columns(void *ctx, const char *schema, const char *table,
+                              const struct sql_table_column **cols, uint32_t *n)
+{
+    struct sqlx_table *t = sqlx_table_find(ctx, schema, table);
+    if (t == NULL)
+        return -1;
+    *cols = t->print_cols;
+    *n = t->ncols;
+    return 0;
+}
+
+bool sql_exec_has_sharded_tables(struct node *n)
+{
+    return n->sql != NULL && sqlx_catalog(n->sql)->any_sharded;
+}
+
+/* ------------------------------------------------------------ sessions */
+
+enum sqlx_txn {
+    SQLX_IDLE,
+    SQLX_BLOCK,
+    SQLX_FAILED,
+};
+
+/* A statement of an open transaction: what COMMIT proposes again. */
+struct sqlx_txn_stmt {
+    char *sql;
+    uint32_t sql_len;
+    struct table_value *params;
+    uint32_t n_params;
+    struct buf param_bytes; /* text and blob bytes the params point into */
+    uint64_t hash;
+};
+
+struct sqlx_session {
+    struct sql_exec *x;
+    struct pg_conn *c;
+    enum sqlx_txn txn;
+    uint64_t txn_group; /* 0 until the transaction's first statement picked one */
+    int64_t txn_now_us;
+    uint64_t txn_seed;
+    struct sqlx_txn_stmt *stmts;
+    uint32_t n_stmts, cap_stmts;
+    size_t txn_bytes;
+    /* The request being served. */
+    struct sql_parsed parsed;
+    uint32_t next; /* next statement of parsed */
+    bool in_query;
+    struct pg_portal *portal; /* extended: the portal being executed */
+    const struct pg_value *params;
+    uint32_t n_params;
+    uint64_t deadline_ms;
+    bool cancelled;
+    /* COPY FROM */
+    bool copying;
+    struct sqlx_copy *copy;
+    uv_timer_t retry_timer;
+    bool timer_open;
+};
+
+static void sqlx_txn_reset(struct sqlx_session *s)
+{
+    for (uint32_t i = 0; i < s->n_stmts; i++) {
+        free(s->stmts[i].sql);
+        free(s->stmts[i].params);
+        buf_free(&s->stmts[i].param_bytes);
+    }
+    s->n_stmts = 0;
+    s->txn_group = 0;
+    s->txn_bytes = 0;
+    s->txn = SQLX_IDLE;
+}
+
+static void sqlx_report_status(struct sqlx_session *s)
+{
+    pg_set_txn_status(s->c, s->txn == SQLX_IDLE    ? PG_TXN_IDLE
+                            : s->txn == SQLX_BLOCK ? PG_TXN_BLOCK
+                                                   : PG_TXN_FAILED);
+}
+
+/* ------------------------------------------------------------ one statement's run */
+
+/* The plan of a DML statement, ready to send. */
+struct sqlx_plan {
+    uint64_t group;              /* where it runs */
+    struct sql_printed printed;  /* the SQLite text and the result columns */
+    bool write;
+    bool returns_rows;
+    const char *tag;             /* "SELECT", "INSERT 0", "UPDATE", "DELETE" */
+};
+
+/* A request to run statements on a group: a read, a tentative run or a write. */
+struct sqlx_run {
+    struct sqlx_session *s;
+    uint64_t group;
+    struct table_exec x;
+    struct table_stmt *stmts;
+    bool tentative, write;
+    struct buf req; /* the encoded request (RPC) or command (write) */
+    struct buf out; /* the output */
+    uint32_t attempt;
+    void (*done)(struct sqlx_run *r, int err);
+    void *arg;
+    const struct sql_out_column *cols; /* printer's names and hints, for the description */
+    uint32_t ncols;
+    const char *tag;
+};
+
+static void sqlx_statement_done(struct sqlx_session *s);
+static void sqlx_next_statement(struct sqlx_session *s);
+
+static int sqlx_run_encode_req(struct sqlx_run *r)
+{
+    buf_reset(&r->req);
+    buf_append_u64(&r->req, r->group);
+    buf_append_u8(&r->req, r->tentative);
+    struct errbuf eb = {{0}};
+    return table_encode_exec(&r->req, &r->x, &eb);
+}
+
+static void sqlx_run_local(void *arg, int err)
+{
+    struct sqlx_run *r = arg;
+    struct group *g = node_find_group(r->s->x->n, r->group);
+    if (err == 0 && g == NULL)
+        err = ERR_CONFLICT;
+    if (err == 0) {
+        struct errbuf eb = {{0}};
+        err = table_run(group_store(g), &r->x, r->tentative, &r->out, &eb);
+    }
+    r->done(r, err);
+}
+
+static void sqlx_run_try(struct sqlx_run *r);
+
+static void sqlx_run_remote_done(void *arg, int err, int status, const uint8_t *p, size_t len)
+{
+    struct sqlx_run *r = arg;
+    if (err == 0 && status == 0) {
+        buf_reset(&r->out);
+        buf_append(&r->out, p, len);
+        r->done(r, 0);
+        return;
+    }
+    if (clock_mono_ms() >= r->s->deadline_ms || r->attempt > 2 * ROUTER_RS_MEMBERS_MAX) {
+        r->done(r, err ? ERR_TIMEOUT : status);
+        return;
+    }
+    sqlx_run_try(r);
+}
+
+static void sqlx_write_done(void *arg, int err, const struct store_result *res)
+{
+    struct sqlx_run *r = arg;
+    if (err == 0) {
+        buf_reset(&r->out);
+        if (res->output != NULL)
+            buf_append(&r->out, res->output, res->output_len);
+        else
+            err = ERR_PROTO;
+    }
+    r->done(r, err);
+}
+
+/* Sends the run once to where it can execute: locally, or through a member. */
+static void sqlx_run_try(struct sqlx_run *r)
+{
+    struct node *n = r->s->x->n;
+    if (r->write) {
+        node_write(n, r->group, r->req.data, r->req.len, sqlx_write_done, r);
+        return;
+    }
+    if (node_find_group(n, r->group) != NULL) {
+        node_read(n, r->group, false, sqlx_run_local, r);
+        return;
+    }
+    uint64_t to = router_pick_member(&n->router, ROUTER_GROUP_RS(r->group), r->attempt++);
+    uint64_t now = clock_mono_ms();
+    if (to == RAFT_NONE || now >= r->s->deadline_ms) {
+        r->done(r, ERR_UNAVAILABLE);
+        return;
+    }
+    int rc = node_rpc_call(n, to, NODE_RPC_SQL_RUN, r->req.data, r->req.len,
+                           (uint32_t)(r->s->deadline_ms - now), sqlx_run_remote_done, r);
+    if (rc != 0)
+        r->done(r, rc);
+}
+
+static void sqlx_run_free(struct sqlx_run *r)
+{
+    buf_free(&r->req);
+    buf_free(&r->out);
+    free(r->stmts);
+    free(r);
+}
+
+/* Starts a run of the x on group. The statements' bytes must live until done. */
+static struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool write,
+                                       bool tentative, const struct table_stmt *stmts, uint32_t n,
+                                       uint8_t flags, void (*done)(struct sqlx_run *, int),
+                                       void *arg)
+{
+    struct sqlx_run *r = calloc(1, sizeof *r);
+    ASSERT(r != NULL);
+    r->s = s;
+    r->arg = arg;
+    r->group = group;
+    r->write = write;
+    r->tentative = tentative;
+    r->done = done;
+    r->stmts = calloc(n, sizeof *r->stmts);
+    ASSERT(r->stmts != NULL);
+    memcpy(r->stmts, stmts, n * sizeof *stmts);
+    r->x.stmts = r->stmts;
+    r->x.n = n;
+    r->x.flags = flags;
+    r->x.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
+    r->x.seed = s->txn != SQLX_IDLE ? s->txn_seed + s->n_stmts : rng_next(&s->x->rng);
+    r->x.schema_version = group == NODE_GOVERNOR_GROUP ? 0 : sqlx_catalog(s->x)->version;
+    int rc;
+    if (write) {
+        struct errbuf eb = {{0}};
+        rc = table_encode_exec(&r->req, &r->x, &eb);
+    } else {
+        rc = sqlx_run_encode_req(r);
+    }
+    if (rc != 0) {
+        done(r, rc);
+        return NULL;
+    }
+    sqlx_run_try(r);
+    return r;
+}
+
+/* ------------------------------------------------------------ answering */
+
+static enum sql_pg_type sqlx_pg_type_of_kind(enum sql_type_kind k)
+{
+    switch (k) {
+    case SQL_TYPE_BOOL: return SQL_PG_BOOL;
+    case SQL_TYPE_INT2: return SQL_PG_INT2;
+    case SQL_TYPE_INT4: return SQL_PG_INT4;
+    case SQL_TYPE_INT8: return SQL_PG_INT8;
+    case SQL_TYPE_FLOAT4: return SQL_PG_FLOAT4;
+    case SQL_TYPE_FLOAT8: return SQL_PG_FLOAT8;
+    case SQL_TYPE_NUMERIC: return SQL_PG_NUMERIC;
+    case SQL_TYPE_TEXT: return SQL_PG_TEXT;
+    case SQL_TYPE_VARCHAR: return SQL_PG_VARCHAR;
+    case SQL_TYPE_BPCHAR: return SQL_PG_BPCHAR;
+    case SQL_TYPE_BYTEA: return SQL_PG_BYTEA;
+    case SQL_TYPE_DATE: return SQL_PG_DATE;
+    case SQL_TYPE_TIMESTAMP: return SQL_PG_TIMESTAMP;
+    case SQL_TYPE_INTERVAL: return SQL_PG_INTERVAL;
+    case SQL_TYPE_JSON:
+    case SQL_TYPE_JSONB: return SQL_PG_JSON;
+    default: return SQL_PG_UNKNOWN;
+    }
+}
+
+static enum sql_pg_type sqlx_pg_type_of_storage(uint8_t t)
+{
+    switch (t) {
+    case TABLE_INT: return SQL_PG_INT8;
+    case TABLE_REAL: return SQL_PG_FLOAT8;
+    case TABLE_BLOB: return SQL_PG_BYTEA;
+    default: return SQL_PG_TEXT;
+    }
+}
+
+static void sqlx_format(const struct table_value *v, enum sql_pg_type t, struct buf *out)
+{
+    char tmp[SQL_FLOAT_TEXT_BYTES_MAX + 8];
+    buf_reset(out);
+    switch (v->type) {
+    case TABLE_INT:
+        if (t == SQL_PG_BOOL) {
+            buf_append(out, v->i ? "t" : "f", 1);
+        } else if (t == SQL_PG_FLOAT8 || t == SQL_PG_FLOAT4) {
+            size_t n = t == SQL_PG_FLOAT4 ? sql_format_float4((float)v->i, tmp)
+                                          : sql_format_float8((double)v->i, tmp);
+            buf_append(out, tmp, n);
+        } else {
+            buf_append(out, tmp, (size_t)snprintf(tmp, sizeof tmp, "%" PRId64, v->i));
+        }
+        break;
+    case TABLE_REAL: {
+        size_t n = t == SQL_PG_FLOAT4 ? sql_format_float4((float)v->r, tmp)
+                                      : sql_format_float8(v->r, tmp);
+        buf_append(out, tmp, n);
+        break;
+    }
+    case TABLE_TEXT:
+        buf_append(out, v->p, v->len);
+        break;
+    case TABLE_BLOB:
+        buf_append(out, "\\x", 2);
+        for (uint32_t i = 0; i < v->len; i++)
+            buf_append(out, tmp, (size_t)snprintf(tmp, sizeof tmp, "%02x", v->p[i]));
+        break;
+    default:
+        break;
+    }
+}
+
+/* The PostgreSQL type of each result column: the table column's declared
+ * type, else the printer's hint, else the first row's storage class. */
+static void sqlx_column_types(const struct table_output *o, const struct sql_out_column *hints,
+                              uint32_t n_hints, enum sql_pg_type *types)
+{
+    struct table_value first[PG_COLUMNS_MAX];
+    size_t pos = 0;
+    bool have_first = o->ncols <= PG_COLUMNS_MAX && table_output_next_row(o, &pos, first) == 1;
+    for (uint32_t i = 0; i < o->ncols && i < PG_COLUMNS_MAX; i++) {
+        const char *name, *decl;
+        uint32_t nl, dl;
+        types[i] = SQL_PG_UNKNOWN;
+        if (table_output_col(o, i, &name, &nl, &decl, &dl) == 0 && dl > 0) {
+            char d[128];
+            snprintf(d, sizeof d, "%.*s", (int)dl, decl);
+            types[i] = sql_pg_type_from_decltype(d);
+        }
+        if (types[i] == SQL_PG_UNKNOWN && hints != NULL && i < n_hints)
+            types[i] = sqlx_pg_type_of_kind(hints[i].type.kind);
+        if (types[i] == SQL_PG_UNKNOWN && have_first && first[i].type != TABLE_NULL)
+            types[i] = sqlx_pg_type_of_storage(first[i].type);
+        if (types[i] == SQL_PG_UNKNOWN)
+            types[i] = SQL_PG_TEXT;
+    }
+}
+
+/* Sends an OK output's rows (and description, unless extended) and the tag. */
+static int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
+                          const struct sql_out_column *hints, uint32_t n_hints, const char *tag,
+                          bool rows_wanted)
+{
+    if (o->ncols > PG_COLUMNS_MAX)
+        return pg_send_errorf(s->c, "54011", "too many result columns (%u)", o->ncols);
+    enum sql_pg_type types[PG_COLUMNS_MAX];
+    uint64_t nrows = 0;
+    if (rows_wanted && o->ncols > 0) {
+        sqlx_column_types(o, hints, n_hints, types);
+        struct pg_column cols[PG_COLUMNS_MAX];
+        char names[64][SQL_IDENT_BYTES_MAX + 1];
+        for (uint32_t i = 0; i < o->ncols; i++) {
+            const char *name, *decl;
+            uint32_t nl, dl;
+            table_output_col(o, i, &name, &nl, &decl, &dl);
+            cols[i] = PG_COLUMN(NULL, sql_pg_type_oid(types[i]));
+            if (hints != NULL && i < n_hints && hints[i].name != NULL) {
+                cols[i].name = hints[i].name;
+            } else if (i < 64) {
+                snprintf(names[i], sizeof names[i], "%.*s", (int)nl, name);
+                cols[i].name = names[i];
+            } else {
+                cols[i].name = "?column?";
+            }
+        }
+        if (s->portal == NULL && pg_send_row_description(s->c, cols, o->ncols) != 0)
+            return -1;
+        struct table_value vals[PG_COLUMNS_MAX];
+        struct buf text[PG_COLUMNS_MAX];
+        const char *ptrs[PG_COLUMNS_MAX];
+        size_t lens[PG_COLUMNS_MAX];
+        for (uint32_t i = 0; i < o->ncols; i++)
+            text[i] = (struct buf)BUF_INIT;
+        size_t pos = 0;
+        int more;
+        while ((more = table_output_next_row(o, &pos, vals)) == 1) {
+            for (uint32_t i = 0; i < o->ncols; i++) {
+                if (vals[i].type == TABLE_NULL) {
+                    ptrs[i] = NULL;
+                    lens[i] = 0;
+                    continue;
+                }
+                sqlx_format(&vals[i], types[i], &text[i]);
+                ptrs[i] = text[i].len ? (const char *)text[i].data : "";
+                lens[i] = text[i].len;
+            }
+            if (pg_send_data_row(s->c, ptrs, lens, o->ncols) != 0)
+                break;
+            nrows++;
+        }
+        for (uint32_t i = 0; i < o->ncols; i++)
+            buf_free(&text[i]);
+    }
+    char full[64];
+    if (strcmp(tag, "SELECT") == 0)
+        snprintf(full, sizeof full, "SELECT %" PRIu64, nrows);
+    else
+        snprintf(full, sizeof full, "%s %" PRIu64, tag, o->changes);
+    return pg_send_command_complete(s->c, full);
+}
+
+/* Sends an output that is not OK as the error it carries. */
+static void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o)
+{
+    const char *msg = o->message;
+    /* SQLite's words for what the user wrote against our table names. */
+    char fixed[sizeof o->message];
+    const char *p = strstr(msg, SQLX_TABLE_PREFIX);
+    if (p != NULL && (p == msg || p[-1] == ' ' || p[-1] == '"' || p[-1] == '.')) {
+        snprintf(fixed, sizeof fixed, "%.*s%s", (int)(p - msg), msg, p + strlen(SQLX_TABLE_PREFIX));
+        msg = fixed;
+    }
+    pg_send_error(s->c, o->sqlstate, "ERROR", msg, NULL, NULL, 0);
+}
+
+static const char *sqlx_err_sqlstate(int err)
+{
+    switch (err) {
+    case ERR_TIMEOUT: return "57014";
+    case ERR_UNAVAILABLE: return "08006";
+    case ERR_SHUTDOWN: return "57P01";
+    case ERR_NOMEM: return "53200";
+    case ERR_TOOBIG: return "54000";
+    default: return "XX000";
+    }
+}
+
+static void sqlx_send_err(struct sqlx_session *s, int err, const char *what)
+{
+    pg_send_errorf(s->c, sqlx_err_sqlstate(err), "%s: %s%s", what, err_msg(err),
+                   err == ERR_TIMEOUT ? " (the outcome of a write is unknown)" : "");
+}
+
+/* A statement failed: the transaction block (if any) is failed too. */
+static void sqlx_failed(struct sqlx_session *s)
+{
+    if (s->txn == SQLX_BLOCK)
+        s->txn = SQLX_FAILED;
+}
+
+/* ------------------------------------------------------------ planning DML */
+
+struct sqlx_print_ctx {
+    struct sqlx_catalog *cat;
+    const char *creating;      /* CREATE TABLE: the new table's name */
+    char creating_sqlite[SQL_IDENT_BYTES_MAX + 8];
+};
+
+static const char *sqlx_print_map_table(void *ctx, const char *schema, const char *name)
+{
+    struct sqlx_print_ctx *p = ctx;
+    if (p->creating != NULL && strcmp(name, p->creating) == 0)
+        return p->creating_sqlite;
+    return sqlx_map_table(p->cat, schema, name);
+}
+
+static int sqlx_print_table_columns(void *ctx, const char *schema, const char *table,
+                                    const struct sql_table_column **cols, uint32_t *n)
+{
+    struct sqlx_print_ctx *p = ctx;
+    return sqlx_table_columns(p->cat, schema, table, cols, n);
+}
+
+static void sqlx_print_opts(struct sql_print_opts *o, struct sqlx_print_ctx *ctx,
+                            struct sqlx_session *s)
+{
+    memset(o, 0, sizeof *o);
+    o->ctx = ctx;
+    o->map_table = sqlx_print_map_table;
+    o->map_index = sqlx_map_index;
+    o->table_columns = sqlx_print_table_columns;
+    o->current_user = pg_conn_user(s->c);
+}
+
+/* A routing value: a constant or a parameter, as the distribution column's
+ * type stores it. false if it cannot be known here. */
+static bool sqlx_route_value(struct sqlx_session *s, const struct sql_expr *e,
+                             const struct sqlx_col *col, struct table_value *v, struct buf *keep)
+{
+    while (e->kind == SQL_E_CAST)
+        e = e->cast.arg;
+    const char *text = NULL;
+    size_t len = 0;
+    memset(v, 0, sizeof *v);
+    if (e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_INT) {
+        v->type = TABLE_INT;
+        v->i = e->konst.ival;
+    } else if (e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_STRING) {
+        text = e->konst.text;
+        len = e->konst.len;
+    } else if (e->kind == SQL_E_PARAM && (uint32_t)e->param.number <= s->n_params &&
+               s->params[e->param.number - 1].data != NULL) {
+        text = s->params[e->param.number - 1].data;
+        len = s->params[e->param.number - 1].len;
+    } else {
+        return false;
+    }
+    enum sql_type_kind k = col->type.kind;
+    bool integer = k == SQL_TYPE_INT2 || k == SQL_TYPE_INT4 || k == SQL_TYPE_INT8;
+    if (text != NULL && integer) {
+        char tmp[32], *end;
+        if (len == 0 || len >= sizeof tmp)
+            return false;
+        memcpy(tmp, text, len);
+        tmp[len] = '\0';
+        long long x = strtoll(tmp, &end, 10);
+        if (*end != '\0')
+            return false;
+        v->type = TABLE_INT;
+        v->i = x;
+    } else if (text != NULL) {
+        if (k == SQL_TYPE_NUMERIC || k == SQL_TYPE_FLOAT4 || k == SQL_TYPE_FLOAT8 ||
+            k == SQL_TYPE_BOOL)
+            return false; /* their stored form is not the text as written */
+        buf_reset(keep);
+        buf_append(keep, text, len);
+        v->type = TABLE_TEXT;
+        v->p = keep->data;
+        v->len = (uint32_t)len;
+    } else if (!integer) {
+        return false;
+    }
+    return true;
+}
+
+/* The only active replicaset's group, if the cluster has exactly one that
+ * owns buckets (then every sharded row lives there); else 0. */
+static uint64_t sqlx_single_rs_group(struct node *n)
+{
+    uint64_t g = 0;
+    for (uint32_t i = 0; i < n->router.n_rs; i++) {
+        if (n->router.rs[i].buckets == 0)
+            continue;
+        if (g != 0)
+            return 0;
+        g = ROUTER_RS_GROUP(n->router.rs[i].id);
+    }
+    return g;
+}
+
+static uint64_t sqlx_group_of_bucket(struct node *n, uint32_t bucket)
+{
+    if (n->router.bucket_count == 0 || bucket >= n->router.bucket_count)
+        return 0;
+    uint32_t rs = n->router.owners[bucket];
+    return rs ? ROUTER_RS_GROUP(rs) : 0;
+}
+
+/* The group one row of an INSERT goes to, 0 if unknown. */
+static uint64_t sqlx_row_group(struct sqlx_session *s, const struct sqlx_table *t,
+                               const struct sql_names *cols, const struct sql_exprs *row)
+{
+    struct node *n = s->x->n;
+    struct table_value vals[16];
+    struct buf keep[16];
+    uint64_t g = 0;
+    for (uint32_t d = 0; d < t->ndist; d++)
+        keep[d] = (struct buf)BUF_INIT;
+    bool ok = true;
+    for (uint32_t d = 0; d < t->ndist && ok; d++) {
+        const struct sqlx_col *col = &t->cols[t->dist[d]];
+        const struct sql_expr *e = NULL;
+        if (cols->n == 0 && t->dist[d] < row->n)
+            e = row->v[t->dist[d]];
+        for (uint32_t i = 0; i < cols->n && i < row->n; i++)
+            if (strcmp(cols->v[i], col->name) == 0)
+                e = row->v[i];
+        if (e == NULL) {
+            vals[d] = (struct table_value){.type = TABLE_NULL};
+            continue;
+        }
+        ok = sqlx_route_value(s, e, col, &vals[d], &keep[d]);
+    }
+    if (ok)
+        g = sqlx_group_of_bucket(n, table_bucket(vals, t->ndist, n->router.bucket_count));
+    for (uint32_t d = 0; d < t->ndist; d++)
+        buf_free(&keep[d]);
+    return g;
+}
+
+/* Where a DML statement runs: *group, or 0 with *all set when it must run
+ * in every replicaset. Returns 0 or sends an error and returns -1. */
+static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_t *group,
+                      bool *all)
+{
+    struct node *n = s->x->n;
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    struct sql_table_ref *refs = NULL;
+    uint32_t nrefs = 0;
+    *group = 0;
+    *all = false;
+    if (sql_stmt_tables(st, &refs, &nrefs) != 0) {
+        pg_send_errorf(s->c, "54000", "statement too complex to route");
+        return -1;
+    }
+    const struct sqlx_table *sharded = NULL;
+    bool global = false, several = false;
+    for (uint32_t i = 0; i < nrefs; i++) {
+        const struct sqlx_table *t = sqlx_table_find(cat, refs[i].schema, refs[i].name);
+        if (t == NULL)
+            continue; /* the printer has reported it already */
+        if (t->global) {
+            global = true;
+        } else {
+            several |= sharded != NULL && sharded != t;
+            sharded = t;
+        }
+    }
+    if (sharded == NULL) {
+        *group = NODE_GOVERNOR_GROUP; /* global tables, or none: any node runs it */
+        return 0;
+    }
+    if (global) {
+        pg_send_errorf(s->c, "0A000",
+                       "a statement may not mix tables distributed globally with sharded ones "
+                       "yet (distributed execution is a later issue)");
+        return -1;
+    }
+    uint64_t single = sqlx_single_rs_group(n);
+    if (single != 0) {
+        *group = single;
+        return 0;
+    }
+    if (!several && st->kind == SQL_STMT_INSERT) {
+        const struct sql_names *cols;
+        const struct sql_rows *rows;
+        if (sql_insert_rows(st, &cols, &rows)) {
+            uint64_t g = 0;
+            for (uint32_t r = 0; r < rows->n; r++) {
+                uint64_t rg = sqlx_row_group(s, sharded, cols, &rows->v[r]);
+                if (rg == 0 || (g != 0 && rg != g)) {
+                    g = 0;
+                    break;
+                }
+                g = rg;
+            }
+            if (g != 0) {
+                *group = g;
+                return 0;
+            }
+        }
+    } else if (!several && sharded->ndist == 1) {
+        struct sql_key_cond *conds;
+        uint32_t nc = 0;
+        if (sql_where_keys(st, &conds, &nc) == 0) {
+            const struct sqlx_col *col = &sharded->cols[sharded->dist[0]];
+            for (uint32_t i = 0; i < nc; i++) {
+                struct table_value v;
+                struct buf keep = BUF_INIT;
+                if (conds[i].nvalues == 1 && strcmp(conds[i].column, col->name) == 0 &&
+                    sqlx_route_value(s, conds[i].values[0], col, &v, &keep))
+                    *group = sqlx_group_of_bucket(n, table_bucket(&v, 1, n->router.bucket_count));
+                buf_free(&keep);
+                if (*group != 0)
+                    return 0;
+            }
+        }
+    }
+    if (st->kind == SQL_STMT_SELECT || st->kind == SQL_STMT_INSERT) {
+        pg_send_errorf(s->c, "0A000",
+                       "this %s would read rows of several replicasets; queries that span "
+                       "replicasets are not supported yet — filter on the distribution key "
+                       "(equality) or use a cluster with one replicaset",
+                       st->kind == SQL_STMT_SELECT ? "query" : "INSERT");
+        return -1;
+    }
+    *all = true;
+    return 0;
+}
+
+/* ------------------------------------------------------------ running DML */
+
+/* The statement being run, kept until its answer is sent. */
+struct sqlx_dml {
+    struct sqlx_session *s;
+    struct sql_printed printed;
+    const char *tag;
+    struct table_value *params;
+    uint32_t n_params;
+    uint32_t pending;        /* runs out (one per replicaset when broadcast) */
+    uint64_t changes;        /* summed over them */
+    bool failed;
+    bool answered;
+    struct buf first_output; /* the first run's output (rows) */
+    uint64_t group;          /* single-group runs */
+};
+
+static void sqlx_dml_free(struct sqlx_dml *d)
+{
+    sql_printed_free(&d->printed);
+    free(d->params);
+    buf_free(&d->first_output);
+    free(d);
+}
+
+/* Params as the table model takes them: text, as the protocol gave them. */
+static struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n)
+{
+    *n = s->n_params;
+    if (s->n_params == 0)
+        return NULL;
+    struct table_value *v = calloc(s->n_params, sizeof *v);
+    ASSERT(v != NULL);
+    for (uint32_t i = 0; i < s->n_params; i++) {
+        if (s->params[i].data == NULL) {
+            v[i].type = TABLE_NULL;
+            continue;
+        }
+        v[i].type = TABLE_TEXT;
+        v[i].p = (const uint8_t *)s->params[i].data;
+        v[i].len = (uint32_t)s->params[i].len;
+    }
+    return v;
+}
+
+static bool sqlx_output_schema_miss(const struct buf *out)
+{
+    return out->len > 0 && out->data[0] == TABLE_STATE_SCHEMA;
+}
+
+static void sqlx_retry_cb(uv_timer_t *t)
+{
+    struct sqlx_session *s = t->data;
+    sqlx_next_statement(s); /* the same statement again: next was not advanced */
+}
+
+/* A schema or routing miss: the statement runs again shortly, planned anew. */
+static void sqlx_retry_statement(struct sqlx_session *s)
+{
+    if (clock_mono_ms() >= s->deadline_ms) {
+        pg_send_errorf(s->c, "40001",
+                       "the schema or the placement of rows kept changing under this statement; "
+                       "retry it");
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    uv_timer_start(&s->retry_timer, sqlx_retry_cb, SQLX_RETRY_MS, 0);
+}
+
+static void sqlx_dml_finish(struct sqlx_dml *d)
+{
+    struct sqlx_session *s = d->s;
+    if (!d->answered) {
+        struct table_output o;
+        if (table_output_parse(d->first_output.data, d->first_output.len, &o) != 0) {
+            pg_send_errorf(s->c, "XX000", "a malformed answer from a replicaset");
+            sqlx_failed(s);
+        } else {
+            o.changes = d->changes;
+            sqlx_send_rows(s, &o, d->printed.cols, d->printed.ncols, d->tag,
+                           o.ncols > 0 && !d->printed.ncols ? true : o.ncols > 0);
+        }
+    }
+    sqlx_dml_free(d);
+    sqlx_statement_done(s);
+}
+
+static void sqlx_dml_run_done(struct sqlx_run *r, int err)
+{
+    struct sqlx_dml *d = r->arg;
+    struct sqlx_session *s = d->s;
+    d->pending--;
+    if (!d->answered) {
+        struct table_output o;
+        if (err != 0) {
+            sqlx_send_err(s, err, "running the statement");
+            d->answered = true;
+            sqlx_failed(s);
+        } else if (sqlx_output_schema_miss(&r->out)) {
+            d->failed = true; /* replanned below, once every run is back */
+        } else if (table_output_parse(r->out.data, r->out.len, &o) != 0) {
+            pg_send_errorf(s->c, "XX000", "a malformed answer from a replicaset");
+            d->answered = true;
+            sqlx_failed(s);
+        } else if (o.state != TABLE_STATE_OK) {
+            if (strcmp(o.sqlstate, "55000") == 0) {
+                d->failed = true; /* a bucket not writable there: moved; replan */
+            } else {
+                sqlx_send_output_error(s, &o);
+                d->answered = true;
+                sqlx_failed(s);
+            }
+        } else {
+            d->changes += o.changes;
+            if (d->first_output.len == 0)
+                buf_append(&d->first_output, r->out.data, r->out.len);
+            if (s->txn == SQLX_BLOCK && r->tentative) {
+                /* Remember it for COMMIT, with what the client is about to see. */
+                if (s->n_stmts == s->cap_stmts) {
+                    s->cap_stmts = s->cap_stmts ? 2 * s->cap_stmts : 8;
+                    s->stmts = realloc(s->stmts, s->cap_stmts * sizeof *s->stmts);
+                    ASSERT(s->stmts != NULL);
+                }
+                struct sqlx_txn_stmt *ts = &s->stmts[s->n_stmts++];
+                memset(ts, 0, sizeof *ts);
+                const struct table_stmt *last = &r->x.stmts[r->x.n - 1];
+                ts->sql = malloc(last->sql_len + 1);
+                ASSERT(ts->sql != NULL);
+                memcpy(ts->sql, last->sql, last->sql_len);
+                ts->sql[last->sql_len] = '\0';
+                ts->sql_len = last->sql_len;
+                ts->hash = o.hash;
+                ts->n_params = last->n_params;
+                if (last->n_params) {
+                    ts->params = calloc(last->n_params, sizeof *ts->params);
+                    ASSERT(ts->params != NULL);
+                    for (uint32_t i = 0; i < last->n_params; i++)
+                        buf_append(&ts->param_bytes, last->params[i].p, last->params[i].len);
+                    size_t at = 0;
+                    for (uint32_t i = 0; i < last->n_params; i++) {
+                        ts->params[i] = last->params[i];
+                        ts->params[i].p = ts->param_bytes.data + at;
+                        at += last->params[i].len;
+                    }
+                }
+                s->txn_bytes += last->sql_len + ts->param_bytes.len;
+            }
+        }
+    }
+    sqlx_run_free(r);
+    if (d->pending > 0)
+        return;
+    if (d->failed && !d->answered) {
+        sqlx_dml_free(d);
+        sqlx_retry_statement(s);
+        return;
+    }
+    sqlx_dml_finish(d);
+}
+
+static const char *sqlx_dml_tag(enum sql_stmt_kind k)
+{
+    switch (k) {
+    case SQL_STMT_INSERT: return "INSERT 0";
+    case SQL_STMT_UPDATE: return "UPDATE";
+    case SQL_STMT_DELETE: return "DELETE";
+    case SQL_STMT_TRUNCATE: return "TRUNCATE TABLE";
+    default: return "SELECT";
+    }
+}
+
+/* Runs SQLite text on group(s) as the statement of the session. */
+static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t group, bool all,
+                          bool write)
+{
+    struct node *n = s->x->n;
+    struct table_stmt ts = {.sql = (const char *)d->printed.sql.data,
+                            .sql_len = (uint32_t)d->printed.sql.len,
+                            .params = d->params,
+                            .n_params = d->n_params};
+    if (s->txn == SQLX_BLOCK) {
+        if (all || (s->txn_group != 0 && s->txn_group != group)) {
+            pg_send_errorf(s->c, "0A000",
+                           "this transaction would touch rows in more than one replicaset; "
+                           "distributed transactions are not supported yet (a later issue): "
+                           "keep a transaction's rows in one replicaset (same distribution "
+                           "key) or run the statements outside a transaction block");
+            sqlx_failed(s);
+            sqlx_dml_free(d);
+            sqlx_statement_done(s);
+            return;
+        }
+        if (s->n_stmts + 1 >= SQLX_TXN_STMTS_MAX || s->txn_bytes > SQLX_TXN_BYTES_MAX) {
+            pg_send_errorf(s->c, "54000", "transaction too large (%u statements, %zu bytes); "
+                           "commit more often", s->n_stmts, s->txn_bytes);
+            sqlx_failed(s);
+            sqlx_dml_free(d);
+            sqlx_statement_done(s);
+            return;
+        }
+        s->txn_group = group;
+        /* Tentative: every statement so far, then this one, rolled back. */
+        struct table_stmt *all_stmts = calloc(s->n_stmts + 1, sizeof *all_stmts);
+        ASSERT(all_stmts != NULL);
+        for (uint32_t i = 0; i < s->n_stmts; i++)
+            all_stmts[i] = (struct table_stmt){.sql = s->stmts[i].sql,
+                                               .sql_len = s->stmts[i].sql_len,
+                                               .params = s->stmts[i].params,
+                                               .n_params = s->stmts[i].n_params};
+        all_stmts[s->n_stmts] = ts;
+        d->pending = 1;
+        d->group = group;
+        sqlx_run_start(s, group, false, true, all_stmts, s->n_stmts + 1, 0, sqlx_dml_run_done,
+                       d);
+        free(all_stmts);
+        return;
+    }
+    uint64_t groups[ROUTER_RS_MAX];
+    uint32_t ng = 0;
+    if (all) {
+        for (uint32_t i = 0; i < n->router.n_rs; i++)
+            if (n->router.rs[i].state == CLUSTER_RS_ACTIVE ||
+                n->router.rs[i].state == CLUSTER_RS_RETIRING)
+                groups[ng++] = ROUTER_RS_GROUP(n->router.rs[i].id);
+    } else {
+        groups[ng++] = group;
+    }
+    if (ng == 0) {
+        pg_send_errorf(s->c, "08006", "no replicaset holds data yet; try again shortly");
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    d->pending = ng;
+    for (uint32_t i = 0; i < ng; i++)
+        sqlx_run_start(s, groups[i], write, false, &ts, 1, 0, sqlx_dml_run_done, d);
+}
+
+static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    struct sqlx_print_ctx pctx = {.cat = cat};
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    struct sqlx_dml *d = calloc(1, sizeof *d);
+    ASSERT(d != NULL);
+    d->s = s;
+    d->tag = sqlx_dml_tag(st->kind);
+    struct sql_error err = {0};
+    if (sql_print(st, &o, &d->printed, &err) != 0) {
+        pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        sqlx_failed(s);
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    uint64_t group;
+    bool all;
+    if (sqlx_route(s, st, &group, &all) != 0) {
+        sqlx_failed(s);
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    d->params = sqlx_params(s, &d->n_params);
+    bool write = st->kind != SQL_STMT_SELECT;
+    sqlx_dml_send(s, d, group, all, write);
+}
+
+/* ------------------------------------------------------------ transactions */
+
+static void sqlx_commit_done(struct sqlx_run *r, int err)
+{
+    struct sqlx_session *s = r->arg;
+    struct table_output o;
+    if (err != 0) {
+        sqlx_send_err(s, err, "COMMIT");
+    } else if (sqlx_output_schema_miss(&r->out)) {
+        pg_send_errorf(s->c, "40001", "the schema changed during the transaction; retry it");
+    } else if (table_output_parse(r->out.data, r->out.len, &o) != 0) {
+        pg_send_errorf(s->c, "XX000", "a malformed answer from a replicaset");
+    } else if (o.state != TABLE_STATE_OK) {
+        sqlx_send_output_error(s, &o);
+    } else {
+        pg_send_command_complete(s->c, "COMMIT");
+    }
+    sqlx_run_free(r);
+    sqlx_txn_reset(s);
+    sqlx_statement_done(s);
+}
+
+static void sqlx_do_commit(struct sqlx_session *s)
+{
+    if (s->txn == SQLX_IDLE) {
+        pg_send_notice(s->c, "25P01", "WARNING", "there is no transaction in progress", NULL,
+                       NULL);
+        pg_send_command_complete(s->c, "COMMIT");
+        sqlx_statement_done(s);
+        return;
+    }
+    if (s->txn == SQLX_FAILED || s->n_stmts == 0) {
+        pg_send_command_complete(s->c, s->txn == SQLX_FAILED ? "ROLLBACK" : "COMMIT");
+        sqlx_txn_reset(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    struct table_stmt *stmts = calloc(s->n_stmts, sizeof *stmts);
+    ASSERT(stmts != NULL);
+    for (uint32_t i = 0; i < s->n_stmts; i++)
+        stmts[i] = (struct table_stmt){.sql = s->stmts[i].sql,
+                                       .sql_len = s->stmts[i].sql_len,
+                                       .params = s->stmts[i].params,
+                                       .n_params = s->stmts[i].n_params,
+                                       .expect_hash = s->stmts[i].hash};
+    uint64_t group = s->txn_group;
+    /* Encoded before the session forgets the statements (sqlx_txn_reset). */
+    sqlx_run_start(s, group, true, false, stmts, s->n_stmts, TABLE_EXEC_VALIDATE,
+                   sqlx_commit_done, s);
+    free(stmts);
+}
+
+/* ------------------------------------------------------------ DDL */
+
+struct sqlx_ddl {
+    struct sqlx_session *s;
+    struct buf cmd;
+    const char *tag;
+    char name[SQL_IDENT_BYTES_MAX + 1];
+    bool if_exists, if_not_exists;
+    int kind;
+    /* DROP of several tables: the rest */
+    const struct sql_stmt *st;
+    uint32_t next_name;
+};
+
+static void sqlx_ddl_free(struct sqlx_ddl *d)
+{
+    buf_free(&d->cmd);
+    free(d);
+}
+
+static void sqlx_drop_next(struct sqlx_ddl *d);
+
+static void sqlx_ddl_done(void *arg, int err, const struct store_result *res)
+{
+    struct sqlx_ddl *d = arg;
+    struct sqlx_session *s = d->s;
+    if (err != 0) {
+        sqlx_send_err(s, err, d->tag);
+    } else if (res->status == ERR_CONDITION && res->failed_op == CLUSTER_REFUSED_SCHEMA) {
+        sqlx_ddl_free(d);
+        sqlx_retry_statement(s); /* another change came first: plan again */
+        return;
+    } else if (res->status == ERR_CONDITION && res->failed_op == CLUSTER_REFUSED_TABLE_EXISTS) {
+        if (d->if_not_exists) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "relation \"%s\" already exists, skipping", d->name);
+            pg_send_notice(s->c, "42P07", "NOTICE", msg, NULL, NULL);
+            pg_send_command_complete(s->c, d->tag);
+        } else {
+            pg_send_errorf(s->c, "42P07", "relation \"%s\" already exists", d->name);
+            sqlx_failed(s);
+        }
+    } else if (res->status == ERR_CONDITION && res->failed_op == CLUSTER_REFUSED_NO_TABLE) {
+        pg_send_errorf(s->c, "42P01", "table \"%s\" does not exist", d->name);
+        sqlx_failed(s);
+    } else if (res->status != 0) {
+        pg_send_errorf(s->c, "XX000", "%s refused (%d)", d->tag, res->status);
+        sqlx_failed(s);
+    } else if (d->st != NULL && d->st->kind == SQL_STMT_DROP_TABLE &&
+               d->next_name < d->st->drop->names.n) {
+        sqlx_drop_next(d);
+        return;
+    } else {
+        pg_send_command_complete(s->c, d->tag);
+    }
+    sqlx_ddl_free(d);
+    sqlx_statement_done(s);
+}
+
+static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl *td)
+{
+    struct errbuf eb = {{0}};
+    buf_reset(&d->cmd);
+    if (cluster_encode_table_ddl(&d->cmd, td, &eb) != 0) {
+        pg_send_errorf(d->s->c, "54000", "%s", eb.msg);
+        sqlx_failed(d->s);
+        struct sqlx_session *s = d->s;
+        sqlx_ddl_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    snprintf(d->name, sizeof d->name, "%s", td->name);
+    node_write(d->s->x->n, NODE_GOVERNOR_GROUP, d->cmd.data, d->cmd.len, sqlx_ddl_done, d);
+}
+
+/* The catalog's definition text of a table (see sqlx_table_from_def). */
+static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_t ncols,
+                           const uint32_t *dist, uint32_t ndist)
+{
+    struct json_writer w;
+    json_writer_init(&w, out);
+    json_write_object_begin(&w);
+    json_write_key(&w, "cols");
+    json_write_array_begin(&w);
+    for (uint32_t i = 0; i < ncols; i++) {
+        json_write_object_begin(&w);
+        json_write_key(&w, "n");
+        json_write_cstr(&w, cols[i].name);
+        json_write_key(&w, "k");
+        json_write_int64(&w, cols[i].type.kind);
+        json_write_key(&w, "a");
+        json_write_int64(&w, cols[i].type.mod1);
+        json_write_key(&w, "b");
+        json_write_int64(&w, cols[i].type.mod2);
+        json_write_key(&w, "nn");
+        json_write_bool(&w, cols[i].not_null);
+        json_write_object_end(&w);
+    }
+    json_write_array_end(&w);
+    json_write_key(&w, "dist");
+    json_write_array_begin(&w);
+    for (uint32_t i = 0; i < ndist; i++)
+        json_write_int64(&w, dist[i]);
+    json_write_array_end(&w);
+    json_write_object_end(&w);
+    json_writer_finish(&w);
+}
+
+static int sqlx_col_index(const struct sql_create_table *ct, const char *name)
+{
+    for (uint32_t i = 0; i < ct->columns.n; i++)
+        if (strcmp(ct->columns.v[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    const struct sql_create_table *ct = st->create_table;
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const char *name = ct->table.name;
+    if (ct->as_select != NULL || ct->temporary) {
+        pg_send_errorf(s->c, "0A000", "CREATE TABLE %s is not supported yet",
+                       ct->as_select ? "AS SELECT" : "TEMPORARY");
+        goto fail;
+    }
+    if (ct->table.schema != NULL && strcmp(ct->table.schema, "public") != 0) {
+        pg_send_errorf(s->c, "3F000", "schema \"%s\" does not exist", ct->table.schema);
+        goto fail;
+    }
+    if (ct->columns.n == 0 || ct->columns.n > SQL_COLUMNS_MAX) {
+        pg_send_errorf(s->c, "42P16", "a table needs 1 to %d columns", SQL_COLUMNS_MAX);
+        goto fail;
+    }
+    struct sqlx_col *cols = calloc(ct->columns.n, sizeof *cols);
+    ASSERT(cols != NULL);
+    uint32_t pk[16], npk = 0, dist[16], ndist = 0;
+    for (uint32_t i = 0; i < ct->columns.n; i++) {
+        const struct sql_column_def *cd = &ct->columns.v[i];
+        snprintf(cols[i].name, sizeof cols[i].name, "%s", cd->name);
+        cols[i].type = cd->type;
+        cols[i].not_null = cd->not_null || cd->primary_key;
+        if (cd->primary_key && npk < 16)
+            pk[npk++] = i;
+        if (cd->type.serial) {
+            pg_send_errorf(s->c, "0A000", "serial columns are not supported yet; use an integer "
+                           "primary key and give its values");
+            free(cols);
+            goto fail;
+        }
+    }
+    for (uint32_t i = 0; i < ct->constraints.n; i++) {
+        const struct sql_constraint *c = &ct->constraints.v[i];
+        if (c->kind != SQL_CON_PRIMARY_KEY)
+            continue;
+        for (uint32_t k = 0; k < c->cols.n && npk < 16; k++) {
+            int ix = sqlx_col_index(ct, c->cols.v[k]);
+            if (ix < 0) {
+                pg_send_errorf(s->c, "42703", "column \"%s\" named in key does not exist",
+                               c->cols.v[k]);
+                free(cols);
+                goto fail;
+            }
+            pk[npk++] = (uint32_t)ix;
+            cols[ix].not_null = true;
+        }
+    }
+    bool global = ct->distribution == SQL_DIST_GLOBALLY;
+    if (ct->distribution == SQL_DIST_BY) {
+        for (uint32_t k = 0; k < ct->distributed_by.n && ndist < 16; k++) {
+            int ix = sqlx_col_index(ct, ct->distributed_by.v[k]);
+            if (ix < 0) {
+                pg_send_errorf(s->c, "42703", "column \"%s\" named in DISTRIBUTED BY does not "
+                               "exist", ct->distributed_by.v[k]);
+                free(cols);
+                goto fail;
+            }
+            dist[ndist++] = (uint32_t)ix;
+        }
+    } else if (!global) {
+        /* By the primary key, else the first column (the issue's rule). */
+        if (npk > 0) {
+            memcpy(dist, pk, npk * sizeof *pk);
+            ndist = npk;
+        } else {
+            dist[ndist++] = 0;
+        }
+    }
+    /* The replicaset's table, and its hidden bucket column. */
+    struct buf extra = BUF_INIT;
+    if (!global) {
+        buf_printf(&extra, "\"__bucket\" INTEGER GENERATED ALWAYS AS (cairn_bucket(");
+        for (uint32_t k = 0; k < ndist; k++)
+            buf_printf(&extra, "%s\"%s\"", k ? ", " : "", cols[dist[k]].name);
+        buf_printf(&extra, ")) STORED");
+        buf_append_u8(&extra, 0);
+    }
+    struct sqlx_print_ctx pctx = {.cat = cat, .creating = name};
+    snprintf(pctx.creating_sqlite, sizeof pctx.creating_sqlite, SQLX_TABLE_PREFIX "%s", name);
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    o.replicaset_create = true;
+    o.extra_column_def = global ? NULL : (const char *)extra.data;
+    struct sql_printed printed = {0};
+    struct sql_error err = {0};
+    if (sql_print(st, &o, &printed, &err) != 0) {
+        pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        buf_free(&extra);
+        free(cols);
+        goto fail;
+    }
+    struct buf ddl = BUF_INIT, def = BUF_INIT;
+    buf_printf(&ddl, "%s", (const char *)printed.sql.data);
+    if (!global)
+        buf_printf(&ddl, "; CREATE INDEX \"%s%s__bucket\" ON \"%s\"(\"__bucket\")",
+                   SQLX_TABLE_PREFIX, name, pctx.creating_sqlite);
+    buf_append_u8(&ddl, 0);
+    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist);
+    buf_append_u8(&def, 0);
+    struct sqlx_ddl *d = calloc(1, sizeof *d);
+    ASSERT(d != NULL);
+    d->s = s;
+    d->tag = "CREATE TABLE";
+    d->if_not_exists = ct->if_not_exists;
+    struct cluster_table_ddl td = {.expect_version = cat->version,
+                                   .kind = CLUSTER_DDL_CREATE,
+                                   .global = global,
+                                   .name = name,
+                                   .def = (const char *)def.data,
+                                   .rs_sql = global ? "" : (const char *)ddl.data,
+                                   .gov_sql = global ? (const char *)ddl.data : ""};
+    sqlx_ddl_propose(d, &td);
+    buf_free(&ddl);
+    buf_free(&def);
+    buf_free(&extra);
+    sql_printed_free(&printed);
+    free(cols);
+    return;
+fail:
+    sqlx_failed(s);
+    sqlx_statement_done(s);
+}
+
+static void sqlx_drop_next(struct sqlx_ddl *d)
+{
+    struct sqlx_session *s = d->s;
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const struct sql_drop *dr = d->st->drop;
+    while (d->next_name < dr->names.n) {
+        const struct sql_qname *q = &dr->names.v[d->next_name++];
+        struct sqlx_table *t = sqlx_table_find(cat, q->schema, q->name);
+        if (t == NULL) {
+            if (!dr->if_exists) {
+                pg_send_errorf(s->c, "42P01", "table \"%s\" does not exist", q->name);
+                sqlx_failed(s);
+                sqlx_ddl_free(d);
+                sqlx_statement_done(s);
+                return;
+            }
+            char msg[160];
+            snprintf(msg, sizeof msg, "table \"%s\" does not exist, skipping", q->name);
+            pg_send_notice(s->c, "00000", "NOTICE", msg, NULL, NULL);
+            continue;
+        }
+        char sql[SQL_IDENT_BYTES_MAX * 2 + 64];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS \"%s\"", t->sqlite_name);
+        struct cluster_table_ddl td = {.expect_version = cat->version,
+                                       .kind = CLUSTER_DDL_DROP,
+                                       .global = t->global,
+                                       .name = t->name,
+                                       .def = "",
+                                       .rs_sql = t->global ? "" : sql,
+                                       .gov_sql = t->global ? sql : ""};
+        sqlx_ddl_propose(d, &td);
+        return;
+    }
+    pg_send_command_complete(s->c, "DROP TABLE");
+    sqlx_ddl_free(d);
+    sqlx_statement_done(s);
+}
+
+static void sqlx_do_drop_table(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    struct sqlx_ddl *d = calloc(1, sizeof *d);
+    ASSERT(d != NULL);
+    d->s = s;
+    d->tag = "DROP TABLE";
+    d->st = st;
+    sqlx_drop_next(d);
+}
+
+/* DDL that changes a table's SQLite schema but not its definition here:
+ * indexes, primary keys added later (a unique index: SQLite cannot add a
+ * key to an existing table). */
+static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_table *t,
+                                  const char *rs_sql, const char *tag, const char *def)
+{
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    struct sqlx_ddl *d = calloc(1, sizeof *d);
+    ASSERT(d != NULL);
+    d->s = s;
+    d->tag = tag;
+    struct buf defbuf = BUF_INIT;
+    if (def == NULL) {
+        sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist);
+        buf_append_u8(&defbuf, 0);
+        def = (const char *)defbuf.data;
+    }
+    struct cluster_table_ddl td = {.expect_version = cat->version,
+                                   .kind = CLUSTER_DDL_ALTER,
+                                   .global = t->global,
+                                   .name = t->name,
+                                   .def = def,
+                                   .rs_sql = t->global ? "" : rs_sql,
+                                   .gov_sql = t->global ? rs_sql : ""};
+    sqlx_ddl_propose(d, &td);
+    buf_free(&defbuf);
+}
+
+static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const struct sql_create_index *ci = st->create_index;
+    struct sqlx_table *t = sqlx_table_find(cat, ci->table.schema, ci->table.name);
+    if (t == NULL) {
+        pg_send_errorf(s->c, "42P01", "relation \"%s\" does not exist", ci->table.name);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    struct sqlx_print_ctx pctx = {.cat = cat};
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    struct sql_printed printed = {0};
+    struct sql_error err = {0};
+    if (sql_print(st, &o, &printed, &err) != 0) {
+        pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    sqlx_do_schema_change(s, t, (const char *)printed.sql.data, "CREATE INDEX", NULL);
+    sql_printed_free(&printed);
+}
+
+static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const struct sql_alter_table *at = st->alter_table;
+    struct sqlx_table *t = sqlx_table_find(cat, at->table.schema, at->table.name);
+    if (t == NULL) {
+        if (at->if_exists) {
+            pg_send_command_complete(s->c, "ALTER TABLE");
+        } else {
+            pg_send_errorf(s->c, "42P01", "relation \"%s\" does not exist", at->table.name);
+            sqlx_failed(s);
+        }
+        sqlx_statement_done(s);
+        return;
+    }
+    if (at->ncmds != 1) {
+        pg_send_errorf(s->c, "0A000", "one change per ALTER TABLE for now");
+        goto fail;
+    }
+    const struct sql_alter_cmd *cmd = &at->cmds[0];
+    struct buf sql = BUF_INIT, def = BUF_INIT;
+    struct sqlx_col *cols = calloc(t->ncols + 1, sizeof *cols);
+    ASSERT(cols != NULL);
+    memcpy(cols, t->cols, t->ncols * sizeof *cols);
+    uint32_t ncols = t->ncols;
+    uint32_t dist[16];
+    memcpy(dist, t->dist, sizeof dist);
+    if (cmd->kind == SQL_ALTER_ADD_CONSTRAINT && cmd->constraint != NULL &&
+        (cmd->constraint->kind == SQL_CON_PRIMARY_KEY || cmd->constraint->kind == SQL_CON_UNIQUE)) {
+        const struct sql_constraint *c = cmd->constraint;
+        buf_printf(&sql, "CREATE UNIQUE INDEX \"%s_%s\" ON \"%s\"(", t->sqlite_name,
+                   c->kind == SQL_CON_PRIMARY_KEY ? "pkey" : (c->name ? c->name : "key"),
+                   t->sqlite_name);
+        for (uint32_t k = 0; k < c->cols.n; k++) {
+            bool found = false;
+            for (uint32_t i = 0; i < t->ncols; i++)
+                found |= strcmp(t->cols[i].name, c->cols.v[k]) == 0;
+            if (!found) {
+                pg_send_errorf(s->c, "42703", "column \"%s\" named in key does not exist",
+                               c->cols.v[k]);
+                goto fail_free;
+            }
+            buf_printf(&sql, "%s\"%s\"", k ? ", " : "", c->cols.v[k]);
+        }
+        buf_printf(&sql, ")");
+    } else if (cmd->kind == SQL_ALTER_ADD_COLUMN && cmd->column != NULL) {
+        struct buf decl = BUF_INIT;
+        if (sql_type_decl(&cmd->column->type, &decl) != 0) {
+            pg_send_errorf(s->c, "0A000", "type of column \"%s\" is not supported",
+                           cmd->column->name);
+            buf_free(&decl);
+            goto fail_free;
+        }
+        buf_append_u8(&decl, 0);
+        buf_printf(&sql, "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s", t->sqlite_name,
+                   cmd->column->name, (const char *)decl.data);
+        buf_free(&decl);
+        if (cmd->column->default_expr != NULL) {
+            struct sqlx_print_ctx pctx = {.cat = cat};
+            struct sql_print_opts o;
+            sqlx_print_opts(&o, &pctx, s);
+            struct buf e = BUF_INIT;
+            struct sql_error err = {0};
+            if (sql_print_expr(st, cmd->column->default_expr, &o, &e, &err) != 0) {
+                pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL,
+                              err.position);
+                buf_free(&e);
+                goto fail_free;
+            }
+            buf_append_u8(&e, 0);
+            buf_printf(&sql, " DEFAULT (%s)", (const char *)e.data);
+            buf_free(&e);
+        }
+        if (cmd->column->not_null && cmd->column->default_expr == NULL) {
+            /* SQLite needs a default to add NOT NULL to existing rows; PostgreSQL
+             * would fail on a non-empty table just the same. */
+            buf_printf(&sql, " NOT NULL DEFAULT 0");
+        } else if (cmd->column->not_null) {
+            buf_printf(&sql, " NOT NULL");
+        }
+        snprintf(cols[ncols].name, sizeof cols[ncols].name, "%s", cmd->column->name);
+        cols[ncols].type = cmd->column->type;
+        cols[ncols].not_null = cmd->column->not_null;
+        ncols++;
+    } else if (cmd->kind == SQL_ALTER_DROP_COLUMN) {
+        int ix = -1;
+        for (uint32_t i = 0; i < t->ncols; i++)
+            if (strcmp(t->cols[i].name, cmd->name) == 0)
+                ix = (int)i;
+        if (ix < 0) {
+            pg_send_errorf(s->c, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                           cmd->name, t->name);
+            goto fail_free;
+        }
+        for (uint32_t k = 0; k < t->ndist; k++)
+            if (t->dist[k] == (uint32_t)ix) {
+                pg_send_errorf(s->c, "0A000", "cannot drop a distribution key column");
+                goto fail_free;
+            }
+        buf_printf(&sql, "ALTER TABLE \"%s\" DROP COLUMN \"%s\"", t->sqlite_name, cmd->name);
+        memmove(&cols[ix], &cols[ix + 1], (ncols - (uint32_t)ix - 1) * sizeof *cols);
+        ncols--;
+        for (uint32_t k = 0; k < t->ndist; k++)
+            if (dist[k] > (uint32_t)ix)
+                dist[k]--;
+    } else {
+        pg_send_errorf(s->c, "0A000", "this ALTER TABLE is not supported yet");
+        goto fail_free;
+    }
+    buf_append_u8(&sql, 0);
+    sqlx_def_write(&def, cols, ncols, dist, t->ndist);
+    buf_append_u8(&def, 0);
+    sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
+    buf_free(&sql);
+    buf_free(&def);
+    free(cols);
+    return;
+fail_free:
+    buf_free(&sql);
+    buf_free(&def);
+    free(cols);
+fail:
+    sqlx_failed(s);
+    sqlx_statement_done(s);
+}
+
+/* Appends a statement to the open transaction without running it first: a
+ * write whose only result is a count the client is told without asking
+ * (TRUNCATE, COPY). It is not validated at COMMIT; its errors come then. */
+static void sqlx_txn_append_blind(struct sqlx_session *s, const char *sql, size_t len,
+                                  const struct table_value *params, uint32_t n_params)
+{
+    if (s->n_stmts == s->cap_stmts) {
+        s->cap_stmts = s->cap_stmts ? 2 * s->cap_stmts : 8;
+        s->stmts = realloc(s->stmts, s->cap_stmts * sizeof *s->stmts);
+        ASSERT(s->stmts != NULL);
+    }
+    struct sqlx_txn_stmt *ts = &s->stmts[s->n_stmts++];
+    memset(ts, 0, sizeof *ts);
+    ts->sql = malloc(len + 1);
+    ASSERT(ts->sql != NULL);
+    memcpy(ts->sql, sql, len);
+    ts->sql[len] = '\0';
+    ts->sql_len = (uint32_t)len;
+    ts->n_params = n_params;
+    if (n_params) {
+        ts->params = calloc(n_params, sizeof *ts->params);
+        ASSERT(ts->params != NULL);
+        for (uint32_t i = 0; i < n_params; i++)
+            buf_append(&ts->param_bytes, params[i].p, params[i].len);
+        size_t at = 0;
+        for (uint32_t i = 0; i < n_params; i++) {
+            ts->params[i] = params[i];
+            ts->params[i].p = params[i].len ? ts->param_bytes.data + at : NULL;
+            at += params[i].len;
+        }
+    }
+    s->txn_bytes += len + ts->param_bytes.len;
+}
+
+/* Blind writes to group as one atomic EXEC (autocommit) or as statements of
+ * the open transaction. Answers tag on success. */
+struct sqlx_blind {
+    struct sqlx_session *s;
+    const char *tag;
+    uint64_t count; /* for the tag: rows (COPY) */
+    uint32_t pending;
+    bool failed;
+};
+
+static void sqlx_blind_done(struct sqlx_run *r, int err)
+{
+    struct sqlx_blind *b = r->arg;
+    struct sqlx_session *s = b->s;
+    struct table_output o;
+    b->pending--;
+    if (!b->failed) {
+        if (err != 0) {
+            sqlx_send_err(s, err, b->tag);
+            b->failed = true;
+        } else if (table_output_parse(r->out.data, r->out.len, &o) != 0) {
+            pg_send_errorf(s->c, "XX000", "a malformed answer from a replicaset");
+            b->failed = true;
+        } else if (o.state == TABLE_STATE_SCHEMA) {
+            pg_send_errorf(s->c, "40001", "the schema changed under this statement; retry it");
+            b->failed = true;
+        } else if (o.state != TABLE_STATE_OK) {
+            sqlx_send_output_error(s, &o);
+            b->failed = true;
+        }
+    }
+    sqlx_run_free(r);
+    if (b->pending > 0)
+        return;
+    if (b->failed) {
+        sqlx_failed(s);
+    } else {
+        char tag[64];
+        if (strcmp(b->tag, "COPY") == 0)
+            snprintf(tag, sizeof tag, "COPY %" PRIu64, b->count);
+        else
+            snprintf(tag, sizeof tag, "%s", b->tag);
+        pg_send_command_complete(s->c, tag);
+    }
+    free(b);
+    sqlx_statement_done(s);
+}
+
+/* stmts for each of groups[0..ng) alike (TRUNCATE), or per group (COPY:
+ * per_group[g] statements starting at first[g]). */
+static void sqlx_blind_send(struct sqlx_session *s, const char *tag, uint64_t count,
+                            const uint64_t *groups, uint32_t ng, const struct table_stmt *stmts,
+                            const uint32_t *first, const uint32_t *per_group)
+{
+    if (s->txn == SQLX_BLOCK) {
+        for (uint32_t g = 0; g < ng; g++) {
+            if (per_group[g] == 0)
+                continue;
+            if (ng > 1 || (s->txn_group != 0 && s->txn_group != groups[g])) {
+                pg_send_errorf(s->c, "0A000",
+                               "this transaction would touch rows in more than one replicaset; "
+                               "distributed transactions are not supported yet");
+                sqlx_failed(s);
+                sqlx_statement_done(s);
+                return;
+            }
+            s->txn_group = groups[g];
+            for (uint32_t i = 0; i < per_group[g]; i++) {
+                const struct table_stmt *t = &stmts[first[g] + i];
+                sqlx_txn_append_blind(s, t->sql, t->sql_len, t->params, t->n_params);
+            }
+        }
+        char full[64];
+        if (strcmp(tag, "COPY") == 0)
+            snprintf(full, sizeof full, "COPY %" PRIu64, count);
+        else
+            snprintf(full, sizeof full, "%s", tag);
+        pg_send_command_complete(s->c, full);
+        sqlx_statement_done(s);
+        return;
+    }
+    struct sqlx_blind *b = calloc(1, sizeof *b);
+    ASSERT(b != NULL);
+    b->s = s;
+    b->tag = tag;
+    b->count = count;
+    for (uint32_t g = 0; g < ng; g++)
+        b->pending += per_group[g] > 0;
+    if (b->pending == 0) {
+        b->pending = 1;
+        struct sqlx_run fake = {0};
+        (void)fake;
+        free(b);
+        pg_send_command_complete(s->c, strcmp(tag, "COPY") == 0 ? "COPY 0" : tag);
+        sqlx_statement_done(s);
+        return;
+    }
+    for (uint32_t g = 0; g < ng; g++)
+        if (per_group[g] > 0)
+            sqlx_run_start(s, groups[g], true, false, &stmts[first[g]], per_group[g], 0,
+                           sqlx_blind_done, b);
+}
+
+/* The groups a table's rows live in: the governor for a global table, else
+ * every replicaset that holds data. */
+static uint32_t sqlx_table_groups(struct sqlx_session *s, const struct sqlx_table *t,
+                                  uint64_t *groups)
+{
+    struct node *n = s->x->n;
+    if (t->global) {
+        groups[0] = NODE_GOVERNOR_GROUP;
+        return 1;
+    }
+    uint32_t ng = 0;
+    for (uint32_t i = 0; i < n->router.n_rs; i++)
+        if (n->router.rs[i].state == CLUSTER_RS_ACTIVE ||
+            n->router.rs[i].state == CLUSTER_RS_RETIRING)
+            groups[ng++] = ROUTER_RS_GROUP(n->router.rs[i].id);
+    return ng;
+}
+
+/* TRUNCATE a, b: a delete of every row, where the rows are, in one atomic
+ * step per group. */
+static void sqlx_do_truncate(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const struct sql_drop *dr = st->drop;
+    uint32_t nt = dr->names.n;
+    char (*sql)[SQL_IDENT_BYTES_MAX + 32] = calloc(nt, sizeof *sql);
+    struct table_stmt *stmts = calloc(nt, sizeof *stmts);
+    ASSERT(sql != NULL && stmts != NULL);
+    uint64_t groups[ROUTER_RS_MAX + 1];
+    uint32_t ng = 0;
+    bool global = false, sharded = false;
+    for (uint32_t i = 0; i < nt; i++) {
+        struct sqlx_table *t = sqlx_table_find(cat, dr->names.v[i].schema, dr->names.v[i].name);
+        if (t == NULL) {
+            pg_send_errorf(s->c, "42P01", "relation \"%s\" does not exist", dr->names.v[i].name);
+            goto fail;
+        }
+        snprintf(sql[i], sizeof sql[i], "DELETE FROM \"%s\"", t->sqlite_name);
+        stmts[i] = (struct table_stmt){.sql = sql[i], .sql_len = (uint32_t)strlen(sql[i])};
+        global |= t->global;
+        sharded |= !t->global;
+        ng = sqlx_table_groups(s, t, groups);
+    }
+    if (global && sharded) {
+        pg_send_errorf(s->c, "0A000", "truncate global and sharded tables separately");
+        goto fail;
+    }
+    uint32_t first[ROUTER_RS_MAX + 1], per[ROUTER_RS_MAX + 1];
+    for (uint32_t g = 0; g < ng; g++) {
+        first[g] = 0;
+        per[g] = nt;
+    }
+    if (ng == 0) {
+        pg_send_command_complete(s->c, "TRUNCATE TABLE");
+        sqlx_statement_done(s);
+    } else {
+        sqlx_blind_send(s, "TRUNCATE TABLE", 0, groups, ng, stmts, first, per);
+    }
+    free(sql);
+    free(stmts);
+    return;
+fail:
+    free(sql);
+    free(stmts);
+    sqlx_failed(s);
+    sqlx_statement_done(s);
+}
+
+/* ------------------------------------------------------------ utility statements */
+
+static void sqlx_send_one_value(struct sqlx_session *s, const char *col, const char *value)
+{
+    struct pg_column c = PG_COLUMN(col, PG_OID_TEXT);
+    if (s->portal == NULL)
+        pg_send_row_description(s->c, &c, 1);
+    size_t len = strlen(value);
+    pg_send_data_row(s->c, &value, &len, 1);
+    pg_send_command_complete(s->c, "SHOW");
+}
+
+static const char *sqlx_show_value(const char *name)
+{
+    static const struct {
+        const char *name, *value;
+    } vals[] = {
+        {"server_version", "15.0"},
+        {"server_version_num", "150000"},
+        {"server_encoding", "UTF8"},
+        {"client_encoding", "UTF8"},
+        {"datestyle", "ISO, MDY"},
+        {"timezone", "UTC"},
+        {"transaction_isolation", "serializable"},
+        {"default_transaction_isolation", "serializable"},
+        {"standard_conforming_strings", "on"},
+        {"integer_datetimes", "on"},
+        {"max_identifier_length", "63"},
+        {"search_path", "\"$user\", public"},
+        {"intervalstyle", "postgres"},
+        {"lc_collate", "C"},
+        {"lc_ctype", "C"},
+        {"is_superuser", "on"},
+    };
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        if (strcmp(vals[i].name, name) == 0)
+            return vals[i].value;
+    return NULL;
+}
+
+static void sqlx_do_utility(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    switch (st->kind) {
+    case SQL_STMT_BEGIN:
+        if (s->txn != SQLX_IDLE) {
+            pg_send_notice(s->c, "25001", "WARNING", "there is already a transaction in progress",
+                           NULL, NULL);
+        } else {
+            s->txn = SQLX_BLOCK;
+            s->txn_now_us = sqlx_now_us();
+            s->txn_seed = rng_next(&s->x->rng);
+        }
+        pg_send_command_complete(s->c, "BEGIN");
+        break;
+    case SQL_STMT_ROLLBACK:
+        if (s->txn == SQLX_IDLE)
+            pg_send_notice(s->c, "25P01", "WARNING", "there is no transaction in progress", NULL,
+                           NULL);
+        sqlx_txn_reset(s);
+        pg_send_command_complete(s->c, "ROLLBACK");
+        break;
+    case SQL_STMT_SAVEPOINT:
+    case SQL_STMT_RELEASE:
+    case SQL_STMT_ROLLBACK_TO:
+        pg_send_errorf(s->c, "0A000", "savepoints are not supported yet");
+        sqlx_failed(s);
+        break;
+    case SQL_STMT_SET:
+    case SQL_STMT_RESET:
+        pg_send_command_complete(s->c, st->kind == SQL_STMT_SET ? "SET" : "RESET");
+        break;
+    case SQL_STMT_SHOW: {
+        const char *v = sqlx_show_value(st->set->name);
+        if (v == NULL) {
+            pg_send_errorf(s->c, "42704", "unrecognized configuration parameter \"%s\"",
+                           st->set->name);
+            sqlx_failed(s);
+        } else {
+            sqlx_send_one_value(s, st->set->name, v);
+        }
+        break;
+    }
+    case SQL_STMT_VACUUM:
+        pg_send_command_complete(s->c, "VACUUM");
+        break;
+    case SQL_STMT_ANALYZE:
+        pg_send_command_complete(s->c, "ANALYZE");
+        break;
+    case SQL_STMT_DISCARD:
+        pg_send_command_complete(s->c, "DISCARD ALL");
+        break;
+    case SQL_STMT_DEALLOCATE:
+        pg_send_command_complete(s->c, "DEALLOCATE");
+        break;
+    default:
+        pg_send_errorf(s->c, "0A000", "%s is not supported yet", sql_stmt_kind_tag(st->kind));
+        sqlx_failed(s);
+        break;
+    }
+    sqlx_statement_done(s);
+}
+
+static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    const struct sql_stmt *inner = st->explain->stmt;
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    struct sqlx_print_ctx pctx = {.cat = cat};
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    struct sql_printed printed = {0};
+    struct sql_error err = {0};
+    if (inner == NULL || sql_print(inner, &o, &printed, &err) != 0) {
+        pg_send_error(s->c, inner ? err.sqlstate : "0A000", "ERROR",
+                      inner ? err.message : "EXPLAIN of this statement is not supported", NULL,
+                      NULL, err.position);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    uint64_t group = 0;
+    bool all = false;
+    if (sqlx_route(s, inner, &group, &all) != 0) {
+        sql_printed_free(&printed);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    char line[512];
+    struct pg_column c = PG_COLUMN("QUERY PLAN", PG_OID_TEXT);
+    if (s->portal == NULL)
+        pg_send_row_description(s->c, &c, 1);
+    if (all)
+        snprintf(line, sizeof line, "Broadcast to every replicaset (%u), results gathered here",
+                 s->x->n->router.n_rs);
+    else if (group == NODE_GOVERNOR_GROUP)
+        snprintf(line, sizeof line, "Runs on this node (tables distributed globally, or none)");
+    else
+        snprintf(line, sizeof line, "Runs on replicaset %u (Raft group %" PRIu64 ")%s",
+                 ROUTER_GROUP_RS(group), group,
+                 sqlx_single_rs_group(s->x->n) == group ? ", the only one holding data"
+                                                       : ", chosen by the distribution key");
+    const char *p = line;
+    size_t len = strlen(line);
+    pg_send_data_row(s->c, &p, &len, 1);
+    snprintf(line, sizeof line, "  SQLite: %.480s", (const char *)printed.sql.data);
+    len = strlen(line);
+    pg_send_data_row(s->c, &p, &len, 1);
+    pg_send_command_complete(s->c, "EXPLAIN");
+    sql_printed_free(&printed);
+    sqlx_statement_done(s);
+}
+
+/* ------------------------------------------------------------ COPY */
+
+struct sqlx_copy {
+    const struct sqlx_table *t;
+    char sqlite_name[SQL_IDENT_BYTES_MAX + 8];
+    uint32_t ncols;
+    uint32_t cols[SQL_COLUMNS_MAX];
+    bool csv, header;
+    char delim;
+    struct buf data;
+    bool too_big;
+};
+
+static void sqlx_copy_free(struct sqlx_session *s)
+{
+    if (s->copy == NULL)
+        return;
+    buf_free(&s->copy->data);
+    free(s->copy);
+    s->copy = NULL;
+    s->copying = false;
+}
+
+/* Splits one line into fields (text format: delimiter, \N null, backslash
+ * escapes; CSV: quotes, empty unquoted null). Fields point into out. */
+static int sqlx_copy_fields(const struct sqlx_copy *cp, const char *line, size_t len,
+                            struct buf *out, size_t *starts, size_t *lens, bool *nulls,
+                            uint32_t max)
+{
+    uint32_t n = 0;
+    size_t i = 0;
+    buf_reset(out);
+    for (;;) {
+        if (n == max)
+            return -1;
+        starts[n] = out->len;
+        bool quoted = false, any_escape = false;
+        if (cp->csv && i < len && line[i] == '"') {
+            quoted = true;
+            i++;
+            while (i < len) {
+                if (line[i] == '"' && i + 1 < len && line[i + 1] == '"') {
+                    buf_append_u8(out, '"');
+                    i += 2;
+                } else if (line[i] == '"') {
+                    i++;
+                    break;
+                } else {
+                    buf_append_u8(out, (uint8_t)line[i++]);
+                }
+            }
+        }
+        while (i < len && line[i] != cp->delim) {
+            char ch = line[i++];
+            if (!cp->csv && ch == '\\' && i < len) {
+                char e = line[i++];
+                any_escape = true;
+                if (e == 'N' && out->len == starts[n] && (i == len || line[i] == cp->delim)) {
+                    nulls[n] = true;
+                    continue;
+                }
+                ch = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b'
+                     : e == 'f' ? '\f' : e == 'v' ? '\v' : e;
+            }
+            buf_append_u8(out, (uint8_t)ch);
+        }
+        lens[n] = out->len - starts[n];
+        if (!any_escape)
+            nulls[n] = cp->csv ? (!quoted && lens[n] == 0) : false;
+        n++;
+        if (i >= len)
+            break;
+        i++; /* the delimiter */
+    }
+    return (int)n;
+}
+
+static void sqlx_copy_finish(struct sqlx_session *s)
+{
+    struct sqlx_copy *cp = s->copy;
+    struct node *n = s->x->n;
+    const struct sqlx_table *t = cp->t;
+    /* Rows into per-group INSERTs of up to SQLX_COPY_BATCH_ROWS rows. */
+    uint64_t groups[ROUTER_RS_MAX + 1];
+    uint32_t ng = sqlx_table_groups(s, t, groups);
+    uint64_t single = t->global ? NODE_GOVERNOR_GROUP : sqlx_single_rs_group(n);
+    struct gbatch {
+        struct buf sql, bytes;
+        struct table_value *vals;
+        uint32_t nvals, cap, rows;
+    } *gb = calloc(ng ? ng : 1, sizeof *gb);
+    ASSERT(gb != NULL);
+    struct table_stmt *stmts = NULL;
+    uint32_t nstmts = 0, cap_stmts = 0;
+    uint32_t *first = calloc(ng ? ng : 1, sizeof *first), *per = calloc(ng ? ng : 1, sizeof *per);
+    /* statements are built per group, then laid out group by group */
+    struct table_stmt **gstmts = calloc(ng ? ng : 1, sizeof *gstmts);
+    uint32_t *gn = calloc(ng ? ng : 1, sizeof *gn), *gcap = calloc(ng ? ng : 1, sizeof *gcap);
+    struct buf **keep = NULL;
+    uint32_t nkeep = 0;
+    ASSERT(first && per && gstmts && gn && gcap);
+    struct buf fields = BUF_INIT;
+    size_t starts[SQL_COLUMNS_MAX], lens[SQL_COLUMNS_MAX];
+    bool nulls[SQL_COLUMNS_MAX];
+    uint64_t rows = 0;
+    const char *p = (const char *)cp->data.data;
+    size_t left = cp->data.len, line_no = 0;
+    bool failed = false;
+    while (left > 0 && !failed) {
+        const char *nl = memchr(p, '\n', left);
+        size_t len = nl ? (size_t)(nl - p) : left;
+        const char *line = p;
+        p += nl ? len + 1 : len;
+        left -= nl ? len + 1 : len;
+        line_no++;
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (!cp->csv && len == 2 && line[0] == '\\' && line[1] == '.')
+            break;
+        if (cp->header && line_no == 1)
+            continue;
+        memset(nulls, 0, cp->ncols * sizeof *nulls);
+        int nf = sqlx_copy_fields(cp, line, len, &fields, starts, lens, nulls, SQL_COLUMNS_MAX);
+        if (nf != (int)cp->ncols) {
+            pg_send_errorf(s->c, "22P04", "%s data for column %u on line %zu",
+                           nf < (int)cp->ncols ? "missing" : "extra", nf < 0 ? 0 : (unsigned)nf,
+                           line_no);
+            failed = true;
+            break;
+        }
+        /* Which group: the row's bucket. */
+        uint32_t g = 0;
+        if (single == 0) {
+            struct table_value kv[16];
+            for (uint32_t d = 0; d < t->ndist; d++) {
+                uint32_t ci = t->dist[d], fi = cp->ncols;
+                for (uint32_t k = 0; k < cp->ncols; k++)
+                    if (cp->cols[k] == ci)
+                        fi = k;
+                kv[d] = (struct table_value){.type = TABLE_NULL};
+                if (fi == cp->ncols || nulls[fi])
+                    continue;
+                const char *f = (const char *)fields.data + starts[fi];
+                enum sql_type_kind k = t->cols[ci].type.kind;
+                if (k == SQL_TYPE_INT2 || k == SQL_TYPE_INT4 || k == SQL_TYPE_INT8) {
+                    kv[d].type = TABLE_INT;
+                    kv[d].i = strtoll(f, NULL, 10);
+                } else {
+                    kv[d].type = TABLE_TEXT;
+                    kv[d].p = (const uint8_t *)f;
+                    kv[d].len = (uint32_t)lens[fi];
+                }
+            }
+            uint64_t grp = sqlx_group_of_bucket(n, table_bucket(kv, t->ndist,
+                                                                n->router.bucket_count));
+            for (uint32_t k = 0; k < ng; k++)
+                if (groups[k] == grp)
+                    g = k;
+        } else {
+            groups[0] = single;
+            ng = ng ? ng : 1;
+            g = 0;
+        }
+        struct gbatch *b = &gb[g];
+        if (b->rows == 0) {
+            buf_reset(&b->sql);
+            buf_printf(&b->sql, "INSERT INTO \"%s\"(", cp->sqlite_name);
+            for (uint32_t k = 0; k < cp->ncols; k++)
+                buf_printf(&b->sql, "%s\"%s\"", k ? ", " : "", t->cols[cp->cols[k]].name);
+            buf_printf(&b->sql, ") VALUES ");
+        }
+        buf_printf(&b->sql, "%s(", b->rows ? ", " : "");
+        for (uint32_t k = 0; k < cp->ncols; k++) {
+            if (b->nvals == b->cap) {
+                b->cap = b->cap ? 2 * b->cap : 256;
+                b->vals = realloc(b->vals, b->cap * sizeof *b->vals);
+                ASSERT(b->vals != NULL);
+            }
+            struct table_value *v = &b->vals[b->nvals++];
+            memset(v, 0, sizeof *v);
+            if (nulls[k]) {
+                v->type = TABLE_NULL;
+            } else {
+                v->type = TABLE_TEXT;
+                v->p = (const uint8_t *)(uintptr_t)b->bytes.len; /* an offset until flushed */
+                v->len = (uint32_t)lens[k];
+                buf_append(&b->bytes, fields.data + starts[k], lens[k]);
+            }
+            buf_printf(&b->sql, "%s?%u", k ? ", " : "", b->nvals);
+        }
+        buf_printf(&b->sql, ")");
+        b->rows++;
+        rows++;
+        for (uint32_t k = g; k == g; k++) {
+            struct gbatch *bb = &gb[k];
+            if (bb->rows < SQLX_COPY_BATCH_ROWS && bb->nvals + cp->ncols < 32000)
+                continue;
+            /* Flush: the statement keeps its own copy of the bytes. */
+            struct buf *kb = malloc(2 * sizeof *kb);
+            ASSERT(kb != NULL);
+            kb[0] = bb->sql;
+            kb[1] = bb->bytes;
+            bb->sql = (struct buf)BUF_INIT;
+            bb->bytes = (struct buf)BUF_INIT;
+            struct table_value *vals = bb->vals;
+            for (uint32_t v = 0; v < bb->nvals; v++)
+                if (vals[v].type == TABLE_TEXT)
+                    vals[v].p = kb[1].data + (uintptr_t)vals[v].p;
+            keep = realloc(keep, (nkeep + 1) * sizeof *keep);
+            ASSERT(keep != NULL);
+            keep[nkeep++] = kb;
+            if (gn[k] == gcap[k]) {
+                gcap[k] = gcap[k] ? 2 * gcap[k] : 8;
+                gstmts[k] = realloc(gstmts[k], gcap[k] * sizeof *gstmts[k]);
+                ASSERT(gstmts[k] != NULL);
+            }
+            gstmts[k][gn[k]++] = (struct table_stmt){.sql = (const char *)kb[0].data,
+                                                     .sql_len = (uint32_t)kb[0].len,
+                                                     .params = vals,
+                                                     .n_params = bb->nvals};
+            bb->vals = NULL;
+            bb->nvals = bb->cap = bb->rows = 0;
+        }
+    }
+    /* Rows left in batches (input without a final newline handled above). */
+    for (uint32_t k = 0; k < ng && !failed; k++) {
+        struct gbatch *bb = &gb[k];
+        if (bb->rows == 0)
+            continue;
+        struct buf *kb = malloc(2 * sizeof *kb);
+        ASSERT(kb != NULL);
+        kb[0] = bb->sql;
+        kb[1] = bb->bytes;
+        bb->sql = (struct buf)BUF_INIT;
+        bb->bytes = (struct buf)BUF_INIT;
+        for (uint32_t v = 0; v < bb->nvals; v++)
+            if (bb->vals[v].type == TABLE_TEXT)
+                bb->vals[v].p = kb[1].data + (uintptr_t)bb->vals[v].p;
+        keep = realloc(keep, (nkeep + 1) * sizeof *keep);
+        keep[nkeep++] = kb;
+        if (gn[k] == gcap[k]) {
+            gcap[k] = gcap[k] ? 2 * gcap[k] : 8;
+            gstmts[k] = realloc(gstmts[k], gcap[k] * sizeof *gstmts[k]);
+        }
+        gstmts[k][gn[k]++] = (struct table_stmt){.sql = (const char *)kb[0].data,
+                                                 .sql_len = (uint32_t)kb[0].len,
+                                                 .params = bb->vals,
+                                                 .n_params = bb->nvals};
+        bb->vals = NULL;
+    }
+    if (!failed) {
+        for (uint32_t k = 0; k < ng; k++) {
+            first[k] = nstmts;
+            per[k] = gn[k];
+            for (uint32_t i = 0; i < gn[k]; i++) {
+                if (nstmts == cap_stmts) {
+                    cap_stmts = cap_stmts ? 2 * cap_stmts : 16;
+                    stmts = realloc(stmts, cap_stmts * sizeof *stmts);
+                    ASSERT(stmts != NULL);
+                }
+                stmts[nstmts++] = gstmts[k][i];
+            }
+        }
+        if (nstmts > TABLE_STMTS_MAX) {
+            pg_send_errorf(s->c, "54000", "COPY of %" PRIu64 " rows is too large for one "
+                           "statement; split it", rows);
+            failed = true;
+        } else {
+            sqlx_blind_send(s, "COPY", rows, groups, ng, stmts, first, per);
+        }
+    }
+    /* sqlx_blind_send encoded everything it needed already. */
+    for (uint32_t k = 0; k < ng; k++) {
+        buf_free(&gb[k].sql);
+        buf_free(&gb[k].bytes);
+        free(gb[k].vals);
+        for (uint32_t i = 0; i < gn[k]; i++)
+            free((void *)gstmts[k][i].params);
+        free(gstmts[k]);
+    }
+    for (uint32_t i = 0; i < nkeep; i++) {
+        buf_free(&keep[i][0]);
+        buf_free(&keep[i][1]);
+        free(keep[i]);
+    }
+    free(keep);
+    free(gb);
+    free(stmts);
+    free(first);
+    free(per);
+    free(gstmts);
+    free(gn);
+    free(gcap);
+    buf_free(&fields);
+    sqlx_copy_free(s);
+    if (failed) {
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+    }
+}
+
+static void sqlx_copy_out_done(struct sqlx_run *r, int err)
+{
+    struct sqlx_session *s = r->arg;
+    struct table_output o;
+    bool csv = s->copy != NULL && s->copy->csv;
+    char delim = s->copy ? s->copy->delim : '\t';
+    if (err != 0) {
+        sqlx_send_err(s, err, "COPY");
+        sqlx_failed(s);
+    } else if (table_output_parse(r->out.data, r->out.len, &o) != 0 ||
+               o.state != TABLE_STATE_OK) {
+        if (o.state == TABLE_STATE_ERROR)
+            sqlx_send_output_error(s, &o);
+        else
+            pg_send_errorf(s->c, "XX000", "COPY: the replicaset's answer could not be read");
+        sqlx_failed(s);
+    } else {
+        enum sql_pg_type types[PG_COLUMNS_MAX];
+        sqlx_column_types(&o, NULL, 0, types);
+        pg_send_copy_out_response(s->c, 0, NULL, o.ncols);
+        struct table_value vals[PG_COLUMNS_MAX];
+        struct buf line = BUF_INIT, v = BUF_INIT;
+        size_t pos = 0;
+        uint64_t rows = 0;
+        while (table_output_next_row(&o, &pos, vals) == 1) {
+            buf_reset(&line);
+            for (uint32_t i = 0; i < o.ncols; i++) {
+                if (i)
+                    buf_append_u8(&line, (uint8_t)delim);
+                if (vals[i].type == TABLE_NULL) {
+                    if (!csv)
+                        buf_append(&line, "\\N", 2);
+                    continue;
+                }
+                sqlx_format(&vals[i], types[i], &v);
+                bool quote = csv && (memchr(v.data, delim, v.len) || memchr(v.data, '"', v.len) ||
+                                     memchr(v.data, '\n', v.len) || v.len == 0);
+                if (quote)
+                    buf_append_u8(&line, '"');
+                for (size_t k = 0; k < v.len; k++) {
+                    uint8_t ch = v.data[k];
+                    if (csv) {
+                        if (ch == '"')
+                            buf_append_u8(&line, '"');
+                        buf_append_u8(&line, ch);
+                    } else if (ch == '\\' || ch == '\n' || ch == '\t' || ch == '\r' ||
+                               ch == (uint8_t)delim) {
+                        buf_append_u8(&line, '\\');
+                        buf_append_u8(&line, ch == '\n' ? 'n' : ch == '\t' ? 't'
+                                                 : ch == '\r' ? 'r' : ch);
+                    } else {
+                        buf_append_u8(&line, ch);
+                    }
+                }
+                if (quote)
+                    buf_append_u8(&line, '"');
+            }
+            buf_append_u8(&line, '\n');
+            pg_send_copy_data(s->c, line.data, line.len);
+            rows++;
+        }
+        buf_free(&line);
+        buf_free(&v);
+        pg_send_copy_done(s->c);
+        char tag[48];
+        snprintf(tag, sizeof tag, "COPY %" PRIu64, rows);
+        pg_send_command_complete(s->c, tag);
+    }
+    sqlx_run_free(r);
+    sqlx_copy_free(s);
+    sqlx_statement_done(s);
+}
+
+static void sqlx_do_copy(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    const struct sql_copy *c = st->copy;
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    if (c->target != SQL_COPY_STDIO || c->query != NULL || c->format == SQL_COPY_BINARY) {
+        pg_send_errorf(s->c, "0A000", "COPY supports a table FROM STDIN or TO STDOUT, in text or "
+                       "CSV format");
+        goto fail;
+    }
+    const struct sqlx_table *t = sqlx_table_find(cat, c->table.schema, c->table.name);
+    if (t == NULL) {
+        pg_send_errorf(s->c, "42P01", "relation \"%s\" does not exist", c->table.name);
+        goto fail;
+    }
+    struct sqlx_copy *cp = calloc(1, sizeof *cp);
+    ASSERT(cp != NULL);
+    cp->t = t;
+    snprintf(cp->sqlite_name, sizeof cp->sqlite_name, "%s", t->sqlite_name);
+    cp->csv = c->format == SQL_COPY_CSV;
+    cp->header = c->header;
+    cp->delim = c->delimiter && c->delimiter[0] ? c->delimiter[0] : cp->csv ? ',' : '\t';
+    if (c->cols.n == 0) {
+        cp->ncols = t->ncols;
+        for (uint32_t i = 0; i < t->ncols; i++)
+            cp->cols[i] = i;
+    } else {
+        for (uint32_t k = 0; k < c->cols.n; k++) {
+            uint32_t i;
+            for (i = 0; i < t->ncols; i++)
+                if (strcmp(t->cols[i].name, c->cols.v[k]) == 0)
+                    break;
+            if (i == t->ncols) {
+                pg_send_errorf(s->c, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                               c->cols.v[k], t->name);
+                free(cp);
+                goto fail;
+            }
+            cp->cols[cp->ncols++] = i;
+        }
+    }
+    s->copy = cp;
+    if (c->is_from) {
+        s->copying = true;
+        pg_send_copy_in_response(s->c, 0, NULL, cp->ncols);
+        return; /* copy_data ... copy_done finish it */
+    }
+    /* COPY TO: read the rows where they are (one group for now). */
+    uint64_t groups[ROUTER_RS_MAX + 1];
+    uint32_t ng = sqlx_table_groups(s, t, groups);
+    uint64_t single = t->global ? NODE_GOVERNOR_GROUP : sqlx_single_rs_group(s->x->n);
+    if (single == 0 && ng > 1) {
+        pg_send_errorf(s->c, "0A000", "COPY TO of a table spread over %u replicasets is not "
+                       "supported yet", ng);
+        sqlx_copy_free(s);
+        goto fail;
+    }
+    struct buf sql = BUF_INIT;
+    buf_printf(&sql, "SELECT ");
+    for (uint32_t k = 0; k < cp->ncols; k++)
+        buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[cp->cols[k]].name);
+    buf_printf(&sql, " FROM \"%s\"", t->sqlite_name);
+    struct table_stmt ts = {.sql = (const char *)sql.data, .sql_len = (uint32_t)sql.len};
+    sqlx_run_start(s, single ? single : groups[0], false, s->txn == SQLX_BLOCK, &ts, 1, 0,
+                   sqlx_copy_out_done, s);
+    buf_free(&sql);
+    return;
+fail:
+    sqlx_failed(s);
+    sqlx_statement_done(s);
+}
+
+/* ------------------------------------------------------------ the statement loop */
+
+static void sqlx_request_end(struct sqlx_session *s)
+{
+    sql_parsed_free(&s->parsed);
+    s->in_query = false;
+    s->portal = NULL;
+    s->params = NULL;
+    s->n_params = 0;
+    sqlx_report_status(s);
+    pg_done(s->c);
+}
+
+/* The current statement has been answered (or failed): on to the next. */
+static void sqlx_statement_done(struct sqlx_session *s)
+{
+    bool failed_now = s->txn == SQLX_FAILED;
+    s->next++;
+    /* After an error in a simple query, the rest of the string is not run. */
+    if (s->next >= s->parsed.n || s->cancelled || (failed_now && s->portal == NULL && 0)) {
+        sqlx_request_end(s);
+        return;
+    }
+    sqlx_next_statement(s);
+}
+
+static void sqlx_run_statement(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    if (s->txn == SQLX_FAILED && st->kind != SQL_STMT_ROLLBACK && st->kind != SQL_STMT_COMMIT &&
+        st->kind != SQL_STMT_ROLLBACK_TO) {
+        pg_send_errorf(s->c, "25P02", "current transaction is aborted, commands ignored until "
+                       "end of transaction block");
+        sqlx_statement_done(s);
+        return;
+    }
+    switch (st->kind) {
+    case SQL_STMT_SELECT:
+    case SQL_STMT_INSERT:
+    case SQL_STMT_UPDATE:
+    case SQL_STMT_DELETE:
+        sqlx_do_dml(s, st);
+        return;
+    case SQL_STMT_COMMIT:
+        sqlx_do_commit(s);
+        return;
+    case SQL_STMT_CREATE_TABLE:
+    case SQL_STMT_DROP_TABLE:
+    case SQL_STMT_ALTER_TABLE:
+    case SQL_STMT_CREATE_INDEX:
+    case SQL_STMT_DROP_INDEX:
+        if (s->txn != SQLX_IDLE && s->n_stmts > 0) {
+            pg_send_errorf(s->c, "0A000", "%s inside a transaction that has written is not "
+                           "supported; schema changes apply at once, cluster-wide",
+                           sql_stmt_kind_tag(st->kind));
+            sqlx_failed(s);
+            sqlx_statement_done(s);
+            return;
+        }
+        if (st->kind == SQL_STMT_CREATE_TABLE)
+            sqlx_do_create_table(s, st);
+        else if (st->kind == SQL_STMT_DROP_TABLE)
+            sqlx_do_drop_table(s, st);
+        else if (st->kind == SQL_STMT_ALTER_TABLE)
+            sqlx_do_alter_table(s, st);
+        else if (st->kind == SQL_STMT_CREATE_INDEX)
+            sqlx_do_create_index(s, st);
+        else {
+            pg_send_errorf(s->c, "0A000", "DROP INDEX is not supported yet");
+            sqlx_failed(s);
+            sqlx_statement_done(s);
+        }
+        return;
+    case SQL_STMT_TRUNCATE:
+        sqlx_do_truncate(s, st);
+        return;
+    case SQL_STMT_COPY:
+        sqlx_do_copy(s, st);
+        return;
+    case SQL_STMT_EXPLAIN:
+        sqlx_do_explain(s, st);
+        return;
+    default:
+        sqlx_do_utility(s, st);
+        return;
+    }
+}
+
+static void sqlx_next_statement(struct sqlx_session *s)
+{
+    if (s->next >= s->parsed.n) {
+        sqlx_request_end(s);
+        return;
+    }
+    s->deadline_ms = clock_mono_ms() + SQLX_TIMEOUT_MS;
+    sqlx_run_statement(s, s->parsed.stmts[s->next]);
+}
+
+/* ------------------------------------------------------------ the pg backend */
+
+static void sqlx_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void sqlx_startup(void *ctx, struct pg_conn *c)
+{
+    struct sql_exec *x = ctx;
+    struct sqlx_session *s = calloc(1, sizeof *s);
+    ASSERT(s != NULL);
+    s->x = x;
+    s->c = c;
+    uv_timer_init(node_loop(x->n), &s->retry_timer);
+    s->retry_timer.data = s;
+    s->timer_open = true;
+    pg_conn_set_state(c, s);
+    if (node_state(x->n) != NODE_UP) {
+        pg_send_error(c, "57P03", "FATAL", "the node is starting up; try again in a moment",
+                      NULL, NULL, 0);
+    }
+    pg_done(c);
+}
+
+/* A statement list failed to parse: answer as PostgreSQL does. */
+static void sqlx_parse_error(struct sqlx_session *s, const struct sql_error *err)
+{
+    pg_send_error(s->c, err->sqlstate, "ERROR", err->message, NULL, NULL, err->position);
+    sqlx_failed(s);
+    sqlx_report_status(s);
+    pg_done(s->c);
+}
+
+static void sqlx_query(void *ctx, struct pg_conn *c, const char *sql, size_t len)
+{
+    (void)ctx;
+    struct sqlx_session *s = pg_conn_state(c);
+    struct sql_error err = {0};
+    sql_parsed_free(&s->parsed);
+    if (sql_parse(sql, len, &s->parsed, &err) != 0) {
+        sqlx_parse_error(s, &err);
+        return;
+    }
+    if (s->parsed.n == 0) {
+        pg_send_empty_query(c);
+        sqlx_request_end(s);
+        return;
+    }
+    s->next = 0;
+    s->in_query = true;
+    s->cancelled = false;
+    s->portal = NULL;
+    sqlx_next_statement(s);
+}
+
+/* Extended protocol: a prepared statement keeps its parse. */
+struct sqlx_prepared {
+    struct sql_parsed parsed;
+};
+
+static void sqlx_prepare(void *ctx, struct pg_conn *c, struct pg_stmt *st, const char *sql,
+                         size_t len, const uint32_t *param_oids, size_t n_param_oids)
+{
+    (void)ctx;
+    struct sqlx_session *s = pg_conn_state(c);
+    struct sqlx_prepared *p = calloc(1, sizeof *p);
+    ASSERT(p != NULL);
+    struct sql_error err = {0};
+    if (sql_parse(sql, len, &p->parsed, &err) != 0) {
+        free(p);
+        pg_send_error(c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        pg_done(c);
+        return;
+    }
+    if (p->parsed.n > 1) {
+        sql_parsed_free(&p->parsed);
+        free(p);
+        pg_send_errorf(c, "42601", "cannot insert multiple commands into a prepared statement");
+        pg_done(c);
+        return;
+    }
+    uint32_t nparams = p->parsed.n ? (uint32_t)p->parsed.stmts[0]->param_max : 0;
+    uint32_t *oids = calloc(nparams + 1, sizeof *oids);
+    ASSERT(oids != NULL);
+    for (uint32_t i = 0; i < nparams; i++)
+        oids[i] = i < n_param_oids && param_oids[i] ? param_oids[i] : PG_OID_TEXT;
+    /* Result columns: the printer's names and hints (types settle at execute). */
+    struct pg_column cols[PG_COLUMNS_MAX];
+    uint32_t ncols = 0;
+    struct sql_printed printed = {0};
+    if (p->parsed.n == 1) {
+        const struct sql_stmt *stmt = p->parsed.stmts[0];
+        struct sqlx_print_ctx pctx = {.cat = sqlx_catalog(s->x)};
+        struct sql_print_opts o;
+        sqlx_print_opts(&o, &pctx, s);
+        bool dml = stmt->kind == SQL_STMT_SELECT || stmt->kind == SQL_STMT_INSERT ||
+                   stmt->kind == SQL_STMT_UPDATE || stmt->kind == SQL_STMT_DELETE;
+        if (dml && sql_print(stmt, &o, &printed, &err) != 0) {
+            sql_parsed_free(&p->parsed);
+            free(p);
+            free(oids);
+            pg_send_error(c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+            pg_done(c);
+            return;
+        }
+        for (uint32_t i = 0; dml && i < printed.ncols && i < PG_COLUMNS_MAX; i++) {
+            enum sql_pg_type t = sqlx_pg_type_of_kind(printed.cols[i].type.kind);
+            if (t == SQL_PG_UNKNOWN && printed.cols[i].table != NULL) {
+                const struct sqlx_table *tt =
+                    sqlx_table_find(pctx.cat, NULL, printed.cols[i].table);
+                for (uint32_t k = 0; tt && k < tt->ncols; k++)
+                    if (strcmp(tt->cols[k].name, printed.cols[i].column) == 0)
+                        t = sqlx_pg_type_of_kind(tt->cols[k].type.kind);
+            }
+            cols[ncols++] = PG_COLUMN(printed.cols[i].name,
+                                      sql_pg_type_oid(t == SQL_PG_UNKNOWN ? SQL_PG_TEXT : t));
+        }
+    }
+    pg_stmt_describe(st, oids, nparams, cols, ncols);
+    sql_printed_free(&printed);
+    free(oids);
+    pg_stmt_set_state(st, p);
+    pg_done(c);
+}
+
+static void sqlx_execute(void *ctx, struct pg_conn *c, struct pg_portal *portal, uint32_t max_rows)
+{
+    (void)ctx;
+    (void)max_rows; /* the session keeps what is beyond it */
+    struct sqlx_session *s = pg_conn_state(c);
+    struct sqlx_prepared *p = pg_stmt_state(pg_portal_stmt(portal));
+    if (p == NULL || p->parsed.n == 0) {
+        pg_send_empty_query(c);
+        sqlx_report_status(s);
+        pg_done(c);
+        return;
+    }
+    /* Run the prepared statement: a parse of our own would be the same. */
+    sql_parsed_free(&s->parsed);
+    struct sql_error err = {0};
+    const char *text = pg_stmt_sql(pg_portal_stmt(portal));
+    if (sql_parse(text, strlen(text), &s->parsed, &err) != 0) {
+        sqlx_parse_error(s, &err);
+        return;
+    }
+    s->next = 0;
+    s->in_query = true;
+    s->cancelled = false;
+    s->portal = portal;
+    s->params = pg_portal_params(portal);
+    s->n_params = (uint32_t)pg_stmt_n_params(pg_portal_stmt(portal));
+    sqlx_next_statement(s);
+}
+
+static void sqlx_sync(void *ctx, struct pg_conn *c, int failed)
+{
+    (void)ctx;
+    struct sqlx_session *s = pg_conn_state(c);
+    if (failed)
+        sqlx_failed(s);
+    sqlx_report_status(s);
+    pg_done(c);
+}
+
+static void sqlx_copy_data(void *ctx, struct pg_conn *c, const void *data, size_t len)
+{
+    (void)ctx;
+    struct sqlx_session *s = pg_conn_state(c);
+    if (s->copy == NULL)
+        return;
+    if (s->copy->data.len + len > SQLX_COPY_BYTES_MAX) {
+        s->copy->too_big = true;
+        return;
+    }
+    buf_append(&s->copy->data, data, len);
+}
+
+static void sqlx_copy_done(void *ctx, struct pg_conn *c)
+{
+    (void)ctx;
+    struct sqlx_session *s = pg_conn_state(c);
+    if (s->copy == NULL) {
+        sqlx_statement_done(s);
+        return;
+    }
+    if (s->copy->too_big) {
+        pg_send_errorf(c, "54000", "COPY data over %u bytes; split it into several COPYs",
+                       SQLX_COPY_BYTES_MAX);
+        sqlx_copy_free(s);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    sqlx_copy_finish(s);
+}
+
+static void sqlx_copy_fail(void *ctx, struct pg_conn *c, const char *message)
+{
+    (void)ctx;
+    struct sqlx_session *s = pg_conn_state(c);
+    pg_send_errorf(c, "57014", "COPY from stdin failed: %s", message ? message : "");
+    sqlx_copy_free(s);
+    sqlx_failed(s);
+    sqlx_statement_done(s);
+}
+
+static void sqlx_cancel(void *ctx, struct pg_conn *c)
+{
+    (void)ctx;
+    struct sqlx_session *s = pg_conn_state(c);
+    if (s != NULL)
+        s->cancelled = true; /* the statement out finishes; the rest are not run */
+}
+
+static void sqlx_stmt_free(void *ctx, struct pg_conn *c, void *state)
+{
+    (void)ctx;
+    (void)c;
+    struct sqlx_prepared *p = state;
+    sql_parsed_free(&p->parsed);
+    free(p);
+}
+
+static void sqlx_close(void *ctx, struct pg_conn *c)
+{
+    (void)ctx;
+    struct sqlx_session *s = pg_conn_state(c);
+    if (s == NULL)
+        return;
+    sqlx_txn_reset(s);
+    free(s->stmts);
+    sql_parsed_free(&s->parsed);
+    sqlx_copy_free(s);
+    uv_timer_stop(&s->retry_timer);
+    uv_close((uv_handle_t *)&s->retry_timer, sqlx_timer_closed);
+}
+
+/* ------------------------------------------------------------ serving runs for others */
+
+struct sqlx_rpc {
+    struct node *n;
+    struct net_responder *r;
+    uint64_t group;
+    bool tentative;
+    struct buf payload;
+};
+
+static void sqlx_rpc_ready(void *arg, int err)
+{
+    struct sqlx_rpc *q = arg;
+    struct group *g = node_find_group(q->n, q->group);
+    if (err == 0 && g == NULL)
+        err = ERR_CONFLICT;
+    struct buf out = BUF_INIT;
+    if (err == 0) {
+        struct errbuf eb = {{0}};
+        err = table_run_encoded(group_store(g), q->payload.data, q->payload.len, q->tentative,
+                                &out, &eb);
+    }
+    if (err != 0)
+        net_rpc_respond(q->r, err, NULL, 0);
+    else
+        net_rpc_respond(q->r, 0, out.data, out.len);
+    buf_free(&out);
+    buf_free(&q->payload);
+    free(q);
+}
+
+bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
+                     const uint8_t *payload, size_t len)
+{
+    if (method != NODE_RPC_SQL_RUN)
+        return false;
+    struct codec_reader rd;
+    codec_reader_init(&rd, payload, len);
+    uint64_t gid = codec_read_u64(&rd);
+    bool tentative = codec_read_u8(&rd) != 0;
+    if (rd.err || node_find_group(n, gid) == NULL) {
+        net_rpc_respond(r, rd.err ? ERR_MALFORMED : ERR_CONFLICT, NULL, 0);
+        return true;
+    }
+    struct sqlx_rpc *q = calloc(1, sizeof *q);
+    ASSERT(q != NULL);
+    q->n = n;
+    q->r = r;
+    q->group = gid;
+    q->tentative = tentative;
+    buf_append(&q->payload, payload + rd.off, len - rd.off);
+    node_read(n, gid, false, sqlx_rpc_ready, q);
+    return true;
+}
+
+/* ------------------------------------------------------------ start, stop */
+
+int sql_exec_start(struct node *n, const char *addr, struct sql_exec **out, struct errbuf *eb)
+{
+    char host[NODE_ADDR_LEN_MAX + 1];
+    const char *colon = strrchr(addr, ':');
+    if (colon == NULL || (size_t)(colon - addr) >= sizeof host)
+        return err_set(eb, ERR_INVAL, "--pg wants HOST:PORT, not \"%s\"", addr);
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    int port = atoi(colon + 1);
+    struct sql_exec *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return err_set(eb, ERR_NOMEM, "sql executor");
+    x->n = n;
+    rng_seed(&x->rng, (uint64_t)sqlx_now_us() ^ node_id(n));
+    struct pg_backend be = {
+        .ctx = x,
+        .startup = sqlx_startup,
+        .query = sqlx_query,
+        .prepare = sqlx_prepare,
+        .execute = sqlx_execute,
+        .sync = sqlx_sync,
+        .copy_data = sqlx_copy_data,
+        .copy_done = sqlx_copy_done,
+        .copy_fail = sqlx_copy_fail,
+        .cancel = sqlx_cancel,
+        .stmt_free = sqlx_stmt_free,
+        .close = sqlx_close,
+    };
+    int rc = pg_server_start(node_loop(n), host, port, NULL, &be, &x->srv, eb);
+    if (rc != 0) {
+        free(x);
+        return rc;
+    }
+    *out = x;
+    return 0;
+}
+
+void sql_exec_stop(struct sql_exec *x)
+{
+    if (x != NULL && x->srv != NULL) {
+        pg_server_close(x->srv);
+        x->srv = NULL;
+    }
+}
+
+void sql_exec_free(struct sql_exec *x)
+{
+    if (x == NULL)
+        return;
+    sqlx_catalog_clear(&x->cat);
+    free(x);
+}
