@@ -64,6 +64,7 @@ struct node {
     struct net_transport *net;
     struct http_server *http;
     struct api *api;
+    struct sql_exec *sql; /* the PostgreSQL protocol (sql_exec.c); NULL until wired in */
     struct group *group; /* the governor (group 1): the catalog every node replicates */
     struct group *groups[NODE_GROUPS_MAX]; /* every group here, the governor first */
     uint32_t n_groups;
