@@ -391,5 +391,21 @@ def test_a_hung_statement_times_out(pg_server, tmp_path):
         kinds = [(m.stmt.line, m.kind) for m in res.mismatches]
         assert kinds == [(2, "target broke"), (3, "not run")], res.report()
         assert "statement timeout" in res.report()
+
+        # A server that accepts connections and never answers: the connect times out too.
+        import socket
+        import psycopg2
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(4)
+            port = silent.getsockname()[1]
+            mute = difftest.SharedDatabaseTarget("mute", [lambda: psycopg2.connect(
+                host="127.0.0.1", port=port, user="x", dbname="x", connect_timeout=60)])
+            t0 = time.time()
+            res = difftest.run_file(path, ref, mute, timeout_s=0.5)
+            assert time.time() - t0 < 10
+            kinds = [(m.stmt.line, m.kind) for m in res.mismatches]
+            assert kinds == [(1, "target broke"), (2, "not run"), (3, "not run")], res.report()
+            assert "cannot connect" in res.report()
     finally:
         pg_server.drop_database("slow_target")

@@ -209,8 +209,7 @@ def parse_sql(text, path="<sql>"):
             continue
         if kind == "comment":
             if cur_start is None and last is not None and line_of(text, s) == last_semi_line:
-                if not _apply_directive(last, text[s:e], path, last_semi_line):
-                    pass
+                _apply_directive(last, text[s:e], path, last_semi_line)  # prose: ignored
                 continue
             (pending if cur_start is None else cur_comments).append((text[s:e], s))
             continue
@@ -357,8 +356,8 @@ def _wait_with_deadline(conn):
                                    % STATEMENT_TIMEOUT_S)
             try:
                 conn.cancel()
-            except Exception:
-                pass
+            except Exception as e:  # not connected yet, or the cancel cannot be sent
+                raise TimeoutError("no answer within the timeout (%s)" % str(e).strip())
             cancelled = _cancelled[0] = True
             _deadline[0] = now + 5
             continue
@@ -382,6 +381,17 @@ class _GreenMode:
     def __exit__(self, *exc):
         import psycopg2.extensions as ext
         ext.set_wait_callback(self.saved)
+        _deadline[0] = None
+
+
+def connect_within(fn, timeout_s=STATEMENT_TIMEOUT_S):
+    """fn() (a psycopg2 connect) with a deadline: in green mode libpq's connect_timeout is not
+    applied, and a server that accepts but never answers must not hang the run."""
+    _deadline[0] = time.monotonic() + timeout_s
+    _cancelled[0] = False
+    try:
+        return fn()
+    finally:
         _deadline[0] = None
 
 
@@ -491,7 +501,7 @@ class SharedDatabaseTarget(Target):
         if not self.tables:
             return
         try:
-            conn = raw_text(self.connect_fns[self.index % len(self.connect_fns)]())
+            conn = raw_text(connect_within(self.connect_fns[self.index % len(self.connect_fns)]))
         except Exception as e:
             self._notes.append("%s: cannot connect to drop tables %s: %s" % (when, self.tables, e))
             return
@@ -538,8 +548,8 @@ def run_statements(target, statements, path, index=0, timeout_s=STATEMENT_TIMEOU
                 conn = conns.get(st.session)
                 if conn is None:
                     try:
-                        conn = conns[st.session] = raw_text(target.connect(st.session,
-                                                                           len(conns)))
+                        conn = conns[st.session] = raw_text(connect_within(
+                            lambda: target.connect(st.session, len(conns)), timeout_s))
                     except (psycopg2.Error, OSError) as e:
                         broken = "cannot connect: %s" % str(e).strip()
                         outcomes.append(Outcome(broken=broken))
