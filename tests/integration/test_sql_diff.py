@@ -32,7 +32,7 @@ SHARDED_BUCKETS = 300
 # DIFFTEST_TYPES=0 leaves column type OIDs out of the comparison (to see value differences first).
 COMPARE_TYPES = os.environ.get("DIFFTEST_TYPES", "1") != "0"
 
-# Every SQLSTATE the corpus must exercise with `-- error` (test_corpus_covers_sqlstates).
+# Every SQLSTATE the corpus must exercise with `-- error` (test_corpus_parses_and_covers_sqlstates).
 REQUIRED_SQLSTATES = {"42601", "42P01", "42703", "42883", "23505", "23502", "23514", "22012",
                       "22003", "22P02", "22001", "25P02"}
 
