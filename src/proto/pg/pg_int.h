@@ -164,7 +164,9 @@ void pg_session_init(struct pg_conn *c, const struct pg_backend *be, const struc
                      uint32_t secret, const char *peer);
 /* Bytes from the client: queued and handled as far as the session can. */
 void pg_session_input(struct pg_conn *c, const void *data, size_t len);
-/* The client half-closed: handle what is queued, then end. */
+/* The client sent EOF: handle what is queued, then end. A request that is out runs on (as in
+ * PostgreSQL with client_connection_check_interval 0); the session ends after it, or at once
+ * during COPY IN, which can get no more data. */
 void pg_session_eof(struct pg_conn *c);
 /* What io->defer asked for: go on with queued input. */
 void pg_session_resume(struct pg_conn *c);

@@ -378,7 +378,11 @@ static void startup_message(struct pg_conn *c, const struct pg_startup *su)
         return;
     }
     if (pg_conn_param(c, "database") == NULL || pg_conn_param(c, "database")[0] == '\0') {
-        if (store_param(c, "database", user) != 0) {
+        /* user points into the store that is about to grow. */
+        char *u = strdup(user);
+        int rc = u ? store_param(c, "database", u) : ERR_NOMEM;
+        free(u);
+        if (rc != 0) {
             fatal(c, "53200", "out of memory");
             return;
         }
