@@ -15,31 +15,31 @@
 
 /* What the catalogs say about the server. Cairn's pg layer announces the same version in
  * ParameterStatus (src/proto/pg/pg.h, PG_SERVER_VERSION); this layer cannot include it. */
-#define CAT_SERVER_VERSION "15.0 (Cairn)"
+#define CAT_SERVER_VERSION     "15.0 (Cairn)"
 #define CAT_SERVER_VERSION_NUM "150000"
 
 /* PostgreSQL's fixed oids. */
-#define OID_NS_PG_CATALOG 11u
-#define OID_NS_PG_TOAST 99u
-#define OID_NS_PUBLIC 2200u
+#define OID_NS_PG_CATALOG         11u
+#define OID_NS_PG_TOAST           99u
+#define OID_NS_PUBLIC             2200u
 #define OID_NS_INFORMATION_SCHEMA 13207u
-#define OID_ROLE_SUPERUSER 10u
-#define OID_ROLE_DATABASE_OWNER 6171u
-#define OID_DATABASE 5u
-#define OID_AM_HEAP 2u
-#define OID_AM_BTREE 403u
-#define OID_TABLESPACE_DEFAULT 1663u
-#define OID_COLLATION_DEFAULT 100u
-#define OID_PG_CLASS 1259u
-#define OID_PG_CONSTRAINT 2606u
-#define OID_PG_TYPE 1247u
-#define OID_PG_NAMESPACE 2615u
-#define OID_PG_DATABASE 1262u
-#define OID_PG_AUTHID 1260u
-#define OID_PG_PROC 1255u
-#define OID_PG_AM 2601u
-#define OID_PG_ATTRDEF 2604u
-#define OID_PG_INDEX 2610u
+#define OID_ROLE_SUPERUSER        10u
+#define OID_ROLE_DATABASE_OWNER   6171u
+#define OID_DATABASE              5u
+#define OID_AM_HEAP               2u
+#define OID_AM_BTREE              403u
+#define OID_TABLESPACE_DEFAULT    1663u
+#define OID_COLLATION_DEFAULT     100u
+#define OID_PG_CLASS              1259u
+#define OID_PG_CONSTRAINT         2606u
+#define OID_PG_TYPE               1247u
+#define OID_PG_NAMESPACE          2615u
+#define OID_PG_DATABASE           1262u
+#define OID_PG_AUTHID             1260u
+#define OID_PG_PROC               1255u
+#define OID_PG_AM                 2601u
+#define OID_PG_ATTRDEF            2604u
+#define OID_PG_INDEX              2610u
 
 /* Encoding number of UTF8 in pg_database.encoding. */
 #define CAT_ENCODING_UTF8 6
@@ -131,13 +131,13 @@ static const struct cat_type *cat_type_by_name(const char *name)
 }
 
 /* Interval typmod fields, as PostgreSQL's datetime.h numbers them. */
-#define ITV_YEAR (1 << 2)
-#define ITV_MONTH (1 << 1)
-#define ITV_DAY (1 << 3)
-#define ITV_HOUR (1 << 10)
-#define ITV_MINUTE (1 << 11)
-#define ITV_SECOND (1 << 12)
-#define ITV_FULL_RANGE 0x7FFF
+#define ITV_YEAR           (1 << 2)
+#define ITV_MONTH          (1 << 1)
+#define ITV_DAY            (1 << 3)
+#define ITV_HOUR           (1 << 10)
+#define ITV_MINUTE         (1 << 11)
+#define ITV_SECOND         (1 << 12)
+#define ITV_FULL_RANGE     0x7FFF
 #define ITV_FULL_PRECISION 0xFFFF
 
 static const struct {
@@ -204,8 +204,8 @@ static int cat_format_type_oid(uint32_t oid, int32_t typmod, bool has_typmod, st
             return rc;
         int range = (typmod >> 16) & ITV_FULL_RANGE;
         int prec = typmod & 0xFFFF;
-        for (size_t i = 0; range != ITV_FULL_RANGE && i < sizeof(cat_interval_fields) /
-                                                          sizeof(cat_interval_fields[0]);
+        for (size_t i = 0; range != ITV_FULL_RANGE &&
+                           i < sizeof(cat_interval_fields) / sizeof(cat_interval_fields[0]);
              i++) {
             if (cat_interval_fields[i].range == range) {
                 rc = buf_printf(out, " %s", cat_interval_fields[i].text);
@@ -226,19 +226,33 @@ static void cat_type_of(const struct sql_type *t, uint32_t *oid, int32_t *typmod
 {
     *typmod = -1;
     switch (t->kind) {
-    case SQL_TYPE_BOOL: *oid = 16; break;
-    case SQL_TYPE_INT2: *oid = 21; break;
-    case SQL_TYPE_INT4: *oid = 23; break;
-    case SQL_TYPE_INT8: *oid = 20; break;
-    case SQL_TYPE_FLOAT4: *oid = 700; break;
-    case SQL_TYPE_FLOAT8: *oid = 701; break;
+    case SQL_TYPE_BOOL:
+        *oid = 16;
+        break;
+    case SQL_TYPE_INT2:
+        *oid = 21;
+        break;
+    case SQL_TYPE_INT4:
+        *oid = 23;
+        break;
+    case SQL_TYPE_INT8:
+        *oid = 20;
+        break;
+    case SQL_TYPE_FLOAT4:
+        *oid = 700;
+        break;
+    case SQL_TYPE_FLOAT8:
+        *oid = 701;
+        break;
     case SQL_TYPE_NUMERIC:
         *oid = 1700;
         if (t->mod1 >= 0)
-            *typmod = (int32_t)((((uint32_t)t->mod1 << 16) | (uint32_t)(t->mod2 >= 0 ? t->mod2 : 0)) +
-                                4);
+            *typmod =
+                (int32_t)((((uint32_t)t->mod1 << 16) | (uint32_t)(t->mod2 >= 0 ? t->mod2 : 0)) + 4);
         break;
-    case SQL_TYPE_TEXT: *oid = 25; break;
+    case SQL_TYPE_TEXT:
+        *oid = 25;
+        break;
     case SQL_TYPE_VARCHAR:
         *oid = 1043;
         if (t->mod1 >= 0)
@@ -249,12 +263,28 @@ static void cat_type_of(const struct sql_type *t, uint32_t *oid, int32_t *typmod
         if (t->mod1 >= 0)
             *typmod = t->mod1 + 4;
         break;
-    case SQL_TYPE_BYTEA: *oid = 17; break;
-    case SQL_TYPE_DATE: *oid = 1082; break;
-    case SQL_TYPE_TIME: *oid = 1083; *typmod = t->mod1; break;
-    case SQL_TYPE_TIMETZ: *oid = 1266; *typmod = t->mod1; break;
-    case SQL_TYPE_TIMESTAMP: *oid = 1114; *typmod = t->mod1; break;
-    case SQL_TYPE_TIMESTAMPTZ: *oid = 1184; *typmod = t->mod1; break;
+    case SQL_TYPE_BYTEA:
+        *oid = 17;
+        break;
+    case SQL_TYPE_DATE:
+        *oid = 1082;
+        break;
+    case SQL_TYPE_TIME:
+        *oid = 1083;
+        *typmod = t->mod1;
+        break;
+    case SQL_TYPE_TIMETZ:
+        *oid = 1266;
+        *typmod = t->mod1;
+        break;
+    case SQL_TYPE_TIMESTAMP:
+        *oid = 1114;
+        *typmod = t->mod1;
+        break;
+    case SQL_TYPE_TIMESTAMPTZ:
+        *oid = 1184;
+        *typmod = t->mod1;
+        break;
     case SQL_TYPE_INTERVAL: {
         *oid = 1186;
         int range = ITV_FULL_RANGE;
@@ -269,10 +299,18 @@ static void cat_type_of(const struct sql_type *t, uint32_t *oid, int32_t *typmod
                                 (uint32_t)(t->mod1 >= 0 ? t->mod1 : ITV_FULL_PRECISION));
         break;
     }
-    case SQL_TYPE_JSON: *oid = 114; break;
-    case SQL_TYPE_JSONB: *oid = 3802; break;
-    case SQL_TYPE_UUID: *oid = 2950; break;
-    case SQL_TYPE_UNKNOWN: *oid = 25; break;
+    case SQL_TYPE_JSON:
+        *oid = 114;
+        break;
+    case SQL_TYPE_JSONB:
+        *oid = 3802;
+        break;
+    case SQL_TYPE_UUID:
+        *oid = 2950;
+        break;
+    case SQL_TYPE_UNKNOWN:
+        *oid = 25;
+        break;
     case SQL_TYPE_OTHER: {
         const struct cat_type *ct = t->name != NULL ? cat_type_by_name(t->name) : NULL;
         *oid = ct != NULL ? ct->oid : 25;
@@ -299,24 +337,157 @@ int sql_catalog_format_type(const struct sql_type *t, struct buf *out)
 
 /* Keywords PostgreSQL's quote_ident quotes (every category but unreserved), sorted. */
 static const char *const cat_keywords[] = {
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
-    "authorization", "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast",
-    "char", "character", "check", "coalesce", "collate", "collation", "column", "concurrently",
-    "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
-    "current_schema", "current_time", "current_timestamp", "current_user", "dec", "decimal",
-    "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists",
-    "extract", "false", "fetch", "float", "for", "foreign", "freeze", "from", "full", "grant",
-    "greatest", "group", "grouping", "having", "ilike", "in", "initially", "inner", "inout", "int",
-    "integer", "intersect", "interval", "into", "is", "isnull", "join", "lateral", "leading",
-    "least", "left", "like", "limit", "localtime", "localtimestamp", "national", "natural",
-    "nchar", "none", "normalize", "not", "notnull", "null", "nullif", "numeric", "offset", "on",
-    "only", "or", "order", "out", "outer", "overlaps", "overlay", "placing", "position",
-    "precision", "primary", "real", "references", "returning", "right", "row", "select",
-    "session_user", "setof", "similar", "smallint", "some", "substring", "symmetric", "table",
-    "tablesample", "then", "time", "timestamp", "to", "trailing", "treat", "trim", "true",
-    "union", "unique", "user", "using", "values", "varchar", "variadic", "verbose", "when",
-    "where", "window", "with", "xmlattributes", "xmlconcat", "xmlelement", "xmlexists",
-    "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot", "xmlserialize", "xmltable",
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "between",
+    "bigint",
+    "binary",
+    "bit",
+    "boolean",
+    "both",
+    "case",
+    "cast",
+    "char",
+    "character",
+    "check",
+    "coalesce",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "dec",
+    "decimal",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "exists",
+    "extract",
+    "false",
+    "fetch",
+    "float",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "greatest",
+    "group",
+    "grouping",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "inout",
+    "int",
+    "integer",
+    "intersect",
+    "interval",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "least",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "national",
+    "natural",
+    "nchar",
+    "none",
+    "normalize",
+    "not",
+    "notnull",
+    "null",
+    "nullif",
+    "numeric",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "out",
+    "outer",
+    "overlaps",
+    "overlay",
+    "placing",
+    "position",
+    "precision",
+    "primary",
+    "real",
+    "references",
+    "returning",
+    "right",
+    "row",
+    "select",
+    "session_user",
+    "setof",
+    "similar",
+    "smallint",
+    "some",
+    "substring",
+    "symmetric",
+    "table",
+    "tablesample",
+    "then",
+    "time",
+    "timestamp",
+    "to",
+    "trailing",
+    "treat",
+    "trim",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "values",
+    "varchar",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+    "xmlattributes",
+    "xmlconcat",
+    "xmlelement",
+    "xmlexists",
+    "xmlforest",
+    "xmlnamespaces",
+    "xmlparse",
+    "xmlpi",
+    "xmlroot",
+    "xmlserialize",
+    "xmltable",
 };
 
 static int cat_keyword_cmp(const void *a, const void *b)
@@ -356,8 +527,8 @@ static const char *cat_cstr(struct buf *b)
 struct cat_coltype {
     const char *token;
     uint32_t typoid;
-    const char *decl;  /* SQLite declared type (docs/sql.md) */
-    const char *dflt;  /* DEFAULT for columns a row leaves out; NULL: none */
+    const char *decl; /* SQLite declared type (docs/sql.md) */
+    const char *dflt; /* DEFAULT for columns a row leaves out; NULL: none */
     enum sql_type_kind kind;
     const char *other; /* SQL_TYPE_OTHER name */
     uint8_t array_dims;
@@ -394,12 +565,12 @@ struct cat_rel {
     const char *name;
     const char *sqlite_name;
     uint32_t oid;
-    char relkind; /* 'r' table, 'v' view */
-    bool shared;  /* relisshared */
+    char relkind;     /* 'r' table, 'v' view */
+    bool shared;      /* relisshared */
     const char *cols; /* "name type, name type, ..." with the types of cat_coltypes */
 };
 
-#define IS "information_schema"
+#define IS  "information_schema"
 #define PGC "pg_catalog"
 
 /* PostgreSQL 15's columns, in order, for every relation Cairn serves. */
@@ -581,9 +752,8 @@ struct cat_col {
 
 /* Calls fn for every column of r in order; stops at a nonzero return and returns it. The lists
  * are this file's constants: a malformed one is a bug. */
-static int cat_rel_each_col(const struct cat_rel *r, int (*fn)(void *arg, uint32_t i,
-                                                               const struct cat_col *c),
-                            void *arg)
+static int cat_rel_each_col(const struct cat_rel *r,
+                            int (*fn)(void *arg, uint32_t i, const struct cat_col *c), void *arg)
 {
     const char *p = r->cols;
     for (uint32_t i = 0; *p != '\0'; i++) {
@@ -731,6 +901,8 @@ int sql_catalog_table_columns(void *ctx, const char *schema, const char *table,
  * constraint, oid, column: 0 for the whole definition, k for an index's k-th column). Not
  * reachable through map_table. */
 #define CAT_DEFS_TABLE "cairn_catalog_defs"
+/* The col of an index's pretty-printed definition. */
+#define CAT_DEF_PRETTY (-1)
 
 struct cat_build {
     sqlite3 *db;
@@ -769,6 +941,10 @@ static int cat_exec(struct cat_build *b, const char *sql)
  *   s const char * (NULL: SQL NULL)   c char (one-character text; '\0' gives '')   n SQL NULL */
 static int cat_row(struct cat_build *b, const char *table, const char *cols, const char *fmt, ...)
 {
+    size_t ncols = 1;
+    for (const char *p = cols; *p != '\0'; p++)
+        ncols += *p == ',';
+    ASSERT(ncols == strlen(fmt));
     sqlite3_stmt *st = NULL;
     for (uint32_t i = 0; i < b->ncache; i++)
         if (strcmp(b->cache[i].table, table) == 0 && strcmp(b->cache[i].cols, cols) == 0)
@@ -798,11 +974,21 @@ static int cat_row(struct cat_build *b, const char *table, const char *cols, con
     for (int k = 0; fmt[k] != '\0' && brc == SQLITE_OK; k++) {
         int pos = k + 1;
         switch (fmt[k]) {
-        case 'u': brc = sqlite3_bind_int64(st, pos, (int64_t)va_arg(ap, uint32_t)); break;
-        case 'i': brc = sqlite3_bind_int64(st, pos, (int64_t)va_arg(ap, int)); break;
-        case 'I': brc = sqlite3_bind_int64(st, pos, va_arg(ap, int64_t)); break;
-        case 'b': brc = sqlite3_bind_int(st, pos, va_arg(ap, int) ? 1 : 0); break;
-        case 'f': brc = sqlite3_bind_double(st, pos, va_arg(ap, double)); break;
+        case 'u':
+            brc = sqlite3_bind_int64(st, pos, (int64_t)va_arg(ap, uint32_t));
+            break;
+        case 'i':
+            brc = sqlite3_bind_int64(st, pos, (int64_t)va_arg(ap, int));
+            break;
+        case 'I':
+            brc = sqlite3_bind_int64(st, pos, va_arg(ap, int64_t));
+            break;
+        case 'b':
+            brc = sqlite3_bind_int(st, pos, va_arg(ap, int) ? 1 : 0);
+            break;
+        case 'f':
+            brc = sqlite3_bind_double(st, pos, va_arg(ap, double));
+            break;
         case 's': {
             const char *s = va_arg(ap, const char *);
             brc = s != NULL ? sqlite3_bind_text(st, pos, s, -1, SQLITE_TRANSIENT)
@@ -814,8 +1000,11 @@ static int cat_row(struct cat_build *b, const char *table, const char *cols, con
             brc = sqlite3_bind_text(st, pos, &c, c != '\0' ? 1 : 0, SQLITE_TRANSIENT);
             break;
         }
-        case 'n': brc = sqlite3_bind_null(st, pos); break;
-        default: PANIC("cat_row: format letter %c", fmt[k]);
+        case 'n':
+            brc = sqlite3_bind_null(st, pos);
+            break;
+        default:
+            PANIC("cat_row: format letter %c", fmt[k]);
         }
     }
     va_end(ap);
@@ -834,14 +1023,14 @@ static int cat_row(struct cat_build *b, const char *table, const char *cols, con
 
 struct cat_create_arg {
     struct buf *sql;
-    int rc;
+    bool defaults; /* pg_catalog's columns are NOT NULL where information_schema's are NULL */
 };
 
 static int cat_create_col(void *arg, uint32_t i, const struct cat_col *c)
 {
     struct cat_create_arg *a = arg;
     int rc = buf_printf(a->sql, "%s\"%s\" %s", i == 0 ? "" : ", ", c->name, c->type->decl);
-    if (rc == 0 && c->type->dflt != NULL)
+    if (rc == 0 && a->defaults && c->type->dflt != NULL)
         rc = buf_printf(a->sql, " DEFAULT %s", c->type->dflt);
     return rc;
 }
@@ -850,7 +1039,7 @@ static int cat_create_tables(struct cat_build *b)
 {
     for (size_t i = 0; i < CAT_NRELS; i++) {
         buf_reset(&b->sql);
-        struct cat_create_arg a = {&b->sql, 0};
+        struct cat_create_arg a = {&b->sql, strcmp(cat_rels[i].schema, PGC) == 0};
         int rc = buf_printf(&b->sql, "CREATE TABLE \"%s\" (", cat_rels[i].sqlite_name);
         if (rc == 0)
             rc = cat_rel_each_col(&cat_rels[i], cat_create_col, &a);
@@ -863,61 +1052,87 @@ static int cat_create_tables(struct cat_build *b)
             return rc;
     }
     /* Unique keys catch an oid given twice; the others serve the catalog functions' lookups. */
-    return cat_exec(b, "CREATE UNIQUE INDEX cairn_pg_class_oid ON pg_class(oid);"
-                       "CREATE UNIQUE INDEX cairn_pg_class_name ON pg_class(relnamespace, relname);"
-                       "CREATE UNIQUE INDEX cairn_pg_attribute_num ON pg_attribute(attrelid, attnum);"
-                       "CREATE UNIQUE INDEX cairn_pg_type_oid ON pg_type(oid);"
-                       "CREATE UNIQUE INDEX cairn_pg_index_oid ON pg_index(indexrelid);"
-                       "CREATE UNIQUE INDEX cairn_pg_constraint_oid ON pg_constraint(oid);"
-                       "CREATE INDEX cairn_pg_constraint_rel ON pg_constraint(conrelid);"
-                       "CREATE TABLE " CAT_DEFS_TABLE " (kind TEXT, oid INT8, col INT4, def TEXT, "
-                       "PRIMARY KEY (kind, oid, col))");
+    return cat_exec(b,
+                    "CREATE UNIQUE INDEX cairn_pg_class_oid ON pg_class(oid);"
+                    "CREATE UNIQUE INDEX cairn_pg_class_name ON pg_class(relnamespace, relname);"
+                    "CREATE UNIQUE INDEX cairn_pg_attribute_num ON pg_attribute(attrelid, attnum);"
+                    "CREATE UNIQUE INDEX cairn_pg_type_oid ON pg_type(oid);"
+                    "CREATE UNIQUE INDEX cairn_pg_index_oid ON pg_index(indexrelid);"
+                    "CREATE UNIQUE INDEX cairn_pg_constraint_oid ON pg_constraint(oid);"
+                    "CREATE INDEX cairn_pg_constraint_rel ON pg_constraint(conrelid);"
+                    "CREATE TABLE " CAT_DEFS_TABLE " (kind TEXT, oid INT8, col INT4, def TEXT, "
+                    "PRIMARY KEY (kind, oid, col))");
 }
 
 static int cat_fill_fixed(struct cat_build *b)
 {
     static const char ns_cols[] = "oid, nspname, nspowner";
     int rc = 0;
-    rc = rc ? rc : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PG_CATALOG, PGC, OID_ROLE_SUPERUSER);
-    rc = rc ? rc : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PG_TOAST, "pg_toast", OID_ROLE_SUPERUSER);
-    rc = rc ? rc : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PUBLIC, "public", OID_ROLE_DATABASE_OWNER);
-    rc = rc ? rc : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_INFORMATION_SCHEMA, IS, OID_ROLE_SUPERUSER);
+    rc =
+        rc ? rc
+           : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PG_CATALOG, PGC, OID_ROLE_SUPERUSER);
+    rc = rc ? rc
+            : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PG_TOAST, "pg_toast",
+                      OID_ROLE_SUPERUSER);
+    rc = rc ? rc
+            : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PUBLIC, "public",
+                      OID_ROLE_DATABASE_OWNER);
+    rc = rc ? rc
+            : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_INFORMATION_SCHEMA, IS,
+                      OID_ROLE_SUPERUSER);
 
     static const char authid_cols[] =
         "oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, "
         "rolreplication, rolbypassrls, rolconnlimit";
-    rc = rc ? rc : cat_row(b, "pg_authid", authid_cols, "usbbbbbbbi", OID_ROLE_SUPERUSER, b->user, 1, 1, 1, 1, 1, 1, 1, -1);
-    rc = rc ? rc : cat_row(b, "pg_authid", authid_cols, "usbbbbbbbi", OID_ROLE_DATABASE_OWNER, "pg_database_owner", 0, 1, 0, 0, 0, 0, 0, -1);
-    rc = rc ? rc : cat_exec(b, "INSERT INTO pg_roles SELECT rolname, rolsuper, rolinherit, "
-                               "rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, "
-                               "rolconnlimit, CASE WHEN rolcanlogin THEN '********' END, NULL, "
-                               "rolbypassrls, NULL, oid FROM pg_authid ORDER BY oid;"
-                               "INSERT INTO pg_user SELECT rolname, oid, rolcreatedb, rolsuper, "
-                               "rolreplication, rolbypassrls, '********', NULL, NULL "
-                               "FROM pg_authid WHERE rolcanlogin ORDER BY oid");
+    rc = rc ? rc
+            : cat_row(b, "pg_authid", authid_cols, "usbbbbbbbi", OID_ROLE_SUPERUSER, b->user, 1, 1,
+                      1, 1, 1, 1, 1, -1);
+    rc = rc ? rc
+            : cat_row(b, "pg_authid", authid_cols, "usbbbbbbbi", OID_ROLE_DATABASE_OWNER,
+                      "pg_database_owner", 0, 1, 0, 0, 0, 0, 0, -1);
+    rc = rc ? rc
+            : cat_exec(b, "INSERT INTO pg_roles SELECT rolname, rolsuper, rolinherit, "
+                          "rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, "
+                          "rolconnlimit, CASE WHEN rolcanlogin THEN '********' END, NULL, "
+                          "rolbypassrls, NULL, oid FROM pg_authid ORDER BY oid;"
+                          "INSERT INTO pg_user SELECT rolname, oid, rolcreatedb, rolsuper, "
+                          "rolreplication, rolbypassrls, '********', NULL, NULL "
+                          "FROM pg_authid WHERE rolcanlogin ORDER BY oid");
 
-    rc = rc ? rc : cat_row(b, "pg_database",
-                           "oid, datname, datdba, encoding, datlocprovider, datistemplate, "
-                           "datallowconn, datconnlimit, datfrozenxid, datminmxid, dattablespace, "
-                           "datcollate, datctype",
-                           "usuicbbiiiuss", OID_DATABASE, b->database, OID_ROLE_SUPERUSER,
-                           CAT_ENCODING_UTF8, 'c', 0, 1, -1, 0, 1, OID_TABLESPACE_DEFAULT, "C", "C");
+    rc = rc ? rc
+            : cat_row(b, "pg_database",
+                      "oid, datname, datdba, encoding, datlocprovider, datistemplate, "
+                      "datallowconn, datconnlimit, datfrozenxid, datminmxid, dattablespace, "
+                      "datcollate, datctype",
+                      "usuicbbiiiuss", OID_DATABASE, b->database, OID_ROLE_SUPERUSER,
+                      CAT_ENCODING_UTF8, 'c', 0, 1, -1, 0, 1, OID_TABLESPACE_DEFAULT, "C", "C");
 
     static const char am_cols[] = "oid, amname, amhandler, amtype";
-    rc = rc ? rc : cat_row(b, "pg_am", am_cols, "ussc", OID_AM_HEAP, "heap", "heap_tableam_handler", 't');
+    rc =
+        rc ? rc
+           : cat_row(b, "pg_am", am_cols, "ussc", OID_AM_HEAP, "heap", "heap_tableam_handler", 't');
     rc = rc ? rc : cat_row(b, "pg_am", am_cols, "ussc", OID_AM_BTREE, "btree", "bthandler", 'i');
     rc = rc ? rc : cat_row(b, "pg_am", am_cols, "ussc", 405u, "hash", "hashhandler", 'i');
 
     static const char spc_cols[] = "oid, spcname, spcowner";
-    rc = rc ? rc : cat_row(b, "pg_tablespace", spc_cols, "usu", OID_TABLESPACE_DEFAULT, "pg_default", OID_ROLE_SUPERUSER);
-    rc = rc ? rc : cat_row(b, "pg_tablespace", spc_cols, "usu", 1664u, "pg_global", OID_ROLE_SUPERUSER);
+    rc = rc ? rc
+            : cat_row(b, "pg_tablespace", spc_cols, "usu", OID_TABLESPACE_DEFAULT, "pg_default",
+                      OID_ROLE_SUPERUSER);
+    rc = rc ? rc
+            : cat_row(b, "pg_tablespace", spc_cols, "usu", 1664u, "pg_global", OID_ROLE_SUPERUSER);
 
     static const char coll_cols[] =
         "oid, collname, collnamespace, collowner, collprovider, collisdeterministic, "
         "collencoding, collcollate, collctype";
-    rc = rc ? rc : cat_row(b, "pg_collation", coll_cols, "usuucbiss", OID_COLLATION_DEFAULT, "default", OID_NS_PG_CATALOG, OID_ROLE_SUPERUSER, 'd', 1, -1, NULL, NULL);
-    rc = rc ? rc : cat_row(b, "pg_collation", coll_cols, "usuucbiss", 950u, "C", OID_NS_PG_CATALOG, OID_ROLE_SUPERUSER, 'c', 1, -1, "C", "C");
-    rc = rc ? rc : cat_row(b, "pg_collation", coll_cols, "usuucbiss", 951u, "POSIX", OID_NS_PG_CATALOG, OID_ROLE_SUPERUSER, 'c', 1, -1, "POSIX", "POSIX");
+    rc = rc ? rc
+            : cat_row(b, "pg_collation", coll_cols, "usuucbiss", OID_COLLATION_DEFAULT, "default",
+                      OID_NS_PG_CATALOG, OID_ROLE_SUPERUSER, 'd', 1, -1, NULL, NULL);
+    rc = rc ? rc
+            : cat_row(b, "pg_collation", coll_cols, "usuucbiss", 950u, "C", OID_NS_PG_CATALOG,
+                      OID_ROLE_SUPERUSER, 'c', 1, -1, "C", "C");
+    rc = rc ? rc
+            : cat_row(b, "pg_collation", coll_cols, "usuucbiss", 951u, "POSIX", OID_NS_PG_CATALOG,
+                      OID_ROLE_SUPERUSER, 'c', 1, -1, "POSIX", "POSIX");
 
     for (size_t i = 0; rc == 0 && i < CAT_NTYPES; i++) {
         const struct cat_type *t = &cat_types[i];
@@ -925,10 +1140,10 @@ static int cat_fill_fixed(struct cat_build *b)
                      "oid, typname, typnamespace, typowner, typlen, typbyval, typtype, "
                      "typcategory, typisdefined, typdelim, typelem, typarray, typalign, "
                      "typstorage, typcollation, typtypmod, typndims",
-                     "usuuibccbcuuccuii", t->oid, t->typname, OID_NS_PG_CATALOG,
-                     OID_ROLE_SUPERUSER, (int)t->typlen, t->typbyval,
-                     t->typcategory == 'P' ? 'p' : 'b', t->typcategory, 1, ',', t->typelem,
-                     t->typarray, t->typalign, t->typstorage, t->typcollation, -1, 0);
+                     "usuuibccbcuuccuii", t->oid, t->typname, OID_NS_PG_CATALOG, OID_ROLE_SUPERUSER,
+                     (int)t->typlen, t->typbyval, t->typcategory == 'P' ? 'p' : 'b', t->typcategory,
+                     1, ',', t->typelem, t->typarray, t->typalign, t->typstorage, t->typcollation,
+                     -1, 0);
         if (rc == 0 && t->typarray != 0) {
             char aname[72];
             snprintf(aname, sizeof(aname), "_%s", t->typname);
@@ -972,10 +1187,16 @@ static int cat_fill_fixed(struct cat_build *b)
                      settings[i].setting, settings[i].setting);
 
     static const char sch_cols[] = "catalog_name, schema_name, schema_owner";
-    rc = rc ? rc : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, IS, b->user);
-    rc = rc ? rc : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, PGC, b->user);
-    rc = rc ? rc : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, "pg_toast", b->user);
-    rc = rc ? rc : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, "public", "pg_database_owner");
+    rc = rc ? rc
+            : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, IS, b->user);
+    rc = rc ? rc
+            : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, PGC, b->user);
+    rc = rc ? rc
+            : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, "pg_toast",
+                      b->user);
+    rc = rc ? rc
+            : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, "public",
+                      "pg_database_owner");
     return rc;
 }
 
@@ -1058,8 +1279,8 @@ static int cat_fill_catalog_rels(struct cat_build *b)
                      "usuuuuufbbcciic", r->oid, r->name,
                      strcmp(r->schema, PGC) == 0 ? OID_NS_PG_CATALOG : OID_NS_INFORMATION_SCHEMA,
                      OID_ROLE_SUPERUSER, is_table ? OID_AM_HEAP : 0u, is_table ? r->oid : 0u,
-                     r->shared ? 1664u : 0u, -1.0, is_table, r->shared, 'p', r->relkind,
-                     (int)a.n, 1, 'n');
+                     r->shared ? 1664u : 0u, -1.0, is_table, r->shared, 'p', r->relkind, (int)a.n,
+                     1, 'n');
         if (rc != 0)
             return rc;
     }
@@ -1120,8 +1341,8 @@ static int cat_render_default(const struct sql_catalog_table *t, const struct sq
         buf_free(&q);
         return rc != 0 ? rc : buf_printf(out, "'::regclass)");
     }
-    bool numeric_type = oid == 20 || oid == 21 || oid == 23 || oid == 700 || oid == 701 ||
-                        oid == 1700;
+    bool numeric_type =
+        oid == 20 || oid == 21 || oid == 23 || oid == 700 || oid == 701 || oid == 1700;
     if (strcasecmp(d, "true") == 0 || strcasecmp(d, "false") == 0)
         return buf_printf(out, "%s", tolower((unsigned char)d[0]) == 't' ? "true" : "false");
     if ((cat_is_string_literal(d) && !numeric_type && oid != 16) ||
@@ -1215,9 +1436,9 @@ static int cat_fill_index(struct cat_build *b, const struct sql_catalog_table *t
                      "indexrelid, indrelid, indnatts, indnkeyatts, indisunique, indisprimary, "
                      "indimmediate, indisvalid, indisready, indislive, indkey, indcollation, "
                      "indclass, indoption",
-                     "uuiibbbbbbssss", ix->oid, t->oid, (int)ix->ncols, (int)ix->ncols,
-                     ix->unique, ix->primary, 1, 1, 1, 1, (const char *)key.data,
-                     (const char *)coll.data, (const char *)cls.data, (const char *)opt.data);
+                     "uuiibbbbbbssss", ix->oid, t->oid, (int)ix->ncols, (int)ix->ncols, ix->unique,
+                     ix->primary, 1, 1, 1, 1, (const char *)key.data, (const char *)coll.data,
+                     (const char *)cls.data, (const char *)opt.data);
     if (rc == 0) {
         buf_reset(&def);
         rc = buf_printf(&def, "CREATE %sINDEX ", ix->unique ? "UNIQUE " : "");
@@ -1229,18 +1450,32 @@ static int cat_fill_index(struct cat_build *b, const struct sql_catalog_table *t
         rc = rc ? rc : cat_cstr(&def) != NULL ? 0 : ERR_NOMEM;
     }
     rc = rc ? rc : cat_def_row(b, 'i', ix->oid, 0, (const char *)def.data);
-    rc = rc ? rc : cat_row(b, "pg_indexes", "schemaname, tablename, indexname, indexdef", "ssss",
-                           "public", t->name, ix->name, (const char *)def.data);
+    rc = rc ? rc
+            : cat_row(b, "pg_indexes", "schemaname, tablename, indexname, indexdef", "ssss",
+                      "public", t->name, ix->name, (const char *)def.data);
+    if (rc == 0) {
+        /* Pretty-printed (pg_get_indexdef(oid, 0, true)), a visible table is not qualified. */
+        buf_reset(&def);
+        rc = buf_printf(&def, "CREATE %sINDEX ", ix->unique ? "UNIQUE " : "");
+        rc = rc ? rc : cat_quote_ident(ix->name, &def);
+        rc = rc ? rc : buf_printf(&def, " ON ");
+        rc = rc ? rc : cat_quote_ident(t->name, &def);
+        rc = rc ? rc : buf_printf(&def, " USING btree ");
+        rc = rc ? rc : cat_col_list(t, ix->cols, ix->ncols, &def);
+        rc = rc ? rc : cat_cstr(&def) != NULL ? 0 : ERR_NOMEM;
+    }
+    rc = rc ? rc : cat_def_row(b, 'i', ix->oid, CAT_DEF_PRETTY, (const char *)def.data);
     if (rc == 0 && (ix->primary || ix->constraint)) {
         buf_reset(&key);
         rc = cat_attnums(ix->cols, ix->ncols, false, &key);
-        rc = rc ? rc : cat_row(b, "pg_constraint",
-                               "oid, conname, connamespace, contype, convalidated, conrelid, "
-                               "conindid, confupdtype, confdeltype, confmatchtype, conislocal, "
-                               "connoinherit, conkey",
-                               "usucbuucccbbs", ix->oid, ix->name, OID_NS_PUBLIC,
-                               ix->primary ? 'p' : 'u', 1, t->oid, ix->oid, ' ', ' ', ' ', 1, 1,
-                               (const char *)key.data);
+        rc =
+            rc ? rc
+               : cat_row(b, "pg_constraint",
+                         "oid, conname, connamespace, contype, convalidated, conrelid, "
+                         "conindid, confupdtype, confdeltype, confmatchtype, conislocal, "
+                         "connoinherit, conkey",
+                         "usucbuucccbbs", ix->oid, ix->name, OID_NS_PUBLIC, ix->primary ? 'p' : 'u',
+                         1, t->oid, ix->oid, ' ', ' ', ' ', 1, 1, (const char *)key.data);
         if (rc == 0) {
             buf_reset(&def);
             rc = buf_printf(&def, "%s ", ix->primary ? "PRIMARY KEY" : "UNIQUE");
@@ -1248,13 +1483,14 @@ static int cat_fill_index(struct cat_build *b, const struct sql_catalog_table *t
             rc = rc ? rc : cat_cstr(&def) != NULL ? 0 : ERR_NOMEM;
         }
         rc = rc ? rc : cat_def_row(b, 'c', ix->oid, 0, (const char *)def.data);
-        rc = rc ? rc : cat_row(b, "information_schema_table_constraints",
-                               "constraint_catalog, constraint_schema, constraint_name, "
-                               "table_catalog, table_schema, table_name, constraint_type, "
-                               "is_deferrable, initially_deferred, enforced, nulls_distinct",
-                               "sssssssssss", b->database, "public", ix->name, b->database,
-                               "public", t->name, ix->primary ? "PRIMARY KEY" : "UNIQUE", "NO",
-                               "NO", "YES", ix->primary ? NULL : "YES");
+        rc = rc ? rc
+                : cat_row(b, "information_schema_table_constraints",
+                          "constraint_catalog, constraint_schema, constraint_name, "
+                          "table_catalog, table_schema, table_name, constraint_type, "
+                          "is_deferrable, initially_deferred, enforced, nulls_distinct",
+                          "sssssssssss", b->database, "public", ix->name, b->database, "public",
+                          t->name, ix->primary ? "PRIMARY KEY" : "UNIQUE", "NO", "NO", "YES",
+                          ix->primary ? NULL : "YES");
         for (uint32_t k = 0; rc == 0 && k < ix->ncols; k++)
             rc = cat_row(b, "information_schema_key_column_usage",
                          "constraint_catalog, constraint_schema, constraint_name, table_catalog, "
@@ -1302,11 +1538,29 @@ static int cat_fill_is_column(struct cat_build *b, const struct sql_catalog_tabl
                 octets = 1073741824;
             }
             break;
-        case 21: prec = 16; radix = 2; scale = 0; break;
-        case 23: prec = 32; radix = 2; scale = 0; break;
-        case 20: prec = 64; radix = 2; scale = 0; break;
-        case 700: prec = 24; radix = 2; break;
-        case 701: prec = 53; radix = 2; break;
+        case 21:
+            prec = 16;
+            radix = 2;
+            scale = 0;
+            break;
+        case 23:
+            prec = 32;
+            radix = 2;
+            scale = 0;
+            break;
+        case 20:
+            prec = 64;
+            radix = 2;
+            scale = 0;
+            break;
+        case 700:
+            prec = 24;
+            radix = 2;
+            break;
+        case 701:
+            prec = 53;
+            radix = 2;
+            break;
         case 1700:
             radix = 10;
             if (typmod >= 4) {
@@ -1314,31 +1568,47 @@ static int cat_fill_is_column(struct cat_build *b, const struct sql_catalog_tabl
                 scale = (typmod - 4) & 0xffff;
             }
             break;
-        case 1082: dtprec = 0; break;
+        case 1082:
+            dtprec = 0;
+            break;
         case 1083:
         case 1266:
         case 1114:
-        case 1184: dtprec = typmod >= 0 ? typmod : 6; break;
-        case 1186: dtprec = typmod >= 0 && (typmod & 0xffff) != ITV_FULL_PRECISION ? (typmod & 0xffff) : 6; break;
-        default: break;
+        case 1184:
+            dtprec = typmod >= 0 ? typmod : 6;
+            break;
+        case 1186:
+            dtprec = typmod >= 0 && (typmod & 0xffff) != ITV_FULL_PRECISION ? (typmod & 0xffff) : 6;
+            break;
+        default:
+            break;
         }
+    }
+    char itype[64] = "";
+    if (!is_array && oid == 1186 && c->type.interval_fields != NULL) {
+        size_t k = 0;
+        for (const char *p = c->type.interval_fields; *p != '\0' && k + 1 < sizeof(itype); p++)
+            itype[k++] = (char)toupper((unsigned char)*p);
+        itype[k] = '\0';
+        if (c->type.mod1 >= 0)
+            snprintf(itype + k, sizeof(itype) - k, "(%d)", (int)c->type.mod1);
     }
     if (rc == 0)
         rc = cat_row(b, "information_schema_columns",
                      "table_catalog, table_schema, table_name, column_name, ordinal_position, "
                      "column_default, is_nullable, data_type, udt_catalog, udt_schema, udt_name, "
                      "dtd_identifier, is_self_referencing, is_identity, is_generated, "
-                     "is_updatable",
-                     "ssssisssssssssss", b->database, "public", t->name, c->name, (int)i + 1,
-                     dflt, notnull ? "NO" : "YES", (const char *)dtype.data, b->database, PGC,
-                     udt, dtd, "NO", "NO", "NEVER", "YES");
+                     "is_updatable, interval_type",
+                     "ssssissssssssssss", b->database, "public", t->name, c->name, (int)i + 1, dflt,
+                     notnull ? "NO" : "YES", (const char *)dtype.data, b->database, PGC, udt, dtd,
+                     "NO", "NO", "NEVER", "YES", itype[0] != '\0' ? itype : NULL);
     buf_free(&dtype);
     if (rc != 0)
         return rc == ERR_NOMEM ? err_set(b->eb, ERR_NOMEM, "catalog: out of memory") : rc;
     /* The numeric facts are set separately so that their NULLs stay NULL. */
-    static const char *const num_cols[] = {"character_maximum_length", "character_octet_length",
-                                           "numeric_precision", "numeric_precision_radix",
-                                           "numeric_scale", "datetime_precision"};
+    static const char *const num_cols[] = {
+        "character_maximum_length", "character_octet_length", "numeric_precision",
+        "numeric_precision_radix",  "numeric_scale",          "datetime_precision"};
     const int64_t vals[] = {charmax, octets, prec, radix, scale, dtprec};
     for (size_t k = 0; rc == 0 && k < sizeof(vals) / sizeof(vals[0]); k++) {
         if (vals[k] == INT64_MIN)
@@ -1356,13 +1626,13 @@ static int cat_fill_is_column(struct cat_build *b, const struct sql_catalog_tabl
 static int cat_fill_table(struct cat_build *b, const struct sql_catalog_table *t)
 {
     bool has_index = t->npk > 0 || t->nindexes > 0;
-    int rc = cat_row(b, "pg_class",
-                     "oid, relname, relnamespace, relowner, relam, relfilenode, reltuples, "
-                     "relhasindex, relpersistence, relkind, relnatts, relchecks, relispopulated, "
-                     "relreplident",
-                     "usuuuufbcciiic", t->oid, t->name, OID_NS_PUBLIC, OID_ROLE_SUPERUSER,
-                     OID_AM_HEAP, t->oid, -1.0, has_index, 'p', 'r', (int)t->ncols,
-                     (int)t->nchecks, 1, 'd');
+    int rc =
+        cat_row(b, "pg_class",
+                "oid, relname, relnamespace, relowner, relam, relfilenode, reltuples, "
+                "relhasindex, relpersistence, relkind, relnatts, relchecks, relispopulated, "
+                "relreplident",
+                "usuuuufbcciiic", t->oid, t->name, OID_NS_PUBLIC, OID_ROLE_SUPERUSER, OID_AM_HEAP,
+                t->oid, -1.0, has_index, 'p', 'r', (int)t->ncols, (int)t->nchecks, 1, 'd');
     struct buf dflt = BUF_INIT;
     for (uint32_t i = 0; rc == 0 && i < t->ncols; i++) {
         const struct sql_catalog_column *c = &t->cols[i];
@@ -1381,8 +1651,9 @@ static int cat_fill_table(struct cat_build *b, const struct sql_catalog_table *t
         if (rc == 0 && hasdef) {
             rc = cat_render_default(t, c, &dflt);
             rc = rc ? rc : cat_cstr(&dflt) != NULL ? 0 : ERR_NOMEM;
-            rc = rc ? rc : cat_row(b, "pg_attrdef", "oid, adrelid, adnum, adbin", "uuis",
-                                   b->next_oid++, t->oid, (int)i + 1, (const char *)dflt.data);
+            rc = rc ? rc
+                    : cat_row(b, "pg_attrdef", "oid, adrelid, adnum, adbin", "uuis", b->next_oid++,
+                              t->oid, (int)i + 1, (const char *)dflt.data);
         }
         if (rc == 0)
             rc = cat_fill_is_column(b, t, i, hasdef ? (const char *)dflt.data : NULL, notnull);
@@ -1394,8 +1665,8 @@ static int cat_fill_table(struct cat_build *b, const struct sql_catalog_table *t
                          "constraint_catalog, constraint_schema, constraint_name, "
                          "table_catalog, table_schema, table_name, constraint_type, "
                          "is_deferrable, initially_deferred, enforced",
-                         "ssssssssss", b->database, "public", name, b->database, "public",
-                         t->name, "CHECK", "NO", "NO", "YES");
+                         "ssssssssss", b->database, "public", name, b->database, "public", t->name,
+                         "CHECK", "NO", "NO", "YES");
         }
     }
     buf_free(&dflt);
@@ -1407,13 +1678,17 @@ static int cat_fill_table(struct cat_build *b, const struct sql_catalog_table *t
             snprintf(name, sizeof(name), "%.*s_pkey", (int)SQL_IDENT_BYTES_MAX - 5, t->name);
         struct cat_index_desc ix = {t->pk_name != NULL ? t->pk_name : name,
                                     t->pk_oid != 0 ? t->pk_oid : b->next_oid++,
-                                    true, true, true, t->npk, t->pk};
+                                    true,
+                                    true,
+                                    true,
+                                    t->npk,
+                                    t->pk};
         rc = cat_fill_index(b, t, &ix);
     }
     for (uint32_t i = 0; rc == 0 && i < t->nindexes; i++) {
         const struct sql_catalog_index *x = &t->indexes[i];
-        struct cat_index_desc ix = {x->name, x->oid, x->unique || x->constraint, false,
-                                    x->constraint, x->ncols, x->cols};
+        struct cat_index_desc ix = {
+            x->name, x->oid, x->unique || x->constraint, false, x->constraint, x->ncols, x->cols};
         rc = cat_fill_index(b, t, &ix);
     }
     for (uint32_t i = 0; rc == 0 && i < t->nchecks; i++) {
@@ -1424,30 +1699,35 @@ static int cat_fill_table(struct cat_build *b, const struct sql_catalog_table *t
         rc = rc ? rc : cat_cstr(&def) != NULL ? 0 : ERR_NOMEM;
         if (rc == ERR_NOMEM)
             rc = err_set(b->eb, ERR_NOMEM, "catalog: out of memory");
-        rc = rc ? rc : cat_row(b, "pg_constraint",
-                               "oid, conname, connamespace, contype, convalidated, conrelid, "
-                               "confupdtype, confdeltype, confmatchtype, conislocal, conbin",
-                               "usucbucccbs", oid, k->name, OID_NS_PUBLIC, 'c', 1, t->oid, ' ',
-                               ' ', ' ', 1, k->expr_text);
+        rc = rc ? rc
+                : cat_row(b, "pg_constraint",
+                          "oid, conname, connamespace, contype, convalidated, conrelid, "
+                          "confupdtype, confdeltype, confmatchtype, conislocal, conbin",
+                          "usucbucccbs", oid, k->name, OID_NS_PUBLIC, 'c', 1, t->oid, ' ', ' ', ' ',
+                          1, k->expr_text);
         rc = rc ? rc : cat_def_row(b, 'c', oid, 0, (const char *)def.data);
-        rc = rc ? rc : cat_row(b, "information_schema_table_constraints",
-                               "constraint_catalog, constraint_schema, constraint_name, "
-                               "table_catalog, table_schema, table_name, constraint_type, "
-                               "is_deferrable, initially_deferred, enforced",
-                               "ssssssssss", b->database, "public", k->name, b->database,
-                               "public", t->name, "CHECK", "NO", "NO", "YES");
+        rc = rc ? rc
+                : cat_row(b, "information_schema_table_constraints",
+                          "constraint_catalog, constraint_schema, constraint_name, "
+                          "table_catalog, table_schema, table_name, constraint_type, "
+                          "is_deferrable, initially_deferred, enforced",
+                          "ssssssssss", b->database, "public", k->name, b->database, "public",
+                          t->name, "CHECK", "NO", "NO", "YES");
         buf_free(&def);
     }
-    rc = rc ? rc : cat_row(b, "pg_tables",
-                           "schemaname, tablename, tableowner, hasindexes, hasrules, "
-                           "hastriggers, rowsecurity",
-                           "sssbbbb", "public", t->name, b->user, has_index, 0, 0, 0);
-    rc = rc ? rc : cat_row(b, "information_schema_tables",
-                           "table_catalog, table_schema, table_name, table_type, "
-                           "is_insertable_into, is_typed",
-                           "ssssss", b->database, "public", t->name, "BASE TABLE", "YES", "NO");
-    rc = rc ? rc : cat_row(b, "pg_stat_user_tables", "relid, schemaname, relname", "uss", t->oid,
-                           "public", t->name);
+    rc = rc ? rc
+            : cat_row(b, "pg_tables",
+                      "schemaname, tablename, tableowner, hasindexes, hasrules, "
+                      "hastriggers, rowsecurity",
+                      "sssbbbb", "public", t->name, b->user, has_index, 0, 0, 0);
+    rc = rc ? rc
+            : cat_row(b, "information_schema_tables",
+                      "table_catalog, table_schema, table_name, table_type, "
+                      "is_insertable_into, is_typed",
+                      "ssssss", b->database, "public", t->name, "BASE TABLE", "YES", "NO");
+    rc = rc ? rc
+            : cat_row(b, "pg_stat_user_tables", "relid, schemaname, relname", "uss", t->oid,
+                      "public", t->name);
     return rc;
 }
 
@@ -1461,8 +1741,9 @@ static int cat_check_cols(struct errbuf *eb, const struct sql_catalog_table *t, 
         return err_set(eb, ERR_INVAL, "catalog: table %s: %s without columns", t->name, what);
     for (uint32_t i = 0; i < n; i++)
         if (cols[i] >= t->ncols)
-            return err_set(eb, ERR_INVAL, "catalog: table %s: %s names column %" PRIu32
-                           " of %" PRIu32, t->name, what, cols[i], t->ncols);
+            return err_set(eb, ERR_INVAL,
+                           "catalog: table %s: %s names column %" PRIu32 " of %" PRIu32, t->name,
+                           what, cols[i], t->ncols);
     return 0;
 }
 
@@ -1482,8 +1763,7 @@ static int cat_validate(const struct sql_catalog_table *tables, uint32_t n, stru
         if (t->name == NULL)
             return err_set(eb, ERR_INVAL, "catalog: table %" PRIu32 " has no name", i);
         if (!cat_oid_ok(t->oid) || (t->pk_oid != 0 && !cat_oid_ok(t->pk_oid)))
-            return err_set(eb, ERR_INVAL, "catalog: table %s: oid out of the user range",
-                           t->name);
+            return err_set(eb, ERR_INVAL, "catalog: table %s: oid out of the user range", t->name);
         if (t->ncols > SQL_COLUMNS_MAX)
             return err_set(eb, ERR_TOOBIG, "catalog: table %s: %" PRIu32 " columns", t->name,
                            t->ncols);
@@ -1507,8 +1787,10 @@ static int cat_validate(const struct sql_catalog_table *tables, uint32_t n, stru
         for (uint32_t k = 0; k < t->nindexes; k++) {
             const struct sql_catalog_index *x = &t->indexes[k];
             if (x->name == NULL || !cat_oid_ok(x->oid))
-                return err_set(eb, ERR_INVAL, "catalog: table %s: index %" PRIu32
-                               " without a name or with an oid out of the user range", t->name, k);
+                return err_set(eb, ERR_INVAL,
+                               "catalog: table %s: index %" PRIu32
+                               " without a name or with an oid out of the user range",
+                               t->name, k);
             rc = cat_check_cols(eb, t, "an index", x->cols, x->ncols);
             if (rc != 0)
                 return rc;
@@ -1517,8 +1799,9 @@ static int cat_validate(const struct sql_catalog_table *tables, uint32_t n, stru
             return err_set(eb, ERR_INVAL, "catalog: table %s: no check array", t->name);
         for (uint32_t k = 0; k < t->nchecks; k++)
             if (t->checks[k].name == NULL || t->checks[k].expr_text == NULL)
-                return err_set(eb, ERR_INVAL, "catalog: table %s: check %" PRIu32
-                               " without name or expression", t->name, k);
+                return err_set(eb, ERR_INVAL,
+                               "catalog: table %s: check %" PRIu32 " without name or expression",
+                               t->name, k);
     }
     return 0;
 }
@@ -1797,10 +2080,13 @@ static void fn_pg_get_indexdef(sqlite3_context *ctx, int argc, sqlite3_value **a
     if (!cat_arg_oid(ctx, argv[0], &oid))
         return sqlite3_result_null(ctx);
     int64_t col = argc >= 2 ? sqlite3_value_int64(argv[1]) : 0;
+    bool pretty = argc >= 3 && sqlite3_value_int(argv[2]) != 0;
+    if (col <= 0)
+        col = pretty ? CAT_DEF_PRETTY : 0;
     cat_fn_lookup_text(ctx,
                        "SELECT def FROM " CAT_DEFS_TABLE " WHERE kind = 'i' AND oid = ?1 AND "
                        "col = ?2",
-                       oid, col < 0 ? 0 : col);
+                       oid, col);
 }
 
 static void fn_pg_get_constraintdef(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -1876,8 +2162,9 @@ static void fn_shobj_description(sqlite3_context *ctx, int argc, sqlite3_value *
 
 static void fn_pg_encoding_to_char(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    static const char *const names[] = {"SQL_ASCII", "EUC_JP", "EUC_CN", "EUC_KR", "EUC_TW",
-                                        "EUC_JIS_2004", "UTF8", "MULE_INTERNAL", "LATIN1"};
+    static const char *const names[] = {"SQL_ASCII", "EUC_JP",        "EUC_CN",
+                                        "EUC_KR",    "EUC_TW",        "EUC_JIS_2004",
+                                        "UTF8",      "MULE_INTERNAL", "LATIN1"};
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
         return sqlite3_result_null(ctx);
     int64_t e = sqlite3_value_int64(argv[0]);
@@ -1930,7 +2217,8 @@ static int cat_array_parse(const char *s, struct cat_array *a)
             }
             p++;
         } else {
-            while (*p != '\0' && *p != sep && *p != '}' && !(braces && isspace((unsigned char)*p))) {
+            while (*p != '\0' && *p != sep && *p != '}' &&
+                   !(braces && isspace((unsigned char)*p))) {
                 if (*p == '{' || *p == '"')
                     return ERR_MALFORMED;
                 if (*p == '\\' && p[1] != '\0')
@@ -2035,9 +2323,8 @@ static void fn_array_position(sqlite3_context *ctx, int argc, sqlite3_value **ar
         return;
     bool want_null = sqlite3_value_type(argv[1]) == SQLITE_NULL;
     const char *want = want_null ? NULL : (const char *)sqlite3_value_text(argv[1]);
-    int64_t start = argc >= 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL
-                        ? sqlite3_value_int64(argv[2])
-                        : 1;
+    int64_t start =
+        argc >= 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL ? sqlite3_value_int64(argv[2]) : 1;
     sqlite3_result_null(ctx);
     for (uint32_t i = start > 1 ? (uint32_t)(start - 1) : 0; i < a->n; i++) {
         if (want_null ? a->null[i] : !a->null[i] && strcmp(cat_array_item(a, i), want) == 0) {
@@ -2104,10 +2391,12 @@ static void fn_pg_size_pretty(sqlite3_context *ctx, int argc, sqlite3_value **ar
     if ((size < 0 ? -size : size) < limit) {
         snprintf(s, sizeof(s), "%" PRId64 " bytes", size);
     } else {
-        size /= 512; /* one extra bit kept for rounding */
+        /* PostgreSQL shifts (rounding toward minus infinity), keeping one extra bit for the
+         * final rounding; gcc's >> on a negative value is arithmetic. */
+        size >>= 9;
         size_t u = 0;
         while (u + 1 < sizeof(units) / sizeof(units[0]) && (size < 0 ? -size : size) >= limit2) {
-            size /= 1024;
+            size >>= 10;
             u++;
         }
         int64_t half = (size + (size < 0 ? -1 : 1)) / 2;
@@ -2150,9 +2439,8 @@ static void fn_pg_relation_is_publishable(sqlite3_context *ctx, int argc, sqlite
     int64_t oid;
     if (!cat_arg_oid(ctx, argv[0], &oid))
         return sqlite3_result_null(ctx);
-    cat_fn_lookup_text(ctx,
-                       "SELECT relkind = 'r' AND relnamespace = 2200 FROM pg_class WHERE oid = ?1",
-                       oid, 0);
+    cat_fn_lookup_text(
+        ctx, "SELECT relkind = 'r' AND relnamespace = 2200 FROM pg_class WHERE oid = ?1", oid, 0);
 }
 
 static void fn_quote_ident(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -2169,11 +2457,22 @@ static void fn_quote_ident(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static const struct {
     const char *alias, *typname;
 } cat_type_aliases[] = {
-    {"int", "int4"},     {"integer", "int4"}, {"smallint", "int2"}, {"bigint", "int8"},
-    {"real", "float4"},  {"float", "float8"}, {"decimal", "numeric"}, {"boolean", "bool"},
-    {"double precision", "float8"}, {"character varying", "varchar"}, {"character", "bpchar"},
-    {"char", "bpchar"},  {"\"char\"", "char"}, {"timestamp without time zone", "timestamp"},
-    {"timestamp with time zone", "timestamptz"}, {"time without time zone", "time"},
+    {"int", "int4"},
+    {"integer", "int4"},
+    {"smallint", "int2"},
+    {"bigint", "int8"},
+    {"real", "float4"},
+    {"float", "float8"},
+    {"decimal", "numeric"},
+    {"boolean", "bool"},
+    {"double precision", "float8"},
+    {"character varying", "varchar"},
+    {"character", "bpchar"},
+    {"char", "bpchar"},
+    {"\"char\"", "char"},
+    {"timestamp without time zone", "timestamp"},
+    {"timestamp with time zone", "timestamptz"},
+    {"time without time zone", "time"},
     {"time with time zone", "timetz"},
 };
 
@@ -2318,11 +2617,10 @@ static bool cat_cast_catalog(sqlite3_context *ctx, sqlite3_value *v, const char 
             return true;
         }
     } else {
-        const char *sql = strcmp(type, "regnamespace") == 0
-                              ? "SELECT oid FROM pg_namespace WHERE nspname = ?1"
-                          : strcmp(type, "regrole") == 0
-                              ? "SELECT oid FROM pg_authid WHERE rolname = ?1"
-                              : "SELECT oid FROM pg_proc WHERE proname = ?1";
+        const char *sql =
+            strcmp(type, "regnamespace") == 0 ? "SELECT oid FROM pg_namespace WHERE nspname = ?1"
+            : strcmp(type, "regrole") == 0    ? "SELECT oid FROM pg_authid WHERE rolname = ?1"
+                                              : "SELECT oid FROM pg_proc WHERE proname = ?1";
         char parts[2][CAT_REGNAME_BYTES_MAX];
         int np = cat_split_name(s, parts);
         sqlite3_stmt *st = cat_fn_prepare(ctx, sql);
@@ -2403,9 +2701,9 @@ static void fn_pg_cast(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     struct cat_cast *c = sqlite3_user_data(ctx);
     if (c->st == NULL) {
         struct errbuf eb;
-        if (c->helper == NULL && sqlite3_open_v2(":memory:", &c->helper,
-                                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                                 NULL) != SQLITE_OK) {
+        if (c->helper == NULL &&
+            sqlite3_open_v2(":memory:", &c->helper, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            NULL) != SQLITE_OK) {
             sqlite3_close(c->helper);
             c->helper = NULL;
             return sqlite3_result_error_nomem(ctx);
@@ -2420,7 +2718,8 @@ static void fn_pg_cast(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         for (int i = 0; i < argc; i++)
             k += snprintf(sql + k, sizeof(sql) - (size_t)k, "%s?%d", i == 0 ? "" : ",", i + 1);
         snprintf(sql + k, sizeof(sql) - (size_t)k, ")");
-        if (argc > CAT_CAST_NARGS_MAX || sqlite3_prepare_v2(c->helper, sql, -1, &c->st, NULL) != SQLITE_OK) {
+        if (argc > CAT_CAST_NARGS_MAX ||
+            sqlite3_prepare_v2(c->helper, sql, -1, &c->st, NULL) != SQLITE_OK) {
             cat_result_error(ctx, "0A000: cast not supported here: %s", sqlite3_errmsg(c->helper));
             sqlite3_finalize(c->st);
             c->st = NULL;
@@ -2443,7 +2742,7 @@ static void fn_pg_cast(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 typedef void (*cat_sqlfn)(sqlite3_context *, int, sqlite3_value **);
 
 struct cat_fn {
-    const char *pg;     /* PostgreSQL's name */
+    const char *pg; /* PostgreSQL's name */
     int nargs_min, nargs_max;
     const char *sqlite; /* the name registered on the catalog database */
     cat_sqlfn fn;
@@ -2511,8 +2810,8 @@ const char *sql_catalog_func_lookup(const char *name, int nargs, bool *is_aggreg
 static int cat_register_functions(sqlite3 *db, const struct sql_func_env *env, struct errbuf *eb)
 {
     for (size_t i = 0; i < CAT_NFNS; i++) {
-        if (sqlite3_create_function_v2(db, cat_fns[i].sqlite, -1, SQLITE_UTF8, NULL,
-                                       cat_fns[i].fn, NULL, NULL, NULL) != SQLITE_OK)
+        if (sqlite3_create_function_v2(db, cat_fns[i].sqlite, -1, SQLITE_UTF8, NULL, cat_fns[i].fn,
+                                       NULL, NULL, NULL) != SQLITE_OK)
             return err_set(eb, ERR_NOMEM, "catalog: registering %s: %s", cat_fns[i].sqlite,
                            sqlite3_errmsg(db));
     }
@@ -2524,10 +2823,9 @@ static int cat_register_functions(sqlite3 *db, const struct sql_func_env *env, s
         if (c == NULL)
             return err_set(eb, ERR_NOMEM, "catalog: out of memory");
         c->env = env;
-        if (sqlite3_create_function_v2(db, "pg_cast", nargs, SQLITE_UTF8, c, fn_pg_cast, NULL,
-                                       NULL, cat_cast_destroy) != SQLITE_OK)
-            return err_set(eb, ERR_NOMEM, "catalog: registering pg_cast: %s",
-                           sqlite3_errmsg(db));
+        if (sqlite3_create_function_v2(db, "pg_cast", nargs, SQLITE_UTF8, c, fn_pg_cast, NULL, NULL,
+                                       cat_cast_destroy) != SQLITE_OK)
+            return err_set(eb, ERR_NOMEM, "catalog: registering pg_cast: %s", sqlite3_errmsg(db));
     }
     return 0;
 }

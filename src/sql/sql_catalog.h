@@ -50,7 +50,7 @@
  * whose oid the caller left 0) are taken from here up: keep the caller's oids below it. */
 #define SQL_CATALOG_OID_SYNTH_MIN 0x70000000u
 /* Bounds of one description, checked by sql_catalog_build (ERR_TOOBIG). */
-#define SQL_CATALOG_TABLES_MAX 100000u
+#define SQL_CATALOG_TABLES_MAX        100000u
 #define SQL_CATALOG_INDEX_COLUMNS_MAX 32u
 
 /* One column of a user table. */
