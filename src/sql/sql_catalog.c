@@ -744,6 +744,39 @@ static const struct cat_rel cat_rels[] = {
 };
 #define CAT_NRELS (sizeof(cat_rels) / sizeof(cat_rels[0]))
 
+/* The relations Cairn never fills (no comments, inheritance, partitions, triggers, policies,
+ * extended statistics, publications, functions, sequences, extensions, rules, foreign tables,
+ * dependencies, views), by SQLite name. sql_catalog_result_is_empty relies on it; a test checks
+ * that building leaves them empty. */
+static const char *const cat_empty_rels[] = {
+    "pg_description",
+    "pg_shdescription",
+    "pg_inherits",
+    "pg_partitioned_table",
+    "pg_trigger",
+    "pg_policy",
+    "pg_statistic_ext",
+    "pg_publication",
+    "pg_publication_rel",
+    "pg_publication_namespace",
+    "pg_proc",
+    "pg_sequence",
+    "pg_extension",
+    "pg_rewrite",
+    "pg_foreign_table",
+    "pg_depend",
+    "pg_views",
+    "information_schema_views",
+};
+
+static bool cat_rel_is_empty(const struct cat_rel *r)
+{
+    for (size_t i = 0; i < sizeof(cat_empty_rels) / sizeof(cat_empty_rels[0]); i++)
+        if (strcmp(cat_empty_rels[i], r->sqlite_name) == 0)
+            return true;
+    return false;
+}
+
 /* One column of a catalog relation, parsed from its column list. */
 struct cat_col {
     char name[64];
@@ -2828,4 +2861,191 @@ static int cat_register_functions(sqlite3 *db, const struct sql_func_env *env, s
             return err_set(eb, ERR_NOMEM, "catalog: registering pg_cast: %s", sqlite3_errmsg(db));
     }
     return 0;
+}
+
+/* ---- Results known to be empty ---- */
+
+static bool cat_select_empty(const struct sql_select *s, uint32_t depth);
+
+/* Could e make a row out of no rows (an aggregate, or a function we cannot tell)? Subqueries
+ * are their own scope and are not entered. */
+static bool cat_expr_aggregates(const struct sql_expr *e, uint32_t depth)
+{
+    if (e == NULL)
+        return false;
+    if (depth > SQL_DEPTH_MAX)
+        return true;
+    depth++;
+    switch (e->kind) {
+    case SQL_E_CONST:
+    case SQL_E_COLUMN:
+    case SQL_E_PARAM:
+    case SQL_E_SVF:
+    case SQL_E_DEFAULT:
+    case SQL_E_SUBLINK:
+        return false;
+    case SQL_E_UNARY:
+    case SQL_E_NOT:
+        return cat_expr_aggregates(e->unary.arg, depth);
+    case SQL_E_BINARY:
+        return cat_expr_aggregates(e->binary.left, depth) ||
+               cat_expr_aggregates(e->binary.right, depth);
+    case SQL_E_AND:
+    case SQL_E_OR:
+    case SQL_E_ROW:
+    case SQL_E_ARRAY:
+        for (uint32_t i = 0; i < e->list.n; i++)
+            if (cat_expr_aggregates(e->list.v[i], depth))
+                return true;
+        return false;
+    case SQL_E_IS:
+        return cat_expr_aggregates(e->is.arg, depth);
+    case SQL_E_BETWEEN:
+        return cat_expr_aggregates(e->between.arg, depth) ||
+               cat_expr_aggregates(e->between.low, depth) ||
+               cat_expr_aggregates(e->between.high, depth);
+    case SQL_E_IN:
+        for (uint32_t i = 0; i < e->in.list.n; i++)
+            if (cat_expr_aggregates(e->in.list.v[i], depth))
+                return true;
+        return cat_expr_aggregates(e->in.arg, depth);
+    case SQL_E_LIKE:
+        return cat_expr_aggregates(e->like.arg, depth) ||
+               cat_expr_aggregates(e->like.pattern, depth) ||
+               cat_expr_aggregates(e->like.escape, depth);
+    case SQL_E_QUANTIFIED:
+        return cat_expr_aggregates(e->quant.left, depth) ||
+               cat_expr_aggregates(e->quant.array, depth);
+    case SQL_E_CAST:
+        return cat_expr_aggregates(e->cast.arg, depth);
+    case SQL_E_CASE:
+        if (cat_expr_aggregates(e->kase.arg, depth) ||
+            cat_expr_aggregates(e->kase.else_result, depth))
+            return true;
+        for (uint32_t i = 0; i < e->kase.nwhens; i++)
+            if (cat_expr_aggregates(e->kase.whens[i].cond, depth) ||
+                cat_expr_aggregates(e->kase.whens[i].result, depth))
+                return true;
+        return false;
+    case SQL_E_FUNC: {
+        if (e->func.over == NULL) {
+            bool agg = true;
+            const char *impl =
+                sql_catalog_func_lookup(e->func.name.name, (int)e->func.args.n, &agg);
+            if (impl == NULL || agg || e->func.star || e->func.filter != NULL ||
+                e->func.agg_order.n > 0)
+                return true;
+        }
+        for (uint32_t i = 0; i < e->func.args.n; i++)
+            if (cat_expr_aggregates(e->func.args.v[i], depth))
+                return true;
+        return false;
+    }
+    case SQL_E_SUBSCRIPT:
+        return cat_expr_aggregates(e->subscript.arg, depth) ||
+               cat_expr_aggregates(e->subscript.lower, depth) ||
+               cat_expr_aggregates(e->subscript.upper, depth);
+    case SQL_E_COLLATE:
+        return cat_expr_aggregates(e->collate.arg, depth);
+    }
+    return true;
+}
+
+static bool cat_from_empty(const struct sql_from *f, uint32_t depth)
+{
+    if (f == NULL || depth > SQL_DEPTH_MAX)
+        return false;
+    depth++;
+    switch (f->kind) {
+    case SQL_FROM_TABLE: {
+        if (f->table.catalog != NULL)
+            return false;
+        const struct cat_rel *r = cat_rel_find(f->table.schema, f->table.name);
+        return r != NULL && cat_rel_is_empty(r);
+    }
+    case SQL_FROM_SUBQUERY:
+        return cat_select_empty(f->subquery, depth);
+    case SQL_FROM_FUNC:
+        return false;
+    case SQL_FROM_JOIN: {
+        bool l = cat_from_empty(f->join.left, depth), r = cat_from_empty(f->join.right, depth);
+        switch (f->join.kind) {
+        case SQL_JOIN_INNER:
+        case SQL_JOIN_CROSS:
+            return l || r;
+        case SQL_JOIN_LEFT:
+            return l;
+        case SQL_JOIN_RIGHT:
+            return r;
+        case SQL_JOIN_FULL:
+            return l && r;
+        }
+        return false;
+    }
+    }
+    return false;
+}
+
+static bool cat_select_empty(const struct sql_select *s, uint32_t depth)
+{
+    if (s == NULL || s->with != NULL || depth > SQL_DEPTH_MAX)
+        return false;
+    depth++;
+    switch (s->kind) {
+    case SQL_SELECT_VALUES:
+        return false;
+    case SQL_SELECT_SETOP:
+        switch (s->op) {
+        case SQL_SETOP_UNION:
+            return cat_select_empty(s->left, depth) && cat_select_empty(s->right, depth);
+        case SQL_SETOP_INTERSECT:
+            return cat_select_empty(s->left, depth) || cat_select_empty(s->right, depth);
+        case SQL_SETOP_EXCEPT:
+            return cat_select_empty(s->left, depth);
+        }
+        return false;
+    case SQL_SELECT_PLAIN: {
+        bool from_empty = false;
+        for (uint32_t i = 0; i < s->from.n && !from_empty; i++)
+            from_empty = cat_from_empty(s->from.v[i], depth);
+        if (!from_empty)
+            return false;
+        if (s->group_by.n > 0)
+            return true;
+        /* Without GROUP BY, an aggregate (or a HAVING) makes one row of no rows. */
+        if (s->having != NULL)
+            return false;
+        for (uint32_t i = 0; i < s->targets.n; i++)
+            if (cat_expr_aggregates(s->targets.v[i].expr, depth))
+                return false;
+        return true;
+    }
+    }
+    return false;
+}
+
+/* The number of result columns of s, or -1 when a * hides it. */
+static int64_t cat_select_ncols(const struct sql_select *s)
+{
+    while (s->kind == SQL_SELECT_SETOP)
+        s = s->left;
+    if (s->kind != SQL_SELECT_PLAIN)
+        return -1;
+    for (uint32_t i = 0; i < s->targets.n; i++) {
+        const struct sql_expr *e = s->targets.v[i].expr;
+        if (e != NULL && e->kind == SQL_E_COLUMN && e->column.star)
+            return -1;
+    }
+    return s->targets.n;
+}
+
+bool sql_catalog_result_is_empty(const struct sql_stmt *st, uint32_t *ncols)
+{
+    if (st == NULL || st->kind != SQL_STMT_SELECT || st->select == NULL)
+        return false;
+    int64_t n = cat_select_ncols(st->select);
+    if (n < 0 || !cat_select_empty(st->select, 0))
+        return false;
+    *ncols = (uint32_t)n;
+    return true;
 }

@@ -134,6 +134,16 @@ int sql_catalog_table_columns(void *ctx, const char *schema, const char *table,
  * function (listed at the top), else sql_func_lookup's answer. The string is static. */
 const char *sql_catalog_func_lookup(const char *name, int nargs, bool *is_aggregate);
 
+/* Whether SELECT st over the catalogs certainly returns no rows, whatever the printer can do
+ * with it: every branch reads, through inner joins (or the preserved side of an outer join), a
+ * relation Cairn never fills (pg_policy, pg_statistic_ext, pg_publication*, pg_inherits,
+ * pg_trigger, pg_description, ...) and has no aggregate that would make one row of none.
+ * psql's \d TABLE sends several such queries in array syntax SQLite cannot run: the executor
+ * may answer them with RowDescription (*ncols columns) and no rows without printing them.
+ * False when unsure (WITH, a * in the targets, a function sql_catalog_func_lookup does not know).
+ */
+bool sql_catalog_result_is_empty(const struct sql_stmt *st, uint32_t *ncols);
+
 /* PostgreSQL's format_type(type oid, typmod) for the type of a column: "integer",
  * "numeric(10,2)", "character varying(20)", "timestamp(3) without time zone", "integer[]"...
  * Appends to out; returns 0 or ERR_NOMEM. Exposed for the executor's own messages and tests. */

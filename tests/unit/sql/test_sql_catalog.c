@@ -991,6 +991,37 @@ TEST(reg_casts)
     sqlite3_close(db);
 }
 
+/* Casts that are not the catalog's go to the library's pg_cast and give what it gives on a
+ * database of its own (or fail when the library has none). */
+TEST(cast_delegation)
+{
+    sqlite3 *plain = NULL;
+    CHECK(sqlite3_open(":memory:", &plain) == SQLITE_OK);
+    struct errbuf eb = {{0}};
+    CHECK_EQ(sql_func_register(plain, &env, &eb), 0);
+    sqlite3 *db = open_catalog(NULL, 0);
+    CHECK(db != NULL);
+    static const char *const casts[] = {
+        "SELECT pg_cast('5', 'int4')",          "SELECT pg_cast('12.5', 'numeric(10,2)')",
+        "SELECT pg_cast('abc', 'int4')",        "SELECT pg_cast(1, 'bool')",
+        "SELECT pg_cast('2024-01-02', 'date')", "SELECT pg_cast('abcdef', 'varchar(3)')",
+    };
+    for (size_t i = 0; i < sizeof(casts) / sizeof(casts[0]); i++) {
+        char *want = run(plain, casts[i]);
+        char *got = run(db, casts[i]);
+        bool ok = strncmp(want, "ERROR:", 6) == 0 && strstr(want, "no such function") != NULL
+                      ? strncmp(got, "ERROR:", 6) == 0
+                      : strcmp(want, got) == 0;
+        if (!ok)
+            fprintf(stderr, "  %s: library gives %s, catalog gives %s\n", casts[i], want, got);
+        free(want);
+        free(got);
+        CHECK(ok);
+    }
+    sqlite3_close(db);
+    sqlite3_close(plain);
+}
+
 TEST(array_and_misc_functions)
 {
     sqlite3 *db = open_catalog(NULL, 0);
@@ -1171,6 +1202,220 @@ TEST(bad_descriptions)
     char *got = run(db, "SELECT count(*) FROM sqlite_master WHERE name = 'pg_class'");
     CHECK_STR(got, "0");
     free(got);
+    sqlite3_close(db);
+}
+
+/* ---- sql_catalog_result_is_empty on hand-built ASTs (the parser does not exist yet) ---- */
+
+static _Alignas(16) unsigned char ast_pool[64 * 1024];
+static size_t ast_used;
+
+static void *ast_new(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (ast_used + n > sizeof(ast_pool))
+        abort();
+    void *p = &ast_pool[ast_used];
+    memset(p, 0, n);
+    ast_used += n;
+    return p;
+}
+
+static struct sql_expr *ast_col(const char *name)
+{
+    struct sql_expr *e = ast_new(sizeof(*e));
+    e->kind = SQL_E_COLUMN;
+    e->column.nparts = 1;
+    e->column.parts[0] = name;
+    return e;
+}
+
+static struct sql_expr *ast_star(void)
+{
+    struct sql_expr *e = ast_new(sizeof(*e));
+    e->kind = SQL_E_COLUMN;
+    e->column.star = true;
+    return e;
+}
+
+static struct sql_expr *ast_call(const char *name, struct sql_expr *arg)
+{
+    struct sql_expr *e = ast_new(sizeof(*e));
+    e->kind = SQL_E_FUNC;
+    e->func.name.name = name;
+    if (arg != NULL) {
+        e->func.args.n = 1;
+        e->func.args.v = ast_new(sizeof(struct sql_expr *));
+        e->func.args.v[0] = arg;
+    }
+    return e;
+}
+
+static struct sql_from *ast_table(const char *schema, const char *name)
+{
+    struct sql_from *f = ast_new(sizeof(*f));
+    f->kind = SQL_FROM_TABLE;
+    f->table.schema = schema;
+    f->table.name = name;
+    return f;
+}
+
+static struct sql_from *ast_join(enum sql_join_kind k, struct sql_from *l, struct sql_from *r)
+{
+    struct sql_from *f = ast_new(sizeof(*f));
+    f->kind = SQL_FROM_JOIN;
+    f->join.kind = k;
+    f->join.left = l;
+    f->join.right = r;
+    return f;
+}
+
+/* SELECT e1, e2 FROM f1, f2 (NULL-terminated lists). */
+static struct sql_select *ast_select(struct sql_expr *const *targets, struct sql_from *const *from)
+{
+    struct sql_select *s = ast_new(sizeof(*s));
+    s->kind = SQL_SELECT_PLAIN;
+    uint32_t nt = 0, nf = 0;
+    while (targets[nt] != NULL)
+        nt++;
+    while (from[nf] != NULL)
+        nf++;
+    s->targets.n = nt;
+    s->targets.v = ast_new(nt * sizeof(struct sql_target));
+    for (uint32_t i = 0; i < nt; i++)
+        s->targets.v[i].expr = targets[i];
+    s->from.n = nf;
+    s->from.v = ast_new((nf + 1) * sizeof(struct sql_from *));
+    for (uint32_t i = 0; i < nf; i++)
+        s->from.v[i] = from[i];
+    return s;
+}
+
+static struct sql_select *ast_setop(enum sql_setop op, struct sql_select *l, struct sql_select *r)
+{
+    struct sql_select *s = ast_new(sizeof(*s));
+    s->kind = SQL_SELECT_SETOP;
+    s->op = op;
+    s->left = l;
+    s->right = r;
+    return s;
+}
+
+static int empty_cols(struct sql_select *s)
+{
+    struct sql_stmt st;
+    memset(&st, 0, sizeof(st));
+    st.kind = SQL_STMT_SELECT;
+    st.select = s;
+    uint32_t n = 9999;
+    return sql_catalog_result_is_empty(&st, &n) ? (int)n : -1;
+}
+
+TEST(result_is_empty)
+{
+    ast_used = 0;
+    /* \d t (5): SELECT pol.polname, pol.polpermissive, ... FROM pg_catalog.pg_policy pol */
+    struct sql_select *pol =
+        ast_select((struct sql_expr *[]){ast_col("polname"), ast_col("polpermissive"),
+                                         ast_call("pg_get_userbyid", ast_col("polowner")), NULL},
+                   (struct sql_from *[]){ast_table("pg_catalog", "pg_policy"), NULL});
+    CHECK_EQ(empty_cols(pol), 3);
+    /* \d t (8): FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i */
+    struct sql_select *inh =
+        ast_select((struct sql_expr *[]){ast_col("oid"), NULL},
+                   (struct sql_from *[]){ast_table("pg_catalog", "pg_class"),
+                                         ast_table("pg_catalog", "pg_inherits"), NULL});
+    CHECK_EQ(empty_cols(inh), 1);
+    /* \d t (7): three UNION branches, each with inner joins on pg_publication */
+    struct sql_select *pub = ast_select(
+        (struct sql_expr *[]){ast_col("pubname"), NULL},
+        (struct sql_from *[]){ast_join(SQL_JOIN_INNER, ast_table("pg_catalog", "pg_publication"),
+                                       ast_table("pg_catalog", "pg_class")),
+                              NULL});
+    CHECK_EQ(empty_cols(ast_setop(SQL_SETOP_UNION, pub, pol)), 1);
+    /* An outer join keeps the rows of its preserved side (pgbench's query). */
+    struct sql_select *outer =
+        ast_select((struct sql_expr *[]){ast_col("relname"), NULL},
+                   (struct sql_from *[]){ast_join(SQL_JOIN_LEFT, ast_table(NULL, "pg_class"),
+                                                  ast_table(NULL, "pg_inherits")),
+                                         NULL});
+    CHECK_EQ(empty_cols(outer), -1);
+    struct sql_select *right =
+        ast_select((struct sql_expr *[]){ast_col("relname"), NULL},
+                   (struct sql_from *[]){ast_join(SQL_JOIN_RIGHT, ast_table(NULL, "pg_class"),
+                                                  ast_table(NULL, "pg_inherits")),
+                                         NULL});
+    CHECK_EQ(empty_cols(right), 1);
+    /* A filled catalog, a user table: not known to be empty. */
+    struct sql_select *cls = ast_select((struct sql_expr *[]){ast_col("relname"), NULL},
+                                        (struct sql_from *[]){ast_table(NULL, "pg_class"), NULL});
+    CHECK_EQ(empty_cols(cls), -1);
+    CHECK_EQ(empty_cols(ast_select((struct sql_expr *[]){ast_col("a"), NULL},
+                                   (struct sql_from *[]){ast_table(NULL, "t"), NULL})),
+             -1);
+    /* UNION with a non-empty side; INTERSECT with an empty side; EXCEPT from an empty left. */
+    CHECK_EQ(empty_cols(ast_setop(SQL_SETOP_UNION, pol, cls)), -1);
+    CHECK_EQ(empty_cols(ast_setop(SQL_SETOP_INTERSECT, cls, inh)), 1);
+    CHECK_EQ(empty_cols(ast_setop(SQL_SETOP_EXCEPT, inh, cls)), 1);
+    CHECK_EQ(empty_cols(ast_setop(SQL_SETOP_EXCEPT, cls, inh)), -1);
+    /* count(*) over nothing is one row; so is any function we cannot tell apart from one. */
+    CHECK_EQ(empty_cols(ast_select((struct sql_expr *[]){ast_call("count", NULL), NULL},
+                                   (struct sql_from *[]){ast_table(NULL, "pg_policy"), NULL})),
+             -1);
+    CHECK_EQ(
+        empty_cols(ast_select((struct sql_expr *[]){ast_call("no_such_fn", ast_col("x")), NULL},
+                              (struct sql_from *[]){ast_table(NULL, "pg_policy"), NULL})),
+        -1);
+    /* ... but with GROUP BY there is no group. */
+    struct sql_select *grouped =
+        ast_select((struct sql_expr *[]){ast_call("count", NULL), NULL},
+                   (struct sql_from *[]){ast_table(NULL, "pg_policy"), NULL});
+    grouped->group_by.n = 1;
+    grouped->group_by.v = (struct sql_expr *[]){ast_col("polname")};
+    CHECK_EQ(empty_cols(grouped), 1);
+    /* A * hides the column count; a WITH may shadow a catalog name. */
+    CHECK_EQ(empty_cols(ast_select((struct sql_expr *[]){ast_star(), NULL},
+                                   (struct sql_from *[]){ast_table(NULL, "pg_policy"), NULL})),
+             -1);
+    struct sql_select *with = ast_select((struct sql_expr *[]){ast_col("x"), NULL},
+                                         (struct sql_from *[]){ast_table(NULL, "pg_policy"), NULL});
+    with->with = ast_new(sizeof(struct sql_with));
+    CHECK_EQ(empty_cols(with), -1);
+    /* Every relation said to stay empty is empty after a build. */
+    sqlite3 *db = open_catalog(fixture, NFIXTURE);
+    CHECK(db != NULL);
+    static const char *const empties[] = {"pg_description",
+                                          "pg_shdescription",
+                                          "pg_inherits",
+                                          "pg_partitioned_table",
+                                          "pg_trigger",
+                                          "pg_policy",
+                                          "pg_statistic_ext",
+                                          "pg_publication",
+                                          "pg_publication_rel",
+                                          "pg_publication_namespace",
+                                          "pg_proc",
+                                          "pg_sequence",
+                                          "pg_extension",
+                                          "pg_rewrite",
+                                          "pg_foreign_table",
+                                          "pg_depend",
+                                          "pg_views",
+                                          "information_schema_views"};
+    for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", empties[i]);
+        CHECK_ROWS(db, sql, "0");
+        struct sql_select *s = ast_select(
+            (struct sql_expr *[]){ast_col("x"), NULL},
+            (struct sql_from *[]){
+                ast_table(strncmp(empties[i], "information_schema_", 19) == 0 ? "information_schema"
+                                                                              : "pg_catalog",
+                          strncmp(empties[i], "information_schema_", 19) == 0 ? empties[i] + 19
+                                                                              : empties[i]),
+                NULL});
+        CHECK_EQ(empty_cols(s), 1);
+    }
     sqlite3_close(db);
 }
 
