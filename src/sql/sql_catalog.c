@@ -45,7 +45,7 @@
 #define CAT_ENCODING_UTF8 6
 
 /* Statements prepared once per build for the row inserts. */
-#define CAT_STMT_CACHE_MAX 48
+#define CAT_STMT_CACHE_MAX 64
 /* Elements of an array value the array functions parse (catalog arrays are short). */
 #define CAT_ARRAY_ITEMS_MAX 4096
 /* pg_cast's argument counts the catalog's pg_cast takes over (value, type [, typmod]). */
@@ -969,9 +969,20 @@ static int cat_exec(struct cat_build *b, const char *sql)
     return 0;
 }
 
+#define CAT_NULL_INT INT64_MIN
+
+/* Returns from the calling function when x fails (for fills that hold nothing to release). */
+#define CAT_TRY(x)                                                                                 \
+    do {                                                                                           \
+        int try_rc_ = (x);                                                                         \
+        if (try_rc_ != 0)                                                                          \
+            return try_rc_;                                                                        \
+    } while (0)
+
 /* Inserts one row into table: cols is "a, b, c"; fmt has one letter per column:
  *   u uint32_t   i int   I int64_t   b bool (as int)   f double
- *   s const char * (NULL: SQL NULL)   c char (one-character text; '\0' gives '')   n SQL NULL */
+ *   s const char * (NULL: SQL NULL)   c char (one-character text; '\0' gives '')   n SQL NULL
+ *   z int64_t, CAT_NULL_INT giving SQL NULL */
 static int cat_row(struct cat_build *b, const char *table, const char *cols, const char *fmt, ...)
 {
     size_t ncols = 1;
@@ -1036,6 +1047,11 @@ static int cat_row(struct cat_build *b, const char *table, const char *cols, con
         case 'n':
             brc = sqlite3_bind_null(st, pos);
             break;
+        case 'z': {
+            int64_t v = va_arg(ap, int64_t);
+            brc = v == CAT_NULL_INT ? sqlite3_bind_null(st, pos) : sqlite3_bind_int64(st, pos, v);
+            break;
+        }
         default:
             PANIC("cat_row: format letter %c", fmt[k]);
         }
@@ -1100,93 +1116,76 @@ static int cat_create_tables(struct cat_build *b)
 static int cat_fill_fixed(struct cat_build *b)
 {
     static const char ns_cols[] = "oid, nspname, nspowner";
-    int rc = 0;
-    rc =
-        rc ? rc
-           : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PG_CATALOG, PGC, OID_ROLE_SUPERUSER);
-    rc = rc ? rc
-            : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PG_TOAST, "pg_toast",
-                      OID_ROLE_SUPERUSER);
-    rc = rc ? rc
-            : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PUBLIC, "public",
-                      OID_ROLE_DATABASE_OWNER);
-    rc = rc ? rc
-            : cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_INFORMATION_SCHEMA, IS,
-                      OID_ROLE_SUPERUSER);
+    CAT_TRY(cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PG_CATALOG, PGC, OID_ROLE_SUPERUSER));
+    CAT_TRY(cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PG_TOAST, "pg_toast",
+                    OID_ROLE_SUPERUSER));
+    CAT_TRY(cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_PUBLIC, "public",
+                    OID_ROLE_DATABASE_OWNER));
+    CAT_TRY(cat_row(b, "pg_namespace", ns_cols, "usu", OID_NS_INFORMATION_SCHEMA, IS,
+                    OID_ROLE_SUPERUSER));
 
     static const char authid_cols[] =
         "oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, "
         "rolreplication, rolbypassrls, rolconnlimit";
-    rc = rc ? rc
-            : cat_row(b, "pg_authid", authid_cols, "usbbbbbbbi", OID_ROLE_SUPERUSER, b->user, 1, 1,
-                      1, 1, 1, 1, 1, -1);
-    rc = rc ? rc
-            : cat_row(b, "pg_authid", authid_cols, "usbbbbbbbi", OID_ROLE_DATABASE_OWNER,
-                      "pg_database_owner", 0, 1, 0, 0, 0, 0, 0, -1);
-    rc = rc ? rc
-            : cat_exec(b, "INSERT INTO pg_roles SELECT rolname, rolsuper, rolinherit, "
-                          "rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, "
-                          "rolconnlimit, CASE WHEN rolcanlogin THEN '********' END, NULL, "
-                          "rolbypassrls, NULL, oid FROM pg_authid ORDER BY oid;"
-                          "INSERT INTO pg_user SELECT rolname, oid, rolcreatedb, rolsuper, "
-                          "rolreplication, rolbypassrls, '********', NULL, NULL "
-                          "FROM pg_authid WHERE rolcanlogin ORDER BY oid");
+    CAT_TRY(cat_row(b, "pg_authid", authid_cols, "usbbbbbbbi", OID_ROLE_SUPERUSER, b->user, 1, 1, 1,
+                    1, 1, 1, 1, -1));
+    CAT_TRY(cat_row(b, "pg_authid", authid_cols, "usbbbbbbbi", OID_ROLE_DATABASE_OWNER,
+                    "pg_database_owner", 0, 1, 0, 0, 0, 0, 0, -1));
+    CAT_TRY(cat_exec(b, "INSERT INTO pg_roles SELECT rolname, rolsuper, rolinherit, "
+                        "rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, "
+                        "rolconnlimit, CASE WHEN rolcanlogin THEN '********' END, NULL, "
+                        "rolbypassrls, NULL, oid FROM pg_authid ORDER BY oid;"
+                        "INSERT INTO pg_user SELECT rolname, oid, rolcreatedb, rolsuper, "
+                        "rolreplication, rolbypassrls, '********', NULL, NULL "
+                        "FROM pg_authid WHERE rolcanlogin ORDER BY oid"));
 
-    rc = rc ? rc
-            : cat_row(b, "pg_database",
-                      "oid, datname, datdba, encoding, datlocprovider, datistemplate, "
-                      "datallowconn, datconnlimit, datfrozenxid, datminmxid, dattablespace, "
-                      "datcollate, datctype",
-                      "usuicbbiiiuss", OID_DATABASE, b->database, OID_ROLE_SUPERUSER,
-                      CAT_ENCODING_UTF8, 'c', 0, 1, -1, 0, 1, OID_TABLESPACE_DEFAULT, "C", "C");
+    CAT_TRY(cat_row(b, "pg_database",
+                    "oid, datname, datdba, encoding, datlocprovider, datistemplate, "
+                    "datallowconn, datconnlimit, datfrozenxid, datminmxid, dattablespace, "
+                    "datcollate, datctype",
+                    "usuicbbiiiuss", OID_DATABASE, b->database, OID_ROLE_SUPERUSER,
+                    CAT_ENCODING_UTF8, 'c', 0, 1, -1, 0, 1, OID_TABLESPACE_DEFAULT, "C", "C"));
 
     static const char am_cols[] = "oid, amname, amhandler, amtype";
-    rc =
-        rc ? rc
-           : cat_row(b, "pg_am", am_cols, "ussc", OID_AM_HEAP, "heap", "heap_tableam_handler", 't');
-    rc = rc ? rc : cat_row(b, "pg_am", am_cols, "ussc", OID_AM_BTREE, "btree", "bthandler", 'i');
-    rc = rc ? rc : cat_row(b, "pg_am", am_cols, "ussc", 405u, "hash", "hashhandler", 'i');
+    CAT_TRY(cat_row(b, "pg_am", am_cols, "ussc", OID_AM_HEAP, "heap", "heap_tableam_handler", 't'));
+    CAT_TRY(cat_row(b, "pg_am", am_cols, "ussc", OID_AM_BTREE, "btree", "bthandler", 'i'));
+    CAT_TRY(cat_row(b, "pg_am", am_cols, "ussc", 405u, "hash", "hashhandler", 'i'));
 
     static const char spc_cols[] = "oid, spcname, spcowner";
-    rc = rc ? rc
-            : cat_row(b, "pg_tablespace", spc_cols, "usu", OID_TABLESPACE_DEFAULT, "pg_default",
-                      OID_ROLE_SUPERUSER);
-    rc = rc ? rc
-            : cat_row(b, "pg_tablespace", spc_cols, "usu", 1664u, "pg_global", OID_ROLE_SUPERUSER);
+    CAT_TRY(cat_row(b, "pg_tablespace", spc_cols, "usu", OID_TABLESPACE_DEFAULT, "pg_default",
+                    OID_ROLE_SUPERUSER));
+    CAT_TRY(cat_row(b, "pg_tablespace", spc_cols, "usu", 1664u, "pg_global", OID_ROLE_SUPERUSER));
 
     static const char coll_cols[] =
         "oid, collname, collnamespace, collowner, collprovider, collisdeterministic, "
         "collencoding, collcollate, collctype";
-    rc = rc ? rc
-            : cat_row(b, "pg_collation", coll_cols, "usuucbiss", OID_COLLATION_DEFAULT, "default",
-                      OID_NS_PG_CATALOG, OID_ROLE_SUPERUSER, 'd', 1, -1, NULL, NULL);
-    rc = rc ? rc
-            : cat_row(b, "pg_collation", coll_cols, "usuucbiss", 950u, "C", OID_NS_PG_CATALOG,
-                      OID_ROLE_SUPERUSER, 'c', 1, -1, "C", "C");
-    rc = rc ? rc
-            : cat_row(b, "pg_collation", coll_cols, "usuucbiss", 951u, "POSIX", OID_NS_PG_CATALOG,
-                      OID_ROLE_SUPERUSER, 'c', 1, -1, "POSIX", "POSIX");
+    CAT_TRY(cat_row(b, "pg_collation", coll_cols, "usuucbiss", OID_COLLATION_DEFAULT, "default",
+                    OID_NS_PG_CATALOG, OID_ROLE_SUPERUSER, 'd', 1, -1, NULL, NULL));
+    CAT_TRY(cat_row(b, "pg_collation", coll_cols, "usuucbiss", 950u, "C", OID_NS_PG_CATALOG,
+                    OID_ROLE_SUPERUSER, 'c', 1, -1, "C", "C"));
+    CAT_TRY(cat_row(b, "pg_collation", coll_cols, "usuucbiss", 951u, "POSIX", OID_NS_PG_CATALOG,
+                    OID_ROLE_SUPERUSER, 'c', 1, -1, "POSIX", "POSIX"));
 
-    for (size_t i = 0; rc == 0 && i < CAT_NTYPES; i++) {
+    for (size_t i = 0; i < CAT_NTYPES; i++) {
         const struct cat_type *t = &cat_types[i];
-        rc = cat_row(b, "pg_type",
-                     "oid, typname, typnamespace, typowner, typlen, typbyval, typtype, "
-                     "typcategory, typisdefined, typdelim, typelem, typarray, typalign, "
-                     "typstorage, typcollation, typtypmod, typndims",
-                     "usuuibccbcuuccuii", t->oid, t->typname, OID_NS_PG_CATALOG, OID_ROLE_SUPERUSER,
-                     (int)t->typlen, t->typbyval, t->typcategory == 'P' ? 'p' : 'b', t->typcategory,
-                     1, ',', t->typelem, t->typarray, t->typalign, t->typstorage, t->typcollation,
-                     -1, 0);
-        if (rc == 0 && t->typarray != 0) {
+        CAT_TRY(cat_row(b, "pg_type",
+                        "oid, typname, typnamespace, typowner, typlen, typbyval, typtype, "
+                        "typcategory, typisdefined, typdelim, typelem, typarray, typalign, "
+                        "typstorage, typcollation, typtypmod, typndims",
+                        "usuuibccbcuuccuii", t->oid, t->typname, OID_NS_PG_CATALOG,
+                        OID_ROLE_SUPERUSER, (int)t->typlen, t->typbyval,
+                        t->typcategory == 'P' ? 'p' : 'b', t->typcategory, 1, ',', t->typelem,
+                        t->typarray, t->typalign, t->typstorage, t->typcollation, -1, 0));
+        if (t->typarray != 0) {
             char aname[72];
             snprintf(aname, sizeof(aname), "_%s", t->typname);
-            rc = cat_row(b, "pg_type",
-                         "oid, typname, typnamespace, typowner, typlen, typbyval, typtype, "
-                         "typcategory, typisdefined, typdelim, typelem, typarray, typalign, "
-                         "typstorage, typcollation, typtypmod, typndims",
-                         "usuuibccbcuuccuii", t->typarray, aname, OID_NS_PG_CATALOG,
-                         OID_ROLE_SUPERUSER, -1, 0, 'b', 'A', 1, ',', t->oid, 0u,
-                         t->typalign == 'd' ? 'd' : 'i', 'x', t->typcollation, -1, 0);
+            CAT_TRY(cat_row(b, "pg_type",
+                            "oid, typname, typnamespace, typowner, typlen, typbyval, typtype, "
+                            "typcategory, typisdefined, typdelim, typelem, typarray, typalign, "
+                            "typstorage, typcollation, typtypmod, typndims",
+                            "usuuibccbcuuccuii", t->typarray, aname, OID_NS_PG_CATALOG,
+                            OID_ROLE_SUPERUSER, -1, 0, 'b', 'A', 1, ',', t->oid, 0u,
+                            t->typalign == 'd' ? 'd' : 'i', 'x', t->typcollation, -1, 0));
         }
     }
 
@@ -1214,23 +1213,19 @@ static int cat_fill_fixed(struct cat_build *b)
         {"standard_conforming_strings", "on", "user", "bool"},
         {"transaction_isolation", "serializable", "user", "string"},
     };
-    for (size_t i = 0; rc == 0 && i < sizeof(settings) / sizeof(settings[0]); i++)
-        rc = cat_row(b, "pg_settings", set_cols, "ssnnnsssss", settings[i].name,
-                     settings[i].setting, settings[i].context, settings[i].vartype, "default",
-                     settings[i].setting, settings[i].setting);
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        CAT_TRY(cat_row(b, "pg_settings", set_cols, "ssnnnsssss", settings[i].name,
+                        settings[i].setting, settings[i].context, settings[i].vartype, "default",
+                        settings[i].setting, settings[i].setting));
 
     static const char sch_cols[] = "catalog_name, schema_name, schema_owner";
-    rc = rc ? rc
-            : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, IS, b->user);
-    rc = rc ? rc
-            : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, PGC, b->user);
-    rc = rc ? rc
-            : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, "pg_toast",
-                      b->user);
-    rc = rc ? rc
-            : cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, "public",
-                      "pg_database_owner");
-    return rc;
+    CAT_TRY(cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, IS, b->user));
+    CAT_TRY(cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, PGC, b->user));
+    CAT_TRY(cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, "pg_toast",
+                    b->user));
+    CAT_TRY(cat_row(b, "information_schema_schemata", sch_cols, "sss", b->database, "public",
+                    "pg_database_owner"));
+    return 0;
 }
 
 /* Attributes of one column, in pg_attribute's terms. */
@@ -1556,9 +1551,8 @@ static int cat_fill_is_column(struct cat_build *b, const struct sql_catalog_tabl
     char udt[72], dtd[16];
     snprintf(udt, sizeof(udt), "%s%s", is_array ? "_" : "", is_array ? elem->typname : ty->typname);
     snprintf(dtd, sizeof(dtd), "%" PRIu32, i + 1);
-    /* NULL is written as INT64_MIN and bound as NULL below. */
-    int64_t charmax = INT64_MIN, octets = INT64_MIN, prec = INT64_MIN, radix = INT64_MIN,
-            scale = INT64_MIN, dtprec = INT64_MIN;
+    int64_t charmax = CAT_NULL_INT, octets = CAT_NULL_INT, prec = CAT_NULL_INT,
+            radix = CAT_NULL_INT, scale = CAT_NULL_INT, dtprec = CAT_NULL_INT;
     if (!is_array) {
         switch (oid) {
         case 1042:
@@ -1631,28 +1625,16 @@ static int cat_fill_is_column(struct cat_build *b, const struct sql_catalog_tabl
                      "table_catalog, table_schema, table_name, column_name, ordinal_position, "
                      "column_default, is_nullable, data_type, udt_catalog, udt_schema, udt_name, "
                      "dtd_identifier, is_self_referencing, is_identity, is_generated, "
-                     "is_updatable, interval_type",
-                     "ssssissssssssssss", b->database, "public", t->name, c->name, (int)i + 1, dflt,
-                     notnull ? "NO" : "YES", (const char *)dtype.data, b->database, PGC, udt, dtd,
-                     "NO", "NO", "NEVER", "YES", itype[0] != '\0' ? itype : NULL);
+                     "is_updatable, interval_type, character_maximum_length, "
+                     "character_octet_length, numeric_precision, numeric_precision_radix, "
+                     "numeric_scale, datetime_precision",
+                     "ssssisssssssssssszzzzzz", b->database, "public", t->name, c->name, (int)i + 1,
+                     dflt, notnull ? "NO" : "YES", (const char *)dtype.data, b->database, PGC, udt,
+                     dtd, "NO", "NO", "NEVER", "YES", itype[0] != '\0' ? itype : NULL, charmax,
+                     octets, prec, radix, scale, dtprec);
     buf_free(&dtype);
-    if (rc != 0)
-        return rc == ERR_NOMEM ? err_set(b->eb, ERR_NOMEM, "catalog: out of memory") : rc;
-    /* The numeric facts are set separately so that their NULLs stay NULL. */
-    static const char *const num_cols[] = {
-        "character_maximum_length", "character_octet_length", "numeric_precision",
-        "numeric_precision_radix",  "numeric_scale",          "datetime_precision"};
-    const int64_t vals[] = {charmax, octets, prec, radix, scale, dtprec};
-    for (size_t k = 0; rc == 0 && k < sizeof(vals) / sizeof(vals[0]); k++) {
-        if (vals[k] == INT64_MIN)
-            continue;
-        char sql[256];
-        snprintf(sql, sizeof(sql),
-                 "UPDATE information_schema_columns SET %s = %" PRId64
-                 " WHERE rowid = last_insert_rowid()",
-                 num_cols[k], vals[k]);
-        rc = cat_exec(b, sql);
-    }
+    if (rc == ERR_NOMEM)
+        return err_set(b->eb, ERR_NOMEM, "catalog: out of memory");
     return rc;
 }
 
