@@ -2559,7 +2559,8 @@ static bool cat_cast_catalog(sqlite3_context *ctx, sqlite3_value *v, const char 
         return true;
     }
     if (is_array || is_texty) {
-        if (vt != SQLITE_TEXT && !(is_texty && vt == SQLITE_INTEGER))
+        /* An integer reads as its digits, except as "char" (its byte) or an array. */
+        if (vt != SQLITE_TEXT && !(is_texty && vt == SQLITE_INTEGER && strcmp(type, "char") != 0))
             return false;
         if (strcmp(type, "char") == 0 && vt == SQLITE_TEXT) /* "char": the first byte */
             sqlite3_result_text(ctx, (const char *)sqlite3_value_text(v),
