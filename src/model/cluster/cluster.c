@@ -210,6 +210,7 @@ static int cluster_exec(struct store *s, sqlite3_stmt *st, const char *what, str
 static int cluster_int(struct store *s, sqlite3_stmt *st, int64_t *v, const char *what,
                        struct errbuf *eb)
 {
+    *v = 0; /* defined on every path, also for the optimizer's view */
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         bool null = sqlite3_column_type(st, 0) == SQLITE_NULL;
@@ -280,6 +281,7 @@ static int cluster_run2(struct store *s, enum cluster_stmt_id id, int64_t a, int
 
 static int cluster_meta_get(struct store *s, const char *name, int64_t *v, struct errbuf *eb)
 {
+    *v = 0;
     sqlite3_stmt *st;
     int rc = cluster_stmt(s, CLUSTER_STMT_META_GET, &st, eb);
     if (rc != 0)
