@@ -27,3 +27,23 @@ foreach(fuzz_name http json)
     set_tests_properties(fuzz/${fuzz_name} PROPERTIES LABELS unit TIMEOUT 300)
   endif()
 endforeach()
+
+# pg: the PostgreSQL protocol codec and session state machine (tests/fuzz/fuzz_pg.c), built and
+# registered like the drivers above.
+foreach(fuzz_name pg)
+  set(fuzz_target fuzz-${fuzz_name})
+  add_executable(${fuzz_target} ${CMAKE_CURRENT_LIST_DIR}/fuzz_${fuzz_name}.c
+                                ${CMAKE_CURRENT_LIST_DIR}/fuzz_main.c)
+  target_link_libraries(${fuzz_target} cairn_node)
+  target_include_directories(${fuzz_target} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+  if(CAIRN_LIBFUZZER)
+    target_compile_definitions(${fuzz_target} PRIVATE CAIRN_LIBFUZZER)
+    target_compile_options(${fuzz_target} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${fuzz_target} PRIVATE -fsanitize=fuzzer)
+  else()
+    add_test(NAME fuzz/${fuzz_name}
+             COMMAND ${fuzz_target} -n ${CAIRN_FUZZ_MUTATIONS}
+                     ${CMAKE_CURRENT_LIST_DIR}/corpus/${fuzz_name})
+    set_tests_properties(fuzz/${fuzz_name} PROPERTIES LABELS unit TIMEOUT 300)
+  endif()
+endforeach()

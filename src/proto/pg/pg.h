@@ -215,7 +215,8 @@ struct pg_backend {
     /* COPY FROM STDIN, after the backend's pg_send_copy_in_response (in a query or execute
      * request): each CopyData's bytes (valid during the call only), then copy_done or
      * copy_fail (the client's message, or the session's when the client sent a message that
-     * is not allowed during COPY). After copy_done / copy_fail the backend finishes the
+     * is not allowed during COPY or the session ended — then sends are dropped and
+     * pg_conn_gone says 1). After copy_done / copy_fail the backend finishes the
      * statement (pg_send_command_complete "COPY n" or pg_send_error) and the request. A
      * pg_send_error during COPY IN ends it: later CopyData is discarded. pg_copy_pause stops
      * the deliveries (the connection stops reading once PG_CONN_INPUT_BYTES_MAX is queued);
@@ -225,9 +226,10 @@ struct pg_backend {
     void (*copy_fail)(void *ctx, struct pg_conn *c, const char *message);
 
     /* The request out for c should stop: a CancelRequest named this session, or the session
-     * ended (client gone). Called only while a request is out, at most once per request. The
-     * backend still finishes the request (typically pg_send_error 57014 "canceling statement
-     * due to user request", then pg_done). */
+     * ended (protocol error, server stop, timeout; during COPY IN the session calls copy_fail
+     * instead). Called only while a request is out, at most once per request. The backend
+     * still finishes the request (typically pg_send_error 57014 "canceling statement due to
+     * user request", then pg_done). */
     void (*cancel)(void *ctx, struct pg_conn *c);
 
     /* Output was over PG_CONN_OUTPUT_BYTES_HIGH when the backend asked pg_conn_output_full

@@ -221,6 +221,14 @@ static void end(struct pg_conn *c)
     c->ended = 1;
     c->io->finish(c);
     c->out.len = 0; /* finish took what was queued; anything later is dropped */
+    if (c->req != PG_REQ_NONE && c->copy == PG_COPY_IN) {
+        /* A COPY waits for its end: give it one, so the backend's COPY path finishes. */
+        c->copy = PG_COPY_NONE;
+        c->req_canceled = 1;
+        CALL_BACKEND(
+            c, c->be.copy_fail(c->be.ctx, c, "the client connection ended during COPY from stdin"));
+        return;
+    }
     if (c->req != PG_REQ_NONE && !c->req_canceled && c->be.cancel != NULL) {
         c->req_canceled = 1;
         CALL_BACKEND(c, c->be.cancel(c->be.ctx, c));

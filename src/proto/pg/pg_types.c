@@ -597,7 +597,7 @@ static int numeric_binary_to_text(const uint8_t *p, size_t len, struct buf *out)
     if (len < 8)
         return ERR_INVAL;
     size_t ng = (size_t)get_be(p, 2);
-    int16_t weight = (int16_t)get_be(p + 2, 2);
+    int32_t weight = (int16_t)get_be(p + 2, 2); /* int32: normalising moves it */
     uint16_t sign = (uint16_t)get_be(p + 4, 2);
     uint16_t dscale = (uint16_t)get_be(p + 6, 2);
     if (ng > 0x7fff || len != 8 + 2 * ng)
@@ -613,7 +613,19 @@ static int numeric_binary_to_text(const uint8_t *p, size_t len, struct buf *out)
     for (size_t k = 0; k < ng; k++)
         if (get_be(p + 8 + 2 * k, 2) >= 10000)
             return ERR_INVAL;
-#define GROUP(i) ((i) >= 0 && (size_t)(i) < ng ? (unsigned)get_be(p + 8 + 2 * (size_t)(i), 2) : 0u)
+    /* Normalise as PostgreSQL's numeric_recv does: no leading or trailing zero groups, and
+     * zero has weight 0. */
+    const uint8_t *dg = p + 8;
+    while (ng > 0 && get_be(dg, 2) == 0) {
+        dg += 2;
+        ng--;
+        weight--;
+    }
+    while (ng > 0 && get_be(dg + 2 * (ng - 1), 2) == 0)
+        ng--;
+    if (ng == 0)
+        weight = 0;
+#define GROUP(i) ((i) >= 0 && (size_t)(i) < ng ? (unsigned)get_be(dg + 2 * (size_t)(i), 2) : 0u)
     int rc = 0;
     if (sign == NUMERIC_NEG)
         rc = buf_append_u8(out, '-');

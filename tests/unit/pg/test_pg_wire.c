@@ -610,6 +610,10 @@ TEST(binary_numeric)
                           "3.14159"};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
         CHECK(roundtrip(PG_OID_NUMERIC, vals[i]));
+    /* Received values are normalised, as PostgreSQL's numeric_recv does. */
+    CHECK(to_text(PG_OID_NUMERIC, "\x00\x02\x00\x01\x00\x00\x00\x00\x00\x00\x00\x05", 12, "5"));
+    CHECK(to_text(PG_OID_NUMERIC, "\x00\x00\x35\x00\x00\x00\x00\x02", 8, "0.00"));
+    CHECK(to_text(PG_OID_NUMERIC, "\x00\x02\xff\xff\x40\x00\x00\x01\x13\x88\x00\x00", 12, "-0.5"));
     CHECK(bad_text(PG_OID_NUMERIC, "1.2.3"));
     CHECK(bad_text(PG_OID_NUMERIC, "."));
     CHECK(bad_text(PG_OID_NUMERIC, "abc"));
