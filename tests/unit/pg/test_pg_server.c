@@ -38,6 +38,7 @@ struct tb_portal {
 };
 
 struct tb_sess {
+    int big_left; /* BIG n: rows still to stream */
     uint64_t copy_lines;
     int copy_pause; /* pause after each chunk, resume from a timer */
     uv_timer_t *copy_timer;
@@ -46,7 +47,7 @@ struct tb_sess {
 /* Counters the tests read through run_on_loop. */
 struct tb_counts {
     int startups, closes, cancels, stmt_frees, portal_frees, executes, syncs, sync_failed;
-    int binds;
+    int binds, writables;
 };
 
 static struct {
@@ -141,6 +142,33 @@ static void tb_close(void *ctx, struct pg_conn *c)
     free(s);
 }
 
+#define BIG_ROW_BYTES 4096
+
+/* Streams BIG rows until the output is full; the writable callback resumes. */
+static void big_pump(struct pg_conn *c)
+{
+    struct tb_sess *s = pg_conn_state(c);
+    static char row[BIG_ROW_BYTES];
+    memset(row, 'x', sizeof row);
+    while (s->big_left > 0) {
+        if (pg_conn_output_full(c))
+            return;
+        const char *vals[] = {row};
+        size_t lens[] = {sizeof row};
+        if (pg_send_data_row(c, vals, lens, 1) != 0)
+            break;
+        s->big_left--;
+    }
+    pg_send_command_complete(c, "SELECT");
+    pg_done(c);
+}
+
+static void tb_writable(void *ctx, struct pg_conn *c)
+{
+    TB.n.writables++;
+    big_pump(c);
+}
+
 /* Simple query: statements separated by ';'. Returns 1 if the request went asynchronous (the
  * statement must be the last), -1 after an error. */
 static int run_statement(struct pg_conn *c, const char *s)
@@ -173,6 +201,12 @@ static int run_statement(struct pg_conn *c, const char *s)
     } else if (strcmp(s, "FATAL") == 0) {
         pg_send_error(c, "57P01", "FATAL", "terminating connection", NULL, NULL, 0);
         return -1;
+    } else if (int_after(s, "BIG ", &n)) {
+        struct pg_column col = PG_COLUMN("x", PG_OID_TEXT);
+        pg_send_row_description(c, &col, 1);
+        sess->big_left = n;
+        big_pump(c);
+        return 1;
     } else if (strcmp(s, "SLEEP") == 0) {
         TB.sleeper = c;
         return 1;
@@ -390,6 +424,7 @@ static const struct pg_backend test_backend = {
     .copy_done = tb_copy_done,
     .copy_fail = tb_copy_fail,
     .cancel = tb_cancel,
+    .writable = tb_writable,
     .stmt_free = tb_stmt_free,
     .portal_free = tb_portal_free,
     .close = tb_close,
@@ -599,8 +634,8 @@ static void reply_free(struct reply *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Reads messages until ReadyForQuery (or `until`), or until the server closes. Returns 0, or
- * -1 on a timeout or a malformed stream. */
+/* Reads messages until ReadyForQuery (or `until`), until REPLY_MSGS_MAX are read, or until the
+ * server closes. Returns 0, or -1 on a timeout or a malformed stream. */
 static int read_reply_until(struct client *c, struct reply *r, char until)
 {
     memset(r, 0, sizeof *r);
@@ -610,8 +645,10 @@ static int read_reply_until(struct client *c, struct reply *r, char until)
         size_t len, used;
         int rc = pg_frame_backend(c->in.data, c->in.len, 1u << 30, &type, &body, &len, &used);
         if (rc == 0) {
-            if (!pg_backend_type_known(type) || r->n == REPLY_MSGS_MAX)
+            if (!pg_backend_type_known(type))
                 return -1;
+            if (r->n == REPLY_MSGS_MAX)
+                return 0; /* full: the caller reads on */
             r->types[r->n] = (char)type;
             buf_append(&r->body[r->n], body, len);
             buf_append_u8(&r->body[r->n], 0); /* so bodies can be read as strings */
@@ -1403,7 +1440,9 @@ TEST(connection_limit)
 
 TEST(timeouts)
 {
-    struct pg_server_config cfg = {.startup_timeout_ms = 100, .idle_session_timeout_ms = 100};
+    struct pg_server_config cfg = {.startup_timeout_ms = 100,
+                                   .idle_session_timeout_ms = 100,
+                                   .idle_in_transaction_timeout_ms = 150};
     server_start(&cfg);
     struct client c;
     struct reply r;
@@ -1423,7 +1462,158 @@ TEST(timeouts)
     reply_free(&r);
     client_close(&c);
     CHECK(wait_closes(1));
-    CHECK_EQ(stats().timeouts, 2);
+    /* Idle inside a transaction block. */
+    CHECK_EQ(client_start(&c, "idle", &r), 0);
+    reply_free(&r);
+    CHECK_EQ(query(&c, "BEGIN", &r), 0);
+    reply_free(&r);
+    CHECK_EQ(read_reply(&c, &r), 0);
+    CHECK(r.closed && strcmp(field(&r, 0, 'C'), "25P03") == 0);
+    reply_free(&r);
+    client_close(&c);
+    CHECK(wait_closes(2));
+    CHECK_EQ(stats().timeouts, 3);
+    CHECK(server_stop());
+}
+
+TEST(big_messages_and_backpressure)
+{
+    server_start(NULL);
+    struct client c;
+    struct reply r;
+    CHECK_EQ(client_start(&c, "big", &r), 0);
+    reply_free(&r);
+    struct buf b = BUF_INIT;
+    /* One message larger than the read-ahead bound is still read whole. */
+    size_t pad = 3 * PG_CONN_INPUT_BYTES_MAX;
+    char *q = malloc(pad + 16);
+    memset(q, ' ', pad);
+    strcpy(q + pad, "SELECT 2");
+    pg_put_query(&b, q);
+    free(q);
+    CHECK_EQ(client_send_buf(&c, &b), 0);
+    CHECK_EQ(read_reply(&c, &r), 0);
+    CHECK_STR(r.types, "TDDCZ");
+    reply_free(&r);
+    /* A megabyte of pipelined queries behind a request that waits: queued (reading stops past
+     * the bound and resumes), then answered in order. */
+    pg_put_query(&b, "SLEEP");
+    char one[1024];
+    memset(one, ' ', sizeof one);
+    strcpy(one + sizeof one - 16, "SELECT 1");
+    const int n_queries = 1000;
+    for (int i = 0; i < n_queries; i++)
+        pg_put_query(&b, one);
+    CHECK_EQ(client_send_buf(&c, &b), 0);
+    sleep_ms(100);
+    CHECK(send_cancel(c.pid, c.secret));
+    CHECK_EQ(read_reply(&c, &r), 0);
+    CHECK_STR(r.types, "EZ");
+    reply_free(&r);
+    for (int i = 0; i < n_queries; i++) {
+        CHECK_EQ(read_reply(&c, &r), 0);
+        CHECK_STR(r.types, "TDCZ");
+        reply_free(&r);
+    }
+    /* 12 MiB of rows to a client that does not read for a while: the backend waits for the
+     * writable callback instead of buffering it all. */
+    const int n_rows = 3000;
+    char big[32];
+    snprintf(big, sizeof big, "BIG %d", n_rows);
+    pg_put_query(&b, big);
+    CHECK_EQ(client_send_buf(&c, &b), 0);
+    sleep_ms(300);
+    CHECK_EQ(read_reply_until(&c, &r, 'T'), 0);
+    reply_free(&r);
+    int rows = 0;
+    for (;;) {
+        CHECK_EQ(read_reply_until(&c, &r, 'Z'), 0);
+        for (size_t i = 0; i < r.n; i++)
+            rows += r.types[i] == 'D';
+        int done = r.n > 0 && r.types[r.n - 1] == 'Z';
+        reply_free(&r);
+        if (done)
+            break;
+    }
+    CHECK_EQ(rows, n_rows);
+    CHECK(counts().writables > 0);
+    client_close(&c);
+    CHECK(wait_closes(1));
+    buf_free(&b);
+    CHECK(server_stop());
+}
+
+/* Reads until ReadyForQuery, counting messages by type into counts[256]. */
+static int read_counting(struct client *c, int counts_by_type[256], struct reply *last_error)
+{
+    for (;;) {
+        struct reply r;
+        if (read_reply(c, &r) != 0)
+            return -1;
+        int done = r.n > 0 && r.types[r.n - 1] == 'Z';
+        for (size_t i = 0; i < r.n; i++) {
+            counts_by_type[(uint8_t)r.types[i]]++;
+            if (r.types[i] == 'E' && last_error != NULL) {
+                reply_free(last_error);
+                buf_append(&last_error->body[0], r.body[i].data, r.body[i].len + 1);
+                last_error->types[0] = 'E';
+                last_error->n = 1;
+            }
+        }
+        reply_free(&r);
+        if (done)
+            return 0;
+    }
+}
+
+TEST(session_limits)
+{
+    server_start(NULL);
+    struct client c;
+    struct reply r, err;
+    memset(&err, 0, sizeof err);
+    CHECK_EQ(client_start(&c, "lim", &r), 0);
+    reply_free(&r);
+    struct buf b = BUF_INIT;
+    /* Named portals: PG_PORTALS_MAX, then 54000. Inside a block so Sync keeps them. */
+    CHECK_EQ(query(&c, "BEGIN", &r), 0);
+    reply_free(&r);
+    pg_put_parse(&b, "s", "SELECT 1", NULL, 0);
+    for (int i = 0; i <= PG_PORTALS_MAX; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        pg_put_bind(&b, name, "s", NULL, 0, NULL, NULL, 0, NULL, 0);
+    }
+    put_sync(&b);
+    CHECK_EQ(client_send_buf(&c, &b), 0);
+    int n[256] = {0};
+    CHECK_EQ(read_counting(&c, n, &err), 0);
+    CHECK_EQ(n['2'], PG_PORTALS_MAX);
+    CHECK_EQ(n['E'], 1);
+    CHECK_STR(field(&err, 0, 'C'), "54000");
+    CHECK_EQ(query(&c, "COMMIT", &r), 0);
+    reply_free(&r);
+    /* Names compare on their first PG_NAME_BYTES_MAX bytes, as PostgreSQL's. */
+    char long1[PG_NAME_BYTES_MAX + 10], long2[PG_NAME_BYTES_MAX + 10];
+    memset(long1, 'n', sizeof long1);
+    memcpy(long2, long1, sizeof long2);
+    long1[sizeof long1 - 1] = long2[sizeof long2 - 1] = '\0';
+    long2[PG_NAME_BYTES_MAX + 2] = 'Z';
+    pg_put_parse(&b, long1, "SELECT 1", NULL, 0);
+    pg_put_describe(&b, 'S', long2);
+    put_sync(&b);
+    CHECK_EQ(client_send_buf(&c, &b), 0);
+    CHECK_EQ(read_reply(&c, &r), 0);
+    CHECK_STR(r.types, "1tTZ");
+    reply_free(&r);
+    reply_free(&err);
+    client_close(&c);
+    CHECK(wait_closes(1));
+    /* Every portal and statement the backend saw was freed. */
+    struct tb_counts k = counts();
+    CHECK_EQ(k.portal_frees, PG_PORTALS_MAX);
+    CHECK_EQ(k.stmt_frees, 2);
+    buf_free(&b);
     CHECK(server_stop());
 }
 
