@@ -971,6 +971,60 @@ void sql_numeric_trim_scale(struct sql_numeric *n)
 
 /* ---- square root ---- */
 
+int sql_numeric_sqrt_scale(const struct sql_numeric *a, int rscale, struct sql_numeric *out)
+{
+    ASSERT(a->kind == SQL_NUMERIC_FINITE && !a->neg);
+    if (rscale < 0)
+        rscale = 0;
+    if (rscale > SQL_NUMERIC_SCALE_MAX)
+        rscale = SQL_NUMERIC_SCALE_MAX;
+    if (a->ndigits == 0) {
+        num_set_zero(out, rscale);
+        return 0;
+    }
+    /* r = isqrt(A × 10^k) with k = 2(rscale+1) - sa carries rscale + 1 fractional digits
+     * (k + sa is even, and k > 0 whenever rscale >= sa / 2). */
+    int k = 2 * (rscale + 1) - a->scale;
+    struct sql_numeric big, r, t, sum, two;
+    num_copy(&big, a);
+    if (k < 0) {
+        /* more input digits than the result needs: drop them (truncation keeps the floor) */
+        int drop = -k + ((-k) & 1);
+        num_drop_digits(&big, drop, false);
+        k += drop;
+    }
+    if (big.ndigits + k > SQL_NUMERIC_BUF_DIGITS)
+        return ERR_RANGE;
+    num_raise_scale(&big, k);
+    big.scale = 0;
+    /* Newton's iteration on integers from an overestimate, x' = (x + N/x) / 2, until it stops
+     * decreasing; 10^ceil(digits/2) >= sqrt(N) starts it. */
+    num_set_zero(&r, 0);
+    int half = (big.ndigits + 1) / 2;
+    r.ndigits = half + 1;
+    memset(r.digits, 0, (size_t)r.ndigits);
+    r.digits[half] = 1;
+    sql_numeric_from_i64(2, &two);
+    for (int iter = 0; iter < 10000; iter++) {
+        int rc = num_div_finite(&big, &r, 0, false, &t);
+        if (rc == 0)
+            rc = sql_numeric_add(&r, &t, &sum);
+        if (rc == 0)
+            rc = num_div_finite(&sum, &two, 0, false, &t);
+        if (rc != 0)
+            return rc;
+        if (num_cmp_abs(&t, &r) >= 0)
+            break;
+        num_copy(&r, &t);
+    }
+    r.scale = rscale + 1;
+    num_drop_digits(&r, 1, true);
+    int rc = num_check(&r);
+    if (rc == 0)
+        num_copy(out, &r);
+    return rc;
+}
+
 int sql_numeric_sqrt(const struct sql_numeric *a, struct sql_numeric *out)
 {
     if (a->kind == SQL_NUMERIC_NAN || a->kind == SQL_NUMERIC_PINF) {
@@ -987,52 +1041,475 @@ int sql_numeric_sqrt(const struct sql_numeric *a, struct sql_numeric *out)
     int rscale = SQL_NUMERIC_MIN_SIG_DIGITS - sweight;
     if (rscale < a->scale)
         rscale = a->scale;
+    return sql_numeric_sqrt_scale(a, rscale, out);
+}
+
+/* ---- exp, ln, log, power ---- */
+
+/* PostgreSQL's NUMERIC_MAX_RESULT_SCALE, which bounds its weight estimates. */
+#define NUM_MAX_RESULT_SCALE 2000
+
+static int num_clamp_rscale(int rscale)
+{
     if (rscale < 0)
-        rscale = 0;
-    if (rscale > SQL_NUMERIC_SCALE_MAX)
-        rscale = SQL_NUMERIC_SCALE_MAX;
-    if (a->ndigits == 0) {
+        return 0;
+    return rscale > SQL_NUMERIC_SCALE_MAX ? SQL_NUMERIC_SCALE_MAX : rscale;
+}
+
+/* Power of ten of the leading digit (|n| ~ d × 10^e); n nonzero. */
+static int num_lead_exp(const struct sql_numeric *n)
+{
+    return n->ndigits - 1 - n->scale;
+}
+
+static void num_const(struct sql_numeric *n, const char *text)
+{
+    int rc = sql_numeric_parse(text, strlen(text), n);
+    ASSERT(rc == 0);
+}
+
+/* Rounds n to scale w when it carries more (keeps intermediate results bounded). */
+static void num_limit(struct sql_numeric *n, int w)
+{
+    if (n->scale > w) {
+        int rc = sql_numeric_round(n, w);
+        ASSERT(rc == 0);
+    }
+}
+
+/* PostgreSQL's estimate_ln_dweight: the decimal weight of ln(x), from a couple of base-10000
+ * digits, or from x - 1 near 1. */
+static int num_estimate_ln_dweight(const struct sql_numeric *x)
+{
+    if (x->kind != SQL_NUMERIC_FINITE || x->neg || x->ndigits == 0)
+        return 0;
+    struct sql_numeric lo, hi, d;
+    num_const(&lo, "0.9");
+    num_const(&hi, "1.1");
+    if (sql_numeric_cmp(x, &lo) >= 0 && sql_numeric_cmp(x, &hi) <= 0) {
+        struct sql_numeric one;
+        sql_numeric_from_i64(1, &one);
+        int rc = sql_numeric_sub(x, &one, &d);
+        ASSERT(rc == 0);
+        return d.ndigits > 0 ? num_lead_exp(&d) : 0;
+    }
+    int w, first;
+    num_nbase_lead(x, &w, &first);
+    double digits = first;
+    int dweight = w * NUM_DEC_DIGITS;
+    /* is there a nonzero base-10000 digit after the first? */
+    int low = 0;
+    while (low < x->ndigits && x->digits[low] == 0)
+        low++;
+    if (low - x->scale < w * NUM_DEC_DIGITS) {
+        int second = 0;
+        for (int p = w * NUM_DEC_DIGITS - 1; p >= (w - 1) * NUM_DEC_DIGITS; p--)
+            second = second * 10 + num_digit_at(x, p);
+        digits = digits * 10000 + second;
+        dweight -= NUM_DEC_DIGITS;
+    }
+    double ln_var = log(digits) + dweight * 2.302585092994046;
+    return (int)log10(fabs(ln_var));
+}
+
+/* ln(x) for x > 0 to about w fractional digits: square roots bring x into (0.9, 1.1), then
+ * ln x = 2^(k+1) × atanh-series((x-1)/(x+1)). */
+static int num_ln_work(const struct sql_numeric *x, int w, struct sql_numeric *out)
+{
+    struct sql_numeric t, z, z2, term, sum, lo, hi, one, k2;
+    num_const(&lo, "0.9");
+    num_const(&hi, "1.1");
+    sql_numeric_from_i64(1, &one);
+    num_copy(&t, x);
+    int64_t factor = 2;
+    int rc = 0;
+    /* every square root halves the logarithm: keep w digits plus what the doubling costs */
+    int ws = w + 10;
+    for (int i = 0; i < 64 && (sql_numeric_cmp(&t, &lo) <= 0 || sql_numeric_cmp(&t, &hi) >= 0);
+         i++) {
+        int sw = ws + (num_lead_exp(&t) < 0 ? -num_lead_exp(&t) : 0);
+        rc = sql_numeric_sqrt_scale(&t, num_clamp_rscale(sw), &t);
+        if (rc != 0)
+            return rc;
+        factor *= 2;
+    }
+    ws += 20; /* 2^64 at most multiplies the error */
+    if (ws > SQL_NUMERIC_SCALE_MAX)
+        ws = SQL_NUMERIC_SCALE_MAX;
+    rc = sql_numeric_sub(&t, &one, &z);
+    if (rc == 0)
+        rc = sql_numeric_add(&t, &one, &term);
+    if (rc == 0)
+        rc = sql_numeric_div_scale(&z, &term, ws, true, &z);
+    if (rc == 0)
+        rc = sql_numeric_mul(&z, &z, &z2);
+    if (rc != 0)
+        return rc;
+    num_limit(&z2, ws);
+    num_copy(&sum, &z);
+    num_copy(&term, &z);
+    for (int64_t n = 3; n < 100000; n += 2) {
+        rc = sql_numeric_mul(&term, &z2, &term);
+        if (rc != 0)
+            return rc;
+        num_limit(&term, ws);
+        if (term.ndigits == 0)
+            break;
+        struct sql_numeric nn, q;
+        sql_numeric_from_i64(n, &nn);
+        rc = sql_numeric_div_scale(&term, &nn, ws, true, &q);
+        if (rc == 0)
+            rc = sql_numeric_add(&sum, &q, &sum);
+        if (rc != 0)
+            return rc;
+        if (q.ndigits == 0)
+            break;
+    }
+    sql_numeric_from_i64(factor, &k2);
+    rc = sql_numeric_mul(&sum, &k2, out);
+    if (rc == 0)
+        num_limit(out, ws);
+    return rc;
+}
+
+/* exp(x) to about w significant... fractional digits: x / 2^n small, Taylor series, n
+ * squarings. The caller bounds x (|x| < 2400). */
+static int num_exp_work(const struct sql_numeric *x, int w, struct sql_numeric *out)
+{
+    double val = fabs(sql_numeric_to_double(x));
+    int ndiv2 = 0;
+    while (val > 0.01 && ndiv2 < 40) {
+        val /= 2;
+        ndiv2++;
+    }
+    /* the squarings multiply the relative error by 2^ndiv2; the result may have up to
+     * 1000 integer digits, all of which must be right */
+    double est = sql_numeric_to_double(x) * 0.434294481903252;
+    int lead = est > 0 ? (int)est + 1 : 0;
+    int ws = w + lead + (int)(ndiv2 * 0.302) + 12;
+    if (ws > SQL_NUMERIC_SCALE_MAX)
+        ws = SQL_NUMERIC_SCALE_MAX;
+    struct sql_numeric y, term, sum, nn;
+    num_copy(&y, x);
+    int rc = 0;
+    if (ndiv2 > 0) {
+        struct sql_numeric p2;
+        sql_numeric_from_i64((int64_t)1 << ndiv2, &p2);
+        rc = sql_numeric_div_scale(&y, &p2, ws, true, &y);
+        if (rc != 0)
+            return rc;
+    }
+    sql_numeric_from_i64(1, &sum);
+    sql_numeric_from_i64(1, &term);
+    for (int64_t n = 1; n < 100000; n++) {
+        rc = sql_numeric_mul(&term, &y, &term);
+        if (rc != 0)
+            return rc;
+        sql_numeric_from_i64(n, &nn);
+        rc = sql_numeric_div_scale(&term, &nn, ws, true, &term);
+        if (rc != 0)
+            return rc;
+        if (term.ndigits == 0)
+            break;
+        rc = sql_numeric_add(&sum, &term, &sum);
+        if (rc != 0)
+            return rc;
+    }
+    for (int i = 0; i < ndiv2; i++) {
+        rc = sql_numeric_mul(&sum, &sum, &sum);
+        if (rc != 0)
+            return rc;
+        num_limit(&sum, ws);
+    }
+    num_copy(out, &sum);
+    return 0;
+}
+
+int sql_numeric_exp(const struct sql_numeric *a, struct sql_numeric *out)
+{
+    if (a->kind == SQL_NUMERIC_NINF) {
+        num_set_zero(out, 0);
+        return 0;
+    }
+    if (a->kind != SQL_NUMERIC_FINITE) {
+        num_copy(out, a);
+        return 0;
+    }
+    double val = sql_numeric_to_double(a) * 0.434294481903252;
+    if (val > NUM_MAX_RESULT_SCALE)
+        val = NUM_MAX_RESULT_SCALE;
+    if (val < -NUM_MAX_RESULT_SCALE)
+        val = -NUM_MAX_RESULT_SCALE;
+    int rscale = SQL_NUMERIC_MIN_SIG_DIGITS - (int)val;
+    if (rscale < a->scale)
+        rscale = a->scale;
+    rscale = num_clamp_rscale(rscale);
+    if (val > SQL_NUMERIC_INT_DIGITS_MAX)
+        return ERR_RANGE;
+    if (val < -(SQL_NUMERIC_SCALE_MAX + 2)) {
         num_set_zero(out, rscale);
         return 0;
     }
-    /* r = isqrt(A × 10^(2(rscale+1) - sa)) has rscale + 1 fractional digits (sa made even by
-     * the shift's parity: 2(rscale+1) - sa must be >= 0 and the exponent of a even). */
-    int k = 2 * (rscale + 1) - a->scale;
-    ASSERT(k >= 0);
-    if (a->ndigits + k > SQL_NUMERIC_BUF_DIGITS)
-        return ERR_RANGE;
-    struct sql_numeric big, r, t, sum;
-    num_copy(&big, a);
-    big.neg = false;
-    num_raise_scale(&big, k);
-    big.scale = 0;
-    /* Newton's iteration on integers from an overestimate: x' = (x + N/x) / 2 until it stops
-     * decreasing. The start is 10^ceil(digits/2), which is >= sqrt(N). */
-    num_set_zero(&r, 0);
-    int half = (big.ndigits + 1) / 2;
-    r.ndigits = half + 1;
-    memset(r.digits, 0, (size_t)r.ndigits);
-    r.digits[half] = 1;
-    struct sql_numeric two;
-    sql_numeric_from_i64(2, &two);
-    for (int iter = 0; iter < 10000; iter++) {
-        int rc = num_div_finite(&big, &r, 0, false, &t);
-        if (rc != 0)
-            return rc;
-        rc = sql_numeric_add(&r, &t, &sum);
-        if (rc != 0)
-            return rc;
-        rc = num_div_finite(&sum, &two, 0, false, &t);
-        if (rc != 0)
-            return rc;
-        if (num_cmp_abs(&t, &r) >= 0)
-            break;
-        num_copy(&r, &t);
-    }
-    r.scale = rscale + 1;
-    num_drop_digits(&r, 1, true);
-    int rc = num_check(&r);
+    struct sql_numeric r;
+    int rc = num_exp_work(a, rscale, &r);
+    if (rc == 0)
+        rc = sql_numeric_round(&r, rscale);
     if (rc == 0)
         num_copy(out, &r);
     return rc;
+}
+
+static int num_ln_checked(const struct sql_numeric *a)
+{
+    if (a->kind == SQL_NUMERIC_NINF || (a->kind == SQL_NUMERIC_FINITE && a->neg))
+        return ERR_UNSUPPORTED;
+    if (a->kind == SQL_NUMERIC_FINITE && a->ndigits == 0)
+        return ERR_INVAL;
+    return 0;
+}
+
+int sql_numeric_ln(const struct sql_numeric *a, struct sql_numeric *out)
+{
+    int rc = num_ln_checked(a);
+    if (rc != 0)
+        return rc;
+    if (a->kind != SQL_NUMERIC_FINITE) {
+        num_copy(out, a);
+        return 0;
+    }
+    int rscale = SQL_NUMERIC_MIN_SIG_DIGITS - num_estimate_ln_dweight(a);
+    if (rscale < a->scale)
+        rscale = a->scale;
+    rscale = num_clamp_rscale(rscale);
+    struct sql_numeric r;
+    rc = num_ln_work(a, rscale + 8, &r);
+    if (rc == 0)
+        rc = sql_numeric_round(&r, rscale);
+    if (rc == 0)
+        num_copy(out, &r);
+    return rc;
+}
+
+int sql_numeric_log(const struct sql_numeric *base, const struct sql_numeric *x,
+                    struct sql_numeric *out)
+{
+    if (base->kind == SQL_NUMERIC_NAN || x->kind == SQL_NUMERIC_NAN) {
+        num_set_special(out, SQL_NUMERIC_NAN);
+        return 0;
+    }
+    int rc = num_ln_checked(base);
+    if (rc == 0)
+        rc = num_ln_checked(x);
+    if (rc != 0)
+        return rc;
+    if (base->kind == SQL_NUMERIC_PINF) {
+        if (x->kind == SQL_NUMERIC_PINF)
+            num_set_special(out, SQL_NUMERIC_NAN);
+        else
+            num_set_zero(out, 0);
+        return 0;
+    }
+    if (x->kind == SQL_NUMERIC_PINF) {
+        num_set_special(out, SQL_NUMERIC_PINF);
+        return 0;
+    }
+    int ln_base_dweight = num_estimate_ln_dweight(base);
+    int ln_num_dweight = num_estimate_ln_dweight(x);
+    int result_dweight = ln_num_dweight - ln_base_dweight;
+    int rscale = SQL_NUMERIC_MIN_SIG_DIGITS - result_dweight;
+    if (rscale < base->scale)
+        rscale = base->scale;
+    if (rscale < x->scale)
+        rscale = x->scale;
+    rscale = num_clamp_rscale(rscale);
+    struct sql_numeric lb, lx;
+    int wb = rscale + result_dweight - ln_base_dweight + 12;
+    int wx = rscale + result_dweight - ln_num_dweight + 12;
+    rc = num_ln_work(base, num_clamp_rscale(wb < 12 ? 12 : wb), &lb);
+    if (rc == 0)
+        rc = num_ln_work(x, num_clamp_rscale(wx < 12 ? 12 : wx), &lx);
+    if (rc != 0)
+        return rc;
+    if (lb.ndigits == 0)
+        return ERR_INVAL; /* log base 1: PostgreSQL divides by zero */
+    return sql_numeric_div_scale(&lx, &lb, rscale, true, out);
+}
+
+/* Whether a finite value is an integer. */
+static bool num_is_integral(const struct sql_numeric *n)
+{
+    return !num_has_fraction(n);
+}
+
+int sql_numeric_power(const struct sql_numeric *a, const struct sql_numeric *b,
+                      struct sql_numeric *out)
+{
+    struct sql_numeric one;
+    sql_numeric_from_i64(1, &one);
+    if (a->kind == SQL_NUMERIC_NAN || b->kind == SQL_NUMERIC_NAN) {
+        /* POSIX: NaN ^ 0 = 1 and 1 ^ NaN = 1 */
+        if ((a->kind == SQL_NUMERIC_NAN && sql_numeric_is_zero(b)) ||
+            (b->kind == SQL_NUMERIC_NAN && a->kind == SQL_NUMERIC_FINITE &&
+             sql_numeric_cmp(a, &one) == 0))
+            num_copy(out, &one);
+        else
+            num_set_special(out, SQL_NUMERIC_NAN);
+        return 0;
+    }
+    int sa = num_sign(a), sb = num_sign(b);
+    if (sa == 0 && sb < 0)
+        return ERR_INVAL;
+    bool b_integral = b->kind == SQL_NUMERIC_FINITE && num_is_integral(b);
+    if (sa < 0 && !b_integral && b->kind == SQL_NUMERIC_FINITE)
+        return ERR_UNSUPPORTED;
+    if (a->kind != SQL_NUMERIC_FINITE || b->kind != SQL_NUMERIC_FINITE) {
+        /* POSIX pow() with infinities, as PostgreSQL's numeric_power */
+        if (a->kind == SQL_NUMERIC_FINITE && sql_numeric_cmp(a, &one) == 0) {
+            num_copy(out, &one);
+            return 0;
+        }
+        if (sb == 0) {
+            num_copy(out, &one);
+            return 0;
+        }
+        if (sa == 0 && sb > 0) {
+            num_set_zero(out, 0);
+            return 0;
+        }
+        if (b->kind != SQL_NUMERIC_FINITE) {
+            bool gt_one = true;
+            if (a->kind == SQL_NUMERIC_FINITE) {
+                struct sql_numeric m;
+                num_copy(&m, a);
+                m.neg = false;
+                if (a->neg && sql_numeric_cmp(&m, &one) == 0) {
+                    num_copy(out, &one);
+                    return 0;
+                }
+                gt_one = sql_numeric_cmp(&m, &one) > 0;
+            }
+            if (gt_one == (sb > 0))
+                num_set_special(out, SQL_NUMERIC_PINF);
+            else
+                num_set_zero(out, 0);
+            return 0;
+        }
+        if (a->kind == SQL_NUMERIC_PINF) {
+            if (sb > 0)
+                num_set_special(out, SQL_NUMERIC_PINF);
+            else
+                num_set_zero(out, 0);
+            return 0;
+        }
+        /* -Infinity */
+        if (sb < 0) {
+            num_set_zero(out, 0);
+            return 0;
+        }
+        bool odd = b_integral && b->ndigits > 0 && (num_digit_at(b, 0) & 1);
+        num_set_special(out, odd ? SQL_NUMERIC_NINF : SQL_NUMERIC_PINF);
+        return 0;
+    }
+    int64_t e;
+    if (b_integral && sql_numeric_to_i64(b, &e) == 0 && e >= INT32_MIN && e <= INT32_MAX) {
+        /* PostgreSQL's power_var_int: the scale is max(16, the base's scale) */
+        int rscale = num_clamp_rscale(a->scale > SQL_NUMERIC_MIN_SIG_DIGITS
+                                          ? a->scale
+                                          : SQL_NUMERIC_MIN_SIG_DIGITS);
+        if (e == 0) {
+            num_copy(out, &one);
+            num_raise_scale(out, rscale);
+            return 0;
+        }
+        if (sa == 0) {
+            num_set_zero(out, rscale);
+            return 0;
+        }
+        uint64_t m = e < 0 ? (uint64_t)(-(int64_t)e) : (uint64_t)e;
+        /* exactly, by squaring, when the digits stay within bounds */
+        double digits_est = (double)a->ndigits * (double)m;
+        double mag = fabs((double)num_lead_exp(a) + 1) * (double)m;
+        if (digits_est <= 2 * (SQL_NUMERIC_INT_DIGITS_MAX + SQL_NUMERIC_SCALE_MAX) - 10 &&
+            mag <= SQL_NUMERIC_INT_DIGITS_MAX + 2) {
+            struct sql_numeric base, acc;
+            num_copy(&base, a);
+            num_copy(&acc, &one);
+            int rc = 0;
+            for (uint64_t bit = m; bit > 0 && rc == 0; bit >>= 1) {
+                if (bit & 1)
+                    rc = sql_numeric_mul(&acc, &base, &acc);
+                if (rc == 0 && bit > 1)
+                    rc = sql_numeric_mul(&base, &base, &base);
+            }
+            if (rc != 0)
+                return rc;
+            if (e < 0) {
+                /* num_check rounded nothing away: the scale stayed within bounds */
+                return sql_numeric_div_scale(&one, &acc, rscale, true, out);
+            }
+            rc = sql_numeric_round(&acc, rscale);
+            if (rc == 0)
+                num_copy(out, &acc);
+            return rc;
+        }
+        /* too many digits for an exact power: fall through to exp(b ln a) */
+    }
+    if (sa == 0) {
+        num_set_zero(out, SQL_NUMERIC_MIN_SIG_DIGITS);
+        return 0;
+    }
+    struct sql_numeric absa;
+    num_copy(&absa, a);
+    bool negate = false;
+    if (a->neg) {
+        absa.neg = false;
+        negate = b->ndigits > 0 && (num_digit_at(b, 0) & 1);
+    }
+    /* the result's decimal weight from a low-precision b × ln|a| */
+    int ln_dweight = num_estimate_ln_dweight(&absa);
+    struct sql_numeric lna, prod;
+    int rc = num_ln_work(&absa, num_clamp_rscale(8 - ln_dweight), &lna);
+    if (rc == 0)
+        rc = sql_numeric_mul(&lna, b, &prod);
+    if (rc != 0)
+        return rc;
+    double val = sql_numeric_to_double(&prod);
+    if (fabs(val) > NUM_MAX_RESULT_SCALE * 3.01) {
+        if (val > 0)
+            return ERR_RANGE;
+        num_set_zero(out, SQL_NUMERIC_SCALE_MAX);
+        return 0;
+    }
+    val *= 0.434294481903252;
+    int rscale = SQL_NUMERIC_MIN_SIG_DIGITS - (int)val;
+    if (rscale < a->scale)
+        rscale = a->scale;
+    if (rscale < b->scale)
+        rscale = b->scale;
+    rscale = num_clamp_rscale(rscale);
+    if (val > SQL_NUMERIC_INT_DIGITS_MAX)
+        return ERR_RANGE;
+    if (val < -(SQL_NUMERIC_SCALE_MAX + 2)) {
+        num_set_zero(out, rscale);
+        return 0;
+    }
+    /* ln|a| precise enough that b × ln|a| keeps rscale + weight digits */
+    int bdig = num_lead_exp(b) > 0 ? num_lead_exp(b) + 1 : 0;
+    int wl = rscale + (val > 0 ? (int)val : 0) + bdig + 12;
+    rc = num_ln_work(&absa, num_clamp_rscale(wl), &lna);
+    if (rc == 0)
+        rc = sql_numeric_mul(&lna, b, &prod);
+    if (rc != 0)
+        return rc;
+    num_limit(&prod, num_clamp_rscale(wl));
+    struct sql_numeric r;
+    rc = num_exp_work(&prod, rscale + 4, &r);
+    if (rc == 0)
+        rc = sql_numeric_round(&r, rscale);
+    if (rc != 0)
+        return rc;
+    if (negate)
+        sql_numeric_neg(&r);
+    num_copy(out, &r);
+    return 0;
 }

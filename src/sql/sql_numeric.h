@@ -110,6 +110,20 @@ int sql_numeric_floor(struct sql_numeric *n);
 int sql_numeric_apply_typmod(struct sql_numeric *n, int precision, int scale);
 /* sqrt with PostgreSQL's result scale; ERR_INVAL for a negative argument (2201F). */
 int sql_numeric_sqrt(const struct sql_numeric *a, struct sql_numeric *out);
+/* sqrt rounded to exactly rscale fractional digits (a >= 0). */
+int sql_numeric_sqrt_scale(const struct sql_numeric *a, int rscale, struct sql_numeric *out);
+/* exp, ln, log(base, x) and power with PostgreSQL's result scales (at least 16 significant
+ * digits), computed with guard digits and rounded. Errors: ERR_RANGE when the result overflows
+ * (22003 value overflows numeric format); for ln/log ERR_INVAL on zero (2201E cannot take
+ * logarithm of zero) and ERR_UNSUPPORTED on a negative (2201E ... of a negative number); for
+ * power ERR_INVAL for zero to a negative power and ERR_UNSUPPORTED for a negative base to a
+ * non-integer power (both 2201F). */
+int sql_numeric_exp(const struct sql_numeric *a, struct sql_numeric *out);
+int sql_numeric_ln(const struct sql_numeric *a, struct sql_numeric *out);
+int sql_numeric_log(const struct sql_numeric *base, const struct sql_numeric *x,
+                    struct sql_numeric *out);
+int sql_numeric_power(const struct sql_numeric *a, const struct sql_numeric *b,
+                      struct sql_numeric *out);
 /* Sets the display scale to at least `scale` (padding zeros), never losing digits. */
 void sql_numeric_widen_scale(struct sql_numeric *n, int scale);
 /* Drops trailing fractional zeros (PostgreSQL's trim_scale). */

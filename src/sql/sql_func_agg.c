@@ -1,0 +1,684 @@
+/* PostgreSQL's aggregates for SQLite: sum and avg with PostgreSQL's result types (exact for
+ * integers and numerics), min/max that order numerics numerically, string_agg, bool_and/or,
+ * array_agg, and the variance family. sum and avg also run as window functions. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/assert.h"
+#include "sql/sql_func_int.h"
+
+/* From sql_func_ops.c and sql_func_str.c. */
+int sql_fn_compare(sqlite3_context *ctx, const struct sql_val *a, const struct sql_val *b);
+int sql_fn_array_append(struct buf *out, sqlite3_value *v, bool first);
+
+/* ---- sum and avg ---- */
+
+enum sql_sum_kind {
+    SQL_SUM_EMPTY = 0,
+    SQL_SUM_INT,     /* exact in i (switches to NUMERIC on overflow) */
+    SQL_SUM_FLOAT,   /* f */
+    SQL_SUM_NUMERIC, /* num */
+    SQL_SUM_INTERVAL,
+};
+
+struct sql_sum_state {
+    enum sql_sum_kind kind;
+    bool from_ints; /* every input was an integer (avg's and sum's result type) */
+    bool failed;    /* an error was reported; ignore the rest */
+    int64_t count;
+    int64_t i;
+    double f;
+    struct sql_interval iv;
+    struct sql_numeric num;
+};
+
+/* Moves the sum to numeric (on integer overflow or a numeric input). */
+static void sql_sum_promote(struct sql_sum_state *s)
+{
+    if (s->kind == SQL_SUM_INT)
+        sql_numeric_from_i64(s->i, &s->num);
+    else if (s->kind == SQL_SUM_EMPTY)
+        sql_numeric_from_i64(0, &s->num);
+    s->kind = SQL_SUM_NUMERIC;
+}
+
+/* Adds (sign 1) or removes (sign -1, a window's inverse) one value. */
+static void sql_sum_accum(sqlite3_context *ctx, sqlite3_value *arg, int sign, const char *fname)
+{
+    struct sql_sum_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
+    if (s == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    if (s->failed)
+        return;
+    struct sql_val *v = malloc(sizeof(*v));
+    if (v == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    int rc = sql_fn_classify(arg, v);
+    if (rc != 0) {
+        s->failed = true;
+        sql_fn_numeric_error(ctx, rc);
+        goto done;
+    }
+    if (v->kind == SQL_VK_NULL)
+        goto done;
+    if (s->count == 0 && s->kind == SQL_SUM_EMPTY)
+        s->from_ints = true;
+    switch (v->kind) {
+    case SQL_VK_INT:
+        if (s->kind == SQL_SUM_EMPTY) {
+            s->kind = SQL_SUM_INT;
+            s->i = 0;
+        }
+        if (s->kind == SQL_SUM_INT) {
+            int64_t r;
+            bool ovf = sign > 0 ? __builtin_add_overflow(s->i, v->i, &r)
+                                : __builtin_sub_overflow(s->i, v->i, &r);
+            if (!ovf) {
+                s->i = r;
+                break;
+            }
+            sql_sum_promote(s);
+        }
+        if (s->kind == SQL_SUM_FLOAT) {
+            s->f += sign * (double)v->i;
+        } else if (s->kind == SQL_SUM_NUMERIC) {
+            struct sql_numeric *x = malloc(sizeof(*x));
+            if (x == NULL) {
+                sql_fn_nomem(ctx);
+                s->failed = true;
+                goto done;
+            }
+            sql_numeric_from_i64(v->i, x);
+            rc = sign > 0 ? sql_numeric_add(&s->num, x, &s->num)
+                          : sql_numeric_sub(&s->num, x, &s->num);
+            free(x);
+        } else {
+            goto mismatch;
+        }
+        break;
+    case SQL_VK_FLOAT:
+        s->from_ints = false;
+        if (s->kind == SQL_SUM_EMPTY) {
+            s->kind = SQL_SUM_FLOAT;
+            s->f = 0;
+        } else if (s->kind == SQL_SUM_INT) {
+            s->kind = SQL_SUM_FLOAT;
+            s->f = (double)s->i;
+        } else if (s->kind == SQL_SUM_NUMERIC) {
+            s->kind = SQL_SUM_FLOAT;
+            s->f = sql_numeric_to_double(&s->num);
+        } else if (s->kind != SQL_SUM_FLOAT) {
+            goto mismatch;
+        }
+        s->f += sign * v->f;
+        break;
+    case SQL_VK_NUMERIC:
+        s->from_ints = false;
+        if (s->kind == SQL_SUM_FLOAT) {
+            s->f += sign * sql_numeric_to_double(&v->num);
+            break;
+        }
+        if (s->kind == SQL_SUM_INTERVAL)
+            goto mismatch;
+        sql_sum_promote(s);
+        rc = sign > 0 ? sql_numeric_add(&s->num, &v->num, &s->num)
+                      : sql_numeric_sub(&s->num, &v->num, &s->num);
+        break;
+    case SQL_VK_INTERVAL:
+        s->from_ints = false;
+        if (s->kind == SQL_SUM_EMPTY) {
+            s->kind = SQL_SUM_INTERVAL;
+            memset(&s->iv, 0, sizeof(s->iv));
+        } else if (s->kind != SQL_SUM_INTERVAL) {
+            goto mismatch;
+        }
+        rc = sign > 0 ? sql_interval_add(&s->iv, &v->iv, &s->iv)
+                      : sql_interval_sub(&s->iv, &v->iv, &s->iv);
+        if (rc != 0) {
+            s->failed = true;
+            sql_fn_error(ctx, "22008", "interval out of range");
+            goto done;
+        }
+        break;
+    default:
+        goto mismatch;
+    }
+    if (rc != 0) {
+        s->failed = true;
+        sql_fn_numeric_error(ctx, rc);
+        goto done;
+    }
+    s->count += sign;
+    goto done;
+mismatch:
+    s->failed = true;
+    sql_fn_error(ctx, "42883", "function %s(%s) does not exist", fname, sql_fn_kind_name(v->kind));
+done:
+    free(v);
+}
+
+static void sql_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_sum_accum(ctx, argv[0], 1, "sum");
+}
+
+static void sql_sum_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_sum_accum(ctx, argv[0], -1, "sum");
+}
+
+static void sql_sum_result(sqlite3_context *ctx, struct sql_sum_state *s)
+{
+    if (s == NULL || s->count == 0) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    switch (s->kind) {
+    case SQL_SUM_INT:
+        sqlite3_result_int64(ctx, s->i);
+        break;
+    case SQL_SUM_FLOAT:
+        sql_fn_result_float(ctx, s->f, false, false, false);
+        break;
+    case SQL_SUM_NUMERIC:
+        sql_fn_result_numeric(ctx, &s->num);
+        break;
+    case SQL_SUM_INTERVAL:
+        sql_fn_result_interval(ctx, &s->iv);
+        break;
+    default:
+        sqlite3_result_null(ctx);
+        break;
+    }
+}
+
+static void sql_sum_value(sqlite3_context *ctx)
+{
+    struct sql_sum_state *s = sqlite3_aggregate_context(ctx, 0);
+    if (s != NULL && s->failed)
+        return;
+    sql_sum_result(ctx, s);
+}
+
+static void sql_avg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_sum_accum(ctx, argv[0], 1, "avg");
+}
+
+static void sql_avg_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_sum_accum(ctx, argv[0], -1, "avg");
+}
+
+/* avg: numeric sum / count with PostgreSQL's division scale for integers and numerics, float
+ * for floats, interval / count for intervals. */
+static void sql_avg_value(sqlite3_context *ctx)
+{
+    struct sql_sum_state *s = sqlite3_aggregate_context(ctx, 0);
+    if (s != NULL && s->failed)
+        return;
+    if (s == NULL || s->count == 0) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    switch (s->kind) {
+    case SQL_SUM_FLOAT:
+        sqlite3_result_double(ctx, s->f / (double)s->count);
+        return;
+    case SQL_SUM_INTERVAL: {
+        struct sql_interval r;
+        if (sql_interval_div(&s->iv, (double)s->count, &r) != 0)
+            sql_fn_error(ctx, "22008", "interval out of range");
+        else
+            sql_fn_result_interval(ctx, &r);
+        return;
+    }
+    default: {
+        struct sql_numeric *x = malloc(2 * sizeof(*x));
+        if (x == NULL) {
+            sql_fn_nomem(ctx);
+            return;
+        }
+        if (s->kind == SQL_SUM_INT)
+            sql_numeric_from_i64(s->i, &x[0]);
+        else
+            x[0] = s->num;
+        sql_numeric_from_i64(s->count, &x[1]);
+        int rc = sql_numeric_div(&x[0], &x[1], &x[0]);
+        if (rc != 0)
+            sql_fn_numeric_error(ctx, rc);
+        else
+            sql_fn_result_numeric(ctx, &x[0]);
+        free(x);
+        return;
+    }
+    }
+}
+
+/* ---- min and max ---- */
+
+struct sql_minmax_state {
+    sqlite3_value *best; /* a copy, owned */
+    bool failed;
+};
+
+static void sql_minmax_step(sqlite3_context *ctx, sqlite3_value *arg, int want)
+{
+    if (sqlite3_value_type(arg) == SQLITE_NULL)
+        return;
+    struct sql_minmax_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
+    if (s == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    if (s->failed)
+        return;
+    if (s->best != NULL) {
+        struct sql_val *v = malloc(2 * sizeof(*v));
+        if (v == NULL) {
+            sql_fn_nomem(ctx);
+            s->failed = true;
+            return;
+        }
+        int rc = sql_fn_classify(arg, &v[0]);
+        if (rc == 0)
+            rc = sql_fn_classify(s->best, &v[1]);
+        int c = rc == 0 ? sql_fn_compare(ctx, &v[0], &v[1]) : 2;
+        if (rc != 0)
+            sql_fn_numeric_error(ctx, rc);
+        free(v);
+        if (c == 2) {
+            s->failed = true;
+            return;
+        }
+        if (c != want)
+            return;
+        sqlite3_value_free(s->best);
+    }
+    s->best = sqlite3_value_dup(arg);
+    if (s->best == NULL) {
+        s->failed = true;
+        sql_fn_nomem(ctx);
+    }
+}
+
+static void sql_min_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_minmax_step(ctx, argv[0], -1);
+}
+
+static void sql_max_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_minmax_step(ctx, argv[0], 1);
+}
+
+static void sql_minmax_final(sqlite3_context *ctx)
+{
+    struct sql_minmax_state *s = sqlite3_aggregate_context(ctx, 0);
+    if (s == NULL)
+        return sqlite3_result_null(ctx);
+    if (!s->failed) {
+        if (s->best != NULL)
+            sqlite3_result_value(ctx, s->best);
+        else
+            sqlite3_result_null(ctx);
+    }
+    sqlite3_value_free(s->best);
+    s->best = NULL;
+}
+
+/* ---- string_agg and array_agg ---- */
+
+struct sql_concat_state {
+    struct buf out;
+    bool any;
+    bool blob;
+    bool failed;
+};
+
+static void sql_string_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return;
+    struct sql_concat_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
+    if (s == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    if (s->failed)
+        return;
+    int rc = 0;
+    /* the separator goes before every value but the first, taken from the value's row */
+    if (s->any && sqlite3_value_type(argv[1]) != SQLITE_NULL) {
+        const void *sep = sqlite3_value_type(argv[1]) == SQLITE_BLOB ? sqlite3_value_blob(argv[1])
+                                                                      : (const void *)sqlite3_value_text(argv[1]);
+        int n = sqlite3_value_bytes(argv[1]);
+        if (n > 0)
+            rc = buf_append(&s->out, sep, (size_t)n);
+    }
+    if (!s->any)
+        s->blob = sqlite3_value_type(argv[0]) == SQLITE_BLOB;
+    s->any = true;
+    if (rc == 0) {
+        if (s->blob) {
+            int n = sqlite3_value_bytes(argv[0]);
+            if (n > 0)
+                rc = buf_append(&s->out, sqlite3_value_blob(argv[0]), (size_t)n);
+        } else if (sqlite3_value_type(argv[0]) == SQLITE_FLOAT) {
+            char text[SQL_FLOAT_TEXT_BYTES_MAX];
+            rc = buf_append(&s->out, text, sql_format_float8(sqlite3_value_double(argv[0]), text));
+        } else {
+            const unsigned char *t = sqlite3_value_text(argv[0]);
+            rc = t ? buf_append(&s->out, t, (size_t)sqlite3_value_bytes(argv[0])) : ERR_NOMEM;
+        }
+    }
+    if (rc == 0 && s->out.len > SQL_FUNC_RESULT_BYTES_MAX) {
+        s->failed = true;
+        sql_fn_error(ctx, "54000", "out of memory: string_agg result is too long");
+        return;
+    }
+    if (rc != 0) {
+        s->failed = true;
+        sql_fn_nomem(ctx);
+    }
+}
+
+static void sql_concat_final(sqlite3_context *ctx)
+{
+    struct sql_concat_state *s = sqlite3_aggregate_context(ctx, 0);
+    if (s == NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if (!s->failed) {
+        if (!s->any)
+            sqlite3_result_null(ctx);
+        else if (s->blob)
+            sqlite3_result_blob64(ctx, s->out.data ? (const void *)s->out.data : "", s->out.len,
+                                  SQLITE_TRANSIENT);
+        else
+            sqlite3_result_text64(ctx, s->out.data ? (const char *)s->out.data : "", s->out.len,
+                                  SQLITE_TRANSIENT, SQLITE_UTF8);
+    }
+    buf_free(&s->out);
+}
+
+/* array_agg(x): PostgreSQL's array text, NULLs included ('{1,2,NULL}'). */
+static void sql_array_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct sql_concat_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
+    if (s == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    if (s->failed)
+        return;
+    int rc = 0;
+    if (!s->any)
+        rc = buf_append_u8(&s->out, '{');
+    if (rc == 0)
+        rc = sql_fn_array_append(&s->out, argv[0], !s->any);
+    s->any = true;
+    if (rc == 0 && s->out.len > SQL_FUNC_RESULT_BYTES_MAX) {
+        s->failed = true;
+        sql_fn_error(ctx, "54000", "array_agg result is too long");
+        return;
+    }
+    if (rc != 0) {
+        s->failed = true;
+        sql_fn_nomem(ctx);
+    }
+}
+
+static void sql_array_agg_final(sqlite3_context *ctx)
+{
+    struct sql_concat_state *s = sqlite3_aggregate_context(ctx, 0);
+    if (s != NULL && s->any && !s->failed && buf_append_u8(&s->out, '}') != 0) {
+        s->failed = true;
+        sql_fn_nomem(ctx);
+    }
+    sql_concat_final(ctx);
+}
+
+/* ---- bool_and, bool_or ---- */
+
+struct sql_bool_state {
+    bool any;
+    bool value;
+};
+
+static void sql_bool_step(sqlite3_context *ctx, sqlite3_value *arg, bool and)
+{
+    if (sqlite3_value_type(arg) == SQLITE_NULL)
+        return;
+    struct sql_bool_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
+    if (s == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    bool b = sqlite3_value_int64(arg) != 0;
+    if (!s->any)
+        s->value = b;
+    else
+        s->value = and ? (s->value && b) : (s->value || b);
+    s->any = true;
+}
+
+static void sql_bool_and_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_bool_step(ctx, argv[0], true);
+}
+
+static void sql_bool_or_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_bool_step(ctx, argv[0], false);
+}
+
+static void sql_bool_final(sqlite3_context *ctx)
+{
+    struct sql_bool_state *s = sqlite3_aggregate_context(ctx, 0);
+    if (s == NULL || !s->any)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_int(ctx, s->value);
+}
+
+/* ---- variance and standard deviation ---- */
+
+struct sql_var_state {
+    bool failed;
+    bool is_float;
+    /* float8: Youngs-Cramer, as PostgreSQL's float8_accum */
+    double n, sx, sxx;
+    /* integers and numerics: exact sums */
+    int64_t count;
+    struct sql_numeric sum, sum2;
+};
+
+static void sql_var_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct sql_var_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
+    if (s == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    if (s->failed)
+        return;
+    struct sql_val *v = malloc(sizeof(*v));
+    struct sql_numeric *x = malloc(sizeof(*x));
+    if (v == NULL || x == NULL) {
+        free(v);
+        free(x);
+        sql_fn_nomem(ctx);
+        s->failed = true;
+        return;
+    }
+    int rc = sql_fn_classify(argv[0], v);
+    if (rc != 0) {
+        sql_fn_numeric_error(ctx, rc);
+        s->failed = true;
+    } else if (v->kind == SQL_VK_NULL) {
+        /* skipped */
+    } else if (!sql_fn_is_number(v)) {
+        sql_fn_error(ctx, "42883", "function variance(%s) does not exist",
+                     sql_fn_kind_name(v->kind));
+        s->failed = true;
+    } else if (v->kind == SQL_VK_FLOAT || s->is_float) {
+        if (!s->is_float && s->count > 0) {
+            /* floats after exact values: restart the float sums from the exact ones */
+            double n = (double)s->count, sx = sql_numeric_to_double(&s->sum);
+            s->n = n;
+            s->sx = sx;
+            s->sxx = sql_numeric_to_double(&s->sum2) - sx * sx / n;
+        }
+        s->is_float = true;
+        double d = sql_fn_to_double(v);
+        double n_old = s->n;
+        s->n += 1.0;
+        s->sx += d;
+        if (n_old > 0.0) {
+            double tmp = d * s->n - s->sx;
+            s->sxx += tmp * tmp / (s->n * n_old);
+        }
+    } else {
+        if (s->count == 0) {
+            sql_numeric_from_i64(0, &s->sum);
+            sql_numeric_from_i64(0, &s->sum2);
+        }
+        sql_fn_to_numeric(v, x);
+        rc = sql_numeric_add(&s->sum, x, &s->sum);
+        if (rc == 0)
+            rc = sql_numeric_mul(x, x, x);
+        if (rc == 0)
+            rc = sql_numeric_add(&s->sum2, x, &s->sum2);
+        if (rc != 0) {
+            sql_fn_numeric_error(ctx, rc);
+            s->failed = true;
+        }
+        s->count++;
+    }
+    free(v);
+    free(x);
+}
+
+static void sql_var_final(sqlite3_context *ctx, bool sample, bool stddev)
+{
+    struct sql_var_state *s = sqlite3_aggregate_context(ctx, 0);
+    if (s != NULL && s->failed)
+        return;
+    if (s == NULL || (s->is_float ? s->n == 0 : s->count == 0) ||
+        (sample && (s->is_float ? s->n <= 1.0 : s->count <= 1))) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if (s->is_float) {
+        double var = s->sxx / (sample ? s->n - 1.0 : s->n);
+        sqlite3_result_double(ctx, stddev ? sqrt(var) : var);
+        return;
+    }
+    /* (N × sumX2 - sumX²) / (N × (N - 1)), PostgreSQL's numeric_stddev_internal */
+    struct sql_numeric *w = malloc(4 * sizeof(*w));
+    if (w == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    struct sql_numeric *sx2 = &w[0], *nsum2 = &w[1], *n = &w[2], *den = &w[3];
+    sql_numeric_from_i64(s->count, n);
+    int rc = sql_numeric_mul(&s->sum, &s->sum, sx2);
+    if (rc == 0)
+        rc = sql_numeric_mul(n, &s->sum2, nsum2);
+    if (rc == 0)
+        rc = sql_numeric_sub(nsum2, sx2, nsum2);
+    if (rc == 0 && (sql_numeric_is_zero(nsum2) || nsum2->neg)) {
+        sqlite3_result_int(ctx, 0);
+        free(w);
+        return;
+    }
+    if (rc == 0) {
+        sql_numeric_from_i64(sample ? s->count - 1 : s->count, den);
+        rc = sql_numeric_mul(n, den, den);
+    }
+    int rscale = 0;
+    if (rc == 0) {
+        rscale = sql_numeric_div_result_scale(nsum2, den);
+        rc = sql_numeric_div_scale(nsum2, den, rscale, true, sx2);
+    }
+    if (rc == 0 && stddev)
+        rc = sql_numeric_sqrt_scale(sx2, rscale, sx2);
+    if (rc != 0)
+        sql_fn_numeric_error(ctx, rc);
+    else
+        sql_fn_result_numeric(ctx, sx2);
+    free(w);
+}
+
+static void sql_var_samp_final(sqlite3_context *ctx)
+{
+    sql_var_final(ctx, true, false);
+}
+
+static void sql_var_pop_final(sqlite3_context *ctx)
+{
+    sql_var_final(ctx, false, false);
+}
+
+static void sql_stddev_samp_final(sqlite3_context *ctx)
+{
+    sql_var_final(ctx, true, true);
+}
+
+static void sql_stddev_pop_final(sqlite3_context *ctx)
+{
+    sql_var_final(ctx, false, true);
+}
+
+/* ---- registration ---- */
+
+struct sql_agg_def {
+    const char *name;
+    int nargs;
+    void (*step)(sqlite3_context *, int, sqlite3_value **);
+    void (*final)(sqlite3_context *);
+    void (*value)(sqlite3_context *);                          /* window functions only */
+    void (*inverse)(sqlite3_context *, int, sqlite3_value **); /* window functions only */
+};
+
+static const struct sql_agg_def sql_agg_defs[] = {
+    {"pg_sum", 1, sql_sum_step, sql_sum_value, sql_sum_value, sql_sum_inverse},
+    {"pg_avg", 1, sql_avg_step, sql_avg_value, sql_avg_value, sql_avg_inverse},
+    {"pg_min", 1, sql_min_step, sql_minmax_final, NULL, NULL},
+    {"pg_max", 1, sql_max_step, sql_minmax_final, NULL, NULL},
+    {"pg_string_agg", 2, sql_string_agg_step, sql_concat_final, NULL, NULL},
+    {"pg_array_agg", 1, sql_array_agg_step, sql_array_agg_final, NULL, NULL},
+    {"pg_bool_and", 1, sql_bool_and_step, sql_bool_final, NULL, NULL},
+    {"pg_bool_or", 1, sql_bool_or_step, sql_bool_final, NULL, NULL},
+    {"pg_var_samp", 1, sql_var_step, sql_var_samp_final, NULL, NULL},
+    {"pg_var_pop", 1, sql_var_step, sql_var_pop_final, NULL, NULL},
+    {"pg_stddev_samp", 1, sql_var_step, sql_stddev_samp_final, NULL, NULL},
+    {"pg_stddev_pop", 1, sql_var_step, sql_stddev_pop_final, NULL, NULL},
+};
+
+int sql_fn_register_aggregates(sqlite3 *db, struct sql_fn_state *st, struct errbuf *eb)
+{
+    for (size_t i = 0; i < sizeof(sql_agg_defs) / sizeof(sql_agg_defs[0]); i++) {
+        const struct sql_agg_def *d = &sql_agg_defs[i];
+        int rc;
+        if (d->value != NULL)
+            rc = sqlite3_create_window_function(db, d->name, d->nargs,
+                                                SQLITE_UTF8 | SQLITE_DETERMINISTIC, st, d->step,
+                                                d->final, d->value, d->inverse, NULL);
+        else
+            rc = sqlite3_create_function_v2(db, d->name, d->nargs,
+                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, st, NULL, d->step,
+                                            d->final, NULL);
+        if (rc != SQLITE_OK)
+            return err_set(eb, rc == SQLITE_NOMEM ? ERR_NOMEM : ERR_INVAL,
+                           "registering aggregate %s: %s", d->name, sqlite3_errstr(rc));
+    }
+    return 0;
+}
