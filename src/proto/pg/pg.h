@@ -44,9 +44,10 @@
  * the backend's writable callback runs once it falls below LOW. */
 #define PG_CONN_OUTPUT_BYTES_HIGH (4u * 1024 * 1024)
 #define PG_CONN_OUTPUT_BYTES_LOW  (1u * 1024 * 1024)
-/* Rows the session keeps for later Executes when the backend sent more than max_rows (see
- * execute below); past it the Execute fails with ERROR 54000. */
-#define PG_PORTAL_BUFFER_BYTES_MAX (64u * 1024 * 1024)
+/* What one session may retain between requests — prepared statement texts and descriptions,
+ * bound parameters, and rows kept for later Executes (see execute below) — all together.
+ * Past it, the Parse, Bind or Execute that would exceed it fails with ERROR 54000. */
+#define PG_SESSION_RETAINED_BYTES_MAX (256u * 1024 * 1024)
 /* ErrorResponse / NoticeResponse text fields are cut at this size. */
 #define PG_ERROR_FIELD_BYTES_MAX 4096
 /* The server answers this to ParameterStatus server_version: psql and pgbench read 15. */
@@ -198,7 +199,7 @@ struct pg_backend {
      * pg_send_portal_suspended instead of a command tag, keeping its cursor in the portal's
      * state; the next Execute of the portal continues. Or it may ignore it and send every row:
      * the session then forwards max_rows of them, answers PortalSuspended, and keeps the rest
-     * (up to PG_PORTAL_BUFFER_BYTES_MAX) to serve the following Executes of the portal
+     * (within PG_SESSION_RETAINED_BYTES_MAX) to serve the following Executes of the portal
      * without calling the backend; "SELECT n" tags are rewritten to the rows of the last
      * Execute, as PostgreSQL reports them. execute may be called again on a portal that
      * already completed: answer as PostgreSQL does (a SELECT returns no rows, "SELECT 0").

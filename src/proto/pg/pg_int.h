@@ -66,6 +66,7 @@ struct pg_stmt {
     char *sql;
     size_t sql_len;
     int empty;     /* whitespace only: the backend never sees it */
+    size_t bytes;  /* counted in the session's retained_bytes while > 0 */
     int linked;    /* findable by name */
     unsigned refs; /* the link, each portal built from it, a prepare request */
     uint32_t *param_oids;
@@ -84,6 +85,7 @@ struct pg_portal {
     struct pg_value *params; /* stmt->n_params */
     char *param_store;
     int16_t *formats; /* one per result column */
+    size_t bytes;     /* parameters, counted in the session's retained_bytes */
     int any_binary;
     int linked;
     void *state;
@@ -104,7 +106,8 @@ struct pg_conn {
     uint32_t secret;
     char peer[PG_PEER_BYTES_MAX];
 
-    struct buf in;  /* received, not yet handled */
+    struct buf in;  /* received; bytes before in_off are handled */
+    size_t in_off;  /* compacted once per turn, not per message */
     struct buf out; /* encoded, not yet handed to the transport */
 
     enum pg_phase phase;
@@ -154,6 +157,7 @@ struct pg_conn {
     size_t n_named_stmts;
     struct pg_portal *portals;
     size_t n_named_portals;
+    size_t retained_bytes; /* against PG_SESSION_RETAINED_BYTES_MAX */
 
     struct buf scratch; /* binary conversions of one row */
 };

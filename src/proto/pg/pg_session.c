@@ -102,6 +102,31 @@ static void name_copy(char dst[PG_NAME_BYTES_MAX + 1], const char *src)
     dst[n] = '\0';
 }
 
+/* 0 if the session may retain n more bytes, else reports 54000 (skipping to Sync). */
+static int retain_check(struct pg_conn *c, size_t n, const char *what)
+{
+    if (n <= PG_SESSION_RETAINED_BYTES_MAX - c->retained_bytes)
+        return 0;
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "%s would make this session retain more than %u bytes of statements, parameters "
+             "and rows; close statements or portals",
+             what, PG_SESSION_RETAINED_BYTES_MAX);
+    send_error_fields(c, "ERROR", "54000", msg);
+    return ERR_TOOBIG;
+}
+
+static void retain(struct pg_conn *c, size_t n)
+{
+    c->retained_bytes += n;
+}
+
+static void release_retained(struct pg_conn *c, size_t n)
+{
+    ASSERT(c->retained_bytes >= n);
+    c->retained_bytes -= n;
+}
+
 static int all_space(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -125,6 +150,7 @@ static void stmt_unref(struct pg_conn *c, struct pg_stmt *st)
     if (--st->refs > 0)
         return;
     ASSERT(!st->linked);
+    release_retained(c, st->bytes);
     if (st->state != NULL && c->be.stmt_free != NULL)
         CALL_BACKEND(c, c->be.stmt_free(c->be.ctx, c, st->state));
     free(st->sql);
@@ -139,6 +165,12 @@ static void stmt_link(struct pg_conn *c, struct pg_stmt *st)
     ASSERT(!st->linked && stmt_find(c, st->name) == NULL);
     st->linked = 1;
     st->refs++;
+    /* Counted from here until freed; the Parse checked the text against the budget. */
+    st->bytes =
+        st->sql_len + 1 + st->n_params * sizeof *st->param_oids + st->n_cols * sizeof *st->cols;
+    for (size_t i = 0; i < st->n_cols; i++)
+        st->bytes += strlen(st->cols[i].name) + 1;
+    retain(c, st->bytes);
     st->next = c->stmts;
     c->stmts = st;
     if (st->name[0] != '\0')
@@ -168,6 +200,7 @@ static struct pg_portal *portal_find(struct pg_conn *c, const char *name)
 
 static void portal_drop_held(struct pg_portal *p)
 {
+    release_retained(p->conn, p->held.len);
     buf_free(&p->held);
     p->held_off = 0;
     p->held_rows = 0;
@@ -200,6 +233,7 @@ static void portal_destroy(struct pg_conn *c, struct pg_portal *p)
         CALL_BACKEND(c, c->be.portal_free(c->be.ctx, c, p->state));
     stmt_unref(c, p->stmt);
     portal_drop_held(p);
+    release_retained(c, p->bytes);
     free(p->params);
     free(p->param_store);
     free(p->formats);
@@ -410,7 +444,7 @@ static int step_startup(struct pg_conn *c)
     struct pg_startup su;
     size_t used;
     struct errbuf eb;
-    int rc = pg_decode_startup(c->in.data, c->in.len, &su, &used, &eb);
+    int rc = pg_decode_startup(c->in.data + c->in_off, c->in.len - c->in_off, &su, &used, &eb);
     if (rc == ERR_NEEDMORE)
         return rc;
     c->st->messages_in++;
@@ -442,7 +476,7 @@ static int step_startup(struct pg_conn *c)
         startup_message(c, &su);
         break;
     }
-    buf_consume(&c->in, used);
+    c->in_off += used;
     return 0;
 }
 
@@ -564,6 +598,10 @@ static void do_parse(struct pg_conn *c, const struct pg_msg *m)
         if (old != NULL)
             stmt_unlink(c, old);
     }
+    if (retain_check(c, len + 1, "this statement") != 0) {
+        c->skip_to_sync = 1;
+        return;
+    }
     struct pg_stmt *st = calloc(1, sizeof *st);
     size_t n = m->u.parse.n_param_oids;
     if (st != NULL) {
@@ -676,8 +714,15 @@ static int bind_params(struct pg_conn *c, struct pg_portal *p, const struct pg_m
             p->params[i].data = (const char *)store.data + offs[i];
             p->params[i].len = strlen(p->params[i].data);
         }
-        p->param_store = (char *)store.data;
-        store.data = NULL;
+        if (retain_check(c, store.len, "these parameters") != 0) {
+            c->skip_to_sync = 1;
+            rc = ERR_TOOBIG;
+        } else {
+            p->param_store = (char *)store.data;
+            p->bytes = store.len;
+            retain(c, p->bytes);
+            store.data = NULL;
+        }
     }
     buf_free(&store);
     buf_free(&tmp);
@@ -1050,8 +1095,8 @@ static int step_msg(struct pg_conn *c)
     const uint8_t *body;
     size_t len, used;
     struct errbuf eb;
-    int rc = pg_frame_msg(c->in.data, c->in.len, c->cfg.message_bytes_max, &type, &body, &len,
-                          &used, &eb);
+    int rc = pg_frame_msg(c->in.data + c->in_off, c->in.len - c->in_off, c->cfg.message_bytes_max,
+                          &type, &body, &len, &used, &eb);
     if (rc == ERR_NEEDMORE)
         return rc;
     if (rc != 0) {
@@ -1060,7 +1105,7 @@ static int step_msg(struct pg_conn *c)
     }
     c->st->messages_in++;
     handle_msg(c, type, body, len);
-    buf_consume(&c->in, used);
+    c->in_off += used;
     return 0;
 }
 
@@ -1076,7 +1121,7 @@ static void process(struct pg_conn *c)
         if (output_high(c))
             return;
         int rc = ERR_NEEDMORE;
-        if (c->in.len > 0)
+        if (c->in.len > c->in_off)
             rc = c->phase == PG_PHASE_STARTUP ? step_startup(c) : step_msg(c);
         if (rc == ERR_NEEDMORE) {
             /* A client that left mid-COPY will send no more data: end (the backend's request
@@ -1095,6 +1140,11 @@ static void tail(struct pg_conn *c)
     if (c->depth > 0 || c->released)
         return;
     process(c);
+    /* Handled bytes go once per turn: per message, moving the rest would be quadratic. */
+    if (c->in_off > 0) {
+        buf_consume(&c->in, c->in_off);
+        c->in_off = 0;
+    }
     if (c->ended && c->req == PG_REQ_NONE && !c->closed)
         cleanup(c);
     c->io->kick(c);
@@ -1204,7 +1254,7 @@ int pg_session_read_wanted(const struct pg_conn *c)
     /* A session that can go on holds only part of a message: read the rest, however large
      * (the frame's length was checked against the limit). Otherwise read ahead a bounded
      * amount. */
-    return progressing || c->in.len < PG_CONN_INPUT_BYTES_MAX;
+    return progressing || c->in.len - c->in_off < PG_CONN_INPUT_BYTES_MAX;
 }
 
 int pg_session_ready(const struct pg_conn *c)
@@ -1221,7 +1271,7 @@ int pg_session_idle(const struct pg_conn *c)
 
 void pg_session_free(struct pg_conn *c)
 {
-    ASSERT(c->closed && c->stmts == NULL && c->portals == NULL);
+    ASSERT(c->closed && c->stmts == NULL && c->portals == NULL && c->retained_bytes == 0);
     buf_free(&c->in);
     buf_free(&c->out);
     buf_free(&c->params_store);
@@ -1369,16 +1419,18 @@ int pg_send_data_row(struct pg_conn *c, const char *const *values, const size_t 
             size_t row = 7;
             for (size_t i = 0; i < n; i++)
                 row += 4 + l[i];
-            if (p->held.len + row > PG_PORTAL_BUFFER_BYTES_MAX) {
-                char msg[160];
+            if (row > PG_SESSION_RETAINED_BYTES_MAX - c->retained_bytes) {
+                char msg[200];
                 snprintf(msg, sizeof msg,
-                         "the rows past this Execute's row limit exceed %u bytes; fetch them "
-                         "without a limit",
-                         PG_PORTAL_BUFFER_BYTES_MAX);
+                         "the rows past this Execute's row limit would make this session retain "
+                         "more than %u bytes; fetch them without a limit",
+                         PG_SESSION_RETAINED_BYTES_MAX);
                 return abort_req(c, ERR_TOOBIG, "54000", msg);
             }
+            size_t before = p->held.len;
             if (pg_put_data_row(&p->held, v, l, n) != 0)
                 return abort_req(c, ERR_NOMEM, "53200", "out of memory");
+            retain(c, p->held.len - before);
             p->held_rows++;
             return 0;
         }
