@@ -25,6 +25,9 @@
 static void tail(struct pg_conn *c);
 static void end(struct pg_conn *c);
 
+/* A query text buffer larger than this is freed after its request, not kept for the next. */
+#define PG_REQ_TEXT_KEEP_BYTES (1u << 20)
+
 #define CALL_BACKEND(c, call)                                                                      \
     do {                                                                                           \
         (c)->depth++;                                                                              \
@@ -105,7 +108,10 @@ static void name_copy(char dst[PG_NAME_BYTES_MAX + 1], const char *src)
 /* 0 if the session may retain n more bytes, else reports 54000 (skipping to Sync). */
 static int retain_check(struct pg_conn *c, size_t n, const char *what)
 {
-    if (n <= PG_SESSION_RETAINED_BYTES_MAX - c->retained_bytes)
+    /* A statement's description is counted when it is linked, unchecked: the total may be
+     * past the budget already. */
+    if (c->retained_bytes <= PG_SESSION_RETAINED_BYTES_MAX &&
+        n <= PG_SESSION_RETAINED_BYTES_MAX - c->retained_bytes)
         return 0;
     char msg[200];
     snprintf(msg, sizeof msg,
@@ -1303,6 +1309,9 @@ void pg_done(struct pg_conn *c)
             startup_done(c);
         break;
     case PG_REQ_QUERY:
+        /* Do not keep the largest query a session ever sent. */
+        if (c->req_text.cap > PG_REQ_TEXT_KEEP_BYTES)
+            buf_free(&c->req_text);
         if (c->req_fatal)
             end(c);
         else
@@ -1419,7 +1428,8 @@ int pg_send_data_row(struct pg_conn *c, const char *const *values, const size_t 
             size_t row = 7;
             for (size_t i = 0; i < n; i++)
                 row += 4 + l[i];
-            if (row > PG_SESSION_RETAINED_BYTES_MAX - c->retained_bytes) {
+            if (c->retained_bytes > PG_SESSION_RETAINED_BYTES_MAX ||
+                row > PG_SESSION_RETAINED_BYTES_MAX - c->retained_bytes) {
                 char msg[200];
                 snprintf(msg, sizeof msg,
                          "the rows past this Execute's row limit would make this session retain "
