@@ -202,6 +202,14 @@ void sql_fn_result_interval(sqlite3_context *ctx, const struct sql_interval *iv)
     sqlite3_result_text(ctx, text, (int)len, SQLITE_TRANSIENT);
 }
 
+void sql_fn_result_double(sqlite3_context *ctx, double d)
+{
+    if (isnan(d))
+        sqlite3_result_text(ctx, "NaN", 3, SQLITE_STATIC);
+    else
+        sqlite3_result_double(ctx, d);
+}
+
 void sql_fn_result_float(sqlite3_context *ctx, double r, bool inputs_inf, bool check_underflow,
                          bool inputs_zero)
 {
@@ -213,7 +221,7 @@ void sql_fn_result_float(sqlite3_context *ctx, double r, bool inputs_inf, bool c
         sql_fn_error(ctx, "22003", "value out of range: underflow");
         return;
     }
-    sqlite3_result_double(ctx, r);
+    sql_fn_result_double(ctx, r);
 }
 
 void sql_fn_result_buf_text(sqlite3_context *ctx, struct buf *b)

@@ -228,7 +228,7 @@ static void sql_avg_value(sqlite3_context *ctx)
     }
     switch (s->kind) {
     case SQL_SUM_FLOAT:
-        sqlite3_result_double(ctx, s->f / (double)s->count);
+        sql_fn_result_double(ctx, s->f / (double)s->count);
         return;
     case SQL_SUM_INTERVAL: {
         struct sql_interval r;
@@ -578,7 +578,7 @@ static void sql_var_final(sqlite3_context *ctx, bool sample, bool stddev)
     }
     if (s->is_float) {
         double var = s->sxx / (sample ? s->n - 1.0 : s->n);
-        sqlite3_result_double(ctx, stddev ? sqrt(var) : var);
+        sql_fn_result_double(ctx, stddev ? sqrt(var) : var);
         return;
     }
     /* (N × sumX2 - sumX²) / (N × (N - 1)), PostgreSQL's numeric_stddev_internal */

@@ -175,7 +175,7 @@ static void sql_extract_common(sqlite3_context *ctx, sqlite3_value **argv, bool 
     if (rc != 0)
         sql_dt_unit_error(ctx, rc, argv[0], type);
     else if (as_float)
-        sqlite3_result_double(ctx, sql_numeric_to_double(r));
+        sql_fn_result_double(ctx, sql_numeric_to_double(r));
     else
         sql_fn_result_numeric(ctx, r);
     free(v);
@@ -386,7 +386,9 @@ static int sql_tpl_parse(const char *s, int n, const char *f, int fn, int64_t *t
         }
         if (TPL("YYYY")) {
             *what = "YYYY";
-            if (!sql_tpl_num(s, n, &i, 9, &year))
+            /* more than four digits only when a separator follows in the template */
+            bool next_digit = k + 4 < fn && isalpha((unsigned char)f[k + 4]);
+            if (!sql_tpl_num(s, n, &i, next_digit ? 4 : 9, &year))
                 return ERR_MALFORMED;
             have_year = true;
             k += 4;

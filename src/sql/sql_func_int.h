@@ -94,6 +94,9 @@ void sql_fn_result_numeric(sqlite3_context *ctx, const struct sql_numeric *n);
 void sql_fn_result_date(sqlite3_context *ctx, int32_t d);
 void sql_fn_result_timestamp(sqlite3_context *ctx, int64_t ts);
 void sql_fn_result_interval(sqlite3_context *ctx, const struct sql_interval *iv);
+/* A float8 result. SQLite has no NaN (it stores NULL), so NaN becomes the text 'NaN', which
+ * reads back as a numeric NaN and prints the same. */
+void sql_fn_result_double(sqlite3_context *ctx, double d);
 /* A float8 result with PostgreSQL's overflow checks: inf from finite inputs is 22003 overflow,
  * 0 from nonzero inputs (when check_underflow) is 22003 underflow. */
 void sql_fn_result_float(sqlite3_context *ctx, double r, bool inputs_inf, bool check_underflow,

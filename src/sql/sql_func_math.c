@@ -63,7 +63,7 @@ static void sql_fn_abs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             sqlite3_result_int64(ctx, v->i < 0 ? -v->i : v->i);
         break;
     case SQL_VK_FLOAT:
-        sqlite3_result_double(ctx, fabs(v->f));
+        sql_fn_result_double(ctx, fabs(v->f));
         break;
     default:
         sql_numeric_abs(&v->num);
@@ -126,7 +126,7 @@ static void sql_round_common(sqlite3_context *ctx, int argc, sqlite3_value **arg
                    : mode == SQL_ROUND_FLOOR ? floor(d)
                    : mode == SQL_ROUND_ROUND ? rint(d) /* half to even, as PostgreSQL */
                                              : trunc(d);
-        sqlite3_result_double(ctx, r);
+        sql_fn_result_double(ctx, r);
         break;
     }
     default: {
@@ -271,7 +271,7 @@ static void sql_transcendental(sqlite3_context *ctx, sqlite3_value *arg, enum sq
         r = f == SQL_TR_LN ? log(x) : log10(x);
         break;
     }
-    sqlite3_result_double(ctx, r);
+    sql_fn_result_double(ctx, r);
 }
 
 static void sql_fn_sqrt(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -307,7 +307,9 @@ static void sql_fn_log(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (v[1].kind != SQL_VK_NUMERIC)
         sql_fn_to_numeric(&v[1], &v[1].num);
     int rc = sql_numeric_log(&v[0].num, &v[1].num, &v[0].num);
-    if (rc == ERR_INVAL)
+    if (rc == ERR_CONDITION)
+        sql_fn_error(ctx, "22012", "division by zero");
+    else if (rc == ERR_INVAL)
         sql_fn_error(ctx, "2201E", "cannot take logarithm of zero");
     else if (rc == ERR_UNSUPPORTED)
         sql_fn_error(ctx, "2201E", "cannot take logarithm of a negative number");
@@ -325,7 +327,7 @@ static void sql_fn_cbrt(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         free(v);
         return;
     }
-    sqlite3_result_double(ctx, cbrt(sql_fn_to_double(v)));
+    sql_fn_result_double(ctx, cbrt(sql_fn_to_double(v)));
     free(v);
 }
 
@@ -341,7 +343,7 @@ static void sql_fn_sign(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_int64(ctx, (v->i > 0) - (v->i < 0));
         break;
     case SQL_VK_FLOAT:
-        sqlite3_result_double(ctx, v->f > 0 ? 1.0 : v->f < 0 ? -1.0 : 0.0);
+        sql_fn_result_double(ctx, v->f > 0 ? 1.0 : v->f < 0 ? -1.0 : 0.0);
         break;
     default: {
         struct sql_numeric *n = &v->num;
@@ -363,7 +365,7 @@ static void sql_fn_sign(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void sql_fn_pi(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    sqlite3_result_double(ctx, M_PI);
+    sql_fn_result_double(ctx, M_PI);
 }
 
 /* random(): uniform in [0, 1) from the statement's seed (sql_func_env.random_seed); the
@@ -377,7 +379,7 @@ static void sql_fn_random(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         st->rng_seeded = true;
     }
     uint64_t r = rng_next(&st->rng) >> 11;
-    sqlite3_result_double(ctx, (double)r * 0x1.0p-53);
+    sql_fn_result_double(ctx, (double)r * 0x1.0p-53);
 }
 
 /* div(a, b): the truncated integer quotient, as numeric. */
@@ -520,7 +522,7 @@ static void sql_trig(sqlite3_context *ctx, sqlite3_value *arg, enum sql_trig f, 
     double x = sql_fn_to_double(v), r = 0;
     free(v);
     if (isnan(x)) {
-        sqlite3_result_double(ctx, NAN);
+        sql_fn_result_double(ctx, NAN);
         return;
     }
     switch (f) {
@@ -579,7 +581,7 @@ static void sql_fn_atan2(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         free(v);
         return;
     }
-    sqlite3_result_double(ctx, atan2(sql_fn_to_double(&v[0]), sql_fn_to_double(&v[1])));
+    sql_fn_result_double(ctx, atan2(sql_fn_to_double(&v[0]), sql_fn_to_double(&v[1])));
     free(v);
 }
 

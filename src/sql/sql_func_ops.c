@@ -316,7 +316,7 @@ static void sql_fn_neg(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                 sqlite3_result_int64(ctx, -a->i);
             break;
         case SQL_VK_FLOAT:
-            sqlite3_result_double(ctx, -a->f);
+            sql_fn_result_double(ctx, -a->f);
             break;
         case SQL_VK_NUMERIC:
             sql_numeric_neg(&a->num);
@@ -347,11 +347,11 @@ void sql_fn_float_pow(sqlite3_context *ctx, double x, double y);
 void sql_fn_float_pow(sqlite3_context *ctx, double x, double y)
 {
     if (isnan(x)) {
-        sqlite3_result_double(ctx, isnan(y) || y != 0.0 ? NAN : 1.0);
+        sql_fn_result_double(ctx, isnan(y) || y != 0.0 ? NAN : 1.0);
         return;
     }
     if (isnan(y)) {
-        sqlite3_result_double(ctx, x != 1.0 ? NAN : 1.0);
+        sql_fn_result_double(ctx, x != 1.0 ? NAN : 1.0);
         return;
     }
     if (x == 0.0 && y < 0.0) {
@@ -372,7 +372,7 @@ void sql_fn_float_pow(sqlite3_context *ctx, double x, double y)
         sql_fn_error(ctx, "22003", "value out of range: underflow");
         return;
     }
-    sqlite3_result_double(ctx, r);
+    sql_fn_result_double(ctx, r);
 }
 
 /* x ^ y and power(x, y): float8 unless a numeric is involved (integers go to float8, as
@@ -1062,7 +1062,7 @@ static void sql_cast_to_float(sqlite3_context *ctx, const struct sql_val *v, boo
         }
         d = (double)f;
     }
-    sqlite3_result_double(ctx, d);
+    sql_fn_result_double(ctx, d);
 }
 
 static void sql_cast_to_numeric(sqlite3_context *ctx, struct sql_val *v,

@@ -1872,159 +1872,476 @@ done:
 
 /* ---- to_char(number, format) ---- */
 
-/* PostgreSQL's numeric templates: 9 0 . D , G S MI PL SG PR FM EEEE and literal text. */
-static int sql_num_to_char(const struct sql_numeric *value, const char *fmt, int flen,
-                           struct buf *out)
+/* The numeric template, after PostgreSQL's formatting.c: first a pass that counts digit slots
+ * and notes flags (its NUMDesc_prepare), then the number rounded and laid out slot by slot with
+ * the sign written just before the first printed digit (its NUM_processor). */
+enum sql_nk {
+    SQL_NK_LITERAL = 0,
+    SQL_NK_9,
+    SQL_NK_0,
+    SQL_NK_DEC,
+    SQL_NK_D,
+    SQL_NK_COMMA,
+    SQL_NK_G,
+    SQL_NK_FM,
+    SQL_NK_S,
+    SQL_NK_MI,
+    SQL_NK_PL,
+    SQL_NK_SG,
+    SQL_NK_PR,
+    SQL_NK_TH_UP,
+    SQL_NK_TH_LO,
+    SQL_NK_EEEE,
+    SQL_NK_V,
+    SQL_NK_L,
+    SQL_NK_B,
+};
+
+#define SQL_NF_DECIMAL  (1u << 0)
+#define SQL_NF_ZERO     (1u << 1)
+#define SQL_NF_FILLMODE (1u << 2)
+#define SQL_NF_BRACKET  (1u << 3)
+#define SQL_NF_MINUS    (1u << 4)
+#define SQL_NF_PLUS     (1u << 5)
+#define SQL_NF_LSIGN    (1u << 6)
+#define SQL_NF_EEEE     (1u << 7)
+#define SQL_NF_MULTI    (1u << 8)
+
+struct sql_num_desc {
+    int pre, post, multi;
+    int zero_start, zero_end;
+    int lsign; /* -1 before the number, 1 after, 0 none */
+    int pre_lsign_num;
+    unsigned flags;
+};
+
+struct sql_num_node {
+    enum sql_nk key;
+    const char *text; /* literal bytes */
+    int len;
+};
+
+static const struct {
+    const char *text;
+    enum sql_nk key;
+} sql_num_keys[] = {
+    {"EEEE", SQL_NK_EEEE}, {"eeee", SQL_NK_EEEE}, {"FM", SQL_NK_FM},     {"fm", SQL_NK_FM},
+    {"MI", SQL_NK_MI},     {"mi", SQL_NK_MI},     {"PL", SQL_NK_PL},     {"pl", SQL_NK_PL},
+    {"SG", SQL_NK_SG},     {"sg", SQL_NK_SG},     {"PR", SQL_NK_PR},     {"pr", SQL_NK_PR},
+    {"TH", SQL_NK_TH_UP},  {"th", SQL_NK_TH_LO},  {"9", SQL_NK_9},       {"0", SQL_NK_0},
+    {".", SQL_NK_DEC},     {"D", SQL_NK_D},       {"d", SQL_NK_D},       {",", SQL_NK_COMMA},
+    {"G", SQL_NK_G},       {"g", SQL_NK_G},       {"S", SQL_NK_S},       {"s", SQL_NK_S},
+    {"V", SQL_NK_V},       {"v", SQL_NK_V},       {"L", SQL_NK_L},       {"l", SQL_NK_L},
+    {"B", SQL_NK_B},       {"b", SQL_NK_B},
+};
+
+/* Splits the template into nodes and fills the descriptor. Returns the node count, or -1 with
+ * *err set to PostgreSQL's message for a bad template. */
+static int sql_num_parse(const char *f, int flen, struct sql_num_node *nodes, int max,
+                         struct sql_num_desc *d, const char **err)
 {
-    int int_digits = 0, frac_digits = 0;
-    bool point = false, fm = false, sign_s = false, mi = false, pl = false, sg = false,
-         pr = false, eeee = false;
-    int zero_start = -1; /* position (among integer digit slots) of the first 0 */
-    for (int i = 0; i < flen; i++) {
-        char c = (char)toupper((unsigned char)fmt[i]);
-        if (c == '9' || c == '0') {
-            if (point) {
-                frac_digits++;
-            } else {
-                if (c == '0' && zero_start < 0)
-                    zero_start = int_digits;
-                int_digits++;
+    memset(d, 0, sizeof(*d));
+    int n = 0;
+    for (int i = 0; i < flen && n < max;) {
+        struct sql_num_node *node = &nodes[n++];
+        node->key = SQL_NK_LITERAL;
+        node->text = f + i;
+        node->len = 1;
+        if (f[i] == '"') {
+            int j = i + 1;
+            while (j < flen && f[j] != '"')
+                j++;
+            node->text = f + i + 1;
+            node->len = j - i - 1;
+            i = j < flen ? j + 1 : j;
+            continue;
+        }
+        if (f[i] == '\\' && i + 1 < flen) {
+            node->text = f + i + 1;
+            i += 2;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof(sql_num_keys) / sizeof(sql_num_keys[0]); k++) {
+            size_t l = strlen(sql_num_keys[k].text);
+            if ((size_t)(flen - i) >= l && memcmp(f + i, sql_num_keys[k].text, l) == 0) {
+                node->key = sql_num_keys[k].key;
+                node->len = (int)l;
+                break;
             }
-        } else if (c == '.' || c == 'D') {
-            point = true;
-        } else if (c == 'F' && i + 1 < flen && toupper((unsigned char)fmt[i + 1]) == 'M') {
-            fm = true;
-            i++;
-        } else if (c == 'S') {
-            sign_s = true;
-        } else if (c == 'M' && i + 1 < flen && toupper((unsigned char)fmt[i + 1]) == 'I') {
-            mi = true;
-            i++;
-        } else if (c == 'P' && i + 1 < flen && toupper((unsigned char)fmt[i + 1]) == 'L') {
-            pl = true;
-            i++;
-        } else if (c == 'S' && i + 1 < flen && toupper((unsigned char)fmt[i + 1]) == 'G') {
-            sg = true;
-            i++;
-        } else if (c == 'P' && i + 1 < flen && toupper((unsigned char)fmt[i + 1]) == 'R') {
-            pr = true;
-            i++;
-        } else if (c == 'E' && i + 3 < flen && strncasecmp(fmt + i, "EEEE", 4) == 0) {
-            eeee = true;
-            i += 3;
+        }
+        if (node->key == SQL_NK_LITERAL) {
+            node->len = sql_u8len((const unsigned char *)f + i, flen - i);
+            i += node->len;
+            continue;
+        }
+        i += node->len;
+        if ((d->flags & SQL_NF_EEEE) && node->key != SQL_NK_EEEE) {
+            *err = "\"EEEE\" must be the last pattern used";
+            return -1;
+        }
+        switch (node->key) {
+        case SQL_NK_9:
+            if (d->flags & SQL_NF_BRACKET) {
+                *err = "\"9\" must be ahead of \"PR\"";
+                return -1;
+            }
+            if (d->flags & SQL_NF_MULTI)
+                d->multi++;
+            else if (d->flags & SQL_NF_DECIMAL)
+                d->post++;
+            else
+                d->pre++;
+            break;
+        case SQL_NK_0:
+            if (d->flags & SQL_NF_BRACKET) {
+                *err = "\"0\" must be ahead of \"PR\"";
+                return -1;
+            }
+            if (!(d->flags & SQL_NF_ZERO) && !(d->flags & SQL_NF_DECIMAL)) {
+                d->flags |= SQL_NF_ZERO;
+                d->zero_start = d->pre + 1;
+            }
+            if (d->flags & SQL_NF_DECIMAL)
+                d->post++;
+            else
+                d->pre++;
+            d->zero_end = d->pre + d->post;
+            break;
+        case SQL_NK_D:
+        case SQL_NK_DEC:
+            if (d->flags & SQL_NF_DECIMAL) {
+                *err = "multiple decimal points";
+                return -1;
+            }
+            if (d->flags & SQL_NF_MULTI) {
+                *err = "cannot use \"V\" and decimal point together";
+                return -1;
+            }
+            d->flags |= SQL_NF_DECIMAL;
+            break;
+        case SQL_NK_FM:
+            d->flags |= SQL_NF_FILLMODE;
+            break;
+        case SQL_NK_S:
+            if (d->flags & (SQL_NF_PLUS | SQL_NF_MINUS | SQL_NF_BRACKET)) {
+                *err = "cannot use \"S\" and \"PL\"/\"MI\"/\"SG\"/\"PR\" together";
+                return -1;
+            }
+            if (!(d->flags & SQL_NF_DECIMAL)) {
+                d->lsign = -1;
+                d->pre_lsign_num = d->pre;
+                d->flags |= SQL_NF_LSIGN;
+            } else if (d->lsign == 0) {
+                d->lsign = 1;
+                d->flags |= SQL_NF_LSIGN;
+            }
+            break;
+        case SQL_NK_MI:
+            d->flags |= SQL_NF_MINUS;
+            break;
+        case SQL_NK_PL:
+            d->flags |= SQL_NF_PLUS;
+            break;
+        case SQL_NK_SG:
+            d->flags |= SQL_NF_MINUS | SQL_NF_PLUS;
+            break;
+        case SQL_NK_PR:
+            if (d->flags & (SQL_NF_LSIGN | SQL_NF_PLUS | SQL_NF_MINUS)) {
+                *err = "cannot use \"PR\" and \"S\"/\"PL\"/\"MI\"/\"SG\" together";
+                return -1;
+            }
+            d->flags |= SQL_NF_BRACKET;
+            break;
+        case SQL_NK_V:
+            if (d->flags & SQL_NF_DECIMAL) {
+                *err = "cannot use \"V\" and decimal point together";
+                return -1;
+            }
+            d->flags |= SQL_NF_MULTI;
+            break;
+        case SQL_NK_EEEE:
+            if (d->flags & (SQL_NF_EEEE | SQL_NF_FILLMODE | SQL_NF_LSIGN | SQL_NF_BRACKET |
+                            SQL_NF_MINUS | SQL_NF_PLUS | SQL_NF_MULTI)) {
+                *err = "\"EEEE\" is incompatible with other formats";
+                return -1;
+            }
+            d->flags |= SQL_NF_EEEE;
+            break;
+        default:
+            break;
         }
     }
-    (void)sg;
-    struct sql_numeric n = *value;
-    bool neg = n.neg && !sql_numeric_is_zero(&n);
-    if (eeee) {
-        /* d.ddde+XX with frac_digits digits */
-        double d = fabs(sql_numeric_to_double(&n));
-        char tmp[64];
-        snprintf(tmp, sizeof(tmp), "%.*e", frac_digits, d);
-        /* C prints at least two exponent digits, as PostgreSQL */
-        if (neg)
-            return buf_printf(out, "-%s", tmp);
-        return buf_printf(out, fm ? "%s" : " %s", tmp);
+    return n;
+}
+
+/* Layout state (PostgreSQL's NUMProc). */
+struct sql_num_out {
+    struct sql_num_desc *d;
+    const char *number, *number_p; /* the digits and point, no sign */
+    const char *last_relevant;     /* FM: the last fractional digit worth printing */
+    int out_pre_spaces, num_count, num_curr;
+    char sign;
+    bool sign_wrote, num_in;
+    struct buf *out;
+};
+
+static bool sql_num_predec_space(const struct sql_num_out *o)
+{
+    return !(o->d->flags & SQL_NF_ZERO) && o->number == o->number_p && o->number[0] == '0' &&
+           o->d->post != 0;
+}
+
+static int sql_num_digit(struct sql_num_out *o, enum sql_nk key)
+{
+    struct sql_num_desc *d = o->d;
+    bool fm = d->flags & SQL_NF_FILLMODE;
+    bool zero = d->flags & SQL_NF_ZERO;
+    int rc = 0;
+    o->num_in = false;
+    /* the sign goes right before the first digit that prints */
+    if (!o->sign_wrote &&
+        (o->num_curr >= o->out_pre_spaces || (zero && d->zero_start == o->num_curr)) &&
+        (!sql_num_predec_space(o) || (o->last_relevant && *o->last_relevant == '.'))) {
+        if (d->flags & SQL_NF_LSIGN) {
+            if (d->lsign == -1) {
+                rc = buf_append_u8(o->out, o->sign == '-' ? '-' : '+');
+                o->sign_wrote = true;
+            }
+        } else if (d->flags & SQL_NF_BRACKET) {
+            rc = buf_append_u8(o->out, o->sign == '+' ? ' ' : '<');
+            o->sign_wrote = true;
+        } else if (o->sign == '+') {
+            if (!fm)
+                rc = buf_append_u8(o->out, ' ');
+            o->sign_wrote = true;
+        } else if (o->sign == '-') {
+            rc = buf_append_u8(o->out, '-');
+            o->sign_wrote = true;
+        }
     }
-    int rc = sql_numeric_round(&n, frac_digits);
     if (rc != 0)
         return rc;
-    n.neg = false;
-    char digits[SQL_NUMERIC_TEXT_BYTES_MAX + 1];
-    sql_numeric_format(&n, digits);
-    char *dot = strchr(digits, '.');
-    int ilen = dot ? (int)(dot - digits) : (int)strlen(digits);
-    bool overflow = ilen > int_digits && !(ilen == 1 && digits[0] == '0');
-    /* leading integer digits are shown from the slot where the number starts or a 0 forces */
-    int shown_start = int_digits - (ilen == 1 && digits[0] == '0' ? 0 : ilen);
-    if (zero_start >= 0 && zero_start < shown_start)
-        shown_start = zero_start;
-    if (ilen == 1 && digits[0] == '0' && zero_start < 0 && frac_digits == 0)
-        shown_start = int_digits - 1; /* a lone 0 still prints */
-    struct buf body = BUF_INIT;
-    int islot = 0, fslot = 0;
-    bool after_point = false, started = false;
-    for (int i = 0; rc == 0 && i < flen; i++) {
-        char c = (char)toupper((unsigned char)fmt[i]);
-        if (c == '9' || c == '0') {
-            if (!after_point) {
-                if (overflow) {
-                    rc = buf_append_u8(&body, '#');
-                } else if (islot < shown_start) {
-                    if (!fm)
-                        rc = buf_append_u8(&body, ' ');
-                } else {
-                    int di = islot - (int_digits - ilen);
-                    char dc = di >= 0 && di < ilen ? digits[di] : '0';
-                    if (ilen == 1 && digits[0] == '0' && di < 0)
-                        dc = '0';
-                    rc = buf_append_u8(&body, (uint8_t)dc);
-                    started = true;
-                }
-                islot++;
-            } else {
-                char dc = overflow ? '#' : (dot && fslot < (int)strlen(dot + 1) ? dot[1 + fslot] : '0');
-                /* FM drops trailing 9-slot zeros */
-                rc = buf_append_u8(&body, (uint8_t)dc);
-                fslot++;
+    if (o->num_curr < o->out_pre_spaces && (d->zero_start > o->num_curr || !zero)) {
+        if (!fm)
+            rc = buf_append_u8(o->out, ' ');
+    } else if (zero && o->num_curr < o->out_pre_spaces && d->zero_start <= o->num_curr) {
+        rc = buf_append_u8(o->out, '0');
+        o->num_in = true;
+    } else {
+        if (*o->number_p == '.') {
+            if (!o->last_relevant || *o->last_relevant != '.' || fm)
+                rc = buf_append_u8(o->out, '.');
+        } else if (o->last_relevant && o->number_p > o->last_relevant && key != SQL_NK_0) {
+            /* FM: an irrelevant trailing zero */
+        } else if (sql_num_predec_space(o)) {
+            if (!fm)
+                rc = buf_append_u8(o->out, ' ');
+            else if (o->last_relevant && *o->last_relevant == '.')
+                rc = buf_append_u8(o->out, '0');
+        } else if (*o->number_p) {
+            rc = buf_append_u8(o->out, (uint8_t)*o->number_p);
+            o->num_in = true;
+        }
+        if (*o->number_p)
+            o->number_p++;
+    }
+    int end = o->num_count + (o->out_pre_spaces ? 1 : 0) + ((d->flags & SQL_NF_DECIMAL) ? 1 : 0);
+    if (o->last_relevant && o->last_relevant == o->number_p)
+        end = o->num_curr;
+    if (rc == 0 && o->num_curr + 1 == end) {
+        if (o->sign_wrote && (d->flags & SQL_NF_BRACKET))
+            rc = buf_append_u8(o->out, o->sign == '+' ? ' ' : '>');
+        else if ((d->flags & SQL_NF_LSIGN) && d->lsign == 1)
+            rc = buf_append_u8(o->out, o->sign == '-' ? '-' : '+');
+    }
+    o->num_curr++;
+    return rc;
+}
+
+/* The ordinal suffix of the last digits of a number text. */
+static const char *sql_num_th(const char *num, bool upper)
+{
+    size_t len = strlen(num);
+    const char *s = "th";
+    if (len > 0) {
+        char last = num[len - 1];
+        if (!(len > 1 && num[len - 2] == '1')) {
+            if (last == '1')
+                s = "st";
+            else if (last == '2')
+                s = "nd";
+            else if (last == '3')
+                s = "rd";
+        }
+    }
+    if (!upper)
+        return s;
+    return s[0] == 's' ? "ST" : s[0] == 'n' ? "ND" : s[0] == 'r' ? "RD" : "TH";
+}
+
+/* to_char(numeric, template). Returns 0, ERR_NOMEM, or ERR_MALFORMED with *err set. */
+static int sql_num_to_char(const struct sql_numeric *value, const char *fmt, int flen,
+                           struct buf *out, const char **err)
+{
+    struct sql_num_node *nodes = malloc(((size_t)flen + 1) * sizeof(*nodes));
+    struct sql_numeric *n = malloc(sizeof(*n));
+    char *text = malloc(SQL_NUMERIC_TEXT_BYTES_MAX + 8);
+    int rc = nodes && n && text ? 0 : ERR_NOMEM;
+    struct sql_num_desc d;
+    int count = rc == 0 ? sql_num_parse(fmt, flen, nodes, flen + 1, &d, err) : 0;
+    if (count < 0)
+        rc = ERR_MALFORMED;
+    if (rc != 0)
+        goto done;
+    *n = *value;
+    if (d.flags & SQL_NF_EEEE) {
+        if (!sql_numeric_is_finite(n)) {
+            for (int i = 0; rc == 0 && i < d.pre + d.post + 6; i++)
+                rc = buf_append_u8(out, '#');
+            goto done;
+        }
+        char sci[64];
+        snprintf(sci, sizeof(sci), "%.*e", d.post, sql_numeric_to_double(n));
+        rc = buf_printf(out, "%s%s", sci[0] == '-' ? "" : " ", sci);
+        goto done;
+    }
+    if (d.flags & SQL_NF_MULTI) {
+        struct sql_numeric *p10 = malloc(sizeof(*p10));
+        if (p10 == NULL) {
+            rc = ERR_NOMEM;
+            goto done;
+        }
+        sql_numeric_from_i64(1, p10);
+        sql_numeric_widen_scale(p10, 0);
+        for (int i = 0; i < d.multi && rc == 0; i++) {
+            struct sql_numeric ten;
+            sql_numeric_from_i64(10, &ten);
+            rc = sql_numeric_mul(p10, &ten, p10);
+        }
+        if (rc == 0)
+            rc = sql_numeric_mul(n, p10, n);
+        free(p10);
+        if (rc != 0)
+            goto done;
+        d.pre += d.multi;
+    }
+    if (sql_numeric_is_finite(n))
+        rc = sql_numeric_round(n, d.post);
+    if (rc != 0)
+        goto done;
+    sql_numeric_format(n, text);
+    char sign = '+';
+    const char *numstr = text;
+    if (text[0] == '-') {
+        sign = '-';
+        numstr = text + 1;
+    }
+    const char *dot = strchr(numstr, '.');
+    int pre_len = dot ? (int)(dot - numstr) : (int)strlen(numstr);
+    int out_pre_spaces = 0;
+    char *hashes = NULL;
+    if (!sql_numeric_is_finite(n) || pre_len > d.pre) {
+        /* overflow: every slot shows # */
+        hashes = malloc((size_t)(d.pre + d.post + 2));
+        if (hashes == NULL) {
+            rc = ERR_NOMEM;
+            goto done;
+        }
+        memset(hashes, '#', (size_t)(d.pre + d.post + 1));
+        hashes[d.pre] = '.';
+        hashes[d.pre + d.post + 1] = '\0';
+        numstr = hashes;
+    } else if (pre_len < d.pre) {
+        out_pre_spaces = d.pre - pre_len;
+    }
+    struct sql_num_out o = {&d, numstr, numstr, NULL, out_pre_spaces, 0, 0, sign, false, false,
+                            out};
+    if (d.zero_start)
+        d.zero_start--;
+    if (d.flags & (SQL_NF_PLUS | SQL_NF_MINUS)) {
+        o.sign_wrote = !((d.flags & SQL_NF_PLUS) && !(d.flags & SQL_NF_MINUS));
+    } else {
+        if (sign != '-') {
+            if ((d.flags & SQL_NF_BRACKET) && (d.flags & SQL_NF_FILLMODE))
+                d.flags &= ~SQL_NF_BRACKET;
+        }
+        o.sign_wrote = sign == '+' && (d.flags & SQL_NF_FILLMODE) && !(d.flags & SQL_NF_LSIGN);
+        if (d.lsign == -1 && d.pre == d.pre_lsign_num)
+            d.lsign = 1;
+    }
+    o.num_count = d.post + d.pre - 1;
+    if ((d.flags & SQL_NF_FILLMODE) && (d.flags & SQL_NF_DECIMAL)) {
+        const char *p = strchr(numstr, '.');
+        if (p != NULL) {
+            o.last_relevant = p;
+            for (const char *q = p + 1; *q; q++) {
+                if (*q != '0')
+                    o.last_relevant = q;
             }
-        } else if (c == '.' || c == 'D') {
-            after_point = true;
-            rc = buf_append_u8(&body, '.');
-        } else if (c == ',' || c == 'G') {
-            if (started || overflow)
-                rc = buf_append_u8(&body, ',');
+            if (d.zero_end > out_pre_spaces) {
+                const char *last_zero = numstr + (d.zero_end - out_pre_spaces);
+                size_t nl = strlen(numstr);
+                if (last_zero > numstr + nl - 1)
+                    last_zero = numstr + nl - 1;
+                if (o.last_relevant < last_zero)
+                    o.last_relevant = last_zero;
+            }
+        }
+    }
+    if (!o.sign_wrote && out_pre_spaces == 0)
+        o.num_count++;
+    bool fm = d.flags & SQL_NF_FILLMODE;
+    for (int i = 0; i < count && rc == 0; i++) {
+        const struct sql_num_node *node = &nodes[i];
+        switch (node->key) {
+        case SQL_NK_9:
+        case SQL_NK_0:
+        case SQL_NK_DEC:
+        case SQL_NK_D:
+            rc = sql_num_digit(&o, node->key);
+            break;
+        case SQL_NK_COMMA:
+        case SQL_NK_G:
+            if (o.num_in)
+                rc = buf_append_u8(out, ',');
             else if (!fm)
-                rc = buf_append_u8(&body, ' ');
-        } else if (c == 'F' && i + 1 < flen && toupper((unsigned char)fmt[i + 1]) == 'M') {
-            i++;
-        } else if ((c == 'M' && i + 1 < flen && toupper((unsigned char)fmt[i + 1]) == 'I') ||
-                   (c == 'P' && i + 1 < flen && (toupper((unsigned char)fmt[i + 1]) == 'L' ||
-                                                 toupper((unsigned char)fmt[i + 1]) == 'R')) ||
-                   (c == 'S' && i + 1 < flen && toupper((unsigned char)fmt[i + 1]) == 'G')) {
-            i++;
-        } else if (c == 'S') {
-            /* placed below */
-        } else if (c == '"') {
-            i++;
-            while (i < flen && fmt[i] != '"' && rc == 0)
-                rc = buf_append_u8(&body, (uint8_t)fmt[i++]);
-        } else {
-            rc = buf_append_u8(&body, (uint8_t)fmt[i]);
+                rc = buf_append_u8(out, ' ');
+            break;
+        case SQL_NK_TH_UP:
+        case SQL_NK_TH_LO:
+            if (numstr[0] != '#' && sign != '-' && !(d.flags & SQL_NF_DECIMAL))
+                rc = buf_printf(out, "%s", sql_num_th(numstr, node->key == SQL_NK_TH_UP));
+            break;
+        case SQL_NK_MI:
+            if (sign == '-')
+                rc = buf_append_u8(out, '-');
+            else if (!fm)
+                rc = buf_append_u8(out, ' ');
+            break;
+        case SQL_NK_PL:
+            if (sign == '+')
+                rc = buf_append_u8(out, '+');
+            else if (!fm)
+                rc = buf_append_u8(out, ' ');
+            break;
+        case SQL_NK_SG:
+            rc = buf_append_u8(out, (uint8_t)sign);
+            break;
+        case SQL_NK_L:
+            rc = buf_append_u8(out, ' '); /* the C locale's currency symbol */
+            break;
+        case SQL_NK_LITERAL:
+            rc = buf_append(out, node->text, (size_t)node->len);
+            break;
+        default:
+            break;
         }
     }
-    if (rc == 0 && fm) {
-        /* trailing zeros after the point go away under FM, and then a bare point */
-        while (body.len > 0 && after_point && body.data[body.len - 1] == '0' &&
-               memchr(body.data, '.', body.len) != NULL)
-            body.len--;
-        if (body.len > 0 && body.data[body.len - 1] == '.' && int_digits > 0)
-            body.len--;
-    }
-    /* the sign: before the first digit unless S/MI/PL/PR place it */
-    if (rc == 0) {
-        if (pr) {
-            rc = neg ? buf_printf(out, "<%.*s>", (int)body.len, body.data)
-                     : buf_printf(out, fm ? "%.*s" : " %.*s ", (int)body.len, body.data);
-        } else if (mi || pl) {
-            rc = buf_append(out, body.data ? (const char *)body.data : "", body.len);
-            if (rc == 0)
-                rc = mi ? buf_append_u8(out, neg ? '-' : ' ') : buf_append_u8(out, neg ? ' ' : '+');
-        } else {
-            /* the sign sits just before the first printed digit */
-            size_t k = 0;
-            while (k < body.len && body.data[k] == ' ')
-                k++;
-            rc = buf_append(out, body.data, k);
-            char sign = neg ? '-' : (sign_s ? '+' : (fm ? 0 : ' '));
-            if (rc == 0 && sign)
-                rc = buf_append_u8(out, (uint8_t)sign);
-            if (rc == 0)
-                rc = buf_append(out, body.data + k, body.len - k);
-        }
-    }
-    buf_free(&body);
+    free(hashes);
+done:
+    free(nodes);
+    free(n);
+    free(text);
     return rc;
 }
 
@@ -2070,8 +2387,13 @@ static void sql_fn_to_char(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             break;
         }
         sql_fn_to_numeric(v, n);
-        rc = sql_num_to_char(n, fmt, flen, &out);
+        const char *err = NULL;
+        rc = sql_num_to_char(n, fmt, flen, &out, &err);
         free(n);
+        if (rc == ERR_MALFORMED) {
+            sql_fn_error(ctx, "42601", "%s", err);
+            goto done;
+        }
         break;
     }
     default:

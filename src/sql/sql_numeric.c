@@ -1331,7 +1331,7 @@ int sql_numeric_log(const struct sql_numeric *base, const struct sql_numeric *x,
     if (rc != 0)
         return rc;
     if (lb.ndigits == 0)
-        return ERR_INVAL; /* log base 1: PostgreSQL divides by zero */
+        return ERR_CONDITION; /* log base 1: PostgreSQL divides by zero */
     return sql_numeric_div_scale(&lx, &lb, rscale, true, out);
 }
 

@@ -115,7 +115,8 @@ int sql_numeric_sqrt_scale(const struct sql_numeric *a, int rscale, struct sql_n
 /* exp, ln, log(base, x) and power with PostgreSQL's result scales (at least 16 significant
  * digits), computed with guard digits and rounded. Errors: ERR_RANGE when the result overflows
  * (22003 value overflows numeric format); for ln/log ERR_INVAL on zero (2201E cannot take
- * logarithm of zero) and ERR_UNSUPPORTED on a negative (2201E ... of a negative number); for
+ * logarithm of zero) and ERR_UNSUPPORTED on a negative (2201E ... of a negative number), for
+ * log ERR_CONDITION when the base is 1 (22012 division by zero); for
  * power ERR_INVAL for zero to a negative power and ERR_UNSUPPORTED for a negative base to a
  * non-integer power (both 2201F). */
 int sql_numeric_exp(const struct sql_numeric *a, struct sql_numeric *out);
