@@ -18,11 +18,10 @@
  * The parser and printer (sql_parse / sql_print) do not exist yet, so each query is also given
  * as the SQLite text the printer is expected to produce with sql_catalog_map_table and
  * sql_catalog_func_lookup (catalog functions under their pgcat_ names, casts as pg_cast(x, 't'),
- * `~` as a regex function, array syntax rewritten); the tests run those. The PostgreSQL text is
- * kept next to each so that a pipeline test can run it once sql_print exists. */
+ * `~` as the library's pg_regexp_like, array syntax rewritten); the tests run those. The PostgreSQL
+ * text is kept next to each so that a pipeline test can run it once sql_print exists. */
 #include "sql/sql_catalog.h"
 
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,19 +124,6 @@ static const struct sql_catalog_table fixture[] = {
 static struct sql_func_env env = {
     .now_us = 0, .random_seed = 1, .user = "postgres", .database = "postgres"};
 
-/* PostgreSQL's `~` for the hand-printed queries (the printer will choose the library's). */
-static void test_regex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    regex_t re;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL)
-        return sqlite3_result_null(ctx);
-    if (regcomp(&re, (const char *)sqlite3_value_text(argv[1]), REG_EXTENDED | REG_NOSUB) != 0)
-        return sqlite3_result_error(ctx, "2201B: invalid regular expression", -1);
-    sqlite3_result_int(ctx,
-                       regexec(&re, (const char *)sqlite3_value_text(argv[0]), 0, NULL, 0) == 0);
-    regfree(&re);
-}
-
 static sqlite3 *open_catalog(const struct sql_catalog_table *t, uint32_t n)
 {
     sqlite3 *db = NULL;
@@ -150,7 +136,6 @@ static sqlite3 *open_catalog(const struct sql_catalog_table *t, uint32_t n)
         sqlite3_close(db);
         return NULL;
     }
-    sqlite3_create_function(db, "test_regex", 2, SQLITE_UTF8, NULL, test_regex, NULL, NULL);
     return db;
 }
 
@@ -245,7 +230,7 @@ static const struct pq q_d = {
     SQLITE_LIST_HEAD
     "FROM pg_class c LEFT JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_am am ON "
     "am.oid = c.relam WHERE c.relkind IN ('r','p','v','m','S','f','') AND n.nspname <> "
-    "'pg_catalog' AND NOT test_regex(n.nspname, '^pg_toast') AND n.nspname <> "
+    "'pg_catalog' AND NOT pg_regexp_like(n.nspname, '^pg_toast') AND n.nspname <> "
     "'information_schema' AND pgcat_pg_table_is_visible(c.oid) ORDER BY 1, 2",
     "public|t|table|postgres\npublic|u|table|postgres\npublic|w|table|postgres",
 };
@@ -264,7 +249,7 @@ static const struct pq q_dt = {
     SQLITE_LIST_HEAD
     "FROM pg_class c LEFT JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_am am ON "
     "am.oid = c.relam WHERE c.relkind IN ('r','p','') AND n.nspname <> 'pg_catalog' AND NOT "
-    "test_regex(n.nspname, '^pg_toast') AND n.nspname <> 'information_schema' AND "
+    "pg_regexp_like(n.nspname, '^pg_toast') AND n.nspname <> 'information_schema' AND "
     "pgcat_pg_table_is_visible(c.oid) ORDER BY 1, 2",
     "public|t|table|postgres\npublic|u|table|postgres\npublic|w|table|postgres",
 };
@@ -280,7 +265,7 @@ static const struct pq q_dt_pattern = {
                    "ORDER BY 1,2;",
     SQLITE_LIST_HEAD
     "FROM pg_class c LEFT JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_am am ON "
-    "am.oid = c.relam WHERE c.relkind IN ('r','p','t','s','') AND test_regex(c.relname, "
+    "am.oid = c.relam WHERE c.relkind IN ('r','p','t','s','') AND pg_regexp_like(c.relname, "
     "'^(t.*)$') AND pgcat_pg_table_is_visible(c.oid) ORDER BY 1, 2",
     "public|t|table|postgres",
 };
@@ -314,7 +299,7 @@ static const struct pq q_dtplus = {
     "pgcat_pg_size_pretty(pgcat_pg_table_size(c.oid)), pgcat_obj_description(c.oid, "
     "'pg_class') FROM pg_class c LEFT JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN "
     "pg_am am ON am.oid = c.relam WHERE c.relkind IN ('r','p','') AND n.nspname <> 'pg_catalog' "
-    "AND NOT test_regex(n.nspname, '^pg_toast') AND n.nspname <> 'information_schema' AND "
+    "AND NOT pg_regexp_like(n.nspname, '^pg_toast') AND n.nspname <> 'information_schema' AND "
     "pgcat_pg_table_is_visible(c.oid) ORDER BY 1, 2",
     /* PostgreSQL: 0 bytes / 8192 bytes / 8192 bytes; Cairn reports no sizes. */
     "public|t|table|postgres|permanent|heap|0 bytes|\n"
@@ -347,7 +332,7 @@ static const struct pq q_di = {
     ", c2.relname AS \"Table\" FROM pg_class c LEFT JOIN pg_namespace n ON n.oid = "
     "c.relnamespace LEFT JOIN pg_am am ON am.oid = c.relam LEFT JOIN pg_index i ON i.indexrelid "
     "= c.oid LEFT JOIN pg_class c2 ON i.indrelid = c2.oid WHERE c.relkind IN ('i','I','') AND "
-    "n.nspname <> 'pg_catalog' AND NOT test_regex(n.nspname, '^pg_toast') AND n.nspname <> "
+    "n.nspname <> 'pg_catalog' AND NOT pg_regexp_like(n.nspname, '^pg_toast') AND n.nspname <> "
     "'information_schema' AND pgcat_pg_table_is_visible(c.oid) ORDER BY 1, 2",
     "public|t_name_idx|index|postgres|t\npublic|t_pkey|index|postgres|t\n"
     "public|u_c|index|postgres|u\npublic|u_pkey|index|postgres|u\n"
@@ -382,7 +367,7 @@ static const struct pq q_dn = {
     "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'\n"
     "ORDER BY 1;",
     "SELECT n.nspname, pgcat_pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE NOT "
-    "test_regex(n.nspname, '^pg_') AND n.nspname <> 'information_schema' ORDER BY 1",
+    "pg_regexp_like(n.nspname, '^pg_') AND n.nspname <> 'information_schema' ORDER BY 1",
     "public|pg_database_owner",
 };
 
@@ -398,7 +383,7 @@ static const struct pq q_d_t[] = {
      "  AND pg_catalog.pg_table_is_visible(c.oid)\n"
      "ORDER BY 2, 3;",
      "SELECT c.oid, n.nspname, c.relname FROM pg_class c LEFT JOIN pg_namespace n ON n.oid = "
-     "c.relnamespace WHERE test_regex(c.relname, '^(t)$') AND pgcat_pg_table_is_visible(c.oid) "
+     "c.relnamespace WHERE pg_regexp_like(c.relname, '^(t)$') AND pgcat_pg_table_is_visible(c.oid) "
      "ORDER BY 2, 3",
      "16384|public|t"},
     {"\\d t (2) relation",
