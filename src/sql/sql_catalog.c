@@ -2755,6 +2755,143 @@ static void fn_pg_cast(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_clear_bindings(c->st);
 }
 
+/* ---- unnest(array) in FROM ---- */
+
+/* An eponymous table-valued function: SELECT value FROM pgcat_unnest('{a,b}'), one row per
+ * element, NULL for NULL elements, no rows for a NULL array. */
+struct cat_unnest_cursor {
+    sqlite3_vtab_cursor base;
+    struct cat_array *arr;
+    uint32_t i;
+};
+
+enum { CAT_UNNEST_COL_VALUE, CAT_UNNEST_COL_ARR };
+
+static int cat_unnest_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                              sqlite3_vtab **out, char **err)
+{
+    int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(value, arr HIDDEN)");
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_vtab *vt = sqlite3_malloc(sizeof(*vt));
+    if (vt == NULL)
+        return SQLITE_NOMEM;
+    memset(vt, 0, sizeof(*vt));
+    *out = vt;
+    return SQLITE_OK;
+}
+
+static int cat_unnest_disconnect(sqlite3_vtab *vt)
+{
+    sqlite3_free(vt);
+    return SQLITE_OK;
+}
+
+/* The array argument is required: a plan without it is refused. */
+static int cat_unnest_best_index(sqlite3_vtab *vt, sqlite3_index_info *info)
+{
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        if (c->iColumn == CAT_UNNEST_COL_ARR && c->op == SQLITE_INDEX_CONSTRAINT_EQ) {
+            if (!c->usable)
+                return SQLITE_CONSTRAINT;
+            info->aConstraintUsage[i].argvIndex = 1;
+            info->aConstraintUsage[i].omit = 1;
+            info->estimatedCost = 10;
+            info->estimatedRows = 10;
+            return SQLITE_OK;
+        }
+    }
+    return SQLITE_CONSTRAINT;
+}
+
+static int cat_unnest_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
+{
+    struct cat_unnest_cursor *c = sqlite3_malloc(sizeof(*c));
+    if (c == NULL)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof(*c));
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int cat_unnest_close(sqlite3_vtab_cursor *cur)
+{
+    struct cat_unnest_cursor *c = (struct cat_unnest_cursor *)cur;
+    cat_array_free(c->arr);
+    sqlite3_free(c);
+    return SQLITE_OK;
+}
+
+static int cat_unnest_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc,
+                             sqlite3_value **argv)
+{
+    struct cat_unnest_cursor *c = (struct cat_unnest_cursor *)cur;
+    cat_array_free(c->arr);
+    c->arr = NULL;
+    c->i = 0;
+    if (argc < 1 || sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return SQLITE_OK;
+    struct cat_array *a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return SQLITE_NOMEM;
+    int rc = cat_array_parse((const char *)sqlite3_value_text(argv[0]), a);
+    if (rc != 0) {
+        cat_array_free(a);
+        sqlite3_free(cur->pVtab->zErrMsg);
+        cur->pVtab->zErrMsg = sqlite3_mprintf("22P02: malformed array literal: \"%s\"",
+                                              (const char *)sqlite3_value_text(argv[0]));
+        return rc == ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+    }
+    c->arr = a;
+    return SQLITE_OK;
+}
+
+static int cat_unnest_next(sqlite3_vtab_cursor *cur)
+{
+    ((struct cat_unnest_cursor *)cur)->i++;
+    return SQLITE_OK;
+}
+
+static int cat_unnest_eof(sqlite3_vtab_cursor *cur)
+{
+    struct cat_unnest_cursor *c = (struct cat_unnest_cursor *)cur;
+    return c->arr == NULL || c->i >= c->arr->n;
+}
+
+static int cat_unnest_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    struct cat_unnest_cursor *c = (struct cat_unnest_cursor *)cur;
+    ASSERT(c->arr != NULL && c->i < c->arr->n);
+    if (col != CAT_UNNEST_COL_VALUE || c->arr->null[c->i])
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_text(ctx, cat_array_item(c->arr, c->i), -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+}
+
+static int cat_unnest_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+    *rowid = ((struct cat_unnest_cursor *)cur)->i + 1;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module cat_unnest_module = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous only */
+    .xConnect = cat_unnest_connect,
+    .xBestIndex = cat_unnest_best_index,
+    .xDisconnect = cat_unnest_disconnect,
+    .xDestroy = cat_unnest_disconnect,
+    .xOpen = cat_unnest_open,
+    .xClose = cat_unnest_close,
+    .xFilter = cat_unnest_filter,
+    .xNext = cat_unnest_next,
+    .xEof = cat_unnest_eof,
+    .xColumn = cat_unnest_column,
+    .xRowid = cat_unnest_rowid,
+};
+
 typedef void (*cat_sqlfn)(sqlite3_context *, int, sqlite3_value **);
 
 struct cat_fn {
@@ -2803,6 +2940,8 @@ static const struct cat_fn cat_fns[] = {
     {"quote_ident", 1, 1, "pgcat_quote_ident", fn_quote_ident},
     {"to_regclass", 1, 1, "pgcat_to_regclass", fn_to_regclass},
     {"to_regtype", 1, 1, "pgcat_to_regtype", fn_to_regtype},
+    /* Table-valued, in FROM only (registered as a module, not a function). */
+    {"unnest", 1, 1, "pgcat_unnest", NULL},
 };
 #define CAT_NFNS (sizeof(cat_fns) / sizeof(cat_fns[0]))
 
@@ -2826,11 +2965,15 @@ const char *sql_catalog_func_lookup(const char *name, int nargs, bool *is_aggreg
 static int cat_register_functions(sqlite3 *db, const struct sql_func_env *env, struct errbuf *eb)
 {
     for (size_t i = 0; i < CAT_NFNS; i++) {
+        if (cat_fns[i].fn == NULL)
+            continue;
         if (sqlite3_create_function_v2(db, cat_fns[i].sqlite, -1, SQLITE_UTF8, NULL, cat_fns[i].fn,
                                        NULL, NULL, NULL) != SQLITE_OK)
             return err_set(eb, ERR_NOMEM, "catalog: registering %s: %s", cat_fns[i].sqlite,
                            sqlite3_errmsg(db));
     }
+    if (sqlite3_create_module(db, "pgcat_unnest", &cat_unnest_module, NULL) != SQLITE_OK)
+        return err_set(eb, ERR_NOMEM, "catalog: registering pgcat_unnest: %s", sqlite3_errmsg(db));
     /* SQLite prefers a registration with the exact argument count over a variadic one, so
      * pg_cast is registered for each count the printer uses, each with its own state (SQLite
      * calls the destructor itself when a registration fails). */

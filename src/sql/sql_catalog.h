@@ -28,7 +28,9 @@
  * pg_total_relation_size, pg_indexes_size, pg_size_pretty, current_schemas, current_schema,
  * has_table_privilege, has_schema_privilege, has_database_privilege, pg_get_partkeydef,
  * pg_relation_is_publishable, pg_get_statisticsobjdef_columns, pg_get_viewdef,
- * pg_get_triggerdef, pg_is_in_recovery, quote_ident, to_regclass, to_regtype.
+ * pg_get_triggerdef, pg_is_in_recovery, quote_ident, to_regclass, to_regtype; and unnest(array)
+ * for FROM as the table-valued pgcat_unnest, whose one column is named value (the printer must
+ * print `FROM unnest(a) x` so that a reference to x reads that column).
  * Casts to regclass, regtype, regnamespace, regproc, regrole, oid and name are handled by the
  * pg_cast this module registers over the function library's (see sql_catalog_build). */
 #ifndef CAIRN_SQL_SQL_CATALOG_H

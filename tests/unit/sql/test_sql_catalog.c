@@ -1024,6 +1024,18 @@ TEST(array_and_misc_functions)
                "pgcat_array_position('{1,NULL,3}', NULL), pgcat_array_position('{1,2}', 2), "
                "pgcat_array_lower('{5}', 1), pgcat_array_upper('{5}', 2)",
                "a,b|c\"d| e |2|2|1|");
+    /* unnest in FROM, also with its argument taken from the outer query. */
+    CHECK_ROWS(db, "SELECT value FROM pgcat_unnest('{a,\"b c\",NULL}')", "a\nb c\n");
+    CHECK_ROWS(db, "SELECT count(*) FROM pgcat_unnest(NULL)", "0");
+    CHECK_ROWS(db,
+               "SELECT v.x, (SELECT group_concat('toast.' || value, ', ') FROM "
+               "pgcat_unnest(v.x)) FROM (SELECT '{fillfactor=100,autovacuum_enabled=off}' AS x "
+               "UNION ALL SELECT NULL) v ORDER BY 1",
+               "|\n{fillfactor=100,autovacuum_enabled=off}|toast.fillfactor=100, "
+               "toast.autovacuum_enabled=off");
+    CHECK_ROWS(db, "SELECT value FROM pgcat_unnest('{a')",
+               "ERROR: 22P02: malformed array literal: \"{a\"");
+    CHECK_STR(sql_catalog_func_lookup("unnest", 1, NULL), "pgcat_unnest");
     CHECK_ROWS(db, "SELECT pgcat_array_to_string('{a', ',')",
                "ERROR: 22P02: malformed array literal: \"{a\"");
     CHECK_ROWS(db,
