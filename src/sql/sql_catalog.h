@@ -59,7 +59,8 @@
 struct sql_catalog_column {
     const char *name;
     struct sql_type type;     /* as the CREATE TABLE wrote it (serial kept) */
-    bool not_null;            /* NOT NULL written, or part of the primary key, or serial */
+    bool not_null;            /* NOT NULL written (primary-key and serial columns are NOT NULL
+                               * whatever this says) */
     const char *default_text; /* PostgreSQL text of the DEFAULT expression, or NULL. A serial
                                * column without one shows nextval('<table>_<col>_seq'::regclass)
                                * as PostgreSQL does. */
@@ -92,7 +93,8 @@ struct sql_catalog_table {
     const char *pk_name; /* NULL: <table>_pkey */
     uint32_t pk_oid;     /* oid of the primary key's index (and constraint); 0: made up, which is
                           * stable only while the set of tables is the same */
-    bool global;         /* DISTRIBUTED GLOBALLY */
+    /* Distribution: validated but not shown (PostgreSQL's catalogs have no place for it). */
+    bool global; /* DISTRIBUTED GLOBALLY */
     uint32_t ndist;
     const uint32_t *dist; /* DISTRIBUTED BY columns */
     uint32_t nindexes;
