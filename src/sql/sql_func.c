@@ -719,6 +719,57 @@ const char *sql_func_lookup(const char *name, int nargs, bool *is_aggregate)
     return NULL;
 }
 
+/* Window variants of the aggregates whose plain form SQLite cannot run over a frame. */
+static const struct {
+    const char *impl, *window;
+} sql_fn_window_impls[] = {
+    {"count", "count"},
+    {"pg_sum", "pg_sum"},
+    {"pg_avg", "pg_avg"},
+    {"pg_min", "pg_min_w"},
+    {"pg_max", "pg_max_w"},
+    {"pg_string_agg", "pg_string_agg_w"},
+    {"pg_array_agg", "pg_array_agg_w"},
+    {"pg_bool_and", "pg_bool_and_w"},
+    {"pg_bool_or", "pg_bool_or_w"},
+    {"pg_var_samp", "pg_var_samp_w"},
+    {"pg_var_pop", "pg_var_pop_w"},
+    {"pg_stddev_samp", "pg_stddev_samp_w"},
+    {"pg_stddev_pop", "pg_stddev_pop_w"},
+};
+
+/* Window-only functions SQLite implements as PostgreSQL does. */
+static const struct sql_fn_name sql_fn_window_names[] = {
+    {"row_number", 0, 0, "row_number", true},    {"rank", 0, 0, "rank", true},
+    {"dense_rank", 0, 0, "dense_rank", true},    {"percent_rank", 0, 0, "percent_rank", true},
+    {"cume_dist", 0, 0, "cume_dist", true},      {"ntile", 1, 1, "ntile", true},
+    {"lag", 1, 3, "lag", true},                  {"lead", 1, 3, "lead", true},
+    {"first_value", 1, 1, "first_value", true},  {"last_value", 1, 1, "last_value", true},
+    {"nth_value", 2, 2, "nth_value", true},
+};
+
+const char *sql_func_lookup_window(const char *name, int nargs)
+{
+    if (name == NULL)
+        return NULL;
+    if (strncmp(name, "pg_catalog.", 11) == 0)
+        name += 11;
+    for (size_t i = 0; i < sizeof(sql_fn_window_names) / sizeof(sql_fn_window_names[0]); i++) {
+        const struct sql_fn_name *f = &sql_fn_window_names[i];
+        if (strcmp(f->pg, name) == 0 && nargs >= f->nargs_min && nargs <= f->nargs_max)
+            return f->impl;
+    }
+    bool agg = false;
+    const char *impl = sql_func_lookup(name, nargs, &agg);
+    if (impl == NULL || !agg)
+        return NULL;
+    for (size_t i = 0; i < sizeof(sql_fn_window_impls) / sizeof(sql_fn_window_impls[0]); i++) {
+        if (strcmp(sql_fn_window_impls[i].impl, impl) == 0)
+            return sql_fn_window_impls[i].window;
+    }
+    return NULL;
+}
+
 /* ---- registration ---- */
 
 static void sql_fn_state_free(void *p)

@@ -31,6 +31,12 @@ int sql_func_register(sqlite3 *db, const struct sql_func_env *env, struct errbuf
  * nargs arguments, or NULL if Cairn has none. Aggregates included (is_aggregate set).
  * The returned string is static. */
 const char *sql_func_lookup(const char *name, int nargs, bool *is_aggregate);
+/* The SQLite function for `name` called with an OVER clause: the aggregates' window variants
+ * (SQLite requires different callbacks, e.g. "pg_min_w"; sum, avg and count serve both) and
+ * the window-only functions SQLite has with PostgreSQL's meaning (row_number, rank,
+ * dense_rank, percent_rank, cume_dist, ntile, lag, lead, first_value, last_value, nth_value).
+ * NULL if `name` cannot be a window function. The returned string is static. */
+const char *sql_func_lookup_window(const char *name, int nargs);
 
 /* ---- PostgreSQL types of values, for the executor's text output and RowDescription ---- */
 

@@ -260,29 +260,45 @@ static void sql_avg_value(sqlite3_context *ctx)
     }
 }
 
-/* ---- min and max ---- */
+/* ---- aggregates over a state struct ----
+ *
+ * min, max, string_agg, array_agg, bool_and/or and the variance family are written as
+ * add/result/cleanup on a state struct, so that each serves twice: as a plain aggregate (the
+ * state in SQLite's aggregate context) and as a window function (pg_*_w), which also keeps the
+ * frame's values so that a row leaving the frame can be taken out by recomputing. */
 
-struct sql_minmax_state {
-    sqlite3_value *best; /* a copy, owned */
+struct sql_agg_ops {
+    size_t state_size;
+    int nargs;
+    /* adds one row; on error, sets it on ctx and marks the state failed */
+    void (*add)(sqlite3_context *ctx, void *state, sqlite3_value **argv);
+    /* sets the result from the state without consuming it (a failed state sets nothing) */
+    void (*result)(sqlite3_context *ctx, void *state);
+    void (*cleanup)(void *state);
+};
+
+/* Every state starts with this. */
+struct sql_agg_head {
     bool failed;
 };
 
-static void sql_minmax_step(sqlite3_context *ctx, sqlite3_value *arg, int want)
+/* ---- min and max ---- */
+
+struct sql_minmax_state {
+    struct sql_agg_head h;
+    sqlite3_value *best; /* a copy, owned */
+};
+
+static void sql_minmax_add(sqlite3_context *ctx, struct sql_minmax_state *s, sqlite3_value *arg,
+                           int want)
 {
-    if (sqlite3_value_type(arg) == SQLITE_NULL)
-        return;
-    struct sql_minmax_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
-    if (s == NULL) {
-        sql_fn_nomem(ctx);
-        return;
-    }
-    if (s->failed)
+    if (s->h.failed || sqlite3_value_type(arg) == SQLITE_NULL)
         return;
     if (s->best != NULL) {
         struct sql_val *v = malloc(2 * sizeof(*v));
         if (v == NULL) {
             sql_fn_nomem(ctx);
-            s->failed = true;
+            s->h.failed = true;
             return;
         }
         int rc = sql_fn_classify(arg, &v[0]);
@@ -293,7 +309,7 @@ static void sql_minmax_step(sqlite3_context *ctx, sqlite3_value *arg, int want)
             sql_fn_numeric_error(ctx, rc);
         free(v);
         if (c == 2) {
-            s->failed = true;
+            s->h.failed = true;
             return;
         }
         if (c != want)
@@ -302,32 +318,35 @@ static void sql_minmax_step(sqlite3_context *ctx, sqlite3_value *arg, int want)
     }
     s->best = sqlite3_value_dup(arg);
     if (s->best == NULL) {
-        s->failed = true;
+        s->h.failed = true;
         sql_fn_nomem(ctx);
     }
 }
 
-static void sql_min_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void sql_min_add(sqlite3_context *ctx, void *state, sqlite3_value **argv)
 {
-    sql_minmax_step(ctx, argv[0], -1);
+    sql_minmax_add(ctx, state, argv[0], -1);
 }
 
-static void sql_max_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void sql_max_add(sqlite3_context *ctx, void *state, sqlite3_value **argv)
 {
-    sql_minmax_step(ctx, argv[0], 1);
+    sql_minmax_add(ctx, state, argv[0], 1);
 }
 
-static void sql_minmax_final(sqlite3_context *ctx)
+static void sql_minmax_result(sqlite3_context *ctx, void *state)
 {
-    struct sql_minmax_state *s = sqlite3_aggregate_context(ctx, 0);
-    if (s == NULL)
-        return sqlite3_result_null(ctx);
-    if (!s->failed) {
-        if (s->best != NULL)
-            sqlite3_result_value(ctx, s->best);
-        else
-            sqlite3_result_null(ctx);
-    }
+    struct sql_minmax_state *s = state;
+    if (s->h.failed)
+        return;
+    if (s->best != NULL)
+        sqlite3_result_value(ctx, s->best);
+    else
+        sqlite3_result_null(ctx);
+}
+
+static void sql_minmax_cleanup(void *state)
+{
+    struct sql_minmax_state *s = state;
     sqlite3_value_free(s->best);
     s->best = NULL;
 }
@@ -335,28 +354,23 @@ static void sql_minmax_final(sqlite3_context *ctx)
 /* ---- string_agg and array_agg ---- */
 
 struct sql_concat_state {
+    struct sql_agg_head h;
     struct buf out;
     bool any;
     bool blob;
-    bool failed;
 };
 
-static void sql_string_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void sql_string_agg_add(sqlite3_context *ctx, void *state, sqlite3_value **argv)
 {
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
-        return;
-    struct sql_concat_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
-    if (s == NULL) {
-        sql_fn_nomem(ctx);
-        return;
-    }
-    if (s->failed)
+    struct sql_concat_state *s = state;
+    if (s->h.failed || sqlite3_value_type(argv[0]) == SQLITE_NULL)
         return;
     int rc = 0;
     /* the separator goes before every value but the first, taken from the value's row */
     if (s->any && sqlite3_value_type(argv[1]) != SQLITE_NULL) {
-        const void *sep = sqlite3_value_type(argv[1]) == SQLITE_BLOB ? sqlite3_value_blob(argv[1])
-                                                                      : (const void *)sqlite3_value_text(argv[1]);
+        const void *sep = sqlite3_value_type(argv[1]) == SQLITE_BLOB
+                              ? sqlite3_value_blob(argv[1])
+                              : (const void *)sqlite3_value_text(argv[1]);
         int n = sqlite3_value_bytes(argv[1]);
         if (n > 0)
             rc = buf_append(&s->out, sep, (size_t)n);
@@ -378,45 +392,43 @@ static void sql_string_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **
         }
     }
     if (rc == 0 && s->out.len > SQL_FUNC_RESULT_BYTES_MAX) {
-        s->failed = true;
-        sql_fn_error(ctx, "54000", "out of memory: string_agg result is too long");
+        s->h.failed = true;
+        sql_fn_error(ctx, "54000", "string_agg result is too long");
         return;
     }
     if (rc != 0) {
-        s->failed = true;
+        s->h.failed = true;
         sql_fn_nomem(ctx);
     }
 }
 
-static void sql_concat_final(sqlite3_context *ctx)
+static void sql_concat_result(sqlite3_context *ctx, void *state)
 {
-    struct sql_concat_state *s = sqlite3_aggregate_context(ctx, 0);
-    if (s == NULL) {
-        sqlite3_result_null(ctx);
+    struct sql_concat_state *s = state;
+    if (s->h.failed)
         return;
-    }
-    if (!s->failed) {
-        if (!s->any)
-            sqlite3_result_null(ctx);
-        else if (s->blob)
-            sqlite3_result_blob64(ctx, s->out.data ? (const void *)s->out.data : "", s->out.len,
-                                  SQLITE_TRANSIENT);
-        else
-            sqlite3_result_text64(ctx, s->out.data ? (const char *)s->out.data : "", s->out.len,
-                                  SQLITE_TRANSIENT, SQLITE_UTF8);
-    }
+    if (!s->any)
+        sqlite3_result_null(ctx);
+    else if (s->blob)
+        sqlite3_result_blob64(ctx, s->out.data ? (const void *)s->out.data : "", s->out.len,
+                              SQLITE_TRANSIENT);
+    else
+        sqlite3_result_text64(ctx, s->out.data ? (const char *)s->out.data : "", s->out.len,
+                              SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+static void sql_concat_cleanup(void *state)
+{
+    struct sql_concat_state *s = state;
     buf_free(&s->out);
 }
 
-/* array_agg(x): PostgreSQL's array text, NULLs included ('{1,2,NULL}'). */
-static void sql_array_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* array_agg(x): PostgreSQL's array text, NULLs included ('{1,2,NULL}'); the closing brace is
+ * added by the result. */
+static void sql_array_agg_add(sqlite3_context *ctx, void *state, sqlite3_value **argv)
 {
-    struct sql_concat_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
-    if (s == NULL) {
-        sql_fn_nomem(ctx);
-        return;
-    }
-    if (s->failed)
+    struct sql_concat_state *s = state;
+    if (s->h.failed)
         return;
     int rc = 0;
     if (!s->any)
@@ -425,73 +437,79 @@ static void sql_array_agg_step(sqlite3_context *ctx, int argc, sqlite3_value **a
         rc = sql_fn_array_append(&s->out, argv[0], !s->any);
     s->any = true;
     if (rc == 0 && s->out.len > SQL_FUNC_RESULT_BYTES_MAX) {
-        s->failed = true;
+        s->h.failed = true;
         sql_fn_error(ctx, "54000", "array_agg result is too long");
         return;
     }
     if (rc != 0) {
-        s->failed = true;
+        s->h.failed = true;
         sql_fn_nomem(ctx);
     }
 }
 
-static void sql_array_agg_final(sqlite3_context *ctx)
+static void sql_array_agg_result(sqlite3_context *ctx, void *state)
 {
-    struct sql_concat_state *s = sqlite3_aggregate_context(ctx, 0);
-    if (s != NULL && s->any && !s->failed && buf_append_u8(&s->out, '}') != 0) {
-        s->failed = true;
-        sql_fn_nomem(ctx);
+    struct sql_concat_state *s = state;
+    if (s->h.failed)
+        return;
+    if (!s->any) {
+        sqlite3_result_null(ctx);
+        return;
     }
-    sql_concat_final(ctx);
+    if (buf_append_u8(&s->out, '}') != 0) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text64(ctx, (const char *)s->out.data, s->out.len, SQLITE_TRANSIENT,
+                          SQLITE_UTF8);
+    s->out.len--; /* the state goes on without the brace */
 }
 
 /* ---- bool_and, bool_or ---- */
 
 struct sql_bool_state {
-    bool any;
-    bool value;
+    struct sql_agg_head h;
+    int64_t trues, falses;
 };
 
-static void sql_bool_step(sqlite3_context *ctx, sqlite3_value *arg, bool and)
+static void sql_bool_add(sqlite3_context *ctx, void *state, sqlite3_value **argv)
 {
-    if (sqlite3_value_type(arg) == SQLITE_NULL)
+    struct sql_bool_state *s = state;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
         return;
-    struct sql_bool_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
-    if (s == NULL) {
-        sql_fn_nomem(ctx);
-        return;
-    }
-    bool b = sqlite3_value_int64(arg) != 0;
-    if (!s->any)
-        s->value = b;
+    if (sqlite3_value_int64(argv[0]) != 0)
+        s->trues++;
     else
-        s->value = and ? (s->value && b) : (s->value || b);
-    s->any = true;
+        s->falses++;
 }
 
-static void sql_bool_and_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void sql_bool_and_result(sqlite3_context *ctx, void *state)
 {
-    sql_bool_step(ctx, argv[0], true);
-}
-
-static void sql_bool_or_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    sql_bool_step(ctx, argv[0], false);
-}
-
-static void sql_bool_final(sqlite3_context *ctx)
-{
-    struct sql_bool_state *s = sqlite3_aggregate_context(ctx, 0);
-    if (s == NULL || !s->any)
+    struct sql_bool_state *s = state;
+    if (s->trues + s->falses == 0)
         sqlite3_result_null(ctx);
     else
-        sqlite3_result_int(ctx, s->value);
+        sqlite3_result_int(ctx, s->falses == 0);
+}
+
+static void sql_bool_or_result(sqlite3_context *ctx, void *state)
+{
+    struct sql_bool_state *s = state;
+    if (s->trues + s->falses == 0)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_int(ctx, s->trues > 0);
+}
+
+static void sql_no_cleanup(void *state)
+{
+    (void)state;
 }
 
 /* ---- variance and standard deviation ---- */
 
 struct sql_var_state {
-    bool failed;
+    struct sql_agg_head h;
     bool is_float;
     /* float8: Youngs-Cramer, as PostgreSQL's float8_accum */
     double n, sx, sxx;
@@ -500,14 +518,10 @@ struct sql_var_state {
     struct sql_numeric sum, sum2;
 };
 
-static void sql_var_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void sql_var_add(sqlite3_context *ctx, void *state, sqlite3_value **argv)
 {
-    struct sql_var_state *s = sqlite3_aggregate_context(ctx, sizeof(*s));
-    if (s == NULL) {
-        sql_fn_nomem(ctx);
-        return;
-    }
-    if (s->failed)
+    struct sql_var_state *s = state;
+    if (s->h.failed)
         return;
     struct sql_val *v = malloc(sizeof(*v));
     struct sql_numeric *x = malloc(sizeof(*x));
@@ -515,19 +529,19 @@ static void sql_var_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         free(v);
         free(x);
         sql_fn_nomem(ctx);
-        s->failed = true;
+        s->h.failed = true;
         return;
     }
     int rc = sql_fn_classify(argv[0], v);
     if (rc != 0) {
         sql_fn_numeric_error(ctx, rc);
-        s->failed = true;
+        s->h.failed = true;
     } else if (v->kind == SQL_VK_NULL) {
         /* skipped */
     } else if (!sql_fn_is_number(v)) {
         sql_fn_error(ctx, "42883", "function variance(%s) does not exist",
                      sql_fn_kind_name(v->kind));
-        s->failed = true;
+        s->h.failed = true;
     } else if (v->kind == SQL_VK_FLOAT || s->is_float) {
         if (!s->is_float && s->count > 0) {
             /* floats after exact values: restart the float sums from the exact ones */
@@ -558,7 +572,7 @@ static void sql_var_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             rc = sql_numeric_add(&s->sum2, x, &s->sum2);
         if (rc != 0) {
             sql_fn_numeric_error(ctx, rc);
-            s->failed = true;
+            s->h.failed = true;
         }
         s->count++;
     }
@@ -566,12 +580,12 @@ static void sql_var_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     free(x);
 }
 
-static void sql_var_final(sqlite3_context *ctx, bool sample, bool stddev)
+static void sql_var_result(sqlite3_context *ctx, struct sql_var_state *s, bool sample,
+                           bool stddev)
 {
-    struct sql_var_state *s = sqlite3_aggregate_context(ctx, 0);
-    if (s != NULL && s->failed)
+    if (s->h.failed)
         return;
-    if (s == NULL || (s->is_float ? s->n == 0 : s->count == 0) ||
+    if ((s->is_float ? s->n == 0 : s->count == 0) ||
         (sample && (s->is_float ? s->n <= 1.0 : s->count <= 1))) {
         sqlite3_result_null(ctx);
         return;
@@ -617,25 +631,236 @@ static void sql_var_final(sqlite3_context *ctx, bool sample, bool stddev)
     free(w);
 }
 
-static void sql_var_samp_final(sqlite3_context *ctx)
+static void sql_var_samp_result(sqlite3_context *ctx, void *state)
 {
-    sql_var_final(ctx, true, false);
+    sql_var_result(ctx, state, true, false);
 }
 
-static void sql_var_pop_final(sqlite3_context *ctx)
+static void sql_var_pop_result(sqlite3_context *ctx, void *state)
 {
-    sql_var_final(ctx, false, false);
+    sql_var_result(ctx, state, false, false);
 }
 
-static void sql_stddev_samp_final(sqlite3_context *ctx)
+static void sql_stddev_samp_result(sqlite3_context *ctx, void *state)
 {
-    sql_var_final(ctx, true, true);
+    sql_var_result(ctx, state, true, true);
 }
 
-static void sql_stddev_pop_final(sqlite3_context *ctx)
+static void sql_stddev_pop_result(sqlite3_context *ctx, void *state)
 {
-    sql_var_final(ctx, false, true);
+    sql_var_result(ctx, state, false, true);
 }
+
+/* ---- plain and window wrappers ---- */
+
+/* The state of a window variant: a running state, and the frame's rows so that one leaving the
+ * frame can be taken out by recomputing (only then: a frame that only grows stays O(1)). */
+struct sql_win_state {
+    void *running;
+    bool dirty;
+    sqlite3_value **rows; /* ring of count × nargs copies starting at head */
+    size_t head, count, cap;
+};
+
+static void sql_agg_plain_step(const struct sql_agg_ops *ops, sqlite3_context *ctx,
+                               sqlite3_value **argv)
+{
+    void *st = sqlite3_aggregate_context(ctx, (int)ops->state_size);
+    if (st == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    ops->add(ctx, st, argv);
+}
+
+static void sql_agg_plain_final(const struct sql_agg_ops *ops, sqlite3_context *ctx)
+{
+    void *st = sqlite3_aggregate_context(ctx, (int)ops->state_size);
+    if (st == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    ops->result(ctx, st);
+    ops->cleanup(st);
+}
+
+static struct sql_win_state *sql_win_get(const struct sql_agg_ops *ops, sqlite3_context *ctx)
+{
+    struct sql_win_state *w = sqlite3_aggregate_context(ctx, sizeof(*w));
+    if (w == NULL) {
+        sql_fn_nomem(ctx);
+        return NULL;
+    }
+    if (w->running == NULL) {
+        w->running = calloc(1, ops->state_size);
+        if (w->running == NULL) {
+            sql_fn_nomem(ctx);
+            return NULL;
+        }
+    }
+    return w;
+}
+
+static void sql_win_step(const struct sql_agg_ops *ops, sqlite3_context *ctx,
+                         sqlite3_value **argv)
+{
+    struct sql_win_state *w = sql_win_get(ops, ctx);
+    if (w == NULL)
+        return;
+    size_t k = (size_t)ops->nargs;
+    if (w->count == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        sqlite3_value **rows = malloc(cap * k * sizeof(*rows));
+        if (rows == NULL) {
+            sql_fn_nomem(ctx);
+            return;
+        }
+        for (size_t i = 0; i < w->count; i++)
+            memcpy(rows + i * k, w->rows + ((w->head + i) % w->cap) * k, k * sizeof(*rows));
+        free(w->rows);
+        w->rows = rows;
+        w->head = 0;
+        w->cap = cap;
+    }
+    sqlite3_value **slot = w->rows + ((w->head + w->count) % w->cap) * k;
+    for (size_t j = 0; j < k; j++) {
+        slot[j] = sqlite3_value_dup(argv[j]);
+        if (slot[j] == NULL) {
+            for (size_t i = 0; i < j; i++)
+                sqlite3_value_free(slot[i]);
+            sql_fn_nomem(ctx);
+            return;
+        }
+    }
+    w->count++;
+    if (!w->dirty)
+        ops->add(ctx, w->running, argv);
+}
+
+static void sql_win_inverse(const struct sql_agg_ops *ops, sqlite3_context *ctx,
+                            sqlite3_value **argv)
+{
+    struct sql_win_state *w = sql_win_get(ops, ctx);
+    if (w == NULL || w->count == 0)
+        return;
+    size_t k = (size_t)ops->nargs;
+    for (size_t j = 0; j < k; j++)
+        sqlite3_value_free(w->rows[w->head * k + j]);
+    w->head = (w->head + 1) % w->cap;
+    w->count--;
+    w->dirty = true;
+}
+
+static void sql_win_value(const struct sql_agg_ops *ops, sqlite3_context *ctx)
+{
+    struct sql_win_state *w = sql_win_get(ops, ctx);
+    if (w == NULL)
+        return;
+    if (w->dirty) {
+        ops->cleanup(w->running);
+        memset(w->running, 0, ops->state_size);
+        size_t k = (size_t)ops->nargs;
+        for (size_t i = 0; i < w->count; i++)
+            ops->add(ctx, w->running, w->rows + ((w->head + i) % w->cap) * k);
+        w->dirty = false;
+    }
+    ops->result(ctx, w->running);
+}
+
+static void sql_win_final(const struct sql_agg_ops *ops, sqlite3_context *ctx)
+{
+    struct sql_win_state *w = sqlite3_aggregate_context(ctx, 0);
+    if (w == NULL) {
+        /* no rows at all: the result of an empty state */
+        void *st = calloc(1, ops->state_size);
+        if (st == NULL) {
+            sql_fn_nomem(ctx);
+            return;
+        }
+        ops->result(ctx, st);
+        ops->cleanup(st);
+        free(st);
+        return;
+    }
+    sql_win_value(ops, ctx);
+    if (w->running != NULL) {
+        ops->cleanup(w->running);
+        free(w->running);
+        w->running = NULL;
+    }
+    size_t k = (size_t)ops->nargs;
+    for (size_t i = 0; i < w->count; i++) {
+        for (size_t j = 0; j < k; j++)
+            sqlite3_value_free(w->rows[((w->head + i) % w->cap) * k + j]);
+    }
+    free(w->rows);
+    w->rows = NULL;
+    w->count = 0;
+}
+
+/* Five SQLite callbacks per aggregate, bound to its ops. */
+#define SQL_AGG_WRAPPERS(name, ops)                                                                \
+    static void name##_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)                  \
+    {                                                                                              \
+        sql_agg_plain_step(&ops, ctx, argv);                                                       \
+    }                                                                                              \
+    static void name##_final(sqlite3_context *ctx)                                                 \
+    {                                                                                              \
+        sql_agg_plain_final(&ops, ctx);                                                            \
+    }                                                                                              \
+    static void name##_wstep(sqlite3_context *ctx, int argc, sqlite3_value **argv)                 \
+    {                                                                                              \
+        sql_win_step(&ops, ctx, argv);                                                             \
+    }                                                                                              \
+    static void name##_winverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)              \
+    {                                                                                              \
+        sql_win_inverse(&ops, ctx, argv);                                                          \
+    }                                                                                              \
+    static void name##_wvalue(sqlite3_context *ctx)                                                \
+    {                                                                                              \
+        sql_win_value(&ops, ctx);                                                                  \
+    }                                                                                              \
+    static void name##_wfinal(sqlite3_context *ctx)                                                \
+    {                                                                                              \
+        sql_win_final(&ops, ctx);                                                                  \
+    }
+
+static const struct sql_agg_ops sql_min_ops = {sizeof(struct sql_minmax_state), 1, sql_min_add,
+                                               sql_minmax_result, sql_minmax_cleanup};
+static const struct sql_agg_ops sql_max_ops = {sizeof(struct sql_minmax_state), 1, sql_max_add,
+                                               sql_minmax_result, sql_minmax_cleanup};
+static const struct sql_agg_ops sql_string_agg_ops = {sizeof(struct sql_concat_state), 2,
+                                                      sql_string_agg_add, sql_concat_result,
+                                                      sql_concat_cleanup};
+static const struct sql_agg_ops sql_array_agg_ops = {sizeof(struct sql_concat_state), 1,
+                                                     sql_array_agg_add, sql_array_agg_result,
+                                                     sql_concat_cleanup};
+static const struct sql_agg_ops sql_bool_and_ops = {sizeof(struct sql_bool_state), 1,
+                                                    sql_bool_add, sql_bool_and_result,
+                                                    sql_no_cleanup};
+static const struct sql_agg_ops sql_bool_or_ops = {sizeof(struct sql_bool_state), 1, sql_bool_add,
+                                                   sql_bool_or_result, sql_no_cleanup};
+static const struct sql_agg_ops sql_var_samp_ops = {sizeof(struct sql_var_state), 1, sql_var_add,
+                                                    sql_var_samp_result, sql_no_cleanup};
+static const struct sql_agg_ops sql_var_pop_ops = {sizeof(struct sql_var_state), 1, sql_var_add,
+                                                   sql_var_pop_result, sql_no_cleanup};
+static const struct sql_agg_ops sql_stddev_samp_ops = {sizeof(struct sql_var_state), 1,
+                                                       sql_var_add, sql_stddev_samp_result,
+                                                       sql_no_cleanup};
+static const struct sql_agg_ops sql_stddev_pop_ops = {sizeof(struct sql_var_state), 1,
+                                                      sql_var_add, sql_stddev_pop_result,
+                                                      sql_no_cleanup};
+
+SQL_AGG_WRAPPERS(sql_min, sql_min_ops)
+SQL_AGG_WRAPPERS(sql_max, sql_max_ops)
+SQL_AGG_WRAPPERS(sql_string_agg, sql_string_agg_ops)
+SQL_AGG_WRAPPERS(sql_array_agg, sql_array_agg_ops)
+SQL_AGG_WRAPPERS(sql_bool_and, sql_bool_and_ops)
+SQL_AGG_WRAPPERS(sql_bool_or, sql_bool_or_ops)
+SQL_AGG_WRAPPERS(sql_var_samp, sql_var_samp_ops)
+SQL_AGG_WRAPPERS(sql_var_pop, sql_var_pop_ops)
+SQL_AGG_WRAPPERS(sql_stddev_samp, sql_stddev_samp_ops)
+SQL_AGG_WRAPPERS(sql_stddev_pop, sql_stddev_pop_ops)
 
 /* ---- registration ---- */
 
@@ -648,19 +873,26 @@ struct sql_agg_def {
     void (*inverse)(sqlite3_context *, int, sqlite3_value **); /* window functions only */
 };
 
+#define SQL_AGG_PAIR(sqlname, nargs, name)                                                         \
+    {sqlname, nargs, name##_step, name##_final, NULL, NULL},                                      \
+    {                                                                                              \
+        sqlname "_w", nargs, name##_wstep, name##_wfinal, name##_wvalue, name##_winverse           \
+    }
+
 static const struct sql_agg_def sql_agg_defs[] = {
+    /* sum and avg take rows out exactly: one function serves both uses */
     {"pg_sum", 1, sql_sum_step, sql_sum_value, sql_sum_value, sql_sum_inverse},
     {"pg_avg", 1, sql_avg_step, sql_avg_value, sql_avg_value, sql_avg_inverse},
-    {"pg_min", 1, sql_min_step, sql_minmax_final, NULL, NULL},
-    {"pg_max", 1, sql_max_step, sql_minmax_final, NULL, NULL},
-    {"pg_string_agg", 2, sql_string_agg_step, sql_concat_final, NULL, NULL},
-    {"pg_array_agg", 1, sql_array_agg_step, sql_array_agg_final, NULL, NULL},
-    {"pg_bool_and", 1, sql_bool_and_step, sql_bool_final, NULL, NULL},
-    {"pg_bool_or", 1, sql_bool_or_step, sql_bool_final, NULL, NULL},
-    {"pg_var_samp", 1, sql_var_step, sql_var_samp_final, NULL, NULL},
-    {"pg_var_pop", 1, sql_var_step, sql_var_pop_final, NULL, NULL},
-    {"pg_stddev_samp", 1, sql_var_step, sql_stddev_samp_final, NULL, NULL},
-    {"pg_stddev_pop", 1, sql_var_step, sql_stddev_pop_final, NULL, NULL},
+    SQL_AGG_PAIR("pg_min", 1, sql_min),
+    SQL_AGG_PAIR("pg_max", 1, sql_max),
+    SQL_AGG_PAIR("pg_string_agg", 2, sql_string_agg),
+    SQL_AGG_PAIR("pg_array_agg", 1, sql_array_agg),
+    SQL_AGG_PAIR("pg_bool_and", 1, sql_bool_and),
+    SQL_AGG_PAIR("pg_bool_or", 1, sql_bool_or),
+    SQL_AGG_PAIR("pg_var_samp", 1, sql_var_samp),
+    SQL_AGG_PAIR("pg_var_pop", 1, sql_var_pop),
+    SQL_AGG_PAIR("pg_stddev_samp", 1, sql_stddev_samp),
+    SQL_AGG_PAIR("pg_stddev_pop", 1, sql_stddev_pop),
 };
 
 int sql_fn_register_aggregates(sqlite3 *db, struct sql_fn_state *st, struct errbuf *eb)

@@ -635,6 +635,21 @@ static const struct func_case func_cases[] = {
     {"pg_to_char(1234, '9,999')", "", " 1,234"},
     {"pg_to_char(1234.5e0, '9999.9')", "", " 1234.5"},
     {"pg_to_char(pg_numeric('1'), '9.9.9')", "", "ERR 42601"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_min_w(column1) over (order by column1) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "1|1|1|1|1"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_min_w(column1) over (order by column1 rows between 1 preceding and 1 following) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "1|1|2|3|4"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_max_w(column1) over (order by column1) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "1|2|3|4|5"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_max_w(column1) over (order by column1 rows between 1 preceding and 1 following) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "2|3|4|5|5"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_string_agg_w(column2, ',') over (order by column1) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "b|b,c|b,c,a|b,c,a,e|b,c,a,e,d"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_string_agg_w(column2, ',') over (order by column1 rows between 1 preceding and 1 following) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "b,c|b,c,a|c,a,e|a,e,d|e,d"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_array_agg_w(column1) over (order by column1) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "{1}|{1,2}|{1,2,3}|{1,2,3,4}|{1,2,3,4,5}"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_array_agg_w(column1) over (order by column1 rows between 1 preceding and 1 following) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "{1,2}|{1,2,3}|{2,3,4}|{3,4,5}|{4,5}"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_bool_and_w(column1 > 2) over (order by column1) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "0|0|0|0|0"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_bool_and_w(column1 > 2) over (order by column1 rows between 1 preceding and 1 following) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "0|0|0|1|1"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_var_samp_w(column1) over (order by column1) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "NULL|0.50000000000000000000|1.00000000000000000000|1.6666666666666667|2.5000000000000000"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_var_samp_w(column1) over (order by column1 rows between 1 preceding and 1 following) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "0.50000000000000000000|1.00000000000000000000|1.00000000000000000000|1.00000000000000000000|0.50000000000000000000"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_stddev_pop_w(column1) over (order by column1) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "0|0.50000000000000000000|0.81649658092772603273|1.1180339887498948|1.4142135623730950"},
+    {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_stddev_pop_w(column1) over (order by column1 rows between 1 preceding and 1 following) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "0.50000000000000000000|0.81649658092772603273|0.81649658092772603273|0.81649658092772603273|0.50000000000000000000"},
+    {"(select group_concat(s, '|') from (select pg_max_w(column1) over (partition by column1 % 2) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "4|4|5|5|5"},
 };
 
 /* 2024-03-05 06:07:08.5 UTC */
@@ -795,6 +810,13 @@ TEST(functions_lookup)
     CHECK(sql_func_lookup("abs", 2, &agg) == NULL);
     CHECK(sql_func_lookup("no_such_function", 1, &agg) == NULL);
     CHECK_STR(sql_func_lookup("concat", 5, NULL), "pg_concat");
+    CHECK_STR(sql_func_lookup_window("max", 1), "pg_max_w");
+    CHECK_STR(sql_func_lookup_window("sum", 1), "pg_sum");
+    CHECK_STR(sql_func_lookup_window("count", 0), "count");
+    CHECK_STR(sql_func_lookup_window("row_number", 0), "row_number");
+    CHECK_STR(sql_func_lookup_window("lag", 3), "lag");
+    CHECK(sql_func_lookup_window("abs", 1) == NULL);
+    CHECK(sql_func_lookup_window("lag", 4) == NULL);
     /* every name the table gives is registered */
     struct sql_func_env env = {FUNC_NOW_US, 1, NULL, NULL};
     sqlite3 *db = func_open(&env);
