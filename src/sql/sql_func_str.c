@@ -1862,8 +1862,12 @@ static void sql_fn_decode(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (rc != 0) {
         sql_fn_nomem(ctx);
     } else {
-        sqlite3_result_blob64(ctx, out.data ? (const void *)out.data : "", out.len, free);
-        out.data = NULL;
+        if (out.data == NULL) {
+            sqlite3_result_zeroblob(ctx, 0);
+        } else {
+            sqlite3_result_blob64(ctx, out.data, out.len, free);
+            out.data = NULL;
+        }
     }
 done:
     buf_free(&out);

@@ -1098,4 +1098,57 @@ TEST(datetime_classify)
     CHECK_EQ(sql_dt_classify("2024-01-02x", 11), SQL_DT_NONE);
 }
 
+
+static uint64_t dt_rand_state = 0x13198A2E03707344ull;
+
+static uint64_t dt_rand(void)
+{
+    dt_rand_state ^= dt_rand_state << 13;
+    dt_rand_state ^= dt_rand_state >> 7;
+    dt_rand_state ^= dt_rand_state << 17;
+    return dt_rand_state;
+}
+
+/* What the formatters print, the parsers read back to the same value. */
+TEST(datetime_text_round_trips)
+{
+    char text[SQL_DT_TEXT_BYTES_MAX];
+    for (int i = 0; i < 50000; i++) {
+        /* timestamps across the whole range, BC included */
+        uint64_t span = UINT64_C(9223371331200000000) + UINT64_C(211813488000000000);
+        int64_t ts = (int64_t)(dt_rand() % span - UINT64_C(211813488000000000));
+        sql_timestamp_format(ts, text);
+        int64_t back;
+        CHECK_EQ(sql_timestamp_parse(text, strlen(text), 0, &back), 0);
+        if (back != ts) {
+            fprintf(stderr, "  %lld -> '%s' -> %lld\n", (long long)ts, text, (long long)back);
+            CHECK(false);
+        }
+        int32_t d, dback;
+        CHECK_EQ(sql_timestamp_to_date(ts, &d), 0);
+        sql_date_format(d, text);
+        CHECK_EQ(sql_date_parse(text, strlen(text), 0, &dback), 0);
+        CHECK_EQ(dback, d);
+        /* intervals with mixed signs */
+        struct sql_interval iv = {(int32_t)(dt_rand() % 4000) - 2000,
+                                  (int32_t)(dt_rand() % 4000) - 2000,
+                                  (int64_t)(dt_rand() % INT64_C(400000000000000)) -
+                                      INT64_C(200000000000000)},
+                            ivb;
+        if (dt_rand() % 3 == 0)
+            iv.months = 0;
+        if (dt_rand() % 3 == 0)
+            iv.days = 0;
+        if (dt_rand() % 3 == 0)
+            iv.us = 0;
+        sql_interval_format(&iv, text);
+        CHECK_EQ(sql_interval_parse(text, strlen(text), &ivb), 0);
+        if (ivb.months != iv.months || ivb.days != iv.days || ivb.us != iv.us) {
+            fprintf(stderr, "  interval '%s' read back as %d %d %lld\n", text, ivb.months,
+                    ivb.days, (long long)ivb.us);
+            CHECK(false);
+        }
+    }
+}
+
 TEST_MAIN()

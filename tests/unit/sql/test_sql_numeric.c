@@ -1017,4 +1017,104 @@ TEST(numeric_bounds)
     free(n);
 }
 
+
+static uint64_t num_rand_state = 0x243F6A8885A308D3ull;
+
+static uint64_t num_rand(void)
+{
+    num_rand_state ^= num_rand_state << 13;
+    num_rand_state ^= num_rand_state >> 7;
+    num_rand_state ^= num_rand_state << 17;
+    return num_rand_state;
+}
+
+static void num_i128_text(__int128 v, char *out)
+{
+    char tmp[64];
+    int n = 0;
+    bool neg = v < 0;
+    unsigned __int128 m = neg ? -(unsigned __int128)v : (unsigned __int128)v;
+    do {
+        tmp[n++] = (char)('0' + (int)(m % 10));
+        m /= 10;
+    } while (m > 0);
+    int o = 0;
+    if (neg)
+        out[o++] = '-';
+    while (n > 0)
+        out[o++] = tmp[--n];
+    out[o] = '\0';
+}
+
+/* Integer arithmetic through numeric agrees with 128-bit arithmetic. */
+TEST(numeric_agrees_with_int128)
+{
+    struct sql_numeric *x = malloc(3 * sizeof(*x));
+    char got[128], want[128];
+    for (int i = 0; i < 20000; i++) {
+        int64_t a = (int64_t)num_rand() >> (num_rand() % 64);
+        int64_t b = (int64_t)num_rand() >> (num_rand() % 64);
+        sql_numeric_from_i64(a, &x[0]);
+        sql_numeric_from_i64(b, &x[1]);
+        CHECK_EQ(sql_numeric_add(&x[0], &x[1], &x[2]), 0);
+        sql_numeric_format(&x[2], got);
+        num_i128_text((__int128)a + b, want);
+        CHECK_STR(got, want);
+        CHECK_EQ(sql_numeric_sub(&x[0], &x[1], &x[2]), 0);
+        sql_numeric_format(&x[2], got);
+        num_i128_text((__int128)a - b, want);
+        CHECK_STR(got, want);
+        CHECK_EQ(sql_numeric_mul(&x[0], &x[1], &x[2]), 0);
+        sql_numeric_format(&x[2], got);
+        num_i128_text((__int128)a * b, want);
+        CHECK_STR(got, want);
+        if (b != 0) {
+            CHECK_EQ(sql_numeric_div_trunc(&x[0], &x[1], &x[2]), 0);
+            sql_numeric_format(&x[2], got);
+            num_i128_text((__int128)a / b, want);
+            CHECK_STR(got, want);
+            CHECK_EQ(sql_numeric_mod(&x[0], &x[1], &x[2]), 0);
+            sql_numeric_format(&x[2], got);
+            num_i128_text((__int128)a % b, want);
+            CHECK_STR(got, want);
+        }
+        int c = sql_numeric_cmp(&x[0], &x[1]);
+        CHECK_EQ(c, a < b ? -1 : a > b);
+    }
+    free(x);
+}
+
+/* The canonical text reads back as the same value and prints identically. */
+TEST(numeric_text_round_trips)
+{
+    struct sql_numeric *x = malloc(2 * sizeof(*x));
+    char in[80], t1[SQL_NUMERIC_TEXT_BYTES_MAX + 1], t2[SQL_NUMERIC_TEXT_BYTES_MAX + 1];
+    for (int i = 0; i < 20000; i++) {
+        int n = 0;
+        if (num_rand() % 2)
+            in[n++] = '-';
+        int ip = (int)(num_rand() % 20), fp = (int)(num_rand() % 20);
+        for (int k = 0; k < ip; k++)
+            in[n++] = (char)('0' + num_rand() % 10);
+        if (fp > 0 || ip == 0) {
+            in[n++] = '.';
+            for (int k = 0; k < fp || (ip == 0 && k == 0); k++)
+                in[n++] = (char)('0' + num_rand() % 10);
+        }
+        if (num_rand() % 4 == 0)
+            n += sprintf(in + n, "e%d", (int)(num_rand() % 60) - 30);
+        in[n] = '\0';
+        CHECK_EQ(sql_numeric_parse(in, (size_t)n, &x[0]), 0);
+        size_t l1 = sql_numeric_format(&x[0], t1);
+        CHECK_EQ(sql_numeric_parse(t1, l1, &x[1]), 0);
+        CHECK_EQ(sql_numeric_cmp(&x[0], &x[1]), 0);
+        sql_numeric_format(&x[1], t2);
+        CHECK_STR(t1, t2);
+        /* and the value is the double strtod reads, to double precision */
+        double d = strtod(in, NULL), e = sql_numeric_to_double(&x[0]);
+        CHECK(d == e);
+    }
+    free(x);
+}
+
 TEST_MAIN()
