@@ -585,8 +585,76 @@ static void sql_fn_ge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* Numerics (in numeric order) sort before other text (in byte order): a total order, so SQLite
  * indexes stay consistent even if a column holds both. '1.0' and '1.00' are equal, as in
  * PostgreSQL. */
+/* A plain decimal ([blanks][sign]digits[.digits][blanks], no exponent) split into its
+ * significant parts, without converting. */
+struct sql_plain_dec {
+    int sign;             /* -1, 0 (zero), 1 */
+    const char *ip, *fp;  /* integer digits without leading zeros, fraction without trailing */
+    int ilen, flen;
+};
+
+static bool sql_plain_dec_scan(const char *s, int n, struct sql_plain_dec *d)
+{
+    int i = 0;
+    while (i < n && s[i] == ' ')
+        i++;
+    while (n > i && s[n - 1] == ' ')
+        n--;
+    bool neg = false;
+    if (i < n && (s[i] == '-' || s[i] == '+')) {
+        neg = s[i] == '-';
+        i++;
+    }
+    int istart = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    int iend = i, fstart = i, fend = i;
+    if (i < n && s[i] == '.') {
+        fstart = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        fend = i;
+    }
+    if (i != n || (iend == istart && fend == fstart))
+        return false;
+    while (istart < iend && s[istart] == '0')
+        istart++;
+    while (fend > fstart && s[fend - 1] == '0')
+        fend--;
+    d->ip = s + istart;
+    d->ilen = iend - istart;
+    d->fp = s + fstart;
+    d->flen = fend - fstart;
+    d->sign = d->ilen == 0 && d->flen == 0 ? 0 : neg ? -1 : 1;
+    return true;
+}
+
+/* Compares the magnitudes of two scanned decimals. */
+static int sql_plain_dec_cmp_abs(const struct sql_plain_dec *x, const struct sql_plain_dec *y)
+{
+    if (x->ilen != y->ilen)
+        return x->ilen < y->ilen ? -1 : 1;
+    int c = x->ilen > 0 ? memcmp(x->ip, y->ip, (size_t)x->ilen) : 0;
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    int m = x->flen < y->flen ? x->flen : y->flen;
+    c = m > 0 ? memcmp(x->fp, y->fp, (size_t)m) : 0;
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    /* the longer fraction has a nonzero digit beyond (trailing zeros were trimmed) */
+    return x->flen < y->flen ? -1 : x->flen > y->flen;
+}
+
 int sql_fn_numeric_collate(void *arg, int alen, const void *a, int blen, const void *b)
 {
+    /* the common case, two plain decimals, compares without converting */
+    struct sql_plain_dec da, db;
+    if (sql_plain_dec_scan(a, alen, &da) && sql_plain_dec_scan(b, blen, &db)) {
+        if (da.sign != db.sign)
+            return da.sign < db.sign ? -1 : 1;
+        int c = sql_plain_dec_cmp_abs(&da, &db);
+        return da.sign < 0 ? -c : c;
+    }
     bool an = sql_numeric_looks_like(a, (size_t)alen);
     bool bn = sql_numeric_looks_like(b, (size_t)blen);
     if (an && bn) {
