@@ -191,10 +191,24 @@ static void sql_fn_initcap(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* substr(s, start [, count]): characters start .. start+count-1, clipped to the string (start
  * may be zero or negative), as PostgreSQL's text_substring; bytes for bytea. */
+static void sql_regexp_substring(sqlite3_context *ctx, sqlite3_value **argv);
+
 static void sql_fn_substr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sql_str_any_null(ctx, argc, argv))
         return;
+    if (argc == 2 && sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+        /* substring(s FROM pattern): a text second argument that is not a number */
+        int64_t ignored;
+        const char *t = (const char *)sqlite3_value_text(argv[1]);
+        char *end = NULL;
+        ignored = t ? strtoll(t, &end, 10) : 0;
+        (void)ignored;
+        if (t == NULL || end == t || *end != '\0') {
+            sql_regexp_substring(ctx, argv);
+            return;
+        }
+    }
     int64_t start = sqlite3_value_int64(argv[1]);
     bool has_count = argc > 2;
     int64_t count = has_count ? sqlite3_value_int64(argv[2]) : 0;
@@ -1658,6 +1672,34 @@ static void sql_fn_regexp_match(sqlite3_context *ctx, int argc, sqlite3_value **
             sql_fn_result_buf_text(ctx, &out);
     }
     buf_free(&out);
+    buf_free(&t1);
+    sql_regex_release(r, owned);
+}
+
+/* substring(s FROM pattern): the first parenthesized group's match (the whole match when there
+ * is none), NULL when the pattern does not match. */
+static void sql_regexp_substring(sqlite3_context *ctx, sqlite3_value **argv)
+{
+    bool owned;
+    struct sql_regex *r = sql_regex_get(ctx, argv, 1, REG_EXTENDED, &owned);
+    if (r == NULL)
+        return;
+    struct buf t1 = BUF_INIT;
+    int len;
+    const char *s = sql_str_arg(argv[0], &len, &t1);
+    regmatch_t m[2];
+    if (s == NULL) {
+        sql_fn_nomem(ctx);
+    } else if (regexec(&r->re, s, 2, m, 0) != 0) {
+        sqlite3_result_null(ctx);
+    } else {
+        int g = r->ngroups > 0 ? 1 : 0;
+        if (m[g].rm_so < 0)
+            sqlite3_result_null(ctx);
+        else
+            sqlite3_result_text(ctx, s + m[g].rm_so, (int)(m[g].rm_eo - m[g].rm_so),
+                                SQLITE_TRANSIENT);
+    }
     buf_free(&t1);
     sql_regex_release(r, owned);
 }

@@ -652,6 +652,12 @@ static const struct func_case func_cases[] = {
     {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_stddev_pop_w(column1) over (order by column1) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "0|0.50000000000000000000|0.81649658092772603273|1.1180339887498948|1.4142135623730950"},
     {"(select group_concat(coalesce(s, 'NULL'), '|') from (select pg_stddev_pop_w(column1) over (order by column1 rows between 1 preceding and 1 following) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "0.50000000000000000000|0.81649658092772603273|0.81649658092772603273|0.81649658092772603273|0.50000000000000000000"},
     {"(select group_concat(s, '|') from (select pg_max_w(column1) over (partition by column1 % 2) as s from (values (3, 'a'), (1, 'b'), (2, 'c'), (5, 'd'), (4, 'e'))))", "", "4|4|5|5|5"},
+    {"pg_substr('Thomas', '...$')", "", "mas"},
+    {"pg_substr('Thomas', 'o(.)a')", "", "m"},
+    {"pg_substr('Thomas', 'x')", "", "NULL"},
+    {"pg_substr('Thomas', '3')", "", "omas"},
+    {"pg_like('a%b', 'a!%b', '!')", "b", "t"},
+    {"pg_like('a%b', 'a!%b', '')", "b", "f"},
 };
 
 /* 2024-03-05 06:07:08.5 UTC */
