@@ -12,9 +12,9 @@
 #include "base/assert.h"
 #include "base/err.h"
 
-#define DT_DAYS_PER_MONTH 30
+#define DT_DAYS_PER_MONTH  30
 #define DT_MONTHS_PER_YEAR 12
-#define DT_SECS_PER_DAY 86400
+#define DT_SECS_PER_DAY    86400
 /* Longest date/time or interval input examined; longer text is malformed. */
 #define DT_INPUT_BYTES_MAX 256
 
@@ -22,12 +22,12 @@
  * 294276-12-31 23:59:59.999999 for timestamps. Days are counted from 2000-01-01, PostgreSQL's
  * epoch, which is what lets that whole range fit 64-bit microseconds. */
 #define DT_JULIAN_OF_2000 2451545
-#define DT_DATE_DAYS_MIN (-DT_JULIAN_OF_2000)
-#define DT_DATE_DAYS_MAX 2145031948 /* 5874897-12-31 */
-#define DT_TS_DAYS_MAX 106751982 /* 294276-12-31 */
+#define DT_DATE_DAYS_MIN  (-DT_JULIAN_OF_2000)
+#define DT_DATE_DAYS_MAX  2145031948 /* 5874897-12-31 */
+#define DT_TS_DAYS_MAX    106751982  /* 294276-12-31 */
 /* 1970-01-01 (the Unix epoch) in days and microseconds from 2000-01-01 */
 #define DT_UNIX_EPOCH_DAYS (-10957)
-#define DT_UNIX_EPOCH_US (INT64_C(-946684800000000))
+#define DT_UNIX_EPOCH_US   (INT64_C(-946684800000000))
 
 /* Broken-down time. year is astronomical: 1 BC is 0. */
 struct dt_tm {
@@ -167,9 +167,9 @@ static int dt_tm_to_ts(const struct dt_tm *tm, int64_t *out)
 
 /* ---- names ---- */
 
-static const char *const dt_month_names[12] = {"January", "February", "March",     "April",
-                                               "May",     "June",     "July",      "August",
-                                               "September", "October", "November", "December"};
+static const char *const dt_month_names[12] = {"January",   "February", "March",    "April",
+                                               "May",       "June",     "July",     "August",
+                                               "September", "October",  "November", "December"};
 static const char *const dt_day_names[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                             "Thursday", "Friday", "Saturday"};
 
@@ -217,28 +217,71 @@ static const struct {
     const char *name;
     enum dt_unit unit;
 } dt_units[] = {
-    {"microsecond", DT_U_MICROSEC}, {"microseconds", DT_U_MICROSEC}, {"us", DT_U_MICROSEC},
-    {"usec", DT_U_MICROSEC},        {"usecs", DT_U_MICROSEC},        {"useconds", DT_U_MICROSEC},
-    {"millisecond", DT_U_MILLISEC}, {"milliseconds", DT_U_MILLISEC}, {"ms", DT_U_MILLISEC},
-    {"msec", DT_U_MILLISEC},        {"msecs", DT_U_MILLISEC},        {"mseconds", DT_U_MILLISEC},
-    {"second", DT_U_SECOND},        {"seconds", DT_U_SECOND},        {"s", DT_U_SECOND},
-    {"sec", DT_U_SECOND},           {"secs", DT_U_SECOND},           {"minute", DT_U_MINUTE},
-    {"minutes", DT_U_MINUTE},       {"m", DT_U_MINUTE},              {"min", DT_U_MINUTE},
-    {"mins", DT_U_MINUTE},          {"hour", DT_U_HOUR},             {"hours", DT_U_HOUR},
-    {"h", DT_U_HOUR},               {"hr", DT_U_HOUR},               {"hrs", DT_U_HOUR},
-    {"day", DT_U_DAY},              {"days", DT_U_DAY},              {"d", DT_U_DAY},
-    {"week", DT_U_WEEK},            {"weeks", DT_U_WEEK},            {"w", DT_U_WEEK},
-    {"month", DT_U_MONTH},          {"months", DT_U_MONTH},          {"mon", DT_U_MONTH},
-    {"mons", DT_U_MONTH},           {"quarter", DT_U_QUARTER},       {"qtr", DT_U_QUARTER},
-    {"year", DT_U_YEAR},            {"years", DT_U_YEAR},            {"y", DT_U_YEAR},
-    {"yr", DT_U_YEAR},              {"yrs", DT_U_YEAR},              {"decade", DT_U_DECADE},
-    {"decades", DT_U_DECADE},       {"dec", DT_U_DECADE},            {"decs", DT_U_DECADE},
-    {"century", DT_U_CENTURY},      {"centuries", DT_U_CENTURY},     {"c", DT_U_CENTURY},
-    {"cent", DT_U_CENTURY},         {"millennium", DT_U_MILLENNIUM}, {"millennia", DT_U_MILLENNIUM},
-    {"mil", DT_U_MILLENNIUM},       {"mils", DT_U_MILLENNIUM},       {"dow", DT_U_DOW},
-    {"isodow", DT_U_ISODOW},        {"doy", DT_U_DOY},               {"epoch", DT_U_EPOCH},
-    {"julian", DT_U_JULIAN},        {"j", DT_U_JULIAN},              {"isoyear", DT_U_ISOYEAR},
-    {"timezone", DT_U_TIMEZONE},    {"timezone_hour", DT_U_TIMEZONE_H},
+    {"microsecond", DT_U_MICROSEC},
+    {"microseconds", DT_U_MICROSEC},
+    {"us", DT_U_MICROSEC},
+    {"usec", DT_U_MICROSEC},
+    {"usecs", DT_U_MICROSEC},
+    {"useconds", DT_U_MICROSEC},
+    {"millisecond", DT_U_MILLISEC},
+    {"milliseconds", DT_U_MILLISEC},
+    {"ms", DT_U_MILLISEC},
+    {"msec", DT_U_MILLISEC},
+    {"msecs", DT_U_MILLISEC},
+    {"mseconds", DT_U_MILLISEC},
+    {"second", DT_U_SECOND},
+    {"seconds", DT_U_SECOND},
+    {"s", DT_U_SECOND},
+    {"sec", DT_U_SECOND},
+    {"secs", DT_U_SECOND},
+    {"minute", DT_U_MINUTE},
+    {"minutes", DT_U_MINUTE},
+    {"m", DT_U_MINUTE},
+    {"min", DT_U_MINUTE},
+    {"mins", DT_U_MINUTE},
+    {"hour", DT_U_HOUR},
+    {"hours", DT_U_HOUR},
+    {"h", DT_U_HOUR},
+    {"hr", DT_U_HOUR},
+    {"hrs", DT_U_HOUR},
+    {"day", DT_U_DAY},
+    {"days", DT_U_DAY},
+    {"d", DT_U_DAY},
+    {"week", DT_U_WEEK},
+    {"weeks", DT_U_WEEK},
+    {"w", DT_U_WEEK},
+    {"month", DT_U_MONTH},
+    {"months", DT_U_MONTH},
+    {"mon", DT_U_MONTH},
+    {"mons", DT_U_MONTH},
+    {"quarter", DT_U_QUARTER},
+    {"qtr", DT_U_QUARTER},
+    {"year", DT_U_YEAR},
+    {"years", DT_U_YEAR},
+    {"y", DT_U_YEAR},
+    {"yr", DT_U_YEAR},
+    {"yrs", DT_U_YEAR},
+    {"decade", DT_U_DECADE},
+    {"decades", DT_U_DECADE},
+    {"dec", DT_U_DECADE},
+    {"decs", DT_U_DECADE},
+    {"century", DT_U_CENTURY},
+    {"centuries", DT_U_CENTURY},
+    {"c", DT_U_CENTURY},
+    {"cent", DT_U_CENTURY},
+    {"millennium", DT_U_MILLENNIUM},
+    {"millennia", DT_U_MILLENNIUM},
+    {"mil", DT_U_MILLENNIUM},
+    {"mils", DT_U_MILLENNIUM},
+    {"dow", DT_U_DOW},
+    {"isodow", DT_U_ISODOW},
+    {"doy", DT_U_DOY},
+    {"epoch", DT_U_EPOCH},
+    {"julian", DT_U_JULIAN},
+    {"j", DT_U_JULIAN},
+    {"isoyear", DT_U_ISOYEAR},
+    {"timezone", DT_U_TIMEZONE},
+    {"timezone_hour", DT_U_TIMEZONE_H},
     {"timezone_minute", DT_U_TIMEZONE_M},
 };
 
@@ -1313,8 +1356,8 @@ static double dt_tsround(double x)
 }
 
 /* interval_mul / interval_div: whole months and days scale, their fractions cascade down. */
-static int dt_interval_scale(const struct sql_interval *a, double months_f, double days_f,
-                             double time_f, struct sql_interval *out)
+static int dt_interval_scale(double months_f, double days_f, double time_f,
+                             struct sql_interval *out)
 {
     if (isnan(months_f) || fabs(months_f) > INT32_MAX || fabs(days_f) > INT32_MAX)
         return ERR_TOOBIG;
@@ -1322,9 +1365,8 @@ static int dt_interval_scale(const struct sql_interval *a, double months_f, doub
     r.months = (int32_t)months_f;
     r.days = (int32_t)days_f;
     double month_remainder_days = dt_tsround((months_f - r.months) * DT_DAYS_PER_MONTH);
-    double sec_remainder =
-        dt_tsround((days_f - r.days + month_remainder_days - (int)month_remainder_days) *
-                   DT_SECS_PER_DAY);
+    double sec_remainder = dt_tsround(
+        (days_f - r.days + month_remainder_days - (int)month_remainder_days) * DT_SECS_PER_DAY);
     if (fabs(sec_remainder) >= DT_SECS_PER_DAY) {
         r.days += (int)(sec_remainder / DT_SECS_PER_DAY);
         sec_remainder -= (int)(sec_remainder / DT_SECS_PER_DAY) * DT_SECS_PER_DAY;
@@ -1334,29 +1376,28 @@ static int dt_interval_scale(const struct sql_interval *a, double months_f, doub
     if (isnan(t) || !(t > -9.2e18 && t < 9.2e18))
         return ERR_TOOBIG;
     r.us = (int64_t)t;
-    (void)a;
     *out = r;
     return 0;
 }
 
 int sql_interval_mul(const struct sql_interval *a, double factor, struct sql_interval *out)
 {
-    return dt_interval_scale(a, a->months * factor, a->days * factor, (double)a->us * factor,
-                             out);
+    return dt_interval_scale(a->months * factor, a->days * factor, (double)a->us * factor, out);
 }
 
 int sql_interval_div(const struct sql_interval *a, double divisor, struct sql_interval *out)
 {
     if (divisor == 0.0)
         return ERR_INVAL;
-    return dt_interval_scale(a, a->months / divisor, a->days / divisor,
-                             (double)a->us / divisor, out);
+    return dt_interval_scale(a->months / divisor, a->days / divisor, (double)a->us / divisor, out);
 }
 
 int sql_interval_cmp(const struct sql_interval *a, const struct sql_interval *b)
 {
-    __int128 sa = ((__int128)a->months * DT_DAYS_PER_MONTH + a->days) * SQL_DT_USECS_PER_DAY + a->us;
-    __int128 sb = ((__int128)b->months * DT_DAYS_PER_MONTH + b->days) * SQL_DT_USECS_PER_DAY + b->us;
+    __int128 sa =
+        ((__int128)a->months * DT_DAYS_PER_MONTH + a->days) * SQL_DT_USECS_PER_DAY + a->us;
+    __int128 sb =
+        ((__int128)b->months * DT_DAYS_PER_MONTH + b->days) * SQL_DT_USECS_PER_DAY + b->us;
     return sa < sb ? -1 : sa > sb;
 }
 
@@ -1736,7 +1777,8 @@ int sql_interval_extract(const char *unit, size_t unit_len, const struct sql_int
         return 0;
     case DT_U_EPOCH: {
         /* a year is 365.25 days, a month 30 (PostgreSQL's interval_part) */
-        __int128 secs = (__int128)31557600 * year + (__int128)DT_DAYS_PER_MONTH * DT_SECS_PER_DAY * mon +
+        __int128 secs = (__int128)31557600 * year +
+                        (__int128)DT_DAYS_PER_MONTH * DT_SECS_PER_DAY * mon +
                         (__int128)DT_SECS_PER_DAY * iv->days;
         __int128 v = secs * SQL_DT_USECS_PER_SEC + iv->us;
         if (v > INT64_MAX || v < INT64_MIN) {
@@ -1810,15 +1852,77 @@ int sql_make_interval(int64_t years, int64_t months, int64_t weeks, int64_t days
 
 enum dt_fmt_key {
     K_NONE = 0,
-    K_HH24, K_HH12, K_HH, K_MI, K_SSSSS, K_SSSS, K_SS, K_MS, K_US,
-    K_FF1, K_FF2, K_FF3, K_FF4, K_FF5, K_FF6,
-    K_AM_UP, K_PM_UP, K_AM_LO, K_PM_LO, K_AMD_UP, K_PMD_UP, K_AMD_LO, K_PMD_LO,
-    K_Y_YYY, K_YYYY, K_YYY, K_YY, K_Y, K_IYYY, K_IYY, K_IY, K_I,
-    K_BC_UP, K_AD_UP, K_BC_LO, K_AD_LO, K_BCD_UP, K_ADD_UP, K_BCD_LO, K_ADD_LO,
-    K_MONTH_UP, K_MONTH_CAP, K_MONTH_LO, K_MON_UP, K_MON_CAP, K_MON_LO, K_MM,
-    K_DAY_UP, K_DAY_CAP, K_DAY_LO, K_DY_UP, K_DY_CAP, K_DY_LO,
-    K_DDD, K_IDDD, K_DD, K_D, K_ID, K_W, K_WW, K_IW, K_CC, K_J, K_Q, K_RM_UP, K_RM_LO,
-    K_TZ_UP, K_TZ_LO, K_TZH, K_TZM, K_OF,
+    K_HH24,
+    K_HH12,
+    K_HH,
+    K_MI,
+    K_SSSSS,
+    K_SSSS,
+    K_SS,
+    K_MS,
+    K_US,
+    K_FF1,
+    K_FF2,
+    K_FF3,
+    K_FF4,
+    K_FF5,
+    K_FF6,
+    K_AM_UP,
+    K_PM_UP,
+    K_AM_LO,
+    K_PM_LO,
+    K_AMD_UP,
+    K_PMD_UP,
+    K_AMD_LO,
+    K_PMD_LO,
+    K_Y_YYY,
+    K_YYYY,
+    K_YYY,
+    K_YY,
+    K_Y,
+    K_IYYY,
+    K_IYY,
+    K_IY,
+    K_I,
+    K_BC_UP,
+    K_AD_UP,
+    K_BC_LO,
+    K_AD_LO,
+    K_BCD_UP,
+    K_ADD_UP,
+    K_BCD_LO,
+    K_ADD_LO,
+    K_MONTH_UP,
+    K_MONTH_CAP,
+    K_MONTH_LO,
+    K_MON_UP,
+    K_MON_CAP,
+    K_MON_LO,
+    K_MM,
+    K_DAY_UP,
+    K_DAY_CAP,
+    K_DAY_LO,
+    K_DY_UP,
+    K_DY_CAP,
+    K_DY_LO,
+    K_DDD,
+    K_IDDD,
+    K_DD,
+    K_D,
+    K_ID,
+    K_W,
+    K_WW,
+    K_IW,
+    K_CC,
+    K_J,
+    K_Q,
+    K_RM_UP,
+    K_RM_LO,
+    K_TZ_UP,
+    K_TZ_LO,
+    K_TZH,
+    K_TZM,
+    K_OF,
 };
 
 /* Longest first where one is a prefix of another. Keys whose output has letters (names, AM,
@@ -1828,24 +1932,77 @@ static const struct {
     const char *text;
     enum dt_fmt_key key;
 } dt_fmt_keys[] = {
-    {"HH24", K_HH24},      {"HH12", K_HH12},      {"HH", K_HH},          {"MI", K_MI},
-    {"SSSSS", K_SSSSS},    {"SSSS", K_SSSS},      {"SS", K_SS},          {"MS", K_MS},
-    {"US", K_US},          {"FF1", K_FF1},        {"FF2", K_FF2},        {"FF3", K_FF3},
-    {"FF4", K_FF4},        {"FF5", K_FF5},        {"FF6", K_FF6},        {"A.M.", K_AMD_UP},
-    {"P.M.", K_PMD_UP},    {"a.m.", K_AMD_LO},    {"p.m.", K_PMD_LO},    {"AM", K_AM_UP},
-    {"PM", K_PM_UP},       {"am", K_AM_LO},       {"pm", K_PM_LO},       {"Y,YYY", K_Y_YYY},
-    {"YYYY", K_YYYY},      {"YYY", K_YYY},        {"YY", K_YY},          {"Y", K_Y},
-    {"IYYY", K_IYYY},      {"IYY", K_IYY},        {"IY", K_IY},          {"IDDD", K_IDDD},
-    {"ID", K_ID},          {"IW", K_IW},          {"I", K_I},            {"B.C.", K_BCD_UP},
-    {"A.D.", K_ADD_UP},    {"b.c.", K_BCD_LO},    {"a.d.", K_ADD_LO},    {"BC", K_BC_UP},
-    {"AD", K_AD_UP},       {"bc", K_BC_LO},       {"ad", K_AD_LO},       {"MONTH", K_MONTH_UP},
-    {"Month", K_MONTH_CAP}, {"month", K_MONTH_LO}, {"MON", K_MON_UP},    {"Mon", K_MON_CAP},
-    {"mon", K_MON_LO},     {"MM", K_MM},          {"DAY", K_DAY_UP},     {"Day", K_DAY_CAP},
-    {"day", K_DAY_LO},     {"DY", K_DY_UP},       {"Dy", K_DY_CAP},      {"dy", K_DY_LO},
-    {"DDD", K_DDD},        {"DD", K_DD},          {"D", K_D},            {"WW", K_WW},
-    {"W", K_W},            {"CC", K_CC},          {"J", K_J},            {"Q", K_Q},
-    {"RM", K_RM_UP},       {"rm", K_RM_LO},       {"TZH", K_TZH},        {"TZM", K_TZM},
-    {"TZ", K_TZ_UP},       {"tz", K_TZ_LO},       {"OF", K_OF},
+    {"HH24", K_HH24},
+    {"HH12", K_HH12},
+    {"HH", K_HH},
+    {"MI", K_MI},
+    {"SSSSS", K_SSSSS},
+    {"SSSS", K_SSSS},
+    {"SS", K_SS},
+    {"MS", K_MS},
+    {"US", K_US},
+    {"FF1", K_FF1},
+    {"FF2", K_FF2},
+    {"FF3", K_FF3},
+    {"FF4", K_FF4},
+    {"FF5", K_FF5},
+    {"FF6", K_FF6},
+    {"A.M.", K_AMD_UP},
+    {"P.M.", K_PMD_UP},
+    {"a.m.", K_AMD_LO},
+    {"p.m.", K_PMD_LO},
+    {"AM", K_AM_UP},
+    {"PM", K_PM_UP},
+    {"am", K_AM_LO},
+    {"pm", K_PM_LO},
+    {"Y,YYY", K_Y_YYY},
+    {"YYYY", K_YYYY},
+    {"YYY", K_YYY},
+    {"YY", K_YY},
+    {"Y", K_Y},
+    {"IYYY", K_IYYY},
+    {"IYY", K_IYY},
+    {"IY", K_IY},
+    {"IDDD", K_IDDD},
+    {"ID", K_ID},
+    {"IW", K_IW},
+    {"I", K_I},
+    {"B.C.", K_BCD_UP},
+    {"A.D.", K_ADD_UP},
+    {"b.c.", K_BCD_LO},
+    {"a.d.", K_ADD_LO},
+    {"BC", K_BC_UP},
+    {"AD", K_AD_UP},
+    {"bc", K_BC_LO},
+    {"ad", K_AD_LO},
+    {"MONTH", K_MONTH_UP},
+    {"Month", K_MONTH_CAP},
+    {"month", K_MONTH_LO},
+    {"MON", K_MON_UP},
+    {"Mon", K_MON_CAP},
+    {"mon", K_MON_LO},
+    {"MM", K_MM},
+    {"DAY", K_DAY_UP},
+    {"Day", K_DAY_CAP},
+    {"day", K_DAY_LO},
+    {"DY", K_DY_UP},
+    {"Dy", K_DY_CAP},
+    {"dy", K_DY_LO},
+    {"DDD", K_DDD},
+    {"DD", K_DD},
+    {"D", K_D},
+    {"WW", K_WW},
+    {"W", K_W},
+    {"CC", K_CC},
+    {"J", K_J},
+    {"Q", K_Q},
+    {"RM", K_RM_UP},
+    {"rm", K_RM_LO},
+    {"TZH", K_TZH},
+    {"TZM", K_TZM},
+    {"TZ", K_TZ_UP},
+    {"tz", K_TZ_LO},
+    {"OF", K_OF},
 };
 
 static bool dt_fmt_key_is_textual(enum dt_fmt_key k)
@@ -1900,8 +2057,8 @@ static const char *dt_ordinal_suffix(int64_t v, bool upper)
 static int dt_put_num(struct buf *out, int64_t v, int width, bool fm, int th)
 {
     /* the width counts a minus sign, as C's %0*d does */
-    int rc = fm ? buf_printf(out, "%lld", (long long)v)
-                : buf_printf(out, "%0*lld", width, (long long)v);
+    int rc =
+        fm ? buf_printf(out, "%lld", (long long)v) : buf_printf(out, "%0*lld", width, (long long)v);
     if (rc == 0 && th)
         rc = buf_printf(out, "%s", dt_ordinal_suffix(v, th == 2));
     return rc;
@@ -1935,8 +2092,8 @@ static int dt_put_name(struct buf *out, const char *name, int casing, bool abbre
 
 static int dt_to_char(const struct dt_fields *f, const char *fmt, size_t len, struct buf *out)
 {
-    static const char *const roman[12] = {"I",   "II", "III", "IV", "V",  "VI",
-                                          "VII", "VIII", "IX", "X",  "XI", "XII"};
+    static const char *const roman[12] = {"I",   "II",   "III", "IV", "V",  "VI",
+                                          "VII", "VIII", "IX",  "X",  "XI", "XII"};
     size_t i = 0;
     int rc = 0;
     int64_t display_year = f->is_interval ? f->year : dt_display_year(f->year);
@@ -2002,9 +2159,8 @@ static int dt_to_char(const struct dt_fields *f, const char *fmt, size_t len, st
         }
         int64_t iso_year = 0;
         int iso_week = 0;
-        if (!f->is_interval &&
-            (key == K_IYYY || key == K_IYY || key == K_IY || key == K_I || key == K_IW ||
-             key == K_IDDD))
+        if (!f->is_interval && (key == K_IYYY || key == K_IYY || key == K_IY || key == K_I ||
+                                key == K_IW || key == K_IDDD))
             dt_iso_week(f->days, &iso_year, &iso_week);
         int mon_idx = f->mon >= 1 && f->mon <= 12 ? f->mon - 1 : 0;
         int dow = f->is_interval ? 0 : dt_dow(f->days);
@@ -2158,7 +2314,8 @@ static int dt_to_char(const struct dt_fields *f, const char *fmt, size_t len, st
             rc = dt_put_num(out, iso_week, 2, fm, th);
             break;
         case K_CC: {
-            int64_t cc = display_year > 0 ? (display_year + 99) / 100 : -((99 - display_year) / 100);
+            int64_t cc =
+                display_year > 0 ? (display_year + 99) / 100 : -((99 - display_year) / 100);
             rc = dt_put_num_signed(out, cc, 2, fm, th);
             break;
         }

@@ -510,15 +510,15 @@ int sql_value_to_pg_text(sqlite3_value *v, enum sql_pg_type t, struct buf *out)
         return buf_append(out, sqlite3_value_int64(v) != 0 ? "t" : "f", 1);
     if (st == SQLITE_FLOAT) {
         double d = sqlite3_value_double(v);
-        size_t n = t == SQL_PG_FLOAT4 ? sql_format_float4((float)d, text)
-                                      : sql_format_float8(d, text);
+        size_t n =
+            t == SQL_PG_FLOAT4 ? sql_format_float4((float)d, text) : sql_format_float8(d, text);
         return buf_append(out, text, n);
     }
     if (st == SQLITE_INTEGER && (t == SQL_PG_FLOAT4 || t == SQL_PG_FLOAT8)) {
         /* an integral value stored in a REAL column comes back INTEGER from SQLite */
         double d = (double)sqlite3_value_int64(v);
-        size_t n = t == SQL_PG_FLOAT4 ? sql_format_float4((float)d, text)
-                                      : sql_format_float8(d, text);
+        size_t n =
+            t == SQL_PG_FLOAT4 ? sql_format_float4((float)d, text) : sql_format_float8(d, text);
         return buf_append(out, text, n);
     }
     if (st == SQLITE_INTEGER)
@@ -740,11 +740,16 @@ static const struct {
 
 /* Window-only functions SQLite implements as PostgreSQL does. */
 static const struct sql_fn_name sql_fn_window_names[] = {
-    {"row_number", 0, 0, "row_number", true},    {"rank", 0, 0, "rank", true},
-    {"dense_rank", 0, 0, "dense_rank", true},    {"percent_rank", 0, 0, "percent_rank", true},
-    {"cume_dist", 0, 0, "cume_dist", true},      {"ntile", 1, 1, "ntile", true},
-    {"lag", 1, 3, "lag", true},                  {"lead", 1, 3, "lead", true},
-    {"first_value", 1, 1, "first_value", true},  {"last_value", 1, 1, "last_value", true},
+    {"row_number", 0, 0, "row_number", true},
+    {"rank", 0, 0, "rank", true},
+    {"dense_rank", 0, 0, "dense_rank", true},
+    {"percent_rank", 0, 0, "percent_rank", true},
+    {"cume_dist", 0, 0, "cume_dist", true},
+    {"ntile", 1, 1, "ntile", true},
+    {"lag", 1, 3, "lag", true},
+    {"lead", 1, 3, "lead", true},
+    {"first_value", 1, 1, "first_value", true},
+    {"last_value", 1, 1, "last_value", true},
     {"nth_value", 2, 2, "nth_value", true},
 };
 
@@ -790,8 +795,8 @@ static int sql_register_defs(sqlite3 *db, struct sql_fn_state *st, const struct 
         int rc = sqlite3_create_function_v2(db, d->name, d->nargs, SQLITE_UTF8 | d->flags, st,
                                             d->func, d->step, d->final, NULL);
         if (rc != SQLITE_OK)
-            return err_set(eb, rc == SQLITE_NOMEM ? ERR_NOMEM : ERR_INVAL,
-                           "registering %s/%d: %s", d->name, d->nargs, sqlite3_errstr(rc));
+            return err_set(eb, rc == SQLITE_NOMEM ? ERR_NOMEM : ERR_INVAL, "registering %s/%d: %s",
+                           d->name, d->nargs, sqlite3_errstr(rc));
     }
     return 0;
 }

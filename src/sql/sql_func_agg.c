@@ -580,8 +580,7 @@ static void sql_var_add(sqlite3_context *ctx, void *state, sqlite3_value **argv)
     free(x);
 }
 
-static void sql_var_result(sqlite3_context *ctx, struct sql_var_state *s, bool sample,
-                           bool stddev)
+static void sql_var_result(sqlite3_context *ctx, struct sql_var_state *s, bool sample, bool stddev)
 {
     if (s->h.failed)
         return;
@@ -701,8 +700,7 @@ static struct sql_win_state *sql_win_get(const struct sql_agg_ops *ops, sqlite3_
     return w;
 }
 
-static void sql_win_step(const struct sql_agg_ops *ops, sqlite3_context *ctx,
-                         sqlite3_value **argv)
+static void sql_win_step(const struct sql_agg_ops *ops, sqlite3_context *ctx, sqlite3_value **argv)
 {
     struct sql_win_state *w = sql_win_get(ops, ctx);
     if (w == NULL)
@@ -829,27 +827,23 @@ static const struct sql_agg_ops sql_min_ops = {sizeof(struct sql_minmax_state), 
                                                sql_minmax_result, sql_minmax_cleanup};
 static const struct sql_agg_ops sql_max_ops = {sizeof(struct sql_minmax_state), 1, sql_max_add,
                                                sql_minmax_result, sql_minmax_cleanup};
-static const struct sql_agg_ops sql_string_agg_ops = {sizeof(struct sql_concat_state), 2,
-                                                      sql_string_agg_add, sql_concat_result,
-                                                      sql_concat_cleanup};
+static const struct sql_agg_ops sql_string_agg_ops = {
+    sizeof(struct sql_concat_state), 2, sql_string_agg_add, sql_concat_result, sql_concat_cleanup};
 static const struct sql_agg_ops sql_array_agg_ops = {sizeof(struct sql_concat_state), 1,
                                                      sql_array_agg_add, sql_array_agg_result,
                                                      sql_concat_cleanup};
-static const struct sql_agg_ops sql_bool_and_ops = {sizeof(struct sql_bool_state), 1,
-                                                    sql_bool_add, sql_bool_and_result,
-                                                    sql_no_cleanup};
+static const struct sql_agg_ops sql_bool_and_ops = {sizeof(struct sql_bool_state), 1, sql_bool_add,
+                                                    sql_bool_and_result, sql_no_cleanup};
 static const struct sql_agg_ops sql_bool_or_ops = {sizeof(struct sql_bool_state), 1, sql_bool_add,
                                                    sql_bool_or_result, sql_no_cleanup};
 static const struct sql_agg_ops sql_var_samp_ops = {sizeof(struct sql_var_state), 1, sql_var_add,
                                                     sql_var_samp_result, sql_no_cleanup};
 static const struct sql_agg_ops sql_var_pop_ops = {sizeof(struct sql_var_state), 1, sql_var_add,
                                                    sql_var_pop_result, sql_no_cleanup};
-static const struct sql_agg_ops sql_stddev_samp_ops = {sizeof(struct sql_var_state), 1,
-                                                       sql_var_add, sql_stddev_samp_result,
-                                                       sql_no_cleanup};
-static const struct sql_agg_ops sql_stddev_pop_ops = {sizeof(struct sql_var_state), 1,
-                                                      sql_var_add, sql_stddev_pop_result,
-                                                      sql_no_cleanup};
+static const struct sql_agg_ops sql_stddev_samp_ops = {sizeof(struct sql_var_state), 1, sql_var_add,
+                                                       sql_stddev_samp_result, sql_no_cleanup};
+static const struct sql_agg_ops sql_stddev_pop_ops = {sizeof(struct sql_var_state), 1, sql_var_add,
+                                                      sql_stddev_pop_result, sql_no_cleanup};
 
 SQL_AGG_WRAPPERS(sql_min, sql_min_ops)
 SQL_AGG_WRAPPERS(sql_max, sql_max_ops)
@@ -874,7 +868,7 @@ struct sql_agg_def {
 };
 
 #define SQL_AGG_PAIR(sqlname, nargs, name)                                                         \
-    {sqlname, nargs, name##_step, name##_final, NULL, NULL},                                      \
+    {sqlname, nargs, name##_step, name##_final, NULL, NULL},                                       \
     {                                                                                              \
         sqlname "_w", nargs, name##_wstep, name##_wfinal, name##_wvalue, name##_winverse           \
     }

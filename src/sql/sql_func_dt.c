@@ -42,7 +42,8 @@ static int sql_dt_arg(sqlite3_context *ctx, sqlite3_value *arg, struct sql_val *
         int64_t ts;
         const char *t = (const char *)sqlite3_value_text(arg);
         int n = sqlite3_value_bytes(arg);
-        if (t != NULL && sql_timestamp_parse(t, (size_t)n, sql_fn_state(ctx)->env->now_us, &ts) == 0) {
+        if (t != NULL &&
+            sql_timestamp_parse(t, (size_t)n, sql_fn_state(ctx)->env->now_us, &ts) == 0) {
             v->kind = SQL_VK_TIMESTAMP;
             v->ts = ts;
         }
@@ -340,9 +341,9 @@ static void sql_fn_justify_interval(sqlite3_context *ctx, int argc, sqlite3_valu
 
 static const char *const sql_month_abbr[12] = {"jan", "feb", "mar", "apr", "may", "jun",
                                                "jul", "aug", "sep", "oct", "nov", "dec"};
-static const char *const sql_month_full[12] = {"january", "february", "march",     "april",
-                                               "may",     "june",     "july",      "august",
-                                               "september", "october", "november", "december"};
+static const char *const sql_month_full[12] = {"january",   "february", "march",    "april",
+                                               "may",       "june",     "july",     "august",
+                                               "september", "october",  "november", "december"};
 
 /* Reads up to max digits (a leading sign allowed for years). */
 static bool sql_tpl_num(const char *s, int n, int *i, int max, int64_t *out)
@@ -374,7 +375,6 @@ static int sql_tpl_parse(const char *s, int n, const char *f, int fn, int64_t *t
     int64_t year = 1, mon = 1, day = 1, hour = 0, min = 0, sec = 0, usec = 0, doy = 0;
     int pm = -1;
     bool hour12 = false;
-    bool have_year = false;
     int i = 0;
     *what = "";
     for (int k = 0; k < fn;) {
@@ -390,14 +390,12 @@ static int sql_tpl_parse(const char *s, int n, const char *f, int fn, int64_t *t
             bool next_digit = k + 4 < fn && isalpha((unsigned char)f[k + 4]);
             if (!sql_tpl_num(s, n, &i, next_digit ? 4 : 9, &year))
                 return ERR_MALFORMED;
-            have_year = true;
             k += 4;
         } else if (TPL("YY")) {
             *what = "YY";
             if (!sql_tpl_num(s, n, &i, 2, &v))
                 return ERR_MALFORMED;
             year = v < 70 ? 2000 + v : 1900 + v;
-            have_year = true;
             k += 2;
         } else if (TPL("MONTH") || TPL("MON")) {
             bool full = TPL("MONTH");
@@ -475,9 +473,11 @@ static int sql_tpl_parse(const char *s, int n, const char *f, int fn, int64_t *t
             bool dots = TPL("A.M.") || TPL("P.M.");
             while (i < n && s[i] == ' ')
                 i++;
-            if (n - i >= 2 && (strncasecmp(s + i, "pm", 2) == 0 || strncasecmp(s + i, "p.", 2) == 0))
+            if (n - i >= 2 &&
+                (strncasecmp(s + i, "pm", 2) == 0 || strncasecmp(s + i, "p.", 2) == 0))
                 pm = 1;
-            else if (n - i >= 2 && (strncasecmp(s + i, "am", 2) == 0 || strncasecmp(s + i, "a.", 2) == 0))
+            else if (n - i >= 2 &&
+                     (strncasecmp(s + i, "am", 2) == 0 || strncasecmp(s + i, "a.", 2) == 0))
                 pm = 0;
             else
                 return ERR_MALFORMED;
@@ -522,7 +522,6 @@ static int sql_tpl_parse(const char *s, int n, const char *f, int fn, int64_t *t
     } else {
         rc = sql_make_date(year, mon, day, &d);
     }
-    (void)have_year;
     if (rc != 0)
         return ERR_RANGE;
     if (hour > 24 || min > 59 || sec > 60)

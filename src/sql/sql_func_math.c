@@ -461,8 +461,7 @@ static void sql_fn_width_bucket(sqlite3_context *ctx, int argc, sqlite3_value **
             return;
         }
     }
-    double op = sql_fn_to_double(&v[0]), lo = sql_fn_to_double(&v[1]),
-           hi = sql_fn_to_double(&v[2]);
+    double op = sql_fn_to_double(&v[0]), lo = sql_fn_to_double(&v[1]), hi = sql_fn_to_double(&v[2]);
     int64_t count = v[3].kind == SQL_VK_INT ? v[3].i : (int64_t)sql_fn_to_double(&v[3]);
     free(v);
     if (count <= 0 || count > INT32_MAX) {
@@ -534,8 +533,10 @@ static void sql_trig(sqlite3_context *ctx, sqlite3_value *arg, enum sql_trig f, 
             sql_fn_error(ctx, "22003", "input is out of range");
             return;
         }
-        r = f == SQL_TRIG_SIN ? sin(x) : f == SQL_TRIG_COS ? cos(x) : f == SQL_TRIG_TAN ? tan(x)
-                                                                                 : 1.0 / tan(x);
+        r = f == SQL_TRIG_SIN   ? sin(x)
+            : f == SQL_TRIG_COS ? cos(x)
+            : f == SQL_TRIG_TAN ? tan(x)
+                                : 1.0 / tan(x);
         break;
     case SQL_TRIG_ASIN:
     case SQL_TRIG_ACOS:

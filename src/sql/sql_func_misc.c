@@ -7,8 +7,8 @@
 #include "sql/sql_func_int.h"
 
 /* What version() reports: clients parse the leading "PostgreSQL 15.0". */
-#define SQL_VERSION_TEXT "PostgreSQL 15.0 (Cairn) on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
-#define SQL_DEFAULT_USER "postgres"
+#define SQL_VERSION_TEXT     "PostgreSQL 15.0 (Cairn) on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
+#define SQL_DEFAULT_USER     "postgres"
 #define SQL_DEFAULT_DATABASE "cairn"
 
 static void sql_fn_typeof(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -157,8 +157,8 @@ static void sql_fn_format_type(sqlite3_context *ctx, int argc, sqlite3_value **a
     if ((oid == 1042 || oid == 1043) && typmod >= 4)
         snprintf(out, sizeof(out), "%s(%lld)", name, (long long)(typmod - 4));
     else if (oid == 1700 && typmod >= 4)
-        snprintf(out, sizeof(out), "%s(%lld,%lld)", name, (long long)(((typmod - 4) >> 16) & 0xffff),
-                 (long long)((typmod - 4) & 0xffff));
+        snprintf(out, sizeof(out), "%s(%lld,%lld)", name,
+                 (long long)(((typmod - 4) >> 16) & 0xffff), (long long)((typmod - 4) & 0xffff));
     else
         snprintf(out, sizeof(out), "%s", name);
     sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);

@@ -151,7 +151,8 @@ static bool sql_op_datetime(sqlite3_context *ctx, enum sql_op op, const struct s
     enum sql_vkind ka = a->kind, kb = b->kind;
     int rc = 0;
     if (op == SQL_OP_ADD) {
-        if (ka == SQL_VK_INT && (kb == SQL_VK_DATE || kb == SQL_VK_TIMESTAMP || kb == SQL_VK_INTERVAL))
+        if (ka == SQL_VK_INT &&
+            (kb == SQL_VK_DATE || kb == SQL_VK_TIMESTAMP || kb == SQL_VK_INTERVAL))
             return sql_op_datetime(ctx, op, b, a);
         if (ka == SQL_VK_INTERVAL && (kb == SQL_VK_DATE || kb == SQL_VK_TIMESTAMP))
             return sql_op_datetime(ctx, op, b, a);
@@ -413,8 +414,9 @@ static void sql_fn_pow(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             if (rc == ERR_INVAL)
                 sql_fn_error(ctx, "2201F", "zero raised to a negative power is undefined");
             else if (rc == ERR_UNSUPPORTED)
-                sql_fn_error(ctx, "2201F", "a negative number raised to a non-integer power "
-                                           "yields a complex result");
+                sql_fn_error(ctx, "2201F",
+                             "a negative number raised to a non-integer power "
+                             "yields a complex result");
             else if (rc != 0)
                 sql_fn_numeric_error(ctx, rc);
             else
@@ -588,8 +590,8 @@ static void sql_fn_ge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* A plain decimal ([blanks][sign]digits[.digits][blanks], no exponent) split into its
  * significant parts, without converting. */
 struct sql_plain_dec {
-    int sign;             /* -1, 0 (zero), 1 */
-    const char *ip, *fp;  /* integer digits without leading zeros, fraction without trailing */
+    int sign;            /* -1, 0 (zero), 1 */
+    const char *ip, *fp; /* integer digits without leading zeros, fraction without trailing */
     int ilen, flen;
 };
 
@@ -1452,8 +1454,8 @@ struct sql_json_cur {
 
 static void sql_json_ws(struct sql_json_cur *c)
 {
-    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' ||
-                           c->s[c->i] == '\r'))
+    while (c->i < c->n &&
+           (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' || c->s[c->i] == '\r'))
         c->i++;
 }
 

@@ -236,8 +236,7 @@ static void sql_fn_substr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             sqlite3_result_zeroblob(ctx, 0);
             return;
         }
-        sqlite3_result_blob64(ctx, b + first - 1, (sqlite3_uint64)(last - first),
-                              SQLITE_TRANSIENT);
+        sqlite3_result_blob64(ctx, b + first - 1, (sqlite3_uint64)(last - first), SQLITE_TRANSIENT);
         return;
     }
     struct buf tmp = BUF_INIT;
@@ -269,8 +268,7 @@ static int64_t sql_str_position(const char *hay, int hn, const char *needle, int
     return sql_fn_utf8_chars((const unsigned char *)hay, p - hay) + 1;
 }
 
-static void sql_position_common(sqlite3_context *ctx, sqlite3_value *needle_v,
-                                sqlite3_value *hay_v)
+static void sql_position_common(sqlite3_context *ctx, sqlite3_value *needle_v, sqlite3_value *hay_v)
 {
     struct buf t1 = BUF_INIT, t2 = BUF_INIT;
     int hn, nn;
@@ -855,24 +853,158 @@ static void sql_fn_to_hex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* PostgreSQL's reserved keywords (and the type/function names it also quotes). */
 static const char *const sql_reserved_words[] = {
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
-    "binary", "both", "case", "cast", "check", "collate", "collation", "column", "concurrently",
-    "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
-    "current_schema", "current_time", "current_timestamp", "current_user", "default",
-    "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for",
-    "foreign", "freeze", "from", "full", "grant", "group", "having", "ilike", "in", "initially",
-    "inner", "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left", "like",
-    "limit", "localtime", "localtimestamp", "natural", "not", "notnull", "null", "offset", "on",
-    "only", "or", "order", "outer", "overlaps", "placing", "primary", "references", "returning",
-    "right", "select", "session_user", "similar", "some", "symmetric", "system_user", "table",
-    "tablesample", "then", "to", "trailing", "true", "union", "unique", "user", "using",
-    "variadic", "verbose", "when", "where", "window", "with", "between", "bigint", "bit",
-    "boolean", "char", "character", "coalesce", "dec", "decimal", "exists", "extract", "float",
-    "greatest", "grouping", "inout", "int", "integer", "interval", "least", "national", "nchar",
-    "none", "normalize", "nullif", "numeric", "out", "overlay", "position", "precision", "real",
-    "row", "setof", "smallint", "substring", "time", "timestamp", "treat", "trim", "values",
-    "varchar", "xmlattributes", "xmlconcat", "xmlelement", "xmlexists", "xmlforest",
-    "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot", "xmlserialize", "xmltable",
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+    "between",
+    "bigint",
+    "bit",
+    "boolean",
+    "char",
+    "character",
+    "coalesce",
+    "dec",
+    "decimal",
+    "exists",
+    "extract",
+    "float",
+    "greatest",
+    "grouping",
+    "inout",
+    "int",
+    "integer",
+    "interval",
+    "least",
+    "national",
+    "nchar",
+    "none",
+    "normalize",
+    "nullif",
+    "numeric",
+    "out",
+    "overlay",
+    "position",
+    "precision",
+    "real",
+    "row",
+    "setof",
+    "smallint",
+    "substring",
+    "time",
+    "timestamp",
+    "treat",
+    "trim",
+    "values",
+    "varchar",
+    "xmlattributes",
+    "xmlconcat",
+    "xmlelement",
+    "xmlexists",
+    "xmlforest",
+    "xmlnamespaces",
+    "xmlparse",
+    "xmlpi",
+    "xmlroot",
+    "xmlserialize",
+    "xmltable",
 };
 
 static bool sql_ident_needs_quotes(const char *s, int len)
@@ -934,7 +1066,7 @@ static void sql_quote_common(sqlite3_context *ctx, sqlite3_value **argv, int whi
     struct buf tmp = BUF_INIT, out = BUF_INIT;
     int len;
     const char *s = sql_str_arg(argv[0], &len, &tmp);
-    int rc = s == NULL ? ERR_NOMEM
+    int rc = s == NULL    ? ERR_NOMEM
              : which == 0 ? sql_quote_ident_buf(s, len, &out)
                           : sql_quote_literal_buf(s, len, &out);
     if (rc != 0)
@@ -994,8 +1126,9 @@ static void sql_fn_format(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         if (j < flen && f[j] == '$' && j > i) {
             pos = atoi(f + i);
             if (pos < 1) {
-                sql_fn_error(ctx, "22023", "format specifies argument 0, but arguments are "
-                                           "numbered from 1");
+                sql_fn_error(ctx, "22023",
+                             "format specifies argument 0, but arguments are "
+                             "numbered from 1");
                 goto done;
             }
             i = j + 1;
@@ -1121,15 +1254,18 @@ static int sql_regex_translate(const char *p, int n, struct buf *out)
     for (int i = 0; rc == 0 && i < n; i++) {
         char c = p[i];
         if (in_bracket) {
-            if (c == ']' && !(i > 0 && (p[i - 1] == '[' || (p[i - 1] == '^' && i > 1 && p[i - 2] == '[')))) {
+            if (c == ']' &&
+                !(i > 0 && (p[i - 1] == '[' || (p[i - 1] == '^' && i > 1 && p[i - 2] == '[')))) {
                 in_bracket = false;
                 rc = buf_append_u8(out, ']');
                 continue;
             }
             if (c == '\\' && i + 1 < n) {
                 char e = p[++i];
-                const char *rep = e == 'd' ? "0-9" : e == 's' ? "[:space:]" : e == 'w' ? "[:alnum:]_"
-                                                                                        : NULL;
+                const char *rep = e == 'd'   ? "0-9"
+                                  : e == 's' ? "[:space:]"
+                                  : e == 'w' ? "[:alnum:]_"
+                                             : NULL;
                 if (rep)
                     rc = buf_append(out, rep, strlen(rep));
                 else
@@ -1296,8 +1432,8 @@ static void sql_fn_regexp_like(sqlite3_context *ctx, int argc, sqlite3_value **a
         return;
     int cflags;
     bool global, owned;
-    if (!sql_regex_flags(ctx, argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL,
-                         &cflags, &global))
+    if (!sql_regex_flags(ctx, argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL, &cflags,
+                         &global))
         return;
     struct sql_regex *r = sql_regex_get(ctx, argv, 1, cflags | REG_NOSUB, &owned);
     if (r == NULL)
@@ -1349,8 +1485,8 @@ static void sql_fn_regexp_replace(sqlite3_context *ctx, int argc, sqlite3_value 
         return;
     int cflags;
     bool global, owned;
-    if (!sql_regex_flags(ctx, argc > 3 ? (const char *)sqlite3_value_text(argv[3]) : NULL,
-                         &cflags, &global))
+    if (!sql_regex_flags(ctx, argc > 3 ? (const char *)sqlite3_value_text(argv[3]) : NULL, &cflags,
+                         &global))
         return;
     struct sql_regex *r = sql_regex_get(ctx, argv, 1, cflags, &owned);
     if (r == NULL)
@@ -1411,7 +1547,8 @@ static int sql_array_elem(struct buf *out, const char *s, int len)
     bool quote = len == 0 || (len == 4 && strncasecmp(s, "null", 4) == 0);
     for (int i = 0; !quote && i < len; i++) {
         char c = s[i];
-        quote = c == ',' || c == '{' || c == '}' || c == '"' || c == '\\' || isspace((unsigned char)c);
+        quote =
+            c == ',' || c == '{' || c == '}' || c == '"' || c == '\\' || isspace((unsigned char)c);
     }
     if (!quote)
         return buf_append(out, s, (size_t)len);
@@ -1445,8 +1582,8 @@ int sql_fn_array_append(struct buf *out, sqlite3_value *v, bool first)
 
 /* Parses a one-dimensional array literal '{a,"b c",NULL}'. Calls fn for each element (elem
  * NULL for NULL). Returns 0 or ERR_MALFORMED. */
-static int sql_array_parse(const char *s, int len,
-                           int (*fn)(void *arg, const char *elem, int elen), void *arg)
+static int sql_array_parse(const char *s, int len, int (*fn)(void *arg, const char *elem, int elen),
+                           void *arg)
 {
     int i = 0;
     while (i < len && isspace((unsigned char)s[i]))
@@ -1558,8 +1695,8 @@ static void sql_fn_array_to_string(sqlite3_context *ctx, int argc, sqlite3_value
         a.null_len = sqlite3_value_bytes(argv[2]);
     }
     const char *s = (const char *)sqlite3_value_text(argv[0]);
-    int rc = s && a.sep ? sql_array_parse(s, sqlite3_value_bytes(argv[0]), sql_a2s_elem, &a)
-                        : ERR_NOMEM;
+    int rc =
+        s && a.sep ? sql_array_parse(s, sqlite3_value_bytes(argv[0]), sql_a2s_elem, &a) : ERR_NOMEM;
     if (rc == ERR_MALFORMED)
         sql_fn_error(ctx, "22P02", "malformed array literal: \"%s\"", s);
     else if (rc != 0)
@@ -1632,8 +1769,8 @@ static void sql_fn_regexp_match(sqlite3_context *ctx, int argc, sqlite3_value **
         return;
     int cflags;
     bool global, owned;
-    if (!sql_regex_flags(ctx, argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL,
-                         &cflags, &global))
+    if (!sql_regex_flags(ctx, argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL, &cflags,
+                         &global))
         return;
     if (global) {
         sql_fn_error(ctx, "22023", "regexp_match() does not support the \"global\" option");
@@ -1711,13 +1848,12 @@ static void sql_fn_regexp_count(sqlite3_context *ctx, int argc, sqlite3_value **
         return;
     int cflags;
     bool global, owned;
-    if (!sql_regex_flags(ctx, argc > 3 ? (const char *)sqlite3_value_text(argv[3]) : NULL,
-                         &cflags, &global))
+    if (!sql_regex_flags(ctx, argc > 3 ? (const char *)sqlite3_value_text(argv[3]) : NULL, &cflags,
+                         &global))
         return;
     int64_t start = argc > 2 ? sqlite3_value_int64(argv[2]) : 1;
     if (start <= 0) {
-        sql_fn_error(ctx, "22023", "invalid value for parameter \"start\": %lld",
-                     (long long)start);
+        sql_fn_error(ctx, "22023", "invalid value for parameter \"start\": %lld", (long long)start);
         return;
     }
     struct sql_regex *r = sql_regex_get(ctx, argv, 1, cflags, &owned);
@@ -1852,7 +1988,11 @@ static void sql_fn_decode(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                 i++;
                 continue;
             }
-            int hi = isxdigit((unsigned char)s[i]) ? (isdigit((unsigned char)s[i]) ? s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10)) : -1;
+            int hi =
+                isxdigit((unsigned char)s[i])
+                    ? (isdigit((unsigned char)s[i]) ? s[i] - '0'
+                                                    : (tolower((unsigned char)s[i]) - 'a' + 10))
+                    : -1;
             if (hi < 0) {
                 sql_fn_error(ctx, "22023", "invalid hexadecimal digit: \"%c\"", s[i]);
                 goto done;
@@ -1864,7 +2004,8 @@ static void sql_fn_decode(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                     sql_fn_error(ctx, "22023", "invalid hexadecimal digit: \"%c\"", s[i + 1]);
                 goto done;
             }
-            int lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0' : tolower((unsigned char)s[i + 1]) - 'a' + 10;
+            int lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0'
+                                                      : tolower((unsigned char)s[i + 1]) - 'a' + 10;
             rc = buf_append_u8(&out, (uint8_t)(hi << 4 | lo));
             i += 2;
         }
@@ -1971,13 +2112,13 @@ static const struct {
     const char *text;
     enum sql_nk key;
 } sql_num_keys[] = {
-    {"EEEE", SQL_NK_EEEE}, {"eeee", SQL_NK_EEEE}, {"FM", SQL_NK_FM},     {"fm", SQL_NK_FM},
-    {"MI", SQL_NK_MI},     {"mi", SQL_NK_MI},     {"PL", SQL_NK_PL},     {"pl", SQL_NK_PL},
-    {"SG", SQL_NK_SG},     {"sg", SQL_NK_SG},     {"PR", SQL_NK_PR},     {"pr", SQL_NK_PR},
-    {"TH", SQL_NK_TH_UP},  {"th", SQL_NK_TH_LO},  {"9", SQL_NK_9},       {"0", SQL_NK_0},
-    {".", SQL_NK_DEC},     {"D", SQL_NK_D},       {"d", SQL_NK_D},       {",", SQL_NK_COMMA},
-    {"G", SQL_NK_G},       {"g", SQL_NK_G},       {"S", SQL_NK_S},       {"s", SQL_NK_S},
-    {"V", SQL_NK_V},       {"v", SQL_NK_V},       {"L", SQL_NK_L},       {"l", SQL_NK_L},
+    {"EEEE", SQL_NK_EEEE}, {"eeee", SQL_NK_EEEE}, {"FM", SQL_NK_FM}, {"fm", SQL_NK_FM},
+    {"MI", SQL_NK_MI},     {"mi", SQL_NK_MI},     {"PL", SQL_NK_PL}, {"pl", SQL_NK_PL},
+    {"SG", SQL_NK_SG},     {"sg", SQL_NK_SG},     {"PR", SQL_NK_PR}, {"pr", SQL_NK_PR},
+    {"TH", SQL_NK_TH_UP},  {"th", SQL_NK_TH_LO},  {"9", SQL_NK_9},   {"0", SQL_NK_0},
+    {".", SQL_NK_DEC},     {"D", SQL_NK_D},       {"d", SQL_NK_D},   {",", SQL_NK_COMMA},
+    {"G", SQL_NK_G},       {"g", SQL_NK_G},       {"S", SQL_NK_S},   {"s", SQL_NK_S},
+    {"V", SQL_NK_V},       {"v", SQL_NK_V},       {"L", SQL_NK_L},   {"l", SQL_NK_L},
     {"B", SQL_NK_B},       {"b", SQL_NK_B},
 };
 
@@ -2300,8 +2441,8 @@ static int sql_num_to_char(const struct sql_numeric *value, const char *fmt, int
     } else if (pre_len < d.pre) {
         out_pre_spaces = d.pre - pre_len;
     }
-    struct sql_num_out o = {&d, numstr, numstr, NULL, out_pre_spaces, 0, 0, sign, false, false,
-                            out};
+    struct sql_num_out o = {&d,   numstr, numstr, NULL, out_pre_spaces, 0, 0,
+                            sign, false,  false,  out};
     if (d.zero_start)
         d.zero_start--;
     if (d.flags & (SQL_NF_PLUS | SQL_NF_MINUS)) {

@@ -234,8 +234,7 @@ bool sql_numeric_looks_like(const char *s, size_t len)
     if (sc.kind == SQL_NUMERIC_FINITE)
         return true;
     /* Only the canonical spellings: a TEXT 'inf' is more likely a word than a number. */
-    return num_word(s, len, "NaN") || num_word(s, len, "Infinity") ||
-           num_word(s, len, "-Infinity");
+    return num_word(s, len, "NaN") || num_word(s, len, "Infinity") || num_word(s, len, "-Infinity");
 }
 
 int sql_numeric_parse(const char *s, size_t len, struct sql_numeric *out)
@@ -292,7 +291,8 @@ size_t sql_numeric_format(const struct sql_numeric *n, char *out)
     default:
         break;
     }
-    ASSERT(n->scale <= SQL_NUMERIC_SCALE_MAX && sql_numeric_int_digits(n) <= SQL_NUMERIC_INT_DIGITS_MAX);
+    ASSERT(n->scale <= SQL_NUMERIC_SCALE_MAX &&
+           sql_numeric_int_digits(n) <= SQL_NUMERIC_INT_DIGITS_MAX);
     char *p = out;
     if (n->neg && n->ndigits > 0)
         *p++ = '-';
@@ -596,8 +596,8 @@ int sql_numeric_mul(const struct sql_numeric *a, const struct sql_numeric *b,
         return 0;
     }
     _Static_assert(2 * (SQL_NUMERIC_INT_DIGITS_MAX + SQL_NUMERIC_SCALE_MAX) + 1 <=
-                      SQL_NUMERIC_BUF_DIGITS,
-                  "a product of two bounded values fits the buffer");
+                       SQL_NUMERIC_BUF_DIGITS,
+                   "a product of two bounded values fits the buffer");
     struct sql_numeric r;
     num_set_zero(&r, a->scale + b->scale);
     int n = a->ndigits + b->ndigits;
@@ -1413,9 +1413,8 @@ int sql_numeric_power(const struct sql_numeric *a, const struct sql_numeric *b,
     int64_t e;
     if (b_integral && sql_numeric_to_i64(b, &e) == 0 && e >= INT32_MIN && e <= INT32_MAX) {
         /* PostgreSQL's power_var_int: the scale is max(16, the base's scale) */
-        int rscale = num_clamp_rscale(a->scale > SQL_NUMERIC_MIN_SIG_DIGITS
-                                          ? a->scale
-                                          : SQL_NUMERIC_MIN_SIG_DIGITS);
+        int rscale = num_clamp_rscale(
+            a->scale > SQL_NUMERIC_MIN_SIG_DIGITS ? a->scale : SQL_NUMERIC_MIN_SIG_DIGITS);
         if (e == 0) {
             num_copy(out, &one);
             num_raise_scale(out, rscale);
