@@ -423,33 +423,50 @@ static int dt_parse_time(struct dt_cur *c, struct dt_tm *tm)
     return 0;
 }
 
-/* A zone suffix: z, utc, gmt, +hh, +hh:mm, +hhmm (ignored by timestamp without time zone). */
-static int dt_parse_zone(struct dt_cur *c)
+/* A zone suffix: z, utc, gmt, +hh, +hh:mm, +hhmm, +hh:mm:ss. *offset_sec is east of UTC. */
+static int dt_parse_zone(struct dt_cur *c, int *offset_sec)
 {
     char ch = dt_peek(c, 0);
     if (ch == '+' || ch == '-') {
         c->pos++;
-        int64_t v;
-        int n = dt_read_digits(c, &v);
+        int64_t h, m = 0, sec = 0;
+        int n = dt_read_digits(c, &h);
         if (n <= 0 || n > 6)
             return ERR_MALFORMED;
-        if (dt_peek(c, 0) == ':') {
+        if (n > 2) {
+            /* +hhmm or +hhmmss */
+            int64_t v = h;
+            if (n <= 4) {
+                h = v / 100;
+                m = v % 100;
+            } else {
+                h = v / 10000;
+                m = v / 100 % 100;
+                sec = v % 100;
+            }
+        } else if (dt_peek(c, 0) == ':') {
             c->pos++;
-            if (dt_read_digits(c, &v) <= 0)
+            if (dt_read_digits(c, &m) <= 0)
                 return ERR_MALFORMED;
             if (dt_peek(c, 0) == ':') {
                 c->pos++;
-                if (dt_read_digits(c, &v) <= 0)
+                if (dt_read_digits(c, &sec) <= 0)
                     return ERR_MALFORMED;
             }
         }
+        if (h > 15 || m > 59 || sec > 59)
+            return ERR_RANGE;
+        int off = (int)(h * 3600 + m * 60 + sec);
+        *offset_sec = ch == '-' ? -off : off;
         return 0;
     }
     const char *w;
     size_t wn = dt_read_word(c, &w);
     if (dt_word_is(w, wn, "z") || dt_word_is(w, wn, "utc") || dt_word_is(w, wn, "gmt") ||
-        dt_word_is(w, wn, "zulu"))
+        dt_word_is(w, wn, "zulu")) {
+        *offset_sec = 0;
         return 0;
+    }
     return ERR_MALFORMED;
 }
 
@@ -562,8 +579,10 @@ enum dt_special {
 
 /* Parses date/timestamp text into tm (midnight when no time is given). */
 static int dt_parse(const char *s, size_t len, int64_t now_us, struct dt_tm *tm,
-                    enum dt_special *special)
+                    enum dt_special *special, bool *has_zone, int *zone_sec)
 {
+    *has_zone = false;
+    *zone_sec = 0;
     char low[DT_INPUT_BYTES_MAX];
     while (len > 0 && isspace((unsigned char)*s)) {
         s++;
@@ -631,7 +650,8 @@ static int dt_parse(const char *s, size_t len, int64_t now_us, struct dt_tm *tm,
         } else if (isdigit((unsigned char)ch)) {
             rc = dt_parse_time(&c, tm);
         } else if (ch == '+' || ch == '-' || ch == 'z' || ch == 'u' || ch == 'g') {
-            rc = dt_parse_zone(&c);
+            rc = dt_parse_zone(&c, zone_sec);
+            *has_zone = true;
         } else {
             const char *w;
             size_t wn = dt_read_word(&c, &w);
@@ -682,7 +702,9 @@ int sql_timestamp_parse(const char *s, size_t len, int64_t now_us, int64_t *out)
 {
     struct dt_tm tm;
     enum dt_special special;
-    int rc = dt_parse(s, len, now_us, &tm, &special);
+    bool has_zone;
+    int zone_sec;
+    int rc = dt_parse(s, len, now_us, &tm, &special, &has_zone, &zone_sec);
     if (rc != 0)
         return rc;
     if (special != DT_FINITE) {
@@ -696,7 +718,9 @@ int sql_date_parse(const char *s, size_t len, int64_t now_us, int32_t *out)
 {
     struct dt_tm tm;
     enum dt_special special;
-    int rc = dt_parse(s, len, now_us, &tm, &special);
+    bool has_zone;
+    int zone_sec;
+    int rc = dt_parse(s, len, now_us, &tm, &special, &has_zone, &zone_sec);
     if (rc != 0)
         return rc;
     if (special != DT_FINITE) {
@@ -710,6 +734,118 @@ int sql_date_parse(const char *s, size_t len, int64_t now_us, int32_t *out)
         return ERR_TOOBIG;
     *out = (int32_t)days;
     return 0;
+}
+
+int sql_timestamptz_parse(const char *s, size_t len, int64_t now_us, int64_t *out, bool *has_zone)
+{
+    struct dt_tm tm;
+    enum dt_special special;
+    bool zone;
+    int zone_sec;
+    int rc = dt_parse(s, len, now_us, &tm, &special, &zone, &zone_sec);
+    if (has_zone != NULL)
+        *has_zone = zone;
+    if (rc != 0)
+        return rc;
+    if (special != DT_FINITE) {
+        *out = special == DT_POS_INF ? SQL_TS_POS_INF : SQL_TS_NEG_INF;
+        return 0;
+    }
+    int64_t local;
+    rc = dt_tm_to_ts_loose(&tm, &local);
+    if (rc != 0)
+        return rc;
+    /* local time = UTC + offset */
+    int64_t utc = local - (int64_t)zone_sec * SQL_DT_USECS_PER_SEC;
+    if (!dt_ts_ok(utc))
+        return ERR_TOOBIG;
+    *out = utc;
+    return 0;
+}
+
+/* "HH:MM[:SS[.f]]" with am/pm and a zone (for timetz), or a whole timestamp's time of day. */
+static int dt_parse_time_of_day(const char *s, size_t len, int64_t *us, bool *has_zone,
+                                int *zone_sec)
+{
+    char low[DT_INPUT_BYTES_MAX];
+    *has_zone = false;
+    *zone_sec = 0;
+    while (len > 0 && isspace((unsigned char)*s)) {
+        s++;
+        len--;
+    }
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        len--;
+    if (len == 0 || len >= sizeof(low))
+        return ERR_MALFORMED;
+    for (size_t i = 0; i < len; i++)
+        low[i] = (char)tolower((unsigned char)s[i]);
+    if (len == 8 && memcmp(low, "allballs", 8) == 0) {
+        *us = 0;
+        return 0;
+    }
+    /* a date in front (digits then - or /, or a month name): read it all as a timestamp */
+    size_t k = 0;
+    while (k < len && isdigit((unsigned char)low[k]))
+        k++;
+    bool has_date = (k > 0 && k < len && (low[k] == '-' || low[k] == '/' || low[k] == '.')) ||
+                    (k == 0 && isalpha((unsigned char)low[0]));
+    struct dt_tm tm;
+    memset(&tm, 0, sizeof(tm));
+    int rc;
+    if (has_date) {
+        enum dt_special special;
+        rc = dt_parse(s, len, 0, &tm, &special, has_zone, zone_sec);
+        if (rc != 0)
+            return rc;
+        if (special != DT_FINITE)
+            return ERR_MALFORMED;
+    } else {
+        struct dt_cur c = {low, len, 0};
+        rc = dt_parse_time(&c, &tm);
+        if (rc != 0)
+            return rc;
+        dt_skip_spaces(&c);
+        if (!dt_at_end(&c)) {
+            rc = dt_parse_zone(&c, zone_sec);
+            if (rc != 0)
+                return rc;
+            *has_zone = true;
+            dt_skip_spaces(&c);
+            if (!dt_at_end(&c))
+                return ERR_MALFORMED;
+        }
+    }
+    *us = tm.hour * SQL_DT_USECS_PER_HOUR + (int64_t)tm.min * 60 * SQL_DT_USECS_PER_SEC +
+          (int64_t)tm.sec * SQL_DT_USECS_PER_SEC + tm.usec;
+    if (*us > SQL_DT_USECS_PER_DAY)
+        return ERR_RANGE;
+    return 0;
+}
+
+int sql_time_parse(const char *s, size_t len, int64_t *us)
+{
+    bool has_zone;
+    int zone_sec;
+    return dt_parse_time_of_day(s, len, us, &has_zone, &zone_sec);
+}
+
+int sql_timetz_parse(const char *s, size_t len, int64_t *us, int *zone_sec)
+{
+    bool has_zone;
+    return dt_parse_time_of_day(s, len, us, &has_zone, zone_sec);
+}
+
+int64_t sql_dt_round_precision(int64_t us, int precision)
+{
+    static const int64_t scales[6] = {1000000, 100000, 10000, 1000, 100, 10};
+    if (precision < 0 || precision >= 6)
+        return us;
+    int64_t sc = scales[precision], off = sc / 2;
+    /* half away from zero, as PostgreSQL's AdjustTimestampForTypmod */
+    if (us >= 0)
+        return (us + off) / sc * sc;
+    return -(((-us) + off) / sc * sc);
 }
 
 /* ---- interval input ---- */
@@ -1103,6 +1239,43 @@ size_t sql_timestamp_format(int64_t ts, char *out)
     n += dt_format_seconds(out + n, tm.sec, tm.usec);
     if (bc)
         n += (size_t)sprintf(out + n, " BC");
+    return n;
+}
+
+size_t sql_timestamptz_format(int64_t ts, char *out)
+{
+    if (ts == SQL_TS_POS_INF || ts == SQL_TS_NEG_INF)
+        return sql_timestamp_format(ts, out);
+    size_t n = sql_timestamp_format(ts, out);
+    /* the zone goes before a BC suffix, as PostgreSQL prints it */
+    if (n > 3 && memcmp(out + n - 3, " BC", 3) == 0) {
+        memcpy(out + n - 3, "+00 BC", 7);
+        return n + 3;
+    }
+    memcpy(out + n, "+00", 4);
+    return n + 3;
+}
+
+size_t sql_time_format(int64_t us, char *out)
+{
+    int64_t h = us / SQL_DT_USECS_PER_HOUR;
+    us -= h * SQL_DT_USECS_PER_HOUR;
+    int64_t m = us / (60 * SQL_DT_USECS_PER_SEC);
+    us -= m * 60 * SQL_DT_USECS_PER_SEC;
+    size_t n = (size_t)sprintf(out, "%02lld:%02lld:", (long long)h, (long long)m);
+    return n + dt_format_seconds(out + n, (int)(us / SQL_DT_USECS_PER_SEC),
+                                 (int32_t)(us % SQL_DT_USECS_PER_SEC));
+}
+
+size_t sql_timetz_format(int64_t us, int zone_sec, char *out)
+{
+    size_t n = sql_time_format(us, out);
+    int a = zone_sec < 0 ? -zone_sec : zone_sec;
+    n += (size_t)sprintf(out + n, "%c%02d", zone_sec < 0 ? '-' : '+', a / 3600);
+    if (a % 3600 != 0)
+        n += (size_t)sprintf(out + n, ":%02d", a / 60 % 60);
+    if (a % 60 != 0)
+        n += (size_t)sprintf(out + n, ":%02d", a % 60);
     return n;
 }
 

@@ -53,6 +53,16 @@ int64_t sql_timestamp_to_unix_us(int64_t ts);
  * now_us, microseconds since 1970). A date takes a timestamp's date part. */
 int sql_date_parse(const char *s, size_t len, int64_t now_us, int32_t *out);
 int sql_timestamp_parse(const char *s, size_t len, int64_t now_us, int64_t *out);
+/* timestamp with time zone: the zone in the text (default UTC, the session zone Cairn uses) is
+ * applied, giving UTC; *has_zone (may be NULL) tells whether the text named one. */
+int sql_timestamptz_parse(const char *s, size_t len, int64_t now_us, int64_t *out, bool *has_zone);
+/* time of day in microseconds (0 .. 24:00:00): 'HH:MM[:SS[.f]]', am/pm, 'allballs', or the time
+ * part of a timestamp text. timetz also reads a zone (default UTC), east-positive seconds. */
+int sql_time_parse(const char *s, size_t len, int64_t *us);
+int sql_timetz_parse(const char *s, size_t len, int64_t *us, int *zone_sec);
+/* Rounds microseconds to `precision` fractional digits (0-6) as timestamp(p), time(p) and
+ * interval(p) do: half away from zero. */
+int64_t sql_dt_round_precision(int64_t us, int precision);
 /* PostgreSQL interval input: '1 day 02:00:00', '3 mons', '-1 days +02:00:00', '1.5 hours',
  * '2 weeks ago', '@ 1 day', 'P1Y2M3DT4H5M6S', a bare number of seconds. */
 int sql_interval_parse(const char *s, size_t len, struct sql_interval *out);
@@ -74,6 +84,11 @@ enum sql_dt_kind sql_dt_classify(const char *s, size_t len);
 size_t sql_date_format(int32_t d, char *out);
 size_t sql_timestamp_format(int64_t ts, char *out);
 size_t sql_interval_format(const struct sql_interval *iv, char *out);
+/* timestamptz in the UTC session zone: '2024-01-02 03:04:05+00'. */
+size_t sql_timestamptz_format(int64_t ts, char *out);
+/* '10:11:12.5'; timetz with its zone: '10:00:00+05:30'. */
+size_t sql_time_format(int64_t us, char *out);
+size_t sql_timetz_format(int64_t us, int zone_sec, char *out);
 
 /* ---- arithmetic (infinite dates and timestamps stay infinite where PostgreSQL keeps them) */
 int sql_date_add_days(int32_t d, int64_t days, int32_t *out);

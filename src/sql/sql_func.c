@@ -55,6 +55,7 @@ void sql_fn_numeric_error(sqlite3_context *ctx, int rc)
 void sql_fn_classify_plain(sqlite3_value *v, struct sql_val *out)
 {
     out->kind = SQL_VK_NULL;
+    out->tz = false;
     switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
         out->kind = SQL_VK_INT;
@@ -103,7 +104,7 @@ int sql_fn_classify(sqlite3_value *v, struct sql_val *out)
             out->kind = SQL_VK_DATE;
         break;
     case SQL_DT_TIMESTAMP:
-        if (sql_timestamp_parse(out->text, (size_t)out->len, 0, &out->ts) == 0)
+        if (sql_timestamptz_parse(out->text, (size_t)out->len, 0, &out->ts, &out->tz) == 0)
             out->kind = SQL_VK_TIMESTAMP;
         break;
     case SQL_DT_INTERVAL:
@@ -192,6 +193,13 @@ void sql_fn_result_timestamp(sqlite3_context *ctx, int64_t ts)
 {
     char text[SQL_DT_TEXT_BYTES_MAX];
     size_t len = sql_timestamp_format(ts, text);
+    sqlite3_result_text(ctx, text, (int)len, SQLITE_TRANSIENT);
+}
+
+void sql_fn_result_ts(sqlite3_context *ctx, int64_t ts, bool tz)
+{
+    char text[SQL_DT_TEXT_BYTES_MAX];
+    size_t len = tz ? sql_timestamptz_format(ts, text) : sql_timestamp_format(ts, text);
     sqlite3_result_text(ctx, text, (int)len, SQLITE_TRANSIENT);
 }
 
@@ -375,6 +383,11 @@ static const struct {
     {"TIMESTAMP_TEXT", SQL_PG_TIMESTAMP},
     {"INTERVAL_TEXT", SQL_PG_INTERVAL},
     {"JSON_TEXT", SQL_PG_JSON},
+    {"TIMESTAMPTZ_TEXT", SQL_PG_TIMESTAMPTZ},
+    {"TIME_TEXT", SQL_PG_TIME},
+    {"TIMETZ_TEXT", SQL_PG_TIMETZ},
+    {"UUID_TEXT", SQL_PG_UUID},
+    {"JSONB_TEXT", SQL_PG_JSONB},
 };
 
 enum sql_pg_type sql_pg_type_from_decltype(const char *decltype)
@@ -423,6 +436,16 @@ uint32_t sql_pg_type_oid(enum sql_pg_type t)
         return 1186;
     case SQL_PG_NUMERIC:
         return 1700;
+    case SQL_PG_TIMESTAMPTZ:
+        return 1184;
+    case SQL_PG_TIME:
+        return 1083;
+    case SQL_PG_TIMETZ:
+        return 1266;
+    case SQL_PG_UUID:
+        return 2950;
+    case SQL_PG_JSONB:
+        return 3802;
     case SQL_PG_TEXT:
     case SQL_PG_UNKNOWN:
         return 25;
@@ -461,6 +484,16 @@ const char *sql_pg_type_name(enum sql_pg_type t)
         return "interval";
     case SQL_PG_NUMERIC:
         return "numeric";
+    case SQL_PG_TIMESTAMPTZ:
+        return "timestamp with time zone";
+    case SQL_PG_TIME:
+        return "time without time zone";
+    case SQL_PG_TIMETZ:
+        return "time with time zone";
+    case SQL_PG_UUID:
+        return "uuid";
+    case SQL_PG_JSONB:
+        return "jsonb";
     case SQL_PG_TEXT:
     case SQL_PG_UNKNOWN:
         return "text";
@@ -630,7 +663,7 @@ static const struct sql_fn_name sql_fn_names[] = {
     /* date and time */
     {"now", 0, 0, "pg_now", false},
     {"current_timestamp", 0, 0, "pg_now", false},
-    {"localtimestamp", 0, 0, "pg_now", false},
+    {"localtimestamp", 0, 0, "pg_localtimestamp", false},
     {"transaction_timestamp", 0, 0, "pg_now", false},
     {"statement_timestamp", 0, 0, "pg_now", false},
     {"clock_timestamp", 0, 0, "pg_now", false},

@@ -57,16 +57,22 @@ enum sql_pg_type {
     SQL_PG_TIMESTAMP,
     SQL_PG_INTERVAL,
     SQL_PG_JSON,
+    SQL_PG_TIMESTAMPTZ,
+    SQL_PG_TIME,
+    SQL_PG_TIMETZ,
+    SQL_PG_UUID,
+    SQL_PG_JSONB,
 };
 
 /* The PostgreSQL type of a column from its SQLite declared type (sqlite3_column_decltype):
  * INT2 INT4 INT8 FLOAT4 FLOAT8 NUMERIC_TEXT(p,s) TEXT VARCHAR(n) BPCHAR(n) BOOL_INT BYTEA_BLOB
- * DATE_TEXT TIMESTAMP_TEXT INTERVAL_TEXT JSON_TEXT, case-insensitive; NULL or anything else is
- * SQL_PG_UNKNOWN. */
+ * DATE_TEXT TIMESTAMP_TEXT TIMESTAMPTZ_TEXT TIME_TEXT TIMETZ_TEXT INTERVAL_TEXT JSON_TEXT
+ * JSONB_TEXT UUID_TEXT, case-insensitive; NULL or anything else is SQL_PG_UNKNOWN. */
 enum sql_pg_type sql_pg_type_from_decltype(const char *decltype);
 /* PostgreSQL's type OID (pg_type.oid) for RowDescription: bool 16, int8 20, int2 21, int4 23,
- * text 25, json 114, float4 700, float8 701, bpchar 1042, varchar 1043, date 1082,
- * timestamp 1114, interval 1186, numeric 1700, bytea 17; SQL_PG_UNKNOWN → text (25). */
+ * text 25, json 114, float4 700, float8 701, bpchar 1042, varchar 1043, date 1082, time 1083,
+ * timestamp 1114, timestamptz 1184, interval 1186, timetz 1266, numeric 1700, uuid 2950,
+ * jsonb 3802, bytea 17; SQL_PG_UNKNOWN → text (25). */
 uint32_t sql_pg_type_oid(enum sql_pg_type t);
 /* PostgreSQL's name for the type ("integer", "numeric", "timestamp without time zone"...). */
 const char *sql_pg_type_name(enum sql_pg_type t);

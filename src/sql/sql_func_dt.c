@@ -14,11 +14,17 @@ static int64_t sql_dt_now(sqlite3_context *ctx)
     return sql_timestamp_from_unix_us(sql_fn_state(ctx)->env->now_us);
 }
 
-/* now(), current_timestamp, localtimestamp...: the transaction's time, fixed by the
- * coordinator (printed as timestamp without time zone, in UTC). */
+/* now(), current_timestamp: the transaction's time, fixed by the coordinator, a timestamptz
+ * in the UTC session zone ('…+00'). */
 static void sql_fn_now(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    sql_fn_result_timestamp(ctx, sql_dt_now(ctx));
+    sql_fn_result_ts(ctx, sql_dt_now(ctx), true);
+}
+
+/* localtimestamp: the same instant as timestamp without time zone. */
+static void sql_fn_localtimestamp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_fn_result_ts(ctx, sql_dt_now(ctx), false);
 }
 
 static void sql_fn_current_date(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -40,12 +46,14 @@ static int sql_dt_arg(sqlite3_context *ctx, sqlite3_value *arg, struct sql_val *
     if (v->kind == SQL_VK_TEXT || v->kind == SQL_VK_NUMERIC) {
         /* other spellings PostgreSQL would read as a timestamp literal */
         int64_t ts;
+        bool tz;
         const char *t = (const char *)sqlite3_value_text(arg);
         int n = sqlite3_value_bytes(arg);
         if (t != NULL &&
-            sql_timestamp_parse(t, (size_t)n, sql_fn_state(ctx)->env->now_us, &ts) == 0) {
+            sql_timestamptz_parse(t, (size_t)n, sql_fn_state(ctx)->env->now_us, &ts, &tz) == 0) {
             v->kind = SQL_VK_TIMESTAMP;
             v->ts = ts;
+            v->tz = tz;
         }
     }
     return 0;
@@ -104,11 +112,14 @@ static void sql_fn_date_trunc(sqlite3_context *ctx, int argc, sqlite3_value **ar
     case SQL_VK_DATE:
     case SQL_VK_TIMESTAMP: {
         int64_t ts = v->kind == SQL_VK_DATE ? sql_date_to_timestamp(v->date) : v->ts, r;
+        /* a date is truncated as timestamptz, as PostgreSQL picks date_trunc(text, timestamptz) */
+        bool tz = v->kind == SQL_VK_DATE || v->tz;
         rc = sql_timestamp_trunc(unit, ulen, ts, &r);
         if (rc != 0)
-            sql_dt_unit_error(ctx, rc, argv[0], "timestamp without time zone");
+            sql_dt_unit_error(ctx, rc, argv[0],
+                              tz ? "timestamp with time zone" : "timestamp without time zone");
         else
-            sql_fn_result_timestamp(ctx, r);
+            sql_fn_result_ts(ctx, r, tz);
         break;
     }
     case SQL_VK_INTERVAL: {
@@ -543,7 +554,7 @@ static void sql_fn_to_timestamp(sqlite3_context *ctx, int argc, sqlite3_value **
             return;
         }
         if (isinf(secs)) {
-            sql_fn_result_timestamp(ctx, secs > 0 ? SQL_TS_POS_INF : SQL_TS_NEG_INF);
+            sql_fn_result_ts(ctx, secs > 0 ? SQL_TS_POS_INF : SQL_TS_NEG_INF, true);
             return;
         }
         double us = rint(secs * 1e6);
@@ -551,7 +562,7 @@ static void sql_fn_to_timestamp(sqlite3_context *ctx, int argc, sqlite3_value **
             sql_fn_error(ctx, "22008", "timestamp out of range: \"%g\"", secs);
             return;
         }
-        sql_fn_result_timestamp(ctx, sql_timestamp_from_unix_us((int64_t)us));
+        sql_fn_result_ts(ctx, sql_timestamp_from_unix_us((int64_t)us), true);
         return;
     }
     const char *s = (const char *)sqlite3_value_text(argv[0]);
@@ -568,7 +579,7 @@ static void sql_fn_to_timestamp(sqlite3_context *ctx, int argc, sqlite3_value **
     else if (rc != 0)
         sql_fn_nomem(ctx);
     else
-        sql_fn_result_timestamp(ctx, ts);
+        sql_fn_result_ts(ctx, ts, true);
 }
 
 static void sql_fn_to_date(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -620,6 +631,7 @@ static void sql_fn_isfinite(sqlite3_context *ctx, int argc, sqlite3_value **argv
 const struct sql_fn_def sql_fn_dt_defs[] = {
     /* now() and friends read the environment: constant within a statement, not across */
     {"pg_now", 0, 0, sql_fn_now, NULL, NULL},
+    {"pg_localtimestamp", 0, 0, sql_fn_localtimestamp, NULL, NULL},
     {"pg_current_date", 0, 0, sql_fn_current_date, NULL, NULL},
     {"pg_date_trunc", 2, D, sql_fn_date_trunc, NULL, NULL},
     {"pg_extract", 2, D, sql_fn_extract, NULL, NULL},

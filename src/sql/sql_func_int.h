@@ -65,6 +65,7 @@ struct sql_val {
     double f;
     int32_t date;
     int64_t ts;
+    bool tz; /* a timestamp that named a zone: timestamptz (ts is then UTC) */
     struct sql_interval iv;
     const char *text; /* TEXT and BLOB bytes (valid while the sqlite3_value is) */
     int len;
@@ -93,6 +94,8 @@ const char *sql_fn_kind_name(enum sql_vkind k);
 void sql_fn_result_numeric(sqlite3_context *ctx, const struct sql_numeric *n);
 void sql_fn_result_date(sqlite3_context *ctx, int32_t d);
 void sql_fn_result_timestamp(sqlite3_context *ctx, int64_t ts);
+/* A timestamp, printed as timestamptz ('…+00') when tz. */
+void sql_fn_result_ts(sqlite3_context *ctx, int64_t ts, bool tz);
 void sql_fn_result_interval(sqlite3_context *ctx, const struct sql_interval *iv);
 /* A float8 result. SQLite has no NaN (it stores NULL), so NaN becomes the text 'NaN', which
  * reads back as a numeric NaN and prints the same. */
@@ -110,6 +113,15 @@ void sql_fn_result_buf_text(sqlite3_context *ctx, struct buf *b);
 int64_t sql_fn_utf8_chars(const unsigned char *s, int64_t len);
 /* Byte offset of character index ci (clamped to len). */
 int64_t sql_fn_utf8_offset(const unsigned char *s, int64_t len, int64_t ci);
+
+/* ---- arrays as PostgreSQL's text ('{1,"b c",NULL}') ---- */
+
+/* Appends one element, quoted when PostgreSQL would quote it. 0 or ERR_NOMEM. */
+int sql_fn_array_elem(struct buf *out, const char *s, int len);
+/* Parses a one-dimensional array literal, calling fn for each element (elem NULL for NULL;
+ * fn's nonzero return stops and is returned). 0, ERR_MALFORMED or fn's code. */
+int sql_fn_array_parse(const char *s, int len, int (*fn)(void *arg, const char *elem, int elen),
+                       void *arg);
 
 /* ---- registration ---- */
 

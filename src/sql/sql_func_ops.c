@@ -192,7 +192,7 @@ static bool sql_op_datetime(sqlite3_context *ctx, enum sql_op op, const struct s
         if (rc != 0)
             sql_fn_error(ctx, "22008", "timestamp out of range");
         else
-            sql_fn_result_timestamp(ctx, r);
+            sql_fn_result_ts(ctx, r, ka == SQL_VK_TIMESTAMP && a->tz);
         return true;
     }
     if ((ka == SQL_VK_DATE || ka == SQL_VK_TIMESTAMP) &&
@@ -826,6 +826,9 @@ enum sql_cast_kind {
     SQL_CK_BOOL,
     SQL_CK_DATE,
     SQL_CK_TIMESTAMP,
+    SQL_CK_TIMESTAMPTZ,
+    SQL_CK_TIME,
+    SQL_CK_TIMETZ,
     SQL_CK_INTERVAL,
     SQL_CK_BYTEA,
     SQL_CK_JSON,
@@ -838,6 +841,7 @@ struct sql_cast_type {
     enum sql_cast_kind kind;
     int n_mods;
     int mod[2];
+    bool array; /* "int4[]": a one-dimensional array of the kind */
 };
 
 static const struct {
@@ -870,8 +874,12 @@ static const struct {
     {"date", SQL_CK_DATE},
     {"timestamp", SQL_CK_TIMESTAMP},
     {"timestamp without time zone", SQL_CK_TIMESTAMP},
-    {"timestamptz", SQL_CK_TIMESTAMP},
-    {"timestamp with time zone", SQL_CK_TIMESTAMP},
+    {"timestamptz", SQL_CK_TIMESTAMPTZ},
+    {"timestamp with time zone", SQL_CK_TIMESTAMPTZ},
+    {"time", SQL_CK_TIME},
+    {"time without time zone", SQL_CK_TIME},
+    {"timetz", SQL_CK_TIMETZ},
+    {"time with time zone", SQL_CK_TIMETZ},
     {"interval", SQL_CK_INTERVAL},
     {"bytea", SQL_CK_BYTEA},
     {"json", SQL_CK_JSON},
@@ -891,7 +899,7 @@ static int sql_cast_parse_type(const char *s, struct sql_cast_type *t)
     size_t n = 0;
     while (*s == ' ')
         s++;
-    while (*s && *s != '(' && n + 1 < sizeof(name))
+    while (*s && *s != '(' && *s != '[' && n + 1 < sizeof(name))
         name[n++] = (char)tolower((unsigned char)*s++);
     while (n > 0 && name[n - 1] == ' ')
         n--;
@@ -899,6 +907,7 @@ static int sql_cast_parse_type(const char *s, struct sql_cast_type *t)
     if (strncmp(name, "pg_catalog.", 11) == 0)
         memmove(name, name + 11, n - 10);
     t->n_mods = 0;
+    t->array = false;
     bool found = false;
     for (size_t i = 0; i < sizeof(sql_cast_names) / sizeof(sql_cast_names[0]); i++) {
         if (strcmp(name, sql_cast_names[i].name) == 0) {
@@ -934,6 +943,12 @@ static int sql_cast_parse_type(const char *s, struct sql_cast_type *t)
     }
     while (*s == ' ')
         s++;
+    if (s[0] == '[' && s[1] == ']') {
+        t->array = true;
+        s += 2;
+        while (*s == ' ')
+            s++;
+    }
     if (*s != '\0')
         return ERR_NOTFOUND;
     /* bare char/character is char(1); bare bpchar is unbounded */
@@ -1329,42 +1344,100 @@ static void sql_cast_dt_error(sqlite3_context *ctx, int rc, const char *type,
     }
 }
 
-static void sql_cast_to_datetime(sqlite3_context *ctx, const struct sql_val *v,
-                                 enum sql_cast_kind k, int64_t now_us)
+/* The typmod precision of timestamp(p), time(p), interval(p); -1 when none. */
+static int sql_cast_precision(const struct sql_cast_type *t)
 {
-    const char *tname = k == SQL_CK_DATE        ? "date"
-                        : k == SQL_CK_TIMESTAMP ? "timestamp without time zone"
-                                                : "interval";
+    if (t->n_mods == 0)
+        return -1;
+    return t->mod[0] < 0 ? 0 : t->mod[0] > 6 ? 6 : t->mod[0];
+}
+
+static void sql_cast_to_datetime(sqlite3_context *ctx, const struct sql_val *v,
+                                 const struct sql_cast_type *t, int64_t now_us)
+{
+    enum sql_cast_kind k = t->kind;
+    const char *tname = k == SQL_CK_DATE          ? "date"
+                        : k == SQL_CK_TIMESTAMP   ? "timestamp without time zone"
+                        : k == SQL_CK_TIMESTAMPTZ ? "timestamp with time zone"
+                        : k == SQL_CK_TIME        ? "time without time zone"
+                        : k == SQL_CK_TIMETZ      ? "time with time zone"
+                                                  : "interval";
     if (v->kind != SQL_VK_TEXT) {
         sql_fn_error(ctx, "42846", "cannot cast type %s to %s", sql_fn_kind_name(v->kind), tname);
         return;
     }
+    int prec = sql_cast_precision(t);
+    char text[SQL_DT_TEXT_BYTES_MAX];
+    size_t n;
     int rc;
-    if (k == SQL_CK_DATE) {
+    const char *s = v->text;
+    size_t len = (size_t)v->len;
+    switch (k) {
+    case SQL_CK_DATE: {
         int32_t d;
-        rc = sql_date_parse(v->text, (size_t)v->len, now_us, &d);
-        if (rc == 0) {
-            sql_fn_result_date(ctx, d);
+        rc = sql_date_parse(s, len, now_us, &d);
+        if (rc != 0) {
+            sql_cast_dt_error(ctx, rc, "date", v);
             return;
         }
-        sql_cast_dt_error(ctx, rc, "date", v);
-    } else if (k == SQL_CK_TIMESTAMP) {
-        int64_t ts;
-        rc = sql_timestamp_parse(v->text, (size_t)v->len, now_us, &ts);
-        if (rc == 0) {
-            sql_fn_result_timestamp(ctx, ts);
-            return;
-        }
-        sql_cast_dt_error(ctx, rc, "timestamp", v);
-    } else {
-        struct sql_interval iv;
-        rc = sql_interval_parse(v->text, (size_t)v->len, &iv);
-        if (rc == 0) {
-            sql_fn_result_interval(ctx, &iv);
-            return;
-        }
-        sql_cast_dt_error(ctx, rc, "interval", v);
+        n = sql_date_format(d, text);
+        break;
     }
+    case SQL_CK_TIMESTAMP:
+    case SQL_CK_TIMESTAMPTZ: {
+        int64_t ts;
+        rc = k == SQL_CK_TIMESTAMP ? sql_timestamp_parse(s, len, now_us, &ts)
+                                   : sql_timestamptz_parse(s, len, now_us, &ts, NULL);
+        if (rc != 0) {
+            sql_cast_dt_error(ctx, rc,
+                              k == SQL_CK_TIMESTAMP ? "timestamp" : "timestamp with time zone", v);
+            return;
+        }
+        if (prec >= 0 && ts != SQL_TS_POS_INF && ts != SQL_TS_NEG_INF)
+            ts = sql_dt_round_precision(ts, prec);
+        n = k == SQL_CK_TIMESTAMP ? sql_timestamp_format(ts, text)
+                                  : sql_timestamptz_format(ts, text);
+        break;
+    }
+    case SQL_CK_TIME:
+    case SQL_CK_TIMETZ: {
+        int64_t us;
+        int zone = 0;
+        rc = k == SQL_CK_TIME ? sql_time_parse(s, len, &us) : sql_timetz_parse(s, len, &us, &zone);
+        if (rc != 0 && k == SQL_CK_TIME) {
+            /* an interval's time of day, as PostgreSQL's interval → time cast */
+            struct sql_interval iv;
+            if (sql_interval_parse(s, len, &iv) == 0) {
+                us = iv.us % SQL_DT_USECS_PER_DAY;
+                if (us < 0)
+                    us += SQL_DT_USECS_PER_DAY;
+                rc = 0;
+            }
+        }
+        if (rc != 0) {
+            sql_cast_dt_error(ctx, rc == ERR_MALFORMED ? rc : ERR_RANGE,
+                              k == SQL_CK_TIME ? "time" : "time with time zone", v);
+            return;
+        }
+        if (prec >= 0)
+            us = sql_dt_round_precision(us, prec);
+        n = k == SQL_CK_TIME ? sql_time_format(us, text) : sql_timetz_format(us, zone, text);
+        break;
+    }
+    default: {
+        struct sql_interval iv;
+        rc = sql_interval_parse(s, len, &iv);
+        if (rc != 0) {
+            sql_cast_dt_error(ctx, rc, "interval", v);
+            return;
+        }
+        if (prec >= 0)
+            iv.us = sql_dt_round_precision(iv.us, prec);
+        n = sql_interval_format(&iv, text);
+        break;
+    }
+    }
+    sqlite3_result_text(ctx, text, (int)n, SQLITE_TRANSIENT);
 }
 
 static int sql_hex_val(int c)
@@ -1642,6 +1715,172 @@ bad:
                  v->len > 200 ? 200 : v->len, v->text);
 }
 
+/* One element of an array cast, canonicalized by the element type's input function into out.
+ * Returns 0, ERR_NOMEM, or ERR_MALFORMED with msg set to PostgreSQL's error (sqlstate too). */
+static int sql_cast_array_elem(const struct sql_cast_type *t, const char *e, int len,
+                               int64_t now_us, struct buf *out, char *sqlstate, char *msg,
+                               size_t cap)
+{
+    char text[SQL_DT_TEXT_BYTES_MAX + SQL_NUMERIC_TEXT_BYTES_MAX];
+    int rc;
+    switch (t->kind) {
+    case SQL_CK_INT2:
+    case SQL_CK_INT4:
+    case SQL_CK_INT8:
+    case SQL_CK_OID: {
+        int64_t v;
+        rc = sql_parse_int_text(e, len, &v);
+        if (rc == 0 && !sql_cast_int_fits(t->kind, v))
+            rc = ERR_RANGE;
+        if (rc != 0) {
+            strcpy(sqlstate, rc == ERR_RANGE ? "22003" : "22P02");
+            if (rc == ERR_RANGE)
+                snprintf(msg, cap, "value \"%.*s\" is out of range for type %s",
+                         len > 200 ? 200 : len, e, sql_cast_int_name(t->kind));
+            else
+                snprintf(msg, cap, "invalid input syntax for type %s: \"%.*s\"",
+                         sql_cast_int_name(t->kind), len > 200 ? 200 : len, e);
+            return ERR_MALFORMED;
+        }
+        return buf_printf(out, "%lld", (long long)v);
+    }
+    case SQL_CK_FLOAT4:
+    case SQL_CK_FLOAT8: {
+        double d;
+        bool single = t->kind == SQL_CK_FLOAT4;
+        rc = sql_parse_float_text(e, len, single, &d);
+        if (rc != 0) {
+            strcpy(sqlstate, rc == ERR_RANGE ? "22003" : "22P02");
+            snprintf(msg, cap, "invalid input syntax for type %s: \"%.*s\"",
+                     single ? "real" : "double precision", len > 200 ? 200 : len, e);
+            return ERR_MALFORMED;
+        }
+        size_t n = single ? sql_format_float4((float)d, text) : sql_format_float8(d, text);
+        return buf_append(out, text, n);
+    }
+    case SQL_CK_NUMERIC: {
+        struct sql_numeric *num = malloc(sizeof(*num));
+        if (num == NULL)
+            return ERR_NOMEM;
+        rc = sql_numeric_parse(e, (size_t)len, num);
+        if (rc == 0 && t->n_mods > 0 &&
+            sql_numeric_apply_typmod(num, t->mod[0], t->n_mods > 1 ? t->mod[1] : 0) != 0) {
+            strcpy(sqlstate, "22003");
+            snprintf(msg, cap, "numeric field overflow");
+            free(num);
+            return ERR_MALFORMED;
+        }
+        if (rc != 0) {
+            strcpy(sqlstate, rc == ERR_RANGE ? "22003" : "22P02");
+            snprintf(msg, cap, "invalid input syntax for type numeric: \"%.*s\"",
+                     len > 200 ? 200 : len, e);
+            free(num);
+            return ERR_MALFORMED;
+        }
+        rc = sql_numeric_append(num, out);
+        free(num);
+        return rc;
+    }
+    case SQL_CK_BOOL: {
+        bool b;
+        if (sql_parse_bool_text(e, len, &b) != 0) {
+            strcpy(sqlstate, "22P02");
+            snprintf(msg, cap, "invalid input syntax for type boolean: \"%.*s\"",
+                     len > 200 ? 200 : len, e);
+            return ERR_MALFORMED;
+        }
+        return buf_append_u8(out, b ? 't' : 'f');
+    }
+    case SQL_CK_DATE:
+    case SQL_CK_TIMESTAMP:
+    case SQL_CK_TIMESTAMPTZ:
+    case SQL_CK_INTERVAL: {
+        size_t n = 0;
+        if (t->kind == SQL_CK_DATE) {
+            int32_t d;
+            rc = sql_date_parse(e, (size_t)len, now_us, &d);
+            if (rc == 0)
+                n = sql_date_format(d, text);
+        } else if (t->kind == SQL_CK_INTERVAL) {
+            struct sql_interval iv;
+            rc = sql_interval_parse(e, (size_t)len, &iv);
+            if (rc == 0)
+                n = sql_interval_format(&iv, text);
+        } else {
+            int64_t ts;
+            rc = t->kind == SQL_CK_TIMESTAMP
+                     ? sql_timestamp_parse(e, (size_t)len, now_us, &ts)
+                     : sql_timestamptz_parse(e, (size_t)len, now_us, &ts, NULL);
+            if (rc == 0)
+                n = t->kind == SQL_CK_TIMESTAMP ? sql_timestamp_format(ts, text)
+                                                : sql_timestamptz_format(ts, text);
+        }
+        if (rc != 0) {
+            strcpy(sqlstate, rc == ERR_MALFORMED ? "22007" : "22008");
+            snprintf(msg, cap, "invalid input syntax for type %s: \"%.*s\"",
+                     t->kind == SQL_CK_DATE       ? "date"
+                     : t->kind == SQL_CK_INTERVAL ? "interval"
+                                                  : "timestamp",
+                     len > 200 ? 200 : len, e);
+            return ERR_MALFORMED;
+        }
+        return sql_fn_array_elem(out, text, (int)n);
+    }
+    default:
+        return sql_fn_array_elem(out, e, len);
+    }
+}
+
+struct sql_cast_array_ctx {
+    const struct sql_cast_type *t;
+    int64_t now_us;
+    struct buf *out;
+    bool first;
+    char sqlstate[6];
+    char msg[300];
+};
+
+static int sql_cast_array_each(void *arg, const char *elem, int elen)
+{
+    struct sql_cast_array_ctx *a = arg;
+    int rc = a->first ? 0 : buf_append_u8(a->out, ',');
+    a->first = false;
+    if (rc != 0)
+        return rc;
+    if (elem == NULL)
+        return buf_append(a->out, "NULL", 4);
+    return sql_cast_array_elem(a->t, elem, elen, a->now_us, a->out, a->sqlstate, a->msg,
+                               sizeof(a->msg));
+}
+
+/* x::type[]: an array literal with every element read by the element type, printed
+ * canonically ('{1,2,3}', '{t,f}', '{1.50,2}'). */
+static void sql_cast_to_array(sqlite3_context *ctx, const struct sql_val *v,
+                              const struct sql_cast_type *t, int64_t now_us)
+{
+    if (v->kind != SQL_VK_TEXT) {
+        sql_fn_error(ctx, "42846", "cannot cast type %s to an array", sql_fn_kind_name(v->kind));
+        return;
+    }
+    struct buf out = BUF_INIT;
+    struct sql_cast_array_ctx a = {t, now_us, &out, true, "", ""};
+    int rc = buf_append_u8(&out, '{');
+    if (rc == 0)
+        rc = sql_fn_array_parse(v->text, v->len, sql_cast_array_each, &a);
+    if (rc == 0)
+        rc = buf_append_u8(&out, '}');
+    if (rc == ERR_MALFORMED && a.msg[0] != '\0')
+        sql_fn_error(ctx, a.sqlstate, "%s", a.msg);
+    else if (rc == ERR_MALFORMED)
+        sql_fn_error(ctx, "22P02", "malformed array literal: \"%.*s\"", v->len > 200 ? 200 : v->len,
+                     v->text);
+    else if (rc != 0)
+        sql_fn_nomem(ctx);
+    else
+        sql_fn_result_buf_text(ctx, &out);
+    buf_free(&out);
+}
+
 void sql_fn_cast(sqlite3_context *ctx, sqlite3_value *arg, const char *type, bool explicit_cast)
 {
     struct sql_cast_type t;
@@ -1665,6 +1904,11 @@ void sql_fn_cast(sqlite3_context *ctx, sqlite3_value *arg, const char *type, boo
         sql_numeric_parse(v->text, (size_t)v->len, &v->num) == 0)
         v->kind = SQL_VK_NUMERIC;
     const struct sql_fn_state *st = sql_fn_state(ctx);
+    if (t.array) {
+        sql_cast_to_array(ctx, v, &t, st->env->now_us);
+        free(v);
+        return;
+    }
     switch (t.kind) {
     case SQL_CK_INT2:
     case SQL_CK_INT4:
@@ -1692,10 +1936,13 @@ void sql_fn_cast(sqlite3_context *ctx, sqlite3_value *arg, const char *type, boo
         break;
     case SQL_CK_DATE:
     case SQL_CK_TIMESTAMP:
+    case SQL_CK_TIMESTAMPTZ:
+    case SQL_CK_TIME:
+    case SQL_CK_TIMETZ:
     case SQL_CK_INTERVAL:
         if (v->kind == SQL_VK_NUMERIC)
             v->kind = SQL_VK_TEXT; /* '1' is a valid interval */
-        sql_cast_to_datetime(ctx, v, t.kind, st->env->now_us);
+        sql_cast_to_datetime(ctx, v, &t, st->env->now_us);
         break;
     case SQL_CK_BYTEA:
         sql_cast_to_bytea(ctx, v);

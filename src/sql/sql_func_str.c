@@ -1542,7 +1542,7 @@ static void sql_fn_regexp_replace(sqlite3_context *ctx, int argc, sqlite3_value 
 /* ---- arrays as PostgreSQL's text ---- */
 
 /* Appends one element of an array literal, quoted when PostgreSQL would quote it. */
-static int sql_array_elem(struct buf *out, const char *s, int len)
+int sql_fn_array_elem(struct buf *out, const char *s, int len)
 {
     bool quote = len == 0 || (len == 4 && strncasecmp(s, "null", 4) == 0);
     for (int i = 0; !quote && i < len; i++) {
@@ -1575,15 +1575,15 @@ int sql_fn_array_append(struct buf *out, sqlite3_value *v, bool first)
     struct buf tmp = BUF_INIT;
     int len;
     const char *s = sql_str_arg(v, &len, &tmp);
-    rc = s ? sql_array_elem(out, s, len) : ERR_NOMEM;
+    rc = s ? sql_fn_array_elem(out, s, len) : ERR_NOMEM;
     buf_free(&tmp);
     return rc;
 }
 
 /* Parses a one-dimensional array literal '{a,"b c",NULL}'. Calls fn for each element (elem
  * NULL for NULL). Returns 0 or ERR_MALFORMED. */
-static int sql_array_parse(const char *s, int len, int (*fn)(void *arg, const char *elem, int elen),
-                           void *arg)
+int sql_fn_array_parse(const char *s, int len, int (*fn)(void *arg, const char *elem, int elen),
+                       void *arg)
 {
     int i = 0;
     while (i < len && isspace((unsigned char)s[i]))
@@ -1695,8 +1695,8 @@ static void sql_fn_array_to_string(sqlite3_context *ctx, int argc, sqlite3_value
         a.null_len = sqlite3_value_bytes(argv[2]);
     }
     const char *s = (const char *)sqlite3_value_text(argv[0]);
-    int rc =
-        s && a.sep ? sql_array_parse(s, sqlite3_value_bytes(argv[0]), sql_a2s_elem, &a) : ERR_NOMEM;
+    int rc = s && a.sep ? sql_fn_array_parse(s, sqlite3_value_bytes(argv[0]), sql_a2s_elem, &a)
+                        : ERR_NOMEM;
     if (rc == ERR_MALFORMED)
         sql_fn_error(ctx, "22P02", "malformed array literal: \"%s\"", s);
     else if (rc != 0)
@@ -1747,7 +1747,7 @@ static void sql_fn_string_to_array(sqlite3_context *ctx, int argc, sqlite3_value
             if (null_str && end - i == null_len && memcmp(s + i, null_str, (size_t)null_len) == 0)
                 rc = buf_append(&out, "NULL", 4);
             else
-                rc = sql_array_elem(&out, s + i, end - i);
+                rc = sql_fn_array_elem(&out, s + i, end - i);
         }
         i = next;
     }
@@ -1799,7 +1799,7 @@ static void sql_fn_regexp_match(sqlite3_context *ctx, int argc, sqlite3_value **
             if (m[g].rm_so < 0)
                 rc = buf_append(&out, "NULL", 4);
             else
-                rc = sql_array_elem(&out, s + m[g].rm_so, (int)(m[g].rm_eo - m[g].rm_so));
+                rc = sql_fn_array_elem(&out, s + m[g].rm_so, (int)(m[g].rm_eo - m[g].rm_so));
         }
         if (rc == 0)
             rc = buf_append_u8(&out, '}');

@@ -524,7 +524,7 @@ static const struct func_case func_cases[] = {
     {"pg_to_char('1 day 02:03:04', 'HH24:MI:SS')", "", "02:03:04"},
     {"pg_to_number('12,454.8-', '99G999D9S')", "", "-12454.8"},
     {"pg_date_trunc('month', '2024-03-05 06:07:08.5')", "", "2024-03-01 00:00:00"},
-    {"pg_date_trunc('day', '2024-03-05')", "", "2024-03-05 00:00:00"},
+    {"pg_date_trunc('day', '2024-03-05')", "", "2024-03-05 00:00:00+00"},
     {"pg_date_trunc('hour', '1 day 02:03:04')", "", "1 day 02:00:00"},
     {"pg_date_trunc('FOO', '2024-03-05 06:07:08')", "", "ERR 22023"},
     {"pg_date_trunc('week', '1 day')", "", "ERR 0A000"},
@@ -548,9 +548,9 @@ static const struct func_case func_cases[] = {
     {"pg_justify_hours('50 hours')", "", "2 days 02:00:00"},
     {"pg_justify_days('40 days')", "", "1 mon 10 days"},
     {"pg_justify_interval('1 mon -40 days -50 hours')", "", "-12 days -02:00:00"},
-    {"pg_to_timestamp(1709618828.5)", "", "2024-03-05 06:07:08.5"},
-    {"pg_to_timestamp('2024-03-05 10:11:12', 'YYYY-MM-DD HH24:MI:SS')", "", "2024-03-05 10:11:12"},
-    {"pg_to_timestamp('3/5/24 1:02 PM', 'MM/DD/YY HH:MI AM')", "", "2024-03-05 13:02:00"},
+    {"pg_to_timestamp(1709618828.5)", "", "2024-03-05 06:07:08.5+00"},
+    {"pg_to_timestamp('2024-03-05 10:11:12', 'YYYY-MM-DD HH24:MI:SS')", "", "2024-03-05 10:11:12+00"},
+    {"pg_to_timestamp('3/5/24 1:02 PM', 'MM/DD/YY HH:MI AM')", "", "2024-03-05 13:02:00+00"},
     {"pg_to_date('05 Mar 2024', 'DD Mon YYYY')", "", "2024-03-05"},
     {"pg_to_date('20240305', 'YYYYMMDD')", "", "2024-03-05"},
     {"pg_isfinite('infinity')", "b", "f"},
@@ -658,6 +658,44 @@ static const struct func_case func_cases[] = {
     {"pg_substr('Thomas', '3')", "", "omas"},
     {"pg_like('a%b', 'a!%b', '!')", "b", "t"},
     {"pg_like('a%b', 'a!%b', '')", "b", "f"},
+    {"pg_cast('10:11:12.5', 'time')", "", "10:11:12.5"},
+    {"pg_cast('10:11', 'time')", "", "10:11:00"},
+    {"pg_cast('24:00:00', 'time')", "", "24:00:00"},
+    {"pg_cast('2024-01-02 10:11:12', 'time')", "", "10:11:12"},
+    {"pg_cast('1:02 pm', 'time')", "", "13:02:00"},
+    {"pg_cast('25:30:00', 'time')", "", "01:30:00"},
+    {"pg_cast('10:00:00+05', 'timetz')", "", "10:00:00+05"},
+    {"pg_cast('10:00:00+05:30', 'timetz')", "", "10:00:00+05:30"},
+    {"pg_cast('10:00', 'timetz')", "", "10:00:00+00"},
+    {"pg_cast('10:00:00.123456', 'time(2)')", "", "10:00:00.12"},
+    {"pg_cast('2024-01-02 10:00:00.5', 'timestamp(0)')", "", "2024-01-02 10:00:01"},
+    {"pg_cast('2024-01-02 10:00:00.55', 'timestamptz(1)')", "", "2024-01-02 10:00:00.6+00"},
+    {"pg_cast('2024-01-02 10:00:00+05', 'timestamptz')", "", "2024-01-02 05:00:00+00"},
+    {"pg_cast('2024-01-02 10:00:00', 'timestamptz')", "", "2024-01-02 10:00:00+00"},
+    {"pg_cast('2024-01-02 10:00:00-08:00', 'timestamptz')", "", "2024-01-02 18:00:00+00"},
+    {"pg_cast('0044-03-15 12:00:00 BC', 'timestamptz')", "", "0044-03-15 12:00:00+00 BC"},
+    {"pg_cast('x', 'time')", "", "ERR 22007"},
+    {"pg_cast('{1,2,3}', 'int4[]')", "", "{1,2,3}"},
+    {"pg_cast('{1.50, 2}', 'numeric[]')", "", "{1.50,2}"},
+    {"pg_cast('{t,false}', 'bool[]')", "", "{t,f}"},
+    {"pg_cast('{a,\"b c\",NULL}', 'text[]')", "", "{a,\"b c\",NULL}"},
+    {"pg_cast('{1,x}', 'int4[]')", "", "ERR 22P02"},
+    {"pg_cast('{1,99999}', 'int2[]')", "", "ERR 22003"},
+    {"pg_cast('{2024-01-02}', 'date[]')", "", "{2024-01-02}"},
+    {"pg_cast('{1.5,2}', 'float8[]')", "", "{1.5,2}"},
+    {"pg_cast('{}', 'int4[]')", "", "{}"},
+    {"pg_cast('1,2', 'int4[]')", "", "ERR 22P02"},
+    {"pg_add(pg_cast('2024-01-02 10:00:00+00', 'timestamptz'), '1 day')", "", "2024-01-03 10:00:00+00"},
+    {"pg_sub('2024-01-03 10:00:00+00', '2024-01-02 09:00:00+05')", "", "1 day 06:00:00"},
+    {"pg_date_trunc('day', '2024-01-02 10:00:00+00')", "", "2024-01-02 00:00:00+00"},
+    {"pg_extract('epoch', '2024-01-02 10:00:00+05')", "", "1704171600.000000"},
+    {"pg_cast(pg_add('23:00:00', '2 hours'), 'time')", "", "01:00:00"},
+    {"pg_sub('10:00:00', '08:30:00')", "", "01:30:00"},
+    {"pg_add('2024-01-02', '10:00:00')", "", "2024-01-02 10:00:00"},
+    {"pg_cast('-1 hour', 'time')", "", "23:00:00"},
+    {"pg_cast('1.55 seconds', 'interval(1)')", "", "00:00:01.6"},
+    {"pg_cast(pg_cast('2024-01-02 10:00:00+00', 'timestamptz'), 'timestamp')", "", "2024-01-02 10:00:00"},
+    {"pg_cast(pg_cast('2024-01-02 10:00:00', 'timestamp'), 'timestamptz')", "", "2024-01-02 10:00:00+00"},
 };
 
 /* 2024-03-05 06:07:08.5 UTC */
@@ -749,7 +787,8 @@ TEST(functions_time_comes_from_env)
     sqlite3 *db = func_open(&env);
     CHECK(db != NULL);
     int failed = 0;
-    func_check(db, "pg_now()", "", "2024-03-05 06:07:08.5", &failed);
+    func_check(db, "pg_now()", "", "2024-03-05 06:07:08.5+00", &failed);
+    func_check(db, "pg_localtimestamp()", "", "2024-03-05 06:07:08.5", &failed);
     func_check(db, "pg_current_date()", "", "2024-03-05", &failed);
     func_check(db, "pg_cast('today', 'date')", "", "2024-03-05", &failed);
     func_check(db, "pg_cast('now', 'timestamp')", "", "2024-03-05 06:07:08.5", &failed);
@@ -875,6 +914,10 @@ TEST(functions_value_text_and_types)
     CHECK_EQ(sql_pg_type_from_decltype("NUMERIC_TEXT(10,2)"), SQL_PG_NUMERIC);
     CHECK_EQ(sql_pg_type_from_decltype("bool_int"), SQL_PG_BOOL);
     CHECK_EQ(sql_pg_type_from_decltype("VARCHAR(5)"), SQL_PG_VARCHAR);
+    CHECK_EQ(sql_pg_type_from_decltype("TIMESTAMPTZ_TEXT"), SQL_PG_TIMESTAMPTZ);
+    CHECK_EQ(sql_pg_type_from_decltype("TIMESTAMP_TEXT"), SQL_PG_TIMESTAMP);
+    CHECK_EQ(sql_pg_type_from_decltype("TIME_TEXT"), SQL_PG_TIME);
+    CHECK_EQ(sql_pg_type_oid(SQL_PG_TIMETZ), 1266);
     CHECK_EQ(sql_pg_type_from_decltype("INT8"), SQL_PG_INT8);
     CHECK_EQ(sql_pg_type_from_decltype("INTEGER"), SQL_PG_UNKNOWN);
     CHECK_EQ(sql_pg_type_from_decltype(NULL), SQL_PG_UNKNOWN);
