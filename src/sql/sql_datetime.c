@@ -1363,7 +1363,10 @@ int64_t sql_date_to_timestamp(int32_t d)
         return SQL_TS_POS_INF;
     if (d == SQL_DATE_NEG_INF)
         return SQL_TS_NEG_INF;
-    /* Dates past the timestamp range saturate to the infinities' neighbours; callers check. */
+    /* Dates past the timestamp range (beyond 294276 AD) saturate just past it, where any
+     * arithmetic reports "timestamp out of range"; they do not wrap. */
+    if (d > DT_TS_DAYS_MAX)
+        return (int64_t)(DT_TS_DAYS_MAX + 1) * SQL_DT_USECS_PER_DAY;
     return (int64_t)d * SQL_DT_USECS_PER_DAY;
 }
 

@@ -660,6 +660,19 @@ static const struct sql_fn_name sql_fn_names[] = {
     {"to_char", 2, 2, "pg_to_char", false},
     {"to_number", 2, 2, "pg_to_number", false},
     {"gen_random_uuid", 0, 0, "pg_gen_random_uuid", false},
+    /* json and jsonb */
+    {"json_typeof", 1, 1, "pg_json_typeof", false},
+    {"jsonb_typeof", 1, 1, "pg_json_typeof", false},
+    {"json_array_length", 1, 1, "pg_json_array_length", false},
+    {"jsonb_array_length", 1, 1, "pg_json_array_length", false},
+    {"to_json", 1, 1, "pg_to_json", false},
+    {"to_jsonb", 1, 1, "pg_to_jsonb", false},
+    {"json_build_object", 0, -1, "pg_json_build_object", false},
+    {"jsonb_build_object", 0, -1, "pg_jsonb_build_object", false},
+    {"json_build_array", 0, -1, "pg_json_build_array", false},
+    {"jsonb_build_array", 0, -1, "pg_json_build_array", false},
+    {"json_extract_path", 2, 2, "pg_json_path", false},
+    {"json_extract_path_text", 2, 2, "pg_json_path_text", false},
     /* date and time */
     {"now", 0, 0, "pg_now", false},
     {"current_timestamp", 0, 0, "pg_now", false},
@@ -848,7 +861,7 @@ int sql_func_register(sqlite3 *db, const struct sql_func_env *env, struct errbuf
     if (rc != SQLITE_OK)
         return err_set(eb, ERR_NOMEM, "sql_func_register: %s", sqlite3_errstr(rc));
     const struct sql_fn_def *lists[] = {sql_fn_ops_defs, sql_fn_math_defs, sql_fn_str_defs,
-                                        sql_fn_dt_defs, sql_fn_misc_defs};
+                                        sql_fn_dt_defs,  sql_fn_misc_defs, sql_fn_json_defs};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         int r = sql_register_defs(db, st, lists[i], eb);
         if (r != 0)

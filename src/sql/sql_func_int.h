@@ -141,6 +141,13 @@ extern const struct sql_fn_def sql_fn_math_defs[];
 extern const struct sql_fn_def sql_fn_str_defs[];
 extern const struct sql_fn_def sql_fn_dt_defs[];
 extern const struct sql_fn_def sql_fn_misc_defs[];
+extern const struct sql_fn_def sql_fn_json_defs[];
+
+/* Whether text is one JSON value (with blanks around). */
+bool sql_fn_json_valid(const char *text, int len);
+/* jsonb's canonical text of a JSON document. 0, ERR_MALFORMED, ERR_UNSUPPORTED (\u0000),
+ * ERR_TOOBIG (too deep or too large), ERR_NOMEM. */
+int sql_fn_jsonb_canonical(const char *text, int len, struct buf *out);
 
 /* Registers the aggregates (sum and avg as window functions too). 0 or ERR_NOMEM/ERR_INVAL. */
 int sql_fn_register_aggregates(sqlite3 *db, struct sql_fn_state *st, struct errbuf *eb);

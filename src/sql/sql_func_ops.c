@@ -10,10 +10,6 @@
 #include "base/assert.h"
 #include "sql/sql_func_int.h"
 
-/* Nesting bound for json validation: deeper documents are refused (54001) rather than
- * recursing without limit. */
-#define SQL_JSON_DEPTH_MAX 1000
-
 enum sql_op {
     SQL_OP_ADD,
     SQL_OP_SUB,
@@ -832,6 +828,7 @@ enum sql_cast_kind {
     SQL_CK_INTERVAL,
     SQL_CK_BYTEA,
     SQL_CK_JSON,
+    SQL_CK_JSONB,
     SQL_CK_UUID,
     SQL_CK_OID,
     SQL_CK_REGCLASS,
@@ -883,7 +880,7 @@ static const struct {
     {"interval", SQL_CK_INTERVAL},
     {"bytea", SQL_CK_BYTEA},
     {"json", SQL_CK_JSON},
-    {"jsonb", SQL_CK_JSON},
+    {"jsonb", SQL_CK_JSONB},
     {"uuid", SQL_CK_UUID},
     {"oid", SQL_CK_OID},
     {"regclass", SQL_CK_REGCLASS},
@@ -1518,164 +1515,35 @@ static void sql_cast_to_bytea(sqlite3_context *ctx, const struct sql_val *v)
     sqlite3_result_blob(ctx, out, o, free);
 }
 
-/* ---- json validation (RFC 8259, as PostgreSQL's json input accepts it) ---- */
-
-struct sql_json_cur {
-    const unsigned char *s;
-    int n, i;
-};
-
-static void sql_json_ws(struct sql_json_cur *c)
-{
-    while (c->i < c->n &&
-           (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' || c->s[c->i] == '\r'))
-        c->i++;
-}
-
-static bool sql_json_value(struct sql_json_cur *c, int depth);
-
-static bool sql_json_string(struct sql_json_cur *c)
-{
-    if (c->i >= c->n || c->s[c->i] != '"')
-        return false;
-    c->i++;
-    while (c->i < c->n) {
-        unsigned char ch = c->s[c->i++];
-        if (ch == '"')
-            return true;
-        if (ch < 0x20)
-            return false;
-        if (ch == '\\') {
-            if (c->i >= c->n)
-                return false;
-            unsigned char e = c->s[c->i++];
-            if (e == 'u') {
-                for (int k = 0; k < 4; k++) {
-                    if (c->i >= c->n || sql_hex_val(c->s[c->i]) < 0)
-                        return false;
-                    c->i++;
-                }
-            } else if (!strchr("\"\\/bfnrt", e)) {
-                return false;
-            }
-        }
-    }
-    return false;
-}
-
-static bool sql_json_number(struct sql_json_cur *c)
-{
-    int start = c->i;
-    if (c->i < c->n && c->s[c->i] == '-')
-        c->i++;
-    if (c->i < c->n && c->s[c->i] == '0') {
-        c->i++;
-    } else {
-        int d = c->i;
-        while (c->i < c->n && isdigit(c->s[c->i]))
-            c->i++;
-        if (c->i == d)
-            return false;
-    }
-    if (c->i < c->n && c->s[c->i] == '.') {
-        c->i++;
-        int d = c->i;
-        while (c->i < c->n && isdigit(c->s[c->i]))
-            c->i++;
-        if (c->i == d)
-            return false;
-    }
-    if (c->i < c->n && (c->s[c->i] == 'e' || c->s[c->i] == 'E')) {
-        c->i++;
-        if (c->i < c->n && (c->s[c->i] == '+' || c->s[c->i] == '-'))
-            c->i++;
-        int d = c->i;
-        while (c->i < c->n && isdigit(c->s[c->i]))
-            c->i++;
-        if (c->i == d)
-            return false;
-    }
-    return c->i > start;
-}
-
-static bool sql_json_word(struct sql_json_cur *c, const char *w)
-{
-    size_t l = strlen(w);
-    if ((size_t)(c->n - c->i) < l || memcmp(c->s + c->i, w, l) != 0)
-        return false;
-    c->i += (int)l;
-    return true;
-}
-
-static bool sql_json_value(struct sql_json_cur *c, int depth)
-{
-    if (depth > SQL_JSON_DEPTH_MAX)
-        return false;
-    sql_json_ws(c);
-    if (c->i >= c->n)
-        return false;
-    unsigned char ch = c->s[c->i];
-    if (ch == '{' || ch == '[') {
-        unsigned char close = ch == '{' ? '}' : ']';
-        c->i++;
-        sql_json_ws(c);
-        if (c->i < c->n && c->s[c->i] == close) {
-            c->i++;
-            return true;
-        }
-        for (;;) {
-            if (ch == '{') {
-                sql_json_ws(c);
-                if (!sql_json_string(c))
-                    return false;
-                sql_json_ws(c);
-                if (c->i >= c->n || c->s[c->i] != ':')
-                    return false;
-                c->i++;
-            }
-            if (!sql_json_value(c, depth + 1))
-                return false;
-            sql_json_ws(c);
-            if (c->i < c->n && c->s[c->i] == ',') {
-                c->i++;
-                continue;
-            }
-            if (c->i < c->n && c->s[c->i] == close) {
-                c->i++;
-                return true;
-            }
-            return false;
-        }
-    }
-    if (ch == '"')
-        return sql_json_string(c);
-    if (ch == '-' || isdigit(ch))
-        return sql_json_number(c);
-    return sql_json_word(c, "true") || sql_json_word(c, "false") || sql_json_word(c, "null");
-}
-
-/* Whether text is one JSON value (with surrounding blanks). */
-bool sql_fn_json_valid(const char *text, int len);
-bool sql_fn_json_valid(const char *text, int len)
-{
-    struct sql_json_cur c = {(const unsigned char *)text, len, 0};
-    if (!sql_json_value(&c, 0))
-        return false;
-    sql_json_ws(&c);
-    return c.i == c.n;
-}
-
-static void sql_cast_to_json(sqlite3_context *ctx, const struct sql_val *v)
+/* json keeps the text as written; jsonb stores PostgreSQL's canonical form. */
+static void sql_cast_to_json(sqlite3_context *ctx, const struct sql_val *v, bool jsonb)
 {
     if (v->kind == SQL_VK_INT || v->kind == SQL_VK_FLOAT || v->kind == SQL_VK_BLOB) {
-        sql_fn_error(ctx, "42846", "cannot cast type %s to json", sql_fn_kind_name(v->kind));
+        sql_fn_error(ctx, "42846", "cannot cast type %s to %s", sql_fn_kind_name(v->kind),
+                     jsonb ? "jsonb" : "json");
         return;
     }
-    if (!sql_fn_json_valid(v->text, v->len)) {
+    if (!jsonb) {
+        if (!sql_fn_json_valid(v->text, v->len)) {
+            sql_fn_error(ctx, "22P02", "invalid input syntax for type json");
+            return;
+        }
+        sqlite3_result_text(ctx, v->text, v->len, SQLITE_TRANSIENT);
+        return;
+    }
+    struct buf out = BUF_INIT;
+    int rc = sql_fn_jsonb_canonical(v->text, v->len, &out);
+    if (rc == ERR_NOMEM)
+        sql_fn_nomem(ctx);
+    else if (rc == ERR_TOOBIG)
+        sql_fn_error(ctx, "54001", "stack depth limit exceeded");
+    else if (rc == ERR_UNSUPPORTED)
+        sql_fn_error(ctx, "22P05", "unsupported Unicode escape sequence");
+    else if (rc != 0)
         sql_fn_error(ctx, "22P02", "invalid input syntax for type json");
-        return;
-    }
-    sqlite3_result_text(ctx, v->text, v->len, SQLITE_TRANSIENT);
+    else
+        sql_fn_result_buf_text(ctx, &out);
+    buf_free(&out);
 }
 
 static void sql_cast_to_uuid(sqlite3_context *ctx, const struct sql_val *v)
@@ -1948,7 +1816,8 @@ void sql_fn_cast(sqlite3_context *ctx, sqlite3_value *arg, const char *type, boo
         sql_cast_to_bytea(ctx, v);
         break;
     case SQL_CK_JSON:
-        sql_cast_to_json(ctx, v);
+    case SQL_CK_JSONB:
+        sql_cast_to_json(ctx, v, t.kind == SQL_CK_JSONB);
         break;
     case SQL_CK_UUID:
         sql_cast_to_uuid(ctx, v);
