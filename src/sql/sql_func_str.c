@@ -2581,6 +2581,10 @@ static void sql_fn_to_char(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             sql_fn_error(ctx, "42601", "%s", err);
             goto done;
         }
+        if (rc == ERR_RANGE) {
+            sql_fn_numeric_error(ctx, rc);
+            goto done;
+        }
         break;
     }
     default:
