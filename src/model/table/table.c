@@ -271,9 +271,7 @@ static int table_decode_exec(struct codec_reader *r, struct table_decoded *d)
         for (uint32_t p = 0; p < st->n_params; p++)
             if (table_value_get(r, &d->params[n_params + p]) != 0)
                 return ERR_CORRUPT;
-        st->params = NULL; /* fixed below, once params stops moving */
-        st->expect_hash = codec_read_u64(r);
-        st->n_params = st->n_params;
+        st->expect_hash = codec_read_u64(r); /* params are pointed at below, once they stop moving */
         n_params += st->n_params;
     }
     if (r->err || r->off != r->len)
@@ -537,7 +535,6 @@ static int table_step_all(struct store *s, struct table_model_state *t, const st
             table_put_str(rows, decl ? decl : "", decl ? strlen(decl) : 0);
         }
     }
-    int total_before = sqlite3_total_changes(db);
     uint64_t steps = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (++steps > TABLE_ROWS_SCANNED_MAX)
@@ -571,10 +568,10 @@ static int table_step_all(struct store *s, struct table_model_state *t, const st
         sqlite3_reset(st);
         return rc;
     }
-    uint64_t ch = (uint64_t)(sqlite3_total_changes(db) - total_before);
-    /* total_changes counts trigger work too; changes() is the statement's own. */
-    if (!sqlite3_stmt_readonly(st))
-        ch = (uint64_t)sqlite3_changes64(db);
+    if (rows != NULL)
+        buf_append_u8(rows, 0); /* the end of the rows */
+    /* changes() is the statement's own count, trigger work excluded. */
+    uint64_t ch = sqlite3_stmt_readonly(st) ? 0 : (uint64_t)sqlite3_changes64(db);
     *changes = ch;
     *hash = table_fnv(*hash, &ch, sizeof ch);
     sqlite3_reset(st);
@@ -629,10 +626,11 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
     if (failed || !keep) {
         table_exec_sql(db, "ROLLBACK TO cairn_exec");
         table_exec_sql(db, "RELEASE cairn_exec");
-        return 0;
-    }
-    if (table_exec_sql(db, "RELEASE cairn_exec") != SQLITE_OK)
+        if (failed)
+            return 0;
+    } else if (table_exec_sql(db, "RELEASE cairn_exec") != SQLITE_OK) {
         return ERR_IO;
+    }
     buf_append_u64(out, changes);
     buf_append_u64(out, hash);
     return 0;
@@ -808,11 +806,7 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
         buf_append_u64(out, version);
         return 0;
     }
-    rc = table_run_all(s, t, x, false, !tentative, out);
-    if (rc == 0 && out->len > 0 && out->data[0] == TABLE_STATE_OK) {
-        /* Rolled back either way; the tail is what a kept run would have had. */
-    }
-    return rc;
+    return table_run_all(s, t, x, false, !tentative, out);
 }
 
 int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tentative,

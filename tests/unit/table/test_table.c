@@ -1,0 +1,256 @@
+/* The table model: replicated statements at apply, reads and tentative runs,
+ * result-hash validation, schema versions, and commands that do not decode. */
+#include <string.h>
+
+#include "kv/kv_fx.h"
+#include "model/table/table.h"
+#include "test.h"
+
+static int schema(struct fx *f, uint64_t version, const char *sql, struct store_result *res)
+{
+    int rc = table_encode_schema(&f->cmd, version, sql, NULL);
+    return rc ? rc : fx_apply(f, res);
+}
+
+/* One EXEC of n statements without parameters. */
+static int exec(struct fx *f, const char *const *sql, uint32_t n, const uint64_t *hashes,
+                uint64_t schema_version, struct store_result *res)
+{
+    struct table_stmt st[8];
+    for (uint32_t i = 0; i < n; i++)
+        st[i] = (struct table_stmt){.sql = sql[i],
+                                    .sql_len = (uint32_t)strlen(sql[i]),
+                                    .expect_hash = hashes ? hashes[i] : 0};
+    struct table_exec x = {.schema_version = schema_version,
+                           .now_us = 1,
+                           .seed = 7,
+                           .flags = hashes ? TABLE_EXEC_VALIDATE : 0,
+                           .n = n,
+                           .stmts = st};
+    int rc = table_encode_exec(&f->cmd, &x, NULL);
+    return rc ? rc : fx_apply(f, res);
+}
+
+static int run(struct fx *f, const char *sql, bool tentative, struct buf *out)
+{
+    struct table_stmt st = {.sql = sql, .sql_len = (uint32_t)strlen(sql)};
+    struct table_exec x = {.n = 1, .stmts = &st};
+    return table_run(f->s, &x, tentative, out, NULL);
+}
+
+static int64_t count_rows(struct fx *f)
+{
+    struct buf out = BUF_INIT;
+    struct table_output o;
+    struct table_value v;
+    size_t pos = 0;
+    int64_t n = -1;
+    if (run(f, "SELECT count(*) FROM t", false, &out) == 0 &&
+        table_output_parse(out.data, out.len, &o) == 0 && o.state == TABLE_STATE_OK &&
+        table_output_next_row(&o, &pos, &v) == 1 && v.type == TABLE_INT)
+        n = v.i;
+    buf_free(&out);
+    return n;
+}
+
+static void open_with_table(struct fx *f)
+{
+    struct store_result res;
+    CHECK_EQ(fx_open(f), 0);
+    CHECK_EQ(schema(f, 1, "CREATE TABLE t(id INT8 PRIMARY KEY, v TEXT)", &res), 0);
+    CHECK_EQ(res.status, 0);
+    store_results_free(&res, 1);
+}
+
+TEST(schema_versions_apply_in_order)
+{
+    struct fx f;
+    struct store_result res;
+    open_with_table(&f);
+    uint64_t v = 0;
+    CHECK_EQ(table_schema_version(f.s, &v, NULL), 0);
+    CHECK_EQ(v, 1);
+    CHECK_EQ(schema(&f, 1, "CREATE TABLE t(id INT8)", &res), 0); /* again: skipped */
+    CHECK(res.existed);
+    CHECK_EQ(res.status, 0);
+    CHECK_EQ(schema(&f, 3, "CREATE TABLE u(id INT8)", &res), 0); /* a gap: refused */
+    CHECK_EQ(res.status, ERR_CONDITION);
+    CHECK_EQ(table_schema_version(f.s, &v, NULL), 0);
+    CHECK_EQ(v, 1);
+    CHECK_EQ(schema(&f, 2, "", &res), 0); /* nothing to run here, the version moves */
+    CHECK_EQ(table_schema_version(f.s, &v, NULL), 0);
+    CHECK_EQ(v, 2);
+    fx_close(&f);
+}
+
+TEST(exec_writes_and_reads_back)
+{
+    struct fx f;
+    struct store_result res;
+    open_with_table(&f);
+    const char *ins[] = {"INSERT INTO t VALUES (1, 'a'), (2, 'b')"};
+    CHECK_EQ(exec(&f, ins, 1, NULL, 1, &res), 0);
+    CHECK_EQ(res.status, 0);
+    struct table_output o;
+    CHECK_EQ(table_output_parse(res.output, res.output_len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_OK);
+    CHECK_EQ(o.changes, 2);
+    CHECK_EQ(o.hash, table_hash_blind(2));
+    store_results_free(&res, 1);
+
+    struct buf out = BUF_INIT;
+    CHECK_EQ(run(&f, "SELECT id, v FROM t ORDER BY id", false, &out), 0);
+    CHECK_EQ(table_output_parse(out.data, out.len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_OK);
+    CHECK_EQ(o.ncols, 2);
+    const char *name, *decl;
+    uint32_t nl, dl;
+    CHECK_EQ(table_output_col(&o, 1, &name, &nl, &decl, &dl), 0);
+    CHECK(nl == 1 && name[0] == 'v' && dl == 4 && memcmp(decl, "TEXT", 4) == 0);
+    struct table_value vals[2];
+    size_t pos = 0;
+    CHECK_EQ(table_output_next_row(&o, &pos, vals), 1);
+    CHECK(vals[0].type == TABLE_INT && vals[0].i == 1);
+    CHECK(vals[1].type == TABLE_TEXT && vals[1].len == 1 && vals[1].p[0] == 'a');
+    CHECK_EQ(table_output_next_row(&o, &pos, vals), 1);
+    CHECK_EQ(vals[0].i, 2);
+    CHECK_EQ(table_output_next_row(&o, &pos, vals), 0);
+    buf_free(&out);
+    fx_close(&f);
+}
+
+TEST(a_failing_statement_rolls_back_the_whole_exec)
+{
+    struct fx f;
+    struct store_result res;
+    open_with_table(&f);
+    const char *sql[] = {"INSERT INTO t VALUES (1, 'a')", "INSERT INTO t VALUES (1, 'dup')"};
+    CHECK_EQ(exec(&f, sql, 2, NULL, 1, &res), 0);
+    CHECK_EQ(res.status, ERR_CONDITION);
+    struct table_output o;
+    CHECK_EQ(table_output_parse(res.output, res.output_len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_ERROR);
+    CHECK_STR(o.sqlstate, "23505");
+    CHECK_EQ(o.failed_stmt, 1);
+    store_results_free(&res, 1);
+    CHECK_EQ(count_rows(&f), 0);
+    fx_close(&f);
+}
+
+TEST(validation_refuses_a_changed_read)
+{
+    struct fx f;
+    struct store_result res;
+    open_with_table(&f);
+    const char *ins[] = {"INSERT INTO t VALUES (1, 'a')"};
+    CHECK_EQ(exec(&f, ins, 1, NULL, 1, &res), 0);
+    store_results_free(&res, 1);
+    /* What a transaction's client saw, tentatively: nothing is kept. */
+    struct buf out = BUF_INIT;
+    struct table_output o;
+    CHECK_EQ(run(&f, "SELECT v FROM t WHERE id = 1", true, &out), 0);
+    CHECK_EQ(table_output_parse(out.data, out.len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_OK);
+    uint64_t seen = o.hash;
+    CHECK_EQ(run(&f, "INSERT INTO t VALUES (9, 'tentative')", true, &out), 0);
+    CHECK_EQ(count_rows(&f), 1);
+    buf_free(&out);
+
+    /* Someone else changes the row before the commit: 40001, nothing applied. */
+    const char *upd[] = {"UPDATE t SET v = 'b' WHERE id = 1"};
+    CHECK_EQ(exec(&f, upd, 1, NULL, 1, &res), 0);
+    store_results_free(&res, 1);
+    const char *txn[] = {"SELECT v FROM t WHERE id = 1", "INSERT INTO t VALUES (2, 'x')"};
+    uint64_t hashes[] = {seen, table_hash_blind(1)};
+    CHECK_EQ(exec(&f, txn, 2, hashes, 1, &res), 0);
+    CHECK_EQ(res.status, ERR_CONDITION);
+    CHECK_EQ(table_output_parse(res.output, res.output_len, &o), 0);
+    CHECK_STR(o.sqlstate, "40001");
+    store_results_free(&res, 1);
+    CHECK_EQ(count_rows(&f), 1);
+
+    /* With what is there now, it commits. */
+    CHECK_EQ(run(&f, "SELECT v FROM t WHERE id = 1", true, &out), 0);
+    CHECK_EQ(table_output_parse(out.data, out.len, &o), 0);
+    hashes[0] = o.hash;
+    buf_free(&out);
+    CHECK_EQ(exec(&f, txn, 2, hashes, 1, &res), 0);
+    CHECK_EQ(res.status, 0);
+    store_results_free(&res, 1);
+    CHECK_EQ(count_rows(&f), 2);
+    fx_close(&f);
+}
+
+TEST(another_schema_version_is_refused)
+{
+    struct fx f;
+    struct store_result res;
+    open_with_table(&f);
+    const char *ins[] = {"INSERT INTO t VALUES (1, 'a')"};
+    CHECK_EQ(exec(&f, ins, 1, NULL, 2, &res), 0);
+    CHECK_EQ(res.status, ERR_CONDITION);
+    struct table_output o;
+    CHECK_EQ(table_output_parse(res.output, res.output_len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_SCHEMA);
+    CHECK_EQ(o.schema_version, 1);
+    store_results_free(&res, 1);
+    CHECK_EQ(count_rows(&f), 0);
+    fx_close(&f);
+}
+
+TEST(a_read_run_refuses_writes)
+{
+    struct fx f;
+    open_with_table(&f);
+    struct buf out = BUF_INIT;
+    struct table_output o;
+    CHECK_EQ(run(&f, "INSERT INTO t VALUES (1, 'a')", false, &out), 0);
+    CHECK_EQ(table_output_parse(out.data, out.len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_ERROR);
+    CHECK_STR(o.sqlstate, "25006");
+    CHECK_EQ(count_rows(&f), 0);
+    CHECK_EQ(run(&f, "SELEC nonsense", false, &out), 0);
+    CHECK_EQ(table_output_parse(out.data, out.len, &o), 0);
+    CHECK_STR(o.sqlstate, "42601");
+    buf_free(&out);
+    fx_close(&f);
+}
+
+TEST(commands_that_do_not_decode)
+{
+    struct fx f;
+    struct store_result res;
+    open_with_table(&f);
+    const uint8_t bad[][4] = {{STORE_MODEL_TABLE, 1, 0, 0}, {STORE_MODEL_TABLE, 9, 0, 0}};
+    for (int i = 0; i < 2; i++) {
+        buf_append(&f.cmd, bad[i], sizeof bad[i]);
+        CHECK(fx_apply(&f, &res) != 0);
+    }
+    CHECK(table_output_parse((const uint8_t *)"\x07", 1, &(struct table_output){0}) ==
+          ERR_MALFORMED);
+    CHECK(table_run_encoded(f.s, bad[0], sizeof bad[0], false, &f.cmd, NULL) == ERR_MALFORMED);
+    buf_reset(&f.cmd);
+    fx_close(&f);
+}
+
+TEST(buckets_of_equal_keys_are_equal)
+{
+    struct table_value i = {.type = TABLE_INT, .i = 42};
+    struct table_value r = {.type = TABLE_REAL, .r = 42.0};
+    struct table_value t = {.type = TABLE_TEXT, .p = (const uint8_t *)"42", .len = 2};
+    CHECK_EQ(table_bucket(&i, 1, 3000), table_bucket(&r, 1, 3000));
+    CHECK(table_bucket(&i, 1, 3000) < 3000);
+    /* Text "42" is another key than the integer 42, unless they collide by chance. */
+    uint32_t differ = 0;
+    for (int64_t k = 0; k < 64; k++) {
+        char s[8];
+        struct table_value a = {.type = TABLE_INT, .i = k};
+        struct table_value b = {.type = TABLE_TEXT, .p = (const uint8_t *)s,
+                                .len = (uint32_t)snprintf(s, sizeof s, "%lld", (long long)k)};
+        differ += table_bucket(&a, 1, 3000) != table_bucket(&b, 1, 3000);
+    }
+    CHECK(differ > 50);
+    (void)t;
+}
+
+TEST_MAIN()
