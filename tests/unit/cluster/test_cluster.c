@@ -292,6 +292,89 @@ TEST(malformed_commands_stop_apply_and_change_nothing)
 
 /* ---- placement ---- */
 
+TEST(node_state_marks_active_nodes_only)
+{
+    struct cat c;
+    cat_open(&c);
+    join(&c, 1, "a");
+    join(&c, 2, "a");
+    struct buf cmd = BUF_INIT;
+    CHECK_EQ(cluster_encode_node_state(&cmd, 2, true), 0);
+    struct store_result r = cat_apply(&c, &cmd);
+    CHECK_EQ(r.status, 0);
+    struct cluster_node n;
+    CHECK_EQ(cluster_node_get(c.s, 2, &n, NULL), 0);
+    CHECK(n.offline);
+    /* Registering again (the node is back) clears it. */
+    join_full(&c, 2, "n2", "127.0.0.1:2", "a");
+    CHECK_EQ(cluster_node_get(c.s, 2, &n, NULL), 0);
+    CHECK(!n.offline);
+    /* Unknown and expelled nodes are refused. */
+    CHECK_EQ(cluster_encode_node_state(&cmd, 99, true), 0);
+    CHECK_EQ(cat_apply(&c, &cmd).status, ERR_CONDITION);
+    expel(&c, 2);
+    CHECK_EQ(cluster_encode_node_state(&cmd, 2, false), 0);
+    CHECK_EQ(cat_apply(&c, &cmd).status, ERR_CONDITION);
+    buf_free(&cmd);
+    cat_close(&c);
+}
+
+static struct store_result table_ddl(struct cat *c, uint64_t expect, int kind, const char *name)
+{
+    struct buf cmd = BUF_INIT;
+    struct cluster_table_ddl d = {.expect_version = expect,
+                                  .kind = kind,
+                                  .name = name,
+                                  .def = "{}",
+                                  .rs_sql = "CREATE TABLE x(a)",
+                                  .gov_sql = ""};
+    if (cluster_encode_table_ddl(&cmd, &d, NULL) != 0)
+        die("encode table ddl", ERR_INVAL, NULL);
+    struct store_result r = cat_apply(c, &cmd);
+    buf_free(&cmd);
+    return r;
+}
+
+TEST(table_ddl_versions_the_schema)
+{
+    struct cat c;
+    cat_open(&c);
+    uint64_t v = 1;
+    CHECK_EQ(cluster_schema_version(c.s, &v, NULL), 0);
+    CHECK_EQ(v, 0);
+    struct store_result r = table_ddl(&c, 0, CLUSTER_DDL_CREATE, "t");
+    CHECK_EQ(r.status, 0);
+    CHECK_EQ(r.version, 1);
+    r = table_ddl(&c, 1, CLUSTER_DDL_CREATE, "t");
+    CHECK_EQ(r.status, ERR_CONDITION);
+    CHECK_EQ(r.failed_op, CLUSTER_REFUSED_TABLE_EXISTS);
+    r = table_ddl(&c, 7, CLUSTER_DDL_ALTER, "t"); /* planned against another version */
+    CHECK_EQ(r.failed_op, CLUSTER_REFUSED_SCHEMA);
+    r = table_ddl(&c, 1, CLUSTER_DDL_DROP, "nope");
+    CHECK_EQ(r.failed_op, CLUSTER_REFUSED_NO_TABLE);
+    r = table_ddl(&c, 1, CLUSTER_DDL_DROP, "t");
+    CHECK_EQ(r.status, 0);
+    CHECK_EQ(r.version, 2);
+    CHECK_EQ(cluster_schema_version(c.s, &v, NULL), 0);
+    CHECK_EQ(v, 2);
+    char *sql = NULL;
+    CHECK_EQ(cluster_ddl_get(c.s, 1, &sql, NULL), 0);
+    CHECK_STR(sql, "CREATE TABLE x(a)");
+    free(sql);
+    CHECK_EQ(cluster_ddl_get(c.s, 3, &sql, NULL), ERR_NOTFOUND);
+    struct cluster_table t;
+    CHECK_EQ(cluster_table_get(c.s, "t", &t, NULL), ERR_NOTFOUND);
+    /* Encoders refuse what apply would not decode. */
+    struct buf cmd = BUF_INIT;
+    struct cluster_table_ddl bad = {.kind = 0, .name = "t"};
+    CHECK_EQ(cluster_encode_table_ddl(&cmd, &bad, NULL), ERR_INVAL);
+    bad.kind = CLUSTER_DDL_CREATE;
+    bad.name = "";
+    CHECK_EQ(cluster_encode_table_ddl(&cmd, &bad, NULL), ERR_INVAL);
+    CHECK_EQ(cmd.len, 0);
+    cat_close(&c);
+}
+
 TEST(six_nodes_rf3_make_two_active_sets_spread_over_zones)
 {
     struct cat c;
