@@ -256,6 +256,7 @@ struct sqlx_session {
     uint32_t n_params;
     uint64_t deadline_ms;
     bool cancelled;
+    bool stmt_failed; /* the current statement sent an error */
     /* COPY FROM */
     bool copying;
     struct sqlx_copy *copy;
@@ -276,6 +277,41 @@ static void sqlx_txn_reset(struct sqlx_session *s)
     s->txn = SQLX_IDLE;
 }
 
+/* Appends a statement to the open transaction, with the hash of what the
+ * client saw (0 for a blind write — TRUNCATE, COPY — whose only result is a
+ * count the client is told without asking: not validated at COMMIT, its
+ * errors come then). The statement's bytes are copied. */
+static void sqlx_txn_append(struct sqlx_session *s, const struct table_stmt *st, uint64_t hash)
+{
+    if (s->n_stmts == s->cap_stmts) {
+        s->cap_stmts = s->cap_stmts ? 2 * s->cap_stmts : 8;
+        s->stmts = realloc(s->stmts, s->cap_stmts * sizeof *s->stmts);
+        ASSERT(s->stmts != NULL);
+    }
+    struct sqlx_txn_stmt *ts = &s->stmts[s->n_stmts++];
+    memset(ts, 0, sizeof *ts);
+    ts->sql = malloc(st->sql_len + 1);
+    ASSERT(ts->sql != NULL);
+    memcpy(ts->sql, st->sql, st->sql_len);
+    ts->sql[st->sql_len] = '\0';
+    ts->sql_len = st->sql_len;
+    ts->hash = hash;
+    ts->n_params = st->n_params;
+    if (st->n_params) {
+        ts->params = calloc(st->n_params, sizeof *ts->params);
+        ASSERT(ts->params != NULL);
+        for (uint32_t i = 0; i < st->n_params; i++)
+            buf_append(&ts->param_bytes, st->params[i].p, st->params[i].len);
+        size_t at = 0;
+        for (uint32_t i = 0; i < st->n_params; i++) {
+            ts->params[i] = st->params[i];
+            ts->params[i].p = st->params[i].len ? ts->param_bytes.data + at : NULL;
+            at += st->params[i].len;
+        }
+    }
+    s->txn_bytes += st->sql_len + ts->param_bytes.len;
+}
+
 static void sqlx_report_status(struct sqlx_session *s)
 {
     pg_set_txn_status(s->c, s->txn == SQLX_IDLE    ? PG_TXN_IDLE
@@ -284,15 +320,6 @@ static void sqlx_report_status(struct sqlx_session *s)
 }
 
 /* ------------------------------------------------------------ one statement's run */
-
-/* The plan of a DML statement, ready to send. */
-struct sqlx_plan {
-    uint64_t group;              /* where it runs */
-    struct sql_printed printed;  /* the SQLite text and the result columns */
-    bool write;
-    bool returns_rows;
-    const char *tag;             /* "SELECT", "INSERT 0", "UPDATE", "DELETE" */
-};
 
 /* A request to run statements on a group: a read, a tentative run or a write. */
 struct sqlx_run {
@@ -306,9 +333,6 @@ struct sqlx_run {
     uint32_t attempt;
     void (*done)(struct sqlx_run *r, int err);
     void *arg;
-    const struct sql_out_column *cols; /* printer's names and hints, for the description */
-    uint32_t ncols;
-    const char *tag;
 };
 
 static void sqlx_statement_done(struct sqlx_session *s);
@@ -631,6 +655,7 @@ static void sqlx_send_err(struct sqlx_session *s, int err, const char *what)
 /* A statement failed: the transaction block (if any) is failed too. */
 static void sqlx_failed(struct sqlx_session *s)
 {
+    s->stmt_failed = true;
     if (s->txn == SQLX_BLOCK)
         s->txn = SQLX_FAILED;
 }
@@ -879,7 +904,6 @@ struct sqlx_dml {
     bool failed;
     bool answered;
     struct buf first_output; /* the first run's output (rows) */
-    uint64_t group;          /* single-group runs */
 };
 
 static void sqlx_dml_free(struct sqlx_dml *d)
@@ -945,8 +969,7 @@ static void sqlx_dml_finish(struct sqlx_dml *d)
             sqlx_failed(s);
         } else {
             o.changes = d->changes;
-            sqlx_send_rows(s, &o, d->printed.cols, d->printed.ncols, d->tag,
-                           o.ncols > 0 && !d->printed.ncols ? true : o.ncols > 0);
+            sqlx_send_rows(s, &o, d->printed.cols, d->printed.ncols, d->tag, o.ncols > 0);
         }
     }
     sqlx_dml_free(d);
@@ -984,34 +1007,7 @@ static void sqlx_dml_run_done(struct sqlx_run *r, int err)
                 buf_append(&d->first_output, r->out.data, r->out.len);
             if (s->txn == SQLX_BLOCK && r->tentative) {
                 /* Remember it for COMMIT, with what the client is about to see. */
-                if (s->n_stmts == s->cap_stmts) {
-                    s->cap_stmts = s->cap_stmts ? 2 * s->cap_stmts : 8;
-                    s->stmts = realloc(s->stmts, s->cap_stmts * sizeof *s->stmts);
-                    ASSERT(s->stmts != NULL);
-                }
-                struct sqlx_txn_stmt *ts = &s->stmts[s->n_stmts++];
-                memset(ts, 0, sizeof *ts);
-                const struct table_stmt *last = &r->x.stmts[r->x.n - 1];
-                ts->sql = malloc(last->sql_len + 1);
-                ASSERT(ts->sql != NULL);
-                memcpy(ts->sql, last->sql, last->sql_len);
-                ts->sql[last->sql_len] = '\0';
-                ts->sql_len = last->sql_len;
-                ts->hash = o.hash;
-                ts->n_params = last->n_params;
-                if (last->n_params) {
-                    ts->params = calloc(last->n_params, sizeof *ts->params);
-                    ASSERT(ts->params != NULL);
-                    for (uint32_t i = 0; i < last->n_params; i++)
-                        buf_append(&ts->param_bytes, last->params[i].p, last->params[i].len);
-                    size_t at = 0;
-                    for (uint32_t i = 0; i < last->n_params; i++) {
-                        ts->params[i] = last->params[i];
-                        ts->params[i].p = ts->param_bytes.data + at;
-                        at += last->params[i].len;
-                    }
-                }
-                s->txn_bytes += last->sql_len + ts->param_bytes.len;
+                sqlx_txn_append(s, &r->x.stmts[r->x.n - 1], o.hash);
             }
         }
     }
@@ -1077,7 +1073,6 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
                                                .n_params = s->stmts[i].n_params};
         all_stmts[s->n_stmts] = ts;
         d->pending = 1;
-        d->group = group;
         sqlx_run_start(s, group, false, true, all_stmts, s->n_stmts + 1, 0, sqlx_dml_run_done,
                        d);
         free(all_stmts);
@@ -1658,40 +1653,6 @@ fail:
     sqlx_statement_done(s);
 }
 
-/* Appends a statement to the open transaction without running it first: a
- * write whose only result is a count the client is told without asking
- * (TRUNCATE, COPY). It is not validated at COMMIT; its errors come then. */
-static void sqlx_txn_append_blind(struct sqlx_session *s, const char *sql, size_t len,
-                                  const struct table_value *params, uint32_t n_params)
-{
-    if (s->n_stmts == s->cap_stmts) {
-        s->cap_stmts = s->cap_stmts ? 2 * s->cap_stmts : 8;
-        s->stmts = realloc(s->stmts, s->cap_stmts * sizeof *s->stmts);
-        ASSERT(s->stmts != NULL);
-    }
-    struct sqlx_txn_stmt *ts = &s->stmts[s->n_stmts++];
-    memset(ts, 0, sizeof *ts);
-    ts->sql = malloc(len + 1);
-    ASSERT(ts->sql != NULL);
-    memcpy(ts->sql, sql, len);
-    ts->sql[len] = '\0';
-    ts->sql_len = (uint32_t)len;
-    ts->n_params = n_params;
-    if (n_params) {
-        ts->params = calloc(n_params, sizeof *ts->params);
-        ASSERT(ts->params != NULL);
-        for (uint32_t i = 0; i < n_params; i++)
-            buf_append(&ts->param_bytes, params[i].p, params[i].len);
-        size_t at = 0;
-        for (uint32_t i = 0; i < n_params; i++) {
-            ts->params[i] = params[i];
-            ts->params[i].p = params[i].len ? ts->param_bytes.data + at : NULL;
-            at += params[i].len;
-        }
-    }
-    s->txn_bytes += len + ts->param_bytes.len;
-}
-
 /* Blind writes to group as one atomic EXEC (autocommit) or as statements of
  * the open transaction. Answers tag on success. */
 struct sqlx_blind {
@@ -1759,10 +1720,8 @@ static void sqlx_blind_send(struct sqlx_session *s, const char *tag, uint64_t co
                 return;
             }
             s->txn_group = groups[g];
-            for (uint32_t i = 0; i < per_group[g]; i++) {
-                const struct table_stmt *t = &stmts[first[g] + i];
-                sqlx_txn_append_blind(s, t->sql, t->sql_len, t->params, t->n_params);
-            }
+            for (uint32_t i = 0; i < per_group[g]; i++)
+                sqlx_txn_append(s, &stmts[first[g] + i], 0);
         }
         char full[64];
         if (strcmp(tag, "COPY") == 0)
@@ -1781,9 +1740,6 @@ static void sqlx_blind_send(struct sqlx_session *s, const char *tag, uint64_t co
     for (uint32_t g = 0; g < ng; g++)
         b->pending += per_group[g] > 0;
     if (b->pending == 0) {
-        b->pending = 1;
-        struct sqlx_run fake = {0};
-        (void)fake;
         free(b);
         pg_send_command_complete(s->c, strcmp(tag, "COPY") == 0 ? "COPY 0" : tag);
         sqlx_statement_done(s);
@@ -2092,30 +2048,140 @@ static int sqlx_copy_fields(const struct sqlx_copy *cp, const char *line, size_t
     return (int)n;
 }
 
-static void sqlx_copy_finish(struct sqlx_session *s)
+/* One group's share of a COPY: the INSERT being built and the ones done. */
+struct sqlx_copy_batch {
+    struct buf sql, bytes;          /* the INSERT being built; its params' bytes */
+    struct table_value *vals;       /* its params; TEXT ones hold offsets into bytes */
+    uint32_t nvals, cap, rows;
+    struct table_stmt *stmts;       /* finished INSERTs */
+    uint32_t n_stmts, cap_stmts;
+    struct buf *kept;               /* their texts and bytes, two bufs each */
+    uint32_t n_kept;
+};
+
+/* Turns the INSERT being built into a finished statement. */
+static void sqlx_copy_flush(struct sqlx_copy_batch *b)
 {
-    struct sqlx_copy *cp = s->copy;
+    if (b->rows == 0)
+        return;
+    b->kept = realloc(b->kept, (b->n_kept + 2) * sizeof *b->kept);
+    ASSERT(b->kept != NULL);
+    struct buf *text = &b->kept[b->n_kept++], *bytes = &b->kept[b->n_kept++];
+    *text = b->sql;
+    *bytes = b->bytes;
+    b->sql = (struct buf)BUF_INIT;
+    b->bytes = (struct buf)BUF_INIT;
+    for (uint32_t v = 0; v < b->nvals; v++)
+        if (b->vals[v].type == TABLE_TEXT)
+            b->vals[v].p = bytes->data + (uintptr_t)b->vals[v].p;
+    if (b->n_stmts == b->cap_stmts) {
+        b->cap_stmts = b->cap_stmts ? 2 * b->cap_stmts : 8;
+        b->stmts = realloc(b->stmts, b->cap_stmts * sizeof *b->stmts);
+        ASSERT(b->stmts != NULL);
+    }
+    b->stmts[b->n_stmts++] = (struct table_stmt){.sql = (const char *)text->data,
+                                                 .sql_len = (uint32_t)text->len,
+                                                 .params = b->vals,
+                                                 .n_params = b->nvals};
+    b->vals = NULL;
+    b->nvals = b->cap = b->rows = 0;
+}
+
+static void sqlx_copy_batch_free(struct sqlx_copy_batch *b)
+{
+    buf_free(&b->sql);
+    buf_free(&b->bytes);
+    free(b->vals);
+    for (uint32_t i = 0; i < b->n_stmts; i++)
+        free((void *)b->stmts[i].params);
+    free(b->stmts);
+    for (uint32_t i = 0; i < b->n_kept; i++)
+        buf_free(&b->kept[i]);
+    free(b->kept);
+}
+
+/* Appends one row (its fields) to b's INSERT, starting one if needed. */
+static void sqlx_copy_add_row(struct sqlx_copy_batch *b, const struct sqlx_copy *cp,
+                              const struct buf *fields, const size_t *starts, const size_t *lens,
+                              const bool *nulls)
+{
+    if (b->rows == 0) {
+        buf_printf(&b->sql, "INSERT INTO \"%s\"(", cp->sqlite_name);
+        for (uint32_t k = 0; k < cp->ncols; k++)
+            buf_printf(&b->sql, "%s\"%s\"", k ? ", " : "", cp->t->cols[cp->cols[k]].name);
+        buf_printf(&b->sql, ") VALUES ");
+    }
+    buf_printf(&b->sql, "%s(", b->rows ? ", " : "");
+    for (uint32_t k = 0; k < cp->ncols; k++) {
+        if (b->nvals == b->cap) {
+            b->cap = b->cap ? 2 * b->cap : 256;
+            b->vals = realloc(b->vals, b->cap * sizeof *b->vals);
+            ASSERT(b->vals != NULL);
+        }
+        struct table_value *v = &b->vals[b->nvals++];
+        memset(v, 0, sizeof *v);
+        v->type = nulls[k] ? TABLE_NULL : TABLE_TEXT;
+        if (!nulls[k]) {
+            v->p = (const uint8_t *)(uintptr_t)b->bytes.len; /* an offset until flushed */
+            v->len = (uint32_t)lens[k];
+            buf_append(&b->bytes, fields->data + starts[k], lens[k]);
+        }
+        buf_printf(&b->sql, "%s?%u", k ? ", " : "", b->nvals);
+    }
+    buf_printf(&b->sql, ")");
+    b->rows++;
+}
+
+/* The group a COPY row goes to: its bucket's replicaset. */
+static uint32_t sqlx_copy_row_group(struct sqlx_session *s, const struct sqlx_copy *cp,
+                                    const struct buf *fields, const size_t *starts,
+                                    const size_t *lens, const bool *nulls,
+                                    const uint64_t *groups, uint32_t ng)
+{
     struct node *n = s->x->n;
     const struct sqlx_table *t = cp->t;
-    /* Rows into per-group INSERTs of up to SQLX_COPY_BATCH_ROWS rows. */
+    struct table_value kv[16];
+    for (uint32_t d = 0; d < t->ndist; d++) {
+        uint32_t ci = t->dist[d], fi = cp->ncols;
+        for (uint32_t k = 0; k < cp->ncols; k++)
+            if (cp->cols[k] == ci)
+                fi = k;
+        kv[d] = (struct table_value){.type = TABLE_NULL};
+        if (fi == cp->ncols || nulls[fi])
+            continue;
+        const char *f = (const char *)fields->data + starts[fi];
+        enum sql_type_kind k = t->cols[ci].type.kind;
+        if (k == SQL_TYPE_INT2 || k == SQL_TYPE_INT4 || k == SQL_TYPE_INT8) {
+            kv[d].type = TABLE_INT;
+            kv[d].i = strtoll(f, NULL, 10);
+        } else {
+            kv[d].type = TABLE_TEXT;
+            kv[d].p = (const uint8_t *)f;
+            kv[d].len = (uint32_t)lens[fi];
+        }
+    }
+    uint64_t grp = sqlx_group_of_bucket(n, table_bucket(kv, t->ndist, n->router.bucket_count));
+    for (uint32_t k = 0; k < ng; k++)
+        if (groups[k] == grp)
+            return k;
+    return 0;
+}
+
+/* COPY FROM's data is in: rows into per-group INSERTs of up to
+ * SQLX_COPY_BATCH_ROWS rows, sent as one blind write per group. */
+static void sqlx_copy_finish(struct sqlx_session *s)
+{
+    const struct sqlx_copy *cp = s->copy;
+    const struct sqlx_table *t = cp->t;
     uint64_t groups[ROUTER_RS_MAX + 1];
     uint32_t ng = sqlx_table_groups(s, t, groups);
-    uint64_t single = t->global ? NODE_GOVERNOR_GROUP : sqlx_single_rs_group(n);
-    struct gbatch {
-        struct buf sql, bytes;
-        struct table_value *vals;
-        uint32_t nvals, cap, rows;
-    } *gb = calloc(ng ? ng : 1, sizeof *gb);
+    uint64_t single = t->global ? NODE_GOVERNOR_GROUP : sqlx_single_rs_group(s->x->n);
+    if (single != 0) {
+        groups[0] = single;
+        ng = 1;
+    }
+    struct sqlx_copy_batch *gb = calloc(ng ? ng : 1, sizeof *gb);
     ASSERT(gb != NULL);
-    struct table_stmt *stmts = NULL;
-    uint32_t nstmts = 0, cap_stmts = 0;
-    uint32_t *first = calloc(ng ? ng : 1, sizeof *first), *per = calloc(ng ? ng : 1, sizeof *per);
-    /* statements are built per group, then laid out group by group */
-    struct table_stmt **gstmts = calloc(ng ? ng : 1, sizeof *gstmts);
-    uint32_t *gn = calloc(ng ? ng : 1, sizeof *gn), *gcap = calloc(ng ? ng : 1, sizeof *gcap);
-    struct buf **keep = NULL;
-    uint32_t nkeep = 0;
-    ASSERT(first && per && gstmts && gn && gcap);
     struct buf fields = BUF_INIT;
     size_t starts[SQL_COLUMNS_MAX], lens[SQL_COLUMNS_MAX];
     bool nulls[SQL_COLUMNS_MAX];
@@ -2123,7 +2189,7 @@ static void sqlx_copy_finish(struct sqlx_session *s)
     const char *p = (const char *)cp->data.data;
     size_t left = cp->data.len, line_no = 0;
     bool failed = false;
-    while (left > 0 && !failed) {
+    while (left > 0) {
         const char *nl = memchr(p, '\n', left);
         size_t len = nl ? (size_t)(nl - p) : left;
         const char *line = p;
@@ -2145,171 +2211,45 @@ static void sqlx_copy_finish(struct sqlx_session *s)
             failed = true;
             break;
         }
-        /* Which group: the row's bucket. */
-        uint32_t g = 0;
-        if (single == 0) {
-            struct table_value kv[16];
-            for (uint32_t d = 0; d < t->ndist; d++) {
-                uint32_t ci = t->dist[d], fi = cp->ncols;
-                for (uint32_t k = 0; k < cp->ncols; k++)
-                    if (cp->cols[k] == ci)
-                        fi = k;
-                kv[d] = (struct table_value){.type = TABLE_NULL};
-                if (fi == cp->ncols || nulls[fi])
-                    continue;
-                const char *f = (const char *)fields.data + starts[fi];
-                enum sql_type_kind k = t->cols[ci].type.kind;
-                if (k == SQL_TYPE_INT2 || k == SQL_TYPE_INT4 || k == SQL_TYPE_INT8) {
-                    kv[d].type = TABLE_INT;
-                    kv[d].i = strtoll(f, NULL, 10);
-                } else {
-                    kv[d].type = TABLE_TEXT;
-                    kv[d].p = (const uint8_t *)f;
-                    kv[d].len = (uint32_t)lens[fi];
-                }
-            }
-            uint64_t grp = sqlx_group_of_bucket(n, table_bucket(kv, t->ndist,
-                                                                n->router.bucket_count));
-            for (uint32_t k = 0; k < ng; k++)
-                if (groups[k] == grp)
-                    g = k;
-        } else {
-            groups[0] = single;
-            ng = ng ? ng : 1;
-            g = 0;
-        }
-        struct gbatch *b = &gb[g];
-        if (b->rows == 0) {
-            buf_reset(&b->sql);
-            buf_printf(&b->sql, "INSERT INTO \"%s\"(", cp->sqlite_name);
-            for (uint32_t k = 0; k < cp->ncols; k++)
-                buf_printf(&b->sql, "%s\"%s\"", k ? ", " : "", t->cols[cp->cols[k]].name);
-            buf_printf(&b->sql, ") VALUES ");
-        }
-        buf_printf(&b->sql, "%s(", b->rows ? ", " : "");
-        for (uint32_t k = 0; k < cp->ncols; k++) {
-            if (b->nvals == b->cap) {
-                b->cap = b->cap ? 2 * b->cap : 256;
-                b->vals = realloc(b->vals, b->cap * sizeof *b->vals);
-                ASSERT(b->vals != NULL);
-            }
-            struct table_value *v = &b->vals[b->nvals++];
-            memset(v, 0, sizeof *v);
-            if (nulls[k]) {
-                v->type = TABLE_NULL;
-            } else {
-                v->type = TABLE_TEXT;
-                v->p = (const uint8_t *)(uintptr_t)b->bytes.len; /* an offset until flushed */
-                v->len = (uint32_t)lens[k];
-                buf_append(&b->bytes, fields.data + starts[k], lens[k]);
-            }
-            buf_printf(&b->sql, "%s?%u", k ? ", " : "", b->nvals);
-        }
-        buf_printf(&b->sql, ")");
-        b->rows++;
+        uint32_t g = single ? 0
+                            : sqlx_copy_row_group(s, cp, &fields, starts, lens, nulls, groups, ng);
+        sqlx_copy_add_row(&gb[g], cp, &fields, starts, lens, nulls);
         rows++;
-        for (uint32_t k = g; k == g; k++) {
-            struct gbatch *bb = &gb[k];
-            if (bb->rows < SQLX_COPY_BATCH_ROWS && bb->nvals + cp->ncols < 32000)
-                continue;
-            /* Flush: the statement keeps its own copy of the bytes. */
-            struct buf *kb = malloc(2 * sizeof *kb);
-            ASSERT(kb != NULL);
-            kb[0] = bb->sql;
-            kb[1] = bb->bytes;
-            bb->sql = (struct buf)BUF_INIT;
-            bb->bytes = (struct buf)BUF_INIT;
-            struct table_value *vals = bb->vals;
-            for (uint32_t v = 0; v < bb->nvals; v++)
-                if (vals[v].type == TABLE_TEXT)
-                    vals[v].p = kb[1].data + (uintptr_t)vals[v].p;
-            keep = realloc(keep, (nkeep + 1) * sizeof *keep);
-            ASSERT(keep != NULL);
-            keep[nkeep++] = kb;
-            if (gn[k] == gcap[k]) {
-                gcap[k] = gcap[k] ? 2 * gcap[k] : 8;
-                gstmts[k] = realloc(gstmts[k], gcap[k] * sizeof *gstmts[k]);
-                ASSERT(gstmts[k] != NULL);
-            }
-            gstmts[k][gn[k]++] = (struct table_stmt){.sql = (const char *)kb[0].data,
-                                                     .sql_len = (uint32_t)kb[0].len,
-                                                     .params = vals,
-                                                     .n_params = bb->nvals};
-            bb->vals = NULL;
-            bb->nvals = bb->cap = bb->rows = 0;
-        }
+        if (gb[g].rows >= SQLX_COPY_BATCH_ROWS || gb[g].nvals + cp->ncols >= 32000)
+            sqlx_copy_flush(&gb[g]);
     }
-    /* Rows left in batches (input without a final newline handled above). */
-    for (uint32_t k = 0; k < ng && !failed; k++) {
-        struct gbatch *bb = &gb[k];
-        if (bb->rows == 0)
-            continue;
-        struct buf *kb = malloc(2 * sizeof *kb);
-        ASSERT(kb != NULL);
-        kb[0] = bb->sql;
-        kb[1] = bb->bytes;
-        bb->sql = (struct buf)BUF_INIT;
-        bb->bytes = (struct buf)BUF_INIT;
-        for (uint32_t v = 0; v < bb->nvals; v++)
-            if (bb->vals[v].type == TABLE_TEXT)
-                bb->vals[v].p = kb[1].data + (uintptr_t)bb->vals[v].p;
-        keep = realloc(keep, (nkeep + 1) * sizeof *keep);
-        keep[nkeep++] = kb;
-        if (gn[k] == gcap[k]) {
-            gcap[k] = gcap[k] ? 2 * gcap[k] : 8;
-            gstmts[k] = realloc(gstmts[k], gcap[k] * sizeof *gstmts[k]);
-        }
-        gstmts[k][gn[k]++] = (struct table_stmt){.sql = (const char *)kb[0].data,
-                                                 .sql_len = (uint32_t)kb[0].len,
-                                                 .params = bb->vals,
-                                                 .n_params = bb->nvals};
-        bb->vals = NULL;
-    }
+    buf_free(&fields);
+    /* Done with the COPY's own state before answering: a statement after it
+     * may start from inside sqlx_blind_send. */
+    sqlx_copy_free(s);
     if (!failed) {
+        /* Laid out group by group for sqlx_blind_send. */
+        uint32_t first[ROUTER_RS_MAX + 1], per[ROUTER_RS_MAX + 1], nstmts = 0;
         for (uint32_t k = 0; k < ng; k++) {
-            first[k] = nstmts;
-            per[k] = gn[k];
-            for (uint32_t i = 0; i < gn[k]; i++) {
-                if (nstmts == cap_stmts) {
-                    cap_stmts = cap_stmts ? 2 * cap_stmts : 16;
-                    stmts = realloc(stmts, cap_stmts * sizeof *stmts);
-                    ASSERT(stmts != NULL);
-                }
-                stmts[nstmts++] = gstmts[k][i];
-            }
+            sqlx_copy_flush(&gb[k]);
+            nstmts += gb[k].n_stmts;
+        }
+        struct table_stmt *stmts = calloc(nstmts + 1, sizeof *stmts);
+        ASSERT(stmts != NULL);
+        for (uint32_t k = 0, at = 0; k < ng; k++) {
+            first[k] = at;
+            per[k] = gb[k].n_stmts;
+            memcpy(&stmts[at], gb[k].stmts, gb[k].n_stmts * sizeof *stmts);
+            at += gb[k].n_stmts;
         }
         if (nstmts > TABLE_STMTS_MAX) {
             pg_send_errorf(s->c, "54000", "COPY of %" PRIu64 " rows is too large for one "
                            "statement; split it", rows);
             failed = true;
         } else {
+            /* It encodes everything it needs before returning. */
             sqlx_blind_send(s, "COPY", rows, groups, ng, stmts, first, per);
         }
+        free(stmts);
     }
-    /* sqlx_blind_send encoded everything it needed already. */
-    for (uint32_t k = 0; k < ng; k++) {
-        buf_free(&gb[k].sql);
-        buf_free(&gb[k].bytes);
-        free(gb[k].vals);
-        for (uint32_t i = 0; i < gn[k]; i++)
-            free((void *)gstmts[k][i].params);
-        free(gstmts[k]);
-    }
-    for (uint32_t i = 0; i < nkeep; i++) {
-        buf_free(&keep[i][0]);
-        buf_free(&keep[i][1]);
-        free(keep[i]);
-    }
-    free(keep);
+    for (uint32_t k = 0; k < ng; k++)
+        sqlx_copy_batch_free(&gb[k]);
     free(gb);
-    free(stmts);
-    free(first);
-    free(per);
-    free(gstmts);
-    free(gn);
-    free(gcap);
-    buf_free(&fields);
-    sqlx_copy_free(s);
     if (failed) {
         sqlx_failed(s);
         sqlx_statement_done(s);
@@ -2476,10 +2416,9 @@ static void sqlx_request_end(struct sqlx_session *s)
 /* The current statement has been answered (or failed): on to the next. */
 static void sqlx_statement_done(struct sqlx_session *s)
 {
-    bool failed_now = s->txn == SQLX_FAILED;
     s->next++;
-    /* After an error in a simple query, the rest of the string is not run. */
-    if (s->next >= s->parsed.n || s->cancelled || (failed_now && s->portal == NULL && 0)) {
+    /* After an error the rest of a simple query's string is not run (pg.h). */
+    if (s->next >= s->parsed.n || s->cancelled || s->stmt_failed) {
         sqlx_request_end(s);
         return;
     }
@@ -2492,6 +2431,7 @@ static void sqlx_run_statement(struct sqlx_session *s, const struct sql_stmt *st
         st->kind != SQL_STMT_ROLLBACK_TO) {
         pg_send_errorf(s->c, "25P02", "current transaction is aborted, commands ignored until "
                        "end of transaction block");
+        s->stmt_failed = true;
         sqlx_statement_done(s);
         return;
     }
@@ -2554,6 +2494,7 @@ static void sqlx_next_statement(struct sqlx_session *s)
         return;
     }
     s->deadline_ms = clock_mono_ms() + SQLX_TIMEOUT_MS;
+    s->stmt_failed = false;
     sqlx_run_statement(s, s->parsed.stmts[s->next]);
 }
 
