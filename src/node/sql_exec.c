@@ -2224,7 +2224,7 @@ static void sqlx_copy_finish(struct sqlx_session *s)
     sqlx_copy_free(s);
     if (!failed) {
         /* Laid out group by group for sqlx_blind_send. */
-        uint32_t first[ROUTER_RS_MAX + 1], per[ROUTER_RS_MAX + 1], nstmts = 0;
+        uint32_t first[ROUTER_RS_MAX + 1] = {0}, per[ROUTER_RS_MAX + 1] = {0}, nstmts = 0;
         for (uint32_t k = 0; k < ng; k++) {
             sqlx_copy_flush(&gb[k]);
             nstmts += gb[k].n_stmts;
