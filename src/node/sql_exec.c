@@ -19,22 +19,15 @@
 #include "model/cluster/cluster.h"
 #include "model/table/table.h"
 #include "node/node_int.h"
+#include "node/sql_exec_int.h"
 #include "proto/http/json.h"
 #include "proto/pg/pg.h"
 #include "sql/sql.h"
 #include "sql/sql_func.h"
 
-#define SQLX_TIMEOUT_MS 10000       /* one statement's deadline, retries included */
-#define SQLX_RETRY_MS 20            /* before retrying a schema or routing miss */
-#define SQLX_TABLES_MAX 4096        /* tables in the catalog cache */
-#define SQLX_TXN_STMTS_MAX TABLE_STMTS_MAX
-#define SQLX_TXN_BYTES_MAX (64u << 20) /* statements a transaction may buffer */
-#define SQLX_COPY_BATCH_ROWS 2000      /* COPY FROM rows per INSERT */
-#define SQLX_COPY_BYTES_MAX (256u << 20)
-#define SQLX_TABLE_PREFIX "t_"
 
 /* Wall-clock time for now(): fixed by the coordinator, never read at apply. */
-static int64_t sqlx_now_us(void)
+int64_t sqlx_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -42,38 +35,6 @@ static int64_t sqlx_now_us(void)
 }
 
 /* ------------------------------------------------------------ catalog cache */
-
-struct sqlx_col {
-    char name[SQL_IDENT_BYTES_MAX + 1];
-    struct sql_type type;
-    bool not_null;
-};
-
-struct sqlx_table {
-    char name[SQL_IDENT_BYTES_MAX + 1];
-    char sqlite_name[SQL_IDENT_BYTES_MAX + 8];
-    bool global;
-    uint32_t ncols;
-    struct sqlx_col *cols;
-    struct sql_table_column *print_cols;
-    uint32_t ndist;
-    uint32_t dist[16];
-};
-
-struct sqlx_catalog {
-    uint64_t version; /* schema version it was read at */
-    bool loaded;
-    uint32_t n;
-    struct sqlx_table *t;
-    bool any_sharded;
-};
-
-struct sql_exec {
-    struct node *n;
-    struct pg_server *srv;
-    struct sqlx_catalog cat;
-    struct rng rng;
-};
 
 static void sqlx_catalog_clear(struct sqlx_catalog *c)
 {
@@ -161,7 +122,7 @@ static int sqlx_catalog_collect(void *ctx, const struct cluster_table *ct)
 
 /* The catalog as of the local governor replica, reloaded when its schema
  * version moved. */
-static struct sqlx_catalog *sqlx_catalog(struct sql_exec *x)
+struct sqlx_catalog *sqlx_catalog(struct sql_exec *x)
 {
     struct errbuf eb = {{0}};
     uint64_t v = 0;
@@ -179,7 +140,7 @@ static struct sqlx_catalog *sqlx_catalog(struct sql_exec *x)
     return &x->cat;
 }
 
-static struct sqlx_table *sqlx_table_find(struct sqlx_catalog *c, const char *schema,
+struct sqlx_table *sqlx_table_find(struct sqlx_catalog *c, const char *schema,
                                           const char *name)
 {
     if (schema != NULL && strcmp(schema, "public") != 0)
@@ -221,48 +182,8 @@ bool sql_exec_has_sharded_tables(struct node *n)
 
 /* ------------------------------------------------------------ sessions */
 
-enum sqlx_txn {
-    SQLX_IDLE,
-    SQLX_BLOCK,
-    SQLX_FAILED,
-};
 
-/* A statement of an open transaction: what COMMIT proposes again. */
-struct sqlx_txn_stmt {
-    char *sql;
-    uint32_t sql_len;
-    struct table_value *params;
-    uint32_t n_params;
-    struct buf param_bytes; /* text and blob bytes the params point into */
-    uint64_t hash;
-};
 
-struct sqlx_session {
-    struct sql_exec *x;
-    struct pg_conn *c;
-    enum sqlx_txn txn;
-    uint64_t txn_group; /* 0 until the transaction's first statement picked one */
-    int64_t txn_now_us;
-    uint64_t txn_seed;
-    struct sqlx_txn_stmt *stmts;
-    uint32_t n_stmts, cap_stmts;
-    size_t txn_bytes;
-    /* The request being served. */
-    struct sql_parsed parsed;
-    uint32_t next; /* next statement of parsed */
-    bool in_query;
-    struct pg_portal *portal; /* extended: the portal being executed */
-    const struct pg_value *params;
-    uint32_t n_params;
-    uint64_t deadline_ms;
-    bool cancelled;
-    bool stmt_failed; /* the current statement sent an error */
-    /* COPY FROM */
-    bool copying;
-    struct sqlx_copy *copy;
-    uv_timer_t retry_timer;
-    bool timer_open;
-};
 
 static void sqlx_txn_reset(struct sqlx_session *s)
 {
@@ -321,21 +242,8 @@ static void sqlx_report_status(struct sqlx_session *s)
 
 /* ------------------------------------------------------------ one statement's run */
 
-/* A request to run statements on a group: a read, a tentative run or a write. */
-struct sqlx_run {
-    struct sqlx_session *s;
-    uint64_t group;
-    struct table_exec x;
-    struct table_stmt *stmts;
-    bool tentative, write;
-    struct buf req; /* the encoded request (RPC) or command (write) */
-    struct buf out; /* the output */
-    uint32_t attempt;
-    void (*done)(struct sqlx_run *r, int err);
-    void *arg;
-};
 
-static void sqlx_statement_done(struct sqlx_session *s);
+void sqlx_statement_done(struct sqlx_session *s);
 static void sqlx_next_statement(struct sqlx_session *s);
 
 static int sqlx_run_encode_req(struct sqlx_run *r)
@@ -415,7 +323,7 @@ static void sqlx_run_try(struct sqlx_run *r)
         r->done(r, rc);
 }
 
-static void sqlx_run_free(struct sqlx_run *r)
+void sqlx_run_free(struct sqlx_run *r)
 {
     buf_free(&r->req);
     buf_free(&r->out);
@@ -424,7 +332,7 @@ static void sqlx_run_free(struct sqlx_run *r)
 }
 
 /* Starts a run of the x on group. The statements' bytes must live until done. */
-static struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool write,
+struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool write,
                                        bool tentative, const struct table_stmt *stmts, uint32_t n,
                                        uint8_t flags, void (*done)(struct sqlx_run *, int),
                                        void *arg)
@@ -558,7 +466,7 @@ static void sqlx_column_types(const struct table_output *o, const struct sql_out
 }
 
 /* Sends an OK output's rows (and description, unless extended) and the tag. */
-static int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
+int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
                           const struct sql_out_column *hints, uint32_t n_hints, const char *tag,
                           bool rows_wanted)
 {
@@ -621,7 +529,7 @@ static int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
 }
 
 /* Sends an output that is not OK as the error it carries. */
-static void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o)
+void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o)
 {
     const char *msg = o->message;
     /* SQLite's words for what the user wrote against our table names. */
@@ -646,14 +554,14 @@ static const char *sqlx_err_sqlstate(int err)
     }
 }
 
-static void sqlx_send_err(struct sqlx_session *s, int err, const char *what)
+void sqlx_send_err(struct sqlx_session *s, int err, const char *what)
 {
     pg_send_errorf(s->c, sqlx_err_sqlstate(err), "%s: %s%s", what, err_msg(err),
                    err == ERR_TIMEOUT ? " (the outcome of a write is unknown)" : "");
 }
 
 /* A statement failed: the transaction block (if any) is failed too. */
-static void sqlx_failed(struct sqlx_session *s)
+void sqlx_failed(struct sqlx_session *s)
 {
     s->stmt_failed = true;
     if (s->txn == SQLX_BLOCK)
@@ -662,11 +570,6 @@ static void sqlx_failed(struct sqlx_session *s)
 
 /* ------------------------------------------------------------ planning DML */
 
-struct sqlx_print_ctx {
-    struct sqlx_catalog *cat;
-    const char *creating;      /* CREATE TABLE: the new table's name */
-    char creating_sqlite[SQL_IDENT_BYTES_MAX + 8];
-};
 
 static const char *sqlx_print_map_table(void *ctx, const char *schema, const char *name)
 {
@@ -683,7 +586,7 @@ static int sqlx_print_table_columns(void *ctx, const char *schema, const char *t
     return sqlx_table_columns(p->cat, schema, table, cols, n);
 }
 
-static void sqlx_print_opts(struct sql_print_opts *o, struct sqlx_print_ctx *ctx,
+void sqlx_print_opts(struct sql_print_opts *o, struct sqlx_print_ctx *ctx,
                             struct sqlx_session *s)
 {
     memset(o, 0, sizeof *o);
@@ -915,7 +818,7 @@ static void sqlx_dml_free(struct sqlx_dml *d)
 }
 
 /* Params as the table model takes them: text, as the protocol gave them. */
-static struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n)
+struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n)
 {
     *n = s->n_params;
     if (s->n_params == 0)
@@ -2414,7 +2317,7 @@ static void sqlx_request_end(struct sqlx_session *s)
 }
 
 /* The current statement has been answered (or failed): on to the next. */
-static void sqlx_statement_done(struct sqlx_session *s)
+void sqlx_statement_done(struct sqlx_session *s)
 {
     s->next++;
     /* After an error the rest of a simple query's string is not run (pg.h). */

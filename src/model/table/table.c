@@ -506,17 +506,11 @@ static void table_bind(sqlite3_stmt *st, const struct table_stmt *ts)
  * writes the OK output head and rows into it. Returns SQLITE_DONE or the
  * failing code (the SQLSTATE is read from the connection). read_only refuses
  * a statement that would write. */
-static int table_step_all(struct store *s, struct table_model_state *t, const struct table_stmt *ts,
-                          bool read_only, uint64_t *hash, struct buf *rows, uint64_t *changes,
-                          char sqlstate[6], char *msg, size_t cap)
+static int table_step_stmt(sqlite3 *db, sqlite3_stmt *st, const struct table_stmt *ts,
+                           bool read_only, uint64_t *hash, struct buf *rows, uint64_t *changes,
+                           char sqlstate[6], char *msg, size_t cap)
 {
-    sqlite3 *db = store_db(s);
-    sqlite3_stmt *st;
-    int rc = table_prepare(s, t, ts->sql, ts->sql_len, &st);
-    if (rc != SQLITE_OK) {
-        table_sqlstate(db, rc, sqlstate, msg, cap);
-        return rc;
-    }
+    int rc;
     if (read_only && !sqlite3_stmt_readonly(st)) {
         memcpy(sqlstate, "25006", 6);
         snprintf(msg, cap, "cannot execute a write in a read-only run");
@@ -576,6 +570,43 @@ static int table_step_all(struct store *s, struct table_model_state *t, const st
     *hash = table_fnv(*hash, &ch, sizeof ch);
     sqlite3_reset(st);
     return SQLITE_DONE;
+}
+
+/* table_step_stmt of a statement from the store's cache. */
+static int table_step_all(struct store *s, struct table_model_state *t, const struct table_stmt *ts,
+                          bool read_only, uint64_t *hash, struct buf *rows, uint64_t *changes,
+                          char sqlstate[6], char *msg, size_t cap)
+{
+    sqlite3 *db = store_db(s);
+    sqlite3_stmt *st;
+    int rc = table_prepare(s, t, ts->sql, ts->sql_len, &st);
+    if (rc != SQLITE_OK) {
+        table_sqlstate(db, rc, sqlstate, msg, cap);
+        return rc;
+    }
+    return table_step_stmt(db, st, ts, read_only, hash, rows, changes, sqlstate, msg, cap);
+}
+
+int table_query_db(sqlite3 *db, const struct table_stmt *ts, struct buf *out)
+{
+    char sqlstate[6], msg[400];
+    uint64_t hash = TABLE_HASH_SEED, changes = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, ts->sql, (int)ts->sql_len, &st, NULL);
+    if (rc != SQLITE_OK) {
+        table_sqlstate(db, rc, sqlstate, msg, sizeof msg);
+        table_output_error(out, sqlstate, msg, 0);
+        return rc == SQLITE_NOMEM ? ERR_NOMEM : 0;
+    }
+    rc = table_step_stmt(db, st, ts, true, &hash, out, &changes, sqlstate, msg, sizeof msg);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        table_output_error(out, sqlstate, msg, 0);
+        return rc == SQLITE_NOMEM ? ERR_NOMEM : 0;
+    }
+    buf_append_u64(out, changes);
+    buf_append_u64(out, hash);
+    return 0;
 }
 
 uint64_t table_hash_blind(uint64_t changes)

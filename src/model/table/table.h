@@ -44,6 +44,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #include "base/buf.h"
 #include "base/err.h"
 #include "store/store.h"
@@ -110,6 +112,11 @@ int table_encode_schema(struct buf *out, uint64_t version, const char *sql, stru
  * ERR_IO. */
 int table_run(struct store *s, const struct table_exec *x, bool tentative, struct buf *out,
               struct errbuf *eb);
+
+/* Runs one read-only statement on a database of the caller's (the pg_catalog emulation, a
+ * coordinator's gathered rows) — not a store — with the same output as table_run. Returns 0
+ * (the outcome is in out) or ERR_NOMEM. */
+int table_query_db(sqlite3 *db, const struct table_stmt *ts, struct buf *out);
 
 /* table_run of an encoded EXEC (table_encode_exec's bytes). ERR_MALFORMED if
  * it does not decode. */

@@ -1,0 +1,152 @@
+/* The SQL executor's internals, shared by its modules: sql_exec.c (sessions, routing, DML,
+ * transactions, DDL, COPY), sql_gather.c (queries over several replicasets) and sql_pgcat.c
+ * (statements over pg_catalog). Not for use outside src/node/sql_*.c. */
+#ifndef CAIRN_NODE_SQL_EXEC_INT_H
+#define CAIRN_NODE_SQL_EXEC_INT_H
+
+#include <uv.h>
+
+#include "base/buf.h"
+#include "base/rng.h"
+#include "model/table/table.h"
+#include "node/sql_exec.h"
+#include "proto/pg/pg.h"
+#include "sql/sql.h"
+
+#define SQLX_TIMEOUT_MS 10000       /* one statement's deadline, retries included */
+#define SQLX_RETRY_MS 20            /* before retrying a schema or routing miss */
+#define SQLX_TABLES_MAX 4096        /* tables in the catalog cache */
+#define SQLX_TXN_STMTS_MAX TABLE_STMTS_MAX
+#define SQLX_TXN_BYTES_MAX (64u << 20) /* statements a transaction may buffer */
+#define SQLX_COPY_BATCH_ROWS 2000      /* COPY FROM rows per INSERT */
+#define SQLX_COPY_BYTES_MAX (256u << 20)
+#define SQLX_TABLE_PREFIX "t_"
+
+struct sqlx_col {
+    char name[SQL_IDENT_BYTES_MAX + 1];
+    struct sql_type type;
+    bool not_null;
+};
+
+struct sqlx_table {
+    char name[SQL_IDENT_BYTES_MAX + 1];
+    char sqlite_name[SQL_IDENT_BYTES_MAX + 8];
+    bool global;
+    uint32_t ncols;
+    struct sqlx_col *cols;
+    struct sql_table_column *print_cols;
+    uint32_t ndist;
+    uint32_t dist[16];
+};
+
+struct sqlx_catalog {
+    uint64_t version; /* schema version it was read at */
+    bool loaded;
+    uint32_t n;
+    struct sqlx_table *t;
+    bool any_sharded;
+};
+
+struct sql_exec {
+    struct node *n;
+    struct pg_server *srv;
+    struct sqlx_catalog cat;
+    struct rng rng;
+};
+
+enum sqlx_txn {
+    SQLX_IDLE,
+    SQLX_BLOCK,
+    SQLX_FAILED,
+};
+
+/* A statement of an open transaction: what COMMIT proposes again. */
+struct sqlx_txn_stmt {
+    char *sql;
+    uint32_t sql_len;
+    struct table_value *params;
+    uint32_t n_params;
+    struct buf param_bytes; /* text and blob bytes the params point into */
+    uint64_t hash;
+};
+
+struct sqlx_session {
+    struct sql_exec *x;
+    struct pg_conn *c;
+    enum sqlx_txn txn;
+    uint64_t txn_group; /* 0 until the transaction's first statement picked one */
+    int64_t txn_now_us;
+    uint64_t txn_seed;
+    struct sqlx_txn_stmt *stmts;
+    uint32_t n_stmts, cap_stmts;
+    size_t txn_bytes;
+    /* The request being served. */
+    struct sql_parsed parsed;
+    uint32_t next; /* next statement of parsed */
+    bool in_query;
+    struct pg_portal *portal; /* extended: the portal being executed */
+    const struct pg_value *params;
+    uint32_t n_params;
+    uint64_t deadline_ms;
+    bool cancelled;
+    bool stmt_failed; /* the current statement sent an error */
+    /* COPY FROM */
+    bool copying;
+    struct sqlx_copy *copy;
+    uv_timer_t retry_timer;
+    bool timer_open;
+};
+
+/* A request to run statements on a group: a read, a tentative run or a write. */
+struct sqlx_run {
+    struct sqlx_session *s;
+    uint64_t group;
+    struct table_exec x;
+    struct table_stmt *stmts;
+    bool tentative, write;
+    struct buf req; /* the encoded request (RPC) or command (write) */
+    struct buf out; /* the output */
+    uint32_t attempt;
+    void (*done)(struct sqlx_run *r, int err);
+    void *arg;
+};
+
+struct sqlx_print_ctx {
+    struct sqlx_catalog *cat;
+    const char *creating;      /* CREATE TABLE: the new table's name */
+    char creating_sqlite[SQL_IDENT_BYTES_MAX + 8];
+};
+
+/* ---- sql_exec.c ---- */
+
+/* Wall-clock time for now(): fixed by the coordinator, never read at apply. */
+int64_t sqlx_now_us(void);
+/* The catalog as of the local governor replica, reloaded when its schema version moved. */
+struct sqlx_catalog *sqlx_catalog(struct sql_exec *x);
+/* A user table by name (schema NULL or public), or NULL. */
+struct sqlx_table *sqlx_table_find(struct sqlx_catalog *c, const char *schema, const char *name);
+/* Starts a run of stmts on group (a read, a tentative run or a write); done gets it back, to
+ * free with sqlx_run_free. The statements' bytes must live until done. */
+struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool write,
+                                bool tentative, const struct table_stmt *stmts, uint32_t n,
+                                uint8_t flags, void (*done)(struct sqlx_run *, int), void *arg);
+void sqlx_run_free(struct sqlx_run *r);
+/* Answers with an OK output: RowDescription (unless a portal runs), DataRows, the tag. */
+int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
+                   const struct sql_out_column *hints, uint32_t n_hints, const char *tag,
+                   bool rows_wanted);
+/* Answers with an output that is not OK, as the error it carries. */
+void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o);
+/* Answers with an error code of ours (timeouts, unavailable groups...). */
+void sqlx_send_err(struct sqlx_session *s, int err, const char *what);
+/* The current statement failed (its error is sent): fails the transaction block too. */
+void sqlx_failed(struct sqlx_session *s);
+/* The current statement is answered: on to the next one. */
+void sqlx_statement_done(struct sqlx_session *s);
+/* Printer options for a session's statement over the user tables. */
+void sqlx_print_opts(struct sql_print_opts *o, struct sqlx_print_ctx *ctx,
+                     struct sqlx_session *s);
+/* The session's bound parameters as table values (text); malloc'd, NULL when none. */
+struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n);
+
+#endif
