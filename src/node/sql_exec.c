@@ -97,6 +97,16 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
             goto out;
         t->dist[t->ndist] = (uint32_t)v;
     }
+    const struct json_value *pk = json_object_get(doc.root, "pk"); /* absent in older defs */
+    for (t->npk = 0; pk != NULL && t->npk < 16; t->npk++) {
+        const struct json_value *d = json_array_at(pk, t->npk);
+        int64_t v;
+        if (d == NULL)
+            break;
+        if (json_get_int64(d, &v) != 0 || v < 0 || (uint64_t)v >= t->ncols)
+            goto out;
+        t->pk[t->npk] = (uint32_t)v;
+    }
     rc = 0;
 out:
     json_doc_free(&doc);
@@ -706,7 +716,7 @@ static uint64_t sqlx_row_group(struct sqlx_session *s, const struct sqlx_table *
 /* Where a DML statement runs: *group, or 0 with *all set when it must run
  * in every replicaset. Returns 0 or sends an error and returns -1. */
 static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_t *group,
-                      bool *all)
+                      bool *all, bool *gather)
 {
     struct node *n = s->x->n;
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
@@ -714,6 +724,7 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
     uint32_t nrefs = 0;
     *group = 0;
     *all = false;
+    *gather = false;
     if (sql_stmt_tables(st, &refs, &nrefs) != 0) {
         pg_send_errorf(s->c, "54000", "statement too complex to route");
         return -1;
@@ -736,9 +747,13 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
         return 0;
     }
     if (global) {
+        if (st->kind == SQL_STMT_SELECT) {
+            *gather = true; /* the rows of both kinds meet here */
+            return 0;
+        }
         pg_send_errorf(s->c, "0A000",
-                       "a statement may not mix tables distributed globally with sharded ones "
-                       "yet (distributed execution is a later issue)");
+                       "a write may not read tables distributed globally and sharded ones "
+                       "together yet; read them in a SELECT, then write");
         return -1;
     }
     uint64_t single = sqlx_single_rs_group(n);
@@ -781,12 +796,15 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
             }
         }
     }
-    if (st->kind == SQL_STMT_SELECT || st->kind == SQL_STMT_INSERT) {
+    if (st->kind == SQL_STMT_SELECT) {
+        *gather = true;
+        return 0;
+    }
+    if (st->kind == SQL_STMT_INSERT) {
         pg_send_errorf(s->c, "0A000",
-                       "this %s would read rows of several replicasets; queries that span "
-                       "replicasets are not supported yet — filter on the distribution key "
-                       "(equality) or use a cluster with one replicaset",
-                       st->kind == SQL_STMT_SELECT ? "query" : "INSERT");
+                       "this INSERT would read rows of several replicasets, which a write "
+                       "cannot do yet: filter its SELECT on the distribution key (equality), "
+                       "or SELECT the rows and INSERT them");
         return -1;
     }
     *all = true;
@@ -849,7 +867,7 @@ static void sqlx_retry_cb(uv_timer_t *t)
 }
 
 /* A schema or routing miss: the statement runs again shortly, planned anew. */
-static void sqlx_retry_statement(struct sqlx_session *s)
+void sqlx_retry_statement(struct sqlx_session *s)
 {
     if (clock_mono_ms() >= s->deadline_ms) {
         pg_send_errorf(s->c, "40001",
@@ -1021,11 +1039,26 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         return;
     }
     uint64_t group;
-    bool all;
-    if (sqlx_route(s, st, &group, &all) != 0) {
+    bool all, gather;
+    if (sqlx_route(s, st, &group, &all, &gather) != 0) {
         sqlx_failed(s);
         sqlx_dml_free(d);
         sqlx_statement_done(s);
+        return;
+    }
+    if (gather && s->txn == SQLX_BLOCK) {
+        pg_send_errorf(s->c, "0A000",
+                       "inside a transaction block a query may read only the replicaset the "
+                       "transaction uses (distributed transactions are a later issue): filter "
+                       "on the distribution key, or run the query outside the block");
+        sqlx_failed(s);
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    if (gather) {
+        sqlx_gather_start(s, st, &d->printed);
+        sqlx_dml_free(d);
         return;
     }
     d->params = sqlx_params(s, &d->n_params);
@@ -1162,7 +1195,8 @@ static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl 
 
 /* The catalog's definition text of a table (see sqlx_table_from_def). */
 static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_t ncols,
-                           const uint32_t *dist, uint32_t ndist)
+                           const uint32_t *dist, uint32_t ndist, const uint32_t *pk,
+                           uint32_t npk)
 {
     struct json_writer w;
     json_writer_init(&w, out);
@@ -1188,6 +1222,11 @@ static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_
     json_write_array_begin(&w);
     for (uint32_t i = 0; i < ndist; i++)
         json_write_int64(&w, dist[i]);
+    json_write_array_end(&w);
+    json_write_key(&w, "pk");
+    json_write_array_begin(&w);
+    for (uint32_t i = 0; i < npk; i++)
+        json_write_int64(&w, pk[i]);
     json_write_array_end(&w);
     json_write_object_end(&w);
     json_writer_finish(&w);
@@ -1302,7 +1341,7 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
         buf_printf(&ddl, "; CREATE INDEX \"%s%s__bucket\" ON \"%s\"(\"__bucket\")",
                    SQLX_TABLE_PREFIX, name, pctx.creating_sqlite);
     buf_append_u8(&ddl, 0);
-    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist);
+    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk);
     buf_append_u8(&def, 0);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
     ASSERT(d != NULL);
@@ -1389,7 +1428,7 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
     d->tag = tag;
     struct buf defbuf = BUF_INIT;
     if (def == NULL) {
-        sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist);
+        sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk);
         buf_append_u8(&defbuf, 0);
         def = (const char *)defbuf.data;
     }
@@ -1455,8 +1494,9 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     ASSERT(cols != NULL);
     memcpy(cols, t->cols, t->ncols * sizeof *cols);
     uint32_t ncols = t->ncols;
-    uint32_t dist[16];
+    uint32_t dist[16], pk[16], npk = t->npk;
     memcpy(dist, t->dist, sizeof dist);
+    memcpy(pk, t->pk, sizeof pk);
     if (cmd->kind == SQL_ALTER_ADD_CONSTRAINT && cmd->constraint != NULL &&
         (cmd->constraint->kind == SQL_CON_PRIMARY_KEY || cmd->constraint->kind == SQL_CON_UNIQUE)) {
         const struct sql_constraint *c = cmd->constraint;
@@ -1475,6 +1515,19 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             buf_printf(&sql, "%s\"%s\"", k ? ", " : "", c->cols.v[k]);
         }
         buf_printf(&sql, ")");
+        if (c->kind == SQL_CON_PRIMARY_KEY) {
+            if (t->npk > 0) {
+                pg_send_errorf(s->c, "42P16", "multiple primary keys for table \"%s\" are not "
+                               "allowed", t->name);
+                goto fail_free;
+            }
+            for (npk = 0; npk < c->cols.n && npk < 16; npk++)
+                for (uint32_t i = 0; i < t->ncols; i++)
+                    if (strcmp(t->cols[i].name, c->cols.v[npk]) == 0) {
+                        pk[npk] = i;
+                        cols[i].not_null = true;
+                    }
+        }
     } else if (cmd->kind == SQL_ALTER_ADD_COLUMN && cmd->column != NULL) {
         struct buf decl = BUF_INIT;
         if (sql_type_decl(&cmd->column->type, &decl) != 0) {
@@ -1529,6 +1582,14 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                 pg_send_errorf(s->c, "0A000", "cannot drop a distribution key column");
                 goto fail_free;
             }
+        for (uint32_t k = 0; k < t->npk; k++)
+            if (t->pk[k] == (uint32_t)ix) {
+                pg_send_errorf(s->c, "0A000", "cannot drop a primary key column");
+                goto fail_free;
+            }
+        for (uint32_t k = 0; k < npk; k++)
+            if (pk[k] > (uint32_t)ix)
+                pk[k]--;
         buf_printf(&sql, "ALTER TABLE \"%s\" DROP COLUMN \"%s\"", t->sqlite_name, cmd->name);
         memmove(&cols[ix], &cols[ix + 1], (ncols - (uint32_t)ix - 1) * sizeof *cols);
         ncols--;
@@ -1540,7 +1601,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         goto fail_free;
     }
     buf_append_u8(&sql, 0);
-    sqlx_def_write(&def, cols, ncols, dist, t->ndist);
+    sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk);
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
     buf_free(&sql);
@@ -1824,6 +1885,12 @@ static void sqlx_do_utility(struct sqlx_session *s, const struct sql_stmt *st)
     sqlx_statement_done(s);
 }
 
+static void sqlx_explain_line(struct sqlx_session *s, const char *text)
+{
+    size_t len = strlen(text);
+    pg_send_data_row(s->c, &text, &len, 1);
+}
+
 static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
 {
     const struct sql_stmt *inner = st->explain->stmt;
@@ -1842,8 +1909,8 @@ static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
         return;
     }
     uint64_t group = 0;
-    bool all = false;
-    if (sqlx_route(s, inner, &group, &all) != 0) {
+    bool all = false, gather = false;
+    if (sqlx_route(s, inner, &group, &all, &gather) != 0) {
         sql_printed_free(&printed);
         sqlx_failed(s);
         sqlx_statement_done(s);
@@ -1853,7 +1920,9 @@ static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
     struct pg_column c = PG_COLUMN("QUERY PLAN", PG_OID_TEXT);
     if (s->portal == NULL)
         pg_send_row_description(s->c, &c, 1);
-    if (all)
+    if (gather)
+        sqlx_gather_explain(s, inner, sqlx_explain_line);
+    else if (all)
         snprintf(line, sizeof line, "Broadcast to every replicaset (%u), results gathered here",
                  s->x->n->router.n_rs);
     else if (group == NODE_GOVERNOR_GROUP)
@@ -1863,12 +1932,11 @@ static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
                  ROUTER_GROUP_RS(group), group,
                  sqlx_single_rs_group(s->x->n) == group ? ", the only one holding data"
                                                        : ", chosen by the distribution key");
-    const char *p = line;
-    size_t len = strlen(line);
-    pg_send_data_row(s->c, &p, &len, 1);
-    snprintf(line, sizeof line, "  SQLite: %.480s", (const char *)printed.sql.data);
-    len = strlen(line);
-    pg_send_data_row(s->c, &p, &len, 1);
+    if (!gather)
+        sqlx_explain_line(s, line);
+    snprintf(line, sizeof line, "  SQLite%s: %.460s", gather ? " (here)" : "",
+             (const char *)printed.sql.data);
+    sqlx_explain_line(s, line);
     pg_send_command_complete(s->c, "EXPLAIN");
     sql_printed_free(&printed);
     sqlx_statement_done(s);
@@ -2340,6 +2408,12 @@ static void sqlx_run_statement(struct sqlx_session *s, const struct sql_stmt *st
     }
     switch (st->kind) {
     case SQL_STMT_SELECT:
+        if (sqlx_pgcat_wants(st)) {
+            sqlx_pgcat_run(s, st);
+            return;
+        }
+        sqlx_do_dml(s, st);
+        return;
     case SQL_STMT_INSERT:
     case SQL_STMT_UPDATE:
     case SQL_STMT_DELETE:
@@ -2746,5 +2820,6 @@ void sql_exec_free(struct sql_exec *x)
     if (x == NULL)
         return;
     sqlx_catalog_clear(&x->cat);
+    sqlx_pgcat_free(x);
     free(x);
 }

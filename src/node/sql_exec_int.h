@@ -4,6 +4,7 @@
 #ifndef CAIRN_NODE_SQL_EXEC_INT_H
 #define CAIRN_NODE_SQL_EXEC_INT_H
 
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "base/buf.h"
@@ -12,6 +13,7 @@
 #include "node/sql_exec.h"
 #include "proto/pg/pg.h"
 #include "sql/sql.h"
+#include "sql/sql_func.h"
 
 #define SQLX_TIMEOUT_MS 10000       /* one statement's deadline, retries included */
 #define SQLX_RETRY_MS 20            /* before retrying a schema or routing miss */
@@ -21,6 +23,9 @@
 #define SQLX_COPY_BATCH_ROWS 2000      /* COPY FROM rows per INSERT */
 #define SQLX_COPY_BYTES_MAX (256u << 20)
 #define SQLX_TABLE_PREFIX "t_"
+#define SQLX_GATHER_TABLES_MAX 16          /* tables one query over several replicasets reads */
+#define SQLX_GATHER_COLUMNS_MAX 256        /* columns of a table it gathers */
+#define SQLX_GATHER_BYTES_MAX (256u << 20) /* rows it may move to the coordinator */
 
 struct sqlx_col {
     char name[SQL_IDENT_BYTES_MAX + 1];
@@ -37,6 +42,8 @@ struct sqlx_table {
     struct sql_table_column *print_cols;
     uint32_t ndist;
     uint32_t dist[16];
+    uint32_t npk;
+    uint32_t pk[16]; /* primary key columns, in key order */
 };
 
 struct sqlx_catalog {
@@ -52,6 +59,11 @@ struct sql_exec {
     struct pg_server *srv;
     struct sqlx_catalog cat;
     struct rng rng;
+    /* sql_pgcat.c: the catalog database, for this schema version and user */
+    sqlite3 *pgcat;
+    uint64_t pgcat_version;
+    char pgcat_user[64];
+    struct sql_func_env pgcat_env; /* registered on pgcat: lives as long */
 };
 
 enum sqlx_txn {
@@ -143,10 +155,30 @@ void sqlx_send_err(struct sqlx_session *s, int err, const char *what);
 void sqlx_failed(struct sqlx_session *s);
 /* The current statement is answered: on to the next one. */
 void sqlx_statement_done(struct sqlx_session *s);
+/* A schema or routing miss: the statement runs again shortly, planned anew. */
+void sqlx_retry_statement(struct sqlx_session *s);
 /* Printer options for a session's statement over the user tables. */
 void sqlx_print_opts(struct sql_print_opts *o, struct sqlx_print_ctx *ctx,
                      struct sqlx_session *s);
 /* The session's bound parameters as table values (text); malloc'd, NULL when none. */
 struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n);
+
+/* ---- sql_gather.c ---- */
+
+/* Runs SELECT st, which reads rows of several replicasets, by gathering them here; printed is
+ * st printed for the user tables, taken over. Answers the client and ends the statement. */
+void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
+                       struct sql_printed *printed);
+/* EXPLAIN's lines for a gathered SELECT, through line(). */
+void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
+                         void (*line)(struct sqlx_session *s, const char *text));
+
+/* ---- sql_pgcat.c ---- */
+
+/* Whether SELECT st reads pg_catalog or information_schema. */
+bool sqlx_pgcat_wants(const struct sql_stmt *st);
+/* Answers st from the catalog database and ends the statement. */
+void sqlx_pgcat_run(struct sqlx_session *s, const struct sql_stmt *st);
+void sqlx_pgcat_free(struct sql_exec *x);
 
 #endif

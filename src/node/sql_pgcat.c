@@ -1,0 +1,189 @@
+/* Statements over pg_catalog and information_schema (psql's \d family, pgbench's start-up
+ * queries): answered on this node from an in-memory SQLite database that sql_catalog_build
+ * fills from the catalog's user tables. The database is kept until the schema version (or the
+ * session user, which the catalogs name as owner) changes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "base/assert.h"
+#include "base/log.h"
+#include "node/node_int.h"
+#include "node/sql_exec_int.h"
+#include "sql/sql_catalog.h"
+
+/* The first oid handed to user tables; each table takes a few (its own, its row type's). */
+#define SQLX_PGCAT_OID_BASE (SQL_CATALOG_OID_USER_MIN + 16)
+#define SQLX_PGCAT_OIDS_PER_TABLE 4
+
+bool sqlx_pgcat_wants(const struct sql_stmt *st)
+{
+    struct sql_table_ref *refs = NULL;
+    uint32_t n = 0;
+    if (st->kind != SQL_STMT_SELECT || sql_stmt_tables(st, &refs, &n) != 0)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (sql_catalog_is_catalog_ref(refs[i].schema, refs[i].name))
+            return true;
+    return false;
+}
+
+/* Describes the user tables for sql_catalog_build and builds the database into x->pgcat. */
+static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const char *user,
+                            struct errbuf *eb)
+{
+    struct sql_catalog_table *tables = calloc(cat->n + 1, sizeof *tables);
+    struct sql_catalog_column **cols = calloc(cat->n + 1, sizeof *cols);
+    int rc = tables != NULL && cols != NULL ? 0 : ERR_NOMEM;
+    for (uint32_t i = 0; rc == 0 && i < cat->n; i++) {
+        const struct sqlx_table *t = &cat->t[i];
+        cols[i] = calloc(t->ncols + 1, sizeof *cols[i]);
+        if (cols[i] == NULL) {
+            rc = ERR_NOMEM;
+            break;
+        }
+        for (uint32_t c = 0; c < t->ncols; c++) {
+            cols[i][c].name = t->cols[c].name;
+            cols[i][c].type = t->cols[c].type;
+            cols[i][c].not_null = t->cols[c].not_null;
+        }
+        tables[i] = (struct sql_catalog_table){
+            .name = t->name,
+            .oid = SQLX_PGCAT_OID_BASE + i * SQLX_PGCAT_OIDS_PER_TABLE,
+            .ncols = t->ncols,
+            .cols = cols[i],
+            .npk = t->npk,
+            .pk = t->pk,
+            .global = t->global,
+            .ndist = t->ndist,
+            .dist = t->dist,
+        };
+    }
+    if (rc == 0) {
+        snprintf(x->pgcat_user, sizeof x->pgcat_user, "%s", user ? user : "");
+        x->pgcat_env.user = x->pgcat_user;
+        x->pgcat_env.database = "cairn";
+        if (sqlite3_open_v2(":memory:", &x->pgcat, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            NULL) != SQLITE_OK)
+            rc = err_set(eb, ERR_NOMEM, "opening the catalog database");
+    }
+    if (rc == 0)
+        rc = sql_catalog_build(x->pgcat, &x->pgcat_env, tables, cat->n, eb);
+    if (rc == 0)
+        sqlite3_exec(x->pgcat, "PRAGMA case_sensitive_like = ON", NULL, NULL, NULL);
+    for (uint32_t i = 0; cols != NULL && i < cat->n; i++)
+        free(cols[i]);
+    free(cols);
+    free(tables);
+    if (rc != 0) {
+        sqlite3_close(x->pgcat);
+        x->pgcat = NULL;
+        return rc;
+    }
+    x->pgcat_version = cat->version;
+    return 0;
+}
+
+void sqlx_pgcat_free(struct sql_exec *x)
+{
+    sqlite3_close(x->pgcat);
+    x->pgcat = NULL;
+}
+
+/* The catalog database for this session, rebuilt when the schema or the user changed. */
+static sqlite3 *sqlx_pgcat_db(struct sqlx_session *s, struct errbuf *eb)
+{
+    struct sql_exec *x = s->x;
+    struct sqlx_catalog *cat = sqlx_catalog(x);
+    const char *user = pg_conn_user(s->c);
+    if (x->pgcat != NULL && x->pgcat_version == cat->version &&
+        strcmp(x->pgcat_user, user ? user : "") == 0)
+        return x->pgcat;
+    sqlx_pgcat_free(x);
+    if (sqlx_pgcat_build(x, cat, user, eb) != 0)
+        return NULL;
+    return x->pgcat;
+}
+
+/* A query that certainly returns nothing (over relations Cairn never fills): the columns and
+ * no rows, without running it — psql's array syntax there is beyond SQLite. */
+static void sqlx_pgcat_empty(struct sqlx_session *s, const struct sql_stmt *st, uint32_t ncols)
+{
+    if (s->portal == NULL && ncols > 0) {
+        struct pg_column cols[PG_COLUMNS_MAX];
+        const struct sql_select *q = st->select;
+        while (q->kind == SQL_SELECT_SETOP)
+            q = q->left;
+        for (uint32_t i = 0; i < ncols && i < PG_COLUMNS_MAX; i++) {
+            const char *name = "?column?";
+            if (q->kind == SQL_SELECT_PLAIN && i < q->targets.n) {
+                const struct sql_target *t = &q->targets.v[i];
+                if (t->alias != NULL)
+                    name = t->alias;
+                else if (t->expr->kind == SQL_E_COLUMN && t->expr->column.nparts > 0)
+                    name = t->expr->column.parts[t->expr->column.nparts - 1];
+            }
+            cols[i] = PG_COLUMN(name, PG_OID_TEXT);
+        }
+        pg_send_row_description(s->c, cols, ncols < PG_COLUMNS_MAX ? ncols : PG_COLUMNS_MAX);
+    }
+    pg_send_command_complete(s->c, "SELECT 0");
+}
+
+void sqlx_pgcat_run(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    struct errbuf eb = {{0}};
+    uint32_t ncols = 0;
+    if (sql_catalog_result_is_empty(st, &ncols)) {
+        sqlx_pgcat_empty(s, st, ncols);
+        sqlx_statement_done(s);
+        return;
+    }
+    sqlite3 *db = sqlx_pgcat_db(s, &eb);
+    if (db == NULL) {
+        pg_send_errorf(s->c, "XX000", "building the pg_catalog emulation: %s", eb.msg);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    struct sql_print_opts o = {
+        .map_table = sql_catalog_map_table,
+        .table_columns = sql_catalog_table_columns,
+        .func_lookup = sql_catalog_func_lookup,
+        .current_user = pg_conn_user(s->c),
+    };
+    struct sql_printed printed = {0};
+    struct sql_error err = {0};
+    if (sql_print(st, &o, &printed, &err) != 0) {
+        pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    s->x->pgcat_env.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
+    s->x->pgcat_env.random_seed = rng_next(&s->x->rng);
+    uint32_t n_params = 0;
+    struct table_value *params = sqlx_params(s, &n_params);
+    struct table_stmt ts = {.sql = (const char *)printed.sql.data,
+                            .sql_len = (uint32_t)printed.sql.len,
+                            .params = params,
+                            .n_params = n_params};
+    struct buf out = BUF_INIT;
+    struct table_output res;
+    int rc = table_query_db(db, &ts, &out);
+    if (rc != 0 || table_output_parse(out.data, out.len, &res) != 0) {
+        pg_send_errorf(s->c, "XX000", "running a pg_catalog query: %s", err_msg(rc));
+        sqlx_failed(s);
+    } else if (res.state != TABLE_STATE_OK) {
+        sqlx_send_output_error(s, &res);
+        sqlx_failed(s);
+    } else {
+        sqlx_send_rows(s, &res, printed.cols, printed.ncols, "SELECT", true);
+    }
+    buf_free(&out);
+    free(params);
+    sql_printed_free(&printed);
+    sqlx_statement_done(s);
+}
