@@ -677,13 +677,14 @@ static int keys_add(struct keys *k, const struct sql_expr *col, struct sql_expr 
 }
 
 /* One conjunct: col = v, v = col, col IN (v, ...); anything else pins nothing. A nested AND
- * ((a = 1 AND b = 2) AND c = 3) is still made of conjuncts; its depth is the parser's. */
-static int keys_conjunct(struct keys *k, const struct sql_expr *e)
+ * ((a = 1 AND b = 2) AND c = 3) is still made of conjuncts; past the walk's depth bound (only an
+ * AST built by hand gets there) the deeper ones are not looked at, which pins less. */
+static int keys_conjunct(struct keys *k, const struct sql_expr *e, int depth)
 {
     if (e->kind == SQL_E_AND) {
         int rc = 0;
-        for (uint32_t i = 0; rc == 0 && i < e->list.n; i++)
-            rc = keys_conjunct(k, e->list.v[i]);
+        for (uint32_t i = 0; rc == 0 && depth < SQL_WALK_DEPTH_MAX && i < e->list.n; i++)
+            rc = keys_conjunct(k, e->list.v[i], depth + 1);
         return rc;
     }
     if (e->kind == SQL_E_BINARY && e->binary.op == SQL_OP_EQ) {
@@ -746,7 +747,7 @@ int sql_where_keys(const struct sql_stmt *st, struct sql_key_cond **conds, uint3
     if (where == NULL)
         return 0;
     struct keys k = {.arena = st->arena};
-    int rc = keys_conjunct(&k, where);
+    int rc = keys_conjunct(&k, where, 0);
     if (rc != 0)
         return rc;
     *conds = k.v;
