@@ -1242,9 +1242,18 @@ static int create_table(struct sql_parser *p, struct sql_stmt *st, struct sql_cr
     bool as = sqlp_is_kw(p, SQL_KW_AS) || create_as_columns(p);
     if (as) {
         if (sqlp_is_char(p, '(')) {
+            /* CREATE TABLE t (a) without AS is a column without a type: PostgreSQL's error is
+             * at the token after the first name. */
+            const struct sql_token *after = sqlp_peek(p, 2);
+            int after_loc = after->loc, after_char = after->kind;
             struct sql_names names;
             int loc = p->tok.loc;
             TRY(sqlp_paren_names(p, &names));
+            if (!sqlp_is_kw(p, SQL_KW_AS) && !sqlp_is_kw(p, SQL_KW_WITH) &&
+                !sqlp_is_kw(p, SQL_KW_USING) && !sqlp_is_kw(p, SQL_KW_ON) &&
+                !sqlp_is_kw(p, SQL_KW_WITHOUT) && !is_word(p, "tablespace"))
+                return sqlp_error(p, ERR_MALFORMED, "42601", after_loc,
+                                  "syntax error at or near \"%c\"", after_char);
             if (names.n > SQL_COLUMNS_MAX)
                 return sqlp_error(p, ERR_TOOBIG, "54011", -1, "tables can have at most %d columns",
                                   SQL_COLUMNS_MAX);
