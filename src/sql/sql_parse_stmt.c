@@ -1862,12 +1862,30 @@ static int set_clause(struct sql_parser *p, void *slot)
     return 0;
 }
 
+/* The first name that occurs twice in names[0..n), or NULL. */
+static const char *duplicate_name(const char *const *names, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                return names[i];
+    return NULL;
+}
+
 static int set_clauses(struct sql_parser *p, struct sql_set_clauses *out)
 {
-    struct sqlp_vec vec = {0};
+    struct sqlp_vec vec = {0}, all = {0};
     TRY(comma_list(p, &vec, sizeof(struct sql_set_clause), set_clause));
     out->n = vec.n;
     out->v = vec.v;
+    /* PostgreSQL's rewriter refuses a column assigned twice (42601, no position). */
+    for (uint32_t i = 0; i < out->n; i++)
+        for (uint32_t k = 0; k < out->v[i].cols.n; k++)
+            TRY(push_value(p, &all, out->v[i].cols.v[k]));
+    const char *dup = duplicate_name(all.v, all.n);
+    if (dup != NULL)
+        return sqlp_error(p, ERR_MALFORMED, "42601", -1,
+                          "multiple assignments to same column \"%s\"", dup);
     return 0;
 }
 
@@ -2032,6 +2050,10 @@ static int insert_stmt(struct sql_parser *p, struct sql_with *with, struct sql_s
         !sqlp_peek_is_kw(p, 1, SQL_KW_VALUES) && !sqlp_peek_is_kw(p, 1, SQL_KW_WITH) &&
         !sqlp_peek_is_kw(p, 1, SQL_KW_TABLE) && !sqlp_peek_is_char(p, 1, '(')) {
         TRY(target_columns(p, &ins->cols));
+        const char *dup = duplicate_name(ins->cols.v, ins->cols.n);
+        if (dup != NULL)
+            return sqlp_error(p, ERR_MALFORMED, "42701", -1,
+                              "column \"%s\" specified more than once", dup);
     }
     if (is_word(p, "overriding"))
         return unsupported(p, p->tok.loc, "INSERT ... OVERRIDING");
