@@ -30,7 +30,8 @@ endforeach()
 
 # pg: the PostgreSQL protocol codec and session state machine (tests/fuzz/fuzz_pg.c), built and
 # registered like the drivers above.
-foreach(fuzz_name pg)
+# sql: the SQL parser, the router's walks and the printer (tests/fuzz/fuzz_sql.c), the same way.
+foreach(fuzz_name pg sql)
   set(fuzz_target fuzz-${fuzz_name})
   add_executable(${fuzz_target} ${CMAKE_CURRENT_LIST_DIR}/fuzz_${fuzz_name}.c
                                 ${CMAKE_CURRENT_LIST_DIR}/fuzz_main.c)
@@ -47,3 +48,7 @@ foreach(fuzz_name pg)
     set_tests_properties(fuzz/${fuzz_name} PROPERTIES LABELS unit TIMEOUT 300)
   endif()
 endforeach()
+# The SQL driver prints what it parses once the printer exists.
+if(EXISTS ${CMAKE_SOURCE_DIR}/src/sql/sql_print.c)
+  target_compile_definitions(fuzz-sql PRIVATE FUZZ_SQL_PRINT)
+endif()

@@ -1,0 +1,1 @@
+SELECT string_agg(DISTINCT product, '|' ORDER BY product) FROM sales;

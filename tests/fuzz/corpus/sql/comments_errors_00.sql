@@ -1,0 +1,2 @@
+/* block /* nested */ comment */ SELECT 1 -- line
+; ; SELECT "quoted ""ident""" FROM "T" AS "t" WHERE "t"."x" = $1::text COLLATE "C";

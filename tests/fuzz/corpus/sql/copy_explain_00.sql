@@ -1,0 +1,1 @@
+COPY items (id, sku) FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';', NULL '');

@@ -1,0 +1,1 @@
+SELECT json_object_agg(id, id * 10 ORDER BY id) FROM docs WHERE id < 4;

@@ -1,0 +1,1 @@
+ALTER TABLE alt ADD COLUMN a text;

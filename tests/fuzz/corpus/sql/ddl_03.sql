@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX IF NOT EXISTS idx_a ON idx USING btree (a DESC NULLS LAST, lower(b)) WHERE c > 0;

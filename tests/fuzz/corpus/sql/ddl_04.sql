@@ -1,0 +1,1 @@
+DROP TABLE "Mixed Case", uppername;

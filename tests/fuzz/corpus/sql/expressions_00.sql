@@ -1,0 +1,1 @@
+SELECT id FROM ex WHERE (a, b) = (1, 2);

@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE a = ANY (SELECT a FROM u) AND b <> ALL (ARRAY[1, 2]) AND c NOT IN (1, 2, 3);

@@ -1,0 +1,1 @@
+UPDATE acct SET owner = 'nobody' WHERE grp = 2;

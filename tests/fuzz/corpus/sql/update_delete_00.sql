@@ -1,0 +1,1 @@
+UPDATE stock SET qty = qty / (qty - qty) WHERE id = 999;
