@@ -434,17 +434,30 @@ int sqlp_qname(struct sql_parser *p, struct sql_qname *out)
     return qname_from_dotted(p, &d, out);
 }
 
+/* item [, item ...]: item reads one element and appends it to v. */
+typedef int (*list_item_fn)(struct sql_parser *p, struct sqlp_vec *v);
+
+static int comma_list(struct sql_parser *p, struct sqlp_vec *v, list_item_fn item)
+{
+    for (;;) {
+        TRY(item(p, v));
+        if (!sqlp_is_char(p, ','))
+            return 0;
+        TRY(sqlp_advance(p));
+    }
+}
+
+static int name_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    const char *s = NULL;
+    TRY(sqlp_colid(p, &s));
+    return push_name(p, v, s);
+}
+
 int sqlp_names(struct sql_parser *p, struct sql_names *out)
 {
     struct sqlp_vec v = {0};
-    for (;;) {
-        const char *s = NULL;
-        TRY(sqlp_colid(p, &s));
-        TRY(push_name(p, &v, s));
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, name_item));
     out->n = v.n;
     out->v = v.v;
     return 0;
@@ -465,6 +478,14 @@ static int type_int(struct sql_parser *p, int32_t *out)
         return sqlp_syntax_error(p);
     *out = (int32_t)p->tok.ival;
     return sqlp_advance(p);
+}
+
+/* '(' Iconst ')' at the current '('. */
+static int paren_int(struct sql_parser *p, int32_t *out)
+{
+    TRY(sqlp_expect_char(p, '('));
+    TRY(type_int(p, out));
+    return sqlp_expect_char(p, ')');
 }
 
 /* A type modifier in a generic list, which may be negative: numeric(5, -2). */
@@ -658,9 +679,7 @@ static int interval_fields(struct sql_parser *p, struct sql_type *t)
     }
     if (last == 5 && sqlp_is_char(p, '(')) {
         int32_t v = 0;
-        TRY(sqlp_advance(p));
-        TRY(type_int(p, &v));
-        TRY(sqlp_expect_char(p, ')'));
+        TRY(paren_int(p, &v));
         TRY(time_precision(p, t, v, "INTERVAL"));
     }
     char text[32];
@@ -681,9 +700,7 @@ static int float_type(struct sql_parser *p, struct sql_type *t)
     if (!sqlp_is_char(p, '('))
         return 0;
     int32_t v = 0;
-    TRY(sqlp_advance(p));
-    TRY(type_int(p, &v));
-    TRY(sqlp_expect_char(p, ')'));
+    TRY(paren_int(p, &v));
     if (v < 1)
         return sqlp_error(p, ERR_MALFORMED, "22023", loc,
                           "precision for type float must be at least 1 bit");
@@ -715,9 +732,7 @@ static int char_type(struct sql_parser *p, struct sql_type *t, bool literal)
         if (!sqlp_is_char(p, '('))
             return 0;
         int32_t v = 0;
-        TRY(sqlp_advance(p));
-        TRY(type_int(p, &v));
-        TRY(sqlp_expect_char(p, ')'));
+        TRY(paren_int(p, &v));
         if (v < 1)
             return sqlp_error(p, ERR_MALFORMED, "22023", t->loc,
                               "length for type %s must be at least 1", t->name);
@@ -729,9 +744,7 @@ static int char_type(struct sql_parser *p, struct sql_type *t, bool literal)
     if (!sqlp_is_char(p, '('))
         return 0;
     int32_t v = 0;
-    TRY(sqlp_advance(p));
-    TRY(type_int(p, &v));
-    TRY(sqlp_expect_char(p, ')'));
+    TRY(paren_int(p, &v));
     return type_apply_mods(p, t, &v, 1);
 }
 
@@ -743,9 +756,7 @@ static int datetime_type(struct sql_parser *p, struct sql_type *t)
     bool have_prec = false;
     TRY(sqlp_advance(p));
     if (sqlp_is_char(p, '(')) {
-        TRY(sqlp_advance(p));
-        TRY(type_int(p, &prec));
-        TRY(sqlp_expect_char(p, ')'));
+        TRY(paren_int(p, &prec));
         have_prec = true;
     }
     bool tz = false;
@@ -816,9 +827,7 @@ static int simple_type(struct sql_parser *p, struct sql_type *t, bool literal)
         TRY(sqlp_advance(p));
         if (sqlp_is_char(p, '(')) {
             int32_t v = 0;
-            TRY(sqlp_advance(p));
-            TRY(type_int(p, &v));
-            TRY(sqlp_expect_char(p, ')'));
+            TRY(paren_int(p, &v));
             return time_precision(p, t, v, "INTERVAL");
         }
         return literal ? 0 : interval_fields(p, t);
@@ -1583,20 +1592,38 @@ int sqlp_expr(struct sql_parser *p, struct sql_expr **out)
     return expr_prec(p, PREC_OR, out);
 }
 
+static int expr_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    struct sql_expr *e = NULL;
+    TRY(sqlp_expr(p, &e));
+    return push_expr(p, v, e);
+}
+
+/* ", expr" as often as written: the rest of a list whose first item is in v. */
+static int more_exprs(struct sql_parser *p, struct sqlp_vec *v)
+{
+    while (sqlp_is_char(p, ',')) {
+        TRY(sqlp_advance(p));
+        TRY(expr_item(p, v));
+    }
+    return 0;
+}
+
 int sqlp_expr_list(struct sql_parser *p, struct sql_exprs *out)
 {
     struct sqlp_vec v = {0};
-    for (;;) {
-        struct sql_expr *e = NULL;
-        TRY(sqlp_expr(p, &e));
-        TRY(push_expr(p, &v, e));
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, expr_item));
     out->n = v.n;
     out->v = v.v;
     return 0;
+}
+
+/* ORDER BY sort_list at the current ORDER. */
+static int order_by_clause(struct sql_parser *p, struct sql_sorts *out)
+{
+    TRY(sqlp_expect_kw(p, SQL_KW_ORDER));
+    TRY(sqlp_expect_kw(p, SQL_KW_BY));
+    return sqlp_sort_list(p, out);
 }
 
 /* ---- Expressions: primaries ---- */
@@ -1661,11 +1688,7 @@ static int paren_expr(struct sql_parser *p, struct sql_expr **out)
             return alloc_failed(p);
         struct sqlp_vec v = {0};
         TRY(push_expr(p, &v, e));
-        while (sqlp_is_char(p, ',')) {
-            TRY(sqlp_advance(p));
-            TRY(sqlp_expr(p, &e));
-            TRY(push_expr(p, &v, e));
-        }
+        TRY(more_exprs(p, &v));
         row->list.n = v.n;
         row->list.v = v.v;
         e = row;
@@ -1722,6 +1745,15 @@ static int cast_func(struct sql_parser *p, struct sql_expr **out)
     return 0;
 }
 
+static int array_body(struct sql_parser *p, int loc, struct sql_expr **out);
+
+static int array_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    struct sql_expr *sub = NULL;
+    TRY(array_body(p, p->tok.loc, &sub));
+    return push_expr(p, v, sub);
+}
+
 /* '[' elements ']' after ARRAY, or nested inside one: [[1, 2], [3, 4]]. */
 static int array_body(struct sql_parser *p, int loc, struct sql_expr **out)
 {
@@ -1732,14 +1764,7 @@ static int array_body(struct sql_parser *p, int loc, struct sql_expr **out)
     TRY(sqlp_expect_char(p, '['));
     if (sqlp_is_char(p, '[')) {
         struct sqlp_vec v = {0};
-        for (;;) {
-            struct sql_expr *sub = NULL;
-            TRY(array_body(p, p->tok.loc, &sub));
-            TRY(push_expr(p, &v, sub));
-            if (!sqlp_is_char(p, ','))
-                break;
-            TRY(sqlp_advance(p));
-        }
+        TRY(comma_list(p, &v, array_item));
         e->list.n = v.n;
         e->list.v = v.v;
     } else if (!sqlp_is_char(p, ']')) {
@@ -1790,9 +1815,7 @@ static int svf_expr(struct sql_parser *p, enum sql_svf kind, bool has_precision,
     TRY(sqlp_advance(p));
     if (has_precision && sqlp_is_char(p, '(')) {
         int32_t v = 0;
-        TRY(sqlp_advance(p));
-        TRY(type_int(p, &v));
-        TRY(sqlp_expect_char(p, ')'));
+        TRY(paren_int(p, &v));
         e->svf.precision = v > SQLP_TIME_PRECISION_MAX ? SQLP_TIME_PRECISION_MAX : v;
     }
     *out = e;
@@ -1905,11 +1928,8 @@ static int func_call(struct sql_parser *p, const struct dotted *d, struct sql_ex
         }
         e->func.args.n = v.n;
         e->func.args.v = v.v;
-        if (sqlp_is_kw(p, SQL_KW_ORDER)) {
-            TRY(sqlp_advance(p));
-            TRY(sqlp_expect_kw(p, SQL_KW_BY));
-            TRY(sqlp_sort_list(p, &e->func.agg_order));
-        }
+        if (sqlp_is_kw(p, SQL_KW_ORDER))
+            TRY(order_by_clause(p, &e->func.agg_order));
     }
     TRY(sqlp_expect_char(p, ')'));
     if (sqlp_is_kw(p, SQL_KW_WITHIN) && sqlp_peek_is_kw(p, 1, SQL_KW_GROUP)) {
@@ -1926,9 +1946,7 @@ static int func_call(struct sql_parser *p, const struct dotted *d, struct sql_ex
         TRY(sqlp_advance(p));
         TRY(sqlp_advance(p));
         TRY(sqlp_expect_char(p, '('));
-        TRY(sqlp_expect_kw(p, SQL_KW_ORDER));
-        TRY(sqlp_expect_kw(p, SQL_KW_BY));
-        TRY(sqlp_sort_list(p, &e->func.agg_order));
+        TRY(order_by_clause(p, &e->func.agg_order));
         TRY(sqlp_expect_char(p, ')'));
         e->func.within_group = true;
     }
@@ -2004,12 +2022,7 @@ static int substring_args(struct sql_parser *p, struct sql_expr *e, struct sqlp_
     }
     if (!sqlp_is_kw(p, SQL_KW_FROM) && !sqlp_is_kw(p, SQL_KW_FOR)) {
         e->func.form = SQL_FUNC_PLAIN;
-        while (sqlp_is_char(p, ',')) {
-            TRY(sqlp_advance(p));
-            TRY(sqlp_expr(p, &a));
-            TRY(push_expr(p, v, a));
-        }
-        return 0;
+        return more_exprs(p, v);
     }
     for (int i = 0; i < 2; i++) {
         if (a == NULL && sqlp_is_kw(p, SQL_KW_FROM)) {
@@ -2051,12 +2064,7 @@ static int trim_args(struct sql_parser *p, struct sql_expr *e, struct sqlp_vec *
             TRY(push_expr(p, v, first));
             first = NULL;
             list.n = 0;
-            while (sqlp_is_char(p, ',')) {
-                struct sql_expr *a = NULL;
-                TRY(sqlp_advance(p));
-                TRY(sqlp_expr(p, &a));
-                TRY(push_expr(p, v, a));
-            }
+            TRY(more_exprs(p, v));
         }
     }
     for (uint32_t i = 0; i < list.n; i++)
@@ -2072,12 +2080,7 @@ static int overlay_args(struct sql_parser *p, struct sql_expr *e, struct sqlp_ve
     TRY(push_expr(p, v, a));
     if (!sqlp_is_kw(p, SQL_KW_PLACING)) {
         e->func.form = SQL_FUNC_PLAIN;
-        while (sqlp_is_char(p, ',')) {
-            TRY(sqlp_advance(p));
-            TRY(sqlp_expr(p, &a));
-            TRY(push_expr(p, v, a));
-        }
-        return 0;
+        return more_exprs(p, v);
     }
     static const enum sql_kw kws[3] = {SQL_KW_PLACING, SQL_KW_FROM, SQL_KW_FOR};
     for (int i = 0; i < 3; i++) {
@@ -2344,39 +2347,41 @@ static int expr_primary(struct sql_parser *p, struct sql_expr **out)
 
 /* ---- Sorting and windows ---- */
 
+/* expr [ASC | DESC | USING op] [NULLS FIRST | LAST] */
+static int sort_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    struct sql_sort *s = sqlp_push(p, v, sizeof *s);
+    if (s == NULL)
+        return alloc_failed(p);
+    TRY(sqlp_expr(p, &s->expr));
+    if (sqlp_is_kw(p, SQL_KW_ASC) || sqlp_is_kw(p, SQL_KW_DESC)) {
+        s->dir = sqlp_is_kw(p, SQL_KW_ASC) ? SQL_SORT_ASC : SQL_SORT_DESC;
+        TRY(sqlp_advance(p));
+    } else if (sqlp_is_kw(p, SQL_KW_USING)) {
+        TRY(sqlp_advance(p));
+        struct opinfo o;
+        int loc = p->tok.loc;
+        TRY(read_operator(p, &o));
+        if (o.op == SQL_OP_LT)
+            s->dir = SQL_SORT_ASC;
+        else if (o.op == SQL_OP_GT)
+            s->dir = SQL_SORT_DESC;
+        else
+            return feature_error(p, loc, "ORDER BY USING with an operator other than < or >");
+    }
+    if (sqlp_is_kw(p, SQL_KW_NULLS) &&
+        (sqlp_peek_is_kw(p, 1, SQL_KW_FIRST) || sqlp_peek_is_kw(p, 1, SQL_KW_LAST))) {
+        TRY(sqlp_advance(p));
+        s->nulls = sqlp_is_kw(p, SQL_KW_FIRST) ? SQL_NULLS_FIRST : SQL_NULLS_LAST;
+        TRY(sqlp_advance(p));
+    }
+    return 0;
+}
+
 int sqlp_sort_list(struct sql_parser *p, struct sql_sorts *out)
 {
     struct sqlp_vec v = {0};
-    for (;;) {
-        struct sql_sort *s = sqlp_push(p, &v, sizeof *s);
-        if (s == NULL)
-            return alloc_failed(p);
-        TRY(sqlp_expr(p, &s->expr));
-        if (sqlp_is_kw(p, SQL_KW_ASC) || sqlp_is_kw(p, SQL_KW_DESC)) {
-            s->dir = sqlp_is_kw(p, SQL_KW_ASC) ? SQL_SORT_ASC : SQL_SORT_DESC;
-            TRY(sqlp_advance(p));
-        } else if (sqlp_is_kw(p, SQL_KW_USING)) {
-            TRY(sqlp_advance(p));
-            struct opinfo o;
-            int loc = p->tok.loc;
-            TRY(read_operator(p, &o));
-            if (o.op == SQL_OP_LT)
-                s->dir = SQL_SORT_ASC;
-            else if (o.op == SQL_OP_GT)
-                s->dir = SQL_SORT_DESC;
-            else
-                return feature_error(p, loc, "ORDER BY USING with an operator other than < or >");
-        }
-        if (sqlp_is_kw(p, SQL_KW_NULLS) &&
-            (sqlp_peek_is_kw(p, 1, SQL_KW_FIRST) || sqlp_peek_is_kw(p, 1, SQL_KW_LAST))) {
-            TRY(sqlp_advance(p));
-            s->nulls = sqlp_is_kw(p, SQL_KW_FIRST) ? SQL_NULLS_FIRST : SQL_NULLS_LAST;
-            TRY(sqlp_advance(p));
-        }
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, sort_item));
     out->n = v.n;
     out->v = v.v;
     return 0;
@@ -2484,11 +2489,8 @@ static int window_spec(struct sql_parser *p, struct sql_window **out)
         TRY(sqlp_expect_kw(p, SQL_KW_BY));
         TRY(sqlp_expr_list(p, &w->partition_by));
     }
-    if (sqlp_is_kw(p, SQL_KW_ORDER)) {
-        TRY(sqlp_advance(p));
-        TRY(sqlp_expect_kw(p, SQL_KW_BY));
-        TRY(sqlp_sort_list(p, &w->order_by));
-    }
+    if (sqlp_is_kw(p, SQL_KW_ORDER))
+        TRY(order_by_clause(p, &w->order_by));
     if (sqlp_is_kw(p, SQL_KW_ROWS) || sqlp_is_kw(p, SQL_KW_RANGE) || sqlp_is_kw(p, SQL_KW_GROUPS))
         TRY(frame_clause(p, w));
     TRY(sqlp_expect_char(p, ')'));
@@ -2499,33 +2501,35 @@ static int window_spec(struct sql_parser *p, struct sql_window **out)
 
 /* ---- Target lists ---- */
 
+/* expr [[AS] label], or * */
+static int target_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    struct sql_target *t = sqlp_push(p, v, sizeof *t);
+    if (t == NULL)
+        return alloc_failed(p);
+    t->loc = p->tok.loc;
+    if (sqlp_is_char(p, '*')) {
+        t->expr = new_expr(p, SQL_E_COLUMN, p->tok.loc);
+        if (t->expr == NULL)
+            return alloc_failed(p);
+        t->expr->column.star = true;
+        TRY(sqlp_advance(p));
+    } else {
+        TRY(sqlp_expr(p, &t->expr));
+        if (sqlp_is_kw(p, SQL_KW_AS)) {
+            TRY(sqlp_advance(p));
+            TRY(sqlp_label(p, &t->alias));
+        } else if (tok_is_bare_label(&p->tok)) {
+            TRY(sqlp_label(p, &t->alias));
+        }
+    }
+    return 0;
+}
+
 int sqlp_targets(struct sql_parser *p, struct sql_targets *out)
 {
     struct sqlp_vec v = {0};
-    for (;;) {
-        struct sql_target *t = sqlp_push(p, &v, sizeof *t);
-        if (t == NULL)
-            return alloc_failed(p);
-        t->loc = p->tok.loc;
-        if (sqlp_is_char(p, '*')) {
-            t->expr = new_expr(p, SQL_E_COLUMN, p->tok.loc);
-            if (t->expr == NULL)
-                return alloc_failed(p);
-            t->expr->column.star = true;
-            TRY(sqlp_advance(p));
-        } else {
-            TRY(sqlp_expr(p, &t->expr));
-            if (sqlp_is_kw(p, SQL_KW_AS)) {
-                TRY(sqlp_advance(p));
-                TRY(sqlp_label(p, &t->alias));
-            } else if (tok_is_bare_label(&p->tok)) {
-                TRY(sqlp_label(p, &t->alias));
-            }
-        }
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, target_item));
     out->n = v.n;
     out->v = v.v;
     return 0;
@@ -2754,17 +2758,17 @@ static int table_ref(struct sql_parser *p, struct sql_from **out)
     return 0;
 }
 
+static int from_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    struct sql_from *f = NULL;
+    TRY(table_ref(p, &f));
+    return push_from(p, v, f);
+}
+
 int sqlp_from_list(struct sql_parser *p, struct sql_froms *out)
 {
     struct sqlp_vec v = {0};
-    for (;;) {
-        struct sql_from *f = NULL;
-        TRY(table_ref(p, &f));
-        TRY(push_from(p, &v, f));
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, from_item));
     out->n = v.n;
     out->v = v.v;
     return 0;
@@ -2789,6 +2793,21 @@ static bool targets_end(const struct sql_parser *p)
     return false;
 }
 
+static int group_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    int loc = p->tok.loc;
+    if (sqlp_is_char(p, '(') && sqlp_peek_is_char(p, 1, ')'))
+        return feature_error(p, loc, "an empty grouping set");
+    if ((sqlp_is_kw(p, SQL_KW_ROLLUP) || sqlp_is_kw(p, SQL_KW_CUBE)) &&
+        sqlp_peek_is_char(p, 1, '('))
+        return feature_error(p, loc, sqlp_is_kw(p, SQL_KW_ROLLUP) ? "ROLLUP" : "CUBE");
+    if (sqlp_is_kw(p, SQL_KW_GROUPING) && sqlp_peek_is_kw(p, 1, SQL_KW_SETS))
+        return feature_error(p, loc, "GROUPING SETS");
+    struct sql_expr *e = NULL;
+    TRY(sqlp_expr(p, &e));
+    return push_expr(p, v, e);
+}
+
 static int group_by(struct sql_parser *p, struct sql_exprs *out)
 {
     TRY(sqlp_advance(p));
@@ -2797,24 +2816,23 @@ static int group_by(struct sql_parser *p, struct sql_exprs *out)
         return feature_error(p, p->tok.loc, "GROUP BY DISTINCT");
     TRY(sqlp_accept_kw(p, SQL_KW_ALL, NULL));
     struct sqlp_vec v = {0};
-    for (;;) {
-        int loc = p->tok.loc;
-        if (sqlp_is_char(p, '(') && sqlp_peek_is_char(p, 1, ')'))
-            return feature_error(p, loc, "an empty grouping set");
-        if ((sqlp_is_kw(p, SQL_KW_ROLLUP) || sqlp_is_kw(p, SQL_KW_CUBE)) &&
-            sqlp_peek_is_char(p, 1, '('))
-            return feature_error(p, loc, sqlp_is_kw(p, SQL_KW_ROLLUP) ? "ROLLUP" : "CUBE");
-        if (sqlp_is_kw(p, SQL_KW_GROUPING) && sqlp_peek_is_kw(p, 1, SQL_KW_SETS))
-            return feature_error(p, loc, "GROUPING SETS");
-        struct sql_expr *e = NULL;
-        TRY(sqlp_expr(p, &e));
-        TRY(push_expr(p, &v, e));
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, group_item));
     out->n = v.n;
     out->v = v.v;
+    return 0;
+}
+
+/* name AS (spec) */
+static int window_def_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    struct sql_window_def *d = sqlp_push(p, v, sizeof *d);
+    if (d == NULL)
+        return alloc_failed(p);
+    TRY(sqlp_colid(p, &d->name));
+    TRY(sqlp_expect_kw(p, SQL_KW_AS));
+    if (!sqlp_is_char(p, '('))
+        return sqlp_syntax_error(p);
+    TRY(window_spec(p, &d->spec));
     return 0;
 }
 
@@ -2822,19 +2840,7 @@ static int window_clause(struct sql_parser *p, struct sql_window_defs *out)
 {
     TRY(sqlp_advance(p));
     struct sqlp_vec v = {0};
-    for (;;) {
-        struct sql_window_def *d = sqlp_push(p, &v, sizeof *d);
-        if (d == NULL)
-            return alloc_failed(p);
-        TRY(sqlp_colid(p, &d->name));
-        TRY(sqlp_expect_kw(p, SQL_KW_AS));
-        if (!sqlp_is_char(p, '('))
-            return sqlp_syntax_error(p);
-        TRY(window_spec(p, &d->spec));
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, window_def_item));
     out->n = v.n;
     out->v = v.v;
     return 0;
@@ -2884,6 +2890,22 @@ static int simple_select(struct sql_parser *p, struct sql_select **out)
     return 0;
 }
 
+/* ( expr, ... ): every row as long as the first */
+static int values_row_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    struct sql_exprs *row = sqlp_push(p, v, sizeof *row);
+    if (row == NULL)
+        return alloc_failed(p);
+    TRY(sqlp_expect_char(p, '('));
+    TRY(sqlp_expr_list(p, row));
+    TRY(sqlp_expect_char(p, ')'));
+    const struct sql_exprs *first = v->v;
+    if (row->n != first->n)
+        return sqlp_error(p, ERR_MALFORMED, "42601", row->v[0]->loc,
+                          "VALUES lists must all be the same length");
+    return 0;
+}
+
 static int values_select(struct sql_parser *p, struct sql_select **out)
 {
     struct sql_select *s = new_select(p, SQL_SELECT_VALUES, p->tok.loc);
@@ -2891,21 +2913,7 @@ static int values_select(struct sql_parser *p, struct sql_select **out)
         return alloc_failed(p);
     TRY(sqlp_advance(p));
     struct sqlp_vec v = {0};
-    for (;;) {
-        struct sql_exprs *row = sqlp_push(p, &v, sizeof *row);
-        if (row == NULL)
-            return alloc_failed(p);
-        TRY(sqlp_expect_char(p, '('));
-        TRY(sqlp_expr_list(p, row));
-        TRY(sqlp_expect_char(p, ')'));
-        const struct sql_exprs *first = v.v;
-        if (row->n != first->n)
-            return sqlp_error(p, ERR_MALFORMED, "42601", row->v[0]->loc,
-                              "VALUES lists must all be the same length");
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, values_row_item));
     s->values.n = v.n;
     s->values.v = v.v;
     *out = s;
@@ -3040,6 +3048,14 @@ static int fetch_clause(struct sql_parser *p, struct sql_select *s)
     return sqlp_expect_kw(p, SQL_KW_ONLY);
 }
 
+static int locked_table_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    (void)v;
+    struct sql_qname q;
+    TRY(sqlp_qname(p, &q));
+    return 0;
+}
+
 /* FOR UPDATE | NO KEY UPDATE | SHARE | KEY SHARE [OF t, ...] [NOWAIT | SKIP LOCKED], or FOR READ
  * ONLY; accepted and ignored (a statement runs alone on its replicaset). */
 static int locking_clause(struct sql_parser *p, struct sql_select *s)
@@ -3064,13 +3080,8 @@ static int locking_clause(struct sql_parser *p, struct sql_select *s)
     s->locking = true;
     if (sqlp_is_kw(p, SQL_KW_OF)) {
         TRY(sqlp_advance(p));
-        for (;;) {
-            struct sql_qname q;
-            TRY(sqlp_qname(p, &q));
-            if (!sqlp_is_char(p, ','))
-                break;
-            TRY(sqlp_advance(p));
-        }
+        struct sqlp_vec v = {0}; /* the tables are not kept */
+        TRY(comma_list(p, &v, locked_table_item));
     }
     if (sqlp_is_kw(p, SQL_KW_NOWAIT))
         return sqlp_advance(p);
@@ -3088,9 +3099,7 @@ static int select_tail(struct sql_parser *p, struct sql_select *s)
     /* The errors point at the second clause's expression, as PostgreSQL's do. */
     if (sqlp_is_kw(p, SQL_KW_ORDER)) {
         bool had = s->order_by.n > 0;
-        TRY(sqlp_advance(p));
-        TRY(sqlp_expect_kw(p, SQL_KW_BY));
-        TRY(sqlp_sort_list(p, &s->order_by));
+        TRY(order_by_clause(p, &s->order_by));
         if (had)
             return multiple_clauses(p, s->order_by.v[0].expr->loc, "ORDER BY");
     }
@@ -3197,6 +3206,35 @@ static int cte_body(struct sql_parser *p, struct sql_stmt **out)
     return 0;
 }
 
+/* name [(cols)] AS [[NOT] MATERIALIZED] (statement) */
+static int cte_item(struct sql_parser *p, struct sqlp_vec *v)
+{
+    struct sql_cte *c = sqlp_push(p, v, sizeof *c);
+    if (c == NULL)
+        return alloc_failed(p);
+    c->loc = p->tok.loc;
+    TRY(sqlp_colid(p, &c->name));
+    if (sqlp_is_char(p, '('))
+        TRY(sqlp_paren_names(p, &c->cols));
+    TRY(sqlp_expect_kw(p, SQL_KW_AS));
+    if (sqlp_is_kw(p, SQL_KW_MATERIALIZED)) {
+        c->materialized = 1;
+        TRY(sqlp_advance(p));
+    } else if (sqlp_is_kw(p, SQL_KW_NOT) && sqlp_peek_is_kw(p, 1, SQL_KW_MATERIALIZED)) {
+        c->materialized = -1;
+        TRY(sqlp_advance(p));
+        TRY(sqlp_advance(p));
+    }
+    TRY(sqlp_expect_char(p, '('));
+    TRY(cte_body(p, &c->query));
+    TRY(sqlp_expect_char(p, ')'));
+    if (p->tok.kind == SQL_TOK_IDENT && !p->tok.quoted &&
+        (strcmp(p->tok.str, "search") == 0 || strcmp(p->tok.str, "cycle") == 0))
+        return feature_error(p, p->tok.loc,
+                             strcmp(p->tok.str, "search") == 0 ? "SEARCH" : "CYCLE");
+    return 0;
+}
+
 int sqlp_with(struct sql_parser *p, struct sql_with **out)
 {
     struct sql_with *w = sqlp_alloc(p, sizeof *w);
@@ -3205,34 +3243,7 @@ int sqlp_with(struct sql_parser *p, struct sql_with **out)
     TRY(sqlp_expect_kw(p, SQL_KW_WITH));
     TRY(sqlp_accept_kw(p, SQL_KW_RECURSIVE, &w->recursive));
     struct sqlp_vec v = {0};
-    for (;;) {
-        struct sql_cte *c = sqlp_push(p, &v, sizeof *c);
-        if (c == NULL)
-            return alloc_failed(p);
-        c->loc = p->tok.loc;
-        TRY(sqlp_colid(p, &c->name));
-        if (sqlp_is_char(p, '('))
-            TRY(sqlp_paren_names(p, &c->cols));
-        TRY(sqlp_expect_kw(p, SQL_KW_AS));
-        if (sqlp_is_kw(p, SQL_KW_MATERIALIZED)) {
-            c->materialized = 1;
-            TRY(sqlp_advance(p));
-        } else if (sqlp_is_kw(p, SQL_KW_NOT) && sqlp_peek_is_kw(p, 1, SQL_KW_MATERIALIZED)) {
-            c->materialized = -1;
-            TRY(sqlp_advance(p));
-            TRY(sqlp_advance(p));
-        }
-        TRY(sqlp_expect_char(p, '('));
-        TRY(cte_body(p, &c->query));
-        TRY(sqlp_expect_char(p, ')'));
-        if (p->tok.kind == SQL_TOK_IDENT && !p->tok.quoted &&
-            (strcmp(p->tok.str, "search") == 0 || strcmp(p->tok.str, "cycle") == 0))
-            return feature_error(p, p->tok.loc,
-                                 strcmp(p->tok.str, "search") == 0 ? "SEARCH" : "CYCLE");
-        if (!sqlp_is_char(p, ','))
-            break;
-        TRY(sqlp_advance(p));
-    }
+    TRY(comma_list(p, &v, cte_item));
     w->n = v.n;
     w->v = v.v;
     *out = w;
