@@ -700,9 +700,11 @@ static void shard_schema_done(void *arg, int err, const struct store_result *res
             s->schema_inflight[i] = s->schema_inflight[--s->n_schema_inflight];
             break;
         }
-    if (err == 0 && res->output != NULL)
-        LOGE("shard", "group %" PRIu64 ": a schema change failed to apply here (see the table "
-             "model's output); the version moved on", op->group);
+    struct table_output o;
+    if (err == 0 && res->output != NULL &&
+        table_output_parse(res->output, res->output_len, &o) == 0 && o.state == TABLE_STATE_ERROR)
+        LOGE("shard", "group %" PRIu64 ": a schema change failed to apply here (%s: %s); the "
+             "version moved on", op->group, o.sqlstate, o.message);
     free(op);
 }
 

@@ -1,0 +1,1777 @@
+/* The printer: a PostgreSQL AST rendered as the SQLite SQL a replicaset runs, with PostgreSQL's
+ * semantics kept by the function library (docs/sql.md, "The printer's rewrites"). Every result
+ * column is aliased with the name PostgreSQL gives it, and described in struct sql_printed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "sql/sql_func.h"
+#include "sql/sql_int.h"
+
+/* CTE names visible where a FROM item is printed: they are not user tables. */
+#define PR_SCOPE_MAX 64
+
+struct pr {
+    const struct sql_stmt *st;
+    const struct sql_print_opts *o;
+    struct buf *out;
+    struct sql_error *err;
+    int rc;
+    int depth;
+    const char *scope[PR_SCOPE_MAX];
+    uint32_t nscope;
+    bool in_check; /* CHECK / generated expressions: only deterministic functions */
+};
+
+/* ---- errors and output ---- */
+
+static int pr_fail(struct pr *p, int rc, const char *state, int loc, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int pr_fail(struct pr *p, int rc, const char *state, int loc, const char *fmt, ...)
+{
+    if (p->rc != 0)
+        return p->rc;
+    va_list ap;
+    va_start(ap, fmt);
+    sql_err_vset(p->err, rc, state, p->st->text, p->st->text_len, loc, fmt, ap);
+    va_end(ap);
+    p->rc = rc;
+    return rc;
+}
+
+static void pr_s(struct pr *p, const char *s)
+{
+    if (p->rc != 0)
+        return;
+    if (buf_append(p->out, s, strlen(s)) != 0)
+        pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+    else if (p->out->len > SQL_PRINT_BYTES_MAX)
+        pr_fail(p, ERR_TOOBIG, "54000", -1, "statement too large to run (more than %u bytes)",
+                SQL_PRINT_BYTES_MAX);
+}
+
+static void pr_f(struct pr *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void pr_f(struct pr *p, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof tmp)
+        pr_s(p, tmp);
+    else
+        pr_fail(p, ERR_TOOBIG, "54000", -1, "a name too long to print");
+}
+
+static void pr_ident(struct pr *p, const char *name)
+{
+    pr_s(p, "\"");
+    for (const char *c = name; *c && p->rc == 0; c++) {
+        char one[3] = {*c, *c == '"' ? '"' : 0, 0};
+        pr_s(p, one);
+    }
+    pr_s(p, "\"");
+}
+
+static void pr_string(struct pr *p, const char *s, size_t len)
+{
+    pr_s(p, "'");
+    size_t start = 0;
+    for (size_t i = 0; i <= len && p->rc == 0; i++) {
+        if (i == len || s[i] == '\'') {
+            if (buf_append(p->out, s + start, i - start) != 0) {
+                pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+                return;
+            }
+            if (i < len)
+                pr_s(p, "''");
+            start = i + 1;
+        }
+    }
+    pr_s(p, "'");
+}
+
+static bool pr_enter(struct pr *p)
+{
+    if (++p->depth > SQL_DEPTH_MAX) {
+        pr_fail(p, ERR_TOOBIG, "54001", -1, "stack depth limit exceeded");
+        return false;
+    }
+    return p->rc == 0;
+}
+
+static void pr_leave(struct pr *p)
+{
+    p->depth--;
+}
+
+/* ---- types ---- */
+
+int sql_type_decl(const struct sql_type *t, struct buf *out)
+{
+    if (t->array_dims > 0)
+        return buf_printf(out, "TEXT");
+    switch (t->kind) {
+    case SQL_TYPE_BOOL: return buf_printf(out, "BOOL_INT");
+    case SQL_TYPE_INT2: return buf_printf(out, "INT2");
+    case SQL_TYPE_INT4: return buf_printf(out, "INT4");
+    case SQL_TYPE_INT8: return buf_printf(out, "INT8");
+    case SQL_TYPE_FLOAT4: return buf_printf(out, "FLOAT4");
+    case SQL_TYPE_FLOAT8: return buf_printf(out, "FLOAT8");
+    case SQL_TYPE_NUMERIC:
+        if (t->mod1 >= 0 && t->mod2 >= 0)
+            return buf_printf(out, "NUMERIC_TEXT(%d,%d) COLLATE pg_numeric", (int)t->mod1,
+                              (int)t->mod2);
+        if (t->mod1 >= 0)
+            return buf_printf(out, "NUMERIC_TEXT(%d) COLLATE pg_numeric", (int)t->mod1);
+        return buf_printf(out, "NUMERIC_TEXT COLLATE pg_numeric");
+    case SQL_TYPE_TEXT: return buf_printf(out, "TEXT");
+    case SQL_TYPE_VARCHAR:
+        return t->mod1 >= 0 ? buf_printf(out, "VARCHAR(%d)", (int)t->mod1)
+                            : buf_printf(out, "VARCHAR");
+    case SQL_TYPE_BPCHAR:
+        return t->mod1 >= 0 ? buf_printf(out, "BPCHAR(%d)", (int)t->mod1)
+                            : buf_printf(out, "BPCHAR");
+    case SQL_TYPE_BYTEA: return buf_printf(out, "BYTEA_BLOB");
+    case SQL_TYPE_DATE: return buf_printf(out, "DATE_TEXT");
+    case SQL_TYPE_TIME: return buf_printf(out, "TIME_TEXT");
+    case SQL_TYPE_TIMETZ: return buf_printf(out, "TIMETZ_TEXT");
+    case SQL_TYPE_TIMESTAMP: return buf_printf(out, "TIMESTAMP_TEXT");
+    case SQL_TYPE_TIMESTAMPTZ: return buf_printf(out, "TIMESTAMPTZ_TEXT");
+    case SQL_TYPE_INTERVAL: return buf_printf(out, "INTERVAL_TEXT");
+    case SQL_TYPE_JSON: return buf_printf(out, "JSON_TEXT");
+    case SQL_TYPE_JSONB: return buf_printf(out, "JSONB_TEXT");
+    case SQL_TYPE_UUID: return buf_printf(out, "UUID_TEXT");
+    default: return ERR_UNSUPPORTED;
+    }
+}
+
+static void pr_type_text(struct pr *p, const struct sql_type *t)
+{
+    struct buf b = BUF_INIT;
+    if (sql_type_format(t, &b) != 0) {
+        buf_free(&b);
+        pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+        return;
+    }
+    pr_string(p, (const char *)b.data, b.len);
+    buf_free(&b);
+}
+
+/* ---- expressions ---- */
+
+static void pr_expr(struct pr *p, const struct sql_expr *e);
+static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
+                      struct sql_printed *out);
+
+static void pr_exprs(struct pr *p, const struct sql_exprs *l)
+{
+    for (uint32_t i = 0; i < l->n && p->rc == 0; i++) {
+        if (i > 0)
+            pr_s(p, ", ");
+        pr_expr(p, l->v[i]);
+    }
+}
+
+static void pr_call2(struct pr *p, const char *fn, const struct sql_expr *a,
+                     const struct sql_expr *b, const char *extra)
+{
+    pr_s(p, fn);
+    pr_s(p, "(");
+    pr_expr(p, a);
+    if (b != NULL) {
+        pr_s(p, ", ");
+        pr_expr(p, b);
+    }
+    if (extra != NULL)
+        pr_s(p, extra);
+    pr_s(p, ")");
+}
+
+/* True for an expression SQLite compares right as it stands: a column (its affinity and
+ * collation decide), a parameter, an integer or string literal. */
+static bool pr_plain_operand(const struct sql_expr *e)
+{
+    switch (e->kind) {
+    case SQL_E_COLUMN:
+    case SQL_E_PARAM:
+        return true;
+    case SQL_E_CONST:
+        return e->konst.kind == SQL_CONST_INT || e->konst.kind == SQL_CONST_STRING ||
+               e->konst.kind == SQL_CONST_BOOL || e->konst.kind == SQL_CONST_NULL;
+    default:
+        return false;
+    }
+}
+
+static const char *pr_cmp_sqlite(enum sql_op op)
+{
+    switch (op) {
+    case SQL_OP_EQ: return " = ";
+    case SQL_OP_NE: return " <> ";
+    case SQL_OP_LT: return " < ";
+    case SQL_OP_LE: return " <= ";
+    case SQL_OP_GT: return " > ";
+    case SQL_OP_GE: return " >= ";
+    default: return NULL;
+    }
+}
+
+static const char *pr_cmp_fn(enum sql_op op)
+{
+    switch (op) {
+    case SQL_OP_EQ: return "pg_eq";
+    case SQL_OP_NE: return "pg_ne";
+    case SQL_OP_LT: return "pg_lt";
+    case SQL_OP_LE: return "pg_le";
+    case SQL_OP_GT: return "pg_gt";
+    case SQL_OP_GE: return "pg_ge";
+    default: return NULL;
+    }
+}
+
+static void pr_binary(struct pr *p, const struct sql_expr *e)
+{
+    const struct sql_expr *l = e->binary.left, *r = e->binary.right;
+    const char *fn = NULL;
+    switch (e->binary.op) {
+    case SQL_OP_ADD: fn = "pg_add"; break;
+    case SQL_OP_SUB: fn = "pg_sub"; break;
+    case SQL_OP_MUL: fn = "pg_mul"; break;
+    case SQL_OP_DIV: fn = "pg_div"; break;
+    case SQL_OP_MOD: fn = "pg_mod"; break;
+    case SQL_OP_POW: fn = "pg_power"; break;
+    default: break;
+    }
+    if (fn != NULL) {
+        pr_call2(p, fn, l, r, NULL);
+        return;
+    }
+    const char *cmp = pr_cmp_sqlite(e->binary.op);
+    if (cmp != NULL) {
+        /* SQLite compares a column by its affinity and collation (and can use an index on
+         * it), and literals and parameters as they are; anything computed (a numeric, a date,
+         * an interval as text) is compared by the library with PostgreSQL's rules. */
+        if ((pr_plain_operand(l) && pr_plain_operand(r)) || l->kind == SQL_E_COLUMN ||
+            r->kind == SQL_E_COLUMN) {
+            pr_s(p, "(");
+            pr_expr(p, l);
+            pr_s(p, cmp);
+            pr_expr(p, r);
+            pr_s(p, ")");
+        } else {
+            pr_call2(p, pr_cmp_fn(e->binary.op), l, r, NULL);
+        }
+        return;
+    }
+    switch (e->binary.op) {
+    case SQL_OP_CONCAT:
+        pr_s(p, "(");
+        pr_expr(p, l);
+        pr_s(p, " || ");
+        pr_expr(p, r);
+        pr_s(p, ")");
+        return;
+    case SQL_OP_DISTINCT:
+    case SQL_OP_NOT_DISTINCT:
+        pr_s(p, "(");
+        pr_expr(p, l);
+        pr_s(p, e->binary.op == SQL_OP_DISTINCT ? " IS NOT " : " IS ");
+        pr_expr(p, r);
+        pr_s(p, ")");
+        return;
+    case SQL_OP_REGEX:
+    case SQL_OP_IREGEX:
+        pr_call2(p, "pg_regexp_like", l, r, e->binary.op == SQL_OP_IREGEX ? ", 'i'" : NULL);
+        return;
+    case SQL_OP_NREGEX:
+    case SQL_OP_NIREGEX:
+        pr_s(p, "(NOT ");
+        pr_call2(p, "pg_regexp_like", l, r, e->binary.op == SQL_OP_NIREGEX ? ", 'i'" : NULL);
+        pr_s(p, ")");
+        return;
+    case SQL_OP_BITAND:
+    case SQL_OP_BITOR:
+    case SQL_OP_SHL:
+    case SQL_OP_SHR: {
+        static const char *ops[] = {[SQL_OP_BITAND] = " & ", [SQL_OP_BITOR] = " | ",
+                                    [SQL_OP_SHL] = " << ", [SQL_OP_SHR] = " >> "};
+        pr_s(p, "(");
+        pr_expr(p, l);
+        pr_s(p, ops[e->binary.op]);
+        pr_expr(p, r);
+        pr_s(p, ")");
+        return;
+    }
+    case SQL_OP_BITXOR:
+        pr_s(p, "((");
+        pr_expr(p, l);
+        pr_s(p, " | ");
+        pr_expr(p, r);
+        pr_s(p, ") - (");
+        pr_expr(p, l);
+        pr_s(p, " & ");
+        pr_expr(p, r);
+        pr_s(p, "))");
+        return;
+    default:
+        break;
+    }
+    const char *name = e->binary.op_name ? e->binary.op_name : "?";
+    static const struct {
+        const char *op, *fn;
+    } json_ops[] = {{"->", "pg_json_get"},
+                    {"->>", "pg_json_get_text"},
+                    {"#>", "pg_json_path"},
+                    {"#>>", "pg_json_path_text"}};
+    for (size_t i = 0; i < sizeof json_ops / sizeof json_ops[0]; i++)
+        if (strcmp(name, json_ops[i].op) == 0) {
+            pr_call2(p, json_ops[i].fn, l, r, NULL);
+            return;
+        }
+    pr_fail(p, ERR_NOTFOUND, "42883", e->loc, "operator does not exist: %s", name);
+}
+
+static const char *pr_func_name(struct pr *p, const struct sql_expr *e, bool *agg)
+{
+    const struct sql_qname *n = &e->func.name;
+    if (n->schema != NULL && strcmp(n->schema, "pg_catalog") != 0) {
+        pr_fail(p, ERR_NOTFOUND, "42883", e->loc, "function %s.%s does not exist", n->schema,
+                n->name);
+        return NULL;
+    }
+    int nargs = e->func.star ? 0 : (int)e->func.args.n;
+    const char *fn;
+    *agg = false;
+    if (e->func.over != NULL) {
+        fn = sql_func_lookup_window(n->name, nargs);
+        *agg = true;
+    } else {
+        fn = p->o->func_lookup ? p->o->func_lookup(n->name, nargs, agg)
+                               : sql_func_lookup(n->name, nargs, agg);
+    }
+    if (fn == NULL)
+        pr_fail(p, ERR_NOTFOUND, "42883", e->loc,
+                "function %s(%s) does not exist; no function matches the given name and "
+                "number of arguments (%d)",
+                n->name, nargs ? "..." : "", nargs);
+    return fn;
+}
+
+static void pr_window(struct pr *p, const struct sql_window *w);
+
+static void pr_sorts(struct pr *p, const struct sql_sorts *s)
+{
+    for (uint32_t i = 0; i < s->n && p->rc == 0; i++) {
+        const struct sql_sort *so = &s->v[i];
+        if (i > 0)
+            pr_s(p, ", ");
+        pr_expr(p, so->expr);
+        bool desc = so->dir == SQL_SORT_DESC;
+        pr_s(p, desc ? " DESC" : " ASC");
+        /* PostgreSQL sorts NULL as larger than every value; SQLite as smaller. */
+        bool nulls_first = so->nulls == SQL_NULLS_FIRST || (so->nulls == SQL_NULLS_DEFAULT && desc);
+        pr_s(p, nulls_first ? " NULLS FIRST" : " NULLS LAST");
+    }
+}
+
+static void pr_func(struct pr *p, const struct sql_expr *e)
+{
+    const char *nm = e->func.name.name;
+    bool agg;
+    const char *fn = pr_func_name(p, e, &agg);
+    if (fn == NULL)
+        return;
+    if (e->func.agg_order.n > 0 && !e->func.within_group) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc,
+                "ORDER BY inside %s(...) is not supported yet; order a subquery's rows instead",
+                nm);
+        return;
+    }
+    if (e->func.within_group) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "WITHIN GROUP is not supported yet");
+        return;
+    }
+    pr_s(p, fn);
+    pr_s(p, "(");
+    if (e->func.distinct)
+        pr_s(p, "DISTINCT ");
+    if (e->func.star)
+        pr_s(p, "*");
+    else
+        pr_exprs(p, &e->func.args);
+    pr_s(p, ")");
+    if (e->func.filter != NULL) {
+        pr_s(p, " FILTER (WHERE ");
+        pr_expr(p, e->func.filter);
+        pr_s(p, ")");
+    }
+    if (e->func.over != NULL) {
+        pr_s(p, " OVER ");
+        pr_window(p, e->func.over);
+    }
+}
+
+static void pr_frame_bound(struct pr *p, const struct sql_frame_bound *b)
+{
+    switch (b->kind) {
+    case SQL_BOUND_UNBOUNDED_PRECEDING: pr_s(p, "UNBOUNDED PRECEDING"); break;
+    case SQL_BOUND_UNBOUNDED_FOLLOWING: pr_s(p, "UNBOUNDED FOLLOWING"); break;
+    case SQL_BOUND_CURRENT_ROW: pr_s(p, "CURRENT ROW"); break;
+    case SQL_BOUND_PRECEDING:
+        pr_expr(p, b->offset);
+        pr_s(p, " PRECEDING");
+        break;
+    case SQL_BOUND_FOLLOWING:
+        pr_expr(p, b->offset);
+        pr_s(p, " FOLLOWING");
+        break;
+    }
+}
+
+static void pr_window(struct pr *p, const struct sql_window *w)
+{
+    if (w->ref != NULL && w->partition_by.n == 0 && w->order_by.n == 0 &&
+        w->frame == SQL_FRAME_NONE) {
+        pr_ident(p, w->ref);
+        return;
+    }
+    pr_s(p, "(");
+    if (w->ref != NULL) {
+        pr_ident(p, w->ref);
+        pr_s(p, " ");
+    }
+    if (w->partition_by.n > 0) {
+        pr_s(p, "PARTITION BY ");
+        pr_exprs(p, &w->partition_by);
+        pr_s(p, " ");
+    }
+    if (w->order_by.n > 0) {
+        pr_s(p, "ORDER BY ");
+        pr_sorts(p, &w->order_by);
+        pr_s(p, " ");
+    }
+    if (w->frame != SQL_FRAME_NONE) {
+        pr_s(p, w->frame == SQL_FRAME_ROWS ? "ROWS " : w->frame == SQL_FRAME_RANGE ? "RANGE "
+                                                                                   : "GROUPS ");
+        if (w->frame_between) {
+            pr_s(p, "BETWEEN ");
+            pr_frame_bound(p, &w->start);
+            pr_s(p, " AND ");
+            pr_frame_bound(p, &w->end);
+        } else {
+            pr_frame_bound(p, &w->start);
+        }
+        static const char *excl[] = {"", " EXCLUDE CURRENT ROW", " EXCLUDE GROUP",
+                                     " EXCLUDE TIES"};
+        pr_s(p, excl[w->exclude]);
+    }
+    pr_s(p, ")");
+}
+
+static void pr_svf(struct pr *p, const struct sql_expr *e)
+{
+    const char *user = p->o->current_user;
+    switch (e->svf.kind) {
+    case SQL_SVF_CURRENT_DATE: pr_s(p, "pg_current_date()"); return;
+    case SQL_SVF_CURRENT_TIMESTAMP: pr_s(p, "pg_now()"); return;
+    case SQL_SVF_LOCALTIMESTAMP: pr_s(p, "pg_localtimestamp()"); return;
+    case SQL_SVF_CURRENT_TIME: pr_s(p, "pg_cast(pg_now(), 'timetz')"); return;
+    case SQL_SVF_LOCALTIME: pr_s(p, "pg_cast(pg_localtimestamp(), 'time')"); return;
+    case SQL_SVF_CURRENT_CATALOG: pr_s(p, "'cairn'"); return;
+    case SQL_SVF_CURRENT_SCHEMA: pr_s(p, "'public'"); return;
+    default:
+        if (user != NULL)
+            pr_string(p, user, strlen(user));
+        else
+            pr_s(p, "'postgres'");
+        return;
+    }
+}
+
+static void pr_const(struct pr *p, const struct sql_expr *e)
+{
+    switch (e->konst.kind) {
+    case SQL_CONST_INT: pr_f(p, "%lld", (long long)e->konst.ival); return;
+    case SQL_CONST_NUMERIC:
+        pr_s(p, "pg_numeric(");
+        pr_string(p, e->konst.text, strlen(e->konst.text));
+        pr_s(p, ")");
+        return;
+    case SQL_CONST_STRING: pr_string(p, e->konst.text, e->konst.len); return;
+    case SQL_CONST_BITS:
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "bit strings are not supported");
+        return;
+    case SQL_CONST_BOOL: pr_s(p, e->konst.bval ? "1" : "0"); return;
+    case SQL_CONST_NULL: pr_s(p, "NULL"); return;
+    }
+}
+
+static void pr_column(struct pr *p, const struct sql_expr *e)
+{
+    for (uint32_t i = 0; i < e->column.nparts; i++) {
+        if (i > 0)
+            pr_s(p, ".");
+        /* excluded.col of an upsert is SQLite's lower-case excluded */
+        pr_ident(p, e->column.parts[i]);
+    }
+    if (e->column.star)
+        pr_s(p, e->column.nparts ? ".*" : "*");
+}
+
+static void pr_expr(struct pr *p, const struct sql_expr *e)
+{
+    if (!pr_enter(p)) {
+        pr_leave(p);
+        return;
+    }
+    switch (e->kind) {
+    case SQL_E_CONST: pr_const(p, e); break;
+    case SQL_E_COLUMN: pr_column(p, e); break;
+    case SQL_E_PARAM: pr_f(p, "?%d", e->param.number); break;
+    case SQL_E_UNARY:
+        if (e->unary.op == SQL_OP_NEG) {
+            pr_call2(p, "pg_neg", e->unary.arg, NULL, NULL);
+        } else if (e->unary.op == SQL_OP_PLUS) {
+            pr_expr(p, e->unary.arg);
+        } else if (e->unary.op == SQL_OP_BITNOT) {
+            pr_s(p, "(~");
+            pr_expr(p, e->unary.arg);
+            pr_s(p, ")");
+        } else if (e->unary.op_name && (strcmp(e->unary.op_name, "@") == 0 ||
+                                        strcmp(e->unary.op_name, "|/") == 0)) {
+            bool agg;
+            const char *fn = sql_func_lookup(e->unary.op_name[0] == '@' ? "abs" : "sqrt", 1, &agg);
+            pr_call2(p, fn ? fn : "abs", e->unary.arg, NULL, NULL);
+        } else {
+            pr_fail(p, ERR_NOTFOUND, "42883", e->loc, "operator does not exist: %s",
+                    e->unary.op_name ? e->unary.op_name : "?");
+        }
+        break;
+    case SQL_E_BINARY: pr_binary(p, e); break;
+    case SQL_E_AND:
+    case SQL_E_OR:
+        pr_s(p, "(");
+        for (uint32_t i = 0; i < e->list.n && p->rc == 0; i++) {
+            if (i > 0)
+                pr_s(p, e->kind == SQL_E_AND ? " AND " : " OR ");
+            pr_expr(p, e->list.v[i]);
+        }
+        pr_s(p, ")");
+        break;
+    case SQL_E_NOT:
+        pr_s(p, "(NOT ");
+        pr_expr(p, e->unary.arg);
+        pr_s(p, ")");
+        break;
+    case SQL_E_IS: {
+        static const char *tests[] = {" IS NULL",     " IS NOT NULL", " IS TRUE",  " IS NOT TRUE",
+                                      " IS FALSE",    " IS NOT FALSE", " IS NULL", " IS NOT NULL"};
+        pr_s(p, "(");
+        pr_expr(p, e->is.arg);
+        pr_s(p, tests[e->is.test]);
+        pr_s(p, ")");
+        break;
+    }
+    case SQL_E_BETWEEN:
+        pr_s(p, e->between.negated ? "(NOT (" : "((");
+        pr_expr(p, e->between.arg);
+        pr_s(p, " BETWEEN ");
+        pr_expr(p, e->between.low);
+        pr_s(p, " AND ");
+        pr_expr(p, e->between.high);
+        if (e->between.symmetric) {
+            pr_s(p, " OR ");
+            pr_expr(p, e->between.arg);
+            pr_s(p, " BETWEEN ");
+            pr_expr(p, e->between.high);
+            pr_s(p, " AND ");
+            pr_expr(p, e->between.low);
+        }
+        pr_s(p, "))");
+        break;
+    case SQL_E_IN:
+        pr_s(p, "(");
+        pr_expr(p, e->in.arg);
+        pr_s(p, e->in.negated ? " NOT IN (" : " IN (");
+        if (e->in.subquery != NULL)
+            pr_select(p, e->in.subquery, false, NULL);
+        else
+            pr_exprs(p, &e->in.list);
+        pr_s(p, "))");
+        break;
+    case SQL_E_LIKE:
+        if (e->like.negated)
+            pr_s(p, "(NOT ");
+        if (e->like.kind == SQL_LIKE) {
+            pr_s(p, "(");
+            pr_expr(p, e->like.arg);
+            pr_s(p, " LIKE ");
+            pr_expr(p, e->like.pattern);
+            pr_s(p, " ESCAPE ");
+            if (e->like.escape)
+                pr_expr(p, e->like.escape);
+            else
+                pr_s(p, "'\\'");
+            pr_s(p, ")");
+        } else if (e->like.kind == SQL_ILIKE) {
+            pr_s(p, "pg_ilike(");
+            pr_expr(p, e->like.arg);
+            pr_s(p, ", ");
+            pr_expr(p, e->like.pattern);
+            if (e->like.escape) {
+                pr_s(p, ", ");
+                pr_expr(p, e->like.escape);
+            }
+            pr_s(p, ")");
+        } else {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "SIMILAR TO is not supported yet");
+        }
+        if (e->like.negated)
+            pr_s(p, ")");
+        break;
+    case SQL_E_QUANTIFIED: {
+        bool eq_any = e->quant.op == SQL_OP_EQ && !e->quant.all;
+        bool ne_all = e->quant.op == SQL_OP_NE && e->quant.all;
+        const struct sql_expr *arr = e->quant.array;
+        if ((!eq_any && !ne_all) ||
+            (arr != NULL && arr->kind != SQL_E_ARRAY)) {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc,
+                    "only = ANY and <> ALL over a subquery or an ARRAY[...] list are supported");
+            break;
+        }
+        pr_s(p, "(");
+        pr_expr(p, e->quant.left);
+        pr_s(p, ne_all ? " NOT IN (" : " IN (");
+        if (e->quant.subquery != NULL)
+            pr_select(p, e->quant.subquery, false, NULL);
+        else
+            pr_exprs(p, &arr->list);
+        pr_s(p, "))");
+        break;
+    }
+    case SQL_E_SUBLINK:
+        if (e->sublink.kind == SQL_SUBLINK_ARRAY) {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "ARRAY(subquery) is not supported");
+            break;
+        }
+        pr_s(p, e->sublink.kind == SQL_SUBLINK_EXISTS ? "EXISTS (" : "(");
+        pr_select(p, e->sublink.subquery, false, NULL);
+        pr_s(p, ")");
+        break;
+    case SQL_E_CAST:
+        pr_s(p, "pg_cast(");
+        pr_expr(p, e->cast.arg);
+        pr_s(p, ", ");
+        pr_type_text(p, &e->cast.type);
+        pr_s(p, ", 1)");
+        break;
+    case SQL_E_CASE:
+        pr_s(p, "CASE");
+        if (e->kase.arg != NULL) {
+            pr_s(p, " ");
+            pr_expr(p, e->kase.arg);
+        }
+        for (uint32_t i = 0; i < e->kase.nwhens && p->rc == 0; i++) {
+            pr_s(p, " WHEN ");
+            pr_expr(p, e->kase.whens[i].cond);
+            pr_s(p, " THEN ");
+            pr_expr(p, e->kase.whens[i].result);
+        }
+        if (e->kase.else_result != NULL) {
+            pr_s(p, " ELSE ");
+            pr_expr(p, e->kase.else_result);
+        }
+        pr_s(p, " END");
+        break;
+    case SQL_E_FUNC: pr_func(p, e); break;
+    case SQL_E_SVF: pr_svf(p, e); break;
+    case SQL_E_ROW:
+        pr_s(p, "(");
+        pr_exprs(p, &e->list);
+        pr_s(p, ")");
+        break;
+    case SQL_E_ARRAY:
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "arrays are not supported yet");
+        break;
+    case SQL_E_SUBSCRIPT:
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "array subscripts are not supported yet");
+        break;
+    case SQL_E_COLLATE: {
+        const char *c = e->collate.collation.name;
+        pr_s(p, "(");
+        pr_expr(p, e->collate.arg);
+        if (c != NULL && (strcmp(c, "C") == 0 || strcmp(c, "POSIX") == 0))
+            pr_s(p, " COLLATE BINARY");
+        pr_s(p, ")");
+        break;
+    }
+    case SQL_E_DEFAULT:
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc,
+                "DEFAULT is supported only as a whole VALUES item of INSERT for now");
+        break;
+    }
+    pr_leave(p);
+}
+
+/* ---- result columns: PostgreSQL's names (FigureColname) and what the AST says of types ---- */
+
+static const char *pr_colname(const struct sql_expr *e)
+{
+    switch (e->kind) {
+    case SQL_E_COLUMN:
+        return e->column.nparts ? e->column.parts[e->column.nparts - 1] : "?column?";
+    case SQL_E_FUNC:
+        return e->func.name.name;
+    case SQL_E_CAST: {
+        const char *inner = pr_colname(e->cast.arg);
+        if (strcmp(inner, "?column?") != 0)
+            return inner;
+        if (e->cast.type.kind == SQL_TYPE_OTHER && e->cast.type.name)
+            return e->cast.type.name;
+        return sql_type_kind_name(e->cast.type.kind);
+    }
+    case SQL_E_CASE: return "case";
+    case SQL_E_SUBLINK:
+        if (e->sublink.kind == SQL_SUBLINK_EXISTS)
+            return "exists";
+        if (e->sublink.kind == SQL_SUBLINK_ARRAY)
+            return "array";
+        {
+            const struct sql_select *q = e->sublink.subquery;
+            while (q->kind == SQL_SELECT_SETOP)
+                q = q->left;
+            if (q->kind == SQL_SELECT_PLAIN && q->targets.n > 0)
+                return q->targets.v[0].alias ? q->targets.v[0].alias
+                                             : pr_colname(q->targets.v[0].expr);
+        }
+        return "?column?";
+    case SQL_E_ROW: return "row";
+    case SQL_E_ARRAY: return "array";
+    case SQL_E_COLLATE: return pr_colname(e->collate.arg);
+    case SQL_E_SVF: {
+        static const char *names[] = {
+            [SQL_SVF_CURRENT_DATE] = "current_date", [SQL_SVF_CURRENT_TIME] = "current_time",
+            [SQL_SVF_CURRENT_TIMESTAMP] = "current_timestamp", [SQL_SVF_LOCALTIME] = "localtime",
+            [SQL_SVF_LOCALTIMESTAMP] = "localtimestamp", [SQL_SVF_CURRENT_ROLE] = "current_role",
+            [SQL_SVF_CURRENT_USER] = "current_user", [SQL_SVF_USER] = "current_user",
+            [SQL_SVF_SESSION_USER] = "session_user", [SQL_SVF_CURRENT_CATALOG] = "current_catalog",
+            [SQL_SVF_CURRENT_SCHEMA] = "current_schema"};
+        return names[e->svf.kind];
+    }
+    default:
+        return "?column?";
+    }
+}
+
+static enum sql_type_kind pr_coltype(const struct sql_expr *e)
+{
+    switch (e->kind) {
+    case SQL_E_CONST:
+        switch (e->konst.kind) {
+        case SQL_CONST_INT:
+            return e->konst.ival >= INT32_MIN && e->konst.ival <= INT32_MAX ? SQL_TYPE_INT4
+                                                                           : SQL_TYPE_INT8;
+        case SQL_CONST_NUMERIC: return SQL_TYPE_NUMERIC;
+        case SQL_CONST_STRING: return SQL_TYPE_TEXT;
+        case SQL_CONST_BOOL: return SQL_TYPE_BOOL;
+        default: return SQL_TYPE_UNKNOWN;
+        }
+    case SQL_E_CAST: return e->cast.type.array_dims ? SQL_TYPE_TEXT : e->cast.type.kind;
+    case SQL_E_AND:
+    case SQL_E_OR:
+    case SQL_E_NOT:
+    case SQL_E_IS:
+    case SQL_E_BETWEEN:
+    case SQL_E_IN:
+    case SQL_E_LIKE:
+    case SQL_E_QUANTIFIED:
+        return SQL_TYPE_BOOL;
+    case SQL_E_BINARY:
+        if (pr_cmp_sqlite(e->binary.op) != NULL || e->binary.op == SQL_OP_DISTINCT ||
+            e->binary.op == SQL_OP_NOT_DISTINCT || e->binary.op == SQL_OP_REGEX ||
+            e->binary.op == SQL_OP_NREGEX || e->binary.op == SQL_OP_IREGEX ||
+            e->binary.op == SQL_OP_NIREGEX)
+            return SQL_TYPE_BOOL;
+        if (e->binary.op == SQL_OP_CONCAT)
+            return SQL_TYPE_TEXT;
+        return SQL_TYPE_UNKNOWN;
+    case SQL_E_SUBLINK: return e->sublink.kind == SQL_SUBLINK_EXISTS ? SQL_TYPE_BOOL
+                                                                     : SQL_TYPE_UNKNOWN;
+    case SQL_E_FUNC:
+        if (strcmp(e->func.name.name, "count") == 0)
+            return SQL_TYPE_INT8;
+        if (strcmp(e->func.name.name, "avg") == 0)
+            return SQL_TYPE_NUMERIC;
+        return SQL_TYPE_UNKNOWN;
+    case SQL_E_SVF:
+        switch (e->svf.kind) {
+        case SQL_SVF_CURRENT_DATE: return SQL_TYPE_DATE;
+        case SQL_SVF_CURRENT_TIMESTAMP: return SQL_TYPE_TIMESTAMPTZ;
+        case SQL_SVF_LOCALTIMESTAMP: return SQL_TYPE_TIMESTAMP;
+        case SQL_SVF_CURRENT_TIME: return SQL_TYPE_TIMETZ;
+        case SQL_SVF_LOCALTIME: return SQL_TYPE_TIME;
+        default: return SQL_TYPE_TEXT;
+        }
+    default:
+        return SQL_TYPE_UNKNOWN;
+    }
+}
+
+/* Result columns being collected for struct sql_printed. */
+struct pr_cols {
+    struct sql_out_column *v;
+    uint32_t n, cap;
+    bool star; /* a * could not be expanded: SQLite names them */
+};
+
+static void pr_cols_add(struct pr *p, struct pr_cols *c, const char *name,
+                        enum sql_type_kind kind, const char *table, const char *column)
+{
+    if (c == NULL || p->rc != 0)
+        return;
+    if (c->n == c->cap) {
+        uint32_t cap = c->cap ? c->cap * 2 : 16;
+        struct sql_out_column *v = sql_arena_alloc(p->st->arena, cap * sizeof *v);
+        if (v == NULL) {
+            pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+            return;
+        }
+        if (c->n)
+            memcpy(v, c->v, c->n * sizeof *v);
+        c->v = v;
+        c->cap = cap;
+    }
+    struct sql_out_column *oc = &c->v[c->n++];
+    oc->name = name;
+    oc->type = (struct sql_type){.kind = kind, .mod1 = -1, .mod2 = -1, .loc = -1};
+    oc->table = table;
+    oc->column = column;
+}
+
+/* ---- FROM ---- */
+
+static bool pr_in_scope(const struct pr *p, const char *name)
+{
+    for (uint32_t i = p->nscope; i-- > 0;)
+        if (strcmp(p->scope[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The SQLite name of a user table, or NULL with 42P01 reported. */
+static const char *pr_table_name(struct pr *p, const struct sql_qname *q)
+{
+    if (q->schema == NULL && pr_in_scope(p, q->name))
+        return q->name;
+    if (p->o->map_table == NULL)
+        return q->name;
+    const char *m = p->o->map_table(p->o->ctx, q->schema, q->name);
+    if (m == NULL)
+        pr_fail(p, ERR_NOTFOUND, "42P01", q->loc, "relation \"%s%s%s\" does not exist",
+                q->schema ? q->schema : "", q->schema ? "." : "", q->name);
+    return m;
+}
+
+/* The user columns of a FROM table (to expand *), or false when unknown (a CTE, a subquery). */
+static bool pr_table_cols(struct pr *p, const struct sql_qname *q,
+                          const struct sql_table_column **cols, uint32_t *n)
+{
+    if (p->o->table_columns == NULL || (q->schema == NULL && pr_in_scope(p, q->name)))
+        return false;
+    return p->o->table_columns(p->o->ctx, q->schema, q->name, cols, n) == 0;
+}
+
+static void pr_from(struct pr *p, const struct sql_from *f);
+
+static void pr_generate_series(struct pr *p, const struct sql_from *f)
+{
+    const struct sql_expr *e = f->func;
+    const char *col = f->alias.cols.n ? f->alias.cols.v[0]
+                                      : (f->alias.name ? f->alias.name : "generate_series");
+    pr_s(p, "(WITH RECURSIVE \"__gs\"(\"v\") AS (SELECT ");
+    pr_expr(p, e->func.args.v[0]);
+    pr_s(p, " UNION ALL SELECT pg_add(\"v\", ");
+    if (e->func.args.n == 3)
+        pr_expr(p, e->func.args.v[2]);
+    else
+        pr_s(p, "1");
+    pr_s(p, ") FROM \"__gs\" WHERE pg_lt(\"v\", ");
+    pr_expr(p, e->func.args.v[1]);
+    pr_s(p, ")) SELECT \"v\" AS ");
+    pr_ident(p, col);
+    pr_s(p, " FROM \"__gs\" WHERE pg_le(\"v\", ");
+    pr_expr(p, e->func.args.v[1]);
+    pr_s(p, "))");
+}
+
+static void pr_from(struct pr *p, const struct sql_from *f)
+{
+    if (!pr_enter(p)) {
+        pr_leave(p);
+        return;
+    }
+    if (f->lateral) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", f->loc, "LATERAL is not supported yet");
+        pr_leave(p);
+        return;
+    }
+    switch (f->kind) {
+    case SQL_FROM_TABLE: {
+        if (f->alias.cols.n > 0) {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", f->loc,
+                    "column aliases on a table are not supported yet");
+            break;
+        }
+        const char *m = pr_table_name(p, &f->table);
+        if (m == NULL)
+            break;
+        pr_ident(p, m);
+        pr_s(p, " AS ");
+        pr_ident(p, f->alias.name ? f->alias.name : f->table.name);
+        break;
+    }
+    case SQL_FROM_SUBQUERY:
+        if (f->alias.cols.n > 0 && f->subquery->kind == SQL_SELECT_VALUES) {
+            pr_s(p, "(SELECT ");
+            for (uint32_t i = 0; i < f->alias.cols.n; i++) {
+                pr_f(p, "%s\"column%u\" AS ", i ? ", " : "", i + 1);
+                pr_ident(p, f->alias.cols.v[i]);
+            }
+            pr_s(p, " FROM (");
+            pr_select(p, f->subquery, false, NULL);
+            pr_s(p, "))");
+        } else if (f->alias.cols.n > 0) {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", f->loc,
+                    "column aliases on a subquery are not supported yet; alias its columns "
+                    "inside");
+            break;
+        } else {
+            pr_s(p, "(");
+            pr_select(p, f->subquery, false, NULL);
+            pr_s(p, ")");
+        }
+        if (f->alias.name != NULL) {
+            pr_s(p, " AS ");
+            pr_ident(p, f->alias.name);
+        }
+        break;
+    case SQL_FROM_FUNC: {
+        const struct sql_expr *e = f->func;
+        if (e->kind == SQL_E_FUNC && strcmp(e->func.name.name, "generate_series") == 0 &&
+            (e->func.args.n == 2 || e->func.args.n == 3)) {
+            pr_generate_series(p, f);
+            pr_s(p, " AS ");
+            pr_ident(p, f->alias.name ? f->alias.name : "generate_series");
+            break;
+        }
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", f->loc,
+                "functions in FROM are not supported yet (generate_series is)");
+        break;
+    }
+    case SQL_FROM_JOIN: {
+        static const char *kinds[] = {[SQL_JOIN_INNER] = " JOIN ", [SQL_JOIN_LEFT] = " LEFT JOIN ",
+                                      [SQL_JOIN_RIGHT] = " RIGHT JOIN ",
+                                      [SQL_JOIN_FULL] = " FULL JOIN ",
+                                      [SQL_JOIN_CROSS] = " CROSS JOIN "};
+        bool nested = f->join.right->kind == SQL_FROM_JOIN;
+        pr_from(p, f->join.left);
+        if (f->join.natural)
+            pr_s(p, " NATURAL");
+        pr_s(p, kinds[f->join.kind]);
+        if (nested)
+            pr_s(p, "(");
+        pr_from(p, f->join.right);
+        if (nested)
+            pr_s(p, ")");
+        if (f->join.on != NULL) {
+            pr_s(p, " ON ");
+            pr_expr(p, f->join.on);
+        } else if (f->join.using.n > 0) {
+            pr_s(p, " USING (");
+            for (uint32_t i = 0; i < f->join.using.n; i++) {
+                if (i)
+                    pr_s(p, ", ");
+                pr_ident(p, f->join.using.v[i]);
+            }
+            pr_s(p, ")");
+        }
+        break;
+    }
+    }
+    pr_leave(p);
+}
+
+static void pr_froms(struct pr *p, const struct sql_froms *fl)
+{
+    for (uint32_t i = 0; i < fl->n && p->rc == 0; i++) {
+        if (i > 0)
+            pr_s(p, ", ");
+        pr_from(p, fl->v[i]);
+    }
+}
+
+/* Expands * (or alias.*) over the FROM items it covers: user tables by their columns, other
+ * items as alias.* (then the result's names are SQLite's: cols->star). */
+static void pr_star_from(struct pr *p, const struct sql_from *f, const char *only, bool *first,
+                         struct pr_cols *cols, bool *matched)
+{
+    if (f->kind == SQL_FROM_JOIN) {
+        pr_star_from(p, f->join.left, only, first, cols, matched);
+        pr_star_from(p, f->join.right, only, first, cols, matched);
+        return;
+    }
+    const char *alias = f->alias.name;
+    if (alias == NULL && f->kind == SQL_FROM_TABLE)
+        alias = f->table.name;
+    if (alias == NULL && f->kind == SQL_FROM_FUNC)
+        alias = "generate_series";
+    if (only != NULL && (alias == NULL || strcmp(alias, only) != 0))
+        return;
+    *matched = true;
+    const struct sql_table_column *tc;
+    uint32_t n;
+    if (f->kind == SQL_FROM_TABLE && pr_table_cols(p, &f->table, &tc, &n)) {
+        for (uint32_t i = 0; i < n && p->rc == 0; i++) {
+            pr_s(p, *first ? "" : ", ");
+            *first = false;
+            pr_ident(p, alias);
+            pr_s(p, ".");
+            pr_ident(p, tc[i].name);
+            pr_s(p, " AS ");
+            pr_ident(p, tc[i].name);
+            pr_cols_add(p, cols, tc[i].name,
+                        tc[i].type.array_dims ? SQL_TYPE_TEXT : tc[i].type.kind, f->table.name,
+                        tc[i].name);
+        }
+        return;
+    }
+    pr_s(p, *first ? "" : ", ");
+    *first = false;
+    if (alias != NULL) {
+        pr_ident(p, alias);
+        pr_s(p, ".*");
+    } else {
+        pr_s(p, "*");
+    }
+    if (cols != NULL)
+        cols->star = true;
+}
+
+static void pr_targets(struct pr *p, const struct sql_targets *t, const struct sql_froms *from,
+                       struct pr_cols *cols)
+{
+    bool first = true;
+    for (uint32_t i = 0; i < t->n && p->rc == 0; i++) {
+        const struct sql_expr *e = t->v[i].expr;
+        if (e->kind == SQL_E_COLUMN && e->column.star) {
+            const char *only = e->column.nparts ? e->column.parts[e->column.nparts - 1] : NULL;
+            bool matched = false;
+            for (uint32_t k = 0; from != NULL && k < from->n && p->rc == 0; k++)
+                pr_star_from(p, from->v[k], only, &first, cols, &matched);
+            if (!matched && p->rc == 0) {
+                if (only != NULL)
+                    pr_fail(p, ERR_NOTFOUND, "42P01", e->loc,
+                            "missing FROM-clause entry for table \"%s\"", only);
+                else
+                    pr_fail(p, ERR_MALFORMED, "42601", e->loc,
+                            "SELECT * with no tables specified is not valid");
+            }
+            continue;
+        }
+        pr_s(p, first ? "" : ", ");
+        first = false;
+        pr_expr(p, e);
+        const char *name = t->v[i].alias ? t->v[i].alias : pr_colname(e);
+        pr_s(p, " AS ");
+        pr_ident(p, name);
+        const char *table = NULL, *column = NULL;
+        if (e->kind == SQL_E_COLUMN && e->column.nparts > 0) {
+            column = e->column.parts[e->column.nparts - 1];
+            table = e->column.nparts > 1 ? e->column.parts[e->column.nparts - 2] : NULL;
+        }
+        pr_cols_add(p, cols, name, pr_coltype(e), table, column);
+    }
+}
+
+/* ---- SELECT ---- */
+
+static uint32_t pr_push_ctes(struct pr *p, const struct sql_with *w)
+{
+    uint32_t pushed = 0;
+    for (uint32_t i = 0; w != NULL && i < w->n && p->nscope < PR_SCOPE_MAX; i++) {
+        p->scope[p->nscope++] = w->v[i].name;
+        pushed++;
+    }
+    return pushed;
+}
+
+static void pr_with(struct pr *p, const struct sql_with *w)
+{
+    pr_s(p, w->recursive ? "WITH RECURSIVE " : "WITH ");
+    for (uint32_t i = 0; i < w->n && p->rc == 0; i++) {
+        const struct sql_cte *c = &w->v[i];
+        if (i)
+            pr_s(p, ", ");
+        pr_ident(p, c->name);
+        if (c->cols.n > 0) {
+            pr_s(p, "(");
+            for (uint32_t k = 0; k < c->cols.n; k++) {
+                if (k)
+                    pr_s(p, ", ");
+                pr_ident(p, c->cols.v[k]);
+            }
+            pr_s(p, ")");
+        }
+        pr_s(p, " AS ");
+        if (c->materialized > 0)
+            pr_s(p, "MATERIALIZED ");
+        else if (c->materialized < 0)
+            pr_s(p, "NOT MATERIALIZED ");
+        pr_s(p, "(");
+        if (c->query->kind != SQL_STMT_SELECT) {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", c->loc,
+                    "INSERT, UPDATE or DELETE inside WITH is not supported yet");
+            return;
+        }
+        pr_select(p, c->query->select, false, NULL);
+        pr_s(p, ")");
+    }
+    pr_s(p, " ");
+}
+
+static bool pr_select_simple(const struct sql_select *q)
+{
+    return q->with == NULL && q->order_by.n == 0 && q->limit == NULL && q->offset == NULL;
+}
+
+static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_cols *cols);
+
+/* A member of a compound select: SQLite takes neither parentheses nor ORDER BY / LIMIT there, so
+ * such a member becomes a subquery. */
+static void pr_setop_member(struct pr *p, const struct sql_select *q, struct pr_cols *cols,
+                            bool left)
+{
+    bool wrap = !pr_select_simple(q) ||
+                (q->kind == SQL_SELECT_SETOP && !left) ||
+                q->kind == SQL_SELECT_VALUES;
+    if (wrap) {
+        pr_s(p, "SELECT * FROM (");
+        pr_select(p, q, false, NULL);
+        pr_s(p, ")");
+        if (cols != NULL) {
+            /* names come from the member itself */
+            const struct sql_select *m = q;
+            while (m->kind == SQL_SELECT_SETOP)
+                m = m->left;
+            if (m->kind == SQL_SELECT_PLAIN) {
+                for (uint32_t i = 0; i < m->targets.n; i++) {
+                    const struct sql_expr *e = m->targets.v[i].expr;
+                    if (e->kind == SQL_E_COLUMN && e->column.star) {
+                        cols->star = true;
+                        continue;
+                    }
+                    pr_cols_add(p, cols, m->targets.v[i].alias ? m->targets.v[i].alias
+                                                               : pr_colname(e),
+                                pr_coltype(e), NULL, NULL);
+                }
+            } else {
+                cols->star = true;
+            }
+        }
+        return;
+    }
+    pr_select_core(p, q, cols);
+}
+
+static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
+{
+    switch (q->kind) {
+    case SQL_SELECT_PLAIN:
+        if (q->distinct_on.n > 0) {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", q->loc, "DISTINCT ON is not supported yet");
+            return;
+        }
+        pr_s(p, q->distinct ? "SELECT DISTINCT " : "SELECT ");
+        if (q->targets.n == 0)
+            pr_s(p, "NULL AS \"?column?\"");
+        pr_targets(p, &q->targets, &q->from, cols);
+        if (q->from.n > 0) {
+            pr_s(p, " FROM ");
+            pr_froms(p, &q->from);
+        }
+        if (q->where != NULL) {
+            pr_s(p, " WHERE ");
+            pr_expr(p, q->where);
+        }
+        if (q->group_by.n > 0) {
+            pr_s(p, " GROUP BY ");
+            pr_exprs(p, &q->group_by);
+        }
+        if (q->having != NULL) {
+            pr_s(p, " HAVING ");
+            pr_expr(p, q->having);
+        }
+        if (q->windows.n > 0) {
+            pr_s(p, " WINDOW ");
+            for (uint32_t i = 0; i < q->windows.n && p->rc == 0; i++) {
+                if (i)
+                    pr_s(p, ", ");
+                pr_ident(p, q->windows.v[i].name);
+                pr_s(p, " AS ");
+                pr_window(p, q->windows.v[i].spec);
+            }
+        }
+        return;
+    case SQL_SELECT_VALUES:
+        pr_s(p, "VALUES ");
+        for (uint32_t r = 0; r < q->values.n && p->rc == 0; r++) {
+            pr_s(p, r ? ", (" : "(");
+            pr_exprs(p, &q->values.v[r]);
+            pr_s(p, ")");
+        }
+        if (cols != NULL && q->values.n > 0)
+            for (uint32_t i = 0; i < q->values.v[0].n; i++) {
+                char *name = sql_arena_alloc(p->st->arena, 24);
+                if (name == NULL)
+                    break;
+                snprintf(name, 24, "column%u", i + 1);
+                pr_cols_add(p, cols, name, pr_coltype(q->values.v[0].v[i]), NULL, NULL);
+            }
+        return;
+    case SQL_SELECT_SETOP: {
+        static const char *ops[] = {[SQL_SETOP_UNION] = " UNION ",
+                                    [SQL_SETOP_INTERSECT] = " INTERSECT ",
+                                    [SQL_SETOP_EXCEPT] = " EXCEPT "};
+        if (q->all && q->op != SQL_SETOP_UNION) {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", q->loc, "%s ALL is not supported yet",
+                    q->op == SQL_SETOP_INTERSECT ? "INTERSECT" : "EXCEPT");
+            return;
+        }
+        pr_setop_member(p, q->left, cols, true);
+        pr_s(p, ops[q->op]);
+        if (q->all)
+            pr_s(p, "ALL ");
+        pr_setop_member(p, q->right, NULL, false);
+        return;
+    }
+    }
+}
+
+static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
+                      struct sql_printed *out)
+{
+    if (!pr_enter(p)) {
+        pr_leave(p);
+        return;
+    }
+    uint32_t pushed = pr_push_ctes(p, q->with);
+    if (q->with != NULL)
+        pr_with(p, q->with);
+    struct pr_cols cols = {0};
+    pr_select_core(p, q, want_cols ? &cols : NULL);
+    if (q->order_by.n > 0) {
+        pr_s(p, " ORDER BY ");
+        pr_sorts(p, &q->order_by);
+    }
+    if (q->limit != NULL || q->offset != NULL) {
+        pr_s(p, " LIMIT ");
+        if (q->limit != NULL)
+            pr_expr(p, q->limit);
+        else
+            pr_s(p, "-1");
+        if (q->offset != NULL) {
+            pr_s(p, " OFFSET ");
+            pr_expr(p, q->offset);
+        }
+    }
+    p->nscope -= pushed;
+    if (want_cols && out != NULL && p->rc == 0) {
+        out->has_star = cols.star;
+        out->ncols = cols.star ? 0 : cols.n;
+        out->cols = cols.star ? NULL : cols.v;
+    }
+    pr_leave(p);
+}
+
+/* ---- DML ---- */
+
+static const struct sql_table_column *pr_find_col(const struct sql_table_column *tc, uint32_t n,
+                                                  const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(tc[i].name, name) == 0)
+            return &tc[i];
+    return NULL;
+}
+
+/* A value assigned to a column: PostgreSQL's assignment cast to its type. */
+static void pr_assign(struct pr *p, const struct sql_expr *v, const struct sql_table_column *col)
+{
+    if (col == NULL || v->kind == SQL_E_DEFAULT ||
+        (v->kind == SQL_E_CONST && v->konst.kind == SQL_CONST_NULL)) {
+        pr_expr(p, v);
+        return;
+    }
+    pr_s(p, "pg_cast(");
+    pr_expr(p, v);
+    pr_s(p, ", ");
+    if (col->type.serial) {
+        struct sql_type t = col->type;
+        t.serial = false;
+        pr_type_text(p, &t);
+    } else {
+        pr_type_text(p, &col->type);
+    }
+    pr_s(p, ")");
+}
+
+static void pr_returning(struct pr *p, const struct sql_targets *t, const struct sql_qname *table,
+                         const char *alias, struct sql_printed *out)
+{
+    if (t->n == 0)
+        return;
+    pr_s(p, " RETURNING ");
+    /* RETURNING sees the target table only, unqualified. */
+    struct sql_from f = {.kind = SQL_FROM_TABLE, .loc = -1, .table = *table};
+    f.alias.name = alias;
+    struct sql_from *fv[1] = {&f};
+    struct sql_froms from = {.n = 1, .v = fv};
+    struct pr_cols cols = {0};
+    pr_targets(p, t, &from, &cols);
+    if (out != NULL && p->rc == 0) {
+        out->has_star = cols.star;
+        out->ncols = cols.star ? 0 : cols.n;
+        out->cols = cols.star ? NULL : cols.v;
+    }
+}
+
+static void pr_set_clauses(struct pr *p, const struct sql_set_clauses *set,
+                           const struct sql_table_column *tc, uint32_t ntc)
+{
+    for (uint32_t i = 0; i < set->n && p->rc == 0; i++) {
+        const struct sql_set_clause *c = &set->v[i];
+        if (i)
+            pr_s(p, ", ");
+        if (c->cols.n == 1) {
+            pr_ident(p, c->cols.v[0]);
+            pr_s(p, " = ");
+            const struct sql_table_column *col = tc ? pr_find_col(tc, ntc, c->cols.v[0]) : NULL;
+            if (tc != NULL && col == NULL) {
+                pr_fail(p, ERR_NOTFOUND, "42703", c->loc, "column \"%s\" does not exist",
+                        c->cols.v[0]);
+                return;
+            }
+            pr_assign(p, c->value, col);
+            continue;
+        }
+        pr_s(p, "(");
+        for (uint32_t k = 0; k < c->cols.n; k++) {
+            if (k)
+                pr_s(p, ", ");
+            pr_ident(p, c->cols.v[k]);
+        }
+        pr_s(p, ") = ");
+        pr_expr(p, c->value);
+    }
+}
+
+static void pr_insert(struct pr *p, const struct sql_insert *in, struct sql_printed *out)
+{
+    uint32_t pushed = pr_push_ctes(p, in->with);
+    if (in->with != NULL)
+        pr_with(p, in->with);
+    const char *m = pr_table_name(p, &in->table);
+    if (m == NULL)
+        return;
+    const struct sql_table_column *tc = NULL;
+    uint32_t ntc = 0;
+    bool known = pr_table_cols(p, &in->table, &tc, &ntc);
+    pr_s(p, "INSERT INTO ");
+    pr_ident(p, m);
+    pr_s(p, " AS ");
+    pr_ident(p, in->alias ? in->alias : in->table.name);
+    /* The target columns: as written, else the table's (never the hidden ones). */
+    const struct sql_table_column *targets[SQL_COLUMNS_MAX];
+    uint32_t ntargets = 0;
+    if (in->cols.n > 0) {
+        for (uint32_t i = 0; i < in->cols.n && i < SQL_COLUMNS_MAX; i++) {
+            const struct sql_table_column *c = known ? pr_find_col(tc, ntc, in->cols.v[i]) : NULL;
+            if (known && c == NULL) {
+                pr_fail(p, ERR_NOTFOUND, "42703", -1,
+                        "column \"%s\" of relation \"%s\" does not exist", in->cols.v[i],
+                        in->table.name);
+                return;
+            }
+            targets[ntargets++] = c;
+        }
+        pr_s(p, " (");
+        for (uint32_t i = 0; i < in->cols.n; i++) {
+            if (i)
+                pr_s(p, ", ");
+            pr_ident(p, in->cols.v[i]);
+        }
+        pr_s(p, ")");
+    } else if (known) {
+        uint32_t width = ntc;
+        if (in->select != NULL && in->select->kind == SQL_SELECT_VALUES && in->select->values.n)
+            width = in->select->values.v[0].n;
+        if (width > ntc) {
+            pr_fail(p, ERR_MALFORMED, "42601", -1,
+                    "INSERT has more expressions than target columns");
+            return;
+        }
+        pr_s(p, " (");
+        for (uint32_t i = 0; i < width && i < SQL_COLUMNS_MAX; i++) {
+            if (i)
+                pr_s(p, ", ");
+            pr_ident(p, tc[i].name);
+            targets[ntargets++] = &tc[i];
+        }
+        pr_s(p, ")");
+    }
+    if (in->select == NULL) {
+        pr_s(p, " DEFAULT VALUES");
+    } else if (in->select->kind == SQL_SELECT_VALUES && pr_select_simple(in->select)) {
+        const struct sql_rows *rows = &in->select->values;
+        pr_s(p, " VALUES ");
+        for (uint32_t r = 0; r < rows->n && p->rc == 0; r++) {
+            const struct sql_exprs *row = &rows->v[r];
+            if (ntargets > 0 && row->n != ntargets) {
+                pr_fail(p, ERR_MALFORMED, "42601", row->n ? row->v[0]->loc : -1,
+                        "INSERT has %s expressions than target columns",
+                        row->n > ntargets ? "more" : "fewer");
+                return;
+            }
+            pr_s(p, r ? ", (" : "(");
+            for (uint32_t i = 0; i < row->n && p->rc == 0; i++) {
+                if (i)
+                    pr_s(p, ", ");
+                if (row->v[i]->kind == SQL_E_DEFAULT) {
+                    pr_fail(p, ERR_UNSUPPORTED, "0A000", row->v[i]->loc,
+                            "DEFAULT in VALUES is not supported yet; leave the column out");
+                    return;
+                }
+                pr_assign(p, row->v[i], i < ntargets ? targets[i] : NULL);
+            }
+            pr_s(p, ")");
+        }
+    } else {
+        pr_s(p, " ");
+        pr_select(p, in->select, false, NULL);
+        if (in->on_conflict != NULL)
+            pr_s(p, in->select->where == NULL && in->select->kind == SQL_SELECT_PLAIN
+                        ? " WHERE true"
+                        : "");
+    }
+    const struct sql_on_conflict *oc = in->on_conflict;
+    if (oc != NULL) {
+        if (oc->constraint != NULL) {
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", oc->loc,
+                    "ON CONFLICT ON CONSTRAINT is not supported; name the columns");
+            return;
+        }
+        pr_s(p, " ON CONFLICT");
+        if (oc->target.n > 0) {
+            pr_s(p, " (");
+            for (uint32_t i = 0; i < oc->target.n; i++) {
+                if (i)
+                    pr_s(p, ", ");
+                pr_expr(p, oc->target.v[i].expr);
+            }
+            pr_s(p, ")");
+            if (oc->target_where != NULL) {
+                pr_s(p, " WHERE ");
+                pr_expr(p, oc->target_where);
+            }
+        } else if (oc->do_update) {
+            pr_fail(p, ERR_MALFORMED, "42601", oc->loc,
+                    "ON CONFLICT DO UPDATE requires inference specification or constraint name");
+            return;
+        }
+        if (!oc->do_update) {
+            pr_s(p, " DO NOTHING");
+        } else {
+            pr_s(p, " DO UPDATE SET ");
+            pr_set_clauses(p, &oc->set, known ? tc : NULL, ntc);
+            if (oc->where != NULL) {
+                pr_s(p, " WHERE ");
+                pr_expr(p, oc->where);
+            }
+        }
+    }
+    pr_returning(p, &in->returning, &in->table, in->alias, out);
+    p->nscope -= pushed;
+}
+
+static void pr_update(struct pr *p, const struct sql_update *up, struct sql_printed *out)
+{
+    uint32_t pushed = pr_push_ctes(p, up->with);
+    if (up->with != NULL)
+        pr_with(p, up->with);
+    const char *m = pr_table_name(p, &up->table);
+    if (m == NULL)
+        return;
+    const struct sql_table_column *tc = NULL;
+    uint32_t ntc = 0;
+    bool known = pr_table_cols(p, &up->table, &tc, &ntc);
+    pr_s(p, "UPDATE ");
+    pr_ident(p, m);
+    pr_s(p, " AS ");
+    pr_ident(p, up->alias ? up->alias : up->table.name);
+    pr_s(p, " SET ");
+    pr_set_clauses(p, &up->set, known ? tc : NULL, ntc);
+    if (up->from.n > 0) {
+        pr_s(p, " FROM ");
+        pr_froms(p, &up->from);
+    }
+    if (up->where != NULL) {
+        pr_s(p, " WHERE ");
+        pr_expr(p, up->where);
+    }
+    pr_returning(p, &up->returning, &up->table, up->alias, out);
+    p->nscope -= pushed;
+}
+
+static void pr_delete(struct pr *p, const struct sql_delete *d, struct sql_printed *out)
+{
+    uint32_t pushed = pr_push_ctes(p, d->with);
+    if (d->with != NULL)
+        pr_with(p, d->with);
+    const char *m = pr_table_name(p, &d->table);
+    if (m == NULL)
+        return;
+    if (d->using.n > 0) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", -1,
+                "DELETE ... USING is not supported yet; use WHERE ... IN (SELECT ...)");
+        return;
+    }
+    pr_s(p, "DELETE FROM ");
+    pr_ident(p, m);
+    pr_s(p, " AS ");
+    pr_ident(p, d->alias ? d->alias : d->table.name);
+    if (d->where != NULL) {
+        pr_s(p, " WHERE ");
+        pr_expr(p, d->where);
+    }
+    pr_returning(p, &d->returning, &d->table, d->alias, out);
+    p->nscope -= pushed;
+}
+
+/* ---- DDL ---- */
+
+static void pr_names(struct pr *p, const struct sql_names *n)
+{
+    pr_s(p, "(");
+    for (uint32_t i = 0; i < n->n; i++) {
+        if (i)
+            pr_s(p, ", ");
+        pr_ident(p, n->v[i]);
+    }
+    pr_s(p, ")");
+}
+
+static void pr_column_def(struct pr *p, const struct sql_column_def *cd)
+{
+    pr_ident(p, cd->name);
+    pr_s(p, " ");
+    struct buf decl = BUF_INIT;
+    int rc = sql_type_decl(&cd->type, &decl);
+    if (rc != 0) {
+        buf_free(&decl);
+        struct buf tn = BUF_INIT;
+        sql_type_format(&cd->type, &tn);
+        buf_append_u8(&tn, 0);
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", cd->type.loc,
+                "type %s of column \"%s\" is not supported yet", (const char *)tn.data,
+                cd->name);
+        buf_free(&tn);
+        return;
+    }
+    buf_append_u8(&decl, 0);
+    pr_s(p, (const char *)decl.data);
+    buf_free(&decl);
+    struct sql_table_column self = {.name = cd->name, .type = cd->type};
+    for (uint32_t i = 0; i < cd->constraints.n && p->rc == 0; i++) {
+        const struct sql_constraint *c = &cd->constraints.v[i];
+        switch (c->kind) {
+        case SQL_CON_NOT_NULL: pr_s(p, " NOT NULL"); break;
+        case SQL_CON_NULL: break;
+        case SQL_CON_DEFAULT:
+            pr_s(p, " DEFAULT (");
+            pr_assign(p, c->expr, &self);
+            pr_s(p, ")");
+            break;
+        case SQL_CON_PRIMARY_KEY: pr_s(p, " NOT NULL PRIMARY KEY"); break;
+        case SQL_CON_UNIQUE: pr_s(p, " UNIQUE"); break;
+        case SQL_CON_CHECK:
+            pr_s(p, " CHECK (");
+            pr_expr(p, c->expr);
+            pr_s(p, ")");
+            break;
+        case SQL_CON_FOREIGN_KEY: break; /* kept in the catalog, not enforced */
+        case SQL_CON_GENERATED:
+            pr_s(p, " GENERATED ALWAYS AS (");
+            pr_expr(p, c->expr);
+            pr_s(p, ") STORED");
+            break;
+        case SQL_CON_IDENTITY:
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", c->loc,
+                    "identity columns are not supported yet; give the key's values");
+            break;
+        }
+    }
+}
+
+static void pr_create_table(struct pr *p, const struct sql_create_table *ct)
+{
+    if (!p->o->replicaset_create) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", -1, "CREATE TABLE is the executor's");
+        return;
+    }
+    const char *m = p->o->map_table ? p->o->map_table(p->o->ctx, ct->table.schema, ct->table.name)
+                                    : ct->table.name;
+    if (m == NULL)
+        m = ct->table.name;
+    pr_s(p, ct->if_not_exists ? "CREATE TABLE IF NOT EXISTS " : "CREATE TABLE ");
+    pr_ident(p, m);
+    pr_s(p, " (");
+    for (uint32_t i = 0; i < ct->columns.n && p->rc == 0; i++) {
+        if (i)
+            pr_s(p, ", ");
+        pr_column_def(p, &ct->columns.v[i]);
+    }
+    for (uint32_t i = 0; i < ct->constraints.n && p->rc == 0; i++) {
+        const struct sql_constraint *c = &ct->constraints.v[i];
+        switch (c->kind) {
+        case SQL_CON_PRIMARY_KEY:
+            pr_s(p, ", PRIMARY KEY ");
+            pr_names(p, &c->cols);
+            break;
+        case SQL_CON_UNIQUE:
+            pr_s(p, ", UNIQUE ");
+            pr_names(p, &c->cols);
+            break;
+        case SQL_CON_CHECK:
+            pr_s(p, ", CHECK (");
+            pr_expr(p, c->expr);
+            pr_s(p, ")");
+            break;
+        default:
+            break; /* foreign keys: kept, not enforced */
+        }
+    }
+    if (p->o->extra_column_def != NULL) {
+        pr_s(p, ", ");
+        pr_s(p, p->o->extra_column_def);
+    }
+    pr_s(p, ")");
+}
+
+static void pr_create_index(struct pr *p, const struct sql_create_index *ci)
+{
+    const char *m = pr_table_name(p, &ci->table);
+    if (m == NULL)
+        return;
+    char made[SQL_IDENT_BYTES_MAX * 2 + 8];
+    const char *name = ci->name;
+    if (name == NULL) {
+        snprintf(made, sizeof made, "%s_%s_idx", ci->table.name,
+                 ci->nelems && ci->elems[0].column ? ci->elems[0].column : "expr");
+        name = made;
+    }
+    if (p->o->map_index != NULL)
+        name = p->o->map_index(p->o->ctx, ci->table.schema, name);
+    pr_s(p, ci->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    if (ci->if_not_exists)
+        pr_s(p, "IF NOT EXISTS ");
+    pr_ident(p, name);
+    pr_s(p, " ON ");
+    pr_ident(p, m);
+    pr_s(p, " (");
+    for (uint32_t i = 0; i < ci->nelems && p->rc == 0; i++) {
+        const struct sql_index_elem *el = &ci->elems[i];
+        if (i)
+            pr_s(p, ", ");
+        if (el->column != NULL) {
+            pr_ident(p, el->column);
+        } else {
+            pr_s(p, "(");
+            pr_expr(p, el->expr);
+            pr_s(p, ")");
+        }
+        if (el->dir == SQL_SORT_DESC)
+            pr_s(p, " DESC");
+    }
+    pr_s(p, ")");
+    if (ci->where != NULL) {
+        pr_s(p, " WHERE ");
+        pr_expr(p, ci->where);
+    }
+}
+
+static void pr_drop_index(struct pr *p, const struct sql_drop *d)
+{
+    for (uint32_t i = 0; i < d->names.n && p->rc == 0; i++) {
+        const struct sql_qname *q = &d->names.v[i];
+        const char *name = p->o->map_index ? p->o->map_index(p->o->ctx, q->schema, q->name)
+                                           : q->name;
+        if (i)
+            pr_s(p, "; ");
+        pr_s(p, d->if_exists ? "DROP INDEX IF EXISTS " : "DROP INDEX ");
+        pr_ident(p, name);
+    }
+}
+
+/* ---- entry points ---- */
+
+int sql_print(const struct sql_stmt *st, const struct sql_print_opts *o, struct sql_printed *out,
+              struct sql_error *err)
+{
+    struct sql_print_opts defaults = {0};
+    memset(out, 0, sizeof *out);
+    out->sql = (struct buf)BUF_INIT;
+    struct pr p = {.st = st, .o = o ? o : &defaults, .out = &out->sql, .err = err};
+    switch (st->kind) {
+    case SQL_STMT_SELECT: pr_select(&p, st->select, true, out); break;
+    case SQL_STMT_INSERT: pr_insert(&p, st->insert, out); break;
+    case SQL_STMT_UPDATE: pr_update(&p, st->update, out); break;
+    case SQL_STMT_DELETE: pr_delete(&p, st->del, out); break;
+    case SQL_STMT_CREATE_TABLE: pr_create_table(&p, st->create_table); break;
+    case SQL_STMT_CREATE_INDEX: pr_create_index(&p, st->create_index); break;
+    case SQL_STMT_DROP_INDEX: pr_drop_index(&p, st->drop); break;
+    default:
+        pr_fail(&p, ERR_UNSUPPORTED, "0A000", -1, "%s is not printed as SQLite",
+                sql_stmt_kind_tag(st->kind));
+        break;
+    }
+    if (p.rc == 0 && buf_append_u8(&out->sql, 0) != 0)
+        pr_fail(&p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+    if (p.rc != 0) {
+        sql_printed_free(out);
+        return p.rc;
+    }
+    out->sql.len--; /* the NUL stays, uncounted */
+    return 0;
+}
+
+int sql_print_expr(const struct sql_stmt *st, const struct sql_expr *e,
+                   const struct sql_print_opts *o, struct buf *out, struct sql_error *err)
+{
+    struct sql_print_opts defaults = {0};
+    struct pr p = {.st = st, .o = o ? o : &defaults, .out = out, .err = err};
+    pr_expr(&p, e);
+    return p.rc;
+}
+
+void sql_printed_free(struct sql_printed *p)
+{
+    buf_free(&p->sql);
+    p->ncols = 0;
+    p->cols = NULL;
+    p->has_star = false;
+}
