@@ -33,6 +33,8 @@ static const struct config_setting config_settings[] = {
     {"listen", CONFIG_STR_FIELD(listen), "peer address HOST:PORT (default " NODE_DEFAULT_LISTEN ")"},
     {"advertise", CONFIG_STR_FIELD(advertise), "peer address other nodes dial (default: --listen)"},
     {"http", CONFIG_STR_FIELD(http), "HTTP API address HOST:PORT (default " NODE_DEFAULT_HTTP ")"},
+    {"pg", CONFIG_STR_FIELD(pg),
+     "PostgreSQL protocol address HOST:PORT for psql and drivers (default " NODE_DEFAULT_PG ")"},
     {"join", CONFIG_STR_FIELD(join), "peer address(es) of any member: HOST:PORT[,HOST:PORT...]"},
     {"config", CONFIG_STR_FIELD(config_file), "config file of `key = value` lines"},
     {"zone", CONFIG_STR_FIELD(zone), "failure zone label"},
@@ -54,6 +56,7 @@ void node_config_default(struct node_config *c)
     snprintf(c->data_dir, sizeof c->data_dir, "%s", NODE_DEFAULT_DATA_DIR);
     snprintf(c->listen, sizeof c->listen, "%s", NODE_DEFAULT_LISTEN);
     snprintf(c->http, sizeof c->http, "%s", NODE_DEFAULT_HTTP);
+    snprintf(c->pg, sizeof c->pg, "%s", NODE_DEFAULT_PG);
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->replication_factor = 1;
     c->bucket_count = 3000;
@@ -233,7 +236,10 @@ int node_config_load(struct node_config *c, int argc, char **argv, bool *help,
     /* Every address is checked now, before anything is created on disk. */
     const struct {
         const char *name, *value;
-    } addrs[] = {{"listen", c->listen}, {"advertise", c->advertise}, {"http", c->http}};
+    } addrs[] = {{"listen", c->listen},
+                 {"advertise", c->advertise},
+                 {"http", c->http},
+                 {"pg", c->pg}};
     for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
         char host[NODE_ADDR_LEN_MAX + 1];
         uint16_t port;

@@ -15,6 +15,7 @@
 
 #define NODE_DEFAULT_LISTEN "127.0.0.1:7000"
 #define NODE_DEFAULT_HTTP "127.0.0.1:7080"
+#define NODE_DEFAULT_PG "127.0.0.1:7432"
 #define NODE_DEFAULT_DATA_DIR "./cairn-data"
 
 struct node_config {
@@ -23,6 +24,7 @@ struct node_config {
     char listen[NODE_ADDR_LEN_MAX + 1]; /* peer address */
     char advertise[NODE_ADDR_LEN_MAX + 1]; /* peer address others dial; default listen */
     char http[NODE_ADDR_LEN_MAX + 1];
+    char pg[NODE_ADDR_LEN_MAX + 1];     /* PostgreSQL protocol address */
     char join[NODE_JOIN_LEN_MAX + 1];   /* comma-separated peer addresses */
     char config_file[NODE_PATH_LEN_MAX + 1];
     char zone[NODE_NAME_LEN_MAX + 1];

@@ -22,6 +22,7 @@
 #include "node/api.h"
 #include "node/flusher.h"
 #include "node/identity.h"
+#include "node/sql_exec.h"
 #include "wal/wal.h"
 
 static void node_start_member(struct node *n);
@@ -915,6 +916,8 @@ static void node_on_rpc(void *ctx, uint64_t from, struct net_responder *r, uint6
         net_rpc_respond(r, ERR_PROTO, NULL, 0);
         return;
     }
+    if (sql_exec_on_rpc(n, r, method, payload, len))
+        return;
     if (shard_on_rpc(n, from, r, method, payload, len))
         return;
     switch (method) {
@@ -1151,6 +1154,8 @@ static void node_finish_close(struct node *n)
         http_server_close(n->http);
         n->http = NULL;
     }
+    if (n->sql)
+        sql_exec_stop(n->sql);
     if (n->join_net) {
         net_transport_close(n->join_net, NULL, NULL);
         n->join_net = NULL;
@@ -1448,16 +1453,28 @@ static void node_start_member(struct node *n)
         fprintf(stderr, "cairn: cannot serve HTTP on %s: %s\n", n->cfg.http, eb.msg);
         exit(1);
     }
+    rc = sql_exec_start(n, n->cfg.pg, &n->sql, &eb);
+    if (rc != 0) {
+        fprintf(stderr, "cairn: cannot serve the PostgreSQL protocol on %s: %s\n", n->cfg.pg,
+                eb.msg);
+        exit(1);
+    }
     uv_timer_start(&n->tick, node_on_tick, n->cfg.tick_ms, n->cfg.tick_ms);
-    LOGI("node", "node %" PRIu64 " \"%s\" of cluster %s: peer %s, http %s, data %s",
-         n->ident.node_id, n->cfg.name, n->cluster_hex, n->cfg.listen, n->cfg.http,
+    char pg_host[NODE_ADDR_LEN_MAX + 1], pg_port_text[8];
+    uint16_t pg_port = 0;
+    if (net_addr_parse(n->cfg.pg, pg_host, sizeof pg_host, &pg_port, &eb) != 0)
+        snprintf(pg_host, sizeof pg_host, "%s", n->cfg.pg); /* checked at load: cannot happen */
+    snprintf(pg_port_text, sizeof pg_port_text, "%u", (unsigned)pg_port);
+    LOGI("node", "node %" PRIu64 " \"%s\" of cluster %s: peer %s, http %s, pg %s, data %s",
+         n->ident.node_id, n->cfg.name, n->cluster_hex, n->cfg.listen, n->cfg.http, n->cfg.pg,
          n->cfg.data_dir);
     fprintf(stderr,
             "cairn: node \"%s\" is starting. Try:\n"
             "  curl -X PUT --data-binary hello http://%s/v1/kv/greeting\n"
             "  curl http://%s/v1/kv/greeting\n"
-            "  curl http://%s/v1/cluster\n",
-            n->cfg.name, n->cfg.http, n->cfg.http, n->cfg.http);
+            "  curl http://%s/v1/cluster\n"
+            "  psql \"host=%s port=%s user=cairn\"\n",
+            n->cfg.name, n->cfg.http, n->cfg.http, n->cfg.http, pg_host, pg_port_text);
 }
 
 int node_run(const struct node_config *cfg)
@@ -1539,6 +1556,7 @@ int node_run(const struct node_config *cfg)
     }
     uv_run(&n->loop, UV_RUN_DEFAULT);
     api_free(n->api);
+    sql_exec_free(n->sql);
     shard_free(n);
     int code = n->exit_code;
     uv_loop_close(&n->loop);

@@ -32,6 +32,7 @@ class Node:
         self.data_dir = os.path.join(workdir, name)
         self.peer_port = free_port()
         self.http_port = free_port()
+        self.pg_port = free_port()
         self.join = join
         self.extra = list(extra or [])
         self.log_path = os.path.join(workdir, name + ".log")
@@ -51,6 +52,8 @@ class Node:
     def argv(self):
         a = [CAIRN, "run", "--name", self.name, "--data-dir", self.data_dir,
              "--listen", self.peer_addr, "--http", self.http_addr] + FAST + self.extra
+        if "--pg" not in self.extra:
+            a += ["--pg", "127.0.0.1:%d" % self.pg_port]
         if self.join:
             a += ["--join", self.join]
         return a
