@@ -1183,6 +1183,8 @@ static int infix_prec(struct sql_parser *p)
         return sqlp_peek_is_kw(p, 1, SQL_KW_TIME) ? PREC_AT : PREC_NONE;
     case SQL_KW_COLLATE:
         return PREC_COLLATE;
+    case SQL_KW_OVERLAPS:
+        return PREC_CMP; /* row OVERLAPS row: refused in expr_infix */
     default:
         return PREC_NONE;
     }
@@ -1511,6 +1513,10 @@ static int expr_infix(struct sql_parser *p, int prec, struct sql_expr **left)
         return collate_expr(p, left);
     case PREC_TYPECAST:
         return typecast_expr(p, left);
+    case PREC_CMP:
+        if (sqlp_is_kw(p, SQL_KW_OVERLAPS))
+            return feature_error(p, p->tok.loc, "OVERLAPS");
+        return binary_expr(p, prec, left);
     default:
         return binary_expr(p, prec, left);
     }

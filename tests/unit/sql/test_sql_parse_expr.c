@@ -991,6 +991,7 @@ TEST(predicates)
     CHECK_STR(expr("a SIMILAR TO 'x' ESCAPE '!'"), "(similar a 'x' escape '!')");
     CHECK_STR(expr("a NOT SIMILAR TO 'x'"), "(not-similar a 'x')");
     CHECK_STR(expr("a IN ()"), "ERR 42601 7 syntax error at or near \")\"");
+    CHECK_STR(expr("(a, b) OVERLAPS (c, d)"), "ERR 0A000 8 OVERLAPS is not supported");
 }
 
 TEST(quantified_and_sublinks)
@@ -1280,6 +1281,29 @@ TEST(depth_bound)
     s = repeat3("SELECT * FROM a", " JOIN a ON true", 5000, "");
     CHECK_EQ(parse_rc(s, strlen(s), &err), ERR_TOOBIG);
     free(s);
+    /* Right below the bound every shape parses (and the stack holds, under ASan too). */
+    static const char *const shapes[][2] = {
+        {"(", ")"},           {"f(", ")"},        {"(SELECT ", ")"},
+        {"CASE WHEN ", " THEN 1 END"}, {"ARRAY[", "]"}, {"- ", ""},
+        {"1 IN (SELECT ", ")"}, {"(SELECT * FROM (SELECT ", ") s)"},
+        {"EXISTS (SELECT * FROM a JOIN (SELECT ", ") s ON true)"},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        size_t lo = 1, hi = 5000; /* lo parses, hi does not */
+        CHECK_EQ(nested(shapes[i][0], shapes[i][1], lo, &err), 0);
+        CHECK_EQ(nested(shapes[i][0], shapes[i][1], hi, &err), ERR_TOOBIG);
+        while (hi - lo > 1) {
+            size_t mid = (lo + hi) / 2;
+            if (nested(shapes[i][0], shapes[i][1], mid, &err) == 0)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        CHECK_EQ(nested(shapes[i][0], shapes[i][1], hi, &err), ERR_TOOBIG);
+        CHECK_STR(err.sqlstate, "54001");
+        /* Each nesting costs a bounded number of levels, so well over 100 always fit. */
+        CHECK(lo >= 150);
+    }
     /* Flat lists are not nesting: AND/OR chains are n-ary. */
     s = repeat3("SELECT 1 FROM t WHERE a", " OR a", 5000, "");
     CHECK_EQ(parse_rc(s, strlen(s), &err), 0);
