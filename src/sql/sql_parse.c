@@ -1336,6 +1336,18 @@ static int bool_chain(struct sql_parser *p, int prec, struct sql_expr **left)
     return 0;
 }
 
+/* IS [NOT] [NFC | NFD | NFKC | NFKD] NORMALIZED and IS [NOT] DOCUMENT: PostgreSQL's, not ours. */
+static bool is_unsupported_test(const struct sql_parser *p)
+{
+    static const char *const words[] = {"normalized", "document", "nfc", "nfd", "nfkc", "nfkd"};
+    if (p->tok.kind != SQL_TOK_IDENT || p->tok.quoted)
+        return false;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(p->tok.str, words[i]) == 0)
+            return true;
+    return false;
+}
+
 static int is_expr(struct sql_parser *p, struct sql_expr **left)
 {
     int loc = p->tok.loc;
@@ -1368,6 +1380,8 @@ static int is_expr(struct sql_parser *p, struct sql_expr **left)
             test = not ? SQL_IS_NOT_FALSE : SQL_IS_FALSE;
         else if (sqlp_is_kw(p, SQL_KW_UNKNOWN))
             test = not ? SQL_IS_NOT_UNKNOWN : SQL_IS_UNKNOWN;
+        else if (is_unsupported_test(p))
+            return feature_error(p, loc, "IS NORMALIZED / IS DOCUMENT");
         else
             return sqlp_syntax_error(p);
         TRY(sqlp_advance(p));

@@ -992,6 +992,8 @@ TEST(predicates)
     CHECK_STR(expr("a NOT SIMILAR TO 'x'"), "(not-similar a 'x')");
     CHECK_STR(expr("a IN ()"), "ERR 42601 7 syntax error at or near \")\"");
     CHECK_STR(expr("(a, b) OVERLAPS (c, d)"), "ERR 0A000 8 OVERLAPS is not supported");
+    CHECK_STR(expr("s IS NOT NFC NORMALIZED"), "ERR 0A000 3 IS NORMALIZED / IS DOCUMENT is not supported");
+    CHECK_STR(expr("a IS b"), "ERR 42601 6 syntax error at or near \"b\"");
 }
 
 TEST(quantified_and_sublinks)
@@ -1212,6 +1214,37 @@ TEST(statements_and_lengths)
     sql_parsed_free(&p);
     CHECK_EQ(sql_parse("", 0, &p, &err), 0);
     CHECK_EQ(p.n, 0);
+    sql_parsed_free(&p);
+}
+
+TEST(locations)
+{
+    /* Byte offsets: operators at the operator, calls and columns at their name. */
+    struct sql_parsed p;
+    struct sql_expr *e;
+    struct sql_error err;
+    const char *text = "t.a + f(b) * $1::int";
+    CHECK_EQ(sql_parse_expr(text, strlen(text), &p, &e, &err), 0);
+    CHECK_EQ(e->kind, SQL_E_BINARY);
+    CHECK_EQ(e->loc, 4);
+    CHECK_EQ(e->binary.left->loc, 0);
+    const struct sql_expr *mul = e->binary.right;
+    CHECK_EQ(mul->loc, 11);
+    CHECK_EQ(mul->binary.left->loc, 6);
+    CHECK_EQ(mul->binary.left->func.args.v[0]->loc, 8);
+    CHECK_EQ(mul->binary.right->kind, SQL_E_CAST);
+    CHECK_EQ(mul->binary.right->loc, 15);
+    CHECK_EQ(mul->binary.right->cast.arg->loc, 13);
+    CHECK_EQ(mul->binary.right->cast.type.loc, 17);
+    sql_parsed_free(&p);
+    text = "SELECT x FROM s.t AS u WHERE y IN (1)";
+    CHECK_EQ(sql_parse(text, strlen(text), &p, &err), 0);
+    const struct sql_select *sel = p.stmts[0]->select;
+    CHECK_EQ(sel->loc, 0);
+    CHECK_EQ(sel->targets.v[0].loc, 7);
+    CHECK_EQ(sel->from.v[0]->loc, 14);
+    CHECK_EQ(sel->from.v[0]->table.loc, 14);
+    CHECK_EQ(sel->where->loc, 31);
     sql_parsed_free(&p);
 }
 
