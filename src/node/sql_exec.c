@@ -1130,6 +1130,11 @@ struct sqlx_ddl {
     /* DROP of several tables: the rest */
     const struct sql_stmt *st;
     uint32_t next_name;
+    /* The barrier: the schema version the change makes, and the replicasets not there yet. */
+    uint64_t version;
+    bool global;
+    uint32_t pending;
+    bool behind;
 };
 
 static void sqlx_ddl_free(struct sqlx_ddl *d)
@@ -1139,6 +1144,9 @@ static void sqlx_ddl_free(struct sqlx_ddl *d)
 }
 
 static void sqlx_drop_next(struct sqlx_ddl *d);
+
+static void sqlx_ddl_barrier(struct sqlx_ddl *d);
+static void sqlx_ddl_barrier_cb(uv_timer_t *t);
 
 static void sqlx_ddl_done(void *arg, int err, const struct store_result *res)
 {
@@ -1170,11 +1178,73 @@ static void sqlx_ddl_done(void *arg, int err, const struct store_result *res)
                d->next_name < d->st->drop->names.n) {
         sqlx_drop_next(d);
         return;
+    } else if (!d->global) {
+        sqlx_ddl_barrier(d); /* answers once every replicaset has the change */
+        return;
     } else {
         pg_send_command_complete(s->c, d->tag);
     }
     sqlx_ddl_free(d);
     sqlx_statement_done(s);
+}
+
+/* A schema change is answered when every replicaset holding data has applied it, so that the
+ * client's next statement finds the table everywhere (each replicaset's leader applies the
+ * catalog's DDL log on its own: shard_sync_schema). Past the statement's deadline it is
+ * answered anyway; statements planned against another version are retried. */
+static void sqlx_ddl_barrier_done(struct sqlx_run *r, int err)
+{
+    struct sqlx_ddl *d = r->arg;
+    struct sqlx_session *s = d->s;
+    if (err == 0 && r->out.len > 0 && r->out.data[0] == TABLE_STATE_SCHEMA)
+        d->behind = true;
+    sqlx_run_free(r);
+    if (--d->pending > 0)
+        return;
+    if (d->behind && clock_mono_ms() < s->deadline_ms) {
+        s->ddl_barrier = d;
+        uv_timer_start(&s->retry_timer, sqlx_ddl_barrier_cb, SQLX_RETRY_MS, 0);
+        return;
+    }
+    pg_send_command_complete(s->c, d->tag);
+    sqlx_ddl_free(d);
+    sqlx_statement_done(s);
+}
+
+static void sqlx_ddl_barrier(struct sqlx_ddl *d)
+{
+    static const struct table_stmt probe = {.sql = "SELECT 1", .sql_len = 8};
+    struct sqlx_session *s = d->s;
+    struct node *n = s->x->n;
+    bool late = clock_mono_ms() >= s->deadline_ms;
+    if (sqlx_catalog(s->x)->version < d->version && !late) {
+        s->ddl_barrier = d; /* this node's governor replica has not applied it yet */
+        uv_timer_start(&s->retry_timer, sqlx_ddl_barrier_cb, SQLX_RETRY_MS, 0);
+        return;
+    }
+    uint64_t groups[ROUTER_RS_MAX];
+    uint32_t ng = 0;
+    for (uint32_t i = 0; i < n->router.n_rs && !late; i++)
+        if (n->router.rs[i].buckets > 0)
+            groups[ng++] = ROUTER_RS_GROUP(n->router.rs[i].id);
+    if (ng == 0) {
+        pg_send_command_complete(s->c, d->tag);
+        sqlx_ddl_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    d->behind = false;
+    d->pending = ng;
+    for (uint32_t i = 0; i < ng; i++)
+        sqlx_run_start(s, groups[i], false, false, &probe, 1, 0, sqlx_ddl_barrier_done, d);
+}
+
+static void sqlx_ddl_barrier_cb(uv_timer_t *t)
+{
+    struct sqlx_session *s = t->data;
+    struct sqlx_ddl *d = s->ddl_barrier;
+    s->ddl_barrier = NULL;
+    sqlx_ddl_barrier(d);
 }
 
 static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl *td)
@@ -1190,6 +1260,8 @@ static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl 
         return;
     }
     snprintf(d->name, sizeof d->name, "%s", td->name);
+    d->version = td->expect_version + 1;
+    d->global = td->global;
     node_write(d->s->x->n, NODE_GOVERNOR_GROUP, d->cmd.data, d->cmd.len, sqlx_ddl_done, d);
 }
 

@@ -105,6 +105,7 @@ struct sqlx_session {
     /* COPY FROM */
     bool copying;
     struct sqlx_copy *copy;
+    struct sqlx_ddl *ddl_barrier; /* a schema change waiting on retry_timer for replicasets */
     uv_timer_t retry_timer;
     bool timer_open;
 };

@@ -280,6 +280,10 @@ static void sqlx_gather_answer(struct sqlx_gather *g)
                      SQLITE_OK
                  ? 0
                  : ERR_IO;
+    if (rc == 0) {
+        sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
+        sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
+    }
     if (rc == 0 && (rc = sql_func_register(db, &g->env, &eb)) != 0)
         snprintf(why, sizeof why, "%s", eb.msg);
     if (rc == 0)

@@ -69,8 +69,10 @@ static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const 
                             NULL) != SQLITE_OK)
             rc = err_set(eb, ERR_NOMEM, "opening the catalog database");
     }
-    if (rc == 0)
+    if (rc == 0) {
+        sqlite3_db_config(x->pgcat, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
         rc = sql_catalog_build(x->pgcat, &x->pgcat_env, tables, cat->n, eb);
+    }
     if (rc == 0)
         sqlite3_exec(x->pgcat, "PRAGMA case_sensitive_like = ON", NULL, NULL, NULL);
     for (uint32_t i = 0; cols != NULL && i < cat->n; i++)

@@ -420,7 +420,11 @@ static void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, siz
         if ((rc & 0xff) == SQLITE_TOOBIG)
             state = "54000";
         else if ((rc & 0xff) == SQLITE_ERROR)
-            state = "42601";
+            state = strncmp(m, "no such column", 14) == 0   ? "42703"
+                    : strncmp(m, "no such table", 13) == 0  ? "42P01"
+                    : strncmp(m, "no such function", 16) == 0 ? "42883"
+                    : strstr(m, "ambiguous column") != NULL ? "42702"
+                                                             : "42601";
         break;
     }
     memcpy(sqlstate, state, 6);
@@ -878,6 +882,9 @@ static int table_open(struct store *s, void **state, struct errbuf *eb)
      * schema is ours alone (written only by replicated DDL), so it is trusted. */
     if (rc == 0)
         table_exec_sql(db, "PRAGMA case_sensitive_like = ON; PRAGMA trusted_schema = ON");
+    /* "nope" is an identifier, never a string: an unknown column must be an error. */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     if (rc != 0) {
         free(t);
         return rc;

@@ -1,0 +1,409 @@
+"""Cairn's PostgreSQL front end driven by the clients people have: psql, psycopg2 and pgbench,
+unmodified, against real `cairn` processes on loopback. What they check: the SQLSTATE of every
+error class the issue names, that a session survives its errors, transactions (commit,
+rollback, 40001 on a conflict, 0A000 across replicasets), COPY both ways, the pg_catalog
+queries of psql's \\d family and pgbench's start-up, queries gathered from several
+replicasets, and that killing a node under a write load loses no acknowledged row."""
+import os
+import subprocess
+import threading
+import time
+
+import psycopg2
+import psycopg2.errors
+import pytest
+
+from conftest import Cluster
+from helpers import wait_balanced, wait_for
+
+USER = "cairn"
+DB = "cairn"
+
+
+def connect(node, autocommit=True):
+    c = psycopg2.connect(host="127.0.0.1", port=node.pg_port, user=USER, dbname=DB,
+                         connect_timeout=10)
+    c.autocommit = autocommit
+    return c
+
+
+def wait_pg(node, timeout=30):
+    def up():
+        try:
+            connect(node).close()
+            return True
+        except psycopg2.OperationalError:
+            return False
+    wait_for(up, timeout, "%s to accept PostgreSQL connections" % node.name)
+
+
+def psql(node, *args, input=None, check=True):
+    env = dict(os.environ, PGCONNECT_TIMEOUT="10", PAGER="cat")
+    r = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(node.pg_port), "-U", USER,
+                        "-d", DB, "-v", "ON_ERROR_STOP=1"] + list(args),
+                       input=input, capture_output=True, text=True, timeout=60, env=env)
+    if check:
+        assert r.returncode == 0, "psql %s failed (%d):\n%s%s" % (args, r.returncode, r.stdout,
+                                                                 r.stderr)
+    return r
+
+
+def sqlstate_of(conn, sql, params=None):
+    """Runs sql expecting an error; returns its SQLSTATE (the connection stays usable)."""
+    with conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(sql, params)
+    return e.value.pgcode
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory):
+    c = Cluster(str(tmp_path_factory.mktemp("pg1")))
+    c.start(1)
+    n = c.nodes[0]
+    wait_pg(n)
+    yield n
+    if not n.alive():
+        print("---- %s log ----\n%s" % (n.name, n.log_tail(80)))
+    c.stop_all()
+    c.check_sanitizers()
+
+
+# ---- psql ----
+
+def test_psql_create_insert_select(node):
+    psql(node, "-c", "CREATE TABLE ps_items (id integer PRIMARY KEY, name varchar(20) NOT NULL, "
+                     "price numeric(10,2), added date DEFAULT '2024-01-01')")
+    psql(node, "-c", "INSERT INTO ps_items (id, name, price) VALUES (1, 'apple', 1.10), "
+                     "(2, 'pear', 2.5), (3, 'plum', NULL)")
+    r = psql(node, "-At", "-F", "|", "-c", "SELECT id, name, price, added FROM ps_items ORDER BY id")
+    assert r.stdout.splitlines() == ["1|apple|1.10|2024-01-01", "2|pear|2.50|2024-01-01",
+                                     "3|plum||2024-01-01"]
+
+
+def test_psql_describe(node):
+    psql(node, "-c", "CREATE TABLE ps_desc (k bigint PRIMARY KEY, v text, f boolean)")
+    r = psql(node, "-c", r"\dt")
+    assert "ps_desc" in r.stdout and "table" in r.stdout, r.stdout
+    r = psql(node, "-c", r"\d ps_desc")
+    out = r.stdout
+    assert 'Table "public.ps_desc"' in out, out
+    assert "bigint" in out and "text" in out and "boolean" in out, out
+    assert "ps_desc_pkey" in out and "PRIMARY KEY" in out, out
+    r = psql(node, "-c", r"\d")
+    assert "ps_desc" in r.stdout, r.stdout
+    r = psql(node, "-c", r"\l")
+    assert "cairn" in r.stdout, r.stdout
+
+
+def test_psql_error_keeps_session(node):
+    # Without ON_ERROR_STOP psql goes on after the error, in the same session.
+    r = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(node.pg_port), "-U", USER,
+                        "-d", DB, "-At", "-c", "SELEC 1", "-c", "SELECT 40 + 2"],
+                       capture_output=True, text=True, timeout=60)
+    assert 'syntax error at or near "SELEC"' in r.stderr, r.stderr
+    assert r.stdout.strip() == "42", r.stdout
+
+
+# ---- psycopg2 ----
+
+def test_psycopg2_params_and_types(node):
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py_types (id int PRIMARY KEY, i8 bigint, f float8, n numeric(20,5),"
+                " t text, b boolean, d date, ts timestamp, j json, raw bytea)")
+    big = 2 ** 63 - 1
+    cur.execute("INSERT INTO py_types VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (1, big, 0.1, "12345678901234.12345", "héllo ✓", True, "2024-02-29",
+                 "2024-02-29 13:14:15.5", '{"a": [1, 2]}', psycopg2.Binary(b"\x00\x01\xff")))
+    cur.execute("INSERT INTO py_types (id, t) VALUES (%s, %s)", (2, ""))
+    cur.execute("INSERT INTO py_types (id) VALUES (3)")
+    cur.execute("SELECT i8, f, n, t, b, d, ts, j, raw FROM py_types WHERE id = %s", (1,))
+    row = cur.fetchone()
+    assert row[0] == big
+    assert row[1] == 0.1
+    assert str(row[2]) == "12345678901234.12345"
+    assert row[3] == "héllo ✓"
+    assert row[4] is True
+    assert str(row[5]) == "2024-02-29"
+    assert str(row[6]) == "2024-02-29 13:14:15.500000"
+    assert row[7] == {"a": [1, 2]}
+    assert bytes(row[8]) == b"\x00\x01\xff"
+    # NULL is not the empty string.
+    cur.execute("SELECT id, t IS NULL, t = '' FROM py_types WHERE id IN (2, 3) ORDER BY id")
+    assert cur.fetchall() == [(2, False, True), (3, True, None)]
+    conn.close()
+
+
+def test_psycopg2_sqlstates(node):
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py_err (id int PRIMARY KEY, v int NOT NULL CHECK (v >= 0), "
+                "s varchar(3))")
+    cur.execute("INSERT INTO py_err VALUES (1, 1, 'a')")
+    assert sqlstate_of(conn, "SELEC 1") == "42601"
+    assert sqlstate_of(conn, "SELECT * FROM no_such_table") == "42P01"
+    assert sqlstate_of(conn, "SELECT nope FROM py_err") == "42703"
+    assert sqlstate_of(conn, "SELECT no_such_fn(1)") == "42883"
+    assert sqlstate_of(conn, "INSERT INTO py_err VALUES (1, 2, 'b')") == "23505"
+    assert sqlstate_of(conn, "INSERT INTO py_err (id, v) VALUES (2, NULL)") == "23502"
+    assert sqlstate_of(conn, "INSERT INTO py_err VALUES (3, -1, 'c')") == "23514"
+    assert sqlstate_of(conn, "SELECT 1 / 0") == "22012"
+    assert sqlstate_of(conn, "SELECT 9223372036854775807 + 1") == "22003"
+    assert sqlstate_of(conn, "SELECT 'abc'::int") == "22P02"
+    assert sqlstate_of(conn, "INSERT INTO py_err VALUES (4, 4, 'long')") == "22001"
+    # Nothing of the failed statements was applied; the session still works.
+    cur.execute("SELECT id, v, s FROM py_err ORDER BY id")
+    assert cur.fetchall() == [(1, 1, "a")]
+    conn.close()
+
+
+def test_psycopg2_transactions(node):
+    conn = connect(node, autocommit=False)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py_txn (id int PRIMARY KEY, v int)")
+    conn.commit()
+    cur.execute("INSERT INTO py_txn VALUES (1, 10)")
+    cur.execute("INSERT INTO py_txn VALUES (2, 20)")
+    cur.execute("SELECT sum(v) FROM py_txn")  # sees its own writes
+    assert cur.fetchone()[0] == 30
+    conn.commit()
+    cur.execute("UPDATE py_txn SET v = 99 WHERE id = 1")
+    conn.rollback()
+    cur.execute("SELECT v FROM py_txn WHERE id = 1")
+    assert cur.fetchone()[0] == 10
+    conn.commit()
+    # An error fails the block (25P02) until ROLLBACK.
+    cur.execute("INSERT INTO py_txn VALUES (3, 30)")
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        cur.execute("INSERT INTO py_txn VALUES (1, 0)")
+    with pytest.raises(psycopg2.errors.InFailedSqlTransaction):
+        cur.execute("SELECT 1")
+    conn.rollback()
+    cur.execute("SELECT count(*) FROM py_txn")
+    assert cur.fetchone()[0] == 2
+    conn.commit()
+    conn.close()
+
+
+def test_serialization_failure_40001(node):
+    a = connect(node, autocommit=False)
+    b = connect(node, autocommit=False)
+    ca, cb = a.cursor(), b.cursor()
+    ca.execute("CREATE TABLE py_ser (id int PRIMARY KEY, v int)")
+    a.commit()
+    ca.execute("INSERT INTO py_ser VALUES (1, 100)")
+    a.commit()
+    # Both read the row, both write it: the second to commit read a value that changed.
+    ca.execute("SELECT v FROM py_ser WHERE id = 1")
+    cb.execute("SELECT v FROM py_ser WHERE id = 1")
+    assert ca.fetchone()[0] == 100 and cb.fetchone()[0] == 100
+    ca.execute("UPDATE py_ser SET v = v + 1 WHERE id = 1")
+    cb.execute("UPDATE py_ser SET v = v + 10 WHERE id = 1")
+    a.commit()
+    with pytest.raises(psycopg2.Error) as e:
+        b.commit()
+    assert e.value.pgcode == "40001"
+    ca.execute("SELECT v FROM py_ser WHERE id = 1")
+    assert ca.fetchone()[0] == 101  # b applied nothing
+    a.commit()
+    a.close()
+    b.close()
+
+
+def test_copy_in_and_out(node):
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py_copy (id int PRIMARY KEY, name text, score numeric(6,2))")
+    import io
+    rows = "".join("%d\tname %d\t%d.%02d\n" % (i, i, i, i % 100) for i in range(1, 2001))
+    rows += "2001\t\\N\t\\N\n"
+    cur.copy_expert("COPY py_copy FROM STDIN", io.StringIO(rows))
+    cur.execute("SELECT count(*), sum(score) FROM py_copy")
+    count, total = cur.fetchone()
+    assert count == 2001
+    assert str(total) == str(sum(__import__("decimal").Decimal("%d.%02d" % (i, i % 100))
+                                 for i in range(1, 2001)))
+    out = io.StringIO()
+    cur.copy_expert("COPY py_copy (id, name) TO STDOUT WITH (FORMAT csv, HEADER)", out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "id,name" and len(lines) == 2002
+    assert "1,name 1" in lines and "2001," in lines
+    # A bad row fails the COPY and loads nothing of it.
+    with pytest.raises(psycopg2.Error) as e:
+        cur.copy_expert("COPY py_copy FROM STDIN", io.StringIO("3000\tx\tnot-a-number\n"))
+    assert e.value.pgcode == "22P02"
+    cur.execute("SELECT count(*) FROM py_copy")
+    assert cur.fetchone()[0] == 2001
+    conn.close()
+
+
+def test_garbage_on_the_port_harms_nobody(node):
+    import socket
+    conn = connect(node)
+    s = socket.create_connection(("127.0.0.1", node.pg_port), timeout=5)
+    s.sendall(b"\x00\x00\x00\x08garbage!" * 8)
+    try:
+        s.recv(4096)
+    except OSError:
+        pass
+    s.close()
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 + 1")
+        assert cur.fetchone()[0] == 2
+    conn.close()
+
+
+# ---- pgbench ----
+
+def pgbench(node, *args, timeout=300):
+    env = dict(os.environ, PGCONNECT_TIMEOUT="10")
+    r = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(node.pg_port), "-U", USER]
+                       + list(args) + [DB], capture_output=True, text=True, timeout=timeout,
+                       env=env)
+    assert r.returncode == 0, "pgbench %s failed (%d):\n%s%s" % (args, r.returncode, r.stdout,
+                                                                r.stderr)
+    return r.stdout + r.stderr
+
+
+def test_pgbench_initialize_and_run(node):
+    pgbench(node, "-i", "-s", "1")
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("SELECT count(*) FROM pgbench_accounts")
+    assert cur.fetchone()[0] == 100000
+    cur.execute("SELECT count(*) FROM pgbench_branches")
+    assert cur.fetchone()[0] == 1
+    out = pgbench(node, "-S", "-T", "3", "-c", "2")
+    assert "number of failed transactions: 0" in out, out
+    out = pgbench(node, "-T", "3", "-c", "2")
+    assert "number of failed transactions: 0" in out, out
+    # TPC-B keeps the books: every balance change is in the history.
+    cur.execute("SELECT (SELECT sum(abalance) FROM pgbench_accounts), "
+                "(SELECT sum(bbalance) FROM pgbench_branches), "
+                "(SELECT sum(delta) FROM pgbench_history)")
+    a, b, h = cur.fetchone()
+    assert h is not None and a == b == h
+    conn.close()
+
+
+# ---- several replicasets ----
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory):
+    """Two replicasets of one node each, sharing the buckets."""
+    c = Cluster(str(tmp_path_factory.mktemp("pgsharded")))
+    c.start(1, extra=["--bucket-count", "64"], rf=1)
+    c.add().start().wait_up()
+    wait_balanced(c, 2, 4, 60, "two replicasets sharing the buckets")
+    for n in c.nodes:
+        wait_pg(n)
+    yield c
+    c.stop_all()
+    c.check_sanitizers()
+
+
+def test_gathered_queries(sharded):
+    n1, n2 = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE sh_orders (id int PRIMARY KEY, customer int, amount numeric(8,2))")
+    cur.execute("CREATE TABLE sh_customers (id int PRIMARY KEY, name text)")
+    cur.execute("CREATE TABLE sh_regions (code text PRIMARY KEY, label text) DISTRIBUTED GLOBALLY")
+    for i in range(1, 41):
+        cur.execute("INSERT INTO sh_customers VALUES (%s, %s)", (i, "c%d" % i))
+    for i in range(1, 201):
+        cur.execute("INSERT INTO sh_orders VALUES (%s, %s, %s)", (i, i % 40 + 1, "%d.50" % i))
+    cur.execute("INSERT INTO sh_regions VALUES ('n', 'north'), ('s', 'south')")
+    other = connect(n2).cursor()
+    # The rows really are spread: each replicaset holds part of them.
+    cur.execute("EXPLAIN SELECT count(*) FROM sh_orders")
+    plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "Gather" in plan, plan
+    for c in (cur, other):
+        c.execute("SELECT count(*), sum(amount), min(id), max(id) FROM sh_orders")
+        assert c.fetchone() == (200, __import__("decimal").Decimal("20200.00"), 1, 200)
+        c.execute("SELECT o.customer, count(*), c.name FROM sh_orders o "
+                  "JOIN sh_customers c ON c.id = o.customer "
+                  "GROUP BY o.customer, c.name ORDER BY o.customer LIMIT 3")
+        assert c.fetchall() == [(1, 5, "c1"), (2, 5, "c2"), (3, 5, "c3")]
+        c.execute("SELECT id FROM sh_orders WHERE amount > 195 ORDER BY id DESC")
+        assert [r[0] for r in c.fetchall()] == [200, 199, 198, 197, 196, 195]
+        c.execute("SELECT count(*) FROM sh_customers c WHERE NOT EXISTS "
+                  "(SELECT 1 FROM sh_orders o WHERE o.customer = c.id AND o.id > 195)")
+        assert c.fetchone()[0] == 35
+        c.execute("SELECT r.label, count(*) FROM sh_customers c CROSS JOIN sh_regions r "
+                  "GROUP BY r.label ORDER BY r.label")
+        assert c.fetchall() == [("north", 40), ("south", 40)]
+    # Point queries still go to one replicaset.
+    cur.execute("EXPLAIN SELECT * FROM sh_orders WHERE id = 7")
+    plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "chosen by the distribution key" in plan, plan
+    # A transaction may not span replicasets: 0A000, and nothing of it is applied.
+    t = connect(n1, autocommit=False)
+    tc = t.cursor()
+    with pytest.raises(psycopg2.Error) as e:
+        for i in range(1, 41):
+            tc.execute("UPDATE sh_customers SET name = 'x' WHERE id = %s", (i,))
+    assert e.value.pgcode == "0A000"
+    assert "replicaset" in str(e.value)
+    t.rollback()
+    cur.execute("SELECT count(*) FROM sh_customers WHERE name = 'x'")
+    assert cur.fetchone()[0] == 0
+    t.close()
+    conn.close()
+
+
+# ---- a node killed under a write load ----
+
+def test_node_killed_during_writes_loses_no_acknowledged_row(tmp_path):
+    c = Cluster(str(tmp_path))
+    try:
+        c.start(3)
+        for n in c.nodes:
+            wait_pg(n)
+        conn = connect(c.nodes[0])
+        conn.cursor().execute("CREATE TABLE kill_rows (id int PRIMARY KEY, v text)")
+        conn.close()
+        acked = []
+        stop = threading.Event()
+        errors = []
+
+        def writer(node, start):
+            i = start
+            conn = None
+            while not stop.is_set():
+                try:
+                    if conn is None:
+                        conn = connect(node)
+                    conn.cursor().execute("INSERT INTO kill_rows VALUES (%s, 'x')", (i,))
+                    acked.append(i)
+                    i += 2
+                except psycopg2.Error as e:
+                    errors.append(str(e))
+                    if getattr(e, "pgcode", None) == "23505":
+                        i += 2  # the write did land before its answer was lost
+                    conn = None
+                    time.sleep(0.05)
+
+        victim = c.leader()
+        survivors = [n for n in c.nodes if n is not victim]
+        threads = [threading.Thread(target=writer, args=(survivors[0], 0)),
+                   threading.Thread(target=writer, args=(survivors[1], 1))]
+        for t in threads:
+            t.start()
+        wait_for(lambda: len(acked) >= 50, 60, "50 acknowledged inserts")
+        victim.kill()
+        before = len(acked)
+        wait_for(lambda: len(acked) >= before + 50, 90, "inserts to go on after the kill")
+        stop.set()
+        for t in threads:
+            t.join(30)
+        cur = connect(survivors[0]).cursor()
+        cur.execute("SELECT id FROM kill_rows")
+        present = {r[0] for r in cur.fetchall()}
+        missing = sorted(set(acked) - present)
+        assert not missing, "acknowledged rows lost: %s (errors: %s)" % (missing[:20], errors[:5])
+    finally:
+        c.stop_all()
+        c.check_sanitizers()
