@@ -1931,7 +1931,7 @@ static int func_call(struct sql_parser *p, const struct dotted *d, struct sql_ex
                 const struct sql_token *n = sqlp_peek(p, 1);
                 if (n != NULL && (n->kind == SQL_TOK_COLON_EQUALS ||
                                   n->kind == SQL_TOK_EQUALS_GREATER))
-                    return feature_error(p, p->tok.loc, "named function arguments");
+                    return feature_error(p, p->tok.loc, "a named function argument");
             }
             bool variadic;
             TRY(sqlp_accept_kw(p, SQL_KW_VARIADIC, &variadic));
@@ -2275,7 +2275,7 @@ static int keyword_expr(struct sql_parser *p, struct sql_expr **out, bool *done)
     case SQL_KW_NORMALIZE:
         if (!paren)
             break;
-        return feature_error(p, loc, sql_keywords[kw].text);
+        return feature_error(p, loc, kw == SQL_KW_TREAT ? "TREAT" : "NORMALIZE");
     case SQL_KW_COLLATION:
         if (!sqlp_peek_is_kw(p, 1, SQL_KW_FOR))
             break;

@@ -874,7 +874,7 @@ TEST(functions)
     CHECK_STR(expr("f(a, VARIADIC arr)"), "f(a variadic arr)");
     CHECK_STR(expr("left(s, 2)"), "left(s 2)");
     CHECK_STR(expr("current_schema()"), "current_schema()");
-    CHECK_STR(expr("f(a => 1)"), "ERR 0A000 3 named function arguments is not supported");
+    CHECK_STR(expr("f(a => 1)"), "ERR 0A000 3 a named function argument is not supported");
     CHECK_STR(expr("f(x ORDER BY y) WITHIN GROUP (ORDER BY z)"),
               "ERR 42601 17 cannot use multiple ORDER BY clauses with WITHIN GROUP");
 }
