@@ -335,6 +335,7 @@ static void sqlx_run_try(struct sqlx_run *r)
 
 void sqlx_run_free(struct sqlx_run *r)
 {
+    buf_free(&r->sql);
     buf_free(&r->req);
     buf_free(&r->out);
     free(r->stmts);
@@ -358,6 +359,11 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
     r->stmts = calloc(n, sizeof *r->stmts);
     ASSERT(r->stmts != NULL);
     memcpy(r->stmts, stmts, n * sizeof *stmts);
+    /* The run owns its statements' text (a local read runs after the caller returned). */
+    for (uint32_t i = 0; i < n; i++)
+        buf_append(&r->sql, stmts[i].sql, stmts[i].sql_len);
+    for (uint32_t i = 0, at = 0; i < n; at += r->stmts[i].sql_len, i++)
+        r->stmts[i].sql = (const char *)r->sql.data + at;
     r->x.stmts = r->stmts;
     r->x.n = n;
     r->x.flags = flags;
@@ -1068,10 +1074,13 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
 
 /* ------------------------------------------------------------ transactions */
 
+static void sqlx_commit_send(struct sqlx_session *s);
+
 static void sqlx_commit_done(struct sqlx_run *r, int err)
 {
     struct sqlx_session *s = r->arg;
     struct table_output o;
+    bool ok = false;
     if (err != 0) {
         sqlx_send_err(s, err, "COMMIT");
     } else if (sqlx_output_schema_miss(&r->out)) {
@@ -1081,11 +1090,50 @@ static void sqlx_commit_done(struct sqlx_run *r, int err)
     } else if (o.state != TABLE_STATE_OK) {
         sqlx_send_output_error(s, &o);
     } else {
-        pg_send_command_complete(s->c, "COMMIT");
+        ok = true;
     }
     sqlx_run_free(r);
+    if (ok && s->commit_next < s->n_stmts) {
+        sqlx_commit_send(s); /* the next part of a transaction too large for one entry */
+        return;
+    }
+    if (ok)
+        pg_send_command_complete(s->c, "COMMIT");
+    else if (s->commit_next < s->n_stmts || s->commit_parts > 1)
+        pg_send_notice(s->c, "01000", "WARNING",
+                       "this transaction was too large for one log entry and was committed in "
+                       "parts; the parts before the failing one stay applied", NULL, NULL);
     sqlx_txn_reset(s);
     sqlx_statement_done(s);
+}
+
+/* Proposes the transaction's next statements, as many as fit in one log entry (all of them,
+ * atomically, unless the transaction is larger: COPY of a whole table inside a block). */
+static void sqlx_commit_send(struct sqlx_session *s)
+{
+    uint32_t from = s->commit_next, to = from;
+    size_t bytes = 0;
+    while (to < s->n_stmts) {
+        size_t sz = s->stmts[to].sql_len + s->stmts[to].param_bytes.len +
+                    16 * (size_t)s->stmts[to].n_params + 64;
+        if (to > from && bytes + sz > SQLX_COMMIT_ENTRY_BYTES)
+            break;
+        bytes += sz;
+        to++;
+    }
+    struct table_stmt *stmts = calloc(to - from, sizeof *stmts);
+    ASSERT(stmts != NULL);
+    for (uint32_t i = from; i < to; i++)
+        stmts[i - from] = (struct table_stmt){.sql = s->stmts[i].sql,
+                                              .sql_len = s->stmts[i].sql_len,
+                                              .params = s->stmts[i].params,
+                                              .n_params = s->stmts[i].n_params,
+                                              .expect_hash = s->stmts[i].hash};
+    s->commit_next = to;
+    s->commit_parts++;
+    sqlx_run_start(s, s->txn_group, true, false, stmts, to - from, TABLE_EXEC_VALIDATE,
+                   sqlx_commit_done, s);
+    free(stmts);
 }
 
 static void sqlx_do_commit(struct sqlx_session *s)
@@ -1103,19 +1151,9 @@ static void sqlx_do_commit(struct sqlx_session *s)
         sqlx_statement_done(s);
         return;
     }
-    struct table_stmt *stmts = calloc(s->n_stmts, sizeof *stmts);
-    ASSERT(stmts != NULL);
-    for (uint32_t i = 0; i < s->n_stmts; i++)
-        stmts[i] = (struct table_stmt){.sql = s->stmts[i].sql,
-                                       .sql_len = s->stmts[i].sql_len,
-                                       .params = s->stmts[i].params,
-                                       .n_params = s->stmts[i].n_params,
-                                       .expect_hash = s->stmts[i].hash};
-    uint64_t group = s->txn_group;
-    /* Encoded before the session forgets the statements (sqlx_txn_reset). */
-    sqlx_run_start(s, group, true, false, stmts, s->n_stmts, TABLE_EXEC_VALIDATE,
-                   sqlx_commit_done, s);
-    free(stmts);
+    s->commit_next = 0;
+    s->commit_parts = 0;
+    sqlx_commit_send(s);
 }
 
 /* ------------------------------------------------------------ DDL */
@@ -1743,6 +1781,9 @@ static void sqlx_blind_send(struct sqlx_session *s, const char *tag, uint64_t co
                             const uint64_t *groups, uint32_t ng, const struct table_stmt *stmts,
                             const uint32_t *first, const uint32_t *per_group)
 {
+    /* Outside a block COPY loads batch by batch, each its own atomic write: a table's rows
+     * in one write could exceed what one log entry may carry. */
+    bool copy = strcmp(tag, "COPY") == 0;
     if (s->txn == SQLX_BLOCK) {
         for (uint32_t g = 0; g < ng; g++) {
             if (per_group[g] == 0)
@@ -1774,17 +1815,25 @@ static void sqlx_blind_send(struct sqlx_session *s, const char *tag, uint64_t co
     b->tag = tag;
     b->count = count;
     for (uint32_t g = 0; g < ng; g++)
-        b->pending += per_group[g] > 0;
+        b->pending += copy ? per_group[g] : per_group[g] > 0;
     if (b->pending == 0) {
         free(b);
         pg_send_command_complete(s->c, strcmp(tag, "COPY") == 0 ? "COPY 0" : tag);
         sqlx_statement_done(s);
         return;
     }
-    for (uint32_t g = 0; g < ng; g++)
-        if (per_group[g] > 0)
+    for (uint32_t g = 0; g < ng; g++) {
+        if (per_group[g] == 0)
+            continue;
+        if (!copy) {
             sqlx_run_start(s, groups[g], true, false, &stmts[first[g]], per_group[g], 0,
                            sqlx_blind_done, b);
+            continue;
+        }
+        for (uint32_t i = 0; i < per_group[g]; i++)
+            sqlx_run_start(s, groups[g], true, false, &stmts[first[g] + i], 1, 0,
+                           sqlx_blind_done, b);
+    }
 }
 
 /* The groups a table's rows live in: the governor for a global table, else
@@ -2169,7 +2218,10 @@ static void sqlx_copy_add_row(struct sqlx_copy_batch *b, const struct sqlx_copy 
             v->len = (uint32_t)lens[k];
             buf_append(&b->bytes, fields->data + starts[k], lens[k]);
         }
-        buf_printf(&b->sql, "%s?%u", k ? ", " : "", b->nvals);
+        /* PostgreSQL's input rules for the column's type (22P02 for 'abc' as a number). */
+        buf_printf(&b->sql, "%spg_cast(?%u, '", k ? ", " : "", b->nvals);
+        sql_type_format(&cp->t->cols[cp->cols[k]].type, &b->sql);
+        buf_printf(&b->sql, "')");
     }
     buf_printf(&b->sql, ")");
     b->rows++;
@@ -2321,6 +2373,18 @@ static void sqlx_copy_out_done(struct sqlx_run *r, int err)
         pg_send_copy_out_response(s->c, 0, NULL, o.ncols);
         struct table_value vals[PG_COLUMNS_MAX];
         struct buf line = BUF_INIT, v = BUF_INIT;
+        if (csv && s->copy->header) {
+            for (uint32_t i = 0; i < o.ncols; i++) {
+                const char *name, *decl;
+                uint32_t nl, dl;
+                table_output_col(&o, i, &name, &nl, &decl, &dl);
+                if (i)
+                    buf_append_u8(&line, (uint8_t)delim);
+                buf_append(&line, name, nl);
+            }
+            buf_append_u8(&line, '\n');
+            pg_send_copy_data(s->c, line.data, line.len);
+        }
         size_t pos = 0;
         uint64_t rows = 0;
         while (table_output_next_row(&o, &pos, vals) == 1) {

@@ -23,6 +23,7 @@
 #define SQLX_COPY_BATCH_ROWS 2000      /* COPY FROM rows per INSERT */
 #define SQLX_COPY_BYTES_MAX (256u << 20)
 #define SQLX_TABLE_PREFIX "t_"
+#define SQLX_COMMIT_ENTRY_BYTES (3u << 20) /* statements of a transaction per log entry */
 #define SQLX_GATHER_TABLES_MAX 16          /* tables one query over several replicasets reads */
 #define SQLX_GATHER_COLUMNS_MAX 256        /* columns of a table it gathers */
 #define SQLX_GATHER_BYTES_MAX (256u << 20) /* rows it may move to the coordinator */
@@ -105,6 +106,7 @@ struct sqlx_session {
     /* COPY FROM */
     bool copying;
     struct sqlx_copy *copy;
+    uint32_t commit_next, commit_parts; /* COMMIT of a transaction larger than one entry */
     struct sqlx_ddl *ddl_barrier; /* a schema change waiting on retry_timer for replicasets */
     uv_timer_t retry_timer;
     bool timer_open;
@@ -117,6 +119,7 @@ struct sqlx_run {
     struct table_exec x;
     struct table_stmt *stmts;
     bool tentative, write;
+    struct buf sql; /* the statements' text, owned */
     struct buf req; /* the encoded request (RPC) or command (write) */
     struct buf out; /* the output */
     uint32_t attempt;
@@ -139,7 +142,7 @@ struct sqlx_catalog *sqlx_catalog(struct sql_exec *x);
 /* A user table by name (schema NULL or public), or NULL. */
 struct sqlx_table *sqlx_table_find(struct sqlx_catalog *c, const char *schema, const char *name);
 /* Starts a run of stmts on group (a read, a tentative run or a write); done gets it back, to
- * free with sqlx_run_free. The statements' bytes must live until done. */
+ * free with sqlx_run_free. The statements' text is copied; their params must live until done. */
 struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool write,
                                 bool tentative, const struct table_stmt *stmts, uint32_t n,
                                 uint8_t flags, void (*done)(struct sqlx_run *, int), void *arg);
