@@ -2591,30 +2591,6 @@ static int opt_alias(struct sql_parser *p, struct sql_alias *a, bool func)
     return sqlp_paren_names(p, &a->cols);
 }
 
-/* True when the current '(' opens a query rather than a parenthesized join: the first token
- * after any run of '(' starts one. Scans ahead without consuming. */
-static bool paren_opens_query(struct sql_parser *p)
-{
-    for (int k = 1; k <= SQLP_LOOKAHEAD; k++) {
-        const struct sql_token *t = sqlp_peek(p, k);
-        if (t == NULL)
-            return false;
-        if (t->kind != '(')
-            return tok_starts_query(t);
-    }
-    /* Deeper: lex on a copy of the lexer (tokens are not kept; the real parse lexes again). */
-    struct sql_lexer lx = p->lx;
-    struct sql_error scratch;
-    for (int k = 0; k <= SQL_DEPTH_MAX; k++) {
-        struct sql_token t;
-        if (sql_lex_next(&lx, &t, &scratch) != 0)
-            return false;
-        if (t.kind != '(')
-            return tok_starts_query(&t);
-    }
-    return false;
-}
-
 static bool at_join(const struct sql_parser *p)
 {
     return sqlp_is_kw(p, SQL_KW_JOIN) || sqlp_is_kw(p, SQL_KW_CROSS) ||
@@ -2623,24 +2599,77 @@ static bool at_join(const struct sql_parser *p)
            sqlp_is_kw(p, SQL_KW_INNER);
 }
 
-static int table_ref(struct sql_parser *p, struct sql_from **out);
-
-static int from_subquery(struct sql_parser *p, bool lateral, int loc, struct sql_from **out)
+/* A subquery in FROM that has been read (q, written at paren_loc), with its alias: PostgreSQL 15
+ * wants one. */
+static int subquery_from(struct sql_parser *p, bool lateral, int loc, int paren_loc,
+                         struct sql_select *q, struct sql_from **out)
 {
-    int paren_loc = p->tok.loc;
     struct sql_from *f = new_from(p, SQL_FROM_SUBQUERY, loc);
     if (f == NULL)
         return alloc_failed(p);
     f->lateral = lateral;
-    TRY(select_with_parens(p, &f->subquery));
+    f->subquery = q;
     TRY(opt_alias(p, &f->alias, false));
-    if (f->alias.name == NULL) {
-        bool values = f->subquery->kind == SQL_SELECT_VALUES;
+    if (f->alias.name == NULL)
         return sqlp_error(p, ERR_MALFORMED, "42601", paren_loc,
-                          values ? "VALUES in FROM must have an alias"
-                                 : "subquery in FROM must have an alias");
-    }
+                          q->kind == SQL_SELECT_VALUES ? "VALUES in FROM must have an alias"
+                                                       : "subquery in FROM must have an alias");
     *out = f;
+    return 0;
+}
+
+static int joins_onto(struct sql_parser *p, struct sql_from **left);
+static int from_primary(struct sql_parser *p, struct sql_from **out);
+
+/* '(' ... ')' in FROM where no query keyword follows the '(' directly: either a query in more
+ * parentheses (((SELECT 1)) or ((SELECT 1) UNION (SELECT 2))), returned in *q, or a parenthesized
+ * join (((SELECT 1) s JOIN t ON true), ((a JOIN b ON x) JOIN c ON y)), returned in *j. What
+ * follows the first item inside tells them apart. */
+static int from_paren(struct sql_parser *p, struct sql_select **q, struct sql_from **j)
+{
+    *q = NULL;
+    *j = NULL;
+    TRY(sqlp_enter(p));
+    TRY(sqlp_expect_char(p, '('));
+    int inner_loc = p->tok.loc;
+    struct sql_from *left = NULL;
+    if (sqlp_is_char(p, '(')) {
+        struct sql_select *iq = NULL;
+        struct sql_from *ij = NULL;
+        if (tok_starts_query(sqlp_peek(p, 1)))
+            TRY(select_with_parens(p, &iq));
+        else
+            TRY(from_paren(p, &iq, &ij));
+        if (iq != NULL && (query_continues(p) || sqlp_is_char(p, ')'))) {
+            if (query_continues(p))
+                TRY(continue_query(p, iq, &iq));
+            TRY(sqlp_expect_char(p, ')'));
+            sqlp_leave(p);
+            *q = iq;
+            return 0;
+        }
+        if (iq != NULL) {
+            TRY(subquery_from(p, false, inner_loc, inner_loc, iq, &left));
+        } else {
+            TRY(opt_alias(p, &ij->alias, false));
+            left = ij;
+            if (ij->alias.name == NULL && sqlp_is_char(p, ')')) {
+                /* ((a JOIN b ON x)): the same join in more parentheses */
+                TRY(sqlp_advance(p));
+                sqlp_leave(p);
+                *j = ij;
+                return 0;
+            }
+        }
+    } else {
+        TRY(from_primary(p, &left));
+    }
+    if (!at_join(p))
+        return sqlp_syntax_error(p);
+    TRY(joins_onto(p, &left));
+    TRY(sqlp_expect_char(p, ')'));
+    sqlp_leave(p);
+    *j = left;
     return 0;
 }
 
@@ -2666,14 +2695,15 @@ static int from_primary(struct sql_parser *p, struct sql_from **out)
     bool lateral;
     TRY(sqlp_accept_kw(p, SQL_KW_LATERAL, &lateral));
     if (sqlp_is_char(p, '(')) {
-        if (lateral || paren_opens_query(p))
-            return from_subquery(p, lateral, loc, out);
-        TRY(sqlp_advance(p));
+        int paren_loc = p->tok.loc;
+        struct sql_select *q = NULL;
         struct sql_from *j = NULL;
-        TRY(table_ref(p, &j));
-        if (j->kind != SQL_FROM_JOIN)
-            return sqlp_syntax_error(p);
-        TRY(sqlp_expect_char(p, ')'));
+        if (lateral || tok_starts_query(sqlp_peek(p, 1)))
+            TRY(select_with_parens(p, &q));
+        else
+            TRY(from_paren(p, &q, &j));
+        if (q != NULL)
+            return subquery_from(p, lateral, loc, paren_loc, q, out);
         TRY(opt_alias(p, &j->alias, false));
         *out = j;
         return 0;
@@ -2762,19 +2792,27 @@ static int join_one(struct sql_parser *p, struct sql_from **left)
     return 0;
 }
 
+/* The joins written after *left, each one more level of nesting. */
+static int joins_onto(struct sql_parser *p, struct sql_from **left)
+{
+    int levels = 0;
+    while (at_join(p)) {
+        TRY(sqlp_enter(p));
+        levels++;
+        TRY(join_one(p, left));
+    }
+    while (levels-- > 0)
+        sqlp_leave(p);
+    return 0;
+}
+
 /* A FROM item with its joins. */
 static int table_ref(struct sql_parser *p, struct sql_from **out)
 {
     TRY(sqlp_enter(p));
-    int levels = 1;
     TRY(from_primary(p, out));
-    while (at_join(p)) {
-        TRY(sqlp_enter(p));
-        levels++;
-        TRY(join_one(p, out));
-    }
-    while (levels-- > 0)
-        sqlp_leave(p);
+    TRY(joins_onto(p, out));
+    sqlp_leave(p);
     return 0;
 }
 

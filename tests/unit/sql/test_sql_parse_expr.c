@@ -1110,6 +1110,17 @@ TEST(select_from_joins)
     CHECK_STR(query("SELECT * FROM ((a JOIN b ON x) LEFT JOIN c ON y)"),
               "{select * from (left-join (join a b on x) c on y)}");
     CHECK_STR(query("SELECT * FROM (SELECT 1) AS s(x)"), "{select * from {select 1} as s(x)}");
+    CHECK_STR(query("SELECT * FROM ((SELECT 1) s JOIN t ON true)"),
+              "{select * from (join {select 1} as s t on true)}");
+    CHECK_STR(query("SELECT * FROM (((SELECT 1))) AS s"), "{select * from {select 1} as s}");
+    CHECK_STR(query("SELECT * FROM ((SELECT 1) UNION SELECT 2 ORDER BY 1) AS s"),
+              "{select * from {{select 1} union {select 2} order 1} as s}");
+    CHECK_STR(query("SELECT * FROM (((SELECT 1) UNION (SELECT 2)) u JOIN t ON true) j"),
+              "{select * from (join {{select 1} union {select 2}} as u t on true) as j}");
+    CHECK_STR(query("SELECT * FROM ((a JOIN b ON x))"), "{select * from (join a b on x)}");
+    CHECK_STR(query("SELECT * FROM (a)"), "ERR 42601 17 syntax error at or near \")\"");
+    CHECK_STR(query("SELECT * FROM ((SELECT 1) JOIN t ON true)"),
+              "ERR 42601 16 subquery in FROM must have an alias");
     CHECK_STR(query("SELECT * FROM ((SELECT 1) UNION (SELECT 2)) u"),
               "{select * from {{select 1} union {select 2}} as u}");
     CHECK_STR(query("SELECT * FROM (VALUES (1), (2)) v(x)"),
