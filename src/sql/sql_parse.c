@@ -2567,7 +2567,8 @@ static struct sql_from *new_from(struct sql_parser *p, enum sql_from_kind kind, 
     return f;
 }
 
-/* [AS] ColId [(names)]; required: PostgreSQL 15 wants one on a subquery. */
+/* [AS] ColId [(names)] when written; after a function (func), column definition lists
+ * (AS (a int)) are refused. */
 static int opt_alias(struct sql_parser *p, struct sql_alias *a, bool func)
 {
     bool as;
