@@ -9,6 +9,7 @@ one kind. The harness's own tests (deliberately wrong answers must be caught) co
 tests/sql/README.md.
 """
 import glob
+import json
 import os
 import re
 import subprocess
@@ -117,12 +118,52 @@ def reference(pg_server):
     return difftest.Reference(difftest.FreshDatabaseTarget(pg_server, "ref"))
 
 
+# Cairn does not yet answer every statement of the corpus as PostgreSQL does. BASELINE holds,
+# per target and file, how many statements still differ: a file may not get worse (a regression
+# fails), and when it gets better the test says to lower the number. DIFFTEST_STRICT=1 demands
+# zero differences; DIFFTEST_WRITE_BASELINE=1 records the current counts.
+BASELINE_PATH = os.path.join(SQL_DIR, "cairn_baseline.json")
+STRICT = os.environ.get("DIFFTEST_STRICT") == "1"
+WRITE_BASELINE = os.environ.get("DIFFTEST_WRITE_BASELINE") == "1"
+
+
+def _baseline():
+    try:
+        with open(BASELINE_PATH) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def _record_baseline(target, name, count):
+    data = _baseline()
+    data.setdefault(target, {})[name] = count
+    with open(BASELINE_PATH, "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 def _check(path, reference, target, summary):
     res = difftest.run_file(path, reference, target, index=SQL_FILES.index(path),
                             compare_types=COMPARE_TYPES)
     summary.add(res)
-    assert res.ok, "%s on %s: %d mismatches, %d corpus errors\n%s" % (
+    name = os.path.basename(path)
+    allowed = None if STRICT else _baseline().get(target.name, {}).get(name)
+    if WRITE_BASELINE and target.name.startswith("cairn"):
+        _record_baseline(target.name, name, len(res.mismatches))
+        allowed = len(res.mismatches)
+    report = "%s on %s: %d mismatches, %d corpus errors\n%s" % (
         _rel(path), target.name, len(res.mismatches), len(res.corpus_errors), res.report())
+    if allowed is None:
+        assert res.ok, report
+        return
+    assert not res.corpus_errors, report
+    assert len(res.mismatches) <= allowed, (
+        "regression: %d statements differ from PostgreSQL, the baseline allows %d\n%s" % (
+            len(res.mismatches), allowed, report))
+    if len(res.mismatches) < allowed:
+        print("%s on %s: %d differences, baseline %d: lower it in %s" % (
+            name, target.name, len(res.mismatches), allowed, _rel(BASELINE_PATH)))
 
 
 # ------------------------------------------------------------------ corpus
