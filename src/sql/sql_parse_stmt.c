@@ -264,92 +264,91 @@ static int skip_parens(struct sql_parser *p)
 
 /* ------------------------------------------------------------------ options */
 
-/* def_arg and friends: the text of a value as sql_option keeps it. */
-static int option_value(struct sql_parser *p, struct sql_option *o, bool lists)
+/* The three option-list grammars PostgreSQL has. */
+enum option_style {
+    OPTS_RELOPTIONS, /* WITH (name [= def_arg], ...): names may be dotted, values any word */
+    OPTS_UTILITY,    /* EXPLAIN / VACUUM / ANALYZE (name [value], ...): utility_option_list */
+    OPTS_COPY,       /* COPY (name [value | * | (list)], ...): copy_generic_opt_list */
+};
+
+/* A string item of COPY's ( list ). */
+static int option_list_item(struct sql_parser *p, void *slot)
 {
-    if (p->tok.kind == SQL_TOK_STRING || p->tok.kind == SQL_TOK_IDENT) {
-        o->value = p->tok.str;
+    TRY(boolean_string_or_number(p, slot));
+    return *(const char **)slot == NULL ? sqlp_syntax_error(p) : 0;
+}
+
+/* The value after an option's name, as text (a string's contents, a number, a word); for COPY
+ * also * and a parenthesized list. Nothing consumed when none is there. */
+static int option_value(struct sql_parser *p, struct sql_option *o, enum option_style style)
+{
+    if (style == OPTS_RELOPTIONS &&
+        (p->tok.kind == SQL_TOK_STRING || p->tok.kind == SQL_TOK_IDENT)) {
+        o->value = p->tok.str; /* def_arg takes reserved words too */
         return sqlp_advance(p);
     }
-    const char *num = NULL;
-    TRY(numeric_only(p, &num));
-    if (num != NULL) {
-        o->value = num;
+    TRY(boolean_string_or_number(p, &o->value));
+    if (o->value != NULL || style != OPTS_COPY)
         return 0;
-    }
-    if (lists && sqlp_is_char(p, '*')) {
+    if (sqlp_is_char(p, '*')) {
         o->star = true;
         return sqlp_advance(p);
     }
-    if (lists && sqlp_is_char(p, '(')) {
+    if (sqlp_is_char(p, '(')) {
         TRY(sqlp_advance(p));
         struct sqlp_vec vec = {0};
-        do {
-            const char **slot = sqlp_push(p, &vec, sizeof *slot);
-            TRY(nomem_if_null(p, slot));
-            if (p->tok.kind != SQL_TOK_STRING && p->tok.kind != SQL_TOK_IDENT)
-                return sqlp_syntax_error(p);
-            *slot = p->tok.str;
-            TRY(sqlp_advance(p));
-            bool t;
-            TRY(take_char(p, ',', &t));
-            if (!t)
-                break;
-        } while (true);
+        TRY(comma_list(p, &vec, sizeof(const char *), option_list_item));
         TRY(sqlp_expect_char(p, ')'));
         o->list.n = vec.n;
         o->list.v = vec.v;
-        return 0;
     }
     return 0;
 }
 
-/* '(' name [value] [, ...] ')' for EXPLAIN, VACUUM and ANALYZE (utility_option_list) and
- * COPY's new syntax (copy_generic_opt_list, lists allowed); with_equals: reloptions
- * (name [= value], names may be dotted). */
-static int option_list(struct sql_parser *p, struct sql_options *out, bool lists, bool with_equals)
+/* An option's name: utility options take non-reserved words and ANALYZE; the others any
+ * label, reloptions also a dotted one (toast.autovacuum_enabled). */
+static int option_name(struct sql_parser *p, enum option_style style, const char **out)
+{
+    if (style == OPTS_UTILITY && !is_nonreserved_word(p) && !sqlp_is_kw(p, SQL_KW_ANALYZE) &&
+        !sqlp_is_kw(p, SQL_KW_ANALYSE))
+        return sqlp_syntax_error(p);
+    TRY(sqlp_label(p, out));
+    if (style != OPTS_RELOPTIONS || !sqlp_is_char(p, '.'))
+        return 0;
+    TRY(sqlp_advance(p));
+    const char *second = NULL;
+    TRY(sqlp_label(p, &second));
+    size_t n1 = strlen(*out), n2 = strlen(second);
+    char *s = sqlp_alloc(p, n1 + n2 + 2);
+    TRY(nomem_if_null(p, s));
+    memcpy(s, *out, n1);
+    s[n1] = '.';
+    memcpy(s + n1 + 1, second, n2 + 1);
+    *out = s;
+    return 0;
+}
+
+static int option_list(struct sql_parser *p, struct sql_options *out, enum option_style style)
 {
     TRY(sqlp_expect_char(p, '('));
     struct sqlp_vec vec = {0};
-    do {
+    for (;;) {
         struct sql_option *o = sqlp_push(p, &vec, sizeof *o);
         TRY(nomem_if_null(p, o));
         o->loc = p->tok.loc;
-        const char *name = NULL;
-        TRY(sqlp_label(p, &name));
-        bool t;
-        if (with_equals) {
-            TRY(take_char(p, '.', &t));
-            if (t) {
-                const char *second = NULL;
-                TRY(sqlp_label(p, &second));
-                size_t n1 = strlen(name), n2 = strlen(second);
-                char *s = sqlp_alloc(p, n1 + n2 + 2);
-                TRY(nomem_if_null(p, s));
-                memcpy(s, name, n1);
-                s[n1] = '.';
-                memcpy(s + n1 + 1, second, n2 + 1);
-                name = s;
-            }
-            o->name = name;
+        TRY(option_name(p, style, &o->name));
+        bool t = !sqlp_is_char(p, ',') && !sqlp_is_char(p, ')');
+        if (style == OPTS_RELOPTIONS)
             TRY(take_char(p, '=', &t));
-            if (t) {
-                TRY(option_value(p, o, false));
-                if (o->value == NULL)
-                    return sqlp_syntax_error(p);
-            }
-        } else {
-            o->name = name;
-            if (!sqlp_is_char(p, ',') && !sqlp_is_char(p, ')')) {
-                TRY(option_value(p, o, lists));
-                if (o->value == NULL && !o->star && o->list.v == NULL)
-                    return sqlp_syntax_error(p);
-            }
+        if (t) {
+            TRY(option_value(p, o, style));
+            if (o->value == NULL && !o->star && o->list.v == NULL)
+                return sqlp_syntax_error(p);
         }
         TRY(take_char(p, ',', &t));
         if (!t)
             break;
-    } while (true);
+    }
     TRY(sqlp_expect_char(p, ')'));
     out->n = vec.n;
     out->v = vec.v;
@@ -458,6 +457,16 @@ static int opt_chain(struct sql_parser *p, bool *chain)
     return 0;
 }
 
+/* An optional keyword before a name (RELEASE [SAVEPOINT] x, DEALLOCATE [PREPARE] x): alone,
+ * the word is the name, as PostgreSQL's grammar reads RELEASE savepoint. */
+static int opt_kw_before_name(struct sql_parser *p, enum sql_kw kw)
+{
+    const struct sql_token *next = sqlp_peek(p, 1);
+    if (sqlp_is_kw(p, kw) && next != NULL && next->kind != SQL_TOK_EOF && next->kind != ';')
+        return sqlp_advance(p);
+    return 0;
+}
+
 static int txn_stmt(struct sql_parser *p, struct sql_stmt *st)
 {
     struct sql_txn *tx = sqlp_alloc(p, sizeof *tx);
@@ -495,8 +504,7 @@ static int txn_stmt(struct sql_parser *p, struct sql_stmt *st)
         if (rollback && sqlp_is_kw(p, SQL_KW_TO)) {
             st->kind = SQL_STMT_ROLLBACK_TO;
             TRY(sqlp_advance(p));
-            bool t;
-            TRY(take_kw(p, SQL_KW_SAVEPOINT, &t));
+            TRY(opt_kw_before_name(p, SQL_KW_SAVEPOINT));
             return sqlp_colid(p, &tx->savepoint);
         }
         return opt_chain(p, &tx->chain);
@@ -509,8 +517,7 @@ static int txn_stmt(struct sql_parser *p, struct sql_stmt *st)
     ASSERT(sqlp_is_kw(p, SQL_KW_RELEASE));
     st->kind = SQL_STMT_RELEASE;
     TRY(sqlp_advance(p));
-    bool t;
-    TRY(take_kw(p, SQL_KW_SAVEPOINT, &t));
+    TRY(opt_kw_before_name(p, SQL_KW_SAVEPOINT));
     return sqlp_colid(p, &tx->savepoint);
 }
 
@@ -563,6 +570,30 @@ static int set_single(struct sql_parser *p, struct sql_set *s, const char *name,
     return 0;
 }
 
+static bool is_interval_field(const struct sql_parser *p)
+{
+    return sqlp_is_kw(p, SQL_KW_YEAR) || sqlp_is_kw(p, SQL_KW_MONTH) || sqlp_is_kw(p, SQL_KW_DAY) ||
+           sqlp_is_kw(p, SQL_KW_HOUR) || sqlp_is_kw(p, SQL_KW_MINUTE) ||
+           sqlp_is_kw(p, SQL_KW_SECOND);
+}
+
+/* opt_interval after SET TIME ZONE INTERVAL 'x': [field [(p)] [TO field [(p)]]]. PostgreSQL
+ * checks the fields (HOUR TO MINUTE) when it sets the zone; the value string is what counts. */
+static int interval_fields(struct sql_parser *p)
+{
+    for (int part = 0; part < 2 && is_interval_field(p); part++) {
+        TRY(sqlp_advance(p));
+        if (sqlp_is_char(p, '('))
+            TRY(skip_parens(p));
+        if (part == 1 || !sqlp_is_kw(p, SQL_KW_TO))
+            return 0;
+        TRY(sqlp_advance(p));
+        if (!is_interval_field(p))
+            return sqlp_syntax_error(p);
+    }
+    return 0;
+}
+
 /* SET TIME ZONE zone_value */
 static int set_time_zone(struct sql_parser *p, struct sql_set *s)
 {
@@ -577,11 +608,7 @@ static int set_time_zone(struct sql_parser *p, struct sql_set *s)
         if (sqlp_is_char(p, '('))
             TRY(skip_parens(p));
         TRY(expect_string(p, &v));
-        if (sqlp_is_kw(p, SQL_KW_HOUR)) {
-            TRY(sqlp_advance(p));
-            TRY(sqlp_expect_kw(p, SQL_KW_TO));
-            TRY(sqlp_expect_kw(p, SQL_KW_MINUTE));
-        }
+        TRY(interval_fields(p));
     } else if (p->tok.kind == SQL_TOK_IDENT && (p->tok.quoted || p->tok.kw == SQL_KW_NONE)) {
         v = p->tok.str;
         TRY(sqlp_advance(p));
@@ -637,11 +664,12 @@ static int set_stmt(struct sql_parser *p, struct sql_stmt *st)
     st->kind = SQL_STMT_SET;
     st->set = s;
     TRY(sqlp_advance(p)); /* SET */
-    if (sqlp_is_kw(p, SQL_KW_LOCAL)) {
+    /* LOCAL and SESSION are scopes unless they name the parameter (SET session = 1). */
+    if (sqlp_is_kw(p, SQL_KW_LOCAL) && special_set_form(p)) {
         s->local = true;
         TRY(sqlp_advance(p));
     } else if (sqlp_is_kw(p, SQL_KW_SESSION) && !sqlp_peek_is_kw(p, 1, SQL_KW_CHARACTERISTICS) &&
-               !sqlp_peek_is_kw(p, 1, SQL_KW_AUTHORIZATION)) {
+               !sqlp_peek_is_kw(p, 1, SQL_KW_AUTHORIZATION) && special_set_form(p)) {
         TRY(sqlp_advance(p)); /* SET SESSION: the default scope */
     }
     int loc = p->tok.loc;
@@ -706,9 +734,11 @@ static int set_stmt(struct sql_parser *p, struct sql_stmt *st)
     }
     if (is_word(p, "catalog") && special_set_form(p)) {
         TRY(sqlp_advance(p));
+        int value_loc = p->tok.loc;
         const char *v = NULL;
         TRY(expect_string(p, &v));
-        return sqlp_error(p, ERR_UNSUPPORTED, "0A000", loc, "current database cannot be changed");
+        return sqlp_error(p, ERR_UNSUPPORTED, "0A000", value_loc,
+                          "current database cannot be changed");
     }
     if (is_word(p, "xml") && peek_is_word(p, 1, "option")) {
         TRY(sqlp_advance(p));
@@ -759,11 +789,6 @@ static int reset_show_stmt(struct sql_parser *p, struct sql_stmt *st, bool show)
 
 /* ------------------------------------------------------------------ column definitions */
 
-/* Column constraint summary checks, as PostgreSQL's transformColumnDefinition words them. */
-struct col_seen {
-    bool null, not_null, def, identity, generated;
-};
-
 static int col_conflict(struct sql_parser *p, int loc, const char *what,
                         const struct sql_column_def *cd, const char *table)
 {
@@ -776,9 +801,10 @@ static int key_match_actions(struct sql_parser *p)
 {
     for (;;) {
         if (sqlp_is_kw(p, SQL_KW_MATCH)) {
+            int loc = p->tok.loc;
             TRY(sqlp_advance(p));
             if (is_word(p, "partial"))
-                return sqlp_error(p, ERR_UNSUPPORTED, "0A000", p->tok.loc,
+                return sqlp_error(p, ERR_UNSUPPORTED, "0A000", loc,
                                   "MATCH PARTIAL not yet implemented");
             if (!sqlp_is_kw(p, SQL_KW_FULL) && !is_word(p, "simple"))
                 return sqlp_syntax_error(p);
@@ -858,7 +884,7 @@ static int index_constraint_tail(struct sql_parser *p, bool nulls_ok, struct sql
     if (sqlp_is_kw(p, SQL_KW_WITH) && sqlp_peek_is_char(p, 1, '(')) {
         TRY(sqlp_advance(p));
         struct sql_options ignored;
-        TRY(option_list(p, &ignored, false, true));
+        TRY(option_list(p, &ignored, OPTS_RELOPTIONS));
     }
     if (sqlp_is_kw(p, SQL_KW_USING) && sqlp_peek_is_kw(p, 1, SQL_KW_INDEX)) {
         int loc = p->tok.loc;
@@ -914,6 +940,7 @@ static int generated(struct sql_parser *p, struct sql_constraint *c)
 {
     TRY(sqlp_advance(p));
     bool always = false;
+    int when_loc = p->tok.loc;
     if (sqlp_is_kw(p, SQL_KW_ALWAYS)) {
         always = true;
         TRY(sqlp_advance(p));
@@ -935,14 +962,14 @@ static int generated(struct sql_parser *p, struct sql_constraint *c)
     TRY(sqlp_expect_char(p, ')'));
     TRY(sqlp_expect_kw(p, SQL_KW_STORED));
     if (!always)
-        return sqlp_error(p, ERR_MALFORMED, "42601", c->loc,
+        return sqlp_error(p, ERR_MALFORMED, "42601", when_loc,
                           "for a generated column, GENERATED ALWAYS must be specified");
     return 0;
 }
 
 /* One ColConstraint (or attribute / COLLATE); *done when the current token starts none. */
-static int column_constraint(struct sql_parser *p, struct sql_column_def *cd, const char *table,
-                             struct col_seen *seen, struct sqlp_vec *cons, bool *done)
+static int column_constraint(struct sql_parser *p, struct sql_column_def *cd, struct sqlp_vec *cons,
+                             bool *done)
 {
     *done = false;
     int loc = p->tok.loc;
@@ -961,16 +988,11 @@ static int column_constraint(struct sql_parser *p, struct sql_column_def *cd, co
     if (sqlp_is_kw(p, SQL_KW_NOT) && sqlp_peek_is_kw(p, 1, SQL_KW_NULL)) {
         TRY(sqlp_advance(p));
         TRY(sqlp_advance(p));
-        if (seen->null)
-            return col_conflict(p, loc, "conflicting NULL/NOT NULL declarations", cd, table);
         c.kind = SQL_CON_NOT_NULL;
-        seen->not_null = cd->not_null = true;
+        cd->not_null = true;
     } else if (sqlp_is_kw(p, SQL_KW_NULL)) {
         TRY(sqlp_advance(p));
-        if (seen->not_null)
-            return col_conflict(p, loc, "conflicting NULL/NOT NULL declarations", cd, table);
         c.kind = SQL_CON_NULL;
-        seen->null = true;
     } else if (sqlp_is_kw(p, SQL_KW_UNIQUE)) {
         TRY(sqlp_advance(p));
         TRY(index_constraint_tail(p, true, NULL));
@@ -990,37 +1012,9 @@ static int column_constraint(struct sql_parser *p, struct sql_column_def *cd, co
         TRY(sqlp_advance(p));
         c.kind = SQL_CON_DEFAULT;
         TRY(default_expr(p, &c.expr, &cd->collation));
-        if (seen->def)
-            return col_conflict(p, loc, "multiple default values specified", cd, table);
-        if (seen->identity)
-            return col_conflict(p, loc, "both default and identity specified", cd, table);
-        if (seen->generated)
-            return col_conflict(p, loc, "both default and generation expression specified", cd,
-                                table);
-        seen->def = true;
         cd->default_expr = c.expr;
     } else if (sqlp_is_kw(p, SQL_KW_GENERATED)) {
         TRY(generated(p, &c));
-        if (c.kind == SQL_CON_IDENTITY) {
-            if (seen->identity)
-                return col_conflict(p, loc, "multiple identity specifications", cd, table);
-            if (seen->def)
-                return col_conflict(p, loc, "both default and identity specified", cd, table);
-            if (seen->generated)
-                return col_conflict(p, loc, "both identity and generation expression specified", cd,
-                                    table);
-            seen->identity = true;
-        } else {
-            if (seen->generated)
-                return col_conflict(p, loc, "multiple generation clauses specified", cd, table);
-            if (seen->def)
-                return col_conflict(p, loc, "both default and generation expression specified", cd,
-                                    table);
-            if (seen->identity)
-                return col_conflict(p, loc, "both identity and generation expression specified", cd,
-                                    table);
-            seen->generated = true;
-        }
     } else if (sqlp_is_kw(p, SQL_KW_REFERENCES)) {
         c.kind = SQL_CON_FOREIGN_KEY;
         TRY(references(p, &c));
@@ -1037,8 +1031,8 @@ static int column_constraint(struct sql_parser *p, struct sql_column_def *cd, co
     return 0;
 }
 
-/* columnDef: ColId Typename [COMPRESSION x] ColQualList. table names the table in messages. */
-static int column_def(struct sql_parser *p, struct sql_column_def *cd, const char *table)
+/* columnDef: ColId Typename [COMPRESSION x] ColQualList. */
+static int column_def(struct sql_parser *p, struct sql_column_def *cd)
 {
     cd->loc = p->tok.loc;
     TRY(sqlp_colid(p, &cd->name));
@@ -1053,11 +1047,10 @@ static int column_def(struct sql_parser *p, struct sql_column_def *cd, const cha
     }
     if (is_word(p, "options") && sqlp_peek_is_char(p, 1, '('))
         return unsupported(p, p->tok.loc, "column OPTIONS");
-    struct col_seen seen = {0};
     struct sqlp_vec cons = {0};
     for (;;) {
         bool done;
-        TRY(column_constraint(p, cd, table, &seen, &cons, &done));
+        TRY(column_constraint(p, cd, &cons, &done));
         if (done)
             break;
     }
@@ -1128,19 +1121,54 @@ static int create_table_element(struct sql_parser *p, struct sql_create_table *c
                           SQL_COLUMNS_MAX);
     struct sql_column_def *cd = sqlp_push(p, cols, sizeof *cd);
     TRY(nomem_if_null(p, cd));
-    return column_def(p, cd, ct->table.name);
+    return column_def(p, cd);
 }
 
-/* What PostgreSQL checks when it transforms the table's elements and that needs only the
- * statement: duplicate columns (42701) and a second primary key (42P16). */
+/* transformColumnDefinition's checks of one column's constraints: contradictions while going
+ * through them in order, then the combinations, reported at the last constraint as PostgreSQL
+ * reports them. */
+static int column_checks(struct sql_parser *p, const struct sql_column_def *cd, const char *table)
+{
+    bool null = false, not_null = false, def = false, identity = false, generated = false;
+    const struct sql_constraint *c = NULL;
+    for (uint32_t i = 0; i < cd->constraints.n; i++) {
+        c = &cd->constraints.v[i];
+        const char *conflict = NULL;
+        if (c->kind == SQL_CON_NULL || c->kind == SQL_CON_NOT_NULL) {
+            if ((c->kind == SQL_CON_NULL && not_null) || (c->kind == SQL_CON_NOT_NULL && null))
+                conflict = "conflicting NULL/NOT NULL declarations";
+            null |= c->kind == SQL_CON_NULL;
+            not_null |= c->kind == SQL_CON_NOT_NULL;
+        } else if (c->kind == SQL_CON_DEFAULT) {
+            conflict = def ? "multiple default values specified" : NULL;
+            def = true;
+        } else if (c->kind == SQL_CON_IDENTITY) {
+            conflict = identity ? "multiple identity specifications" : NULL;
+            identity = true;
+        } else if (c->kind == SQL_CON_GENERATED) {
+            conflict = generated ? "multiple generation clauses specified" : NULL;
+            generated = true;
+        }
+        if (conflict != NULL)
+            return col_conflict(p, c->loc, conflict, cd, table);
+    }
+    const char *combination = def && identity         ? "both default and identity specified"
+                              : def && generated      ? "both default and generation expression "
+                                                        "specified"
+                              : identity && generated ? "both identity and generation expression "
+                                                        "specified"
+                                                      : NULL;
+    return combination != NULL ? col_conflict(p, c->loc, combination, cd, table) : 0;
+}
+
+/* What PostgreSQL refuses in CREATE TABLE that needs only the statement, in its order: each
+ * column's constraints and a second primary key (transformCreateStmt), then a column named
+ * twice (DefineRelation). */
 static int create_table_checks(struct sql_parser *p, const struct sql_create_table *ct)
 {
-    for (uint32_t i = 1; i < ct->columns.n; i++)
-        for (uint32_t j = 0; j < i; j++)
-            if (strcmp(ct->columns.v[i].name, ct->columns.v[j].name) == 0)
-                return sqlp_error(p, ERR_MALFORMED, "42701", -1,
-                                  "column \"%s\" specified more than once", ct->columns.v[i].name);
-    /* In PostgreSQL's order: column constraints first, then the table's. */
+    for (uint32_t i = 0; i < ct->columns.n; i++)
+        TRY(column_checks(p, &ct->columns.v[i], ct->table.name));
+    /* Column constraints first, then the table's. */
     int pks = 0;
     for (uint32_t i = 0; i < ct->columns.n; i++) {
         const struct sql_constraints *cs = &ct->columns.v[i].constraints;
@@ -1155,6 +1183,11 @@ static int create_table_checks(struct sql_parser *p, const struct sql_create_tab
             return sqlp_error(p, ERR_MALFORMED, "42P16", ct->constraints.v[k].loc,
                               "multiple primary keys for table \"%s\" are not allowed",
                               ct->table.name);
+    for (uint32_t i = 1; i < ct->columns.n; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(ct->columns.v[i].name, ct->columns.v[j].name) == 0)
+                return sqlp_error(p, ERR_MALFORMED, "42701", -1,
+                                  "column \"%s\" specified more than once", ct->columns.v[i].name);
     return 0;
 }
 
@@ -1171,13 +1204,12 @@ static int create_table_tail(struct sql_parser *p, struct sql_create_table *ct)
     }
     if (sqlp_is_kw(p, SQL_KW_WITH) && sqlp_peek_is_char(p, 1, '(')) {
         TRY(sqlp_advance(p));
-        TRY(option_list(p, &ct->with, false, true));
+        TRY(option_list(p, &ct->with, OPTS_RELOPTIONS));
     } else if (sqlp_is_kw(p, SQL_KW_WITHOUT) && sqlp_peek_is_kw(p, 1, SQL_KW_OIDS)) {
         TRY(sqlp_advance(p));
         TRY(sqlp_advance(p));
     }
     if (sqlp_is_kw(p, SQL_KW_ON) && peek_is_word(p, 1, "commit")) {
-        int loc = p->tok.loc;
         TRY(sqlp_advance(p));
         TRY(sqlp_advance(p));
         if (is_word(p, "drop")) {
@@ -1189,7 +1221,7 @@ static int create_table_tail(struct sql_parser *p, struct sql_create_table *ct)
             return sqlp_syntax_error(p);
         }
         if (!ct->temporary)
-            return sqlp_error(p, ERR_MALFORMED, "42P16", loc,
+            return sqlp_error(p, ERR_MALFORMED, "42P16", -1,
                               "ON COMMIT can only be used on temporary tables");
     }
     if (is_word(p, "tablespace")) {
@@ -1242,18 +1274,9 @@ static int create_table(struct sql_parser *p, struct sql_stmt *st, struct sql_cr
     bool as = sqlp_is_kw(p, SQL_KW_AS) || create_as_columns(p);
     if (as) {
         if (sqlp_is_char(p, '(')) {
-            /* CREATE TABLE t (a) without AS is a column without a type: PostgreSQL's error is
-             * at the token after the first name. */
-            const struct sql_token *after = sqlp_peek(p, 2);
-            int after_loc = after->loc, after_char = after->kind;
             struct sql_names names;
             int loc = p->tok.loc;
             TRY(sqlp_paren_names(p, &names));
-            if (!sqlp_is_kw(p, SQL_KW_AS) && !sqlp_is_kw(p, SQL_KW_WITH) &&
-                !sqlp_is_kw(p, SQL_KW_USING) && !sqlp_is_kw(p, SQL_KW_ON) &&
-                !sqlp_is_kw(p, SQL_KW_WITHOUT) && !is_word(p, "tablespace"))
-                return sqlp_error(p, ERR_MALFORMED, "42601", after_loc,
-                                  "syntax error at or near \"%c\"", after_char);
             if (names.n > SQL_COLUMNS_MAX)
                 return sqlp_error(p, ERR_TOOBIG, "54011", -1, "tables can have at most %d columns",
                                   SQL_COLUMNS_MAX);
@@ -1281,7 +1304,7 @@ static int create_table(struct sql_parser *p, struct sql_stmt *st, struct sql_cr
             ct->with_no_data = no;
         }
         TRY(distribution(p, ct));
-        return create_table_checks(p, ct);
+        return 0;
     }
     TRY(sqlp_expect_char(p, '('));
     if (!sqlp_is_char(p, ')')) {
@@ -1304,7 +1327,7 @@ static int create_table(struct sql_parser *p, struct sql_stmt *st, struct sql_cr
         return unsupported(p, p->tok.loc, "CREATE TABLE ... PARTITION BY");
     TRY(create_table_tail(p, ct));
     TRY(distribution(p, ct));
-    return create_table_checks(p, ct);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ CREATE INDEX */
@@ -1376,6 +1399,27 @@ static int index_elems(struct sql_parser *p, struct sql_index_elem **elems, uint
     return 0;
 }
 
+/* INCLUDE ( index_elem [, ...] ): PostgreSQL's grammar takes index elements there and refuses
+ * expressions later; only the column names are kept. */
+static int index_include(struct sql_parser *p, struct sql_names *out)
+{
+    TRY(sqlp_advance(p)); /* INCLUDE */
+    struct sql_index_elem *elems = NULL;
+    uint32_t n = 0;
+    TRY(index_elems(p, &elems, &n));
+    const char **names = sqlp_alloc(p, n * sizeof *names);
+    TRY(nomem_if_null(p, names));
+    for (uint32_t i = 0; i < n; i++) {
+        if (elems[i].column == NULL)
+            return sqlp_error(p, ERR_UNSUPPORTED, "0A000", -1,
+                              "expressions are not supported in included columns");
+        names[i] = elems[i].column;
+    }
+    out->n = n;
+    out->v = names;
+    return 0;
+}
+
 /* After CREATE [UNIQUE] INDEX. */
 static int create_index(struct sql_parser *p, struct sql_stmt *st, bool unique)
 {
@@ -1403,10 +1447,8 @@ static int create_index(struct sql_parser *p, struct sql_stmt *st, bool unique)
         TRY(nomem_if_null(p, ci->method));
     }
     TRY(index_elems(p, &ci->elems, &ci->nelems));
-    if (sqlp_is_kw(p, SQL_KW_INCLUDE)) {
-        TRY(sqlp_advance(p));
-        TRY(sqlp_paren_names(p, &ci->include));
-    }
+    if (sqlp_is_kw(p, SQL_KW_INCLUDE))
+        TRY(index_include(p, &ci->include));
     if (sqlp_is_kw(p, SQL_KW_NULLS)) {
         int loc = p->tok.loc;
         TRY(sqlp_advance(p));
@@ -1418,7 +1460,7 @@ static int create_index(struct sql_parser *p, struct sql_stmt *st, bool unique)
     }
     if (sqlp_is_kw(p, SQL_KW_WITH)) {
         TRY(sqlp_advance(p));
-        TRY(option_list(p, &ci->with, false, true));
+        TRY(option_list(p, &ci->with, OPTS_RELOPTIONS));
     }
     if (is_word(p, "tablespace")) {
         TRY(sqlp_advance(p));
@@ -1682,7 +1724,7 @@ static int alter_column(struct sql_parser *p, struct sql_alter_cmd *cmd)
     return sqlp_syntax_error(p);
 }
 
-static int alter_cmd(struct sql_parser *p, struct sql_alter_cmd *cmd, const char *table)
+static int alter_cmd(struct sql_parser *p, struct sql_alter_cmd *cmd)
 {
     cmd->loc = p->tok.loc;
     bool t;
@@ -1699,7 +1741,7 @@ static int alter_cmd(struct sql_parser *p, struct sql_alter_cmd *cmd, const char
         TRY(if_not_exists(p, &cmd->if_not_exists));
         cmd->column = sqlp_alloc(p, sizeof *cmd->column);
         TRY(nomem_if_null(p, cmd->column));
-        TRY(column_def(p, cmd->column, table));
+        TRY(column_def(p, cmd->column));
         cmd->name = cmd->column->name;
         return 0;
     }
@@ -1772,7 +1814,7 @@ static int alter_table(struct sql_parser *p, struct sql_stmt *st)
         for (;;) {
             struct sql_alter_cmd *cmd = sqlp_push(p, &vec, sizeof *cmd);
             TRY(nomem_if_null(p, cmd));
-            TRY(alter_cmd(p, cmd, at->table.name));
+            TRY(alter_cmd(p, cmd));
             bool t;
             TRY(take_char(p, ',', &t));
             if (!t)
@@ -1848,18 +1890,7 @@ static int set_clause(struct sql_parser *p, void *slot)
     }
     TRY(target_columns(p, &sc->cols));
     TRY(sqlp_expect_char(p, '='));
-    TRY(value_or_default(p, &sc->value));
-    const struct sql_expr *v = sc->value;
-    bool row = v->kind == SQL_E_ROW;
-    bool sub = v->kind == SQL_E_SUBLINK && v->sublink.kind == SQL_SUBLINK_EXPR;
-    if (!row && !sub && v->kind != SQL_E_DEFAULT)
-        return sqlp_error(p, ERR_MALFORMED, "42601", v->loc,
-                          "source for a multiple-column UPDATE item must be a sub-SELECT or ROW() "
-                          "expression");
-    if (row && v->list.n != sc->cols.n)
-        return sqlp_error(p, ERR_MALFORMED, "42601", v->loc,
-                          "number of columns does not match number of values");
-    return 0;
+    return value_or_default(p, &sc->value);
 }
 
 /* The first name that occurs twice in names[0..n), or NULL. */
@@ -1874,14 +1905,36 @@ static const char *duplicate_name(const char *const *names, uint32_t n)
 
 static int set_clauses(struct sql_parser *p, struct sql_set_clauses *out)
 {
-    struct sqlp_vec vec = {0}, all = {0};
+    struct sqlp_vec vec = {0};
     TRY(comma_list(p, &vec, sizeof(struct sql_set_clause), set_clause));
     out->n = vec.n;
     out->v = vec.v;
-    /* PostgreSQL's rewriter refuses a column assigned twice (42601, no position). */
-    for (uint32_t i = 0; i < out->n; i++)
-        for (uint32_t k = 0; k < out->v[i].cols.n; k++)
-            TRY(push_value(p, &all, out->v[i].cols.v[k]));
+    return 0;
+}
+
+/* What PostgreSQL's analysis and rewriter refuse in SET clauses, checked once the statement has
+ * parsed (its syntax errors come first): the source of (a, b) = ..., and a column assigned
+ * twice (42601, no position). */
+static int set_clauses_check(struct sql_parser *p, const struct sql_set_clauses *set)
+{
+    struct sqlp_vec all = {0};
+    for (uint32_t i = 0; i < set->n; i++) {
+        const struct sql_set_clause *sc = &set->v[i];
+        for (uint32_t k = 0; k < sc->cols.n; k++)
+            TRY(push_value(p, &all, sc->cols.v[k]));
+        const struct sql_expr *v = sc->value;
+        if (p->text[sc->loc] != '(')
+            continue; /* col = value */
+        bool row = v->kind == SQL_E_ROW;
+        bool sub = v->kind == SQL_E_SUBLINK && v->sublink.kind == SQL_SUBLINK_EXPR;
+        if (!row && !sub && v->kind != SQL_E_DEFAULT)
+            return sqlp_error(p, ERR_UNSUPPORTED, "0A000", v->loc,
+                              "source for a multiple-column UPDATE item must be a sub-SELECT or "
+                              "ROW() expression");
+        if (row && v->list.n != sc->cols.n)
+            return sqlp_error(p, ERR_MALFORMED, "42601", v->loc,
+                              "number of columns does not match number of values");
+    }
     const char *dup = duplicate_name(all.v, all.n);
     if (dup != NULL)
         return sqlp_error(p, ERR_MALFORMED, "42601", -1,
@@ -1926,10 +1979,6 @@ static int insert_values(struct sql_parser *p, struct sql_select **out)
         TRY(nomem_if_null(p, row));
         row->n = items.n;
         row->v = items.v;
-        const struct sql_exprs *first = rows.v;
-        if (row->n != first->n)
-            return sqlp_error(p, ERR_MALFORMED, "42601", row->v[0]->loc,
-                              "VALUES lists must all be the same length");
         bool t;
         TRY(take_char(p, ',', &t));
         if (!t)
@@ -1948,9 +1997,56 @@ static int insert_values(struct sql_parser *p, struct sql_select **out)
     return 0;
 }
 
-/* PostgreSQL's checkInsertTargets / transformInsertRow counts, where the statement shows
+/* INSERT's node with where its columns were written, for the checks after the parse (they
+ * point at a column). st->insert points at ins, the first member. */
+struct insert_node {
+    struct sql_insert ins;
+    int *col_locs; /* ins.cols.n positions; NULL when no columns were written */
+};
+
+/* A column of INSERT's list and where it was written. */
+struct located_name {
+    const char *name;
+    int loc;
+};
+
+static int located_column(struct sql_parser *p, void *slot)
+{
+    struct located_name *l = slot;
+    l->loc = p->tok.loc;
+    return target_column(p, &l->name);
+}
+
+/* ( col [, ...] ) of INSERT into ins->cols, *locs their positions; a column named twice is
+ * PostgreSQL's 42701. */
+static int insert_columns(struct sql_parser *p, struct sql_insert *ins, int **locs)
+{
+    TRY(sqlp_expect_char(p, '('));
+    struct sqlp_vec vec = {0};
+    TRY(comma_list(p, &vec, sizeof(struct located_name), located_column));
+    TRY(sqlp_expect_char(p, ')'));
+    const struct located_name *l = vec.v;
+    const char **names = sqlp_alloc(p, vec.n * sizeof *names);
+    TRY(nomem_if_null(p, names));
+    *locs = sqlp_alloc(p, vec.n * sizeof **locs);
+    TRY(nomem_if_null(p, *locs));
+    for (uint32_t i = 0; i < vec.n; i++) {
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(l[i].name, l[j].name) == 0)
+                return sqlp_error(p, ERR_MALFORMED, "42701", l[i].loc,
+                                  "column \"%s\" specified more than once", l[i].name);
+        names[i] = l[i].name;
+        (*locs)[i] = l[i].loc;
+    }
+    ins->cols.n = vec.n;
+    ins->cols.v = names;
+    return 0;
+}
+
+/* checkInsertTargets / transformInsertRow counts, where the statement shows
  * both sides: explicit columns against VALUES rows or a plain SELECT list without *. */
-static int insert_count_check(struct sql_parser *p, const struct sql_insert *ins)
+static int insert_count_check(struct sql_parser *p, const struct sql_insert *ins,
+                              const int *col_locs)
 {
     if (ins->cols.n == 0 || ins->select == NULL)
         return 0;
@@ -1975,9 +2071,32 @@ static int insert_count_check(struct sql_parser *p, const struct sql_insert *ins
                           "INSERT has more expressions than target columns");
     }
     if (n < ins->cols.n)
-        return sqlp_error(p, ERR_MALFORMED, "42601", -1,
+        return sqlp_error(p, ERR_MALFORMED, "42601", col_locs[n],
                           "INSERT has more target columns than expressions");
     return 0;
+}
+
+/* What PostgreSQL's transformInsertStmt refuses that the statement alone shows, in its order,
+ * once the statement has parsed (syntax errors come first): VALUES rows of different lengths,
+ * explicit columns against VALUES rows or a plain SELECT list without * (checkInsertTargets),
+ * DO UPDATE without a conflict target, then the DO UPDATE SET clauses. */
+static int insert_checks(struct sql_parser *p, const struct sql_insert *ins, const int *col_locs)
+{
+    const struct sql_select *s = ins->select;
+    if (s != NULL && s->kind == SQL_SELECT_VALUES)
+        for (uint32_t i = 1; i < s->values.n; i++)
+            if (s->values.v[i].n != s->values.v[0].n)
+                return sqlp_error(p, ERR_MALFORMED, "42601", s->values.v[i].v[0]->loc,
+                                  "VALUES lists must all be the same length");
+    TRY(insert_count_check(p, ins, col_locs));
+    const struct sql_on_conflict *oc = ins->on_conflict;
+    if (oc == NULL || !oc->do_update)
+        return 0;
+    if (oc->target.n == 0 && oc->constraint == NULL)
+        return sqlp_error(p, ERR_MALFORMED, "42601", oc->loc,
+                          "ON CONFLICT DO UPDATE requires inference specification or constraint "
+                          "name");
+    return set_clauses_check(p, &oc->set);
 }
 
 /* ON CONFLICT [ (index_elems) [WHERE] | ON CONSTRAINT name ] DO NOTHING | DO UPDATE SET ... */
@@ -2022,10 +2141,6 @@ static int on_conflict(struct sql_parser *p, struct sql_on_conflict **out)
     TRY(sqlp_expect_kw(p, SQL_KW_UPDATE));
     TRY(sqlp_expect_kw(p, SQL_KW_SET));
     oc->do_update = true;
-    if (oc->target.n == 0 && oc->constraint == NULL)
-        return sqlp_error(p, ERR_MALFORMED, "42601", oc->loc,
-                          "ON CONFLICT DO UPDATE requires inference specification or constraint "
-                          "name");
     TRY(set_clauses(p, &oc->set));
     TRY(where_clause(p, &oc->where));
     *out = oc;
@@ -2034,8 +2149,9 @@ static int on_conflict(struct sql_parser *p, struct sql_on_conflict **out)
 
 static int insert_stmt(struct sql_parser *p, struct sql_with *with, struct sql_stmt *st)
 {
-    struct sql_insert *ins = sqlp_alloc(p, sizeof *ins);
-    TRY(nomem_if_null(p, ins));
+    struct insert_node *node = sqlp_alloc(p, sizeof *node);
+    TRY(nomem_if_null(p, node));
+    struct sql_insert *ins = &node->ins;
     st->kind = SQL_STMT_INSERT;
     st->insert = ins;
     ins->with = with;
@@ -2049,11 +2165,7 @@ static int insert_stmt(struct sql_parser *p, struct sql_with *with, struct sql_s
     if (sqlp_is_char(p, '(') && !sqlp_peek_is_kw(p, 1, SQL_KW_SELECT) &&
         !sqlp_peek_is_kw(p, 1, SQL_KW_VALUES) && !sqlp_peek_is_kw(p, 1, SQL_KW_WITH) &&
         !sqlp_peek_is_kw(p, 1, SQL_KW_TABLE) && !sqlp_peek_is_char(p, 1, '(')) {
-        TRY(target_columns(p, &ins->cols));
-        const char *dup = duplicate_name(ins->cols.v, ins->cols.n);
-        if (dup != NULL)
-            return sqlp_error(p, ERR_MALFORMED, "42701", -1,
-                              "column \"%s\" specified more than once", dup);
+        TRY(insert_columns(p, ins, &node->col_locs));
     }
     if (is_word(p, "overriding"))
         return unsupported(p, p->tok.loc, "INSERT ... OVERRIDING");
@@ -2065,7 +2177,6 @@ static int insert_stmt(struct sql_parser *p, struct sql_with *with, struct sql_s
     } else {
         TRY(sqlp_select(p, &ins->select));
     }
-    TRY(insert_count_check(p, ins));
     if (sqlp_is_kw(p, SQL_KW_ON))
         TRY(on_conflict(p, &ins->on_conflict));
     return returning(p, &ins->returning);
@@ -2193,8 +2304,7 @@ static int explain_stmt(struct sql_parser *p, struct sql_stmt *st)
          sqlp_peek_is_kw(p, 1, SQL_KW_WITH) || sqlp_peek_is_kw(p, 1, SQL_KW_TABLE) ||
          sqlp_peek_is_char(p, 1, '('));
     if (sqlp_is_char(p, '(') && !query_paren) {
-        TRY(option_list(p, &ex->options, false, false));
-        TRY(explain_options(p, ex));
+        TRY(option_list(p, &ex->options, OPTS_UTILITY));
     } else if (sqlp_is_kw(p, SQL_KW_ANALYZE) || sqlp_is_kw(p, SQL_KW_ANALYSE)) {
         ex->analyze = true;
         TRY(sqlp_advance(p));
@@ -2209,6 +2319,13 @@ static int explain_stmt(struct sql_parser *p, struct sql_stmt *st)
 }
 
 /* ------------------------------------------------------------------ COPY */
+
+/* COPY's node with what its checks after the parse need. st->copy points at copy. */
+struct copy_node {
+    struct sql_copy copy;
+    bool program_stdio; /* PROGRAM STDIN / STDOUT */
+    int where_loc;
+};
 
 /* ProcessCopyOptions: the options into sql_copy's fields, with PostgreSQL's errors. */
 enum copy_opt {
@@ -2313,7 +2430,7 @@ static int copy_one_option(struct sql_parser *p, struct sql_copy *c, const struc
     case COPY_OPT_FORCE_NOT_NULL:
     case COPY_OPT_FORCE_NULL:
         if (o->list.v == NULL && !(o->star && k == COPY_OPT_FORCE_QUOTE))
-            return sqlp_error(p, ERR_MALFORMED, "42601", o->loc,
+            return sqlp_error(p, ERR_MALFORMED, "22023", o->loc,
                               "argument to option \"%s\" must be a list of column names", o->name);
         force_any[k - COPY_OPT_FORCE_QUOTE] = true;
         return 0;
@@ -2344,7 +2461,7 @@ static int copy_check(struct sql_parser *p, const struct sql_copy *c, const bool
     if (!csv && strchr("\\.abcdefghijklmnopqrstuvwxyz0123456789", delim[0]) != NULL)
         return sqlp_error(p, ERR_MALFORMED, "22023", -1, "COPY delimiter cannot be \"%s\"", delim);
     if (binary && c->header)
-        return copy_err(p, "42601", -1, "cannot specify HEADER in BINARY mode");
+        return copy_err(p, "0A000", -1, "cannot specify HEADER in BINARY mode");
     if (!csv && c->quote != NULL)
         return copy_err(p, "0A000", -1, "COPY quote available only in CSV mode");
     if (csv && strlen(quote) != 1)
@@ -2459,8 +2576,9 @@ static int copy_old_options(struct sql_parser *p, struct sqlp_vec *vec)
 
 static int copy_stmt(struct sql_parser *p, struct sql_stmt *st)
 {
-    struct sql_copy *c = sqlp_alloc(p, sizeof *c);
-    TRY(nomem_if_null(p, c));
+    struct copy_node *node = sqlp_alloc(p, sizeof *node);
+    TRY(nomem_if_null(p, node));
+    struct sql_copy *c = &node->copy;
     st->kind = SQL_STMT_COPY;
     st->copy = c;
     TRY(sqlp_advance(p)); /* COPY */
@@ -2491,9 +2609,7 @@ static int copy_stmt(struct sql_parser *p, struct sql_stmt *st)
     bool program;
     TRY(take_kw(p, SQL_KW_PROGRAM, &program));
     if (sqlp_is_kw(p, SQL_KW_STDIN) || sqlp_is_kw(p, SQL_KW_STDOUT)) {
-        if (program)
-            return sqlp_error(p, ERR_MALFORMED, "42601", p->tok.loc,
-                              "STDIN/STDOUT not allowed with PROGRAM");
+        node->program_stdio = program;
         c->target = SQL_COPY_STDIO;
         TRY(sqlp_advance(p));
     } else {
@@ -2514,7 +2630,7 @@ static int copy_stmt(struct sql_parser *p, struct sql_stmt *st)
     TRY(take_kw(p, SQL_KW_WITH, &with));
     if (sqlp_is_char(p, '(')) {
         struct sql_options generic;
-        TRY(option_list(p, &generic, true, false));
+        TRY(option_list(p, &generic, OPTS_COPY));
         for (uint32_t i = 0; i < generic.n; i++) {
             struct sql_option *o = sqlp_push(p, &opts, sizeof *o);
             TRY(nomem_if_null(p, o));
@@ -2525,17 +2641,28 @@ static int copy_stmt(struct sql_parser *p, struct sql_stmt *st)
     }
     c->options.n = opts.n;
     c->options.v = opts.v;
-    bool seen[COPY_OPT_COUNT] = {0}, force_any[3] = {0};
-    for (uint32_t i = 0; i < c->options.n; i++)
-        TRY(copy_one_option(p, c, &c->options.v[i], seen, force_any));
-    TRY(copy_check(p, c, force_any));
+    node->where_loc = p->tok.loc;
     if (sqlp_is_kw(p, SQL_KW_WHERE)) {
-        if (!c->is_from)
-            return unsupported(p, p->tok.loc, "WHERE clause in COPY TO");
         TRY(sqlp_advance(p));
         TRY(sqlp_expr(p, &c->where));
     }
     return 0;
+}
+
+/* In PostgreSQL's order: the grammar's checks once the statement has parsed, then the options
+ * (ProcessCopyOptions, when the statement runs) into sql_copy's fields. */
+static int copy_checks(struct sql_parser *p, struct copy_node *node)
+{
+    struct sql_copy *c = &node->copy;
+    if (node->program_stdio)
+        return sqlp_error(p, ERR_MALFORMED, "42601", -1, "STDIN/STDOUT not allowed with PROGRAM");
+    if (c->where != NULL && !c->is_from)
+        return sqlp_error(p, ERR_MALFORMED, "42601", node->where_loc,
+                          "WHERE clause not allowed with COPY TO");
+    bool seen[COPY_OPT_COUNT] = {0}, force_any[3] = {0};
+    for (uint32_t i = 0; i < c->options.n; i++)
+        TRY(copy_one_option(p, c, &c->options.v[i], seen, force_any));
+    return copy_check(p, c, force_any);
 }
 
 /* ------------------------------------------------------------------ maintenance */
@@ -2563,16 +2690,23 @@ static int vacuum_tables(struct sql_parser *p, struct sql_qnames *out)
     return 0;
 }
 
-static int maintenance_options(struct sql_parser *p, struct sql_maintenance *m, bool vacuum)
+/* VACUUM / ANALYZE's node with its parenthesized options, checked after the parse.
+ * st->maintenance points at m. */
+struct maintenance_node {
+    struct sql_maintenance m;
+    struct sql_options opts;
+};
+
+/* VACUUM (...) / ANALYZE (...) options, checked once the statement has parsed. */
+static int maintenance_options(struct sql_parser *p, const struct sql_options *opts,
+                               struct sql_maintenance *m, bool vacuum)
 {
     static const char *const vacuum_only[] = {
         "full",     "freeze",   "disable_page_skipping", "index_cleanup", "process_toast",
         "truncate", "parallel",
     };
-    struct sql_options opts;
-    TRY(option_list(p, &opts, false, false));
-    for (uint32_t i = 0; i < opts.n; i++) {
-        struct sql_option *o = &opts.v[i];
+    for (uint32_t i = 0; i < opts->n; i++) {
+        const struct sql_option *o = &opts->v[i];
         const char *name = lower_dup(p, o->name);
         TRY(nomem_if_null(p, name));
         bool known = strcmp(name, "verbose") == 0 || strcmp(name, "skip_locked") == 0;
@@ -2601,13 +2735,14 @@ static int maintenance_options(struct sql_parser *p, struct sql_maintenance *m, 
 
 static int vacuum_stmt(struct sql_parser *p, struct sql_stmt *st)
 {
-    struct sql_maintenance *m = sqlp_alloc(p, sizeof *m);
-    TRY(nomem_if_null(p, m));
+    struct maintenance_node *node = sqlp_alloc(p, sizeof *node);
+    TRY(nomem_if_null(p, node));
+    struct sql_maintenance *m = &node->m;
     st->kind = SQL_STMT_VACUUM;
     st->maintenance = m;
     TRY(sqlp_advance(p)); /* VACUUM */
     if (sqlp_is_char(p, '(')) {
-        TRY(maintenance_options(p, m, true));
+        TRY(option_list(p, &node->opts, OPTS_UTILITY));
         return vacuum_tables(p, &m->tables);
     }
     bool t;
@@ -2626,14 +2761,15 @@ static int vacuum_stmt(struct sql_parser *p, struct sql_stmt *st)
 
 static int analyze_stmt(struct sql_parser *p, struct sql_stmt *st)
 {
-    struct sql_maintenance *m = sqlp_alloc(p, sizeof *m);
-    TRY(nomem_if_null(p, m));
+    struct maintenance_node *node = sqlp_alloc(p, sizeof *node);
+    TRY(nomem_if_null(p, node));
+    struct sql_maintenance *m = &node->m;
     st->kind = SQL_STMT_ANALYZE;
     st->maintenance = m;
     m->analyze = true;
     TRY(sqlp_advance(p)); /* ANALYZE */
     if (sqlp_is_char(p, '(')) {
-        TRY(maintenance_options(p, m, false));
+        TRY(option_list(p, &node->opts, OPTS_UTILITY));
     } else {
         bool t;
         TRY(take_kw(p, SQL_KW_VERBOSE, &t));
@@ -2663,8 +2799,7 @@ static int deallocate_stmt(struct sql_parser *p, struct sql_stmt *st)
 {
     st->kind = SQL_STMT_DEALLOCATE;
     TRY(sqlp_advance(p));
-    bool t;
-    TRY(take_kw(p, SQL_KW_PREPARE, &t));
+    TRY(opt_kw_before_name(p, SQL_KW_PREPARE));
     if (sqlp_is_kw(p, SQL_KW_ALL)) {
         st->deallocate = NULL;
         return sqlp_advance(p);
@@ -2800,6 +2935,75 @@ static int statement(struct sql_parser *p, struct sql_stmt *st)
     return sqlp_syntax_error(p);
 }
 
+/* ------------------------------------------------------------------ checks after the parse */
+
+/* What PostgreSQL refuses after its grammar accepted the statement — at analysis, in the
+ * rewriter, or when the statement runs — and that the statement alone shows. Run once the whole
+ * statement has parsed, so that a syntax error anywhere comes first, as it does there. */
+static int stmt_checks(struct sql_parser *p, struct sql_stmt *st);
+
+/* The INSERT / UPDATE / DELETE bodies of a statement's WITH (PostgreSQL analyzes CTEs first). */
+static int with_checks(struct sql_parser *p, const struct sql_with *with)
+{
+    for (uint32_t i = 0; with != NULL && i < with->n; i++)
+        if (with->v[i].query != NULL)
+            TRY(stmt_checks(p, with->v[i].query));
+    return 0;
+}
+
+static int stmt_checks(struct sql_parser *p, struct sql_stmt *st)
+{
+    TRY(sqlp_enter(p));
+    int rc = 0;
+    switch (st->kind) {
+    case SQL_STMT_SELECT:
+        rc = with_checks(p, st->select->with);
+        break;
+    case SQL_STMT_INSERT: {
+        const struct insert_node *node = (const struct insert_node *)st->insert;
+        rc = with_checks(p, node->ins.with);
+        if (rc == 0)
+            rc = insert_checks(p, &node->ins, node->col_locs);
+        break;
+    }
+    case SQL_STMT_UPDATE:
+        rc = with_checks(p, st->update->with);
+        if (rc == 0)
+            rc = set_clauses_check(p, &st->update->set);
+        break;
+    case SQL_STMT_DELETE:
+        rc = with_checks(p, st->del->with);
+        break;
+    case SQL_STMT_CREATE_TABLE:
+        rc = create_table_checks(p, st->create_table);
+        break;
+    case SQL_STMT_ALTER_TABLE:
+        for (uint32_t i = 0; rc == 0 && i < st->alter_table->ncmds; i++)
+            if (st->alter_table->cmds[i].column != NULL)
+                rc = column_checks(p, st->alter_table->cmds[i].column, st->alter_table->table.name);
+        break;
+    case SQL_STMT_EXPLAIN:
+        /* ExplainQuery looks at its options before the statement. */
+        rc = explain_options(p, st->explain);
+        if (rc == 0)
+            rc = stmt_checks(p, st->explain->stmt);
+        break;
+    case SQL_STMT_COPY:
+        rc = copy_checks(p, (struct copy_node *)st->copy);
+        break;
+    case SQL_STMT_VACUUM:
+    case SQL_STMT_ANALYZE: {
+        struct maintenance_node *node = (struct maintenance_node *)st->maintenance;
+        rc = maintenance_options(p, &node->opts, &node->m, st->kind == SQL_STMT_VACUUM);
+        break;
+    }
+    default:
+        break;
+    }
+    sqlp_leave(p);
+    return rc;
+}
+
 int sqlp_statement(struct sql_parser *p, struct sql_stmt *st)
 {
     TRY(sqlp_enter(p));
@@ -2809,5 +3013,5 @@ int sqlp_statement(struct sql_parser *p, struct sql_stmt *st)
         return rc;
     if (!at_end(p))
         return sqlp_syntax_error(p);
-    return 0;
+    return stmt_checks(p, st);
 }
