@@ -1124,6 +1124,12 @@ static int create_table_element(struct sql_parser *p, struct sql_create_table *c
     return column_def(p, cd);
 }
 
+/* CREATE TABLE's node with what its checks after the parse need. st->create_table points at ct. */
+struct create_table_node {
+    struct sql_create_table ct;
+    bool on_commit; /* ON COMMIT ... written */
+};
+
 /* transformColumnDefinition's checks of one column's constraints: contradictions while going
  * through them in order, then the combinations, reported at the last constraint as PostgreSQL
  * reports them. */
@@ -1162,10 +1168,11 @@ static int column_checks(struct sql_parser *p, const struct sql_column_def *cd, 
 }
 
 /* What PostgreSQL refuses in CREATE TABLE that needs only the statement, in its order: each
- * column's constraints and a second primary key (transformCreateStmt), then a column named
- * twice (DefineRelation). */
-static int create_table_checks(struct sql_parser *p, const struct sql_create_table *ct)
+ * column's constraints and a second primary key (transformCreateStmt), then ON COMMIT on a
+ * permanent table and a column named twice (DefineRelation). */
+static int create_table_checks(struct sql_parser *p, const struct create_table_node *node)
 {
+    const struct sql_create_table *ct = &node->ct;
     for (uint32_t i = 0; i < ct->columns.n; i++)
         TRY(column_checks(p, &ct->columns.v[i], ct->table.name));
     /* Column constraints first, then the table's. */
@@ -1183,6 +1190,9 @@ static int create_table_checks(struct sql_parser *p, const struct sql_create_tab
             return sqlp_error(p, ERR_MALFORMED, "42P16", ct->constraints.v[k].loc,
                               "multiple primary keys for table \"%s\" are not allowed",
                               ct->table.name);
+    if (node->on_commit && !ct->temporary)
+        return sqlp_error(p, ERR_MALFORMED, "42P16", -1,
+                          "ON COMMIT can only be used on temporary tables");
     for (uint32_t i = 1; i < ct->columns.n; i++)
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(ct->columns.v[i].name, ct->columns.v[j].name) == 0)
@@ -1220,9 +1230,7 @@ static int create_table_tail(struct sql_parser *p, struct sql_create_table *ct)
         } else {
             return sqlp_syntax_error(p);
         }
-        if (!ct->temporary)
-            return sqlp_error(p, ERR_MALFORMED, "42P16", -1,
-                              "ON COMMIT can only be used on temporary tables");
+        ((struct create_table_node *)ct)->on_commit = true;
     }
     if (is_word(p, "tablespace")) {
         TRY(sqlp_advance(p));
@@ -1332,6 +1340,56 @@ static int create_table(struct sql_parser *p, struct sql_stmt *st, struct sql_cr
 
 /* ------------------------------------------------------------------ CREATE INDEX */
 
+/* 42601 syntax error at the token that starts at byte loc (the parser is past it). */
+static int syntax_error_at(struct sql_parser *p, int loc)
+{
+    struct sql_lexer lx = {.text = p->text, .len = p->len, .pos = (size_t)loc, .arena = p->arena};
+    struct sql_token t;
+    TRY(sql_lex_next(&lx, &t, p->err));
+    if (t.kind == SQL_TOK_EOF)
+        return sqlp_error(p, ERR_MALFORMED, "42601", loc, "syntax error at end of input");
+    return sqlp_error(p, ERR_MALFORMED, "42601", loc, "syntax error at or near \"%.*s\"",
+                      t.end - t.loc, p->text + t.loc);
+}
+
+/* An index element that is not a plain column nor parenthesized must be a function call
+ * (func_expr_windowless): a name, '(' arguments ')'; or a keyword function without them
+ * (current_date); else the syntax error is PostgreSQL's (at "+" in (+ 1), at ")" in (t.a)).
+ * *end: where the call ends in the text, which is where PostgreSQL's grammar stops the element
+ * (f(x) + 1 or f(x)::int fail there). Looks ahead without consuming. */
+static int func_call_end(struct sql_parser *p, int *end)
+{
+    struct sql_lexer lx = {
+        .text = p->text, .len = p->len, .pos = (size_t)p->tok.loc, .arena = p->arena};
+    struct sql_token t;
+    int parts = 0;
+    bool keyword = false;
+    for (;;) {
+        TRY(sql_lex_next(&lx, &t, p->err));
+        if (t.kind != SQL_TOK_IDENT)
+            break;
+        keyword = t.kw != SQL_KW_NONE && !t.quoted;
+        parts++;
+        TRY(sql_lex_next(&lx, &t, p->err));
+        if (t.kind != '.')
+            break;
+    }
+    if (parts == 1 && keyword && t.kind != '(') {
+        *end = t.loc; /* current_date */
+        return 0;
+    }
+    if (parts == 0 || t.kind != '(')
+        return syntax_error_at(p, parts == 0 ? p->tok.loc : t.loc);
+    for (int depth = 1; depth > 0 && t.kind != SQL_TOK_EOF;) {
+        TRY(sql_lex_next(&lx, &t, p->err));
+        depth += t.kind == '(' ? 1 : t.kind == ')' ? -1 : 0;
+    }
+    if (t.kind == ')')
+        TRY(sql_lex_next(&lx, &t, p->err));
+    *end = t.loc;
+    return 0;
+}
+
 /* index_elem: ColId | func_call | ( a_expr ), then [COLLATE x] [opclass [(params)]]
  * [ASC|DESC] [NULLS FIRST|LAST]. */
 static int index_elem(struct sql_parser *p, void *slot)
@@ -1343,8 +1401,12 @@ static int index_elem(struct sql_parser *p, void *slot)
         TRY(sqlp_colid(p, &el->column));
     } else {
         bool paren = sqlp_is_char(p, '(');
-        int start = p->tok.loc;
+        int start = p->tok.loc, call_end = -1;
+        if (!paren)
+            TRY(func_call_end(p, &call_end));
         TRY(sqlp_expr(p, &el->expr));
+        if (!paren && p->tok.loc != call_end)
+            return syntax_error_at(p, call_end);
         /* f(x) COLLATE c: the COLLATE is the element's, as in a column default. */
         if (!paren && el->expr->kind == SQL_E_COLLATE && p->prev_end > start &&
             p->text[p->prev_end - 1] != ')') {
@@ -1574,8 +1636,9 @@ static int create_stmt(struct sql_parser *p, struct sql_stmt *st)
         TRY(sqlp_expect_kw(p, SQL_KW_INDEX));
         return create_index(p, st, unique);
     }
-    struct sql_create_table *ct = sqlp_alloc(p, sizeof *ct);
-    TRY(nomem_if_null(p, ct));
+    struct create_table_node *node = sqlp_alloc(p, sizeof *node);
+    TRY(nomem_if_null(p, node));
+    struct sql_create_table *ct = &node->ct;
     if (sqlp_is_kw(p, SQL_KW_LOCAL) || sqlp_is_kw(p, SQL_KW_GLOBAL)) {
         TRY(sqlp_advance(p));
         if (!sqlp_is_kw(p, SQL_KW_TEMP) && !sqlp_is_kw(p, SQL_KW_TEMPORARY))
@@ -2017,8 +2080,7 @@ static int located_column(struct sql_parser *p, void *slot)
     return target_column(p, &l->name);
 }
 
-/* ( col [, ...] ) of INSERT into ins->cols, *locs their positions; a column named twice is
- * PostgreSQL's 42701. */
+/* ( col [, ...] ) of INSERT into ins->cols, *locs their positions. */
 static int insert_columns(struct sql_parser *p, struct sql_insert *ins, int **locs)
 {
     TRY(sqlp_expect_char(p, '('));
@@ -2031,10 +2093,6 @@ static int insert_columns(struct sql_parser *p, struct sql_insert *ins, int **lo
     *locs = sqlp_alloc(p, vec.n * sizeof **locs);
     TRY(nomem_if_null(p, *locs));
     for (uint32_t i = 0; i < vec.n; i++) {
-        for (uint32_t j = 0; j < i; j++)
-            if (strcmp(l[i].name, l[j].name) == 0)
-                return sqlp_error(p, ERR_MALFORMED, "42701", l[i].loc,
-                                  "column \"%s\" specified more than once", l[i].name);
         names[i] = l[i].name;
         (*locs)[i] = l[i].loc;
     }
@@ -2077,18 +2135,26 @@ static int insert_count_check(struct sql_parser *p, const struct sql_insert *ins
 }
 
 /* What PostgreSQL's transformInsertStmt refuses that the statement alone shows, in its order,
- * once the statement has parsed (syntax errors come first): VALUES rows of different lengths,
- * explicit columns against VALUES rows or a plain SELECT list without * (checkInsertTargets),
- * DO UPDATE without a conflict target, then the DO UPDATE SET clauses. */
+ * once the statement has parsed (syntax errors come first): a column named twice
+ * (checkInsertTargets), explicit columns against VALUES rows or a plain SELECT list without *,
+ * VALUES rows of different lengths, DO UPDATE without a conflict target, then the DO UPDATE SET
+ * clauses. */
 static int insert_checks(struct sql_parser *p, const struct sql_insert *ins, const int *col_locs)
 {
+    for (uint32_t i = 1; i < ins->cols.n; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(ins->cols.v[i], ins->cols.v[j]) == 0)
+                return sqlp_error(p, ERR_MALFORMED, "42701", col_locs[i],
+                                  "column \"%s\" specified more than once", ins->cols.v[i]);
+    /* Row by row: the first row against the columns, then each row's length against the
+     * first's (the later rows then match the columns too). */
+    TRY(insert_count_check(p, ins, col_locs));
     const struct sql_select *s = ins->select;
     if (s != NULL && s->kind == SQL_SELECT_VALUES)
         for (uint32_t i = 1; i < s->values.n; i++)
             if (s->values.v[i].n != s->values.v[0].n)
                 return sqlp_error(p, ERR_MALFORMED, "42601", s->values.v[i].v[0]->loc,
                                   "VALUES lists must all be the same length");
-    TRY(insert_count_check(p, ins, col_locs));
     const struct sql_on_conflict *oc = ins->on_conflict;
     if (oc == NULL || !oc->do_update)
         return 0;
@@ -2975,7 +3041,7 @@ static int stmt_checks(struct sql_parser *p, struct sql_stmt *st)
         rc = with_checks(p, st->del->with);
         break;
     case SQL_STMT_CREATE_TABLE:
-        rc = create_table_checks(p, st->create_table);
+        rc = create_table_checks(p, (const struct create_table_node *)st->create_table);
         break;
     case SQL_STMT_ALTER_TABLE:
         for (uint32_t i = 0; rc == 0 && i < st->alter_table->ncmds; i++)

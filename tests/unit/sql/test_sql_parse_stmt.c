@@ -59,9 +59,9 @@ static int pos_of(const char *sql, const char *needle)
     const struct sql_stmt *var = parse1(sql);                                                      \
     CHECK(var != NULL)
 
-/* An error the parser must give. msg NULL: PostgreSQL's syntax error at or near the text `at`
- * ("at end of input" when at is ""). at: where the error's position points (the first occurrence
- * of that text in sql); NULL: no position. The return code follows the SQLSTATE. */
+/* An error the parser must give. at: where the error's position points (the first occurrence
+ * of that text in sql; NULL: no position). msg NULL: PostgreSQL's syntax error at or near the
+ * first word of `at` ("at end of input" when at is ""). The return code follows the SQLSTATE. */
 struct err_case {
     const char *sql, *state, *msg, *at;
 };
@@ -76,7 +76,8 @@ static bool err_case_ok(const struct err_case *c)
     else if (c->at[0] == '\0')
         snprintf(msg, sizeof msg, "syntax error at end of input");
     else
-        snprintf(msg, sizeof msg, "syntax error at or near \"%s\"", c->at);
+        snprintf(msg, sizeof msg, "syntax error at or near \"%.*s\"", (int)strcspn(c->at, " "),
+                 c->at);
     int want_rc = strcmp(c->state, "0A000") == 0   ? ERR_UNSUPPORTED
                   : strcmp(c->state, "54011") == 0 ? ERR_TOOBIG
                                                    : ERR_MALFORMED;
@@ -462,6 +463,9 @@ TEST(create_index)
     CHECK(b->create_index->name == NULL);
     CHECK(!b->create_index->unique);
     CHECK(b->create_index->method == NULL);
+    PARSE(d, "CREATE INDEX ON t (coalesce(a, b) DESC, cast(a AS text), current_date)");
+    CHECK_EQ(d->create_index->nelems, 3);
+    CHECK_EQ(d->create_index->elems[0].dir, SQL_SORT_DESC);
     PARSE(c, "CREATE INDEX t_a ON t ((a)) INCLUDE (b, c)");
     CHECK_STR(c->create_index->elems[0].column, "a");
     CHECK_EQ(c->create_index->include.n, 2);
@@ -839,6 +843,11 @@ static const struct err_case dml_errors[] = {
      "ON CONFLICT DO UPDATE requires inference specification or constraint name", "ON CONFLICT"},
     {"INSERT INTO t (a, b, a) VALUES (1, 2, 3)", "42701", "column \"a\" specified more than once",
      "a) VALUES"},
+    {"INSERT INTO t (a) VALUES (1, 2), (3)", "42601",
+     "INSERT has more expressions than target columns", "2)"},
+    {"INSERT INTO t (a, b) VALUES (1), (2, 3)", "42601",
+     "INSERT has more target columns than expressions", "b)"},
+    {"INSERT INTO t (a, a) ) VALUES (1, 2)", "42601", NULL, ") VALUES"},
     {"INSERT INTO t OVERRIDING SYSTEM VALUE VALUES (1)", "0A000", NS("INSERT ... OVERRIDING"),
      "OVERRIDING"},
     {"INSERT INTO t (a.b) VALUES (1)", "0A000", NS("assignment to a field or array element"),
@@ -898,6 +907,8 @@ static const struct err_case ddl_errors[] = {
      "PARTITION"},
     {"CREATE TABLE t (a int) ON COMMIT DROP", "42P16",
      "ON COMMIT can only be used on temporary tables", NULL},
+    {"CREATE TABLE t (a int) ON COMMIT DROP x", "42601", NULL, "x"},
+    {"CREATE TABLE t (a int NULL NOT NULL, b)", "42601", NULL, ")"},
     {"CREATE TABLE t (a int) DISTRIBUTED SOMEHOW", "42601", NULL, "SOMEHOW"},
     {"CREATE TABLE t (a int CONSTRAINT c)", "42601", NULL, ")"},
     {"CREATE TABLE t (a)", "42601", NULL, ""},
@@ -917,6 +928,10 @@ static const struct err_case ddl_errors[] = {
     {"CREATE UNIQUE INDEX i ON t (a) NULLS NOT DISTINCT", "0A000", NS("NULLS NOT DISTINCT"),
      "NULLS"},
     {"CREATE INDEX i ON t (a + 1)", "42601", NULL, "+"},
+    {"CREATE INDEX i ON t (+ 1)", "42601", NULL, "+"},
+    {"CREATE INDEX i ON t (lower(b) + 1)", "42601", NULL, "+"},
+    {"CREATE INDEX i ON t (lower(b)::text)", "42601", NULL, "::"},
+    {"CREATE INDEX i ON t (t.a)", "42601", NULL, ")"},
     {"CREATE INDEX i ON t", "42601", NULL, ""},
     {"CREATE INDEX i ON t (a) INCLUDE (lower(b))", "0A000",
      "expressions are not supported in included columns", NULL},
