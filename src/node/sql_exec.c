@@ -767,6 +767,22 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
         *group = single;
         return 0;
     }
+    /* A key pins the statement to one replicaset only when nothing else in it (a subquery,
+     * a CTE, a second reference to the same table) reads rows. */
+    several |= nrefs > 1;
+    if (st->kind == SQL_STMT_UPDATE) {
+        for (uint32_t i = 0; i < st->update->set.n; i++)
+            for (uint32_t c = 0; c < st->update->set.v[i].cols.n; c++)
+                for (uint32_t d = 0; d < sharded->ndist; d++)
+                    if (strcmp(st->update->set.v[i].cols.v[c],
+                               sharded->cols[sharded->dist[d]].name) == 0) {
+                        pg_send_errorf(s->c, "0A000",
+                                       "cannot update column \"%s\": it is the table's "
+                                       "distribution key (delete the row and insert it again)",
+                                       sharded->cols[sharded->dist[d]].name);
+                        return -1;
+                    }
+    }
     if (!several && st->kind == SQL_STMT_INSERT) {
         const struct sql_names *cols;
         const struct sql_rows *rows;

@@ -429,7 +429,10 @@ void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
         for (uint32_t k = 0; !t->global && k < ng && at < (int)sizeof text - 16; k++)
             at += snprintf(text + at, sizeof text - (size_t)at, "%s%u", k ? ", " : " ",
                            ROUTER_GROUP_RS(groups[k]));
-        if (nrefs == 1 && st->select->where != NULL && at < (int)sizeof text - 40)
+        const struct sql_select *q = st->select;
+        bool pushed = nrefs == 1 && q->kind == SQL_SELECT_PLAIN && q->with == NULL &&
+                      q->from.n == 1 && q->from.v[0]->kind == SQL_FROM_TABLE && q->where != NULL;
+        if (pushed && at < (int)sizeof text - 40)
             snprintf(text + at, sizeof text - (size_t)at, " (WHERE runs there)");
         line(s, text);
     }

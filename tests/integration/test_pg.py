@@ -336,6 +336,11 @@ def test_gathered_queries(sharded):
         c.execute("SELECT r.label, count(*) FROM sh_customers c CROSS JOIN sh_regions r "
                   "GROUP BY r.label ORDER BY r.label")
         assert c.fetchall() == [("north", 40), ("south", 40)]
+    # A key does not pin a query whose subquery reads the table again.
+    cur.execute("SELECT (SELECT count(*) FROM sh_orders) FROM sh_orders WHERE id = 7")
+    assert cur.fetchall() == [(200,)]
+    # Changing a distribution key would leave the row in the wrong replicaset: refused.
+    assert sqlstate_of(conn, "UPDATE sh_orders SET id = 1000 WHERE id = 7") == "0A000"
     # Point queries still go to one replicaset.
     cur.execute("EXPLAIN SELECT * FROM sh_orders WHERE id = 7")
     plan = "\n".join(r[0] for r in cur.fetchall())

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# pgbench, unmodified, against PostgreSQL 15 and Cairn side by side in one run, on loopback:
+#   PostgreSQL 15 (default settings, fsync on), a single Cairn node, three Cairn nodes with
+#   replication factor 3 and (select-only) two replicasets of one node sharing the buckets.
+# For each: pgbench -i -s $SCALE, then -S (select-only) and the default TPC-B-like script with 1
+# and 8 clients for $DURATION seconds each. Prints one table of tps and the Cairn/PostgreSQL ratio.
+#
+#   bench/pgbench_vs_postgres.sh            # CAIRN_BIN=build/cairn DURATION=10 SCALE=1
+#
+# Every process it starts is stopped by pid at the end. As root, PostgreSQL runs as `nobody`
+# (initdb and postgres refuse root), through setpriv.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CAIRN=${CAIRN_BIN:-$ROOT/build/cairn}
+PG_BIN=${CAIRN_PG_BIN:-/usr/lib/postgresql/15/bin}
+DURATION=${DURATION:-10}
+SCALE=${SCALE:-1}
+BASE_PORT=${BASE_PORT:-27400}
+
+work=$(mktemp -d /tmp/cairn-pgbench-XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+as_pg_user() {
+    if [ "$(id -u)" = 0 ]; then
+        setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# tps of one pgbench run: the "without initial connection time" figure.
+run_pgbench() { # port user db args...
+    local port=$1 user=$2 db=$3
+    shift 3
+    pgbench -h 127.0.0.1 -p "$port" -U "$user" "$@" "$db" 2>&1 |
+        awk '/^tps = /{printf "%.0f", $3}'
+}
+
+wait_pg() { # port user db
+    for _ in $(seq 1 300); do
+        if psql -X -h 127.0.0.1 -p "$1" -U "$2" -d "$3" -Atc 'SELECT 1' >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "nothing answers PostgreSQL on port $1; logs:" >&2
+    tail -n 20 "$work"/*.log >&2
+    exit 1
+}
+
+# The four runs on one server; results into the named associative array slots.
+declare -A tps
+measure() { # label port user db [select-only]
+    local label=$1 port=$2 user=$3 db=$4 only_select=${5:-}
+    if [ -z "$only_select" ]; then
+        pgbench -h 127.0.0.1 -p "$port" -U "$user" -i -s "$SCALE" -q "$db" >"$work/$label-init.log" 2>&1 ||
+            { echo "pgbench -i failed on $label:" >&2; cat "$work/$label-init.log" >&2; exit 1; }
+    else
+        # pgbench -i loads inside one transaction, which may not span replicasets: create the
+        # tables with pgbench, load the same rows outside a transaction block.
+        pgbench -h 127.0.0.1 -p "$port" -U "$user" -i -I dt -s "$SCALE" "$db" >"$work/$label-init.log" 2>&1
+        local p=(psql -X -q -h 127.0.0.1 -p "$port" -U "$user" -d "$db" -v ON_ERROR_STOP=1)
+        awk -v s="$SCALE" 'BEGIN{for(i=1;i<=s*100000;i++) printf "%d\t%d\t0\t\n", i, int((i-1)/100000)+1}' \
+            >"$work/accounts.txt"
+        "${p[@]}" -c "\\copy pgbench_accounts FROM '$work/accounts.txt'"
+        for b in $(seq 1 "$SCALE"); do "${p[@]}" -c "INSERT INTO pgbench_branches VALUES ($b, 0)"; done
+        for t in $(seq 1 $((SCALE * 10))); do
+            "${p[@]}" -c "INSERT INTO pgbench_tellers VALUES ($t, $(((t - 1) / 10 + 1)), 0)"
+        done
+        pgbench -h 127.0.0.1 -p "$port" -U "$user" -i -I p "$db" >>"$work/$label-init.log" 2>&1
+    fi
+    for c in 1 8; do
+        tps[$label,S,$c]=$(run_pgbench "$port" "$user" "$db" -S -c "$c" -j "$c" -T "$DURATION")
+        if [ -z "$only_select" ]; then
+            tps[$label,B,$c]=$(run_pgbench "$port" "$user" "$db" -c "$c" -j "$c" -T "$DURATION")
+        else
+            tps[$label,B,$c]="-"
+        fi
+    done
+}
+
+# ---- PostgreSQL 15 ----
+mkdir -p "$work/pg" "$work/pgsock"
+chown -R nobody "$work/pg" "$work/pgsock" 2>/dev/null || true
+as_pg_user "$PG_BIN/initdb" -D "$work/pg/data" -U postgres --auth=trust >"$work/initdb.log" 2>&1
+pg_port=$BASE_PORT
+as_pg_user "$PG_BIN/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pgsock" \
+    -c listen_addresses=127.0.0.1 >"$work/postgres.log" 2>&1 &
+pids+=($!)
+wait_pg "$pg_port" postgres postgres
+measure postgres "$pg_port" postgres postgres
+
+# ---- Cairn ----
+start_cairn() { # name index extra...
+    local name=$1 i=$2
+    shift 2
+    "$CAIRN" run --name "$name" --data-dir "$work/$name" \
+        --listen "127.0.0.1:$((BASE_PORT + 10 + i))" --http "127.0.0.1:$((BASE_PORT + 20 + i))" \
+        --pg "127.0.0.1:$((BASE_PORT + 30 + i))" "$@" >"$work/$name.log" 2>&1 &
+    pids+=($!)
+}
+stop_cairn() {
+    # The cairn pids started since the PostgreSQL one.
+    local keep=("${pids[0]}")
+    for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    pids=("${keep[@]}")
+}
+
+start_cairn one 0
+wait_pg $((BASE_PORT + 30)) cairn cairn
+measure cairn-1 $((BASE_PORT + 30)) cairn cairn
+stop_cairn
+
+start_cairn r1 1 --replication-factor 3
+sleep 1
+start_cairn r2 2 --join "127.0.0.1:$((BASE_PORT + 11))"
+start_cairn r3 3 --join "127.0.0.1:$((BASE_PORT + 11))"
+for i in 1 2 3; do wait_pg $((BASE_PORT + 30 + i)) cairn cairn; done
+sleep 5 # the replicaset's three voters
+measure cairn-3rf3 $((BASE_PORT + 31)) cairn cairn
+stop_cairn
+
+# Two replicasets: the buckets must be shared before tables exist (SQL rows do not move yet).
+start_cairn s1 4 --bucket-count 300
+sleep 1
+start_cairn s2 5 --join "127.0.0.1:$((BASE_PORT + 14))"
+for i in 4 5; do wait_pg $((BASE_PORT + 30 + i)) cairn cairn; done
+for _ in $(seq 1 120); do
+    owners=$(curl -s "http://127.0.0.1:$((BASE_PORT + 24))/v1/cluster" | grep -o '"buckets":[0-9]*' |
+        awk -F: '$2 >= 140' | wc -l)
+    [ "$owners" -ge 2 ] && break
+    sleep 1
+done
+measure cairn-sharded $((BASE_PORT + 34)) cairn cairn select-only
+stop_cairn
+
+# ---- the table ----
+ratio() { # a b
+    if [ "$1" = "-" ] || [ -z "$1" ] || [ -z "$2" ] || [ "$2" = 0 ]; then echo "-"; else
+        awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; fi
+}
+echo "pgbench -s $SCALE, $DURATION s per run, $(nproc) CPUs; tps (ratio to PostgreSQL 15)"
+printf "%-14s %18s %18s %18s %18s\n" target "select-only c=1" "select-only c=8" "tpc-b c=1" "tpc-b c=8"
+for t in postgres cairn-1 cairn-3rf3 cairn-sharded; do
+    printf "%-14s" "$t"
+    for k in S,1 S,8 B,1 B,8; do
+        v=${tps[$t,$k]:-}
+        printf " %18s" "$v ($(ratio "$v" "${tps[postgres,$k]}"))"
+    done
+    printf "\n"
+done
