@@ -1062,6 +1062,55 @@ static void pr_star_from(struct pr *p, const struct sql_from *f, const char *onl
         cols->star = true;
 }
 
+/* The type of a plain column of one of the FROM tables, or UNKNOWN. */
+static enum sql_type_kind pr_column_type(struct pr *p, const struct sql_expr *e,
+                                         const struct sql_froms *from)
+{
+    if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts == 0 || from == NULL)
+        return SQL_TYPE_UNKNOWN;
+    const char *col = e->column.parts[e->column.nparts - 1];
+    const char *qual = e->column.nparts > 1 ? e->column.parts[e->column.nparts - 2] : NULL;
+    for (uint32_t k = 0; k < from->n; k++) {
+        const struct sql_from *f = from->v[k];
+        if (f->kind != SQL_FROM_TABLE)
+            continue;
+        const char *alias = f->alias.name ? f->alias.name : f->table.name;
+        if (qual != NULL && strcmp(qual, alias) != 0)
+            continue;
+        const struct sql_table_column *tc;
+        uint32_t n;
+        if (!pr_table_cols(p, &f->table, &tc, &n))
+            continue;
+        for (uint32_t i = 0; i < n; i++)
+            if (strcmp(tc[i].name, col) == 0)
+                return tc[i].type.array_dims ? SQL_TYPE_TEXT : tc[i].type.kind;
+    }
+    return SQL_TYPE_UNKNOWN;
+}
+
+/* PostgreSQL's result type of sum / min / max / avg over a plain column. */
+static enum sql_type_kind pr_agg_type(struct pr *p, const struct sql_expr *e,
+                                      const struct sql_froms *from)
+{
+    if (e->kind != SQL_E_FUNC || e->func.args.n != 1 || e->func.over != NULL)
+        return SQL_TYPE_UNKNOWN;
+    const char *f = e->func.name.name;
+    enum sql_type_kind arg = pr_column_type(p, e->func.args.v[0], from);
+    if (arg == SQL_TYPE_UNKNOWN)
+        return SQL_TYPE_UNKNOWN;
+    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0)
+        return arg;
+    if (strcmp(f, "sum") == 0) {
+        if (arg == SQL_TYPE_INT2 || arg == SQL_TYPE_INT4)
+            return SQL_TYPE_INT8;
+        if (arg == SQL_TYPE_INT8 || arg == SQL_TYPE_NUMERIC)
+            return SQL_TYPE_NUMERIC;
+        if (arg == SQL_TYPE_FLOAT4 || arg == SQL_TYPE_FLOAT8 || arg == SQL_TYPE_INTERVAL)
+            return arg;
+    }
+    return SQL_TYPE_UNKNOWN;
+}
+
 static void pr_targets(struct pr *p, const struct sql_targets *t, const struct sql_froms *from,
                        struct pr_cols *cols)
 {
@@ -1094,7 +1143,10 @@ static void pr_targets(struct pr *p, const struct sql_targets *t, const struct s
             column = e->column.parts[e->column.nparts - 1];
             table = e->column.nparts > 1 ? e->column.parts[e->column.nparts - 2] : NULL;
         }
-        pr_cols_add(p, cols, name, pr_coltype(e), table, column);
+        enum sql_type_kind kind = pr_coltype(e);
+        if (kind == SQL_TYPE_UNKNOWN)
+            kind = pr_agg_type(p, e, from);
+        pr_cols_add(p, cols, name, kind, table, column);
     }
 }
 
