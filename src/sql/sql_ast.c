@@ -1,5 +1,5 @@
-/* The parse arena, error formatting, keyword table, type names, and the walks over the AST that
- * answer the router's questions (tables referenced, pinned key columns, inserted rows). */
+/* The parse arena, error formatting, keyword table and type names. The walks that answer the
+ * router's questions are in sql_walk.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
