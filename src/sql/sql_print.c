@@ -1088,14 +1088,17 @@ static enum sql_type_kind pr_column_type(struct pr *p, const struct sql_expr *e,
     return SQL_TYPE_UNKNOWN;
 }
 
-/* PostgreSQL's result type of sum / min / max / avg over a plain column. */
+static enum sql_type_kind pr_expr_type(struct pr *p, const struct sql_expr *e,
+                                       const struct sql_froms *from, int depth);
+
+/* PostgreSQL's result type of sum / min / max over an expression of known type. */
 static enum sql_type_kind pr_agg_type(struct pr *p, const struct sql_expr *e,
                                       const struct sql_froms *from)
 {
     if (e->kind != SQL_E_FUNC || e->func.args.n != 1 || e->func.over != NULL)
         return SQL_TYPE_UNKNOWN;
     const char *f = e->func.name.name;
-    enum sql_type_kind arg = pr_column_type(p, e->func.args.v[0], from);
+    enum sql_type_kind arg = pr_expr_type(p, e->func.args.v[0], from, 1);
     if (arg == SQL_TYPE_UNKNOWN)
         return SQL_TYPE_UNKNOWN;
     if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0)
@@ -1109,6 +1112,73 @@ static enum sql_type_kind pr_agg_type(struct pr *p, const struct sql_expr *e,
             return arg;
     }
     return SQL_TYPE_UNKNOWN;
+}
+
+static bool pr_is_int(enum sql_type_kind k)
+{
+    return k == SQL_TYPE_INT2 || k == SQL_TYPE_INT4 || k == SQL_TYPE_INT8;
+}
+
+/* What PostgreSQL would say the type of a result column is, as far as the AST and the FROM
+ * tables tell (UNKNOWN: the executor falls back to the value's storage class). */
+static enum sql_type_kind pr_expr_type(struct pr *p, const struct sql_expr *e,
+                                       const struct sql_froms *from, int depth)
+{
+    if (depth > 32)
+        return SQL_TYPE_UNKNOWN;
+    enum sql_type_kind k = pr_coltype(e);
+    if (k != SQL_TYPE_UNKNOWN)
+        return k;
+    switch (e->kind) {
+    case SQL_E_COLUMN:
+        return pr_column_type(p, e, from);
+    case SQL_E_UNARY:
+        return e->unary.op == SQL_OP_NEG || e->unary.op == SQL_OP_PLUS
+                   ? pr_expr_type(p, e->unary.arg, from, depth + 1)
+                   : SQL_TYPE_UNKNOWN;
+    case SQL_E_BINARY: {
+        enum sql_op op = e->binary.op;
+        if (op != SQL_OP_ADD && op != SQL_OP_SUB && op != SQL_OP_MUL && op != SQL_OP_DIV &&
+            op != SQL_OP_MOD)
+            return SQL_TYPE_UNKNOWN;
+        enum sql_type_kind l = pr_expr_type(p, e->binary.left, from, depth + 1);
+        enum sql_type_kind r = pr_expr_type(p, e->binary.right, from, depth + 1);
+        if (pr_is_int(l) && pr_is_int(r))
+            return l > r ? l : r; /* the wider: INT2 < INT4 < INT8 in the enum */
+        if ((l == SQL_TYPE_NUMERIC && (pr_is_int(r) || r == SQL_TYPE_NUMERIC)) ||
+            (r == SQL_TYPE_NUMERIC && pr_is_int(l)))
+            return SQL_TYPE_NUMERIC;
+        if ((l == SQL_TYPE_FLOAT8 || l == SQL_TYPE_FLOAT4) &&
+            (r == SQL_TYPE_FLOAT8 || r == SQL_TYPE_FLOAT4 || pr_is_int(r)))
+            return SQL_TYPE_FLOAT8;
+        if (l == SQL_TYPE_DATE && pr_is_int(r) && (op == SQL_OP_ADD || op == SQL_OP_SUB))
+            return SQL_TYPE_DATE;
+        if (l == SQL_TYPE_DATE && r == SQL_TYPE_DATE && op == SQL_OP_SUB)
+            return SQL_TYPE_INT4;
+        return SQL_TYPE_UNKNOWN;
+    }
+    case SQL_E_CASE:
+        for (uint32_t i = 0; i < e->kase.nwhens; i++) {
+            k = pr_expr_type(p, e->kase.whens[i].result, from, depth + 1);
+            if (k != SQL_TYPE_UNKNOWN)
+                return k;
+        }
+        return e->kase.else_result ? pr_expr_type(p, e->kase.else_result, from, depth + 1)
+                                   : SQL_TYPE_UNKNOWN;
+    case SQL_E_FUNC:
+        if (e->func.form == SQL_FUNC_COALESCE || e->func.form == SQL_FUNC_NULLIF ||
+            e->func.form == SQL_FUNC_GREATEST || e->func.form == SQL_FUNC_LEAST) {
+            for (uint32_t i = 0; i < e->func.args.n; i++) {
+                k = pr_expr_type(p, e->func.args.v[i], from, depth + 1);
+                if (k != SQL_TYPE_UNKNOWN)
+                    return k;
+            }
+            return SQL_TYPE_UNKNOWN;
+        }
+        return pr_agg_type(p, e, from);
+    default:
+        return SQL_TYPE_UNKNOWN;
+    }
 }
 
 static void pr_targets(struct pr *p, const struct sql_targets *t, const struct sql_froms *from,
@@ -1143,9 +1213,7 @@ static void pr_targets(struct pr *p, const struct sql_targets *t, const struct s
             column = e->column.parts[e->column.nparts - 1];
             table = e->column.nparts > 1 ? e->column.parts[e->column.nparts - 2] : NULL;
         }
-        enum sql_type_kind kind = pr_coltype(e);
-        if (kind == SQL_TYPE_UNKNOWN)
-            kind = pr_agg_type(p, e, from);
+        enum sql_type_kind kind = pr_expr_type(p, e, from, 0);
         pr_cols_add(p, cols, name, kind, table, column);
     }
 }
