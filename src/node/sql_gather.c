@@ -75,6 +75,15 @@ static uint32_t sqlx_gather_groups(struct node *n, const struct sqlx_table *t,
     return ng;
 }
 
+/* Whether the query reads one table, directly in its FROM: its WHERE can then run where the
+ * rows are. */
+static bool sqlx_gather_one_table(const struct sql_stmt *st, uint32_t nrefs)
+{
+    const struct sql_select *q = st->select;
+    return nrefs == 1 && q->kind == SQL_SELECT_PLAIN && q->with == NULL && q->from.n == 1 &&
+           q->from.v[0]->kind == SQL_FROM_TABLE;
+}
+
 /* The statement that fetches t: `SELECT * FROM t [alias] WHERE <the query's WHERE>` when the
  * query reads only t (its filter then runs at the source and again here, harmlessly), else
  * every row of t. */
@@ -103,9 +112,7 @@ static int sqlx_gather_print_fetch(struct sqlx_session *s, const struct sql_stmt
     f->loc = -1;
     f->targets.n = 1;
     f->targets.v = target;
-    bool one_table = nrefs == 1 && q->kind == SQL_SELECT_PLAIN && q->with == NULL &&
-                     q->from.n == 1 && q->from.v[0]->kind == SQL_FROM_TABLE;
-    if (one_table) {
+    if (sqlx_gather_one_table(st, nrefs)) {
         f->from = q->from;
         f->where = q->where;
         gt->filtered = q->where != NULL;
@@ -185,26 +192,6 @@ static int sqlx_gather_exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : ERR_IO;
 }
 
-static void sqlx_gather_bind(sqlite3_stmt *st, int k, const struct table_value *v)
-{
-    switch (v->type) {
-    case TABLE_INT:
-        sqlite3_bind_int64(st, k, v->i);
-        break;
-    case TABLE_REAL:
-        sqlite3_bind_double(st, k, v->r);
-        break;
-    case TABLE_TEXT:
-        sqlite3_bind_text(st, k, (const char *)v->p, (int)v->len, SQLITE_STATIC);
-        break;
-    case TABLE_BLOB:
-        sqlite3_bind_blob(st, k, v->p, (int)v->len, SQLITE_STATIC);
-        break;
-    default:
-        sqlite3_bind_null(st, k);
-    }
-}
-
 /* Creates table gt in db with the declared types of the replicasets and loads its parts. */
 static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t ti,
                             struct buf *sql, char *why, size_t why_cap)
@@ -250,7 +237,7 @@ static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t ti,
         int more;
         while (rc == 0 && (more = table_output_next_row(&o, &pos, vals)) == 1) {
             for (uint32_t c = 0; c < t->ncols; c++)
-                sqlx_gather_bind(ins, (int)c + 1, &vals[c]);
+                table_bind_value(ins, (int)c + 1, &vals[c]);
             if (sqlite3_step(ins) != SQLITE_DONE) {
                 snprintf(why, why_cap, "%s", sqlite3_errmsg(db));
                 rc = ERR_IO;
@@ -429,10 +416,8 @@ void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
         for (uint32_t k = 0; !t->global && k < ng && at < (int)sizeof text - 16; k++)
             at += snprintf(text + at, sizeof text - (size_t)at, "%s%u", k ? ", " : " ",
                            ROUTER_GROUP_RS(groups[k]));
-        const struct sql_select *q = st->select;
-        bool pushed = nrefs == 1 && q->kind == SQL_SELECT_PLAIN && q->with == NULL &&
-                      q->from.n == 1 && q->from.v[0]->kind == SQL_FROM_TABLE && q->where != NULL;
-        if (pushed && at < (int)sizeof text - 40)
+        if (sqlx_gather_one_table(st, nrefs) && st->select->where != NULL &&
+            at < (int)sizeof text - 40)
             snprintf(text + at, sizeof text - (size_t)at, " (WHERE runs there)");
         line(s, text);
     }

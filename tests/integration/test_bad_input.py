@@ -294,7 +294,8 @@ def test_run_bad_flags_exit_2(tmp_path):
 
 
 def test_run_bad_address_exit_2(tmp_path):
-    for argv in (["run", "--listen", "nohostport"], ["run", "--http", "1.2.3.4:notaport"]):
+    for argv in (["run", "--listen", "nohostport"], ["run", "--http", "1.2.3.4:notaport"],
+                 ["run", "--pg", "nohostport"]):
         p = subprocess.run([CAIRN] + argv, capture_output=True, timeout=20, cwd=str(tmp_path))
         assert p.returncode == 2, (argv, p.returncode, p.stderr)
         assert b"cairn" in p.stderr

@@ -482,28 +482,30 @@ static void table_cache_clear(struct table_model_state *t)
             table_cache_evict(&t->cache[i]);
 }
 
+void table_bind_value(sqlite3_stmt *st, int k, const struct table_value *v)
+{
+    switch (v->type) {
+    case TABLE_INT:
+        sqlite3_bind_int64(st, k, v->i);
+        break;
+    case TABLE_REAL:
+        sqlite3_bind_double(st, k, v->r);
+        break;
+    case TABLE_TEXT:
+        sqlite3_bind_text(st, k, (const char *)v->p, (int)v->len, SQLITE_STATIC);
+        break;
+    case TABLE_BLOB:
+        sqlite3_bind_blob(st, k, v->p, (int)v->len, SQLITE_STATIC);
+        break;
+    default:
+        sqlite3_bind_null(st, k);
+    }
+}
+
 static void table_bind(sqlite3_stmt *st, const struct table_stmt *ts)
 {
-    for (uint32_t p = 0; p < ts->n_params; p++) {
-        const struct table_value *v = &ts->params[p];
-        int k = (int)p + 1;
-        switch (v->type) {
-        case TABLE_INT:
-            sqlite3_bind_int64(st, k, v->i);
-            break;
-        case TABLE_REAL:
-            sqlite3_bind_double(st, k, v->r);
-            break;
-        case TABLE_TEXT:
-            sqlite3_bind_text(st, k, (const char *)v->p, (int)v->len, SQLITE_STATIC);
-            break;
-        case TABLE_BLOB:
-            sqlite3_bind_blob(st, k, v->p, (int)v->len, SQLITE_STATIC);
-            break;
-        default:
-            sqlite3_bind_null(st, k);
-        }
-    }
+    for (uint32_t p = 0; p < ts->n_params; p++)
+        table_bind_value(st, (int)p + 1, &ts->params[p]);
 }
 
 /* Runs one statement; hashes its rows into *hash and, when rows is given,

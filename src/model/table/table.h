@@ -156,6 +156,9 @@ int table_output_next_row(const struct table_output *o, size_t *pos, struct tabl
  * transaction can expect it without running the statement first. */
 uint64_t table_hash_blind(uint64_t changes);
 
+/* Binds v as parameter k (1-based) of st; text and blobs are not copied (SQLITE_STATIC). */
+void table_bind_value(sqlite3_stmt *st, int k, const struct table_value *v);
+
 /* Writes a value as its tagged encoding (for params and outputs). */
 int table_value_put(struct buf *out, const struct table_value *v);
 
