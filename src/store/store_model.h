@@ -15,7 +15,9 @@
 
 /* A table that is part of the replicated state: snapshots copy its rows as
  * `SELECT <columns> FROM <name> ORDER BY <order_by>` and restore them with
- * `INSERT INTO <name>(<columns>)`. Names and column lists are trusted constants. */
+ * `INSERT INTO <name>(<columns>)`. Names and column lists are trusted constants.
+ * Tables a model creates at run time (the table model's SQL tables) are not
+ * declared: snapshots carry them, and their indexes, with their definitions. */
 struct store_table {
     const char *name;
     const char *columns; /* "key, value, version, bucket" */
@@ -33,6 +35,10 @@ struct store_model {
     /* Per-connection state (cached statements): made on every open, writer or
      * reader, freed by close. */
     int (*open)(struct store *s, void **state, struct errbuf *eb);
+    /* Readies a connection that is not a store's (a snapshot's restore) to
+     * write rows of this model's tables: the SQL functions its schema calls.
+     * NULL when it calls none. The state is freed by close. */
+    int (*prepare)(sqlite3 *db, uint32_t bucket_count, void **state, struct errbuf *eb);
     void (*close)(void *state);
     /* Applies one NORMAL entry whose first byte is tag, inside the store's
      * transaction. Fills res (index and model are set already). Returns 0 (a

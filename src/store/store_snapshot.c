@@ -1,7 +1,14 @@
 /* Snapshots of the state store: a stream of checksummed chunks cut from one
  * read transaction, and the restore that rebuilds a database from them beside
  * the live one and renames it into place. Neither side holds more than one
- * chunk and one row in memory. */
+ * chunk and one row in memory.
+ *
+ * The stream has the models' declared tables first, each a TABLE record and
+ * its rows, then every object the models made at run time (the table model's
+ * SQL tables and their indexes): an OBJECT record with its definition, and
+ * for a table its rows. Tables come before indexes (building an index over
+ * restored rows is cheaper than maintaining it) and triggers last (restoring
+ * rows fires none). An END record counts what came. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,12 +24,23 @@
 #include "store/store_internal.h"
 
 #define SNAP_MAGIC                0x504E5343u /* "CSNP" */
-#define SNAP_FORMAT               1
+#define SNAP_FORMAT               2
 #define SNAP_FLAG_LAST            0x01
 #define SNAP_TABLE_NAME_BYTES_MAX 64
+/* Bounds on what an OBJECT record carries. */
+#define SNAP_OBJECT_NAME_BYTES_MAX 256
+#define SNAP_OBJECT_SQL_BYTES_MAX  (1024 * 1024)
+#define SNAP_OBJECT_COLUMNS_MAX    32767 /* SQLite's own limit on a table's columns */
 
 /* Records of the payload stream. */
-enum snap_rec { SNAP_REC_TABLE = 1, SNAP_REC_ROW = 2, SNAP_REC_END = 3 };
+enum snap_rec { SNAP_REC_TABLE = 1, SNAP_REC_ROW = 2, SNAP_REC_END = 3, SNAP_REC_OBJECT = 4 };
+/* What an OBJECT record defines. */
+enum snap_object_kind {
+    SNAP_OBJ_TABLE = 1,
+    SNAP_OBJ_INDEX = 2,
+    SNAP_OBJ_VIEW = 3,
+    SNAP_OBJ_TRIGGER = 4
+};
 /* Column values in a row record. */
 enum snap_val {
     SNAP_VAL_NULL = 0,
@@ -36,6 +54,208 @@ _Static_assert(STORE_SNAPSHOT_CHUNK_BYTES_MIN >
                    STORE_SNAPSHOT_HEADER_BYTES + STORE_SNAPSHOT_TRAILER_BYTES,
                "a chunk must have room for payload");
 
+/* ---- Objects the models made at run time ---- */
+
+struct snap_object {
+    uint8_t kind; /* enum snap_object_kind */
+    char *name;
+    char *sql; /* its CREATE statement, as sqlite_schema keeps it */
+};
+
+static void snap_objects_free(struct snap_object *objs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        free(objs[i].name);
+        free(objs[i].sql);
+    }
+    free(objs);
+}
+
+static uint8_t snap_object_kind(const char *type)
+{
+    if (strcmp(type, "table") == 0)
+        return SNAP_OBJ_TABLE;
+    if (strcmp(type, "index") == 0)
+        return SNAP_OBJ_INDEX;
+    if (strcmp(type, "view") == 0)
+        return SNAP_OBJ_VIEW;
+    return SNAP_OBJ_TRIGGER;
+}
+
+/* The objects of db that a fresh store's schema does not have, in the order
+ * they are restored: tables, indexes, views, triggers, each in the order they
+ * were made. SQLite's own (sqlite_sequence, sqlite_stat1, automatic indexes)
+ * are left out: they follow from the rest. */
+static int snap_objects_list(sqlite3 *db, struct snap_object **out, uint32_t *n_out,
+                             struct errbuf *eb)
+{
+    *out = NULL;
+    *n_out = 0;
+    sqlite3 *fresh = NULL;
+    if (sqlite3_open_v2(":memory:", &fresh, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        sqlite3_close(fresh);
+        return err_set(eb, ERR_NOMEM, "snapshot: an in-memory database");
+    }
+    sqlite3_stmt *list = NULL, *known = NULL;
+    struct snap_object *objs = NULL;
+    uint32_t n = 0, cap = 0;
+    int rc = store_create_schema(fresh, eb);
+    if (rc == 0 &&
+        sqlite3_prepare_v2(fresh, "SELECT 1 FROM sqlite_schema WHERE name = ?1", -1, &known,
+                           NULL) != SQLITE_OK)
+        rc = store_sqlite_err(fresh, sqlite3_errcode(fresh), "snapshot schema", eb);
+    if (rc == 0 &&
+        sqlite3_prepare_v2(db,
+                           "SELECT type, name, sql FROM sqlite_schema"
+                           " WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+                           " ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1"
+                           " WHEN 'view' THEN 2 ELSE 3 END, rowid",
+                           -1, &list, NULL) != SQLITE_OK)
+        rc = store_sqlite_err(db, sqlite3_errcode(db), "snapshot schema", eb);
+    while (rc == 0) {
+        int step = sqlite3_step(list);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = store_sqlite_err(db, step, "snapshot schema", eb);
+            break;
+        }
+        const char *type = (const char *)sqlite3_column_text(list, 0);
+        const char *name = (const char *)sqlite3_column_text(list, 1);
+        const char *sql = (const char *)sqlite3_column_text(list, 2);
+        if (type == NULL || name == NULL || sql == NULL) {
+            rc = err_set(eb, ERR_NOMEM, "snapshot schema");
+            break;
+        }
+        sqlite3_reset(known);
+        sqlite3_bind_text(known, 1, name, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(known) == SQLITE_ROW)
+            continue; /* made by the models' schema: a declared table or its index */
+        if (strlen(name) > SNAP_OBJECT_NAME_BYTES_MAX || strlen(sql) > SNAP_OBJECT_SQL_BYTES_MAX) {
+            rc = err_set(eb, ERR_TOOBIG, "%s %.64s: its name or definition is too long for a "
+                         "snapshot", type, name);
+            break;
+        }
+        if (n == cap) {
+            uint32_t ncap = cap ? cap * 2 : 16;
+            struct snap_object *grown = realloc(objs, ncap * sizeof *grown);
+            if (grown == NULL) {
+                rc = err_set(eb, ERR_NOMEM, "snapshot schema");
+                break;
+            }
+            objs = grown;
+            cap = ncap;
+        }
+        objs[n].kind = snap_object_kind(type);
+        objs[n].name = strdup(name);
+        objs[n].sql = strdup(sql);
+        n++;
+        if (objs[n - 1].name == NULL || objs[n - 1].sql == NULL)
+            rc = err_set(eb, ERR_NOMEM, "snapshot schema");
+    }
+    sqlite3_finalize(list);
+    sqlite3_finalize(known);
+    sqlite3_close(fresh);
+    if (rc != 0) {
+        snap_objects_free(objs, n);
+        return rc;
+    }
+    *out = objs;
+    *n_out = n;
+    return 0;
+}
+
+static void snap_quote(struct buf *b, const char *ident)
+{
+    buf_append_u8(b, '"');
+    for (const char *c = ident; *c != '\0'; c++) {
+        if (*c == '"')
+            buf_append_u8(b, '"');
+        buf_append_u8(b, (uint8_t)*c);
+    }
+    buf_append_u8(b, '"');
+}
+
+/* The columns a snapshot copies of a run-time table, as a list for SELECT and
+ * INSERT: its rowid first unless it is WITHOUT ROWID (kept, so that rows
+ * inserted later are numbered as on every other replica), then every column
+ * that is not generated (those are computed again as the row is inserted).
+ * Both sides compute it from the same definition. *order names the rowid for
+ * ORDER BY, or is "" for a table ordered by its primary key. */
+static int snap_object_columns(sqlite3 *db, const char *table, struct buf *cols, uint32_t *n,
+                               const char **order, struct errbuf *eb)
+{
+    static const char *const rowid_names[] = {"_rowid_", "rowid", "oid"};
+    bool rowid_taken[3] = {false, false, false};
+    bool without_rowid = false;
+    buf_reset(cols);
+    *n = 0;
+    *order = "";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db, "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_sqlite_err(db, rc, table, eb);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        without_rowid = sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return err_set(eb, ERR_CORRUPT, "snapshot: no table %s", table);
+
+    struct buf named = BUF_INIT;
+    rc = sqlite3_prepare_v2(db, "SELECT name, hidden FROM pragma_table_xinfo(?1) ORDER BY cid", -1,
+                            &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_sqlite_err(db, rc, table, eb);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (name == NULL)
+            continue;
+        for (size_t i = 0; i < 3; i++)
+            if (sqlite3_stricmp(name, rowid_names[i]) == 0)
+                rowid_taken[i] = true;
+        if (sqlite3_column_int(st, 1) != 0)
+            continue; /* generated */
+        if (named.len > 0)
+            buf_append(&named, ", ", 2);
+        snap_quote(&named, name);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        buf_free(&named);
+        return store_sqlite_err(db, rc, table, eb);
+    }
+    if (!without_rowid) {
+        size_t i = 0;
+        while (i < 3 && rowid_taken[i])
+            i++;
+        if (i == 3) {
+            buf_free(&named);
+            return err_set(eb, ERR_UNSUPPORTED,
+                           "table %s has columns named _rowid_, rowid and oid: its rowid cannot "
+                           "be copied", table);
+        }
+        *order = rowid_names[i];
+        buf_append(cols, rowid_names[i], strlen(rowid_names[i]));
+        (*n)++;
+        if (named.len > 0)
+            buf_append(cols, ", ", 2);
+    }
+    int err = buf_append(cols, named.data, named.len);
+    err |= buf_append_u8(cols, 0);
+    buf_free(&named);
+    if (err != 0)
+        return err_set(eb, ERR_NOMEM, "snapshot columns of %s", table);
+    if (*n == 0 || *n > SNAP_OBJECT_COLUMNS_MAX)
+        return err_set(eb, ERR_CORRUPT, "snapshot: table %s has %u columns to copy", table, *n);
+    return 0;
+}
+
 /* ---- The sending side ---- */
 
 struct store_snapshot {
@@ -45,9 +265,13 @@ struct store_snapshot {
     uint64_t term;
     const struct store_table *tables[STORE_TABLES_MAX];
     uint32_t n_tables;
+    struct snap_object *objects; /* made at run time, read in the same transaction */
+    uint32_t n_objects;
     /* Position in the stream. */
-    uint32_t table;     /* the table being read, or the next one when rows is NULL */
+    uint32_t table;     /* the declared table or, from n_tables on, the object being read, or
+                           the next one when rows is NULL */
     sqlite3_stmt *rows; /* the current table's SELECT */
+    uint32_t n_columns; /* of the current table */
     uint64_t n_rows;
     bool end_written;
     struct buf pending; /* encoded bytes not yet sent: pending.data[off..len) */
@@ -115,6 +339,8 @@ int store_snapshot_open(struct store *s, uint32_t chunk_bytes_max, struct store_
         rc = snap_meta(sn->db, STORE_META_APPLIED_INDEX, &sn->index, eb);
     if (rc == 0)
         rc = snap_meta(sn->db, STORE_META_APPLIED_TERM, &sn->term, eb);
+    if (rc == 0)
+        rc = snap_objects_list(sn->db, &sn->objects, &sn->n_objects, eb);
     if (rc != 0) {
         store_snapshot_close(sn);
         return rc;
@@ -134,6 +360,7 @@ void store_snapshot_close(struct store_snapshot *sn)
         ASSERT(rc == SQLITE_OK);
     }
     buf_free(&sn->pending);
+    snap_objects_free(sn->objects, sn->n_objects);
     free(sn);
 }
 
@@ -155,6 +382,72 @@ static int snap_put_table(struct store_snapshot *sn, const struct store_table *t
     rc |= buf_append_uvarint(&sn->pending, name_len);
     rc |= buf_append(&sn->pending, t->name, name_len);
     rc |= buf_append_u8(&sn->pending, (uint8_t)t->n_columns);
+    return rc;
+}
+
+static const char *snap_current_name(const struct store_snapshot *sn)
+{
+    return sn->table < sn->n_tables ? sn->tables[sn->table]->name
+                                    : sn->objects[sn->table - sn->n_tables].name;
+}
+
+static int snap_put_object(struct store_snapshot *sn, const struct snap_object *o)
+{
+    size_t name_len = strlen(o->name), sql_len = strlen(o->sql);
+    int rc = buf_append_u8(&sn->pending, SNAP_REC_OBJECT);
+    rc |= buf_append_u8(&sn->pending, o->kind);
+    rc |= buf_append_uvarint(&sn->pending, name_len);
+    rc |= buf_append(&sn->pending, o->name, name_len);
+    rc |= buf_append_uvarint(&sn->pending, sql_len);
+    rc |= buf_append(&sn->pending, o->sql, sql_len);
+    if (o->kind == SNAP_OBJ_TABLE)
+        rc |= buf_append_uvarint(&sn->pending, sn->n_columns);
+    return rc;
+}
+
+/* Starts the next table or object: its record, and the SELECT of its rows. */
+static int snap_start(struct store_snapshot *sn, struct errbuf *eb)
+{
+    struct buf sql = BUF_INIT;
+    int rc = 0;
+    if (sn->table < sn->n_tables) {
+        const struct store_table *t = sn->tables[sn->table];
+        sn->n_columns = t->n_columns;
+        rc = buf_printf(&sql, "SELECT %s FROM %s ORDER BY %s", t->columns, t->name, t->order_by);
+        if (rc == 0)
+            rc = snap_put_table(sn, t);
+        if (rc != 0)
+            rc = err_set(eb, ERR_NOMEM, "snapshot table");
+    } else {
+        const struct snap_object *o = &sn->objects[sn->table - sn->n_tables];
+        sn->n_columns = 0;
+        if (o->kind == SNAP_OBJ_TABLE) {
+            const char *order;
+            struct buf cols = BUF_INIT;
+            rc = snap_object_columns(sn->db, o->name, &cols, &sn->n_columns, &order, eb);
+            if (rc == 0) {
+                buf_printf(&sql, "SELECT %s FROM ", (const char *)cols.data);
+                snap_quote(&sql, o->name);
+                if (order[0] != '\0')
+                    buf_printf(&sql, " ORDER BY %s", order);
+                if (buf_append_u8(&sql, 0) != 0)
+                    rc = err_set(eb, ERR_NOMEM, "snapshot table");
+            }
+            buf_free(&cols);
+        }
+        if (rc == 0 && snap_put_object(sn, o) != 0)
+            rc = err_set(eb, ERR_NOMEM, "snapshot object");
+    }
+    if (rc == 0 && sql.len > 0) {
+        int src = sqlite3_prepare_v2(sn->db, (const char *)sql.data, -1, &sn->rows, NULL);
+        if (src != SQLITE_OK)
+            rc = store_sqlite_err(sn->db, src, snap_current_name(sn), eb);
+        else
+            ASSERT((uint32_t)sqlite3_column_count(sn->rows) == sn->n_columns);
+    }
+    buf_free(&sql);
+    if (rc == 0 && sn->rows == NULL)
+        sn->table++; /* an index, view or trigger: its definition is all */
     return rc;
 }
 
@@ -200,39 +493,33 @@ static int snap_put_row(struct store_snapshot *sn, uint32_t n_columns, struct er
         return err_set(eb, ERR_NOMEM, "snapshot row");
     if (b->len - start > STORE_SNAPSHOT_ROW_BYTES_MAX)
         return err_set(eb, ERR_TOOBIG, "snapshot row of %zu bytes in table %s", b->len - start,
-                       sn->tables[sn->table]->name);
+                       snap_current_name(sn));
     return 0;
 }
 
-/* Encodes rows until want bytes are pending or the stream has ended. */
+/* Encodes records until want bytes are pending or the stream has ended. */
 static int snap_fill(struct store_snapshot *sn, size_t want, struct errbuf *eb)
 {
     while (sn->pending.len - sn->off < want && !sn->end_written) {
         if (sn->rows == NULL) {
-            if (sn->table == sn->n_tables) {
+            if (sn->table == sn->n_tables + sn->n_objects) {
                 int rc = buf_append_u8(&sn->pending, SNAP_REC_END);
                 rc |= buf_append_u64(&sn->pending, sn->n_rows);
                 rc |= buf_append_u32(&sn->pending, sn->n_tables);
+                rc |= buf_append_u32(&sn->pending, sn->n_objects);
                 if (rc != 0)
                     return err_set(eb, ERR_NOMEM, "snapshot end");
                 sn->end_written = true;
                 break;
             }
-            const struct store_table *t = sn->tables[sn->table];
-            char sql[256];
-            int n = snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", t->columns, t->name,
-                             t->order_by);
-            ASSERT(n > 0 && (size_t)n < sizeof sql);
-            int rc = sqlite3_prepare_v2(sn->db, sql, -1, &sn->rows, NULL);
-            if (rc != SQLITE_OK)
-                return store_sqlite_err(sn->db, rc, t->name, eb);
-            ASSERT((uint32_t)sqlite3_column_count(sn->rows) == t->n_columns);
-            if (snap_put_table(sn, t) != 0)
-                return err_set(eb, ERR_NOMEM, "snapshot table");
+            int rc = snap_start(sn, eb);
+            if (rc != 0)
+                return rc;
+            continue;
         }
         int rc = sqlite3_step(sn->rows);
         if (rc == SQLITE_ROW) {
-            rc = snap_put_row(sn, sn->tables[sn->table]->n_columns, eb);
+            rc = snap_put_row(sn, sn->n_columns, eb);
             if (rc != 0)
                 return rc;
             sn->n_rows++;
@@ -241,7 +528,7 @@ static int snap_fill(struct store_snapshot *sn, size_t want, struct errbuf *eb)
             sn->rows = NULL;
             sn->table++;
         } else {
-            return store_sqlite_err(sn->db, rc, sn->tables[sn->table]->name, eb);
+            return store_sqlite_err(sn->db, rc, snap_current_name(sn), eb);
         }
     }
     return 0;
@@ -355,16 +642,24 @@ int store_chunk_info(const uint8_t *chunk, size_t len, struct store_chunk_info *
 
 /* ---- The receiving side ---- */
 
+/* pos.table outside the declared tables. */
+#define RESTORE_AT_START        (-1) /* before the first record */
+#define RESTORE_AT_OBJECT_TABLE (-2) /* rows go to the run-time table pos.object_name */
+#define RESTORE_AT_OBJECT       (-3) /* after an index, view or trigger: no rows */
+
 /* Where the record parser stands; saved before a chunk and put back if the
  * chunk is refused. */
 struct restore_pos {
     size_t pending_len;
     size_t off;
-    int table; /* index into tables of the current table, -1 before the first */
+    int table; /* index into tables of the current table, or RESTORE_AT_* */
     uint64_t n_rows;
     uint32_t n_tables_seen;
+    uint32_t n_objects_seen;
+    uint32_t object_columns; /* of the run-time table being restored */
     bool end_seen;
     bool seen[STORE_TABLES_MAX];
+    char object_name[SNAP_OBJECT_NAME_BYTES_MAX + 1];
 };
 
 struct store_restore {
@@ -379,6 +674,10 @@ struct store_restore {
     const struct store_table *tables[STORE_TABLES_MAX];
     uint32_t n_tables;
     sqlite3_stmt *insert[STORE_TABLES_MAX];
+    sqlite3_stmt *object_insert; /* into pos.object_name, made when its first row comes */
+    /* The models' functions, registered on db before the first run-time object. */
+    bool prepared;
+    void *model_state[STORE_MODELS_MAX];
     struct buf pending; /* received payload not yet parsed: pending.data[pos.off..len) */
     struct restore_pos pos;
 };
@@ -412,7 +711,7 @@ int store_restore_begin(const char *path, struct store_restore **out, struct err
     }
     snprintf(rs->tmp_path, n, "%s.restore", path);
     rs->n_tables = store_tables(rs->tables);
-    rs->pos.table = -1;
+    rs->pos.table = RESTORE_AT_START;
     restore_remove_tmp(rs->tmp_path);
     int rc = store_connect(rs->tmp_path, true, &rs->db, eb);
     if (rc != 0) {
@@ -440,6 +739,13 @@ static void restore_close_db(struct store_restore *rs)
     for (uint32_t t = 0; t < rs->n_tables; t++) {
         sqlite3_finalize(rs->insert[t]);
         rs->insert[t] = NULL;
+    }
+    sqlite3_finalize(rs->object_insert);
+    rs->object_insert = NULL;
+    for (uint32_t m = 0; m < store_n_models; m++) {
+        if (rs->model_state[m] != NULL)
+            store_models[m]->close(rs->model_state[m]);
+        rs->model_state[m] = NULL;
     }
     if (rs->db != NULL) {
         int rc = sqlite3_close(rs->db);
@@ -502,6 +808,9 @@ static int restore_table_record(struct store_restore *rs, struct codec_reader *r
             continue;
         if (pos->seen[t] || pos->end_seen)
             return err_set(eb, ERR_CORRUPT, "snapshot has table %s twice", tab->name);
+        if (pos->n_objects_seen > 0)
+            return err_set(eb, ERR_CORRUPT, "snapshot has table %s after its run-time objects",
+                           tab->name);
         if (n_columns != tab->n_columns)
             return err_set(eb, ERR_CORRUPT, "snapshot table %s has %u columns, not %u", tab->name,
                            n_columns, tab->n_columns);
@@ -557,11 +866,169 @@ static int restore_bind(struct codec_reader *r, sqlite3_stmt *st, int col, struc
     }
 }
 
+/* Registers the models' functions on the restore's connection, for the
+ * DEFAULTs, CHECKs and generated columns of run-time tables. The bucket
+ * count is the restored store's: its metadata came first. */
+static int restore_prepare_models(struct store_restore *rs, struct errbuf *eb)
+{
+    if (rs->prepared)
+        return 0;
+    uint64_t buckets = 0;
+    int rc = snap_meta(rs->db, STORE_META_BUCKET_COUNT, &buckets, eb);
+    if (rc != 0)
+        return rc;
+    if (buckets == 0 || buckets > STORE_BUCKET_COUNT_MAX)
+        return err_set(eb, ERR_CORRUPT, "snapshot of a store with %" PRIu64 " buckets", buckets);
+    for (uint32_t m = 0; m < store_n_models && rc == 0; m++)
+        if (store_models[m]->prepare != NULL)
+            rc = store_models[m]->prepare(rs->db, (uint32_t)buckets, &rs->model_state[m], eb);
+    rs->prepared = rc == 0;
+    return rc;
+}
+
+/* Runs one CREATE statement from the snapshot: exactly one statement, and
+ * one that creates. */
+static int restore_create(struct store_restore *rs, const char *sql, size_t len, const char *name,
+                          struct errbuf *eb)
+{
+    if (len < 7 || sqlite3_strnicmp(sql, "CREATE ", 7) != 0)
+        return err_set(eb, ERR_CORRUPT, "snapshot object %s is not made by CREATE", name);
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v2(rs->db, sql, (int)len, &st, &tail);
+    if (rc == SQLITE_OK && (st == NULL || tail != sql + len)) {
+        sqlite3_finalize(st);
+        return err_set(eb, ERR_CORRUPT, "snapshot object %s is not one statement", name);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    int err = store_sqlite_err(rs->db, rc, name, eb);
+    return (rc & 0xff) == SQLITE_ERROR ? err_set(eb, ERR_CORRUPT, "snapshot object %s: %s", name,
+                                                 sqlite3_errmsg(rs->db))
+                                       : err;
+}
+
+static int restore_object_record(struct store_restore *rs, struct codec_reader *r,
+                                 struct errbuf *eb)
+{
+    uint8_t kind = codec_read_u8(r);
+    uint64_t name_len = codec_read_uvarint(r);
+    if (r->err == 0 && name_len > SNAP_OBJECT_NAME_BYTES_MAX)
+        return err_set(eb, ERR_CORRUPT, "snapshot object name of %" PRIu64 " bytes", name_len);
+    const uint8_t *name = codec_read_bytes(r, (size_t)name_len);
+    uint64_t sql_len = codec_read_uvarint(r);
+    if (r->err == 0 && sql_len > SNAP_OBJECT_SQL_BYTES_MAX)
+        return err_set(eb, ERR_CORRUPT, "snapshot object definition of %" PRIu64 " bytes",
+                       sql_len);
+    const uint8_t *sql = codec_read_bytes(r, (size_t)sql_len);
+    uint64_t n_columns = kind == SNAP_OBJ_TABLE ? codec_read_uvarint(r) : 0;
+    if (r->err != 0)
+        return 0;
+    struct restore_pos *pos = &rs->pos;
+    if (kind < SNAP_OBJ_TABLE || kind > SNAP_OBJ_TRIGGER)
+        return err_set(eb, ERR_CORRUPT, "snapshot object of unknown kind %u", kind);
+    if (pos->end_seen || pos->n_tables_seen != rs->n_tables)
+        return err_set(eb, ERR_CORRUPT, "snapshot object %.*s out of place", (int)name_len,
+                       (const char *)name);
+    if (name_len == 0 || memchr(name, '\0', (size_t)name_len) != NULL ||
+        memchr(sql, '\0', (size_t)sql_len) != NULL)
+        return err_set(eb, ERR_CORRUPT, "snapshot object with a malformed name or definition");
+    char obj_name[SNAP_OBJECT_NAME_BYTES_MAX + 1];
+    memcpy(obj_name, name, (size_t)name_len);
+    obj_name[name_len] = '\0';
+    int rc = restore_prepare_models(rs, eb);
+    if (rc == 0)
+        rc = restore_create(rs, (const char *)sql, (size_t)sql_len, obj_name, eb);
+    if (rc != 0)
+        return rc;
+    sqlite3_finalize(rs->object_insert);
+    rs->object_insert = NULL;
+    pos->n_objects_seen++;
+    pos->table = RESTORE_AT_OBJECT;
+    if (kind != SNAP_OBJ_TABLE)
+        return 0;
+    struct buf cols = BUF_INIT;
+    const char *order;
+    uint32_t have = 0;
+    rc = snap_object_columns(rs->db, obj_name, &cols, &have, &order, eb);
+    buf_free(&cols);
+    if (rc != 0)
+        return rc;
+    if (have != n_columns)
+        return err_set(eb, ERR_CORRUPT, "snapshot table %s has %" PRIu64 " columns, not %u",
+                       obj_name, n_columns, have);
+    memcpy(pos->object_name, obj_name, (size_t)name_len + 1);
+    pos->object_columns = have;
+    pos->table = RESTORE_AT_OBJECT_TABLE;
+    return 0;
+}
+
+/* The INSERT for the run-time table rows are going to. */
+static int restore_object_insert(struct store_restore *rs, struct errbuf *eb)
+{
+    if (rs->object_insert != NULL)
+        return 0;
+    struct buf cols = BUF_INIT, sql = BUF_INIT;
+    const char *order;
+    uint32_t n = 0;
+    int rc = snap_object_columns(rs->db, rs->pos.object_name, &cols, &n, &order, eb);
+    if (rc == 0) {
+        buf_printf(&sql, "INSERT INTO ");
+        snap_quote(&sql, rs->pos.object_name);
+        buf_printf(&sql, "(%s) VALUES(", (const char *)cols.data);
+        for (uint32_t c = 0; c < n; c++)
+            buf_printf(&sql, "%s?", c ? "," : "");
+        if (buf_printf(&sql, ")") != 0 || n != rs->pos.object_columns)
+            rc = err_set(eb, ERR_NOMEM, "snapshot insert into %s", rs->pos.object_name);
+    }
+    if (rc == 0) {
+        int src = sqlite3_prepare_v3(rs->db, (const char *)sql.data, -1,
+                                     SQLITE_PREPARE_PERSISTENT, &rs->object_insert, NULL);
+        if (src != SQLITE_OK)
+            rc = store_sqlite_err(rs->db, src, rs->pos.object_name, eb);
+    }
+    buf_free(&cols);
+    buf_free(&sql);
+    return rc;
+}
+
+/* Binds a row's values to st, steps it and counts the row. */
+static int restore_insert_row(struct store_restore *rs, struct codec_reader *r, sqlite3_stmt *st,
+                              uint32_t n_columns, const char *table, struct errbuf *eb)
+{
+    for (uint32_t c = 0; c < n_columns; c++) {
+        int rc = restore_bind(r, st, (int)c + 1, eb);
+        if (rc != 0 || r->err != 0) {
+            sqlite3_clear_bindings(st);
+            return rc;
+        }
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return err_set(eb, ERR_CORRUPT, "snapshot row breaks a constraint of table %s", table);
+    if (rc != SQLITE_DONE)
+        return store_sqlite_err(rs->db, rc, table, eb);
+    rs->pos.n_rows++;
+    return 0;
+}
+
 static int restore_row_record(struct store_restore *rs, struct codec_reader *r, struct errbuf *eb)
 {
     struct restore_pos *pos = &rs->pos;
-    if (pos->table < 0 || pos->end_seen)
+    if (pos->end_seen || (pos->table < 0 && pos->table != RESTORE_AT_OBJECT_TABLE))
         return err_set(eb, ERR_CORRUPT, "snapshot row outside a table");
+    if (pos->table == RESTORE_AT_OBJECT_TABLE) {
+        int rc = restore_object_insert(rs, eb);
+        if (rc != 0)
+            return rc;
+        return restore_insert_row(rs, r, rs->object_insert, pos->object_columns,
+                                  pos->object_name, eb);
+    }
     const struct store_table *t = rs->tables[pos->table];
     sqlite3_stmt **st = &rs->insert[pos->table];
     if (*st == NULL) {
@@ -578,38 +1045,26 @@ static int restore_row_record(struct store_restore *rs, struct codec_reader *r, 
         if (rc != SQLITE_OK)
             return store_sqlite_err(rs->db, rc, t->name, eb);
     }
-    for (uint32_t c = 0; c < t->n_columns; c++) {
-        int rc = restore_bind(r, *st, (int)c + 1, eb);
-        if (rc != 0 || r->err != 0) {
-            sqlite3_clear_bindings(*st);
-            return rc;
-        }
-    }
-    int rc = sqlite3_step(*st);
-    sqlite3_reset(*st);
-    sqlite3_clear_bindings(*st);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return err_set(eb, ERR_CORRUPT, "snapshot row breaks a constraint of table %s", t->name);
-    if (rc != SQLITE_DONE)
-        return store_sqlite_err(rs->db, rc, t->name, eb);
-    pos->n_rows++;
-    return 0;
+    return restore_insert_row(rs, r, *st, t->n_columns, t->name, eb);
 }
 
 static int restore_end_record(struct store_restore *rs, struct codec_reader *r, struct errbuf *eb)
 {
     uint64_t n_rows = codec_read_u64(r);
     uint32_t n_tables = codec_read_u32(r);
+    uint32_t n_objects = codec_read_u32(r);
     if (r->err != 0)
         return 0;
     struct restore_pos *pos = &rs->pos;
     if (pos->end_seen)
         return err_set(eb, ERR_CORRUPT, "snapshot ends twice");
-    if (n_rows != pos->n_rows || n_tables != pos->n_tables_seen || n_tables != rs->n_tables)
+    if (n_rows != pos->n_rows || n_tables != pos->n_tables_seen || n_tables != rs->n_tables ||
+        n_objects != pos->n_objects_seen)
         return err_set(eb, ERR_CORRUPT,
-                       "snapshot ends after %" PRIu64 " rows in %u tables; it says %" PRIu64
-                       " rows in %u tables, and %u tables exist",
-                       pos->n_rows, pos->n_tables_seen, n_rows, n_tables, rs->n_tables);
+                       "snapshot ends after %" PRIu64 " rows in %u tables and %u objects; it "
+                       "says %" PRIu64 " rows in %u tables and %u objects, and %u tables exist",
+                       pos->n_rows, pos->n_tables_seen, pos->n_objects_seen, n_rows, n_tables,
+                       n_objects, rs->n_tables);
     pos->end_seen = true;
     return 0;
 }
@@ -634,6 +1089,9 @@ static int restore_parse(struct store_restore *rs, struct errbuf *eb)
         case SNAP_REC_END:
             rc = restore_end_record(rs, &r, eb);
             break;
+        case SNAP_REC_OBJECT:
+            rc = restore_object_record(rs, &r, eb);
+            break;
         default:
             return err_set(eb, ERR_CORRUPT, "snapshot record of unknown type");
         }
@@ -641,7 +1099,7 @@ static int restore_parse(struct store_restore *rs, struct errbuf *eb)
             return rc;
         if (r.err == ERR_NEEDMORE) {
             /* A record continues in the next chunk; it is bounded. */
-            if (r.len > STORE_SNAPSHOT_ROW_BYTES_MAX + 64)
+            if (r.len > STORE_SNAPSHOT_ROW_BYTES_MAX + SNAP_OBJECT_SQL_BYTES_MAX + 64)
                 return err_set(eb, ERR_CORRUPT, "snapshot record longer than %zu bytes", r.len);
             return 0;
         }
@@ -688,6 +1146,9 @@ int store_restore_chunk(struct store_restore *rs, const uint8_t *chunk, size_t l
             sqlite3_exec(rs->db, "ROLLBACK", NULL, NULL, NULL);
         rs->pos = saved;
         rs->pending.len = saved.pending_len;
+        /* Its table may be one the rollback removed; made again from pos when needed. */
+        sqlite3_finalize(rs->object_insert);
+        rs->object_insert = NULL;
         return rc;
     }
     if (info.seq == 0) {

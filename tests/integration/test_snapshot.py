@@ -1,11 +1,13 @@
 """A follower that was down while the leader compacted its log is caught up by a snapshot,
-and then has every key."""
+and then has every key and every row of the SQL tables."""
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import time
 
+import psycopg2
 import pytest
 
 from conftest import CAIRN
@@ -29,6 +31,21 @@ def test_follower_caught_up_by_snapshot(cluster):
     other = [n for n in cluster.nodes if n is not leader and n is not follower][0]
     stopped_at = applied(follower)
     assert follower.terminate() == 0
+
+    # SQL tables, written while the follower is away: their definitions live only in the
+    # replicaset's store, so only the snapshot can bring them.
+    db = psycopg2.connect(host="127.0.0.1", port=leader.pg_port, user="cairn", dbname="cairn")
+    db.autocommit = True
+    cur = db.cursor()
+    cur.execute("CREATE TABLE snapsql (id int PRIMARY KEY, v text NOT NULL CHECK (v <> ''),"
+                " n numeric(10,2) DEFAULT 1.5)")
+    cur.execute("CREATE INDEX snapsql_v ON snapsql (v)")
+    cur.execute("CREATE TABLE snapnokey (msg text)")
+    cur.execute("INSERT INTO snapsql (id, v) SELECT g, 'row ' || g FROM generate_series(1, 500) g")
+    cur.execute("UPDATE snapsql SET n = id / 4.0 WHERE id % 7 = 0")
+    cur.execute("DELETE FROM snapsql WHERE id % 11 = 0")
+    cur.execute("INSERT INTO snapnokey VALUES ('a'), ('b'), ('c')")
+    cur.execute("DELETE FROM snapnokey WHERE msg = 'b'")
 
     # Known keys, written in atomic batches of 100 while the follower is away.
     expect = {}
@@ -94,3 +111,23 @@ def test_follower_caught_up_by_snapshot(cluster):
     assert r.status_code == 200
     for n in cluster.nodes:
         assert value_of(n, "snap/after") == b"x"
+
+    # The follower's replicaset store has the SQL tables as the leader serves them: rows,
+    # the generated bucket column, and rowids (a new row is numbered as on the leader).
+    cur.execute("INSERT INTO snapnokey VALUES ('d')")
+    cur.execute("SELECT id, v, n FROM snapsql ORDER BY id")
+    want = [(i, v, str(n)) for i, v, n in cur.fetchall()]
+    assert len(want) == 500 - 45 and want[6] == (7, "row 7", "1.75")
+    final = applied(leader)
+    wait_for(lambda: applied(follower) >= final, 30, "the follower to apply the last insert")
+    assert follower.terminate() == 0
+    store = sqlite3.connect(os.path.join(follower.data_dir, "group2", "store.db"))
+    got = store.execute("SELECT id, v, n FROM t_snapsql ORDER BY id").fetchall()
+    assert got == want
+    assert store.execute("SELECT count(*) FROM t_snapsql WHERE __bucket IS NULL").fetchone()[0] == 0
+    assert store.execute("SELECT _rowid_, msg FROM t_snapnokey ORDER BY 1").fetchall() == \
+        [(1, "a"), (3, "c"), (4, "d")]
+    names = {r[0] for r in store.execute("SELECT name FROM sqlite_schema")}
+    assert {"t_snapsql", "t_snapnokey", "snapsql_v"} <= names
+    store.close()
+    db.close()

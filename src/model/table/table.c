@@ -866,22 +866,20 @@ int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tent
 
 /* ------------------------------------------------------------ open/close */
 
-static int table_open(struct store *s, void **state, struct errbuf *eb)
+/* Readies db to run this model's schema: the SQL functions that DEFAULTs, CHECKs and the hidden
+ * __bucket column call. Used for the store's own connection and for a snapshot's restore. */
+static int table_prepare_db(sqlite3 *db, uint32_t bucket_count, void **state, struct errbuf *eb)
 {
     struct table_model_state *t = calloc(1, sizeof *t);
     if (t == NULL)
         return err_set(eb, ERR_NOMEM, "table state");
-    t->bucket_count = store_bucket_count(s);
-    if (t->bucket_count == 0)
-        t->bucket_count = 1;
-    sqlite3 *db = store_db(s);
+    t->bucket_count = bucket_count != 0 ? bucket_count : 1;
     int rc = sql_func_register(db, &t->env, eb);
     if (rc == 0 &&
         sqlite3_create_function(db, "cairn_bucket", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, t,
                                 table_fn_bucket, NULL, NULL) != SQLITE_OK)
         rc = err_set(eb, ERR_NOMEM, "registering cairn_bucket");
-    /* The schema's DEFAULTs, CHECKs and the hidden __bucket column call our functions; the
-     * schema is ours alone (written only by replicated DDL), so it is trusted. */
+    /* The schema is ours alone (written only by replicated DDL), so it is trusted. */
     if (rc == 0)
         table_exec_sql(db, "PRAGMA case_sensitive_like = ON; PRAGMA trusted_schema = ON");
     /* "nope" is an identifier, never a string: an unknown column must be an error. */
@@ -893,6 +891,11 @@ static int table_open(struct store *s, void **state, struct errbuf *eb)
     }
     *state = t;
     return 0;
+}
+
+static int table_open(struct store *s, void **state, struct errbuf *eb)
+{
+    return table_prepare_db(store_db(s), store_bucket_count(s), state, eb);
 }
 
 static void table_close(void *state)
@@ -913,6 +916,7 @@ const struct store_model table_model = {
     .n_tables = 1,
     .tables = {{"table_meta", "name, value", 2, "name"}},
     .open = table_open,
+    .prepare = table_prepare_db,
     .close = table_close,
     .apply = table_apply,
 };
