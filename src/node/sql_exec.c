@@ -131,21 +131,29 @@ static int sqlx_catalog_collect(void *ctx, const struct cluster_table *ct)
 }
 
 /* The catalog as of the local governor replica, reloaded when its schema
- * version moved. */
+ * version moved. The version is read again only when the replica has applied
+ * something since: a statement asks several times, and each read of SQLite is a
+ * transaction with its file locks. */
 struct sqlx_catalog *sqlx_catalog(struct sql_exec *x)
 {
     struct errbuf eb = {{0}};
     uint64_t v = 0;
+    uint64_t applied = store_applied_index(node_store(x->n));
+    if (x->cat.loaded && x->cat.checked_at == applied)
+        return &x->cat;
     if (cluster_schema_version(node_store(x->n), &v, &eb) != 0)
         return &x->cat;
-    if (x->cat.loaded && x->cat.version == v)
+    if (x->cat.loaded && x->cat.version == v) {
+        x->cat.checked_at = applied;
         return &x->cat;
+    }
     sqlx_catalog_clear(&x->cat);
     x->cat.t = calloc(SQLX_TABLES_MAX, sizeof *x->cat.t);
     ASSERT(x->cat.t != NULL);
     if (cluster_tables(node_store(x->n), sqlx_catalog_collect, &x->cat, &eb) != 0)
         LOGW("sql", "reading the tables: %s", eb.msg);
     x->cat.version = v;
+    x->cat.checked_at = applied;
     x->cat.loaded = true;
     return &x->cat;
 }

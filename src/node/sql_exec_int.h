@@ -48,7 +48,8 @@ struct sqlx_table {
 };
 
 struct sqlx_catalog {
-    uint64_t version; /* schema version it was read at */
+    uint64_t version;    /* schema version it was read at */
+    uint64_t checked_at; /* the governor replica's applied index when the version was read */
     bool loaded;
     uint32_t n;
     struct sqlx_table *t;

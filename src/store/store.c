@@ -121,7 +121,10 @@ int store_connect(const char *path, bool create, sqlite3 **out, struct errbuf *e
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
-    rc = store_exec(db, "PRAGMA trusted_schema=OFF", path, eb);
+    char pragmas[96];
+    snprintf(pragmas, sizeof pragmas, "PRAGMA trusted_schema=OFF; PRAGMA cache_size=-%d",
+             STORE_PAGE_CACHE_KIB);
+    rc = store_exec(db, pragmas, path, eb);
     if (rc != 0) {
         sqlite3_close(db);
         return rc;

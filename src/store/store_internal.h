@@ -20,6 +20,10 @@
  * on random keys: a page written by many commits is copied back many times.
  * At 16384 pages (64 MiB at 4 KiB pages) they coalesce. */
 #define STORE_WAL_AUTOCHECKPOINT_PAGES 16384
+/* SQLite's page cache per connection (its default is 2 MiB). A read that
+ * misses it costs a pread; reads of a table larger than the cache missed on
+ * almost every query. The cache grows only as pages are read. */
+#define STORE_PAGE_CACHE_KIB (64 * 1024)
 /* After a checkpoint the WAL file is cut back to this size. */
 #define STORE_WAL_KEEP_BYTES (64 * 1024 * 1024)
 

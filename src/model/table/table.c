@@ -37,6 +37,11 @@ struct table_model_state {
     struct sql_func_env env; /* read by the SQL functions during a statement */
     uint32_t bucket_count;
     sqlite3_stmt *meta_get, *meta_set;
+    /* The schema version as table_run last read it, and the store's applied index then: it
+     * holds until something is applied. Apply itself always reads SQLite (a batch that rolls
+     * back must not leave its version here). */
+    uint64_t run_version, run_version_at;
+    bool run_version_known;
     struct table_cached cache[TABLE_STMT_CACHE];
     uint64_t clock;
 };
@@ -834,10 +839,15 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
     struct table_model_state *t = store_model_state(s, STORE_MODEL_TABLE);
     ASSERT(t != NULL);
     buf_reset(out);
-    uint64_t version = 0;
-    int rc = table_meta_get(s, t, "schema_version", &version, eb);
-    if (rc != 0)
-        return rc;
+    uint64_t at = store_applied_index(s);
+    if (!t->run_version_known || t->run_version_at != at) {
+        int rc = table_meta_get(s, t, "schema_version", &t->run_version, eb);
+        if (rc != 0)
+            return rc;
+        t->run_version_at = at;
+        t->run_version_known = true;
+    }
+    uint64_t version = t->run_version;
     if (x->schema_version != 0 && x->schema_version != version) {
         buf_append_u8(out, TABLE_STATE_SCHEMA);
         buf_append_u64(out, version);
