@@ -979,6 +979,12 @@ int sql_where_keys(const struct sql_stmt *st, struct sql_key_cond **conds, uint3
 /* True when e is a constant, a $n, or a cast (or unary minus) of one. */
 bool sql_expr_is_value(const struct sql_expr *e);
 
+/* For generic walks over expressions (the printer, the walks here, the executor's planner of
+ * gathered queries): calls fn on every direct child expression of e (not into subqueries) and
+ * returns the first nonzero result. */
+typedef int (*sql_expr_fn)(void *ctx, const struct sql_expr *e);
+int sql_expr_children(const struct sql_expr *e, sql_expr_fn fn, void *ctx);
+
 /* INSERT ... VALUES (...), (...): the target columns (n == 0: the table's in order) and the
  * rows. False for INSERT ... SELECT and DEFAULT VALUES. */
 bool sql_insert_rows(const struct sql_stmt *st, const struct sql_names **cols,

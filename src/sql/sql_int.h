@@ -368,11 +368,4 @@ int sql_lex_next(struct sql_lexer *lx, struct sql_token *t, struct sql_error *er
 /* Checks that text is UTF-8 without NUL bytes. Returns 0 or ERR_MALFORMED with 22021. */
 int sql_check_encoding(const char *text, size_t len, struct sql_error *err);
 
-/* ---- Shared by printer and walkers ---- */
-
-/* Expression nodes of one kind with their children, for generic walks. Calls fn on every
- * direct child expression of e (not into subqueries) and returns the first nonzero result. */
-typedef int (*sql_expr_fn)(void *ctx, const struct sql_expr *e);
-int sql_expr_children(const struct sql_expr *e, sql_expr_fn fn, void *ctx);
-
 #endif
