@@ -1,6 +1,7 @@
 /* The table model: replicated SQL statements executed at apply, reads and
  * tentative runs outside the log, and the output format both produce. */
 #include "model/table/table.h"
+#include "model/table/table_int.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -14,37 +15,9 @@
 #include "sql/sql_func.h"
 #include "store/store_model.h"
 
-enum table_op {
-    TABLE_OP_EXEC = 1,
-    TABLE_OP_SCHEMA = 2,
-};
-
-/* Prepared user statements kept per connection, by text. */
-#define TABLE_STMT_CACHE 64
-
 static const char table_schema_sql[] =
     "CREATE TABLE IF NOT EXISTS table_meta(name TEXT PRIMARY KEY NOT NULL,"
     " value INTEGER NOT NULL) WITHOUT ROWID;";
-
-struct table_cached {
-    char *sql;
-    uint32_t sql_len;
-    sqlite3_stmt *st;
-    uint64_t used; /* for eviction: least recently used goes */
-};
-
-struct table_model_state {
-    struct sql_func_env env; /* read by the SQL functions during a statement */
-    uint32_t bucket_count;
-    sqlite3_stmt *meta_get, *meta_set;
-    /* The schema version as table_run last read it, and the store's applied index then: it
-     * holds until something is applied. Apply itself always reads SQLite (a batch that rolls
-     * back must not leave its version here). */
-    uint64_t run_version, run_version_at;
-    bool run_version_known;
-    struct table_cached cache[TABLE_STMT_CACHE];
-    uint64_t clock;
-};
 
 /* ------------------------------------------------------------ values */
 
@@ -72,7 +45,7 @@ int table_value_put(struct buf *out, const struct table_value *v)
     return rc ? ERR_NOMEM : 0;
 }
 
-static int table_value_get(struct codec_reader *r, struct table_value *v)
+int table_value_get(struct codec_reader *r, struct table_value *v)
 {
     memset(v, 0, sizeof *v);
     v->type = codec_read_u8(r);
@@ -102,14 +75,14 @@ static int table_value_get(struct codec_reader *r, struct table_value *v)
     return r->err ? ERR_MALFORMED : 0;
 }
 
-static int table_put_str(struct buf *out, const char *s, size_t n)
+int table_put_str(struct buf *out, const char *s, size_t n)
 {
     if (buf_append_uvarint(out, n) != 0 || buf_append(out, s, n) != 0)
         return ERR_NOMEM;
     return 0;
 }
 
-static const char *table_get_str(struct codec_reader *r, uint32_t *len, uint32_t max)
+const char *table_get_str(struct codec_reader *r, uint32_t *len, uint32_t max)
 {
     uint64_t n = codec_read_uvarint(r);
     if (r->err || n > max) {
@@ -145,7 +118,7 @@ uint32_t table_bucket(const struct table_value *vals, uint32_t n, uint32_t bucke
     return b;
 }
 
-static void table_value_from_sqlite(sqlite3_value *sv, struct table_value *v)
+void table_value_from_sqlite(sqlite3_value *sv, struct table_value *v)
 {
     memset(v, 0, sizeof *v);
     switch (sqlite3_value_type(sv)) {
@@ -201,6 +174,13 @@ int table_encode_exec(struct buf *out, const struct table_exec *x, struct errbuf
     buf_append_u64(out, (uint64_t)x->now_us);
     buf_append_u64(out, x->seed);
     buf_append_u8(out, x->flags);
+    if (x->flags & TABLE_EXEC_BUCKETS) {
+        if (x->buckets_bytes == 0 || x->buckets_bytes > TABLE_BUCKET_SET_BYTES_MAX)
+            return err_set(eb, ERR_INVAL, "a bucket set of %u bytes (1 to %u)", x->buckets_bytes,
+                           TABLE_BUCKET_SET_BYTES_MAX);
+        buf_append_uvarint(out, x->buckets_bytes);
+        buf_append(out, x->buckets, x->buckets_bytes);
+    }
     buf_append_u32(out, x->n);
     for (uint32_t i = 0; i < x->n; i++) {
         const struct table_stmt *st = &x->stmts[i];
@@ -252,6 +232,13 @@ static int table_decode_exec(struct codec_reader *r, struct table_decoded *d)
     d->x.now_us = (int64_t)codec_read_u64(r);
     d->x.seed = codec_read_u64(r);
     d->x.flags = codec_read_u8(r);
+    if (d->x.flags & TABLE_EXEC_BUCKETS) {
+        uint64_t nb = codec_read_uvarint(r);
+        if (r->err || nb == 0 || nb > TABLE_BUCKET_SET_BYTES_MAX)
+            return ERR_CORRUPT;
+        d->x.buckets_bytes = (uint32_t)nb;
+        d->x.buckets = codec_read_bytes(r, (size_t)nb);
+    }
     d->x.n = codec_read_u32(r);
     if (r->err || d->x.n == 0 || d->x.n > TABLE_STMTS_MAX)
         return ERR_CORRUPT;
@@ -368,8 +355,7 @@ int table_output_next_row(const struct table_output *o, size_t *pos, struct tabl
     return 1;
 }
 
-static void table_output_error(struct buf *out, const char *sqlstate, const char *msg,
-                               uint32_t stmt)
+void table_output_error(struct buf *out, const char *sqlstate, const char *msg, uint32_t stmt)
 {
     buf_reset(out);
     buf_append_u8(out, TABLE_STATE_ERROR);
@@ -394,7 +380,7 @@ static uint64_t table_fnv(uint64_t h, const void *p, size_t n)
 
 /* The SQLSTATE for a failed step: a function's "NNNNN: message", SQLite's
  * constraint codes, or XX000 for anything else. */
-static void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap)
+void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap)
 {
     const char *m = sqlite3_errmsg(db);
     const char *state = "XX000";
@@ -625,7 +611,7 @@ uint64_t table_hash_blind(uint64_t changes)
     return table_fnv(TABLE_HASH_SEED, &changes, sizeof changes);
 }
 
-static int table_exec_sql(sqlite3 *db, const char *sql)
+int table_exec_sql(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
@@ -645,6 +631,18 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
     uint64_t hash = 0, changes = 0;
     char sqlstate[6], msg[400];
     bool failed = false;
+    int brc = table_bucket_run_begin(t, x, sqlstate, msg, sizeof msg);
+    if (brc < 0) {
+        table_bucket_run_end(t);
+        table_exec_sql(db, "ROLLBACK TO cairn_exec");
+        table_exec_sql(db, "RELEASE cairn_exec");
+        table_output_error(out, "XX000", "reading the bucket states", 0);
+        return brc;
+    }
+    if (brc > 0) {
+        table_output_error(out, sqlstate, msg, 0);
+        failed = true;
+    }
     for (uint32_t i = 0; i < x->n && !failed; i++) {
         const struct table_stmt *ts = &x->stmts[i];
         uint64_t h = TABLE_HASH_SEED;
@@ -665,6 +663,7 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
         }
         hash = h; /* the output carries the last statement's own hash */
     }
+    table_bucket_run_end(t);
     if (failed || !keep) {
         table_exec_sql(db, "ROLLBACK TO cairn_exec");
         table_exec_sql(db, "RELEASE cairn_exec");
@@ -680,8 +679,8 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
 
 /* ------------------------------------------------------------ meta */
 
-static int table_meta_get(struct store *s, struct table_model_state *t, const char *name, uint64_t *v,
-                          struct errbuf *eb)
+int table_meta_get(struct store *s, struct table_model_state *t, const char *name, uint64_t *v,
+                   struct errbuf *eb)
 {
     int rc = store_stmt(s, &t->meta_get, "SELECT value FROM table_meta WHERE name = ?1", eb);
     if (rc != 0)
@@ -695,8 +694,8 @@ static int table_meta_get(struct store *s, struct table_model_state *t, const ch
     return 0;
 }
 
-static int table_meta_set(struct store *s, struct table_model_state *t, const char *name, uint64_t v,
-                          struct errbuf *eb)
+int table_meta_set(struct store *s, struct table_model_state *t, const char *name, uint64_t v,
+                   struct errbuf *eb)
 {
     int rc = store_stmt(s, &t->meta_set,
                         "INSERT INTO table_meta(name, value) VALUES(?1, ?2)"
@@ -719,7 +718,7 @@ int table_schema_version(struct store *s, uint64_t *out, struct errbuf *eb)
 
 /* ------------------------------------------------------------ apply */
 
-static int table_result_output(struct store_result *res, struct buf *out)
+int table_result_output(struct store_result *res, struct buf *out)
 {
     res->output = out->data;
     res->output_len = (uint32_t)out->len;
@@ -829,6 +828,10 @@ static int table_apply(struct store *s, void *state, const struct raft_entry *e,
         return table_apply_exec(s, t, &r, res, eb);
     case TABLE_OP_SCHEMA:
         return table_apply_schema(s, t, &r, res, eb);
+    case TABLE_OP_BUCKET_CLEAR:
+        return table_apply_bucket_clear(s, t, &r, res, eb);
+    case TABLE_OP_BUCKET_IMPORT:
+        return table_apply_bucket_import(s, t, &r, res, eb);
     }
     return err_set(eb, ERR_UNSUPPORTED, "unknown table command %u", op);
 }
@@ -889,6 +892,8 @@ static int table_prepare_db(sqlite3 *db, uint32_t bucket_count, void **state, st
         sqlite3_create_function(db, "cairn_bucket", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, t,
                                 table_fn_bucket, NULL, NULL) != SQLITE_OK)
         rc = err_set(eb, ERR_NOMEM, "registering cairn_bucket");
+    if (rc == 0)
+        rc = table_bucket_register(db, t, eb);
     /* The schema is ours alone (written only by replicated DDL), so it is trusted. */
     if (rc == 0)
         table_exec_sql(db, "PRAGMA case_sensitive_like = ON; PRAGMA trusted_schema = ON");
@@ -905,7 +910,10 @@ static int table_prepare_db(sqlite3 *db, uint32_t bucket_count, void **state, st
 
 static int table_open(struct store *s, void **state, struct errbuf *eb)
 {
-    return table_prepare_db(store_db(s), store_bucket_count(s), state, eb);
+    int rc = table_prepare_db(store_db(s), store_bucket_count(s), state, eb);
+    if (rc == 0)
+        ((struct table_model_state *)*state)->store = s; /* the bucket checks read its states */
+    return rc;
 }
 
 static void table_close(void *state)
@@ -916,6 +924,7 @@ static void table_close(void *state)
     table_cache_clear(t);
     sqlite3_finalize(t->meta_get);
     sqlite3_finalize(t->meta_set);
+    free(t->states);
     free(t);
 }
 

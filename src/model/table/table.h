@@ -5,11 +5,15 @@
  * Commands. STORE_MODEL_TABLE (u8), an op (u8), then its fields; integers
  * little-endian, strings and blobs as uvarint length + bytes:
  *
- *   op  command  fields
- *   1   EXEC     u64 schema_version, i64 now_us, u64 seed, u8 flags, u32 n,
- *                n × (str sql, u32 n_params, params, u64 expect_hash)
- *   2   SCHEMA   u64 version, str sql (may be empty: the change is for
- *                another kind of group)
+ *   op  command        fields
+ *   1   EXEC           u64 schema_version, i64 now_us, u64 seed, u8 flags,
+ *                      [uvarint n_bytes, bytes: the bucket set, if flags has
+ *                      TABLE_EXEC_BUCKETS], u32 n,
+ *                      n × (str sql, u32 n_params, params, u64 expect_hash)
+ *   2   SCHEMA         u64 version, str sql (may be empty: the change is for
+ *                      another kind of group)
+ *   3   BUCKET_CLEAR   u32 bucket
+ *   4   BUCKET_IMPORT  u32 bucket, u64 seq, then a page (table_bucket_read)
  *
  *   a param: u8 type (enum table_type), then i64 | f64 bits | str | str.
  *
@@ -24,6 +28,37 @@
  * SCHEMA applies the catalog's DDL number `version` if it is the next one
  * (current + 1); an older one is skipped (already here), a newer one is
  * refused (a gap: the reconciler sends them in order).
+ *
+ * Buckets. Every sharded table (one with the hidden column __bucket) carries
+ * triggers that ask cairn_bucket_writable() before a row changes; the answer
+ * comes from the kv model's bucket states in the same database (replicated
+ * state), so it is the same on every replica:
+ *   - an inserted row must be in a bucket OWNED here, else the statement fails
+ *     with 55000 ("moving": the coordinator plans it again, see sql_exec.c);
+ *   - an updated or deleted row likewise, except that with a bucket set
+ *     (TABLE_EXEC_BUCKETS) a row of a bucket outside the set is left alone:
+ *     it is a copy this replicaset holds while a move runs (a fenced source
+ *     after the flip, a destination still receiving), not the one the
+ *     coordinator's map placed here.
+ * The bucket set is a bitmap, bit b (byte b / 8, bit b % 8) for bucket b, of
+ * the buckets the coordinator's map placed in this replicaset; before any
+ * statement runs, every bucket in it must be OWNED or FENCED here, else the
+ * whole EXEC (or read) is refused with 55000 (the coordinator's map is older
+ * than this replicaset: a moved bucket is gone). cairn_bucket_visible(b) is
+ * true for buckets of the set (without a set: OWNED or FENCED here); a
+ * gathered read filters its rows with it, so that each row is read from one
+ * replicaset, also while two hold it.
+ *
+ * BUCKET_CLEAR deletes the bucket's rows from every sharded table. It applies
+ * only to a bucket RECEIVING here (before an import) or not here at all (after
+ * the kv model dropped it): never to live rows (else ERR_STALE, and in a store
+ * that is not sharded too). BUCKET_IMPORT inserts a page of rows read at the
+ * source (table_bucket_read) into a bucket RECEIVING here (else ERR_STALE);
+ * pages are numbered from 1 after each BUCKET_CLEAR: a page numbered at or
+ * below the last one applied is skipped (a retried proposal, res->existed), one
+ * past the next is refused (ERR_CONDITION), so applying a page twice never
+ * doubles its rows. A page whose rows fail (a table or column missing here, a
+ * row of another bucket) is rolled back: ERR_CONDITION with the reason.
  *
  * Results (store_result): status 0, or ERR_CONDITION with the reason in the
  * output. output holds one table_output (below), malloc'd; the caller of
@@ -74,7 +109,13 @@ struct table_value {
 
 enum table_exec_flags {
     TABLE_EXEC_VALIDATE = 1, /* compare every statement's result hash with expect_hash */
+    TABLE_EXEC_BUCKETS = 2,  /* buckets/buckets_bytes: the coordinator's placement (above) */
 };
+
+/* A bucket set covers every bucket a store may have. */
+#define TABLE_BUCKET_SET_BYTES_MAX ((STORE_BUCKET_COUNT_MAX + 7) / 8)
+/* One page of a bucket's rows read for a move: about this many bytes (one row more at most). */
+#define TABLE_BUCKET_PAGE_BYTES_MAX (1u << 20)
 
 struct table_stmt {
     const char *sql;
@@ -91,6 +132,9 @@ struct table_exec {
     uint8_t flags;
     uint32_t n;
     const struct table_stmt *stmts;
+    /* TABLE_EXEC_BUCKETS: the bucket set (1..TABLE_BUCKET_SET_BYTES_MAX bytes). */
+    const uint8_t *buckets;
+    uint32_t buckets_bytes;
 };
 
 enum table_state {
@@ -161,6 +205,45 @@ void table_bind_value(sqlite3_stmt *st, int k, const struct table_value *v);
 
 /* Writes a value as its tagged encoding (for params and outputs). */
 int table_value_put(struct buf *out, const struct table_value *v);
+
+/* ---- Moving a bucket's rows (see Buckets above) ---- */
+
+/* BUCKET_CLEAR and BUCKET_IMPORT of page (table_bucket_read's bytes, copied).
+ * Return 0, ERR_INVAL (bucket >= STORE_BUCKET_COUNT_MAX, seq 0), ERR_TOOBIG (a
+ * page past TABLE_BUCKET_PAGE_BYTES_MAX twice over), ERR_NOMEM. */
+int table_encode_bucket_clear(struct buf *out, uint32_t bucket, struct errbuf *eb);
+int table_encode_bucket_import(struct buf *out, uint32_t bucket, uint64_t seq, const uint8_t *page,
+                               size_t page_len, struct errbuf *eb);
+
+/* Appends to out the next page of bucket's rows in the sharded tables, in
+ * (table name, rowid) order after the row (after_table, after_rowid) —
+ * after_table "" for the first: rows of one table, about bytes_max bytes
+ * (1..TABLE_BUCKET_PAGE_BYTES_MAX; at least one row). A page without rows says
+ * the bucket has no more. Any handle. Page format: str table, i64 the last
+ * row's rowid, u32 ncols, ncols × str column (the stored ones: not __bucket),
+ * u32 nrows, nrows × ncols values. Returns 0, ERR_INVAL (bucket past the
+ * store's count, bytes_max), ERR_UNSUPPORTED (a sharded table WITHOUT ROWID),
+ * ERR_NOMEM, ERR_IO. */
+int table_bucket_read(struct store *s, uint32_t bucket, const char *after_table, int64_t after_rowid,
+                      size_t bytes_max, struct buf *out, struct errbuf *eb);
+
+/* A page's head, to page on. Pointers into the page. */
+struct table_bucket_page {
+    const char *table; /* not terminated */
+    uint32_t table_len;
+    int64_t last_rowid;
+    uint32_t ncols, nrows;
+};
+/* Returns 0 or ERR_MALFORMED. */
+int table_bucket_page_parse(const uint8_t *p, size_t len, struct table_bucket_page *pg);
+
+/* The triggers every sharded table (SQLite name table) gets with its CREATE
+ * TABLE, so that its writes ask cairn_bucket_writable (Buckets, above):
+ * statements appended to out, each preceded by "; ". Returns 0 or ERR_NOMEM. */
+int table_bucket_triggers_sql(struct buf *out, const char *table);
+
+/* Rows of bucket in the sharded tables (tests, checks). Returns 0, ERR_INVAL, ERR_IO. */
+int table_bucket_count_rows(struct store *s, uint32_t bucket, uint64_t *count, struct errbuf *eb);
 
 /* The bucket of a distribution key: kv_bucket over the canonical bytes of the
  * values (integers in decimal, reals as %.17g, text and blobs as they are,

@@ -1,0 +1,102 @@
+/* The table model's internals, shared by table.c (statements, output, apply)
+ * and table_bucket.c (the bucket checks, moving a bucket's rows). Not for use
+ * outside src/model/table/. */
+#ifndef CAIRN_MODEL_TABLE_INT_H
+#define CAIRN_MODEL_TABLE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "base/buf.h"
+#include "base/codec.h"
+#include "base/err.h"
+#include "model/table/table.h"
+#include "sql/sql_func.h"
+#include "store/store.h"
+
+/* Prepared user statements kept per connection, by text. */
+#define TABLE_STMT_CACHE 64
+
+enum table_op {
+    TABLE_OP_EXEC = 1,
+    TABLE_OP_SCHEMA = 2,
+    TABLE_OP_BUCKET_CLEAR = 3,
+    TABLE_OP_BUCKET_IMPORT = 4,
+};
+
+/* Who is writing rows, for cairn_bucket_writable(). */
+enum table_write_mode {
+    TABLE_WRITE_CLIENT = 0, /* statements of a client: OWNED buckets only */
+    TABLE_WRITE_IMPORT = 1, /* BUCKET_IMPORT: rows of import_bucket, RECEIVING here */
+    TABLE_WRITE_CLEAR = 2,  /* BUCKET_CLEAR: its own deletes, checked before */
+};
+
+struct table_cached {
+    char *sql;
+    uint32_t sql_len;
+    sqlite3_stmt *st;
+    uint64_t used; /* for eviction: least recently used goes */
+};
+
+struct table_model_state {
+    struct sql_func_env env; /* read by the SQL functions during a statement */
+    uint32_t bucket_count;
+    sqlite3_stmt *meta_get, *meta_set;
+    /* The schema version as table_run last read it, and the store's applied index then: it
+     * holds until something is applied. Apply itself always reads SQLite (a batch that rolls
+     * back must not leave its version here). */
+    uint64_t run_version, run_version_at;
+    bool run_version_known;
+    struct table_cached cache[TABLE_STMT_CACHE];
+    uint64_t clock;
+    /* The store of this connection; NULL on a snapshot restore's, where no
+     * trigger runs (triggers are restored after the rows). */
+    struct store *store;
+    /* While a run or a bucket command is under way (table_bucket.c). The
+     * bucket states cannot change during one: only kv commands change them. */
+    bool in_run;
+    uint8_t write_mode; /* enum table_write_mode */
+    uint32_t import_bucket;
+    const uint8_t *bucket_set; /* the run's TABLE_EXEC_BUCKETS set, or NULL */
+    uint32_t bucket_set_bytes;
+    int8_t sharded;  /* -1: not read yet this run */
+    uint8_t *states; /* bucket_count entries: kv state + 1 as read this run; 0 = not yet */
+    bool states_used;
+};
+
+/* ---- table.c ---- */
+int table_put_str(struct buf *out, const char *s, size_t n);
+const char *table_get_str(struct codec_reader *r, uint32_t *len, uint32_t max);
+int table_value_get(struct codec_reader *r, struct table_value *v);
+void table_value_from_sqlite(sqlite3_value *sv, struct table_value *v);
+void table_output_error(struct buf *out, const char *sqlstate, const char *msg, uint32_t stmt);
+/* The SQLSTATE and message of a failed step or prepare on db. */
+void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap);
+int table_exec_sql(sqlite3 *db, const char *sql);
+int table_meta_get(struct store *s, struct table_model_state *t, const char *name, uint64_t *v,
+                   struct errbuf *eb);
+int table_meta_set(struct store *s, struct table_model_state *t, const char *name, uint64_t v,
+                   struct errbuf *eb);
+/* Moves out into res->output (status ERR_CONDITION unless the output is OK). */
+int table_result_output(struct store_result *res, struct buf *out);
+
+/* ---- table_bucket.c ---- */
+
+/* Registers cairn_bucket_writable(bucket, strict) and cairn_bucket_visible(bucket) on db. */
+int table_bucket_register(sqlite3 *db, struct table_model_state *t, struct errbuf *eb);
+/* Starts a run of x: the bucket set, and its check. Returns 0, 1 when the set
+ * names a bucket that is not OWNED or FENCED here (sqlstate and msg say so:
+ * nothing may run), or ERR_IO/ERR_CORRUPT reading the states. Pair with
+ * table_bucket_run_end whatever it returned. */
+int table_bucket_run_begin(struct table_model_state *t, const struct table_exec *x,
+                           char sqlstate[6], char *msg, size_t cap);
+void table_bucket_run_end(struct table_model_state *t);
+/* The BUCKET_CLEAR and BUCKET_IMPORT apply, r after the op byte. */
+int table_apply_bucket_clear(struct store *s, struct table_model_state *t, struct codec_reader *r,
+                             struct store_result *res, struct errbuf *eb);
+int table_apply_bucket_import(struct store *s, struct table_model_state *t, struct codec_reader *r,
+                              struct store_result *res, struct errbuf *eb);
+
+#endif
