@@ -304,6 +304,19 @@ static void sqlx_run_remote_done(void *arg, int err, int status, const uint8_t *
     sqlx_run_try(r);
 }
 
+/* A write on a bucket set applied: its buckets are done (see buckets_done). */
+static void sqlx_buckets_applied(struct sqlx_run *r)
+{
+    struct sqlx_session *s = r->s;
+    if (!(r->x.flags & TABLE_EXEC_BUCKETS) || r->out.len == 0 || r->out.data[0] != TABLE_STATE_OK)
+        return;
+    if (s->buckets_done == NULL)
+        s->buckets_done = calloc(r->buckets.len, 1);
+    ASSERT(s->buckets_done != NULL);
+    for (size_t i = 0; i < r->buckets.len; i++)
+        s->buckets_done[i] |= r->buckets.data[i];
+}
+
 static void sqlx_write_done(void *arg, int err, const struct store_result *res)
 {
     struct sqlx_run *r = arg;
@@ -314,6 +327,8 @@ static void sqlx_write_done(void *arg, int err, const struct store_result *res)
         else
             err = ERR_PROTO;
     }
+    if (err == 0)
+        sqlx_buckets_applied(r);
     r->done(r, err);
 }
 
@@ -343,11 +358,34 @@ static void sqlx_run_try(struct sqlx_run *r)
 
 void sqlx_run_free(struct sqlx_run *r)
 {
+    buf_free(&r->buckets);
     buf_free(&r->sql);
     buf_free(&r->req);
     buf_free(&r->out);
     free(r->stmts);
     free(r);
+}
+
+/* The buckets the map places in the run's replicaset, less those a retried write applied
+ * already, as the run's bucket set. false when the run is not on a replicaset. */
+static bool sqlx_run_placement(struct sqlx_run *r)
+{
+    struct node *n = r->s->x->n;
+    uint32_t count = n->router.bucket_count;
+    if (r->group == NODE_GOVERNOR_GROUP || count == 0)
+        return false;
+    uint32_t rs = ROUTER_GROUP_RS(r->group);
+    const uint8_t *done = r->s->buckets_done;
+    buf_reset(&r->buckets);
+    ASSERT(buf_reserve(&r->buckets, (count + 7) / 8) == 0);
+    memset(r->buckets.data, 0, (count + 7) / 8);
+    r->buckets.len = (count + 7) / 8;
+    for (uint32_t b = 0; b < count; b++)
+        if (n->router.owners[b] == rs && (done == NULL || !((done[b / 8] >> (b % 8)) & 1)))
+            r->buckets.data[b / 8] |= (uint8_t)(1u << (b % 8));
+    r->x.buckets = r->buckets.data;
+    r->x.buckets_bytes = (uint32_t)r->buckets.len;
+    return true;
 }
 
 /* Starts a run of the x on group. The statements' bytes must live until done. */
@@ -378,6 +416,8 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
     r->x.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
     r->x.seed = s->txn != SQLX_IDLE ? s->txn_seed + s->n_stmts : rng_next(&s->x->rng);
     r->x.schema_version = group == NODE_GOVERNOR_GROUP ? 0 : sqlx_catalog(s->x)->version;
+    if ((flags & TABLE_EXEC_BUCKETS) && !sqlx_run_placement(r))
+        r->x.flags &= (uint8_t)~TABLE_EXEC_BUCKETS;
     int rc;
     if (write) {
         struct errbuf eb = {{0}};
@@ -563,7 +603,11 @@ void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o
         snprintf(fixed, sizeof fixed, "%.*s%s", (int)(p - msg), msg, p + strlen(SQLX_TABLE_PREFIX));
         msg = fixed;
     }
-    pg_send_error(s->c, o->sqlstate, "ERROR", msg, NULL, NULL, 0);
+    /* 55000 is the replicasets' word for a bucket that moved or is moving, which the
+     * coordinator replans where it can; where it reaches a client (a COMMIT, a COPY batch) it
+     * is a retryable serialization failure. */
+    bool moving = strcmp(o->sqlstate, "55000") == 0;
+    pg_send_error(s->c, moving ? "40001" : o->sqlstate, "ERROR", msg, NULL, NULL, 0);
 }
 
 static const char *sqlx_err_sqlstate(int err)
@@ -728,9 +772,11 @@ static uint64_t sqlx_row_group(struct sqlx_session *s, const struct sqlx_table *
 }
 
 /* Where a DML statement runs: *group, or 0 with *all set when it must run
- * in every replicaset. Returns 0 or sends an error and returns -1. */
+ * in every replicaset, *gather when a query's rows meet here, *split when an
+ * INSERT's rows go to several replicasets (each gets its own). Returns 0 or
+ * sends an error and returns -1. */
 static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_t *group,
-                      bool *all, bool *gather)
+                      bool *all, bool *gather, bool *split)
 {
     struct node *n = s->x->n;
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
@@ -739,6 +785,7 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
     *group = 0;
     *all = false;
     *gather = false;
+    *split = false;
     if (sql_stmt_tables(st, &refs, &nrefs) != 0) {
         pg_send_errorf(s->c, "54000", "statement too complex to route");
         return -1;
@@ -796,13 +843,20 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
         const struct sql_rows *rows;
         if (sql_insert_rows(st, &cols, &rows)) {
             uint64_t g = 0;
+            bool mixed = false;
             for (uint32_t r = 0; r < rows->n; r++) {
                 uint64_t rg = sqlx_row_group(s, sharded, cols, &rows->v[r]);
-                if (rg == 0 || (g != 0 && rg != g)) {
+                if (rg == 0) {
                     g = 0;
+                    mixed = false;
                     break;
                 }
+                mixed |= g != 0 && rg != g;
                 g = rg;
+            }
+            if (mixed) {
+                *split = true;
+                return 0;
             }
             if (g != 0) {
                 *group = g;
@@ -854,11 +908,25 @@ struct sqlx_dml {
     uint64_t changes;        /* summed over them */
     bool failed;
     bool answered;
-    struct buf first_output; /* the first run's output (rows) */
+    struct buf first_output; /* the first run's output, and every later run's rows */
+    /* An INSERT split between replicasets: one part each, checked everywhere first. */
+    struct sqlx_part_stmt *parts;
+    uint32_t nparts;
+    bool checked; /* every part ran tentatively without error; now they are written */
+};
+
+struct sqlx_part_stmt {
+    uint64_t group;
+    struct sql_printed printed;
+    uint64_t hash; /* of the tentative run: the write must see the same */
+    bool applied;
 };
 
 static void sqlx_dml_free(struct sqlx_dml *d)
 {
+    for (uint32_t i = 0; i < d->nparts; i++)
+        sql_printed_free(&d->parts[i].printed);
+    free(d->parts);
     sql_printed_free(&d->printed);
     free(d->params);
     buf_free(&d->first_output);
@@ -927,6 +995,27 @@ static void sqlx_dml_finish(struct sqlx_dml *d)
     sqlx_statement_done(s);
 }
 
+/* Keeps an OK output's rows for the answer: the first output whole, the rows of later ones
+ * (other replicasets, the same columns) spliced in before its end marker. */
+static void sqlx_dml_add_rows(struct sqlx_dml *d, const struct buf *out,
+                              const struct table_output *o)
+{
+    if (d->first_output.len == 0) {
+        buf_append(&d->first_output, out->data, out->len);
+        return;
+    }
+    const size_t tail = 1 + 16; /* the end marker, changes and hash */
+    if (o->rows_len <= 1 || d->first_output.len < tail)
+        return;
+    size_t add = o->rows_len - 1, at = d->first_output.len - tail;
+    if (buf_reserve(&d->first_output, add) != 0)
+        return;
+    uint8_t *p = d->first_output.data;
+    memmove(p + at + add, p + at, tail);
+    memcpy(p + at, o->rows, add);
+    d->first_output.len += add;
+}
+
 static void sqlx_dml_run_done(struct sqlx_run *r, int err)
 {
     struct sqlx_dml *d = r->arg;
@@ -954,8 +1043,7 @@ static void sqlx_dml_run_done(struct sqlx_run *r, int err)
             }
         } else {
             d->changes += o.changes;
-            if (d->first_output.len == 0)
-                buf_append(&d->first_output, r->out.data, r->out.len);
+            sqlx_dml_add_rows(d, &r->out, &o);
             if (s->txn == SQLX_BLOCK && r->tentative) {
                 /* Remember it for COMMIT, with what the client is about to see. */
                 sqlx_txn_append(s, &r->x.stmts[r->x.n - 1], o.hash);
@@ -1050,6 +1138,161 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
         sqlx_run_start(s, groups[i], write, false, &ts, 1, 0, sqlx_dml_run_done, d);
 }
 
+/* ---- an INSERT whose rows go to several replicasets ----
+ *
+ * Each replicaset gets an INSERT of its own rows. Without distributed
+ * transactions the parts commit separately, so first every part runs
+ * tentatively (the way a transaction's statements do) and nothing is written
+ * if any fails: a unique violation or a CHECK anywhere leaves no row anywhere.
+ * Then each part is written with the result its tentative run saw; a part
+ * whose result changed in between (a concurrent write to the same keys) fails
+ * with 40001 while the others stay written, and the client is told so. */
+
+static void sqlx_split_written(struct sqlx_run *r, int err);
+
+static void sqlx_split_send(struct sqlx_dml *d, uint32_t i, bool tentative)
+{
+    struct sqlx_part_stmt *p = &d->parts[i];
+    struct table_stmt ts = {.sql = (const char *)p->printed.sql.data,
+                            .sql_len = (uint32_t)p->printed.sql.len,
+                            .params = d->params,
+                            .n_params = d->n_params,
+                            .expect_hash = tentative ? 0 : p->hash};
+    sqlx_run_start(d->s, p->group, !tentative, tentative, &ts, 1,
+                   tentative ? 0 : TABLE_EXEC_VALIDATE, sqlx_split_written, d);
+}
+
+/* A part's answer: of its tentative run (checked false) or of its write. */
+static void sqlx_split_written(struct sqlx_run *r, int err)
+{
+    struct sqlx_dml *d = r->arg;
+    struct sqlx_session *s = d->s;
+    uint32_t i = 0;
+    while (i + 1 < d->nparts && d->parts[i].group != r->group)
+        i++;
+    d->pending--;
+    struct table_output o;
+    bool ok = false;
+    if (d->answered) {
+        /* an earlier part's error is the answer */
+    } else if (err != 0) {
+        sqlx_send_err(s, err, "running the statement");
+    } else if (sqlx_output_schema_miss(&r->out)) {
+        if (!d->checked)
+            d->failed = true; /* nothing written yet: planned again below */
+        else
+            pg_send_errorf(s->c, "40001", "the schema changed during the INSERT; retry it");
+    } else if (table_output_parse(r->out.data, r->out.len, &o) != 0) {
+        pg_send_errorf(s->c, "XX000", "a malformed answer from a replicaset");
+    } else if (o.state != TABLE_STATE_OK) {
+        if (!d->checked && strcmp(o.sqlstate, "55000") == 0)
+            d->failed = true; /* a bucket moved: planned again below */
+        else
+            sqlx_send_output_error(s, &o);
+    } else {
+        ok = true;
+        if (!d->checked) {
+            d->parts[i].hash = o.hash;
+        } else {
+            d->parts[i].applied = true;
+            d->changes += o.changes;
+            sqlx_dml_add_rows(d, &r->out, &o);
+        }
+    }
+    if (!ok && !d->answered && !d->failed) {
+        d->answered = true;
+        sqlx_failed(s);
+    }
+    sqlx_run_free(r);
+    if (d->pending > 0)
+        return;
+    if (d->failed && !d->answered) {
+        sqlx_dml_free(d);
+        sqlx_retry_statement(s);
+        return;
+    }
+    if (!d->checked && !d->answered) {
+        d->checked = true;
+        d->pending = d->nparts;
+        for (uint32_t p = 0; p < d->nparts; p++)
+            sqlx_split_send(d, p, false);
+        return;
+    }
+    if (d->checked && d->answered) {
+        uint32_t applied = 0;
+        for (uint32_t p = 0; p < d->nparts; p++)
+            applied += d->parts[p].applied;
+        if (applied > 0)
+            pg_send_notice(s->c, "01000", "WARNING",
+                           "this INSERT's rows went to several replicasets and were written "
+                           "there separately: the rows of the replicasets that did not fail "
+                           "stay inserted",
+                           NULL, NULL);
+    }
+    sqlx_dml_finish(d);
+}
+
+/* Splits st's VALUES rows by replicaset and starts the tentative runs. */
+static void sqlx_split_start(struct sqlx_session *s, const struct sql_stmt *st,
+                             struct sqlx_dml *d)
+{
+    const struct sql_names *cols;
+    const struct sql_rows *rows;
+    bool ok = sql_insert_rows(st, &cols, &rows);
+    ASSERT(ok);
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const struct sqlx_table *t = sqlx_table_find(cat, st->insert->table.schema,
+                                                 st->insert->table.name);
+    ASSERT(t != NULL);
+    uint64_t *row_group = calloc(rows->n, sizeof *row_group);
+    struct sql_exprs *picked = calloc(rows->n, sizeof *picked);
+    d->parts = calloc(ROUTER_RS_MAX, sizeof *d->parts);
+    ASSERT(row_group != NULL && picked != NULL && d->parts != NULL);
+    for (uint32_t r = 0; r < rows->n; r++) {
+        row_group[r] = sqlx_row_group(s, t, cols, &rows->v[r]);
+        uint32_t p = 0;
+        while (p < d->nparts && d->parts[p].group != row_group[r])
+            p++;
+        if (p == d->nparts) {
+            ASSERT(d->nparts < ROUTER_RS_MAX);
+            d->parts[d->nparts++].group = row_group[r];
+        }
+    }
+    /* Each part prints the same statement over its own rows. */
+    struct sqlx_print_ctx pctx = {.cat = cat};
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    struct sql_select values = *st->insert->select;
+    struct sql_insert ins = *st->insert;
+    struct sql_stmt part = *st;
+    ins.select = &values;
+    part.insert = &ins;
+    int rc = 0;
+    struct sql_error err = {0};
+    for (uint32_t p = 0; p < d->nparts && rc == 0; p++) {
+        uint32_t n = 0;
+        for (uint32_t r = 0; r < rows->n; r++)
+            if (row_group[r] == d->parts[p].group)
+                picked[n++] = rows->v[r];
+        values.values.n = n;
+        values.values.v = picked;
+        rc = sql_print(&part, &o, &d->parts[p].printed, &err);
+    }
+    free(row_group);
+    free(picked);
+    if (rc != 0) {
+        pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        sqlx_failed(s);
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    d->params = sqlx_params(s, &d->n_params);
+    d->pending = d->nparts;
+    for (uint32_t p = 0; p < d->nparts; p++)
+        sqlx_split_send(d, p, true);
+}
+
 static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
 {
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
@@ -1069,8 +1312,8 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         return;
     }
     uint64_t group;
-    bool all, gather;
-    if (sqlx_route(s, st, &group, &all, &gather) != 0) {
+    bool all, gather, split;
+    if (sqlx_route(s, st, &group, &all, &gather, &split) != 0) {
         sqlx_failed(s);
         sqlx_dml_free(d);
         sqlx_statement_done(s);
@@ -1086,6 +1329,12 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         sqlx_statement_done(s);
         return;
     }
+    if (split && s->txn != SQLX_BLOCK) {
+        sqlx_split_start(s, st, d);
+        return;
+    }
+    if (split)
+        all = true; /* refused below as a transaction across replicasets */
     if (gather) {
         sqlx_gather_start(s, st, &d->printed);
         sqlx_dml_free(d);
@@ -1471,9 +1720,13 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     }
     struct buf ddl = BUF_INIT, def = BUF_INIT;
     buf_printf(&ddl, "%s", (const char *)printed.sql.data);
-    if (!global)
+    if (!global) {
+        /* The index keeps a bucket's rows cheap to find when it moves; the triggers keep
+         * writes to buckets owned by the replicaset (table.h, Buckets). */
         buf_printf(&ddl, "; CREATE INDEX \"%s%s__bucket\" ON \"%s\"(\"__bucket\")",
                    SQLX_TABLE_PREFIX, name, pctx.creating_sqlite);
+        table_bucket_triggers_sql(&ddl, pctx.creating_sqlite);
+    }
     buf_append_u8(&ddl, 0);
     sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk);
     buf_append_u8(&def, 0);
@@ -2054,8 +2307,8 @@ static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
         return;
     }
     uint64_t group = 0;
-    bool all = false, gather = false;
-    if (sqlx_route(s, inner, &group, &all, &gather) != 0) {
+    bool all = false, gather = false, split = false;
+    if (sqlx_route(s, inner, &group, &all, &gather, &split) != 0) {
         sql_printed_free(&printed);
         sqlx_failed(s);
         sqlx_statement_done(s);
@@ -2070,6 +2323,9 @@ static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
     else if (all)
         snprintf(line, sizeof line, "Broadcast to every replicaset (%u), results gathered here",
                  s->x->n->router.n_rs);
+    else if (split)
+        snprintf(line, sizeof line, "Split by the distribution key: each replicaset inserts its "
+                 "own rows, after all of them ran it tentatively");
     else if (group == NODE_GOVERNOR_GROUP)
         snprintf(line, sizeof line, "Runs on this node (tables distributed globally, or none)");
     else
@@ -2547,6 +2803,8 @@ static void sqlx_request_end(struct sqlx_session *s)
 /* The current statement has been answered (or failed): on to the next. */
 void sqlx_statement_done(struct sqlx_session *s)
 {
+    free(s->buckets_done);
+    s->buckets_done = NULL;
     s->next++;
     /* After an error the rest of a simple query's string is not run (pg.h). */
     if (s->next >= s->parsed.n || s->cancelled || s->stmt_failed) {

@@ -360,6 +360,64 @@ def test_gathered_queries(sharded):
     conn.close()
 
 
+def test_insert_split_between_replicasets(sharded):
+    n1, n2 = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE sp_items (id int PRIMARY KEY, v text NOT NULL)")
+    rows = ", ".join("(%d, 'v%d')" % (i, i) for i in range(1, 101))
+    cur.execute("EXPLAIN INSERT INTO sp_items VALUES " + rows)
+    plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "Split by the distribution key" in plan, plan
+    cur.execute("INSERT INTO sp_items VALUES " + rows + " RETURNING id, v")
+    assert cur.rowcount == 100
+    assert sorted(cur.fetchall()) == [(i, "v%d" % i) for i in range(1, 101)]
+    # The rows are in both replicasets, each once.
+    homes = set()
+    for i in (1, 2, 3, 4, 5, 6, 7, 8):
+        cur.execute("EXPLAIN SELECT * FROM sp_items WHERE id = %s", (i,))
+        homes.add(cur.fetchall()[0][0])
+    assert len(homes) == 2, homes
+    cur.execute("SELECT count(*), count(DISTINCT id), sum(id) FROM sp_items")
+    assert cur.fetchone() == (100, 100, 5050)
+
+    # All or nothing: a duplicate key in one replicaset's part leaves no row of the others.
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO sp_items VALUES " +
+                    ", ".join("(%d, 'new')" % i for i in range(101, 121)) + ", (50, 'dup')")
+    assert e.value.pgcode == "23505"
+    cur.execute("SELECT count(*) FROM sp_items")
+    assert cur.fetchone()[0] == 100
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO sp_items VALUES (200, 'a'), (201, NULL), (202, 'c')")
+    assert e.value.pgcode == "23502"
+    cur.execute("SELECT count(*) FROM sp_items WHERE id >= 200")
+    assert cur.fetchone()[0] == 0
+
+    # RETURNING of a statement broadcast to every replicaset brings every replicaset's rows.
+    cur.execute("UPDATE sp_items SET v = 'even' WHERE id % 2 = 0 RETURNING id")
+    assert cur.rowcount == 50
+    assert sorted(r[0] for r in cur.fetchall()) == list(range(2, 101, 2))
+    cur.execute("DELETE FROM sp_items WHERE id > 90 RETURNING id, v")
+    assert sorted(cur.fetchall()) == [(i, "even" if i % 2 == 0 else "v%d" % i)
+                                      for i in range(91, 101)]
+    other = connect(n2).cursor()
+    other.execute("SELECT count(*) FROM sp_items")
+    assert other.fetchone()[0] == 90
+
+    # Inside a transaction block the split would span replicasets: refused, nothing applied.
+    t = connect(n1, autocommit=False)
+    with pytest.raises(psycopg2.Error) as e:
+        t.cursor().execute("INSERT INTO sp_items VALUES " +
+                           ", ".join("(%d, 't')" % i for i in range(300, 320)))
+    assert e.value.pgcode == "0A000"
+    t.rollback()
+    t.close()
+    cur.execute("SELECT count(*) FROM sp_items WHERE id >= 300")
+    assert cur.fetchone()[0] == 0
+    conn.close()
+
+
 # ---- a node killed under a write load ----
 
 def test_node_killed_during_writes_loses_no_acknowledged_row(tmp_path):
