@@ -891,6 +891,16 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
                        "or SELECT the rows and INSERT them");
         return -1;
     }
+    if (several) {
+        /* Broadcast, each replicaset would read only its own rows in the subquery, join or
+         * second table: an answer computed from part of the data. */
+        pg_send_errorf(s->c, "0A000",
+                       "this %s reads rows of several replicasets (a subquery, a join or a "
+                       "second table), which a write cannot do yet: filter it on the "
+                       "distribution key (equality), or SELECT the keys first and write by key",
+                       sql_stmt_kind_tag(st->kind));
+        return -1;
+    }
     *all = true;
     return 0;
 }

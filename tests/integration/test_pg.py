@@ -341,6 +341,14 @@ def test_gathered_queries(sharded):
     assert cur.fetchall() == [(200,)]
     # Changing a distribution key would leave the row in the wrong replicaset: refused.
     assert sqlstate_of(conn, "UPDATE sh_orders SET id = 1000 WHERE id = 7") == "0A000"
+    # A write broadcast to every replicaset would read only local rows in its subquery or
+    # second table: refused rather than answered from part of the data.
+    for sql in ("UPDATE sh_orders SET amount = 0 WHERE customer IN "
+                "(SELECT id FROM sh_customers WHERE name = 'c1')",
+                "DELETE FROM sh_orders WHERE amount > (SELECT avg(amount) FROM sh_orders)"):
+        assert sqlstate_of(conn, sql) == "0A000", sql
+    cur.execute("SELECT count(*), sum(amount) FROM sh_orders")
+    assert cur.fetchone() == (200, 20200)
     # Point queries still go to one replicaset.
     cur.execute("EXPLAIN SELECT * FROM sh_orders WHERE id = 7")
     plan = "\n".join(r[0] for r in cur.fetchall())
