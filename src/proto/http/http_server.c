@@ -12,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,9 +23,9 @@
 
 #include "base/assert.h"
 #include "base/log.h"
+#include "net/net_listen.h"
 #include "proto/http/json.h"
 
-#define HTTP_LISTEN_BACKLOG   511
 #define HTTP_READ_CHUNK_BYTES (64 * 1024)
 #define HTTP_DATE_BYTES_MAX   40
 /* Error messages for handler-formatted errors are cut at this size. */
@@ -579,36 +578,6 @@ static void on_connection(uv_stream_t *listener, int status)
 
 /* Binds with plain sockets first, so that the usual failures (address in use, permission)
  * happen before any libuv handle exists and need no close callback. */
-static int listen_socket(const char *host, int port, int *fd_out, struct errbuf *eb)
-{
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", port);
-    int gai = getaddrinfo(host, portstr, &hints, &res);
-    if (gai != 0 || res == NULL)
-        return err_set(eb, ERR_INVAL, "cannot resolve listen address %s: %s", host,
-                       gai_strerror(gai));
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        freeaddrinfo(res);
-        return err_set(eb, ERR_IO, "socket: %s", strerror(errno));
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, HTTP_LISTEN_BACKLOG) != 0) {
-        int e = errno;
-        close(fd);
-        freeaddrinfo(res);
-        return err_set(eb, ERR_IO, "cannot listen on %s:%d: %s", host, port, strerror(e));
-    }
-    freeaddrinfo(res);
-    *fd_out = fd;
-    return 0;
-}
-
 int http_server_start(uv_loop_t *loop, const char *host, int port,
                       const struct http_server_config *cfg, http_handler_fn handler, void *ctx,
                       struct http_server **out, struct errbuf *eb)
@@ -617,7 +586,7 @@ int http_server_start(uv_loop_t *loop, const char *host, int port,
     if (host == NULL || port < 0 || port > 65535)
         return err_set(eb, ERR_INVAL, "invalid listen address");
     int fd = -1;
-    int rc = listen_socket(host, port, &fd, eb);
+    int rc = net_listen_socket(host, port, &fd, eb);
     if (rc != 0)
         return rc;
     struct http_server *s = calloc(1, sizeof *s);
@@ -634,14 +603,9 @@ int http_server_start(uv_loop_t *loop, const char *host, int port,
         cfg && cfg->connections_max ? cfg->connections_max : HTTP_CONNECTIONS_MAX_DEFAULT;
     s->idle_timeout_ms =
         cfg && cfg->idle_timeout_ms ? cfg->idle_timeout_ms : HTTP_IDLE_TIMEOUT_MS_DEFAULT;
-    uv_tcp_init(loop, &s->listener);
-    s->listener.data = s;
     s->listening = 1;
-    rc = uv_tcp_open(&s->listener, fd);
-    if (rc != 0)
-        close(fd); /* not adopted by the handle */
-    else
-        rc = uv_listen((uv_stream_t *)&s->listener, HTTP_LISTEN_BACKLOG, on_connection);
+    rc = net_listen_adopt(loop, &s->listener, fd, on_connection, &s->port);
+    s->listener.data = s;
     if (rc != 0) {
         /* Freed by the close callback: the loop must run once more. */
         s->released = 1;
@@ -650,11 +614,6 @@ int http_server_start(uv_loop_t *loop, const char *host, int port,
         uv_close((uv_handle_t *)&s->listener, on_listener_closed);
         return err_set(eb, ERR_IO, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
     }
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) == 0)
-        s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                 : ((struct sockaddr_in *)&ss)->sin_port);
     LOGI("http", "listening on %s:%d", host, s->port);
     *out = s;
     return 0;

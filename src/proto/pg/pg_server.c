@@ -8,7 +8,6 @@
  * freed once the owner gave it up, the listener is closed and no connection is left. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +19,9 @@
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "net/net_listen.h"
 #include "proto/pg/pg_int.h"
 
-#define PG_LISTEN_BACKLOG   511
 #define PG_READ_CHUNK_BYTES (64 * 1024)
 /* A closing connection's last output (e.g. a FATAL) gets this long to reach the client. */
 #define PG_FINISH_FLUSH_MS 10000
@@ -467,36 +466,6 @@ static void on_connection(uv_stream_t *listener, int status)
 
 /* Binds with plain sockets first, so that the usual failures (address in use, permission)
  * happen before any libuv handle exists and need no close callback. */
-static int listen_socket(const char *host, int port, int *fd_out, struct errbuf *eb)
-{
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", port);
-    int gai = getaddrinfo(host, portstr, &hints, &res);
-    if (gai != 0 || res == NULL)
-        return err_set(eb, ERR_INVAL, "cannot resolve listen address %s: %s", host,
-                       gai_strerror(gai));
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        freeaddrinfo(res);
-        return err_set(eb, ERR_IO, "socket: %s", strerror(errno));
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, PG_LISTEN_BACKLOG) != 0) {
-        int e = errno;
-        close(fd);
-        freeaddrinfo(res);
-        return err_set(eb, ERR_IO, "cannot listen on %s:%d: %s", host, port, strerror(e));
-    }
-    freeaddrinfo(res);
-    *fd_out = fd;
-    return 0;
-}
-
 int pg_server_start(uv_loop_t *loop, const char *host, int port, const struct pg_server_config *cfg,
                     const struct pg_backend *be, struct pg_server **out, struct errbuf *eb)
 {
@@ -515,7 +484,7 @@ int pg_server_start(uv_loop_t *loop, const char *host, int port, const struct pg
         return err_set(eb, ERR_INVAL, "server_version is longer than %d bytes",
                        PG_SERVER_VERSION_BYTES_MAX - 1);
     int fd = -1;
-    int rc = listen_socket(host, port, &fd, eb);
+    int rc = net_listen_socket(host, port, &fd, eb);
     if (rc != 0)
         return rc;
     struct pg_server *s = calloc(1, sizeof *s);
@@ -534,14 +503,9 @@ int pg_server_start(uv_loop_t *loop, const char *host, int port, const struct pg
         cfg && cfg->startup_timeout_ms ? cfg->startup_timeout_ms : PG_STARTUP_TIMEOUT_MS_DEFAULT;
     s->idle_session_timeout_ms = cfg ? cfg->idle_session_timeout_ms : 0;
     s->idle_in_transaction_timeout_ms = cfg ? cfg->idle_in_transaction_timeout_ms : 0;
-    uv_tcp_init(loop, &s->listener);
-    s->listener.data = s;
     s->listening = 1;
-    rc = uv_tcp_open(&s->listener, fd);
-    if (rc != 0)
-        close(fd); /* not adopted by the handle */
-    else
-        rc = uv_listen((uv_stream_t *)&s->listener, PG_LISTEN_BACKLOG, on_connection);
+    rc = net_listen_adopt(loop, &s->listener, fd, on_connection, &s->port);
+    s->listener.data = s;
     if (rc != 0) {
         /* Freed by the close callback: the loop must run once more. */
         s->released = 1;
@@ -550,11 +514,6 @@ int pg_server_start(uv_loop_t *loop, const char *host, int port, const struct pg
         uv_close((uv_handle_t *)&s->listener, on_listener_closed);
         return err_set(eb, ERR_IO, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
     }
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) == 0)
-        s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                 : ((struct sockaddr_in *)&ss)->sin_port);
     LOGI("pg", "listening on %s:%d", host, s->port);
     *out = s;
     return 0;
