@@ -22,6 +22,9 @@ struct pr {
     const char *scope[PR_SCOPE_MAX];
     uint32_t nscope;
     bool in_check; /* CHECK / generated expressions: only deterministic functions */
+    /* Inside RETURNING (outside its subqueries): the target table's name or alias, whose
+     * columns SQLite accepts only unqualified there. */
+    const char *returning_target;
 };
 
 /* ---- errors and output ---- */
@@ -513,6 +516,11 @@ static void pr_const(struct pr *p, const struct sql_expr *e)
 
 static void pr_column(struct pr *p, const struct sql_expr *e)
 {
+    if (p->returning_target != NULL && e->column.nparts == 2 && !e->column.star &&
+        strcmp(e->column.parts[0], p->returning_target) == 0) {
+        pr_ident(p, e->column.parts[1]);
+        return;
+    }
     for (uint32_t i = 0; i < e->column.nparts; i++) {
         if (i > 0)
             pr_s(p, ".");
@@ -1039,8 +1047,10 @@ static void pr_star_from(struct pr *p, const struct sql_from *f, const char *onl
         for (uint32_t i = 0; i < n && p->rc == 0; i++) {
             pr_s(p, *first ? "" : ", ");
             *first = false;
-            pr_ident(p, alias);
-            pr_s(p, ".");
+            if (p->returning_target == NULL) {
+                pr_ident(p, alias);
+                pr_s(p, ".");
+            }
             pr_ident(p, tc[i].name);
             pr_s(p, " AS ");
             pr_ident(p, tc[i].name);
@@ -1389,6 +1399,8 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
         pr_leave(p);
         return;
     }
+    const char *returning_target = p->returning_target;
+    p->returning_target = NULL;
     uint32_t pushed = pr_push_ctes(p, q->with);
     if (q->with != NULL)
         pr_with(p, q->with);
@@ -1410,6 +1422,7 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
         }
     }
     p->nscope -= pushed;
+    p->returning_target = returning_target;
     if (want_cols && out != NULL && p->rc == 0) {
         out->has_star = cols.star;
         out->ncols = cols.star ? 0 : cols.n;
@@ -1462,7 +1475,9 @@ static void pr_returning(struct pr *p, const struct sql_targets *t, const struct
     struct sql_from *fv[1] = {&f};
     struct sql_froms from = {.n = 1, .v = fv};
     struct pr_cols cols = {0};
+    p->returning_target = alias ? alias : table->name;
     pr_targets(p, t, &from, &cols);
+    p->returning_target = NULL;
     if (out != NULL && p->rc == 0) {
         out->has_star = cols.star;
         out->ncols = cols.star ? 0 : cols.n;
@@ -1695,7 +1710,7 @@ static void pr_names(struct pr *p, const struct sql_names *n)
     pr_s(p, ")");
 }
 
-static void pr_column_def(struct pr *p, const struct sql_column_def *cd)
+static void pr_column_def(struct pr *p, const struct sql_column_def *cd, bool in_table_pk)
 {
     pr_ident(p, cd->name);
     pr_s(p, " ");
@@ -1716,6 +1731,9 @@ static void pr_column_def(struct pr *p, const struct sql_column_def *cd)
     pr_s(p, (const char *)decl.data);
     buf_free(&decl);
     struct sql_table_column self = {.name = cd->name, .type = cd->type};
+    /* PostgreSQL's primary key columns are NOT NULL; SQLite's (but INTEGER PRIMARY KEY) are not */
+    if (in_table_pk && !cd->not_null)
+        pr_s(p, " NOT NULL");
     for (uint32_t i = 0; i < cd->constraints.n && p->rc == 0; i++) {
         const struct sql_constraint *c = &cd->constraints.v[i];
         switch (c->kind) {
@@ -1763,7 +1781,18 @@ static void pr_create_table(struct pr *p, const struct sql_create_table *ct)
     for (uint32_t i = 0; i < ct->columns.n && p->rc == 0; i++) {
         if (i)
             pr_s(p, ", ");
-        pr_column_def(p, &ct->columns.v[i]);
+        bool in_pk = false;
+        for (uint32_t k = 0; k < ct->constraints.n && !in_pk; k++) {
+            const struct sql_constraint *c = &ct->constraints.v[k];
+            for (uint32_t j = 0; c->kind == SQL_CON_PRIMARY_KEY && j < c->cols.n; j++)
+                in_pk |= strcmp(c->cols.v[j], ct->columns.v[i].name) == 0;
+        }
+        pr_column_def(p, &ct->columns.v[i], in_pk);
+    }
+    /* SQLite wants every column definition before the table constraints. */
+    if (p->o->extra_column_def != NULL) {
+        pr_s(p, ", ");
+        pr_s(p, p->o->extra_column_def);
     }
     for (uint32_t i = 0; i < ct->constraints.n && p->rc == 0; i++) {
         const struct sql_constraint *c = &ct->constraints.v[i];
@@ -1784,10 +1813,6 @@ static void pr_create_table(struct pr *p, const struct sql_create_table *ct)
         default:
             break; /* foreign keys: kept, not enforced */
         }
-    }
-    if (p->o->extra_column_def != NULL) {
-        pr_s(p, ", ");
-        pr_s(p, p->o->extra_column_def);
     }
     pr_s(p, ")");
 }
