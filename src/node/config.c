@@ -47,6 +47,8 @@ static const struct config_setting config_settings[] = {
     {"election-ticks", CONFIG_U32_FIELD(election_ticks, 2, 1000),
      "election timeout in ticks (default 10)"},
     {"fsync", CONFIG_BOOL_FIELD(fsync), "sync the log before acknowledging (default true)"},
+    {"lease-reads", CONFIG_BOOL_FIELD(lease_reads),
+     "leaders serve linearizable reads from their lease, without a heartbeat round (default true)"},
 };
 #define CONFIG_SETTINGS_N (sizeof config_settings / sizeof config_settings[0])
 
@@ -63,6 +65,7 @@ void node_config_default(struct node_config *c)
     c->tick_ms = 100;
     c->election_ticks = 10;
     c->fsync = true;
+    c->lease_reads = true;
 }
 
 static const struct config_setting *config_find(const char *name, size_t len)

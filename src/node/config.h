@@ -34,6 +34,7 @@ struct node_config {
     uint32_t tick_ms;          /* Raft tick */
     uint32_t election_ticks;
     bool fsync;                /* false only for throwaway test clusters */
+    bool lease_reads;          /* raft_config.lease_reads for every group */
 };
 
 void node_config_default(struct node_config *c);

@@ -944,6 +944,7 @@ int group_open(uv_loop_t *loop, const struct group_config *cfg, struct wal *wal,
     raft_config_default(&rcfg, cfg->node_id);
     rcfg.election_ticks = cfg->election_ticks;
     rcfg.heartbeat_ticks = cfg->heartbeat_ticks;
+    rcfg.lease_reads = cfg->lease_reads;
     rcfg.max_msg_bytes = GROUP_ENTRY_BYTES_MAX; /* a message always fits one whole entry */
     rcfg.seed = clock_mono_ns() ^ (cfg->node_id << 32) ^ cfg->group_id;
     g->durable_hs = info.hs;

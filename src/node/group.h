@@ -60,6 +60,7 @@ struct group_config {
     uint32_t bucket_count;
     unsigned election_ticks;
     unsigned heartbeat_ticks;
+    bool lease_reads; /* raft_config.lease_reads */
     uint32_t tick_ms;
     bool bootstrap;             /* first start of the cluster's first node */
 };

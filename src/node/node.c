@@ -1382,6 +1382,7 @@ int node_open_group(struct node *n, uint64_t id, bool bootstrap, struct group **
                                                   : n->router.bucket_count,
                               .election_ticks = n->cfg.election_ticks,
                               .heartbeat_ticks = 1,
+                              .lease_reads = n->cfg.lease_reads,
                               .tick_ms = n->cfg.tick_ms,
                               .bootstrap = bootstrap};
     struct group_hooks hooks = {.ctx = n,

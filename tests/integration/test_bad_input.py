@@ -283,7 +283,8 @@ def test_peer_port_garbage(cluster):
 
 def test_run_bad_flags_exit_2(tmp_path):
     for argv in (["run", "--bogus"], ["run", "--tick-ms", "abc"], ["run", "--tick-ms"],
-                 ["run", "--election-ticks", "-3"], ["run", "--log-level", "loud"], ["frob"]):
+                 ["run", "--election-ticks", "-3"], ["run", "--log-level", "loud"],
+                 ["run", "--lease-reads=maybe"], ["frob"]):
         p = subprocess.run([CAIRN] + argv, capture_output=True, timeout=20,
                            cwd=str(tmp_path))
         assert p.returncode == 2, (argv, p.returncode, p.stderr)
