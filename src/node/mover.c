@@ -5,7 +5,15 @@
  *
  *   RECEIVE at dst -> floor m at src -> copy pages src -> dst (writes go on)
  *   -> FENCE at src (catalog: FENCED) -> floor f -> delta: rows newer than m,
- *   deletes of keys gone -> OWN at dst -> MOVE_FINISH (the flip) -> DROP at src
+ *   deletes of keys gone -> SQL rows: clear at dst, copy pages -> OWN at dst
+ *   -> MOVE_FINISH (the flip) -> DROP at src, then its SQL rows
+ *
+ * The rows of sharded SQL tables are copied whole while the bucket is fenced
+ * (the source is frozen, so the copy is exact; a page that fails starts the
+ * SQL copy over from the clear, and pages are numbered so that one proposed
+ * twice applies once). That makes the pause longer than a KV delta alone;
+ * copying SQL rows before the fence with a delta after needs row versions
+ * the tables do not keep.
  *
  * Writes to the bucket pause only from the fence to the flip. A move found
  * FENCED after a crash is redone from RECEIVE with a full copy (the source is
@@ -24,8 +32,8 @@
 #include "model/cluster/cluster.h"
 #include "model/cluster/cluster_plan.h"
 #include "model/kv/kv.h"
+#include "model/table/table.h"
 #include "node/node_int.h"
-#include "node/sql_exec.h"
 
 #define MOVER_CONCURRENT_MAX 16    /* moves driven at once */
 #define MOVER_PAGE_ROWS 256        /* rows per scan page */
@@ -34,6 +42,8 @@
 #define MOVER_RPC_TIMEOUT_MS 5000
 #define MOVER_ADOPT_EVERY_TICKS 100 /* safety net; map changes trigger it at once */
 #define MOVER_THRESHOLD_PERMILLE 10
+#define MOVER_SQL_PAGE_BYTES (256u * 1024) /* a page of SQL rows (one import command) */
+#define MOVER_SQL_TABLE_BYTES_MAX 256      /* a table name in a read request */
 
 enum mover_step {
     MOVER_CHECK_DST, /* resuming a fenced move: did the destination take it already? */
@@ -47,14 +57,18 @@ enum mover_step {
     MOVER_SRC_KEYS,
     MOVER_DST_KEYS,
     MOVER_DELETES,
+    MOVER_SQL_CLEAR, /* dst: BUCKET_CLEAR of the SQL rows an earlier try left */
+    MOVER_SQL_COPY,  /* pages of SQL rows src -> dst */
     MOVER_OWN,
     MOVER_FINISH,
     MOVER_DROP,
+    MOVER_SQL_DROP, /* src: BUCKET_CLEAR of its SQL rows, now that kv dropped the bucket */
     /* Giving up, in an order that never strands the bucket: dst lets go, the
      * source takes writes again, and only then does the catalog forget the
      * move (a governor leader that dies midway resumes the move instead). */
     MOVER_ABORT_FENCE_DST, /* dst may own it already (OWN applied): fenced, it can be dropped */
     MOVER_ABORT_DROP,
+    MOVER_ABORT_SQL_CLEAR,
     MOVER_ABORT_UNFENCE,
     MOVER_ABORT_RECORD,
     MOVER_DONE,
@@ -65,6 +79,7 @@ enum mover_read {
     MOVER_READ_SCAN = 1,
     MOVER_READ_KEYS = 2,
     MOVER_READ_STATE = 3, /* the bucket's state there (KV_BUCKET_*) */
+    MOVER_READ_SQL = 4,   /* a page of SQL rows (table_bucket_read) after (table, rowid) */
 };
 
 struct mover_job {
@@ -79,6 +94,12 @@ struct mover_job {
     struct buf page_last; /* last key of the page being imported: the next position */
     struct buf src_keys, dst_keys; /* (u32 len, key)... for the delete diff */
     uint32_t n_src_keys, n_dst_keys;
+    /* The SQL copy: the position after the last page imported, the page being imported, the
+     * number of the last page imported, and how often the copy started over. */
+    struct buf sql_table, sql_page;
+    int64_t sql_rowid;
+    uint64_t sql_seq;
+    uint32_t sql_restarts;
     uint32_t attempt;
     uint32_t fails;
     uint64_t fenced_ms;
@@ -95,7 +116,6 @@ struct mover_state {
     struct mover_adopted adopted[NODE_GROUPS_MAX];
     uint32_t n_adopted;
     uint32_t planning; /* MOVE_BEGINs out */
-    bool sql_pause_logged;
     uint32_t ticks;
     uint64_t moves_started, moves_finished, moves_failed;
     uint64_t rows_moved, bytes_moved;
@@ -120,6 +140,8 @@ void mover_free(struct node *n)
         buf_free(&n->mover->jobs[i].page_last);
         buf_free(&n->mover->jobs[i].src_keys);
         buf_free(&n->mover->jobs[i].dst_keys);
+        buf_free(&n->mover->jobs[i].sql_table);
+        buf_free(&n->mover->jobs[i].sql_page);
     }
     free(n->mover);
     n->mover = NULL;
@@ -208,6 +230,10 @@ void mover_adopt(struct node *n, struct group *g)
             struct buf cmd = BUF_INIT;
             if (kv_encode_bucket_drop(&cmd, b, &eb) == 0)
                 node_write(n, group_id(g), cmd.data, cmd.len, mover_adopt_done, NULL);
+            /* Then its SQL rows (refused, harmlessly, if the drop was). */
+            buf_reset(&cmd);
+            if (table_encode_bucket_clear(&cmd, b, &eb) == 0)
+                node_write(n, group_id(g), cmd.data, cmd.len, mover_adopt_done, NULL);
             buf_free(&cmd);
         }
     }
@@ -279,6 +305,12 @@ static void mover_serve_read(void *arg, int err)
             uint8_t state = KV_BUCKET_NONE;
             err = kv_bucket_state(st, q->bucket, &state, &eb);
             buf_append_u8(&out, state);
+        } else if (err == 0 && q->what == MOVER_READ_SQL) {
+            buf_append_u8(&q->after, 0); /* the table name, terminated */
+            err = table_bucket_read(st, q->bucket, (const char *)q->after.data,
+                                    (int64_t)q->min_version, MOVER_SQL_PAGE_BYTES, &out, &eb);
+            if (err != 0)
+                LOGW("mover", "bucket %u: reading its SQL rows: %s", q->bucket, eb.msg);
         } else if (err == 0 && q->what != MOVER_READ_FLOOR) {
             struct mover_read_out o = {BUF_INIT, 0, q->what == MOVER_READ_SCAN};
             bool more = false;
@@ -322,8 +354,11 @@ bool mover_on_rpc(struct node *n, struct net_responder *r, uint16_t method, cons
     uint32_t alen = codec_read_u32(&rd);
     const uint8_t *after = codec_read_bytes(&rd, alen);
     bool paged = q->what == MOVER_READ_SCAN || q->what == MOVER_READ_KEYS;
-    if (rd.err || q->what > MOVER_READ_STATE || q->limit > KV_LIST_LIMIT_MAX ||
-        (paged && q->limit == 0)) {
+    bool bad_table = q->what == MOVER_READ_SQL &&
+                     (alen > MOVER_SQL_TABLE_BYTES_MAX ||
+                      (after != NULL && memchr(after, 0, alen) != NULL));
+    if (rd.err || q->what > MOVER_READ_SQL || q->limit > KV_LIST_LIMIT_MAX ||
+        (paged && q->limit == 0) || bad_table) {
         net_rpc_respond(r, ERR_MALFORMED, NULL, 0);
         free(q);
         return true;
@@ -406,6 +441,27 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
          * unfence, or the move is gone from the catalog. */
         err = 0;
     } else if (err == 0 && res != NULL && res->status != 0) {
+        if (j->step == MOVER_SQL_COPY || (j->step == MOVER_SQL_CLEAR && j->sql_restarts > 0)) {
+            /* A page that does not apply (a table or column not there yet, a row of another
+             * bucket): the SQL copy starts over from the clear, a few times. */
+            LOGW("mover", "bucket %u: an SQL page was refused at %u (%s); copying again",
+                 j->mv.bucket, j->mv.dst, err_msg(res->status));
+            if (++j->sql_restarts > MOVER_STEP_RETRIES_MAX) {
+                mover_job_abort(j);
+                return;
+            }
+            j->retry_at_ms = clock_mono_ms() + MOVER_RETRY_MS;
+            j->step = MOVER_SQL_CLEAR;
+            return;
+        }
+        if (j->step == MOVER_SQL_DROP) {
+            /* Nothing of the bucket is live there any more; a leftover is cleared by the next
+             * move into that replicaset, before its import. */
+            LOGW("mover", "bucket %u: clearing its SQL rows at %u was refused (%s)", j->mv.bucket,
+                 j->mv.src, err_msg(res->status));
+            mover_job_end(j, true);
+            return;
+        }
         if (j->step == MOVER_FINISH && res->failed_op == CLUSTER_REFUSED_DST) {
             /* The destination lost its last member after it took the bucket:
              * the source still holds every row (frozen since the fence), so
@@ -442,8 +498,29 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
         mover_job_next(j, MOVER_FLOOR_AFTER);
         return;
     case MOVER_DELETES:
-        mover_job_next(j, MOVER_OWN);
+        mover_job_next(j, MOVER_SQL_CLEAR);
         return;
+    case MOVER_SQL_CLEAR:
+        buf_reset(&j->sql_table);
+        j->sql_rowid = 0;
+        j->sql_seq = 0;
+        mover_job_next(j, MOVER_SQL_COPY);
+        return;
+    case MOVER_SQL_COPY: {
+        /* The page is in (or was already): page on after its last row. */
+        struct table_bucket_page pg;
+        if (table_bucket_page_parse(j->sql_page.data, j->sql_page.len, &pg) == 0) {
+            buf_reset(&j->sql_table);
+            buf_append(&j->sql_table, pg.table, pg.table_len);
+            j->sql_rowid = pg.last_rowid;
+            j->sql_seq++;
+            struct mover_state *ms = mover_state(j->n);
+            ms->rows_moved += pg.nrows;
+            ms->bytes_moved += j->sql_page.len;
+        }
+        mover_job_next(j, MOVER_SQL_COPY);
+        return;
+    }
     case MOVER_OWN:
         mover_job_next(j, MOVER_FINISH);
         return;
@@ -459,6 +536,9 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
         return;
     }
     case MOVER_DROP:
+        mover_job_next(j, MOVER_SQL_DROP);
+        return;
+    case MOVER_SQL_DROP:
         LOGD("mover", "bucket %u moved %u -> %u", j->mv.bucket, j->mv.src, j->mv.dst);
         mover_job_end(j, true);
         return;
@@ -466,6 +546,9 @@ static void mover_write_done(void *arg, int err, const struct store_result *res)
         mover_job_next(j, MOVER_ABORT_DROP);
         return;
     case MOVER_ABORT_DROP:
+        mover_job_next(j, MOVER_ABORT_SQL_CLEAR);
+        return;
+    case MOVER_ABORT_SQL_CLEAR:
         mover_job_next(j, MOVER_ABORT_UNFENCE);
         return;
     case MOVER_ABORT_UNFENCE:
@@ -581,6 +664,29 @@ static void mover_read_done(void *arg, int err, int status, const uint8_t *p, si
         buf_reset(&j->after);
         mover_job_next(j, j->full_copy ? MOVER_COPY : MOVER_DELTA_ROWS);
         return;
+    case MOVER_SQL_COPY: {
+        struct table_bucket_page pg;
+        if (table_bucket_page_parse(p + 8, len - 8, &pg) != 0) {
+            mover_job_retry(j, "read", ERR_PROTO);
+            return;
+        }
+        if (pg.nrows == 0) {
+            mover_job_next(j, MOVER_OWN); /* every row is at the destination */
+            return;
+        }
+        buf_reset(&j->sql_page);
+        buf_append(&j->sql_page, p + 8, len - 8);
+        struct buf cmd = BUF_INIT;
+        struct errbuf eb = {{0}};
+        int rc = table_encode_bucket_import(&cmd, j->mv.bucket, j->sql_seq + 1, p + 8, len - 8,
+                                            &eb);
+        if (rc == 0)
+            mover_write(j, ROUTER_RS_GROUP(j->mv.dst), &cmd);
+        else
+            mover_job_retry(j, "import", rc);
+        buf_free(&cmd);
+        return;
+    }
     default:
         break;
     }
@@ -622,7 +728,7 @@ static void mover_read_done(void *arg, int err, int status, const uint8_t *p, si
     if (count == 0) {
         buf_reset(&j->after);
         if (j->step == MOVER_COPY)
-            mover_job_next(j, j->full_copy ? MOVER_OWN : MOVER_FENCE);
+            mover_job_next(j, j->full_copy ? MOVER_SQL_CLEAR : MOVER_FENCE);
         else
             mover_job_next(j, MOVER_SRC_KEYS);
         return;
@@ -725,6 +831,21 @@ static void mover_job_run(struct mover_job *j)
         if (rc == 0)
             mover_write(j, ROUTER_RS_GROUP(j->mv.dst), &cmd);
         break;
+    case MOVER_SQL_CLEAR:
+        rc = table_encode_bucket_clear(&cmd, j->mv.bucket, &eb);
+        if (rc == 0)
+            mover_write(j, ROUTER_RS_GROUP(j->mv.dst), &cmd);
+        break;
+    case MOVER_SQL_COPY:
+        buf_reset(&j->after);
+        buf_append(&j->after, j->sql_table.data, j->sql_table.len);
+        mover_read(j, j->mv.src, MOVER_READ_SQL, (uint64_t)j->sql_rowid);
+        break;
+    case MOVER_SQL_DROP:
+        rc = table_encode_bucket_clear(&cmd, j->mv.bucket, &eb);
+        if (rc == 0)
+            mover_write(j, ROUTER_RS_GROUP(j->mv.src), &cmd);
+        break;
     case MOVER_OWN:
         rc = kv_encode_bucket_own(&cmd, &j->mv.bucket, 1, &eb);
         if (rc == 0)
@@ -741,16 +862,19 @@ static void mover_job_run(struct mover_job *j)
             mover_write(j, ROUTER_RS_GROUP(j->mv.src), &cmd);
         break;
     case MOVER_ABORT_FENCE_DST:
-    case MOVER_ABORT_DROP: {
+    case MOVER_ABORT_DROP:
+    case MOVER_ABORT_SQL_CLEAR: {
         struct cluster_replicaset set;
         if (cluster_replicaset_get(node_store(n), j->mv.dst, &set, &eb) == 0 &&
             set.state == CLUSTER_RS_RETIRED) {
             mover_job_next(j, MOVER_ABORT_UNFENCE); /* no member left to hold a copy */
             break;
         }
-        /* Refused unless OWNED (then nothing to fence) / unless not OWNED. */
+        /* Refused unless OWNED (then nothing to fence) / unless not OWNED; the SQL rows go
+         * once the bucket is not there. */
         rc = j->step == MOVER_ABORT_FENCE_DST ? kv_encode_bucket_fence(&cmd, j->mv.bucket, &eb)
-                                              : kv_encode_bucket_drop(&cmd, j->mv.bucket, &eb);
+             : j->step == MOVER_ABORT_DROP    ? kv_encode_bucket_drop(&cmd, j->mv.bucket, &eb)
+                                              : table_encode_bucket_clear(&cmd, j->mv.bucket, &eb);
         if (rc == 0)
             mover_write(j, ROUTER_RS_GROUP(j->mv.dst), &cmd);
         break;
@@ -800,6 +924,7 @@ static void mover_job_start(struct node *n, struct mover_job *j, const struct cl
     j->floor_before = j->floor_after = 0;
     j->fails = 0;
     j->retry_at_ms = 0;
+    j->sql_restarts = 0;
     buf_reset(&j->after);
     j->step = j->full_copy ? MOVER_CHECK_DST : MOVER_RECEIVE;
     mover_job_run(j);
@@ -881,15 +1006,6 @@ void mover_tick(struct node *n)
     }
     if (mover_job_free_slot(ms) == NULL)
         goto out;
-    /* Buckets do not carry SQL rows yet: moving one would strand the rows of sharded tables
-     * in the source replicaset. Balance waits until they move with their buckets. */
-    if (sql_exec_has_sharded_tables(n)) {
-        if (!ms->sql_pause_logged)
-            LOGW("mover", "rebalancing paused: tables distributed by bucket exist, and moving "
-                          "their rows with buckets is not implemented yet");
-        ms->sql_pause_logged = true;
-        goto out;
-    }
     /* Plan the next move towards the balanced map. */
     struct cluster_plan_set sets[ROUTER_RS_MAX];
     uint32_t n_sets = 0;

@@ -193,11 +193,6 @@ static int sqlx_table_columns(void *ctx, const char *schema, const char *table,
     return 0;
 }
 
-bool sql_exec_has_sharded_tables(struct node *n)
-{
-    return n->sql != NULL && sqlx_catalog(n->sql)->any_sharded;
-}
-
 /* ------------------------------------------------------------ sessions */
 
 
@@ -376,12 +371,15 @@ static bool sqlx_run_placement(struct sqlx_run *r)
         return false;
     uint32_t rs = ROUTER_GROUP_RS(r->group);
     const uint8_t *done = r->s->buckets_done;
+    int64_t only = r->s->route_bucket; /* a key's bucket, or -1 */
     buf_reset(&r->buckets);
-    ASSERT(buf_reserve(&r->buckets, (count + 7) / 8) == 0);
+    int rc = buf_reserve(&r->buckets, (count + 7) / 8);
+    ASSERT(rc == 0);
     memset(r->buckets.data, 0, (count + 7) / 8);
     r->buckets.len = (count + 7) / 8;
     for (uint32_t b = 0; b < count; b++)
-        if (n->router.owners[b] == rs && (done == NULL || !((done[b / 8] >> (b % 8)) & 1)))
+        if (n->router.owners[b] == rs && (done == NULL || !((done[b / 8] >> (b % 8)) & 1)) &&
+            (only < 0 || (int64_t)b == only))
             r->buckets.data[b / 8] |= (uint8_t)(1u << (b % 8));
     r->x.buckets = r->buckets.data;
     r->x.buckets_bytes = (uint32_t)r->buckets.len;
@@ -716,6 +714,15 @@ static bool sqlx_route_value(struct sqlx_session *s, const struct sql_expr *e,
     return true;
 }
 
+/* Whether an active replicaset owns no bucket yet: buckets may be moving to it. */
+static bool sqlx_rs_waiting(struct node *n)
+{
+    for (uint32_t i = 0; i < n->router.n_rs; i++)
+        if (n->router.rs[i].buckets == 0 && n->router.rs[i].state == CLUSTER_RS_ACTIVE)
+            return true;
+    return false;
+}
+
 /* The only active replicaset's group, if the cluster has exactly one that
  * owns buckets (then every sharded row lives there); else 0. */
 static uint64_t sqlx_single_rs_group(struct node *n)
@@ -786,6 +793,8 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
     *all = false;
     *gather = false;
     *split = false;
+    s->route_bucket = -1;
+    s->route_share = false;
     if (sql_stmt_tables(st, &refs, &nrefs) != 0) {
         pg_send_errorf(s->c, "54000", "statement too complex to route");
         return -1;
@@ -819,6 +828,9 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
     }
     uint64_t single = sqlx_single_rs_group(n);
     if (single != 0) {
+        /* With another replicaset about, the run carries the bucket set this node's map
+         * places there, which the replicaset refuses once a bucket has moved away. */
+        s->route_share = sqlx_rs_waiting(n);
         *group = single;
         return 0;
     }
@@ -872,8 +884,11 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
                 struct table_value v;
                 struct buf keep = BUF_INIT;
                 if (conds[i].nvalues == 1 && strcmp(conds[i].column, col->name) == 0 &&
-                    sqlx_route_value(s, conds[i].values[0], col, &v, &keep))
-                    *group = sqlx_group_of_bucket(n, table_bucket(&v, 1, n->router.bucket_count));
+                    sqlx_route_value(s, conds[i].values[0], col, &v, &keep)) {
+                    uint32_t b = table_bucket(&v, 1, n->router.bucket_count);
+                    *group = sqlx_group_of_bucket(n, b);
+                    s->route_bucket = *group != 0 ? (int64_t)b : -1;
+                }
                 buf_free(&keep);
                 if (*group != 0)
                     return 0;
@@ -1145,7 +1160,11 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
     }
     d->pending = ng;
     for (uint32_t i = 0; i < ng; i++)
-        sqlx_run_start(s, groups[i], write, false, &ts, 1, 0, sqlx_dml_run_done, d);
+        sqlx_run_start(s, groups[i], write, false, &ts, 1,
+                       (all && write) || (!all && (s->route_bucket >= 0 || s->route_share))
+                           ? TABLE_EXEC_BUCKETS
+                           : 0,
+                       sqlx_dml_run_done, d);
 }
 
 /* ---- an INSERT whose rows go to several replicasets ----
@@ -2815,6 +2834,7 @@ void sqlx_statement_done(struct sqlx_session *s)
 {
     free(s->buckets_done);
     s->buckets_done = NULL;
+    s->route_bucket = -1;
     s->next++;
     /* After an error the rest of a simple query's string is not run (pg.h). */
     if (s->next >= s->parsed.n || s->cancelled || s->stmt_failed) {
@@ -2917,6 +2937,7 @@ static void sqlx_startup(void *ctx, struct pg_conn *c)
     ASSERT(s != NULL);
     s->x = x;
     s->c = c;
+    s->route_bucket = -1;
     uv_timer_init(node_loop(x->n), &s->retry_timer);
     s->retry_timer.data = s;
     s->timer_open = true;
@@ -3135,6 +3156,7 @@ static void sqlx_close(void *ctx, struct pg_conn *c)
         return;
     sqlx_txn_reset(s);
     free(s->stmts);
+    free(s->buckets_done);
     sql_parsed_free(&s->parsed);
     sqlx_copy_free(s);
     uv_timer_stop(&s->retry_timer);

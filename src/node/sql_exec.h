@@ -24,7 +24,5 @@ void sql_exec_free(struct sql_exec *x);
 /* Serves NODE_RPC_SQL_RUN; false for another method. */
 bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
                      const uint8_t *payload, size_t len);
-/* Whether the catalog has tables spread over replicasets by bucket. */
-bool sql_exec_has_sharded_tables(struct node *n);
 
 #endif

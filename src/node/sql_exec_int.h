@@ -111,6 +111,14 @@ struct sqlx_session {
     struct sqlx_ddl *ddl_barrier; /* a schema change waiting on retry_timer for replicasets */
     uv_timer_t retry_timer;
     bool timer_open;
+    /* A write run in every replicaset, each on the buckets the map places there: the buckets
+     * whose part is applied, so that a replanned retry does not apply them twice (bucket_count
+     * bits, kept until the statement is done; NULL when none). */
+    uint8_t *buckets_done;
+    /* The bucket a key pinned the current statement to (its run carries it as its bucket
+     * set, so a replicaset that no longer has it refuses instead of finding no row); -1. */
+    int64_t route_bucket;
+    bool route_share; /* the single replicaset with buckets got it, with its share as the set */
 };
 
 /* A request to run statements on a group: a read, a tentative run or a write. */
@@ -124,6 +132,7 @@ struct sqlx_run {
     struct buf req; /* the encoded request (RPC) or command (write) */
     struct buf out; /* the output */
     uint32_t attempt;
+    struct buf buckets; /* TABLE_EXEC_BUCKETS: the bucket set, owned */
     void (*done)(struct sqlx_run *r, int err);
     void *arg;
 };

@@ -84,6 +84,54 @@ static bool sqlx_gather_one_table(const struct sql_stmt *st, uint32_t nrefs)
            q->from.v[0]->kind == SQL_FROM_TABLE;
 }
 
+/* The fetch of a sharded table reads only the buckets the run's bucket set names (the ones
+ * this coordinator's map places in that replicaset): while a bucket moves, its rows are in two
+ * replicasets (the destination receiving them, or owning them before the source dropped its
+ * copy), and each must be read from one. The replicaset refuses the set when its map is stale
+ * (table.h, Buckets), and the query is planned again. */
+static const char *sqlx_gather_func_lookup(const char *name, int nargs, bool *is_aggregate)
+{
+    if (nargs == 1 && strcmp(name, "cairn_bucket_visible") == 0) {
+        *is_aggregate = false;
+        return name;
+    }
+    return sql_func_lookup(name, nargs, is_aggregate);
+}
+
+/* where AND cairn_bucket_visible("__bucket"), in the statement's arena; NULL when it is full. */
+static struct sql_expr *sqlx_gather_visible(struct sql_arena *a, struct sql_expr *where)
+{
+    struct sql_expr *call = sql_arena_alloc(a, sizeof *call);
+    struct sql_expr *col = sql_arena_alloc(a, sizeof *col);
+    struct sql_expr **arg = sql_arena_alloc(a, sizeof *arg);
+    if (call == NULL || col == NULL || arg == NULL)
+        return NULL;
+    col->kind = SQL_E_COLUMN;
+    col->loc = -1;
+    col->column.nparts = 1;
+    col->column.parts[0] = "__bucket";
+    arg[0] = col;
+    call->kind = SQL_E_FUNC;
+    call->loc = -1;
+    call->func.name.name = "cairn_bucket_visible";
+    call->func.name.loc = -1;
+    call->func.args.n = 1;
+    call->func.args.v = arg;
+    if (where == NULL)
+        return call;
+    struct sql_expr *and = sql_arena_alloc(a, sizeof *and);
+    struct sql_expr **terms = sql_arena_alloc(a, 2 * sizeof *terms);
+    if (and == NULL || terms == NULL)
+        return NULL;
+    terms[0] = where;
+    terms[1] = call;
+    and->kind = SQL_E_AND;
+    and->loc = -1;
+    and->list.n = 2;
+    and->list.v = terms;
+    return and;
+}
+
 /* The statement that fetches t: `SELECT * FROM t [alias] WHERE <the query's WHERE>` when the
  * query reads only t (its filter then runs at the source and again here, harmlessly), else
  * every row of t. */
@@ -131,6 +179,15 @@ static int sqlx_gather_print_fetch(struct sqlx_session *s, const struct sql_stmt
     struct sqlx_print_ctx pctx = {.cat = sqlx_catalog(s->x)};
     struct sql_print_opts o;
     sqlx_print_opts(&o, &pctx, s);
+    if (!gt->t->global) {
+        o.func_lookup = sqlx_gather_func_lookup;
+        f->where = sqlx_gather_visible(a, f->where);
+        if (f->where == NULL) {
+            snprintf(err->sqlstate, sizeof err->sqlstate, "53200");
+            snprintf(err->message, sizeof err->message, "out of memory planning the query");
+            return ERR_NOMEM;
+        }
+    }
     return sql_print(&fetch, &o, &gt->fetch, err);
 }
 
@@ -152,6 +209,8 @@ static void sqlx_gather_part_done(struct sqlx_run *r, int err)
         } else if (table_output_parse(r->out.data, r->out.len, &o) != 0) {
             pg_send_errorf(s->c, "XX000", "a malformed answer from a replicaset");
             g->answered = true;
+        } else if (o.state != TABLE_STATE_OK && strcmp(o.sqlstate, "55000") == 0) {
+            g->replan = true; /* a bucket moved: this node's map was older than the replicaset */
         } else if (o.state != TABLE_STATE_OK) {
             sqlx_send_output_error(s, &o);
             g->answered = true;
@@ -377,7 +436,9 @@ void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
             struct sqlx_part *part = &g->parts[g->nparts++];
             part->g = g;
             part->table = i;
-            sqlx_run_start(s, groups[i][k], false, false, &ts, 1, 0, sqlx_gather_part_done, part);
+            sqlx_run_start(s, groups[i][k], false, false, &ts, 1,
+                           g->tables[i].t->global ? 0 : TABLE_EXEC_BUCKETS, sqlx_gather_part_done,
+                           part);
         }
     }
     return;

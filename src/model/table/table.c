@@ -95,6 +95,8 @@ const char *table_get_str(struct codec_reader *r, uint32_t *len, uint32_t max)
 
 uint32_t table_bucket(const struct table_value *vals, uint32_t n, uint32_t bucket_count)
 {
+    if (bucket_count == 0)
+        return 0; /* a node that has not learned the count yet: its callers check the count */
     struct buf key = BUF_INIT;
     char num[40];
     for (uint32_t i = 0; i < n; i++) {

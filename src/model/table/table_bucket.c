@@ -19,6 +19,7 @@
     " ORDER BY m.name LIMIT 1"
 #define TABLE_BUCKET_TABLES_MAX     100000 /* bound on the walk over tables */
 #define TABLE_BUCKET_NAME_BYTES_MAX 256
+#define TABLE_BUCKET_SET_LOOKUPS_MAX 16 /* a bucket set this small is checked bucket by bucket */
 
 /* ------------------------------------------------------------ bucket states */
 
@@ -115,8 +116,13 @@ int table_bucket_run_begin(struct table_model_state *t, const struct table_exec 
         return rc;
     if (!sharded)
         return 0; /* it owns every bucket */
-    /* One pass over the state table instead of a lookup per bucket of the set. */
-    if (t->states != NULL) {
+    /* A set of a few buckets (a key's) is looked up bucket by bucket; a larger one (a
+     * replicaset's share) in one pass over the state table. */
+    uint32_t n_set = 0;
+    for (uint32_t i = 0; i < x->buckets_bytes && n_set <= TABLE_BUCKET_SET_LOOKUPS_MAX; i++)
+        n_set += (uint32_t)__builtin_popcount(x->buckets[i]);
+    bool scan = t->states != NULL && n_set > TABLE_BUCKET_SET_LOOKUPS_MAX;
+    if (scan) {
         struct errbuf eb = {{0}};
         rc = kv_buckets_owned(t->store, table_states_fill, t, &eb);
         if (rc != 0)
@@ -130,7 +136,7 @@ int table_bucket_run_begin(struct table_model_state *t, const struct table_exec 
             uint32_t b = i * 8 + k;
             uint8_t state = KV_BUCKET_NONE;
             if (b < t->bucket_count) {
-                if (t->states != NULL)
+                if (scan)
                     state = t->states[b] ? (uint8_t)(t->states[b] - 1) : KV_BUCKET_NONE;
                 else if ((rc = table_state(t, b, &state)) != 0)
                     return rc;
@@ -146,7 +152,7 @@ int table_bucket_run_begin(struct table_model_state *t, const struct table_exec 
         }
     }
     /* Buckets the pass did not list are not here: remember that too. */
-    if (t->states != NULL)
+    if (scan)
         for (uint32_t b = 0; b < t->bucket_count; b++)
             if (t->states[b] == 0)
                 t->states[b] = KV_BUCKET_NONE + 1;
