@@ -11,6 +11,10 @@
 
 /* CTE names visible where a FROM item is printed: they are not user tables. */
 #define PR_SCOPE_MAX 64
+/* Nesting, and questions in all, that the inference of one statement's result types follows
+ * before it answers "unknown". */
+#define PR_TYPE_DEPTH_MAX 64
+#define PR_TYPE_STEPS_MAX 100000
 
 struct pr {
     const struct sql_stmt *st;
@@ -20,7 +24,9 @@ struct pr {
     int rc;
     int depth;
     const char *scope[PR_SCOPE_MAX];
+    const struct sql_cte *scope_cte[PR_SCOPE_MAX];
     uint32_t nscope;
+    uint32_t type_steps; /* see PR_TYPE_STEPS_MAX */
     bool in_check; /* CHECK / generated expressions: only deterministic functions */
     /* Inside RETURNING (outside its subqueries): the target table's name or alias, whose
      * columns SQLite accepts only unqualified there. */
@@ -805,16 +811,12 @@ static enum sql_type_kind pr_coltype(const struct sql_expr *e)
             e->binary.op == SQL_OP_NREGEX || e->binary.op == SQL_OP_IREGEX ||
             e->binary.op == SQL_OP_NIREGEX)
             return SQL_TYPE_BOOL;
-        if (e->binary.op == SQL_OP_CONCAT)
-            return SQL_TYPE_TEXT;
         return SQL_TYPE_UNKNOWN;
     case SQL_E_SUBLINK: return e->sublink.kind == SQL_SUBLINK_EXISTS ? SQL_TYPE_BOOL
                                                                      : SQL_TYPE_UNKNOWN;
     case SQL_E_FUNC:
         if (strcmp(e->func.name.name, "count") == 0)
             return SQL_TYPE_INT8;
-        if (strcmp(e->func.name.name, "avg") == 0)
-            return SQL_TYPE_NUMERIC;
         return SQL_TYPE_UNKNOWN;
     case SQL_E_SVF:
         switch (e->svf.kind) {
@@ -1072,56 +1074,20 @@ static void pr_star_from(struct pr *p, const struct sql_from *f, const char *onl
         cols->star = true;
 }
 
-/* The type of a plain column of one of the FROM tables, or UNKNOWN. */
-static enum sql_type_kind pr_column_type(struct pr *p, const struct sql_expr *e,
-                                         const struct sql_froms *from)
-{
-    if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts == 0 || from == NULL)
-        return SQL_TYPE_UNKNOWN;
-    const char *col = e->column.parts[e->column.nparts - 1];
-    const char *qual = e->column.nparts > 1 ? e->column.parts[e->column.nparts - 2] : NULL;
-    for (uint32_t k = 0; k < from->n; k++) {
-        const struct sql_from *f = from->v[k];
-        if (f->kind != SQL_FROM_TABLE)
-            continue;
-        const char *alias = f->alias.name ? f->alias.name : f->table.name;
-        if (qual != NULL && strcmp(qual, alias) != 0)
-            continue;
-        const struct sql_table_column *tc;
-        uint32_t n;
-        if (!pr_table_cols(p, &f->table, &tc, &n))
-            continue;
-        for (uint32_t i = 0; i < n; i++)
-            if (strcmp(tc[i].name, col) == 0)
-                return tc[i].type.array_dims ? SQL_TYPE_TEXT : tc[i].type.kind;
-    }
-    return SQL_TYPE_UNKNOWN;
-}
+/* ---- result types: what PostgreSQL's analysis would say, as far as the AST and the catalog
+ * tell (UNKNOWN: the executor falls back to the value's storage class) ---- */
 
+static uint32_t pr_push_ctes(struct pr *p, const struct sql_with *w);
 static enum sql_type_kind pr_expr_type(struct pr *p, const struct sql_expr *e,
                                        const struct sql_froms *from, int depth);
+static enum sql_type_kind pr_select_col_type(struct pr *p, const struct sql_select *q,
+                                             uint32_t idx, int depth);
 
-/* PostgreSQL's result type of sum / min / max over an expression of known type. */
-static enum sql_type_kind pr_agg_type(struct pr *p, const struct sql_expr *e,
-                                      const struct sql_froms *from)
+/* The budget of one statement's type questions: a chain of CTEs that each read the one
+ * before twice would otherwise ask exponentially often. */
+static bool pr_type_step(struct pr *p, int depth)
 {
-    if (e->kind != SQL_E_FUNC || e->func.args.n != 1 || e->func.over != NULL)
-        return SQL_TYPE_UNKNOWN;
-    const char *f = e->func.name.name;
-    enum sql_type_kind arg = pr_expr_type(p, e->func.args.v[0], from, 1);
-    if (arg == SQL_TYPE_UNKNOWN)
-        return SQL_TYPE_UNKNOWN;
-    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0)
-        return arg;
-    if (strcmp(f, "sum") == 0) {
-        if (arg == SQL_TYPE_INT2 || arg == SQL_TYPE_INT4)
-            return SQL_TYPE_INT8;
-        if (arg == SQL_TYPE_INT8 || arg == SQL_TYPE_NUMERIC)
-            return SQL_TYPE_NUMERIC;
-        if (arg == SQL_TYPE_FLOAT4 || arg == SQL_TYPE_FLOAT8 || arg == SQL_TYPE_INTERVAL)
-            return arg;
-    }
-    return SQL_TYPE_UNKNOWN;
+    return depth <= PR_TYPE_DEPTH_MAX && ++p->type_steps <= PR_TYPE_STEPS_MAX;
 }
 
 static bool pr_is_int(enum sql_type_kind k)
@@ -1129,63 +1095,677 @@ static bool pr_is_int(enum sql_type_kind k)
     return k == SQL_TYPE_INT2 || k == SQL_TYPE_INT4 || k == SQL_TYPE_INT8;
 }
 
+static bool pr_is_float(enum sql_type_kind k)
+{
+    return k == SQL_TYPE_FLOAT4 || k == SQL_TYPE_FLOAT8;
+}
+
+static bool pr_is_number(enum sql_type_kind k)
+{
+    return pr_is_int(k) || pr_is_float(k) || k == SQL_TYPE_NUMERIC;
+}
+
+static bool pr_is_text(enum sql_type_kind k)
+{
+    return k == SQL_TYPE_TEXT || k == SQL_TYPE_VARCHAR || k == SQL_TYPE_BPCHAR;
+}
+
+/* NULL or a string literal: PostgreSQL's type "unknown", which takes the type it meets. */
+static bool pr_is_untyped(const struct sql_expr *e)
+{
+    return e->kind == SQL_E_CONST &&
+           (e->konst.kind == SQL_CONST_NULL || e->konst.kind == SQL_CONST_STRING);
+}
+
+/* PostgreSQL's name of a type in messages (format_type). */
+static const char *pr_type_pg_name(enum sql_type_kind k)
+{
+    switch (k) {
+    case SQL_TYPE_BOOL: return "boolean";
+    case SQL_TYPE_INT2: return "smallint";
+    case SQL_TYPE_INT4: return "integer";
+    case SQL_TYPE_INT8: return "bigint";
+    case SQL_TYPE_FLOAT4: return "real";
+    case SQL_TYPE_FLOAT8: return "double precision";
+    case SQL_TYPE_NUMERIC: return "numeric";
+    case SQL_TYPE_TEXT: return "text";
+    case SQL_TYPE_VARCHAR: return "character varying";
+    case SQL_TYPE_BPCHAR: return "character";
+    case SQL_TYPE_BYTEA: return "bytea";
+    case SQL_TYPE_DATE: return "date";
+    case SQL_TYPE_TIME: return "time without time zone";
+    case SQL_TYPE_TIMETZ: return "time with time zone";
+    case SQL_TYPE_TIMESTAMP: return "timestamp without time zone";
+    case SQL_TYPE_TIMESTAMPTZ: return "timestamp with time zone";
+    case SQL_TYPE_INTERVAL: return "interval";
+    case SQL_TYPE_JSON: return "json";
+    case SQL_TYPE_JSONB: return "jsonb";
+    case SQL_TYPE_UUID: return "uuid";
+    default: return "unknown";
+    }
+}
+
+/* The implicit-cast order of the numeric types: int2 < int4 < int8 < numeric < float4 <
+ * float8 (0: not a number). */
+static int pr_number_rank(enum sql_type_kind k)
+{
+    switch (k) {
+    case SQL_TYPE_INT2: return 1;
+    case SQL_TYPE_INT4: return 2;
+    case SQL_TYPE_INT8: return 3;
+    case SQL_TYPE_NUMERIC: return 4;
+    case SQL_TYPE_FLOAT4: return 5;
+    case SQL_TYPE_FLOAT8: return 6;
+    default: return 0;
+    }
+}
+
+/* Several inputs folded into one type (the branches of a CASE, COALESCE's arguments, a
+ * VALUES column, the members of a UNION) as PostgreSQL's select_common_type does for what the
+ * printer can tell: NULL and string literals take the others' type (text when all are);
+ * numbers widen along pr_number_rank; text types give text; a date with a timestamp gives the
+ * timestamp. A number, a text or a boolean against another of those is PostgreSQL's 42804. */
+struct pr_common {
+    const char *what; /* "CASE", "UNION", ...: PostgreSQL's word in the message */
+    enum sql_type_kind kind;
+    bool typed;   /* kind holds a typed input's type */
+    bool literal; /* a string literal was seen */
+    bool unknown; /* an input's type could not be told: nor can the result's */
+};
+
+static void pr_common_kind(struct pr *p, struct pr_common *c, enum sql_type_kind k, int loc)
+{
+    if (k == SQL_TYPE_UNKNOWN) {
+        c->unknown = true;
+        return;
+    }
+    if (!c->typed || c->kind == k) {
+        c->kind = k;
+        c->typed = true;
+        return;
+    }
+    enum sql_type_kind a = c->kind;
+    int ra = pr_number_rank(a), rb = pr_number_rank(k);
+    if (ra > 0 && rb > 0) {
+        c->kind = ra > rb ? a : k;
+    } else if (pr_is_text(a) && pr_is_text(k)) {
+        c->kind = SQL_TYPE_TEXT;
+    } else if ((a == SQL_TYPE_DATE && k == SQL_TYPE_TIMESTAMP) ||
+               (a == SQL_TYPE_TIMESTAMP && k == SQL_TYPE_DATE)) {
+        c->kind = SQL_TYPE_TIMESTAMP;
+    } else if ((a == SQL_TYPE_TIMESTAMPTZ && (k == SQL_TYPE_DATE || k == SQL_TYPE_TIMESTAMP)) ||
+               (k == SQL_TYPE_TIMESTAMPTZ && (a == SQL_TYPE_DATE || a == SQL_TYPE_TIMESTAMP))) {
+        c->kind = SQL_TYPE_TIMESTAMPTZ;
+    } else if ((ra > 0 || pr_is_text(a) || a == SQL_TYPE_BOOL) &&
+               (rb > 0 || pr_is_text(k) || k == SQL_TYPE_BOOL)) {
+        pr_fail(p, ERR_MALFORMED, "42804", loc, "%s types %s and %s cannot be matched", c->what,
+                pr_type_pg_name(a), pr_type_pg_name(k));
+        c->unknown = true;
+    } else {
+        c->unknown = true;
+    }
+}
+
+static void pr_common_expr(struct pr *p, struct pr_common *c, const struct sql_expr *e,
+                           const struct sql_froms *from, int depth)
+{
+    if (pr_is_untyped(e)) {
+        c->literal |= e->konst.kind == SQL_CONST_STRING;
+        return;
+    }
+    pr_common_kind(p, c, pr_expr_type(p, e, from, depth), e->loc);
+}
+
+static enum sql_type_kind pr_common_result(const struct pr_common *c)
+{
+    if (c->unknown)
+        return SQL_TYPE_UNKNOWN;
+    if (c->typed)
+        return c->kind;
+    return c->literal ? SQL_TYPE_TEXT : SQL_TYPE_UNKNOWN;
+}
+
+/* The CTE a FROM table names, when one is in scope. */
+static const struct sql_cte *pr_scope_cte(const struct pr *p, const struct sql_qname *q)
+{
+    if (q->schema != NULL)
+        return NULL;
+    for (uint32_t i = p->nscope; i-- > 0;)
+        if (strcmp(p->scope[i], q->name) == 0)
+            return p->scope_cte[i];
+    return NULL;
+}
+
+/* The position of q's output column name (renamed by cols when given), or -1: not there, or
+ * behind a * that cannot be counted. */
+static int pr_select_col_index(const struct sql_select *q, const struct sql_names *cols,
+                               const char *name)
+{
+    if (cols != NULL && cols->n > 0) {
+        for (uint32_t i = 0; i < cols->n; i++)
+            if (strcmp(cols->v[i], name) == 0)
+                return (int)i;
+        return -1;
+    }
+    while (q->kind == SQL_SELECT_SETOP)
+        q = q->left;
+    if (q->kind == SQL_SELECT_VALUES) {
+        char made[24];
+        for (uint32_t i = 0; q->values.n > 0 && i < q->values.v[0].n; i++) {
+            snprintf(made, sizeof made, "column%u", i + 1);
+            if (strcmp(made, name) == 0)
+                return (int)i;
+        }
+        return -1;
+    }
+    for (uint32_t i = 0; i < q->targets.n; i++) {
+        const struct sql_target *t = &q->targets.v[i];
+        if (t->expr->kind == SQL_E_COLUMN && t->expr->column.star)
+            return -1;
+        if (strcmp(t->alias ? t->alias : pr_colname(t->expr), name) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* The type of column col of FROM item f (qual: the item's name, when the reference names
+ * one). *found is set when f has that column, whether or not its type can be told. */
+static enum sql_type_kind pr_from_col_type(struct pr *p, const struct sql_from *f,
+                                           const char *qual, const char *col, bool *found,
+                                           int depth)
+{
+    if (!pr_type_step(p, depth))
+        return SQL_TYPE_UNKNOWN;
+    if (f->kind == SQL_FROM_JOIN) {
+        enum sql_type_kind k = pr_from_col_type(p, f->join.left, qual, col, found, depth + 1);
+        return *found ? k : pr_from_col_type(p, f->join.right, qual, col, found, depth + 1);
+    }
+    const char *alias = f->alias.name;
+    if (alias == NULL && f->kind == SQL_FROM_TABLE)
+        alias = f->table.name;
+    if (alias == NULL && f->kind == SQL_FROM_FUNC)
+        alias = "generate_series";
+    if (qual != NULL && (alias == NULL || strcmp(qual, alias) != 0))
+        return SQL_TYPE_UNKNOWN;
+    switch (f->kind) {
+    case SQL_FROM_TABLE: {
+        const struct sql_cte *cte = pr_scope_cte(p, &f->table);
+        if (cte != NULL) {
+            if (cte->query->kind != SQL_STMT_SELECT)
+                return SQL_TYPE_UNKNOWN;
+            int ix = pr_select_col_index(cte->query->select, &cte->cols, col);
+            if (ix < 0)
+                return SQL_TYPE_UNKNOWN;
+            *found = true;
+            return pr_select_col_type(p, cte->query->select, (uint32_t)ix, depth + 1);
+        }
+        const struct sql_table_column *tc;
+        uint32_t n;
+        if (!pr_table_cols(p, &f->table, &tc, &n))
+            return SQL_TYPE_UNKNOWN;
+        for (uint32_t i = 0; i < n; i++)
+            if (strcmp(tc[i].name, col) == 0) {
+                *found = true;
+                return tc[i].type.array_dims ? SQL_TYPE_TEXT : tc[i].type.kind;
+            }
+        return SQL_TYPE_UNKNOWN;
+    }
+    case SQL_FROM_SUBQUERY: {
+        int ix = pr_select_col_index(f->subquery, &f->alias.cols, col);
+        if (ix < 0)
+            return SQL_TYPE_UNKNOWN;
+        *found = true;
+        return pr_select_col_type(p, f->subquery, (uint32_t)ix, depth + 1);
+    }
+    case SQL_FROM_FUNC: {
+        const struct sql_expr *e = f->func;
+        const char *name = f->alias.cols.n ? f->alias.cols.v[0] : alias;
+        if (strcmp(name, col) != 0 || e->kind != SQL_E_FUNC ||
+            strcmp(e->func.name.name, "generate_series") != 0 || e->func.args.n < 2)
+            return SQL_TYPE_UNKNOWN;
+        *found = true;
+        struct pr_common c = {.what = "generate_series"};
+        pr_common_expr(p, &c, e->func.args.v[0], NULL, depth + 1);
+        pr_common_expr(p, &c, e->func.args.v[1], NULL, depth + 1);
+        return pr_common_result(&c);
+    }
+    default:
+        return SQL_TYPE_UNKNOWN;
+    }
+}
+
+/* The type of a column reference among the FROM items, or UNKNOWN. */
+static enum sql_type_kind pr_column_type(struct pr *p, const struct sql_expr *e,
+                                         const struct sql_froms *from, int depth)
+{
+    if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts == 0 || from == NULL)
+        return SQL_TYPE_UNKNOWN;
+    const char *col = e->column.parts[e->column.nparts - 1];
+    const char *qual = e->column.nparts > 1 ? e->column.parts[e->column.nparts - 2] : NULL;
+    for (uint32_t k = 0; k < from->n; k++) {
+        bool found = false;
+        enum sql_type_kind t = pr_from_col_type(p, from->v[k], qual, col, &found, depth + 1);
+        if (found)
+            return t;
+    }
+    return SQL_TYPE_UNKNOWN;
+}
+
+/* Adds column idx of q to c: the target of a plain select, the items of every VALUES row,
+ * the column of every member of a set operation. */
+static void pr_select_col_common(struct pr *p, struct pr_common *c, const struct sql_select *q,
+                                 uint32_t idx, int depth)
+{
+    if (!pr_type_step(p, depth)) {
+        c->unknown = true;
+        return;
+    }
+    uint32_t pushed = pr_push_ctes(p, q->with);
+    switch (q->kind) {
+    case SQL_SELECT_PLAIN:
+        for (uint32_t i = 0; i <= idx && i < q->targets.n; i++)
+            if (q->targets.v[i].expr->kind == SQL_E_COLUMN && q->targets.v[i].expr->column.star)
+                c->unknown = true;
+        if (idx >= q->targets.n)
+            c->unknown = true;
+        if (!c->unknown)
+            pr_common_expr(p, c, q->targets.v[idx].expr, &q->from, depth + 1);
+        break;
+    case SQL_SELECT_VALUES:
+        for (uint32_t r = 0; r < q->values.n && !c->unknown; r++)
+            if (idx < q->values.v[r].n)
+                pr_common_expr(p, c, q->values.v[r].v[idx], NULL, depth + 1);
+        break;
+    case SQL_SELECT_SETOP:
+        pr_select_col_common(p, c, q->left, idx, depth + 1);
+        pr_select_col_common(p, c, q->right, idx, depth + 1);
+        break;
+    }
+    p->nscope -= pushed;
+}
+
+static enum sql_type_kind pr_select_col_type(struct pr *p, const struct sql_select *q,
+                                             uint32_t idx, int depth)
+{
+    struct pr_common c = {.what = "UNION"};
+    if (q->kind == SQL_SELECT_SETOP)
+        c.what = q->op == SQL_SETOP_UNION ? "UNION" : q->op == SQL_SETOP_INTERSECT ? "INTERSECT"
+                                                                                   : "EXCEPT";
+    else if (q->kind == SQL_SELECT_VALUES)
+        c.what = "VALUES";
+    pr_select_col_common(p, &c, q, idx, depth);
+    return pr_common_result(&c);
+}
+
+/* A function of the library whose argument must be text (or bytea): PostgreSQL has no
+ * implicit cast from a number or a boolean to it (42883 at analysis). */
+static const char *const pr_text_funcs[] = {
+    "upper",  "lower",       "initcap", "length",    "char_length", "character_length",
+    "btrim",  "ltrim",       "rtrim",   "lpad",      "rpad",        "repeat",
+    "reverse", "md5",        "strpos",  "starts_with", "split_part", "translate",
+    "replace", "left",       "right",   "octet_length", "bit_length", "ascii",
+};
+
+/* Functions whose argument must be a number: a text-typed argument is 42883 (a string
+ * literal is not typed, and converts). */
+static const char *const pr_number_funcs[] = {
+    "abs",  "sqrt", "cbrt", "exp",   "ln",   "log",  "log10", "ceil", "ceiling", "floor",
+    "sign", "round", "trunc", "power", "pow", "mod", "div",  "gcd",  "lcm",     "factorial",
+};
+
+static bool pr_name_in(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Functions whose result type does not depend on their arguments. */
+static const struct {
+    const char *name;
+    enum sql_type_kind kind;
+} pr_func_fixed[] = {
+    {"length", SQL_TYPE_INT4},
+    {"char_length", SQL_TYPE_INT4},
+    {"character_length", SQL_TYPE_INT4},
+    {"octet_length", SQL_TYPE_INT4},
+    {"bit_length", SQL_TYPE_INT4},
+    {"position", SQL_TYPE_INT4},
+    {"strpos", SQL_TYPE_INT4},
+    {"ascii", SQL_TYPE_INT4},
+    {"json_array_length", SQL_TYPE_INT4},
+    {"jsonb_array_length", SQL_TYPE_INT4},
+    {"get_byte", SQL_TYPE_INT4},
+    {"scale", SQL_TYPE_INT4},
+    {"min_scale", SQL_TYPE_INT4},
+    {"width_bucket", SQL_TYPE_INT4},
+    {"regexp_count", SQL_TYPE_INT4},
+    {"regexp_instr", SQL_TYPE_INT4},
+    {"ntile", SQL_TYPE_INT4},
+    {"count", SQL_TYPE_INT8},
+    {"row_number", SQL_TYPE_INT8},
+    {"rank", SQL_TYPE_INT8},
+    {"dense_rank", SQL_TYPE_INT8},
+    {"percent_rank", SQL_TYPE_FLOAT8},
+    {"cume_dist", SQL_TYPE_FLOAT8},
+    {"random", SQL_TYPE_FLOAT8},
+    {"pi", SQL_TYPE_FLOAT8},
+    {"date_part", SQL_TYPE_FLOAT8},
+    {"cbrt", SQL_TYPE_FLOAT8},
+    {"degrees", SQL_TYPE_FLOAT8},
+    {"radians", SQL_TYPE_FLOAT8},
+    {"sin", SQL_TYPE_FLOAT8},
+    {"cos", SQL_TYPE_FLOAT8},
+    {"tan", SQL_TYPE_FLOAT8},
+    {"cot", SQL_TYPE_FLOAT8},
+    {"asin", SQL_TYPE_FLOAT8},
+    {"acos", SQL_TYPE_FLOAT8},
+    {"atan", SQL_TYPE_FLOAT8},
+    {"atan2", SQL_TYPE_FLOAT8},
+    {"extract", SQL_TYPE_NUMERIC},
+    {"div", SQL_TYPE_NUMERIC},
+    {"factorial", SQL_TYPE_NUMERIC},
+    {"starts_with", SQL_TYPE_BOOL},
+    {"regexp_like", SQL_TYPE_BOOL},
+    {"bool_and", SQL_TYPE_BOOL},
+    {"bool_or", SQL_TYPE_BOOL},
+    {"every", SQL_TYPE_BOOL},
+    {"isfinite", SQL_TYPE_BOOL},
+    {"upper", SQL_TYPE_TEXT},
+    {"lower", SQL_TYPE_TEXT},
+    {"initcap", SQL_TYPE_TEXT},
+    {"btrim", SQL_TYPE_TEXT},
+    {"ltrim", SQL_TYPE_TEXT},
+    {"rtrim", SQL_TYPE_TEXT},
+    {"lpad", SQL_TYPE_TEXT},
+    {"rpad", SQL_TYPE_TEXT},
+    {"chr", SQL_TYPE_TEXT},
+    {"concat", SQL_TYPE_TEXT},
+    {"concat_ws", SQL_TYPE_TEXT},
+    {"replace", SQL_TYPE_TEXT},
+    {"md5", SQL_TYPE_TEXT},
+    {"to_char", SQL_TYPE_TEXT},
+    {"format", SQL_TYPE_TEXT},
+    {"split_part", SQL_TYPE_TEXT},
+    {"translate", SQL_TYPE_TEXT},
+    {"quote_ident", SQL_TYPE_TEXT},
+    {"quote_literal", SQL_TYPE_TEXT},
+    {"quote_nullable", SQL_TYPE_TEXT},
+    {"array_to_string", SQL_TYPE_TEXT},
+    {"encode", SQL_TYPE_TEXT},
+    {"convert_from", SQL_TYPE_TEXT},
+    {"regexp_replace", SQL_TYPE_TEXT},
+    {"regexp_substr", SQL_TYPE_TEXT},
+    {"to_hex", SQL_TYPE_TEXT},
+    {"json_typeof", SQL_TYPE_TEXT},
+    {"jsonb_typeof", SQL_TYPE_TEXT},
+    {"jsonb_pretty", SQL_TYPE_TEXT},
+    {"json_extract_path_text", SQL_TYPE_TEXT},
+    {"jsonb_extract_path_text", SQL_TYPE_TEXT},
+    {"current_database", SQL_TYPE_TEXT},
+    {"version", SQL_TYPE_TEXT},
+    {"decode", SQL_TYPE_BYTEA},
+    {"convert_to", SQL_TYPE_BYTEA},
+    {"sha224", SQL_TYPE_BYTEA},
+    {"sha256", SQL_TYPE_BYTEA},
+    {"sha384", SQL_TYPE_BYTEA},
+    {"sha512", SQL_TYPE_BYTEA},
+    {"set_byte", SQL_TYPE_BYTEA},
+    {"now", SQL_TYPE_TIMESTAMPTZ},
+    {"transaction_timestamp", SQL_TYPE_TIMESTAMPTZ},
+    {"statement_timestamp", SQL_TYPE_TIMESTAMPTZ},
+    {"clock_timestamp", SQL_TYPE_TIMESTAMPTZ},
+    {"to_timestamp", SQL_TYPE_TIMESTAMPTZ},
+    {"make_timestamptz", SQL_TYPE_TIMESTAMPTZ},
+    {"make_date", SQL_TYPE_DATE},
+    {"to_date", SQL_TYPE_DATE},
+    {"make_timestamp", SQL_TYPE_TIMESTAMP},
+    {"make_time", SQL_TYPE_TIME},
+    {"make_interval", SQL_TYPE_INTERVAL},
+    {"age", SQL_TYPE_INTERVAL},
+    {"justify_days", SQL_TYPE_INTERVAL},
+    {"justify_hours", SQL_TYPE_INTERVAL},
+    {"justify_interval", SQL_TYPE_INTERVAL},
+    {"gen_random_uuid", SQL_TYPE_UUID},
+    {"to_json", SQL_TYPE_JSON},
+    {"array_to_json", SQL_TYPE_JSON},
+    {"row_to_json", SQL_TYPE_JSON},
+    {"json_build_object", SQL_TYPE_JSON},
+    {"json_build_array", SQL_TYPE_JSON},
+    {"json_object", SQL_TYPE_JSON},
+    {"json_agg", SQL_TYPE_JSON},
+    {"json_object_agg", SQL_TYPE_JSON},
+    {"json_extract_path", SQL_TYPE_JSON},
+    {"to_jsonb", SQL_TYPE_JSONB},
+    {"jsonb_build_object", SQL_TYPE_JSONB},
+    {"jsonb_build_array", SQL_TYPE_JSONB},
+    {"jsonb_agg", SQL_TYPE_JSONB},
+    {"jsonb_object_agg", SQL_TYPE_JSONB},
+    {"jsonb_set", SQL_TYPE_JSONB},
+    {"jsonb_strip_nulls", SQL_TYPE_JSONB},
+    {"jsonb_extract_path", SQL_TYPE_JSONB},
+};
+
+/* PostgreSQL's result type of a function call, and its 42883 for an argument no candidate
+ * takes (upper(1), sqrt('a'::text)). */
+static enum sql_type_kind pr_func_type(struct pr *p, const struct sql_expr *e,
+                                       const struct sql_froms *from, int depth)
+{
+    const char *f = e->func.name.name;
+    uint32_t n = e->func.star ? 0 : e->func.args.n;
+    const struct sql_expr *arg0 = n > 0 ? e->func.args.v[0] : NULL;
+    enum sql_type_kind a0 = arg0 ? pr_expr_type(p, arg0, from, depth + 1) : SQL_TYPE_UNKNOWN;
+    enum sql_type_kind a1 =
+        n > 1 ? pr_expr_type(p, e->func.args.v[1], from, depth + 1) : SQL_TYPE_UNKNOWN;
+    if (e->func.form == SQL_FUNC_COALESCE || e->func.form == SQL_FUNC_GREATEST ||
+        e->func.form == SQL_FUNC_LEAST) {
+        struct pr_common c = {.what = e->func.form == SQL_FUNC_COALESCE ? "COALESCE"
+                                      : e->func.form == SQL_FUNC_GREATEST ? "GREATEST"
+                                                                          : "LEAST"};
+        for (uint32_t i = 0; i < n; i++)
+            pr_common_expr(p, &c, e->func.args.v[i], from, depth + 1);
+        return pr_common_result(&c);
+    }
+    if (e->func.form == SQL_FUNC_NULLIF)
+        return arg0 && pr_is_untyped(arg0) ? SQL_TYPE_TEXT : a0;
+    if (e->func.form == SQL_FUNC_PLAIN && e->func.over == NULL && arg0 != NULL &&
+        !pr_is_untyped(arg0) && e->func.name.schema == NULL) {
+        bool text_only = pr_name_in(f, pr_text_funcs, sizeof pr_text_funcs / sizeof *pr_text_funcs);
+        bool number_only =
+            pr_name_in(f, pr_number_funcs, sizeof pr_number_funcs / sizeof *pr_number_funcs);
+        if ((text_only && (pr_is_number(a0) || a0 == SQL_TYPE_BOOL)) ||
+            (number_only && (pr_is_text(a0) || a0 == SQL_TYPE_BOOL))) {
+            pr_fail(p, ERR_NOTFOUND, "42883", e->loc, "function %s(%s%s) does not exist", f,
+                    pr_type_pg_name(a0), n > 1 ? ", ..." : "");
+            return SQL_TYPE_UNKNOWN;
+        }
+    }
+    /* the same type as the argument, or its numeric family */
+    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0)
+        return a0 == SQL_TYPE_VARCHAR ? SQL_TYPE_TEXT : a0;
+    if (strcmp(f, "lag") == 0 || strcmp(f, "lead") == 0 || strcmp(f, "first_value") == 0 ||
+        strcmp(f, "last_value") == 0 || strcmp(f, "nth_value") == 0)
+        return a0;
+    if (strcmp(f, "sum") == 0) {
+        if (a0 == SQL_TYPE_INT2 || a0 == SQL_TYPE_INT4)
+            return SQL_TYPE_INT8;
+        if (a0 == SQL_TYPE_INT8 || a0 == SQL_TYPE_NUMERIC)
+            return SQL_TYPE_NUMERIC;
+        return pr_is_float(a0) || a0 == SQL_TYPE_INTERVAL ? a0 : SQL_TYPE_UNKNOWN;
+    }
+    if (strcmp(f, "avg") == 0)
+        return pr_is_float(a0)             ? SQL_TYPE_FLOAT8
+               : a0 == SQL_TYPE_INTERVAL ? SQL_TYPE_INTERVAL
+                                         : SQL_TYPE_NUMERIC;
+    if (strcmp(f, "stddev") == 0 || strcmp(f, "stddev_samp") == 0 ||
+        strcmp(f, "stddev_pop") == 0 || strcmp(f, "variance") == 0 ||
+        strcmp(f, "var_samp") == 0 || strcmp(f, "var_pop") == 0)
+        return pr_is_float(a0) ? SQL_TYPE_FLOAT8
+               : pr_is_number(a0) ? SQL_TYPE_NUMERIC
+                                  : SQL_TYPE_UNKNOWN;
+    if (strcmp(f, "abs") == 0)
+        return pr_is_number(a0) ? a0 : SQL_TYPE_UNKNOWN;
+    if (strcmp(f, "mod") == 0 || strcmp(f, "gcd") == 0 || strcmp(f, "lcm") == 0) {
+        if (pr_is_int(a0) && pr_is_int(a1))
+            return a0 == SQL_TYPE_INT8 || a1 == SQL_TYPE_INT8 ? SQL_TYPE_INT8 : SQL_TYPE_INT4;
+        return pr_is_number(a0) && pr_is_number(a1) ? SQL_TYPE_NUMERIC : SQL_TYPE_UNKNOWN;
+    }
+    if ((strcmp(f, "round") == 0 || strcmp(f, "trunc") == 0) && n == 2)
+        return SQL_TYPE_NUMERIC;
+    if (strcmp(f, "log") == 0 && n == 2)
+        return SQL_TYPE_NUMERIC;
+    if (strcmp(f, "round") == 0 || strcmp(f, "trunc") == 0 || strcmp(f, "ceil") == 0 ||
+        strcmp(f, "ceiling") == 0 || strcmp(f, "floor") == 0 || strcmp(f, "sign") == 0 ||
+        strcmp(f, "sqrt") == 0 || strcmp(f, "exp") == 0 || strcmp(f, "ln") == 0 ||
+        strcmp(f, "log") == 0 || strcmp(f, "log10") == 0)
+        return a0 == SQL_TYPE_NUMERIC ? SQL_TYPE_NUMERIC
+               : pr_is_number(a0)     ? SQL_TYPE_FLOAT8
+                                      : SQL_TYPE_UNKNOWN;
+    if (strcmp(f, "power") == 0 || strcmp(f, "pow") == 0) {
+        if (!pr_is_number(a0) || !pr_is_number(a1))
+            return SQL_TYPE_UNKNOWN;
+        if (pr_is_float(a0) || pr_is_float(a1))
+            return SQL_TYPE_FLOAT8;
+        return a0 == SQL_TYPE_NUMERIC || a1 == SQL_TYPE_NUMERIC ? SQL_TYPE_NUMERIC
+                                                                : SQL_TYPE_FLOAT8;
+    }
+    if (strcmp(f, "date_trunc") == 0)
+        return a1 == SQL_TYPE_TIMESTAMP                             ? SQL_TYPE_TIMESTAMP
+               : a1 == SQL_TYPE_TIMESTAMPTZ || a1 == SQL_TYPE_DATE ? SQL_TYPE_TIMESTAMPTZ
+               : a1 == SQL_TYPE_INTERVAL                            ? SQL_TYPE_INTERVAL
+                                                                    : SQL_TYPE_UNKNOWN;
+    if (strcmp(f, "substring") == 0 || strcmp(f, "substr") == 0 || strcmp(f, "overlay") == 0 ||
+        strcmp(f, "string_agg") == 0 || strcmp(f, "repeat") == 0 || strcmp(f, "reverse") == 0 ||
+        strcmp(f, "left") == 0 || strcmp(f, "right") == 0)
+        return a0 == SQL_TYPE_BYTEA ? SQL_TYPE_BYTEA : SQL_TYPE_TEXT;
+    for (size_t i = 0; i < sizeof pr_func_fixed / sizeof pr_func_fixed[0]; i++)
+        if (strcmp(pr_func_fixed[i].name, f) == 0)
+            return pr_func_fixed[i].kind;
+    return SQL_TYPE_UNKNOWN;
+}
+
+/* The type of a binary operator's result. */
+static enum sql_type_kind pr_binary_type(struct pr *p, const struct sql_expr *e,
+                                         const struct sql_froms *from, int depth)
+{
+    enum sql_op op = e->binary.op;
+    const struct sql_expr *le = e->binary.left, *re = e->binary.right;
+    enum sql_type_kind l = pr_expr_type(p, le, from, depth + 1);
+    enum sql_type_kind r = pr_expr_type(p, re, from, depth + 1);
+    if (op == SQL_OP_CONCAT)
+        return l == SQL_TYPE_BYTEA && r == SQL_TYPE_BYTEA ? SQL_TYPE_BYTEA : SQL_TYPE_TEXT;
+    if (op == SQL_OP_OTHER && e->binary.op_name != NULL) {
+        const char *o = e->binary.op_name;
+        if (strcmp(o, "->>") == 0 || strcmp(o, "#>>") == 0)
+            return SQL_TYPE_TEXT;
+        if (strcmp(o, "->") == 0 || strcmp(o, "#>") == 0)
+            return l == SQL_TYPE_JSON || l == SQL_TYPE_JSONB ? l : SQL_TYPE_UNKNOWN;
+        return SQL_TYPE_UNKNOWN;
+    }
+    /* A string literal takes the other side's type. */
+    if (pr_is_untyped(le) && !pr_is_untyped(re))
+        l = r;
+    else if (pr_is_untyped(re) && !pr_is_untyped(le))
+        r = l;
+    if (op == SQL_OP_BITAND || op == SQL_OP_BITOR || op == SQL_OP_BITXOR)
+        return pr_is_int(l) && pr_is_int(r) ? (pr_number_rank(l) > pr_number_rank(r) ? l : r)
+                                            : SQL_TYPE_UNKNOWN;
+    if (op == SQL_OP_SHL || op == SQL_OP_SHR)
+        return pr_is_int(l) && pr_is_int(r) ? l : SQL_TYPE_UNKNOWN;
+    if (op == SQL_OP_POW) {
+        if (!pr_is_number(l) || !pr_is_number(r))
+            return SQL_TYPE_UNKNOWN;
+        return (l == SQL_TYPE_NUMERIC || r == SQL_TYPE_NUMERIC) && !pr_is_float(l) &&
+                       !pr_is_float(r)
+                   ? SQL_TYPE_NUMERIC
+                   : SQL_TYPE_FLOAT8;
+    }
+    if (op != SQL_OP_ADD && op != SQL_OP_SUB && op != SQL_OP_MUL && op != SQL_OP_DIV &&
+        op != SQL_OP_MOD)
+        return SQL_TYPE_UNKNOWN;
+    bool add_sub = op == SQL_OP_ADD || op == SQL_OP_SUB;
+    if (pr_is_int(l) && pr_is_int(r))
+        return pr_number_rank(l) > pr_number_rank(r) ? l : r;
+    if (pr_is_number(l) && pr_is_number(r)) {
+        if (l == SQL_TYPE_FLOAT4 && r == SQL_TYPE_FLOAT4)
+            return SQL_TYPE_FLOAT4;
+        return pr_is_float(l) || pr_is_float(r) ? SQL_TYPE_FLOAT8 : SQL_TYPE_NUMERIC;
+    }
+    if (l == SQL_TYPE_DATE && pr_is_int(r) && add_sub)
+        return SQL_TYPE_DATE;
+    if (pr_is_int(l) && r == SQL_TYPE_DATE && op == SQL_OP_ADD)
+        return SQL_TYPE_DATE;
+    if (l == SQL_TYPE_DATE && r == SQL_TYPE_DATE && op == SQL_OP_SUB)
+        return SQL_TYPE_INT4;
+    if ((l == SQL_TYPE_DATE || l == SQL_TYPE_TIMESTAMP) && r == SQL_TYPE_INTERVAL && add_sub)
+        return SQL_TYPE_TIMESTAMP;
+    if (l == SQL_TYPE_INTERVAL && (r == SQL_TYPE_DATE || r == SQL_TYPE_TIMESTAMP) &&
+        op == SQL_OP_ADD)
+        return SQL_TYPE_TIMESTAMP;
+    if ((l == SQL_TYPE_TIMESTAMPTZ && r == SQL_TYPE_INTERVAL && add_sub) ||
+        (l == SQL_TYPE_INTERVAL && r == SQL_TYPE_TIMESTAMPTZ && op == SQL_OP_ADD))
+        return SQL_TYPE_TIMESTAMPTZ;
+    if (((l == SQL_TYPE_DATE && r == SQL_TYPE_TIME) || (l == SQL_TYPE_TIME && r == SQL_TYPE_DATE)) &&
+        op == SQL_OP_ADD)
+        return SQL_TYPE_TIMESTAMP;
+    if (l == SQL_TYPE_TIME && r == SQL_TYPE_INTERVAL && add_sub)
+        return SQL_TYPE_TIME;
+    if (op == SQL_OP_SUB && l == r &&
+        (l == SQL_TYPE_TIMESTAMP || l == SQL_TYPE_TIMESTAMPTZ || l == SQL_TYPE_TIME))
+        return SQL_TYPE_INTERVAL;
+    if (l == SQL_TYPE_INTERVAL && r == SQL_TYPE_INTERVAL && add_sub)
+        return SQL_TYPE_INTERVAL;
+    if ((l == SQL_TYPE_INTERVAL && pr_is_number(r) &&
+         (op == SQL_OP_MUL || op == SQL_OP_DIV)) ||
+        (pr_is_number(l) && r == SQL_TYPE_INTERVAL && op == SQL_OP_MUL))
+        return SQL_TYPE_INTERVAL;
+    return SQL_TYPE_UNKNOWN;
+}
+
 /* What PostgreSQL would say the type of a result column is, as far as the AST and the FROM
- * tables tell (UNKNOWN: the executor falls back to the value's storage class). */
+ * items tell (UNKNOWN: the executor falls back to the value's storage class). Reports the
+ * analysis errors it meets on the way (42804 CASE types, 42883 function arguments). */
 static enum sql_type_kind pr_expr_type(struct pr *p, const struct sql_expr *e,
                                        const struct sql_froms *from, int depth)
 {
-    if (depth > 32)
+    if (!pr_type_step(p, depth))
         return SQL_TYPE_UNKNOWN;
     enum sql_type_kind k = pr_coltype(e);
     if (k != SQL_TYPE_UNKNOWN)
         return k;
     switch (e->kind) {
     case SQL_E_COLUMN:
-        return pr_column_type(p, e, from);
+        return pr_column_type(p, e, from, depth);
     case SQL_E_UNARY:
-        return e->unary.op == SQL_OP_NEG || e->unary.op == SQL_OP_PLUS
-                   ? pr_expr_type(p, e->unary.arg, from, depth + 1)
-                   : SQL_TYPE_UNKNOWN;
-    case SQL_E_BINARY: {
-        enum sql_op op = e->binary.op;
-        if (op != SQL_OP_ADD && op != SQL_OP_SUB && op != SQL_OP_MUL && op != SQL_OP_DIV &&
-            op != SQL_OP_MOD)
-            return SQL_TYPE_UNKNOWN;
-        enum sql_type_kind l = pr_expr_type(p, e->binary.left, from, depth + 1);
-        enum sql_type_kind r = pr_expr_type(p, e->binary.right, from, depth + 1);
-        if (pr_is_int(l) && pr_is_int(r))
-            return l > r ? l : r; /* the wider: INT2 < INT4 < INT8 in the enum */
-        if ((l == SQL_TYPE_NUMERIC && (pr_is_int(r) || r == SQL_TYPE_NUMERIC)) ||
-            (r == SQL_TYPE_NUMERIC && pr_is_int(l)))
-            return SQL_TYPE_NUMERIC;
-        if ((l == SQL_TYPE_FLOAT8 || l == SQL_TYPE_FLOAT4) &&
-            (r == SQL_TYPE_FLOAT8 || r == SQL_TYPE_FLOAT4 || pr_is_int(r)))
+        if (e->unary.op == SQL_OP_NEG || e->unary.op == SQL_OP_PLUS ||
+            e->unary.op == SQL_OP_BITNOT)
+            return pr_expr_type(p, e->unary.arg, from, depth + 1);
+        if (e->unary.op_name != NULL && strcmp(e->unary.op_name, "@") == 0)
+            return pr_expr_type(p, e->unary.arg, from, depth + 1);
+        if (e->unary.op_name != NULL &&
+            (strcmp(e->unary.op_name, "|/") == 0 || strcmp(e->unary.op_name, "||/") == 0))
             return SQL_TYPE_FLOAT8;
-        if (l == SQL_TYPE_DATE && pr_is_int(r) && (op == SQL_OP_ADD || op == SQL_OP_SUB))
-            return SQL_TYPE_DATE;
-        if (l == SQL_TYPE_DATE && r == SQL_TYPE_DATE && op == SQL_OP_SUB)
-            return SQL_TYPE_INT4;
         return SQL_TYPE_UNKNOWN;
+    case SQL_E_BINARY:
+        return pr_binary_type(p, e, from, depth);
+    case SQL_E_CASE: {
+        /* PostgreSQL puts the ELSE first */
+        struct pr_common c = {.what = "CASE"};
+        if (e->kase.else_result != NULL)
+            pr_common_expr(p, &c, e->kase.else_result, from, depth + 1);
+        for (uint32_t i = 0; i < e->kase.nwhens; i++)
+            pr_common_expr(p, &c, e->kase.whens[i].result, from, depth + 1);
+        return pr_common_result(&c);
     }
-    case SQL_E_CASE:
-        for (uint32_t i = 0; i < e->kase.nwhens; i++) {
-            k = pr_expr_type(p, e->kase.whens[i].result, from, depth + 1);
-            if (k != SQL_TYPE_UNKNOWN)
-                return k;
-        }
-        return e->kase.else_result ? pr_expr_type(p, e->kase.else_result, from, depth + 1)
-                                   : SQL_TYPE_UNKNOWN;
     case SQL_E_FUNC:
-        if (e->func.form == SQL_FUNC_COALESCE || e->func.form == SQL_FUNC_NULLIF ||
-            e->func.form == SQL_FUNC_GREATEST || e->func.form == SQL_FUNC_LEAST) {
-            for (uint32_t i = 0; i < e->func.args.n; i++) {
-                k = pr_expr_type(p, e->func.args.v[i], from, depth + 1);
-                if (k != SQL_TYPE_UNKNOWN)
-                    return k;
-            }
-            return SQL_TYPE_UNKNOWN;
-        }
-        return pr_agg_type(p, e, from);
+        return pr_func_type(p, e, from, depth);
+    case SQL_E_SUBLINK:
+        if (e->sublink.kind == SQL_SUBLINK_EXPR)
+            return pr_select_col_type(p, e->sublink.subquery, 0, depth + 1);
+        return SQL_TYPE_UNKNOWN;
+    case SQL_E_COLLATE:
+        return pr_expr_type(p, e->collate.arg, from, depth + 1);
     default:
         return SQL_TYPE_UNKNOWN;
     }
@@ -1234,6 +1814,7 @@ static uint32_t pr_push_ctes(struct pr *p, const struct sql_with *w)
 {
     uint32_t pushed = 0;
     for (uint32_t i = 0; w != NULL && i < w->n && p->nscope < PR_SCOPE_MAX; i++) {
+        p->scope_cte[p->nscope] = &w->v[i];
         p->scope[p->nscope++] = w->v[i].name;
         pushed++;
     }
@@ -1370,7 +1951,7 @@ static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_c
                 if (name == NULL)
                     break;
                 snprintf(name, 24, "column%u", i + 1);
-                pr_cols_add(p, cols, name, pr_coltype(q->values.v[0].v[i]), NULL, NULL);
+                pr_cols_add(p, cols, name, pr_select_col_type(p, q, i, 0), NULL, NULL);
             }
         return;
     case SQL_SELECT_SETOP: {
@@ -1387,6 +1968,9 @@ static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_c
         if (q->all)
             pr_s(p, "ALL ");
         pr_setop_member(p, q->right, NULL, false);
+        /* every member's column decides its type (1 UNION 1.5 is numeric) */
+        for (uint32_t i = 0; cols != NULL && !cols->star && i < cols->n && p->rc == 0; i++)
+            cols->v[i].type.kind = pr_select_col_type(p, q, i, 0);
         return;
     }
     }

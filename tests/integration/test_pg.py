@@ -238,6 +238,22 @@ def test_copy_in_and_out(node):
     conn.close()
 
 
+def test_a_runaway_read_is_interrupted(node):
+    """A read runs on the node's event loop: one that would run for minutes is stopped at
+    TABLE_RUN_MS_MAX (src/model/table/table.h) with 57014, and everything goes on."""
+    conn = connect(node)
+    cur = conn.cursor()
+    started = time.monotonic()
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("SELECT count(*) FROM generate_series(1, 2000000000) g")
+    assert e.value.pgcode == "57014", e.value
+    assert "ms" in str(e.value)
+    assert time.monotonic() - started < 10
+    cur.execute("SELECT count(*) FROM generate_series(1, 1000) g")
+    assert cur.fetchone()[0] == 1000
+    conn.close()
+
+
 def test_garbage_on_the_port_harms_nobody(node):
     import socket
     conn = connect(node)

@@ -90,6 +90,12 @@
 #define TABLE_SQL_BYTES_MAX (1u << 20)       /* one statement's text */
 #define TABLE_OUTPUT_BYTES_MAX (64u << 20)   /* rows one statement may return */
 #define TABLE_ROWS_SCANNED_MAX 100000000ull  /* bound on one statement's steps */
+/* A read or tentative run executes on the node's event loop, where a long one
+ * would hold up every group's heartbeats: past this it is interrupted (57014).
+ * Apply has no such bound: its result must not depend on time. */
+#define TABLE_RUN_MS_MAX 2000
+/* VM instructions between two looks at the clock. */
+#define TABLE_PROGRESS_OPS 10000
 
 enum table_type {
     TABLE_NULL = 0,

@@ -49,6 +49,9 @@ struct table_model_state {
      * back must not leave its version here). */
     uint64_t run_version, run_version_at;
     bool run_version_known;
+    /* table_run: the monotonic clock (ms) past which its statement is interrupted; 0 while
+     * applying, which must give the same result on every replica whatever the time. */
+    uint64_t run_deadline_ms;
     struct table_cached cache[TABLE_STMT_CACHE];
     uint64_t clock;
     /* The store of this connection; NULL on a snapshot restore's, where no

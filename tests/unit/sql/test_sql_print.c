@@ -250,6 +250,58 @@ TEST(returning_sees_the_target_unqualified)
     sqlite3_close(db);
 }
 
+/* The expectations are PostgreSQL 15's pg_typeof / RowDescription for the same statements. */
+TEST(result_types_of_functions_and_operators)
+{
+    CHECK_STR(cols_of("SELECT length(sku), upper(sku), abs(qty), abs(price), round(price, 1), "
+                      "round(qty), sqrt(price) FROM items"),
+              "length int4, upper text, abs int4, abs numeric, round numeric, round float8, "
+              "sqrt numeric");
+    CHECK_STR(cols_of("SELECT extract(year FROM DATE '2024-01-02'), "
+                      "date_trunc('day', TIMESTAMP '2024-01-02 03:04:05'), now(), "
+                      "bool_and(flag), avg(qty), stddev(price), max(sku) FROM items"),
+              "extract numeric, date_trunc timestamp, now timestamptz, bool_and bool, "
+              "avg numeric, stddev numeric, max text");
+    CHECK_STR(cols_of("SELECT 2 ^ 10, 2.0 ^ 0.5, 5 & 3, ~5, 1::real + 1::real, 1::real + 1, "
+                      "1 + '2', DATE '2024-01-02' + interval '1 day', "
+                      "TIMESTAMP '2024-01-02' - TIMESTAMP '2024-01-01', interval '1 hour' / 2"),
+              "?column? float8, ?column? numeric, ?column? int4, ?column? int4, ?column? float4, "
+              "?column? float8, ?column? int4, ?column? timestamp, ?column? interval, "
+              "?column? interval");
+    CHECK_STR(cols_of("SELECT CASE WHEN true THEN 1 ELSE 2.5 END, coalesce(NULL, qty, 1), "
+                      "CASE WHEN false THEN 'x' END FROM items"),
+              "case numeric, coalesce int4, case text");
+}
+
+TEST(result_types_through_subqueries_ctes_and_set_operations)
+{
+    CHECK_STR(cols_of("SELECT n * 10 FROM (VALUES (1), (2)) v(n)"), "?column? int4");
+    CHECK_STR(cols_of("SELECT s.t FROM (SELECT qty * price AS t FROM items) s"), "t numeric");
+    CHECK_STR(cols_of("WITH a AS (SELECT qty FROM items), b AS (SELECT qty * 10 AS v FROM a) "
+                      "SELECT v, (SELECT max(price) FROM items) FROM b"),
+              "v int4, max numeric");
+    CHECK_STR(cols_of("SELECT 1 UNION ALL SELECT 1.5"), "?column? numeric");
+    CHECK_STR(cols_of("SELECT NULL UNION SELECT 1"), "?column? int4");
+    CHECK_STR(cols_of("VALUES (1, 'a'), (2.5, NULL)"), "column1 numeric, column2 text");
+    CHECK_STR(cols_of("SELECT g FROM generate_series(1, 3) g"), "g int4");
+    CHECK_STR(cols_of("SELECT i.qty, t.tag FROM items i JOIN tags t ON t.item_id = i.id"),
+              "qty int4, tag text");
+}
+
+TEST(analysis_errors_of_types)
+{
+    CHECK_STR(state_of("SELECT CASE WHEN true THEN true ELSE 1 END"), "42804");
+    CHECK_STR(state_of("SELECT 1 UNION SELECT true"), "42804");
+    CHECK_STR(state_of("SELECT coalesce(sku, qty) FROM items"), "42804");
+    CHECK_STR(state_of("SELECT upper(1)"), "42883");
+    CHECK_STR(state_of("SELECT length(qty) FROM items"), "42883");
+    CHECK_STR(state_of("SELECT sqrt('a'::text)"), "42883");
+    /* an untyped literal converts: not an error */
+    CHECK_STR(state_of("SELECT sqrt('4'), upper('x'), CASE WHEN true THEN 'a' ELSE 'b' END"),
+              "ok");
+    CHECK_STR(state_of("SELECT CASE WHEN true THEN 1 ELSE NULL END"), "ok");
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
