@@ -1,7 +1,9 @@
 /* Queries that read rows of several replicasets (docs/sql.md, "Queries over several
- * replicasets"): the coordinator fetches, from every replicaset, the rows of each table the
- * query reads — filtered there when the query reads one table — into a private SQLite database
- * on this node, and runs the query there with the same printed SQL and the same functions.
+ * replicasets"): every replicaset holding a table the query reads runs the plan's statement for
+ * it (sql_gather_plan.c: the table's rows, only the columns the query reads, filtered and
+ * limited where the query allows; or its partial aggregates per group), the answers are loaded
+ * into a private SQLite database on this node, and the query — or the combining of the groups
+ * and the rest of the query — runs there with the same printed SQL and the same functions.
  * Joins of any kind, subqueries, aggregates, sorts and set operations are then exactly what a
  * single replicaset would compute. The database is a temporary file that SQLite pages to disk
  * past its cache, so the rows moved are bounded by SQLX_GATHER_BYTES_MAX, not by memory. */
@@ -16,29 +18,22 @@
 #include "base/log.h"
 #include "model/cluster/cluster.h"
 #include "node/node_int.h"
-#include "node/sql_exec_int.h"
+#include "node/sql_gather_int.h"
 #include "sql/sql_func.h"
 
-/* One fetch: the rows of one table from one group. */
+/* One fetch: what one group answered to one source's statement. */
 struct sqlx_part {
     struct sqlx_gather *g;
-    uint32_t table; /* index into g->tables */
+    uint32_t src; /* index into g->plan.src */
     struct buf out;
-};
-
-struct sqlx_gather_table {
-    const struct sqlx_table *t;
-    struct sql_printed fetch; /* the fetch statement, printed */
-    bool filtered;            /* the query's WHERE runs at the source */
 };
 
 struct sqlx_gather {
     struct sqlx_session *s;
-    struct sql_printed printed; /* the query, run here at the end */
+    struct sql_printed printed; /* the query; its result columns name the answer's */
     struct table_value *params;
     uint32_t n_params;
-    struct sqlx_gather_table tables[SQLX_GATHER_TABLES_MAX];
-    uint32_t ntables;
+    struct sqlx_gplan plan;
     struct sqlx_part *parts;
     uint32_t nparts, pending;
     size_t bytes;
@@ -49,8 +44,7 @@ struct sqlx_gather {
 static void sqlx_gather_free(struct sqlx_gather *g)
 {
     sql_printed_free(&g->printed);
-    for (uint32_t i = 0; i < g->ntables; i++)
-        sql_printed_free(&g->tables[i].fetch);
+    sqlx_gplan_free(&g->plan);
     for (uint32_t i = 0; i < g->nparts; i++)
         buf_free(&g->parts[i].out);
     free(g->parts);
@@ -73,122 +67,6 @@ static uint32_t sqlx_gather_groups(struct node *n, const struct sqlx_table *t,
             n->router.rs[i].state == CLUSTER_RS_RETIRING)
             groups[ng++] = ROUTER_RS_GROUP(n->router.rs[i].id);
     return ng;
-}
-
-/* Whether the query reads one table, directly in its FROM: its WHERE can then run where the
- * rows are. */
-static bool sqlx_gather_one_table(const struct sql_stmt *st, uint32_t nrefs)
-{
-    const struct sql_select *q = st->select;
-    return nrefs == 1 && q->kind == SQL_SELECT_PLAIN && q->with == NULL && q->from.n == 1 &&
-           q->from.v[0]->kind == SQL_FROM_TABLE;
-}
-
-/* The fetch of a sharded table reads only the buckets the run's bucket set names (the ones
- * this coordinator's map places in that replicaset): while a bucket moves, its rows are in two
- * replicasets (the destination receiving them, or owning them before the source dropped its
- * copy), and each must be read from one. The replicaset refuses the set when its map is stale
- * (table.h, Buckets), and the query is planned again. */
-static const char *sqlx_gather_func_lookup(const char *name, int nargs, bool *is_aggregate)
-{
-    if (nargs == 1 && strcmp(name, "cairn_bucket_visible") == 0) {
-        *is_aggregate = false;
-        return name;
-    }
-    return sql_func_lookup(name, nargs, is_aggregate);
-}
-
-/* where AND cairn_bucket_visible("__bucket"), in the statement's arena; NULL when it is full. */
-static struct sql_expr *sqlx_gather_visible(struct sql_arena *a, struct sql_expr *where)
-{
-    struct sql_expr *call = sql_arena_alloc(a, sizeof *call);
-    struct sql_expr *col = sql_arena_alloc(a, sizeof *col);
-    struct sql_expr **arg = sql_arena_alloc(a, sizeof *arg);
-    if (call == NULL || col == NULL || arg == NULL)
-        return NULL;
-    col->kind = SQL_E_COLUMN;
-    col->loc = -1;
-    col->column.nparts = 1;
-    col->column.parts[0] = "__bucket";
-    arg[0] = col;
-    call->kind = SQL_E_FUNC;
-    call->loc = -1;
-    call->func.name.name = "cairn_bucket_visible";
-    call->func.name.loc = -1;
-    call->func.args.n = 1;
-    call->func.args.v = arg;
-    if (where == NULL)
-        return call;
-    struct sql_expr *and = sql_arena_alloc(a, sizeof *and);
-    struct sql_expr **terms = sql_arena_alloc(a, 2 * sizeof *terms);
-    if (and == NULL || terms == NULL)
-        return NULL;
-    terms[0] = where;
-    terms[1] = call;
-    and->kind = SQL_E_AND;
-    and->loc = -1;
-    and->list.n = 2;
-    and->list.v = terms;
-    return and;
-}
-
-/* The statement that fetches t: `SELECT * FROM t [alias] WHERE <the query's WHERE>` when the
- * query reads only t (its filter then runs at the source and again here, harmlessly), else
- * every row of t. */
-static int sqlx_gather_print_fetch(struct sqlx_session *s, const struct sql_stmt *st,
-                                   uint32_t nrefs, struct sqlx_gather_table *gt,
-                                   struct sql_error *err)
-{
-    const struct sql_select *q = st->select;
-    struct sql_arena *a = st->arena;
-    struct sql_select *f = sql_arena_alloc(a, sizeof *f);
-    struct sql_expr *star = sql_arena_alloc(a, sizeof *star);
-    struct sql_target *target = sql_arena_alloc(a, sizeof *target);
-    struct sql_from *from = sql_arena_alloc(a, sizeof *from);
-    struct sql_from **froms = sql_arena_alloc(a, sizeof *froms);
-    if (f == NULL || star == NULL || target == NULL || from == NULL || froms == NULL) {
-        snprintf(err->sqlstate, sizeof err->sqlstate, "53200");
-        snprintf(err->message, sizeof err->message, "out of memory planning the query");
-        return ERR_NOMEM;
-    }
-    star->kind = SQL_E_COLUMN;
-    star->loc = -1;
-    star->column.star = true;
-    target->expr = star;
-    target->loc = -1;
-    f->kind = SQL_SELECT_PLAIN;
-    f->loc = -1;
-    f->targets.n = 1;
-    f->targets.v = target;
-    if (sqlx_gather_one_table(st, nrefs)) {
-        f->from = q->from;
-        f->where = q->where;
-        gt->filtered = q->where != NULL;
-    } else {
-        from->kind = SQL_FROM_TABLE;
-        from->loc = -1;
-        from->table.name = gt->t->name;
-        from->table.loc = -1;
-        froms[0] = from;
-        f->from.n = 1;
-        f->from.v = froms;
-    }
-    struct sql_stmt fetch = *st;
-    fetch.kind = SQL_STMT_SELECT;
-    fetch.select = f;
-    struct sqlx_print_ctx pctx = {.cat = sqlx_catalog(s->x)};
-    struct sql_print_opts o;
-    sqlx_print_opts(&o, &pctx, s);
-    if (!gt->t->global) {
-        o.func_lookup = sqlx_gather_func_lookup;
-        f->where = sqlx_gather_visible(a, f->where);
-        if (f->where == NULL) {
-            snprintf(err->sqlstate, sizeof err->sqlstate, "53200");
-            snprintf(err->message, sizeof err->message, "out of memory planning the query");
-            return ERR_NOMEM;
-        }
-    }
-    return sql_print(&fetch, &o, &gt->fetch, err);
 }
 
 static void sqlx_gather_answer(struct sqlx_gather *g);
@@ -251,27 +129,19 @@ static int sqlx_gather_exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : ERR_IO;
 }
 
-/* Creates table gt in db with the declared types of the replicasets and loads its parts. */
-static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t ti,
-                            struct buf *sql, char *why, size_t why_cap)
+/* Creates source si's table in db and loads what every group answered into it. */
+static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t si, struct buf *sql,
+                            char *why, size_t why_cap)
 {
-    const struct sqlx_table *t = g->tables[ti].t;
-    buf_reset(sql);
-    buf_printf(sql, "CREATE TABLE \"%s\" (", t->sqlite_name);
-    for (uint32_t c = 0; c < t->ncols; c++) {
-        buf_printf(sql, "%s\"%s\" ", c ? ", " : "", t->cols[c].name);
-        if (sql_type_decl(&t->cols[c].type, sql) != 0)
-            buf_printf(sql, "TEXT");
-    }
-    buf_printf(sql, ")");
-    buf_append_u8(sql, 0);
-    if (sqlx_gather_exec(db, (const char *)sql->data) != 0) {
+    const struct sqlx_gsource *src = &g->plan.src[si];
+    ASSERT(src->ncols > 0 && src->ncols <= SQLX_GATHER_COLUMNS_MAX);
+    if (sqlx_gather_exec(db, (const char *)src->create.data) != 0) {
         snprintf(why, why_cap, "%s", sqlite3_errmsg(db));
         return ERR_IO;
     }
     buf_reset(sql);
-    buf_printf(sql, "INSERT INTO \"%s\" VALUES (", t->sqlite_name);
-    for (uint32_t c = 0; c < t->ncols; c++)
+    buf_printf(sql, "INSERT INTO \"%s\" VALUES (", src->name);
+    for (uint32_t c = 0; c < src->ncols; c++)
         buf_printf(sql, "%s?", c ? ", " : "");
     buf_printf(sql, ")");
     sqlite3_stmt *ins = NULL;
@@ -282,20 +152,20 @@ static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t ti,
     int rc = 0;
     struct table_value vals[SQLX_GATHER_COLUMNS_MAX];
     for (uint32_t p = 0; p < g->nparts && rc == 0; p++) {
-        if (g->parts[p].table != ti)
+        if (g->parts[p].src != si)
             continue;
         struct table_output o;
         if (table_output_parse(g->parts[p].out.data, g->parts[p].out.len, &o) != 0 ||
-            o.ncols != t->ncols) {
+            o.ncols != src->ncols) {
             snprintf(why, why_cap, "a replicaset answered with other columns than %s's",
-                     t->name);
+                     src->t->name);
             rc = ERR_PROTO;
             break;
         }
         size_t pos = 0;
         int more;
         while (rc == 0 && (more = table_output_next_row(&o, &pos, vals)) == 1) {
-            for (uint32_t c = 0; c < t->ncols; c++)
+            for (uint32_t c = 0; c < src->ncols; c++)
                 table_bind_value(ins, (int)c + 1, &vals[c]);
             if (sqlite3_step(ins) != SQLITE_DONE) {
                 snprintf(why, why_cap, "%s", sqlite3_errmsg(db));
@@ -313,7 +183,8 @@ static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t ti,
     return rc;
 }
 
-/* Every part is here: load them and run the query. */
+/* Every part is here: load them and run the query (for partial aggregates: combine the groups,
+ * then run the final query over them). */
 static void sqlx_gather_answer(struct sqlx_gather *g)
 {
     struct sqlx_session *s = g->s;
@@ -336,17 +207,39 @@ static void sqlx_gather_answer(struct sqlx_gather *g)
         rc = sqlx_gather_exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
                                   "PRAGMA case_sensitive_like = ON; PRAGMA cache_size = -65536;"
                                   " BEGIN");
-    for (uint32_t i = 0; rc == 0 && i < g->ntables; i++)
+    for (uint32_t i = 0; rc == 0 && i < g->plan.nsrc; i++)
         rc = sqlx_gather_load(g, db, i, &sql, why, sizeof why);
-    if (rc == 0) {
-        struct table_stmt ts = {.sql = (const char *)g->printed.sql.data,
-                                .sql_len = (uint32_t)g->printed.sql.len,
+    struct table_output o;
+    bool sent = false; /* an error of the query's own went to the client */
+    if (rc == 0 && g->plan.kind == SQLX_GPLAN_PARTIAL) {
+        if ((rc = sqlx_gather_exec(db, (const char *)g->plan.groups.data)) != 0) {
+            snprintf(why, sizeof why, "%s", sqlite3_errmsg(db));
+        } else if (sqlx_gather_exec(db, (const char *)g->plan.combine.data) != 0) {
+            /* Combining runs the library's aggregates, whose errors are the query's:
+             * "22003: numeric field overflow". */
+            const char *msg = sqlite3_errmsg(db);
+            char state[6] = "XX000";
+            if (strlen(msg) > 7 && msg[5] == ':' && msg[6] == ' ') {
+                memcpy(state, msg, 5);
+                msg += 7;
+            }
+            pg_send_error(s->c, state, "ERROR", msg, NULL, NULL, 0);
+            sqlx_failed(s);
+            sent = true;
+        }
+    }
+    const struct sql_printed *run =
+        g->plan.kind == SQLX_GPLAN_PARTIAL ? &g->plan.final : &g->printed;
+    if (rc == 0 && !sent) {
+        struct table_stmt ts = {.sql = (const char *)run->sql.data,
+                                .sql_len = (uint32_t)run->sql.len,
                                 .params = g->params,
                                 .n_params = g->n_params};
         rc = table_query_db(db, &ts, &out);
     }
-    struct table_output o;
-    if (rc != 0) {
+    if (sent) {
+        /* answered */
+    } else if (rc != 0) {
         pg_send_errorf(s->c, rc == ERR_NOMEM ? "53200" : "XX000",
                        "running the query over the gathered rows: %s",
                        why[0] ? why : (db ? sqlite3_errmsg(db) : err_msg(rc)));
@@ -367,11 +260,17 @@ static void sqlx_gather_answer(struct sqlx_gather *g)
 
 /* ---- entry points ---- */
 
+static void sqlx_gather_plan_error(struct sqlx_session *s, const struct sql_error *err)
+{
+    pg_send_error(s->c, err->sqlstate[0] ? err->sqlstate : "XX000", "ERROR",
+                  err->message[0] ? err->message : "planning the query failed", NULL, NULL,
+                  err->position);
+}
+
 void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
                        struct sql_printed *printed)
 {
     struct node *n = s->x->n;
-    struct sqlx_catalog *cat = sqlx_catalog(s->x);
     struct sqlx_gather *g = calloc(1, sizeof *g);
     ASSERT(g != NULL);
     g->s = s;
@@ -381,42 +280,16 @@ void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
     g->env.random_seed = rng_next(&s->x->rng);
     g->env.user = pg_conn_user(s->c);
     g->env.database = pg_conn_database(s->c);
-    struct sql_table_ref *refs = NULL;
-    uint32_t nrefs = 0;
     struct sql_error err = {0};
-    if (sql_stmt_tables(st, &refs, &nrefs) != 0) {
-        pg_send_errorf(s->c, "54000", "statement too complex to plan");
+    if (sqlx_gplan_build(s, st, &g->printed, &g->plan, &err) != 0) {
+        sqlx_gather_plan_error(s, &err);
         goto fail;
-    }
-    for (uint32_t i = 0; i < nrefs; i++) {
-        const struct sqlx_table *t = sqlx_table_find(cat, refs[i].schema, refs[i].name);
-        bool seen = false;
-        for (uint32_t k = 0; k < g->ntables && !seen; k++)
-            seen = g->tables[k].t == t;
-        if (t == NULL || seen)
-            continue;
-        if (g->ntables == SQLX_GATHER_TABLES_MAX) {
-            pg_send_errorf(s->c, "54000", "a query over several replicasets may read at most %d "
-                           "tables", SQLX_GATHER_TABLES_MAX);
-            goto fail;
-        }
-        if (t->ncols > SQLX_GATHER_COLUMNS_MAX) {
-            pg_send_errorf(s->c, "54000", "table %s has too many columns (%u) to gather; at "
-                           "most %d", t->name, t->ncols, SQLX_GATHER_COLUMNS_MAX);
-            goto fail;
-        }
-        struct sqlx_gather_table *gt = &g->tables[g->ntables++];
-        gt->t = t;
-        if (sqlx_gather_print_fetch(s, st, nrefs, gt, &err) != 0) {
-            pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
-            goto fail;
-        }
     }
     uint64_t groups[SQLX_GATHER_TABLES_MAX][ROUTER_RS_MAX];
     uint32_t ngroups[SQLX_GATHER_TABLES_MAX];
     uint32_t total = 0;
-    for (uint32_t i = 0; i < g->ntables; i++) {
-        ngroups[i] = sqlx_gather_groups(n, g->tables[i].t, groups[i]);
+    for (uint32_t i = 0; i < g->plan.nsrc; i++) {
+        ngroups[i] = sqlx_gather_groups(n, g->plan.src[i].t, groups[i]);
         total += ngroups[i];
     }
     if (total == 0) {
@@ -427,18 +300,18 @@ void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
     ASSERT(g->parts != NULL);
     g->params = sqlx_params(s, &g->n_params);
     g->pending = total;
-    for (uint32_t i = 0; i < g->ntables; i++) {
-        struct table_stmt ts = {.sql = (const char *)g->tables[i].fetch.sql.data,
-                                .sql_len = (uint32_t)g->tables[i].fetch.sql.len,
+    for (uint32_t i = 0; i < g->plan.nsrc; i++) {
+        const struct sqlx_gsource *src = &g->plan.src[i];
+        struct table_stmt ts = {.sql = (const char *)src->sql.sql.data,
+                                .sql_len = (uint32_t)src->sql.sql.len,
                                 .params = g->params,
                                 .n_params = g->n_params};
         for (uint32_t k = 0; k < ngroups[i]; k++) {
             struct sqlx_part *part = &g->parts[g->nparts++];
             part->g = g;
-            part->table = i;
+            part->src = i;
             sqlx_run_start(s, groups[i][k], false, false, &ts, 1,
-                           g->tables[i].t->global ? 0 : TABLE_EXEC_BUCKETS, sqlx_gather_part_done,
-                           part);
+                           src->t->global ? 0 : TABLE_EXEC_BUCKETS, sqlx_gather_part_done, part);
         }
     }
     return;
@@ -448,38 +321,80 @@ fail:
     sqlx_statement_done(s);
 }
 
+/* "replicasets 1, 2" or "the governor (distributed globally)". */
+static int sqlx_gather_explain_where(struct node *n, const struct sqlx_table *t, char *text,
+                                     size_t cap)
+{
+    if (t->global)
+        return snprintf(text, cap, "the governor (distributed globally)");
+    uint64_t groups[ROUTER_RS_MAX];
+    uint32_t ng = sqlx_gather_groups(n, t, groups);
+    int at = snprintf(text, cap, "replicasets");
+    for (uint32_t k = 0; k < ng && at < (int)cap - 16; k++)
+        at += snprintf(text + at, cap - (size_t)at, "%s%u", k ? ", " : " ",
+                       ROUTER_GROUP_RS(groups[k]));
+    return at;
+}
+
 void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
                          void (*line)(struct sqlx_session *s, const char *text))
 {
     struct node *n = s->x->n;
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
-    struct sql_table_ref *refs = NULL;
-    uint32_t nrefs = 0;
-    char text[512];
-    if (sql_stmt_tables(st, &refs, &nrefs) != 0)
-        return;
-    line(s, "Gather: the rows each table contributes are fetched to this node, and the query "
-            "runs here");
-    const struct sqlx_table *seen[SQLX_GATHER_TABLES_MAX];
-    uint32_t nseen = 0;
-    for (uint32_t i = 0; i < nrefs && nseen < SQLX_GATHER_TABLES_MAX; i++) {
-        const struct sqlx_table *t = sqlx_table_find(cat, refs[i].schema, refs[i].name);
-        bool dup = false;
-        for (uint32_t k = 0; k < nseen && !dup; k++)
-            dup = seen[k] == t;
-        if (t == NULL || dup)
-            continue;
-        seen[nseen++] = t;
-        uint64_t groups[ROUTER_RS_MAX];
-        uint32_t ng = sqlx_gather_groups(n, t, groups);
-        int at = snprintf(text, sizeof text, "  Fetch %s from %s", t->name,
-                          t->global ? "the governor (distributed globally)" : "replicasets");
-        for (uint32_t k = 0; !t->global && k < ng && at < (int)sizeof text - 16; k++)
-            at += snprintf(text + at, sizeof text - (size_t)at, "%s%u", k ? ", " : " ",
-                           ROUTER_GROUP_RS(groups[k]));
-        if (sqlx_gather_one_table(st, nrefs) && st->select->where != NULL &&
-            at < (int)sizeof text - 40)
-            snprintf(text + at, sizeof text - (size_t)at, " (WHERE runs there)");
+    struct sqlx_print_ctx pctx = {.cat = cat};
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    struct sql_printed printed = {0};
+    struct sql_error err = {0};
+    struct sqlx_gplan *p = calloc(1, sizeof *p);
+    ASSERT(p != NULL);
+    char where[128], text[512];
+    if (sql_print(st, &o, &printed, &err) != 0 || sqlx_gplan_build(s, st, &printed, p, &err) != 0) {
+        snprintf(text, sizeof text, "Gather (not planned: %s)", err.message);
         line(s, text);
+    } else if (p->kind == SQLX_GPLAN_PARTIAL) {
+        const struct sqlx_gsource *src = &p->src[0];
+        line(s, "Gather: partial aggregates computed on the replicasets, combined here");
+        sqlx_gather_explain_where(n, src->t, where, sizeof where);
+        snprintf(text, sizeof text, "  Partial aggregate on %s: %u grouping key%s, %u aggregate%s%s",
+                 where, p->nkeys, p->nkeys == 1 ? "" : "s", p->naggs, p->naggs == 1 ? "" : "s",
+                 src->filtered ? "; WHERE runs there" : "");
+        line(s, text);
+        snprintf(text, sizeof text, "    There: %.480s", (const char *)src->sql.sql.data);
+        line(s, text);
+        snprintf(text, sizeof text, "  Combined here: %.480s", (const char *)p->combine.data);
+        line(s, text);
+        snprintf(text, sizeof text, "  Final here: %.480s", (const char *)p->final.sql.data);
+        line(s, text);
+    } else {
+        line(s, "Gather: the rows each table contributes are fetched to this node, and the "
+                "query runs here");
+        for (uint32_t i = 0; i < p->nsrc; i++) {
+            const struct sqlx_gsource *src = &p->src[i];
+            sqlx_gather_explain_where(n, src->t, where, sizeof where);
+            int at = snprintf(text, sizeof text, "  Fetch %s from %s: ", src->t->name, where);
+            if (src->all_cols) {
+                at += snprintf(text + at, sizeof text - (size_t)at, "all columns");
+            } else {
+                at += snprintf(text + at, sizeof text - (size_t)at, "columns");
+                bool first = true;
+                for (uint32_t k = 0; k < src->t->ncols && at < (int)sizeof text - 80; k++) {
+                    if (!src->want[k])
+                        continue;
+                    at += snprintf(text + at, sizeof text - (size_t)at, "%s%s",
+                                   first ? " " : ", ", src->t->cols[k].name);
+                    first = false;
+                }
+            }
+            if (src->filtered && at < (int)sizeof text - 80)
+                at += snprintf(text + at, sizeof text - (size_t)at, "; WHERE runs there");
+            if (src->limit > 0 && at < (int)sizeof text - 80)
+                snprintf(text + at, sizeof text - (size_t)at,
+                         "; Limit pushed down: at most %" PRIu64 " rows from each", src->limit);
+            line(s, text);
+        }
     }
+    sqlx_gplan_free(p);
+    free(p);
+    sql_printed_free(&printed);
 }

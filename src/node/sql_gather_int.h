@@ -1,0 +1,60 @@
+/* The plan of a SELECT over several replicasets, shared by its planner (sql_gather_plan.c) and
+ * its runner (sql_gather.c): what every replicaset runs, and what this node runs over the rows
+ * they return. Not for use outside src/node/sql_gather*.c. */
+#ifndef CAIRN_NODE_SQL_GATHER_INT_H
+#define CAIRN_NODE_SQL_GATHER_INT_H
+
+#include "node/sql_exec_int.h"
+
+#define SQLX_GATHER_KEYS_MAX 32 /* GROUP BY expressions a partial aggregate may have */
+#define SQLX_GATHER_AGGS_MAX 64 /* aggregate calls a partial aggregate may combine */
+/* Columns of the partial rows: a key each, a state per aggregate (avg has two). */
+#define SQLX_GATHER_PARTIAL_COLUMNS_MAX (SQLX_GATHER_KEYS_MAX + 2 * SQLX_GATHER_AGGS_MAX)
+_Static_assert(SQLX_GATHER_PARTIAL_COLUMNS_MAX <= SQLX_GATHER_COLUMNS_MAX,
+               "a source returns at most SQLX_GATHER_COLUMNS_MAX columns");
+
+enum sqlx_gplan_kind {
+    /* Every table's rows (filtered, projected, limited where the query allows) are fetched
+     * here, and the query runs here over them as printed. */
+    SQLX_GPLAN_ROWS,
+    /* Every replicaset aggregates its rows per group into partial states; this node combines
+     * them per group (plan.combine), then runs plan.final over the groups. */
+    SQLX_GPLAN_PARTIAL,
+};
+
+/* One statement every replicaset holding a table runs, and the table here that receives the
+ * rows it returns. */
+struct sqlx_gsource {
+    const struct sqlx_table *t;
+    struct sql_printed sql; /* what the replicasets run */
+    char name[SQL_IDENT_BYTES_MAX + 8]; /* the table here: t's SQLite name, or "__partial" */
+    struct buf create;      /* CREATE TABLE name (...) with the declared types, NUL-terminated */
+    uint32_t ncols;         /* columns sql returns, in create's order */
+    bool filtered;          /* the query's WHERE runs at the source */
+    uint64_t limit;         /* > 0: each replicaset returns at most this many rows */
+    bool all_cols;          /* ROWS: every column of t is fetched */
+    bool want[SQLX_GATHER_COLUMNS_MAX]; /* ROWS: which columns of t are fetched */
+};
+
+struct sqlx_gplan {
+    enum sqlx_gplan_kind kind;
+    struct sqlx_gsource src[SQLX_GATHER_TABLES_MAX];
+    uint32_t nsrc;
+    /* PARTIAL */
+    uint32_t nkeys, naggs;
+    struct buf groups;        /* CREATE TABLE __groups (...), NUL-terminated */
+    struct buf combine;       /* INSERT INTO __groups SELECT ... FROM __partial GROUP BY ...:
+                                 no parameters, NUL-terminated */
+    struct sql_printed final; /* the query over __groups; its result is the answer */
+};
+
+/* Plans SELECT st (printed: st printed for the user tables, whose result columns name the
+ * answer's). Every plan it can make is exact: a query it cannot push anything of is planned
+ * as fetched rows. Returns 0, or an error with err filled (54000 too many tables or columns,
+ * a printing error, 53200). Release p with sqlx_gplan_free either way. */
+int sqlx_gplan_build(struct sqlx_session *s, const struct sql_stmt *st,
+                     const struct sql_printed *printed, struct sqlx_gplan *p,
+                     struct sql_error *err);
+void sqlx_gplan_free(struct sqlx_gplan *p);
+
+#endif

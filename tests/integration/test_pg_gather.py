@@ -1,0 +1,312 @@
+"""Queries over several replicasets push work down to them (docs/sql.md, "Queries over several
+replicasets"): partial aggregates per group (count, sum, min, max, avg as sum and count) combined
+on the coordinator, only the columns a query reads, a one-table ORDER BY ... LIMIT at each
+source. Every shape is checked against the answer computed here from the same rows, against the
+same query on the path that pushes nothing down (a WITH in front of it: same values, same
+column types), and by EXPLAIN that the pushdown really happened, so that a silent fallback
+fails. Shapes that cannot be pushed down must still answer right."""
+import re
+import time
+from decimal import Decimal
+
+import psycopg2
+import pytest
+
+from conftest import Cluster
+from helpers import wait_balanced
+from test_pg import connect, wait_pg
+
+ROWS = 3000
+BIG = 2 ** 62
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory):
+    """Two replicasets of one node each, sharing the buckets."""
+    c = Cluster(str(tmp_path_factory.mktemp("pggather")))
+    c.start(1, extra=["--bucket-count", "64"], rf=1)
+    c.add().start().wait_up()
+    # Balanced exactly: no bucket moves while the tests read.
+    wait_balanced(c, 2, 0, 120, "two replicasets sharing the buckets evenly")
+    for n in c.nodes:
+        wait_pg(n)
+    yield c
+    c.stop_all()
+    c.check_sanitizers()
+
+
+def make_row(i):
+    grp = None if i % 50 == 0 else i % 7
+    small = None if i % 11 == 0 else (i * 37) % 1000 - 500
+    big = BIG - i if i % 3 == 0 else -i * 12345
+    f = None if i % 13 == 0 else i * 0.25 - 100.0  # exact in binary: sums do not depend on order
+    num = None if i % 17 == 0 else Decimal((i * 7) % 2000 - 1000) / 8
+    name = "n%02d" % (i % 23)
+    return (i, grp, small, big, f, None if num is None else num.quantize(Decimal("0.001")), name)
+
+
+DATA = [make_row(i) for i in range(1, ROWS + 1)]
+COLS = ["id", "grp", "small", "big", "f", "num", "name"]
+
+
+def col(name, rows=DATA):
+    k = COLS.index(name)
+    return [r[k] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def db(sharded):
+    conn = connect(sharded.nodes[0])
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE gx (id int PRIMARY KEY, grp int, small int, big bigint, "
+                "f float8, num numeric(12,3), name text)")
+    cur.execute("CREATE TABLE gx_empty (id int PRIMARY KEY, v int, n numeric(8,2))")
+    cur.execute("CREATE TABLE gx_names (id int PRIMARY KEY, label text, extra text)")
+
+    def insert(table, rows):
+        # Chunks of one INSERT each: atomic, so one refused while a bucket moves (40001) is
+        # sent again whole.
+        for at in range(0, len(rows), 500):
+            chunk = rows[at:at + 500]
+            sql = "INSERT INTO %s VALUES %s" % (
+                table, ", ".join(["(" + ", ".join(["%s"] * len(chunk[0])) + ")"] * len(chunk)))
+            for attempt in range(50):
+                try:
+                    cur.execute(sql, [v for r in chunk for v in r])
+                    break
+                except psycopg2.errors.SerializationFailure:
+                    time.sleep(0.2)
+            else:
+                raise AssertionError("INSERT INTO %s kept failing" % table)
+    insert("gx", DATA)
+    insert("gx_names", [(i, "label %d" % i, "x" * 50) for i in range(0, 23)])
+    cur.execute("SELECT count(*) FROM gx")
+    assert cur.fetchone()[0] == ROWS
+    yield cur
+    conn.close()
+
+
+def plan(cur, sql):
+    cur.execute("EXPLAIN " + sql)
+    return "\n".join(r[0] for r in cur.fetchall())
+
+
+def fetch(cur, sql):
+    cur.execute(sql)
+    return cur.fetchall(), [(d.name, d.type_code) for d in cur.description]
+
+
+def unpushed(cur, sql):
+    """The same query on the path that pushes nothing down: a WITH makes it read a CTE."""
+    return fetch(cur, "WITH gx_all AS (SELECT 1) " + sql)
+
+
+def check_same_as_unpushed(cur, sql):
+    got = fetch(cur, sql)
+    want = unpushed(cur, sql)
+    assert got == want, "%s\npushed:   %s\nunpushed: %s" % (sql, got, want)
+    return got[0]
+
+
+def avg_of(values):
+    vs = [v for v in values if v is not None]
+    return None if not vs else Decimal(sum(Decimal(v) for v in vs)) / Decimal(len(vs))
+
+
+def sum_of(values):
+    vs = [v for v in values if v is not None]
+    return None if not vs else sum(vs)
+
+
+def close(a, b):
+    return abs(Decimal(a) - Decimal(b)) < Decimal("1e-12") * max(1, abs(Decimal(b)))
+
+
+def test_partial_aggregates_without_groups(db):
+    sql = ("SELECT count(*), count(small), sum(small), min(small), max(small), avg(small), "
+           "sum(big), avg(big), min(big), max(big), sum(num), avg(num), sum(f), avg(f), "
+           "min(name), max(name) FROM gx")
+    p = plan(db, sql)
+    assert "Partial aggregate on replicasets 1, 2" in p, p
+    row = check_same_as_unpushed(db, sql)[0]
+    smalls, bigs, nums, fs = col("small"), col("big"), col("num"), col("f")
+    assert row[0] == ROWS
+    assert row[1] == len([v for v in smalls if v is not None])
+    assert row[2] == sum_of(smalls)
+    assert (row[3], row[4]) == (min(v for v in smalls if v is not None),
+                                max(v for v in smalls if v is not None))
+    assert close(row[5], avg_of(smalls))
+    # Sums of bigints near 2^62 overflow 64 bits: numeric, exact.
+    assert row[6] == sum(bigs) and abs(sum(bigs)) > 2 ** 63
+    assert close(row[7], avg_of(bigs))
+    assert (row[8], row[9]) == (min(bigs), max(bigs))
+    assert row[10] == sum_of(nums) and str(row[10]).endswith(str(sum_of(nums))[-4:])
+    assert close(row[11], avg_of(nums))
+    assert row[12] == sum_of(fs)
+    # avg(float8) is float8 in PostgreSQL; the printer still calls every avg numeric, on both
+    # paths alike (compared above): the value is the double.
+    assert float(row[13]) == sum_of(fs) / len([v for v in fs if v is not None])
+    assert (row[14], row[15]) == (min(col("name")), max(col("name")))
+
+
+def test_partial_aggregates_per_group(db):
+    sql = ("SELECT grp, count(*), count(num), sum(big), avg(small), min(f), max(num), "
+           "sum(num) FROM gx GROUP BY grp ORDER BY grp")
+    p = plan(db, sql)
+    assert "Partial aggregate on replicasets 1, 2" in p, p
+    rows = check_same_as_unpushed(db, sql)
+    groups = sorted({r[1] for r in DATA}, key=lambda g: (g is None, g))
+    assert [r[0] for r in rows] == groups  # NULL is a group of its own, sorted last
+    for r in rows:
+        part = [d for d in DATA if d[1] == r[0]]
+        assert r[1] == len(part)
+        assert r[2] == len([v for v in col("num", part) if v is not None])
+        assert r[3] == sum(col("big", part))
+        assert close(r[4], avg_of(col("small", part)))
+        assert r[5] == min(v for v in col("f", part) if v is not None)
+        assert r[6] == max(v for v in col("num", part) if v is not None)
+        assert r[7] == sum_of(col("num", part))
+
+
+def test_partial_where_having_order_limit(db):
+    sql = ("SELECT id % 5 AS m, count(*) AS n, sum(num) AS total, avg(f) FROM gx "
+           "WHERE small > 0 GROUP BY m HAVING count(*) > 10 AND sum(num) > -100000 "
+           "ORDER BY n DESC, m LIMIT 3")
+    p = plan(db, sql)
+    assert "Partial aggregate" in p and "WHERE runs there" in p, p
+    rows = check_same_as_unpushed(db, sql)
+    part = [d for d in DATA if d[2] is not None and d[2] > 0]
+    want = []
+    for m in range(5):
+        g = [d for d in part if d[0] % 5 == m]
+        total = sum_of(col("num", g))
+        if len(g) > 10 and total is not None and total > -100000:
+            want.append((m, len(g), total))
+    want.sort(key=lambda w: (-w[1], w[0]))
+    assert [(r[0], r[1], r[2]) for r in rows] == want[:3]
+
+
+def test_partial_group_by_position_alias_and_expression(db):
+    for sql in ["SELECT name, count(*) FROM gx GROUP BY 1 ORDER BY 1",
+                "SELECT upper(name) AS u, count(*) FROM gx GROUP BY u ORDER BY u",
+                "SELECT upper(name), count(*) FROM gx GROUP BY upper(name) ORDER BY 1"]:
+        p = plan(db, sql)
+        assert "Partial aggregate" in p, (sql, p)
+        rows = check_same_as_unpushed(db, sql)
+        names = sorted({d[6] for d in DATA})
+        assert [r[0].lower() for r in rows] == names
+        assert [r[1] for r in rows] == [len([d for d in DATA if d[6] == n]) for n in names]
+    # Grouped without aggregates: a DISTINCT that runs where the rows are.
+    sql = "SELECT grp FROM gx WHERE grp IS NOT NULL GROUP BY grp HAVING max(id) > 0 ORDER BY grp"
+    assert "Partial aggregate" in plan(db, sql)
+    assert [r[0] for r in check_same_as_unpushed(db, sql)] == list(range(7))
+    # Expressions over aggregates and keys, DISTINCT over the groups.
+    sql = ("SELECT DISTINCT count(*) / 100 AS c FROM gx GROUP BY grp ORDER BY c")
+    assert "Partial aggregate" in plan(db, sql)
+    check_same_as_unpushed(db, sql)
+    sql = "SELECT grp * 2 + 1, sum(small) - min(small), coalesce(max(num), 0) FROM gx GROUP BY grp"
+    assert "Partial aggregate" in plan(db, sql)
+    got = sorted(fetch(db, sql)[0], key=repr)
+    want = sorted(unpushed(db, sql)[0], key=repr)
+    assert got == want
+
+
+def test_partial_empty_and_no_match(db):
+    sql = "SELECT count(*), count(v), sum(v), avg(v), min(n), max(n), sum(n) FROM gx_empty"
+    assert "Partial aggregate" in plan(db, sql)
+    assert check_same_as_unpushed(db, sql) == [(0, 0, None, None, None, None, None)]
+    sql = "SELECT v, count(*) FROM gx_empty GROUP BY v"
+    assert check_same_as_unpushed(db, sql) == []
+    sql = "SELECT count(*), max(id), avg(big) FROM gx WHERE id < 0"
+    assert check_same_as_unpushed(db, sql) == [(0, None, None)]
+    sql = "SELECT count(*) FROM gx HAVING count(*) > %d" % ROWS
+    assert check_same_as_unpushed(db, sql) == []
+
+
+def test_partial_result_types_match_postgres(db):
+    # count is bigint (20), sum(int) bigint, sum(bigint) and sum(numeric) numeric (1700),
+    # avg(int) numeric, min keeps the column's type (int4 23, text 25).
+    _, desc = fetch(db, "SELECT count(*), sum(small), sum(big), sum(num), avg(small), min(small), "
+                        "min(name) FROM gx")
+    assert [t for _, t in desc] == [20, 20, 1700, 1700, 1700, 23, 25]
+    assert [n for n, _ in desc] == ["count", "sum", "sum", "sum", "avg", "min", "min"]
+
+
+def test_shapes_that_are_not_pushed_down_still_answer(db):
+    cases = {
+        "SELECT count(DISTINCT grp) FROM gx": [(7,)],
+        "SELECT count(*) FILTER (WHERE small > 0) FROM gx":
+            [(len([v for v in col("small") if v is not None and v > 0]),)],
+        "SELECT grp, string_agg(name, ',') IS NOT NULL FROM gx WHERE grp = 1 GROUP BY grp":
+            [(1, True)],
+        "SELECT count(*) FROM gx WHERE small > (SELECT avg(small) FROM gx)":
+            [(len([v for v in col("small") if v is not None and v > avg_of(col("small"))]),)],
+    }
+    for sql, want in cases.items():
+        p = plan(db, sql)
+        assert "Partial aggregate" not in p, (sql, p)
+        db.execute(sql)
+        assert db.fetchall() == want, sql
+    sql = "SELECT id, sum(small) OVER (ORDER BY id) FROM gx ORDER BY id LIMIT 3"
+    p = plan(db, sql)
+    assert "Partial aggregate" not in p and "Limit pushed down" not in p, p
+    db.execute(sql)
+    smalls = col("small")
+    assert db.fetchall() == [(i + 1, sum_of(smalls[:i + 1])) for i in range(3)]
+
+
+def test_projection_fetches_only_the_columns_read(db):
+    sql = ("SELECT g.grp, n.label, count(*) FROM gx g JOIN gx_names n ON n.id = g.id % 23 "
+           "WHERE g.small > 400 GROUP BY g.grp, n.label ORDER BY 3 DESC, 1, 2 LIMIT 5")
+    p = plan(db, sql)
+    assert re.search(r"Fetch gx from replicasets 1, 2: columns id, grp, small\b", p), p
+    assert re.search(r"Fetch gx_names from replicasets 1, 2: columns id, label\b", p), p
+    rows = check_same_as_unpushed(db, sql)
+    counts = {}
+    for d in DATA:
+        if d[2] is not None and d[2] > 400:
+            k = (d[1], "label %d" % (d[0] % 23))
+            counts[k] = counts.get(k, 0) + 1
+    want = sorted(((k[0], k[1], v) for k, v in counts.items()),
+                  key=lambda w: (-w[2], w[0] is None, w[0] or 0, w[1]))
+    assert rows == want[:5]
+    # count(*) over a join reads no column: one per row still comes (the key).
+    sql = "SELECT count(*) FROM gx, gx_names WHERE gx_names.id < 3"
+    assert "columns id" in plan(db, sql)
+    db.execute(sql)
+    assert db.fetchone()[0] == ROWS * 3
+    # A * reads every column.
+    sql = "SELECT * FROM gx g JOIN gx_names n ON n.id = g.id WHERE g.id < 3 ORDER BY g.id"
+    assert "all columns" in plan(db, sql)
+    db.execute(sql)
+    assert [r[:7] for r in db.fetchall()] == [tuple(DATA[0]), tuple(DATA[1])]
+
+
+def test_limit_pushed_down(db):
+    def key(d):
+        return (d[4] is None, -(d[4] or 0), d[0])
+    ordered = sorted(DATA, key=key)
+    shapes = [
+        ("SELECT id, f FROM gx ORDER BY f DESC NULLS LAST, id LIMIT 5 OFFSET 2", 7,
+         [(d[0], d[4]) for d in ordered[2:7]]),
+        ("SELECT id AS k, f AS score FROM gx ORDER BY score DESC NULLS LAST, k LIMIT 4", 4,
+         [(d[0], d[4]) for d in ordered[:4]]),
+        ("SELECT f, id FROM gx WHERE small < 0 ORDER BY 1 DESC NULLS LAST, 2 LIMIT 3", 3,
+         [(d[4], d[0]) for d in [d for d in ordered if d[2] is not None and d[2] < 0][:3]]),
+        ("SELECT id, num FROM gx ORDER BY num, id LIMIT 6", 6,
+         [(d[0], d[5]) for d in sorted(DATA, key=lambda d: (d[5] is None, d[5] or 0, d[0]))[:6]]),
+    ]
+    for sql, each, want in shapes:
+        p = plan(db, sql)
+        assert "Limit pushed down: at most %d rows from each" % each in p, (sql, p)
+        assert check_same_as_unpushed(db, sql) == want, sql
+    # LIMIT without ORDER BY: any rows, but as many as asked.
+    sql = "SELECT id FROM gx LIMIT 10"
+    assert "Limit pushed down" in plan(db, sql)
+    db.execute(sql)
+    assert len({r[0] for r in db.fetchall()}) == 10
+    # Not pushed down: DISTINCT, or a LIMIT that is not a constant.
+    for sql in ["SELECT DISTINCT grp FROM gx ORDER BY grp LIMIT 3",
+                "SELECT id FROM gx ORDER BY id LIMIT 2 + 1"]:
+        assert "Limit pushed down" not in plan(db, sql), sql
+        check_same_as_unpushed(db, sql)
