@@ -310,3 +310,68 @@ def test_limit_pushed_down(db):
                 "SELECT id FROM gx ORDER BY id LIMIT 2 + 1"]:
         assert "Limit pushed down" not in plan(db, sql), sql
         check_same_as_unpushed(db, sql)
+
+
+def replicaset_of(cur, table, key):
+    p = plan(cur, "SELECT * FROM %s WHERE id = %d" % (table, key))
+    m = re.search(r"Runs on replicaset (\d+)", p)
+    assert m, p
+    return int(m.group(1))
+
+
+def test_partial_sums_overflow_only_when_combined(db):
+    # Two bigints near 2^63 in different replicasets: each one's partial sum fits 64 bits,
+    # their total does not, and comes back exact as numeric.
+    db.execute("CREATE TABLE gx_big (id int PRIMARY KEY, v bigint)")
+    first = 1
+    second = next(k for k in range(2, 200)
+                  if replicaset_of(db, "gx_big", k) != replicaset_of(db, "gx_big", first))
+    v = 2 ** 63 - 1000
+    db.execute("INSERT INTO gx_big VALUES (%s, %s)", (first, v))
+    db.execute("INSERT INTO gx_big VALUES (%s, %s)", (second, v - 1))
+    sql = "SELECT sum(v), avg(v), count(*), min(v) FROM gx_big"
+    assert "Partial aggregate" in plan(db, sql)
+    row = check_same_as_unpushed(db, sql)[0]
+    assert row[0] == 2 * v - 1 and row[0] > 2 ** 63
+    assert close(row[1], Decimal(2 * v - 1) / 2)
+    assert (row[2], row[3]) == (2, v - 1)
+
+
+def test_partial_numeric_keys_group_and_sort_as_numbers(db):
+    # An unconstrained numeric keeps the scale it was written with: 1.5 and 1.50 are one
+    # group for PostgreSQL (equal), and 10 sorts after 9.
+    db.execute("CREATE TABLE gx_num (id int PRIMARY KEY, v numeric)")
+    values = ["1.5", "1.50", "1.500", "9", "10", "10.0", "-2", "-2.00"]
+    rows = [(i, values[i % len(values)]) for i in range(80)]
+    db.execute("INSERT INTO gx_num VALUES " + ", ".join(["(%s, %s)"] * len(rows)),
+               [x for r in rows for x in r])
+    sql = "SELECT v, count(*), sum(v) FROM gx_num GROUP BY v ORDER BY v"
+    assert "Partial aggregate" in plan(db, sql)
+    got = check_same_as_unpushed(db, sql)
+    assert [(Decimal(r[0]), r[1], r[2]) for r in got] == [
+        (Decimal("-2"), 20, Decimal("-40")), (Decimal("1.5"), 30, Decimal("45")),
+        (Decimal("9"), 10, Decimal("90")), (Decimal("10"), 20, Decimal("200"))]
+    assert str(got[1][2]) == "45.000"  # sum keeps the largest scale, as PostgreSQL's
+
+
+def test_partial_with_alias_and_qualified_names(db):
+    sql = ("SELECT g.grp, count(g.id) AS c, max(g.small) FROM gx AS g WHERE g.grp < 3 "
+           "GROUP BY g.grp ORDER BY g.grp DESC")
+    assert "Partial aggregate" in plan(db, sql)
+    rows = check_same_as_unpushed(db, sql)
+    assert rows == [(k, len([d for d in DATA if d[1] == k]),
+                     max(v for v in col("small", [d for d in DATA if d[1] == k]) if v is not None))
+                    for k in (2, 1, 0)]
+    sql = ("SELECT g.grp, count(*) AS c FROM gx AS g WHERE g.grp < 3 "
+           "GROUP BY g.grp ORDER BY c, g.grp")
+    assert "Partial aggregate" in plan(db, sql)
+    assert [r[0] for r in check_same_as_unpushed(db, sql)] == sorted(
+        range(3), key=lambda k: (len([d for d in DATA if d[1] == k]), k))
+
+
+def test_limit_with_star(db):
+    sql = "SELECT * FROM gx WHERE grp = 3 ORDER BY id DESC LIMIT 4"
+    p = plan(db, sql)
+    assert "all columns" in p and "Limit pushed down: at most 4 rows from each" in p, p
+    assert check_same_as_unpushed(db, sql) == sorted(
+        [d for d in DATA if d[1] == 3], key=lambda d: -d[0])[:4]
