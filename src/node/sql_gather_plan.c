@@ -566,7 +566,7 @@ static int gp_rows_source(struct gp *g, struct sqlx_gsource *src, struct sql_err
 
 /* ---- partial aggregates ---- */
 
-enum gp_agg_kind { GP_COUNT, GP_SUM, GP_MIN, GP_MAX, GP_AVG };
+enum gp_agg_kind { GP_COUNT, GP_SUM, GP_MIN, GP_MAX, GP_AVG, GP_BOOL_AND, GP_BOOL_OR };
 
 struct gp_key {
     struct sql_expr *e;  /* as the replicasets compute it */
@@ -626,7 +626,9 @@ static int gp_agg_kind(const struct sql_expr *e)
     static const struct {
         const char *name;
         enum gp_agg_kind kind;
-    } one[] = {{"sum", GP_SUM}, {"min", GP_MIN}, {"max", GP_MAX}, {"avg", GP_AVG}};
+    } one[] = {{"sum", GP_SUM},           {"min", GP_MIN},         {"max", GP_MAX},
+               {"avg", GP_AVG},           {"bool_and", GP_BOOL_AND}, {"every", GP_BOOL_AND},
+               {"bool_or", GP_BOOL_OR}};
     for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
         if (strcmp(name, one[i].name) == 0)
             return (int)one[i].kind;
@@ -954,7 +956,9 @@ static bool gp_print_partial(struct gp_partial *pp, struct sqlx_gsource *src,
     bool agg;
     const char *sum = sql_func_lookup("sum", 1, &agg), *min = sql_func_lookup("min", 1, &agg);
     const char *max = sql_func_lookup("max", 1, &agg);
-    ASSERT(sum != NULL && min != NULL && max != NULL);
+    const char *all = sql_func_lookup("bool_and", 1, &agg);
+    const char *any = sql_func_lookup("bool_or", 1, &agg);
+    ASSERT(sum != NULL && min != NULL && max != NULL && all != NULL && any != NULL);
     struct buf *m = &g->p->groups;
     buf_printf(m, "CREATE TABLE \"" GP_GROUPS "\" (");
     for (uint32_t k = 0; k < pp->nkeys; k++) {
@@ -978,9 +982,17 @@ static bool gp_print_partial(struct gp_partial *pp, struct sqlx_gsource *src,
         case GP_SUM:   /* the sums summed: NULL when every one is (no value anywhere) */
             buf_printf(m, "%s%s(\"__p%u\")", sep, sum, state);
             break;
-        case GP_MIN:
+        case GP_MIN: /* these combine with themselves */
+            buf_printf(m, "%s%s(\"__p%u\")", sep, min, state);
+            break;
         case GP_MAX:
-            buf_printf(m, "%s%s(\"__p%u\")", sep, pp->aggs[i].kind == GP_MIN ? min : max, state);
+            buf_printf(m, "%s%s(\"__p%u\")", sep, max, state);
+            break;
+        case GP_BOOL_AND:
+            buf_printf(m, "%s%s(\"__p%u\")", sep, all, state);
+            break;
+        case GP_BOOL_OR:
+            buf_printf(m, "%s%s(\"__p%u\")", sep, any, state);
             break;
         case GP_AVG:
             /* sum / count as avg computes it: an integer sum is divided as a numeric (avg of
@@ -1001,10 +1013,10 @@ static bool gp_print_partial(struct gp_partial *pp, struct sqlx_gsource *src,
     return buf_append_u8(m, 0) == 0 && c->len > 0;
 }
 
-/* A one-table aggregate query (GROUP BY, count/sum/min/max/avg) over a sharded table: each
- * replicaset computes per-group partial states, this node combines them per group and runs the
- * rest of the query (HAVING, ORDER BY, LIMIT, DISTINCT) over the groups. false: not such a
- * query, or not safely (nothing is left planned then). */
+/* A one-table aggregate query (GROUP BY; count, sum, min, max, avg, bool_and/every, bool_or)
+ * over a sharded table: each replicaset computes per-group partial states, this node combines
+ * them per group and runs the rest of the query (HAVING, ORDER BY, LIMIT, DISTINCT) over the
+ * groups. false: not such a query, or not safely (nothing is left planned then). */
 static bool gp_plan_partial(struct gp *g, const struct sqlx_table *t)
 {
     const struct sql_select *q = g->q;

@@ -375,3 +375,15 @@ def test_limit_with_star(db):
     assert "all columns" in p and "Limit pushed down: at most 4 rows from each" in p, p
     assert check_same_as_unpushed(db, sql) == sorted(
         [d for d in DATA if d[1] == 3], key=lambda d: -d[0])[:4]
+
+
+def test_partial_bool_aggregates(db):
+    # small is -500 only in the NULL group: bool_and is false there alone.
+    sql = ("SELECT grp, bool_and(small > -500), bool_or(small > 490), every(id > 0) FROM gx "
+           "GROUP BY grp ORDER BY grp")
+    assert "Partial aggregate" in plan(db, sql)
+    rows = check_same_as_unpushed(db, sql)
+    for r in rows:
+        smalls = [v for v in col("small", [d for d in DATA if d[1] == r[0]]) if v is not None]
+        assert r[1:] == (all(v > -500 for v in smalls), any(v > 490 for v in smalls), True)
+    assert {r[1] for r in rows} == {True, False}
