@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/err.h"
 #include "sql/sql_func.h"
@@ -15,6 +16,8 @@
  * before it answers "unknown". */
 #define PR_TYPE_DEPTH_MAX 64
 #define PR_TYPE_STEPS_MAX 100000
+/* String literals of a CASE, VALUES column or UNION checked against the type they take. */
+#define PR_COMMON_LITERALS_MAX 16
 
 struct pr {
     const struct sql_stmt *st;
@@ -31,6 +34,9 @@ struct pr {
     /* Inside RETURNING (outside its subqueries): the target table's name or alias, whose
      * columns SQLite accepts only unqualified there. */
     const char *returning_target;
+    /* The FROM items of the query whose clauses are being printed (NULL: none), for the types
+     * of the column references in them. */
+    const struct sql_froms *from;
 };
 
 /* ---- errors and output ---- */
@@ -174,6 +180,12 @@ static void pr_type_text(struct pr *p, const struct sql_type *t)
 /* ---- expressions ---- */
 
 static void pr_expr(struct pr *p, const struct sql_expr *e);
+static enum sql_type_kind pr_type_now(struct pr *p, const struct sql_expr *e);
+static bool pr_is_untyped(const struct sql_expr *e);
+static bool pr_is_int(enum sql_type_kind k);
+static int pr_number_rank(enum sql_type_kind k);
+static const char *pr_type_pg_name(enum sql_type_kind k);
+static void pr_check_literal(struct pr *p, const struct sql_expr *e, enum sql_type_kind k);
 static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
                       struct sql_printed *out);
 
@@ -243,9 +255,79 @@ static const char *pr_cmp_fn(enum sql_op op)
     }
 }
 
+/* The family of a type for operator resolution: 'N' number, 'S' string, 'B' boolean, 0 any
+ * other or not known. */
+static char pr_type_family(enum sql_type_kind k)
+{
+    if (pr_number_rank(k) > 0)
+        return 'N';
+    if (k == SQL_TYPE_TEXT || k == SQL_TYPE_VARCHAR || k == SQL_TYPE_BPCHAR)
+        return 'S';
+    return k == SQL_TYPE_BOOL ? 'B' : 0;
+}
+
+/* PostgreSQL's analysis of a comparison, arithmetic or || between operands of types lt and rt:
+ * a string literal must read as the other side's number (22P02), and no operator takes a
+ * number with a string or a boolean, nor arithmetic on strings or booleans (42883). */
+static bool pr_binary_check(struct pr *p, const struct sql_expr *e, enum sql_type_kind lt,
+                            enum sql_type_kind rt)
+{
+    const struct sql_expr *l = e->binary.left, *r = e->binary.right;
+    enum sql_op op = e->binary.op;
+    bool cmp = pr_cmp_sqlite(op) != NULL;
+    bool arith = op == SQL_OP_ADD || op == SQL_OP_SUB || op == SQL_OP_MUL || op == SQL_OP_DIV ||
+                 op == SQL_OP_MOD || op == SQL_OP_POW;
+    if (!cmp && !arith && op != SQL_OP_CONCAT)
+        return true;
+    bool lu = pr_is_untyped(l), ru = pr_is_untyped(r);
+    if (!cmp && !arith) {
+        /* ||: text with anything, but not two numbers or booleans */
+        char fl = pr_type_family(lt), fr = pr_type_family(rt);
+        if (lu || ru || fl == 0 || fr == 0 || fl == 'S' || fr == 'S')
+            return true;
+    } else {
+        if (lu && !ru)
+            pr_check_literal(p, l, rt);
+        if (ru && !lu)
+            pr_check_literal(p, r, lt);
+        if (p->rc != 0)
+            return false;
+        char fl = pr_type_family(lt), fr = pr_type_family(rt);
+        if (lu || ru || fl == 0 || fr == 0)
+            return true;
+        if (cmp ? fl == fr : (fl == 'N' && fr == 'N'))
+            return true;
+    }
+    pr_fail(p, ERR_NOTFOUND, "42883", e->loc, "operator does not exist: %s %s %s",
+            pr_type_pg_name(lt), e->binary.op_name ? e->binary.op_name : "?",
+            pr_type_pg_name(rt));
+    return false;
+}
+
+/* An operand of type t of a text comparison, || or a cast to text, converted as PostgreSQL
+ * converts it to text: character(n) without its padding, a boolean as true / false (SQLite
+ * holds 1 / 0). */
+static void pr_text_operand(struct pr *p, const struct sql_expr *e, enum sql_type_kind t)
+{
+    if (t == SQL_TYPE_BPCHAR) {
+        pr_s(p, "rtrim(");
+        pr_expr(p, e);
+        pr_s(p, ", ' ')");
+    } else if (t == SQL_TYPE_BOOL) {
+        pr_s(p, "CASE ");
+        pr_expr(p, e);
+        pr_s(p, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' END");
+    } else {
+        pr_expr(p, e);
+    }
+}
+
 static void pr_binary(struct pr *p, const struct sql_expr *e)
 {
     const struct sql_expr *l = e->binary.left, *r = e->binary.right;
+    enum sql_type_kind lt = pr_type_now(p, l), rt = pr_type_now(p, r);
+    if (p->rc != 0 || !pr_binary_check(p, e, lt, rt))
+        return;
     const char *fn = NULL;
     switch (e->binary.op) {
     case SQL_OP_ADD: fn = "pg_add"; break;
@@ -257,10 +339,38 @@ static void pr_binary(struct pr *p, const struct sql_expr *e)
     default: break;
     }
     if (fn != NULL) {
+        /* The library computes integers in 64 bits: an integer or smallint result is checked
+         * against its own range, as PostgreSQL's int4pl does. */
+        enum sql_type_kind res = SQL_TYPE_UNKNOWN;
+        if (e->binary.op != SQL_OP_MOD && e->binary.op != SQL_OP_POW)
+            res = pr_type_now(p, e);
+        bool narrow = res == SQL_TYPE_INT4 || res == SQL_TYPE_INT2;
+        if (narrow)
+            pr_s(p, "pg_cast(");
         pr_call2(p, fn, l, r, NULL);
+        if (narrow)
+            pr_s(p, res == SQL_TYPE_INT4 ? ", 'int4')" : ", 'int2')");
         return;
     }
     const char *cmp = pr_cmp_sqlite(e->binary.op);
+    if (cmp != NULL && (lt == SQL_TYPE_BPCHAR || rt == SQL_TYPE_BPCHAR)) {
+        /* character(n) compares without trailing blanks, whatever the other side */
+        pr_s(p, "(");
+        pr_text_operand(p, l, SQL_TYPE_BPCHAR);
+        pr_s(p, cmp);
+        pr_text_operand(p, r, SQL_TYPE_BPCHAR);
+        pr_s(p, ")");
+        return;
+    }
+    /* date against timestamp: SQLite would compare their texts */
+    bool mixed_time = lt != rt && (lt == SQL_TYPE_DATE || lt == SQL_TYPE_TIMESTAMP ||
+                                   lt == SQL_TYPE_TIMESTAMPTZ) &&
+                      (rt == SQL_TYPE_DATE || rt == SQL_TYPE_TIMESTAMP ||
+                       rt == SQL_TYPE_TIMESTAMPTZ);
+    if (cmp != NULL && mixed_time) {
+        pr_call2(p, pr_cmp_fn(e->binary.op), l, r, NULL);
+        return;
+    }
     if (cmp != NULL) {
         /* SQLite compares a column by its affinity and collation (and can use an index on
          * it), and literals and parameters as they are; anything computed (a numeric, a date,
@@ -280,9 +390,9 @@ static void pr_binary(struct pr *p, const struct sql_expr *e)
     switch (e->binary.op) {
     case SQL_OP_CONCAT:
         pr_s(p, "(");
-        pr_expr(p, l);
+        pr_text_operand(p, l, lt);
         pr_s(p, " || ");
-        pr_expr(p, r);
+        pr_text_operand(p, r, rt);
         pr_s(p, ")");
         return;
     case SQL_OP_DISTINCT:
@@ -405,15 +515,29 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
         pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "WITHIN GROUP is not supported yet");
         return;
     }
+    bool plain = e->func.over == NULL && e->func.name.schema == NULL && !e->func.star &&
+                 e->func.args.n == 1;
+    /* abs(integer) is checked against integer's range; length(character) does not count the
+     * padding */
+    enum sql_type_kind res = plain && strcmp(nm, "abs") == 0 ? pr_type_now(p, e) : SQL_TYPE_UNKNOWN;
+    bool narrow = res == SQL_TYPE_INT4 || res == SQL_TYPE_INT2;
+    bool unpad = plain && (strcmp(nm, "length") == 0 || strcmp(nm, "char_length") == 0 ||
+                           strcmp(nm, "character_length") == 0);
+    if (narrow)
+        pr_s(p, "pg_cast(");
     pr_s(p, fn);
     pr_s(p, "(");
     if (e->func.distinct)
         pr_s(p, "DISTINCT ");
     if (e->func.star)
         pr_s(p, "*");
+    else if (unpad)
+        pr_text_operand(p, e->func.args.v[0], pr_type_now(p, e->func.args.v[0]));
     else
         pr_exprs(p, &e->func.args);
     pr_s(p, ")");
+    if (narrow)
+        pr_s(p, res == SQL_TYPE_INT4 ? ", 'int4')" : ", 'int2')");
     if (e->func.filter != NULL) {
         pr_s(p, " FILTER (WHERE ");
         pr_expr(p, e->func.filter);
@@ -549,7 +673,13 @@ static void pr_expr(struct pr *p, const struct sql_expr *e)
     case SQL_E_PARAM: pr_f(p, "?%d", e->param.number); break;
     case SQL_E_UNARY:
         if (e->unary.op == SQL_OP_NEG) {
+            enum sql_type_kind t = pr_type_now(p, e);
+            bool narrow = t == SQL_TYPE_INT4 || t == SQL_TYPE_INT2;
+            if (narrow)
+                pr_s(p, "pg_cast(");
             pr_call2(p, "pg_neg", e->unary.arg, NULL, NULL);
+            if (narrow)
+                pr_s(p, t == SQL_TYPE_INT4 ? ", 'int4')" : ", 'int2')");
         } else if (e->unary.op == SQL_OP_PLUS) {
             pr_expr(p, e->unary.arg);
         } else if (e->unary.op == SQL_OP_BITNOT) {
@@ -678,8 +808,13 @@ static void pr_expr(struct pr *p, const struct sql_expr *e)
         pr_s(p, ")");
         break;
     case SQL_E_CAST:
+        if (pr_is_untyped(e->cast.arg) && e->cast.type.array_dims == 0)
+            pr_check_literal(p, e->cast.arg, e->cast.type.kind);
         pr_s(p, "pg_cast(");
-        pr_expr(p, e->cast.arg);
+        if (e->cast.type.kind == SQL_TYPE_TEXT || e->cast.type.kind == SQL_TYPE_VARCHAR)
+            pr_text_operand(p, e->cast.arg, pr_type_now(p, e->cast.arg));
+        else
+            pr_expr(p, e->cast.arg);
         pr_s(p, ", ");
         pr_type_text(p, &e->cast.type);
         pr_s(p, ", 1)");
@@ -1171,6 +1306,9 @@ struct pr_common {
     bool typed;   /* kind holds a typed input's type */
     bool literal; /* a string literal was seen */
     bool unknown; /* an input's type could not be told: nor can the result's */
+    /* the first string literals, checked against the result type (22P02 for 'a' with 1) */
+    const struct sql_expr *literals[PR_COMMON_LITERALS_MAX];
+    uint32_t nliterals;
 };
 
 static void pr_common_kind(struct pr *p, struct pr_common *c, enum sql_type_kind k, int loc)
@@ -1210,16 +1348,22 @@ static void pr_common_expr(struct pr *p, struct pr_common *c, const struct sql_e
                            const struct sql_froms *from, int depth)
 {
     if (pr_is_untyped(e)) {
-        c->literal |= e->konst.kind == SQL_CONST_STRING;
+        if (e->konst.kind == SQL_CONST_STRING) {
+            c->literal = true;
+            if (c->nliterals < PR_COMMON_LITERALS_MAX)
+                c->literals[c->nliterals++] = e;
+        }
         return;
     }
     pr_common_kind(p, c, pr_expr_type(p, e, from, depth), e->loc);
 }
 
-static enum sql_type_kind pr_common_result(const struct pr_common *c)
+static enum sql_type_kind pr_common_result(struct pr *p, const struct pr_common *c)
 {
     if (c->unknown)
         return SQL_TYPE_UNKNOWN;
+    for (uint32_t i = 0; c->typed && i < c->nliterals; i++)
+        pr_check_literal(p, c->literals[i], c->kind);
     if (c->typed)
         return c->kind;
     return c->literal ? SQL_TYPE_TEXT : SQL_TYPE_UNKNOWN;
@@ -1327,7 +1471,7 @@ static enum sql_type_kind pr_from_col_type(struct pr *p, const struct sql_from *
         struct pr_common c = {.what = "generate_series"};
         pr_common_expr(p, &c, e->func.args.v[0], NULL, depth + 1);
         pr_common_expr(p, &c, e->func.args.v[1], NULL, depth + 1);
-        return pr_common_result(&c);
+        return pr_common_result(p, &c);
     }
     default:
         return SQL_TYPE_UNKNOWN;
@@ -1394,7 +1538,7 @@ static enum sql_type_kind pr_select_col_type(struct pr *p, const struct sql_sele
     else if (q->kind == SQL_SELECT_VALUES)
         c.what = "VALUES";
     pr_select_col_common(p, &c, q, idx, depth);
-    return pr_common_result(&c);
+    return pr_common_result(p, &c);
 }
 
 /* A function of the library whose argument must be text (or bytea): PostgreSQL has no
@@ -1565,7 +1709,7 @@ static enum sql_type_kind pr_func_type(struct pr *p, const struct sql_expr *e,
                                                                           : "LEAST"};
         for (uint32_t i = 0; i < n; i++)
             pr_common_expr(p, &c, e->func.args.v[i], from, depth + 1);
-        return pr_common_result(&c);
+        return pr_common_result(p, &c);
     }
     if (e->func.form == SQL_FUNC_NULLIF)
         return arg0 && pr_is_untyped(arg0) ? SQL_TYPE_TEXT : a0;
@@ -1756,7 +1900,7 @@ static enum sql_type_kind pr_expr_type(struct pr *p, const struct sql_expr *e,
             pr_common_expr(p, &c, e->kase.else_result, from, depth + 1);
         for (uint32_t i = 0; i < e->kase.nwhens; i++)
             pr_common_expr(p, &c, e->kase.whens[i].result, from, depth + 1);
-        return pr_common_result(&c);
+        return pr_common_result(p, &c);
     }
     case SQL_E_FUNC:
         return pr_func_type(p, e, from, depth);
@@ -1768,6 +1912,105 @@ static enum sql_type_kind pr_expr_type(struct pr *p, const struct sql_expr *e,
         return pr_expr_type(p, e->collate.arg, from, depth + 1);
     default:
         return SQL_TYPE_UNKNOWN;
+    }
+}
+
+/* The type of e where it is being printed (its query's FROM items in scope): one question,
+ * with its own budget of steps. */
+static enum sql_type_kind pr_type_now(struct pr *p, const struct sql_expr *e)
+{
+    p->type_steps = 0;
+    return pr_expr_type(p, e, p->from, 0);
+}
+
+/* Whether text reads as PostgreSQL's input of an integer of kind k: 0, or 1 when it does not
+ * (22P02), 2 when it is out of k's range (22003). */
+static int pr_int_input(const char *text, enum sql_type_kind k)
+{
+    const char *c = text;
+    while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
+        c++;
+    bool neg = *c == '-';
+    if (*c == '-' || *c == '+')
+        c++;
+    if (*c < '0' || *c > '9')
+        return 1;
+    uint64_t v = 0;
+    bool big = false;
+    for (; *c >= '0' && *c <= '9'; c++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            big = true;
+        else
+            v = v * 10 + (uint64_t)(*c - '0');
+    }
+    while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
+        c++;
+    if (*c != '\0')
+        return 1;
+    uint64_t max = k == SQL_TYPE_INT2 ? 32767 : k == SQL_TYPE_INT4 ? 2147483647 : INT64_MAX;
+    return big || v > max + (neg ? 1 : 0) ? 2 : 0;
+}
+
+/* Whether text reads as PostgreSQL's input of a numeric: digits with a point and an exponent,
+ * NaN, Infinity. */
+static bool pr_numeric_input(const char *text)
+{
+    const char *c = text;
+    while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
+        c++;
+    if (*c == '-' || *c == '+')
+        c++;
+    static const char *const words[] = {"nan", "infinity", "inf"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen(words[i]);
+        if (strncasecmp(c, words[i], n) == 0) {
+            c += n;
+            goto tail;
+        }
+    }
+    bool digits = false;
+    for (; *c >= '0' && *c <= '9'; c++)
+        digits = true;
+    if (*c == '.')
+        for (c++; *c >= '0' && *c <= '9'; c++)
+            digits = true;
+    if (!digits)
+        return false;
+    if (*c == 'e' || *c == 'E') {
+        c++;
+        if (*c == '-' || *c == '+')
+            c++;
+        if (*c < '0' || *c > '9')
+            return false;
+        while (*c >= '0' && *c <= '9')
+            c++;
+    }
+tail:
+    while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
+        c++;
+    return *c == '\0';
+}
+
+/* A string literal taking type k (compared with, assigned to, cast to, or in a CASE with a
+ * value of k): PostgreSQL reads it with k's input function while analysing, so text that is
+ * no k fails the statement before it runs. Only the integer types and numeric are checked. */
+static void pr_check_literal(struct pr *p, const struct sql_expr *e, enum sql_type_kind k)
+{
+    if (e->kind != SQL_E_CONST || e->konst.kind != SQL_CONST_STRING ||
+        strlen(e->konst.text) != e->konst.len)
+        return;
+    const char *name = pr_type_pg_name(k);
+    if (pr_is_int(k)) {
+        int bad = pr_int_input(e->konst.text, k);
+        if (bad == 1)
+            pr_fail(p, ERR_MALFORMED, "22P02", e->loc, "invalid input syntax for type %s: \"%s\"",
+                    name, e->konst.text);
+        else if (bad == 2)
+            pr_fail(p, ERR_MALFORMED, "22003", e->loc,
+                    "value \"%s\" is out of range for type %s", e->konst.text, name);
+    } else if (k == SQL_TYPE_NUMERIC && !pr_numeric_input(e->konst.text)) {
+        pr_fail(p, ERR_MALFORMED, "22P02", e->loc, "invalid input syntax for type %s: \"%s\"",
+                name, e->konst.text);
     }
 }
 
@@ -1803,6 +2046,7 @@ static void pr_targets(struct pr *p, const struct sql_targets *t, const struct s
             column = e->column.parts[e->column.nparts - 1];
             table = e->column.nparts > 1 ? e->column.parts[e->column.nparts - 2] : NULL;
         }
+        p->type_steps = 0;
         enum sql_type_kind kind = pr_expr_type(p, e, from, 0);
         pr_cols_add(p, cols, name, kind, table, column);
     }
@@ -1899,61 +2143,79 @@ static void pr_setop_member(struct pr *p, const struct sql_select *q, struct pr_
     pr_select_core(p, q, cols);
 }
 
+static void pr_select_plain(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
+{
+    if (q->distinct_on.n > 0) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", q->loc, "DISTINCT ON is not supported yet");
+        return;
+    }
+    pr_s(p, q->distinct ? "SELECT DISTINCT " : "SELECT ");
+    if (q->targets.n == 0)
+        pr_s(p, "NULL AS \"?column?\"");
+    pr_targets(p, &q->targets, &q->from, cols);
+    if (q->from.n > 0) {
+        pr_s(p, " FROM ");
+        pr_froms(p, &q->from);
+    }
+    if (q->where != NULL) {
+        pr_s(p, " WHERE ");
+        pr_expr(p, q->where);
+    }
+    if (q->group_by.n > 0) {
+        pr_s(p, " GROUP BY ");
+        pr_exprs(p, &q->group_by);
+    }
+    if (q->having != NULL) {
+        pr_s(p, " HAVING ");
+        pr_expr(p, q->having);
+    }
+    if (q->windows.n > 0) {
+        pr_s(p, " WINDOW ");
+        for (uint32_t i = 0; i < q->windows.n && p->rc == 0; i++) {
+            if (i)
+                pr_s(p, ", ");
+            pr_ident(p, q->windows.v[i].name);
+            pr_s(p, " AS ");
+            pr_window(p, q->windows.v[i].spec);
+        }
+    }
+}
+
+static void pr_select_values(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
+{
+    pr_s(p, "VALUES ");
+    for (uint32_t r = 0; r < q->values.n && p->rc == 0; r++) {
+        pr_s(p, r ? ", (" : "(");
+        pr_exprs(p, &q->values.v[r]);
+        pr_s(p, ")");
+    }
+    if (cols != NULL && q->values.n > 0)
+        for (uint32_t i = 0; i < q->values.v[0].n; i++) {
+            char *name = sql_arena_alloc(p->st->arena, 24);
+            if (name == NULL)
+                break;
+            snprintf(name, 24, "column%u", i + 1);
+            pr_cols_add(p, cols, name, pr_select_col_type(p, q, i, 0), NULL, NULL);
+        }
+}
+
 static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
 {
     switch (q->kind) {
-    case SQL_SELECT_PLAIN:
-        if (q->distinct_on.n > 0) {
-            pr_fail(p, ERR_UNSUPPORTED, "0A000", q->loc, "DISTINCT ON is not supported yet");
-            return;
-        }
-        pr_s(p, q->distinct ? "SELECT DISTINCT " : "SELECT ");
-        if (q->targets.n == 0)
-            pr_s(p, "NULL AS \"?column?\"");
-        pr_targets(p, &q->targets, &q->from, cols);
-        if (q->from.n > 0) {
-            pr_s(p, " FROM ");
-            pr_froms(p, &q->from);
-        }
-        if (q->where != NULL) {
-            pr_s(p, " WHERE ");
-            pr_expr(p, q->where);
-        }
-        if (q->group_by.n > 0) {
-            pr_s(p, " GROUP BY ");
-            pr_exprs(p, &q->group_by);
-        }
-        if (q->having != NULL) {
-            pr_s(p, " HAVING ");
-            pr_expr(p, q->having);
-        }
-        if (q->windows.n > 0) {
-            pr_s(p, " WINDOW ");
-            for (uint32_t i = 0; i < q->windows.n && p->rc == 0; i++) {
-                if (i)
-                    pr_s(p, ", ");
-                pr_ident(p, q->windows.v[i].name);
-                pr_s(p, " AS ");
-                pr_window(p, q->windows.v[i].spec);
-            }
-        }
+    case SQL_SELECT_PLAIN: {
+        const struct sql_froms *outer_from = p->from;
+        p->from = &q->from;
+        pr_select_plain(p, q, cols);
+        p->from = outer_from;
         return;
-    case SQL_SELECT_VALUES:
-        pr_s(p, "VALUES ");
-        for (uint32_t r = 0; r < q->values.n && p->rc == 0; r++) {
-            pr_s(p, r ? ", (" : "(");
-            pr_exprs(p, &q->values.v[r]);
-            pr_s(p, ")");
-        }
-        if (cols != NULL && q->values.n > 0)
-            for (uint32_t i = 0; i < q->values.v[0].n; i++) {
-                char *name = sql_arena_alloc(p->st->arena, 24);
-                if (name == NULL)
-                    break;
-                snprintf(name, 24, "column%u", i + 1);
-                pr_cols_add(p, cols, name, pr_select_col_type(p, q, i, 0), NULL, NULL);
-            }
+    }
+    case SQL_SELECT_VALUES: {
+        const struct sql_froms *outer_from = p->from;
+        p->from = NULL;
+        pr_select_values(p, q, cols);
+        p->from = outer_from;
         return;
+    }
     case SQL_SELECT_SETOP: {
         static const char *ops[] = {[SQL_SETOP_UNION] = " UNION ",
                                     [SQL_SETOP_INTERSECT] = " INTERSECT ",
@@ -1991,8 +2253,11 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
     struct pr_cols cols = {0};
     pr_select_core(p, q, want_cols ? &cols : NULL);
     if (q->order_by.n > 0) {
+        const struct sql_froms *outer_from = p->from;
+        p->from = q->kind == SQL_SELECT_PLAIN ? &q->from : NULL;
         pr_s(p, " ORDER BY ");
         pr_sorts(p, &q->order_by);
+        p->from = outer_from;
     }
     if (q->limit != NULL || q->offset != NULL) {
         pr_s(p, " LIMIT ");
@@ -2026,6 +2291,19 @@ static const struct sql_table_column *pr_find_col(const struct sql_table_column 
     return NULL;
 }
 
+/* Whether PostgreSQL has no assignment cast from type src to a column of type dst (42804):
+ * numbers and booleans go only to their own family and to text, text to text. */
+static bool pr_assign_refused(enum sql_type_kind src, const struct sql_type *dst)
+{
+    char fs = pr_type_family(src), fd = pr_type_family(dst->kind);
+    if (src == SQL_TYPE_UNKNOWN || dst->array_dims > 0 || dst->kind == SQL_TYPE_OTHER ||
+        dst->kind == SQL_TYPE_UNKNOWN || fs == 0)
+        return false;
+    if (fs == 'S')
+        return fd != 'S';
+    return fd != fs && fd != 'S';
+}
+
 /* A value assigned to a column: PostgreSQL's assignment cast to its type. */
 static void pr_assign(struct pr *p, const struct sql_expr *v, const struct sql_table_column *col)
 {
@@ -2033,6 +2311,18 @@ static void pr_assign(struct pr *p, const struct sql_expr *v, const struct sql_t
         (v->kind == SQL_E_CONST && v->konst.kind == SQL_CONST_NULL)) {
         pr_expr(p, v);
         return;
+    }
+    if (pr_is_untyped(v)) {
+        if (col->type.array_dims == 0)
+            pr_check_literal(p, v, col->type.kind);
+    } else {
+        enum sql_type_kind t = pr_type_now(p, v);
+        if (pr_assign_refused(t, &col->type)) {
+            pr_fail(p, ERR_MALFORMED, "42804", v->loc,
+                    "column \"%s\" is of type %s but expression is of type %s", col->name,
+                    pr_type_pg_name(col->type.kind), pr_type_pg_name(t));
+            return;
+        }
     }
     pr_s(p, "pg_cast(");
     pr_expr(p, v);
@@ -2227,6 +2517,28 @@ static void pr_insert(struct pr *p, const struct sql_insert *in, struct sql_prin
     p->nscope -= pushed;
 }
 
+/* The FROM items an UPDATE's or DELETE's expressions see: the target, then FROM / USING. In
+ * the statement's arena; NULL when out of memory (then no types are known). */
+static const struct sql_froms *pr_target_froms(struct pr *p, const struct sql_qname *table,
+                                               const char *alias, const struct sql_froms *more)
+{
+    struct sql_froms *fl = sql_arena_alloc(p->st->arena, sizeof *fl);
+    struct sql_from *t = sql_arena_alloc(p->st->arena, sizeof *t);
+    struct sql_from **v = sql_arena_alloc(p->st->arena, (more->n + 1) * sizeof *v);
+    if (fl == NULL || t == NULL || v == NULL)
+        return NULL;
+    t->kind = SQL_FROM_TABLE;
+    t->loc = -1;
+    t->table = *table;
+    t->alias.name = alias;
+    v[0] = t;
+    for (uint32_t i = 0; i < more->n; i++)
+        v[i + 1] = more->v[i];
+    fl->n = more->n + 1;
+    fl->v = v;
+    return fl;
+}
+
 static void pr_update(struct pr *p, const struct sql_update *up, struct sql_printed *out)
 {
     uint32_t pushed = pr_push_ctes(p, up->with);
@@ -2242,6 +2554,8 @@ static void pr_update(struct pr *p, const struct sql_update *up, struct sql_prin
     pr_ident(p, m);
     pr_s(p, " AS ");
     pr_ident(p, up->alias ? up->alias : up->table.name);
+    const struct sql_froms *outer_from = p->from;
+    p->from = pr_target_froms(p, &up->table, up->alias, &up->from);
     pr_s(p, " SET ");
     pr_set_clauses(p, &up->set, known ? tc : NULL, ntc);
     if (up->from.n > 0) {
@@ -2252,6 +2566,7 @@ static void pr_update(struct pr *p, const struct sql_update *up, struct sql_prin
         pr_s(p, " WHERE ");
         pr_expr(p, up->where);
     }
+    p->from = outer_from;
     pr_returning(p, &up->returning, &up->table, up->alias, out);
     p->nscope -= pushed;
 }
@@ -2264,19 +2579,26 @@ static void pr_delete(struct pr *p, const struct sql_delete *d, struct sql_print
     const char *m = pr_table_name(p, &d->table);
     if (m == NULL)
         return;
-    if (d->using.n > 0) {
-        pr_fail(p, ERR_UNSUPPORTED, "0A000", -1,
-                "DELETE ... USING is not supported yet; use WHERE ... IN (SELECT ...)");
-        return;
-    }
     pr_s(p, "DELETE FROM ");
     pr_ident(p, m);
     pr_s(p, " AS ");
     pr_ident(p, d->alias ? d->alias : d->table.name);
-    if (d->where != NULL) {
+    const struct sql_froms *outer_from = p->from;
+    p->from = pr_target_froms(p, &d->table, d->alias, &d->using);
+    if (d->using.n > 0) {
+        /* DELETE ... USING u WHERE c deletes the rows for which some row of u meets c */
+        pr_s(p, " WHERE EXISTS (SELECT 1 FROM ");
+        pr_froms(p, &d->using);
+        if (d->where != NULL) {
+            pr_s(p, " WHERE ");
+            pr_expr(p, d->where);
+        }
+        pr_s(p, ")");
+    } else if (d->where != NULL) {
         pr_s(p, " WHERE ");
         pr_expr(p, d->where);
     }
+    p->from = outer_from;
     pr_returning(p, &d->returning, &d->table, d->alias, out);
     p->nscope -= pushed;
 }

@@ -302,6 +302,59 @@ TEST(analysis_errors_of_types)
     CHECK_STR(state_of("SELECT CASE WHEN true THEN 1 ELSE NULL END"), "ok");
 }
 
+TEST(analysis_of_operands_and_assignments)
+{
+    CHECK_STR(state_of("SELECT 1 = 'a'"), "22P02");
+    CHECK_STR(state_of("SELECT id FROM items WHERE id = 'x'"), "22P02");
+    CHECK_STR(state_of("SELECT '1.5'::bigint"), "22P02");
+    CHECK_STR(state_of("SELECT 1 UNION SELECT 'a'"), "22P02");
+    CHECK_STR(state_of("INSERT INTO items (id, sku) VALUES ('12.5', 'a')"), "22P02");
+    CHECK_STR(state_of("INSERT INTO items (id, sku) VALUES ('99999999999', 'a')"), "22003");
+    CHECK_STR(state_of("INSERT INTO items (id, sku, flag) VALUES (1, 'a', 2)"), "42804");
+    CHECK_STR(state_of("UPDATE items SET qty = sku"), "42804");
+    CHECK_STR(state_of("SELECT id FROM items WHERE sku = 1"), "42883");
+    CHECK_STR(state_of("DELETE FROM items WHERE sku > qty"), "42883");
+    CHECK_STR(state_of("SELECT sku + 1 FROM items"), "42883");
+    CHECK_STR(state_of("SELECT qty || qty FROM items"), "42883");
+    /* what PostgreSQL accepts */
+    CHECK_STR(state_of("SELECT id FROM items WHERE id = ' 12 ' AND price > '1.5e1' "
+                       "AND sku || qty = 'a1' AND qty::text = sku"),
+              "ok");
+    CHECK_STR(state_of("INSERT INTO items (id, sku, qty, price) VALUES (1, 2, 3.5, 4)"), "ok");
+}
+
+TEST(integer_results_checked_against_their_range)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, qty) VALUES (1, 'a', 2147483647), "
+                      "(2, 'b', -2147483648)"),
+              "");
+    CHECK_STR(run(db, "SELECT qty + 1 FROM items WHERE id = 1"), "ERR 22003");
+    CHECK_STR(run(db, "SELECT qty - 1 FROM items WHERE id = 2"), "ERR 22003");
+    CHECK_STR(run(db, "SELECT -qty FROM items WHERE id = 2"), "ERR 22003");
+    CHECK_STR(run(db, "SELECT abs(qty) FROM items WHERE id = 2"), "ERR 22003");
+    CHECK_STR(run(db, "SELECT 32767::smallint + 1::smallint"), "ERR 22003");
+    /* bigint arithmetic is wider: the same sums succeed */
+    CHECK_STR(run(db, "SELECT qty::bigint + 1, qty + 1::bigint FROM items WHERE id = 1"),
+              "2147483648,2147483648");
+    CHECK_STR(run(db, "SELECT 'v' || 2.50 || true, 'x' || false"), "v2.50true,xfalse");
+    sqlite3_close(db);
+}
+
+TEST(delete_using)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku) VALUES (1, 'a'), (2, 'b'), (3, 'c')"), "");
+    CHECK_STR(run(db, "INSERT INTO tags VALUES (1, 'x'), (1, 'y'), (3, 'z')"), "");
+    CHECK_STR(run(db, "DELETE FROM items i USING tags t WHERE t.item_id = i.id AND t.tag <> 'z' "
+                      "RETURNING i.id"),
+              "1");
+    CHECK_STR(run(db, "DELETE FROM items USING tags RETURNING id"), "2;3");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
