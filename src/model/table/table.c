@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/assert.h"
+#include "base/clock.h"
 #include "base/codec.h"
 #include "model/kv/kv.h"
 #include "sql/sql_func.h"
@@ -410,6 +411,15 @@ void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap
         state = "55000"; /* a bucket not writable here: the coordinator reroutes */
         break;
     default:
+        if ((rc & 0xff) == SQLITE_INTERRUPT) {
+            memcpy(sqlstate, "57014", 6);
+            snprintf(msg, cap,
+                     "canceling statement: it ran for more than %d ms on the replicaset, the "
+                     "longest a read may hold up its node; narrow it (a WHERE on an indexed "
+                     "column, a LIMIT)",
+                     TABLE_RUN_MS_MAX);
+            return;
+        }
         if ((rc & 0xff) == SQLITE_TOOBIG)
             state = "54000";
         else if ((rc & 0xff) == SQLITE_ERROR)
@@ -858,7 +868,10 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
         buf_append_u64(out, version);
         return 0;
     }
-    return table_run_all(s, t, x, false, !tentative, out);
+    t->run_deadline_ms = clock_mono_ms() + TABLE_RUN_MS_MAX;
+    int rc = table_run_all(s, t, x, false, !tentative, out);
+    t->run_deadline_ms = 0;
+    return rc;
 }
 
 int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tentative,
@@ -883,6 +896,13 @@ int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tent
 
 /* Readies db to run this model's schema: the SQL functions that DEFAULTs, CHECKs and the hidden
  * __bucket column call. Used for the store's own connection and for a snapshot's restore. */
+/* SQLite's progress handler: non-zero interrupts the statement. */
+static int table_progress(void *arg)
+{
+    const struct table_model_state *t = arg;
+    return t->run_deadline_ms != 0 && clock_mono_ms() >= t->run_deadline_ms;
+}
+
 static int table_prepare_db(sqlite3 *db, uint32_t bucket_count, void **state, struct errbuf *eb)
 {
     struct table_model_state *t = calloc(1, sizeof *t);
@@ -896,6 +916,8 @@ static int table_prepare_db(sqlite3 *db, uint32_t bucket_count, void **state, st
         rc = err_set(eb, ERR_NOMEM, "registering cairn_bucket");
     if (rc == 0)
         rc = table_bucket_register(db, t, eb);
+    if (rc == 0)
+        sqlite3_progress_handler(db, TABLE_PROGRESS_OPS, table_progress, t);
     /* The schema is ours alone (written only by replicated DDL), so it is trusted. */
     if (rc == 0)
         table_exec_sql(db, "PRAGMA case_sensitive_like = ON; PRAGMA trusted_schema = ON");
