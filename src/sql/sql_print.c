@@ -362,6 +362,15 @@ static void pr_binary(struct pr *p, const struct sql_expr *e)
         pr_s(p, ")");
         return;
     }
+    /* (a, b) < (c, d): SQLite's row values compare as the standard says */
+    if (cmp != NULL && (l->kind == SQL_E_ROW || r->kind == SQL_E_ROW)) {
+        pr_s(p, "(");
+        pr_expr(p, l);
+        pr_s(p, cmp);
+        pr_expr(p, r);
+        pr_s(p, ")");
+        return;
+    }
     /* date against timestamp: SQLite would compare their texts */
     bool mixed_time = lt != rt && (lt == SQL_TYPE_DATE || lt == SQL_TYPE_TIMESTAMP ||
                                    lt == SQL_TYPE_TIMESTAMPTZ) &&
@@ -498,6 +507,42 @@ static void pr_sorts(struct pr *p, const struct sql_sorts *s)
     }
 }
 
+/* An aggregate call (without OVER) of the function library. */
+static bool pr_is_aggregate(const struct pr *p, const struct sql_expr *e)
+{
+    if (e->kind != SQL_E_FUNC || e->func.over != NULL)
+        return false;
+    bool agg = false;
+    int nargs = e->func.star ? 0 : (int)e->func.args.n;
+    const char *fn = p->o->func_lookup ? p->o->func_lookup(e->func.name.name, nargs, &agg)
+                                       : sql_func_lookup(e->func.name.name, nargs, &agg);
+    return fn != NULL && agg;
+}
+
+struct pr_agg_search {
+    const struct pr *p;
+    const struct sql_expr *found;
+};
+
+static int pr_agg_search_fn(void *ctx, const struct sql_expr *e)
+{
+    struct pr_agg_search *a = ctx;
+    if (pr_is_aggregate(a->p, e)) {
+        a->found = e;
+        return 1;
+    }
+    return sql_expr_children(e, pr_agg_search_fn, ctx);
+}
+
+/* The first aggregate call in e, not looking into subqueries (they aggregate for
+ * themselves), or NULL. */
+static const struct sql_expr *pr_find_aggregate(const struct pr *p, const struct sql_expr *e)
+{
+    struct pr_agg_search a = {.p = p};
+    pr_agg_search_fn(&a, e);
+    return a.found;
+}
+
 static void pr_func(struct pr *p, const struct sql_expr *e)
 {
     const char *nm = e->func.name.name;
@@ -514,6 +559,14 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
     if (e->func.within_group) {
         pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "WITHIN GROUP is not supported yet");
         return;
+    }
+    for (uint32_t i = 0; agg && e->func.over == NULL && i < e->func.args.n; i++) {
+        const struct sql_expr *inner = pr_find_aggregate(p, e->func.args.v[i]);
+        if (inner != NULL) {
+            pr_fail(p, ERR_MALFORMED, "42803", inner->loc,
+                    "aggregate function calls cannot be nested");
+            return;
+        }
     }
     bool plain = e->func.over == NULL && e->func.name.schema == NULL && !e->func.star &&
                  e->func.args.n == 1;
@@ -877,7 +930,12 @@ static const char *pr_colname(const struct sql_expr *e)
     case SQL_E_FUNC:
         return e->func.name.name;
     case SQL_E_CAST: {
-        const char *inner = pr_colname(e->cast.arg);
+        /* FigureColname: a cast takes its argument's name when that is a strong one (a
+         * column, a function...), not when it is only another cast's type name */
+        const struct sql_expr *arg = e->cast.arg;
+        while (arg->kind == SQL_E_CAST || arg->kind == SQL_E_COLLATE)
+            arg = arg->kind == SQL_E_CAST ? arg->cast.arg : arg->collate.arg;
+        const char *inner = pr_colname(arg);
         if (strcmp(inner, "?column?") != 0)
             return inner;
         if (e->cast.type.kind == SQL_TYPE_OTHER && e->cast.type.name)
@@ -2070,6 +2128,12 @@ static void pr_with(struct pr *p, const struct sql_with *w)
     pr_s(p, w->recursive ? "WITH RECURSIVE " : "WITH ");
     for (uint32_t i = 0; i < w->n && p->rc == 0; i++) {
         const struct sql_cte *c = &w->v[i];
+        for (uint32_t k = 0; k < i; k++)
+            if (strcmp(w->v[k].name, c->name) == 0) {
+                pr_fail(p, ERR_MALFORMED, "42712", c->loc,
+                        "WITH query name \"%s\" specified more than once", c->name);
+                return;
+            }
         if (i)
             pr_s(p, ", ");
         pr_ident(p, c->name);
@@ -2143,6 +2207,9 @@ static void pr_setop_member(struct pr *p, const struct sql_select *q, struct pr_
     pr_select_core(p, q, cols);
 }
 
+static void pr_check_position(struct pr *p, const struct sql_select *q, const struct sql_expr *e,
+                              const char *clause);
+
 static void pr_select_plain(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
 {
     if (q->distinct_on.n > 0) {
@@ -2158,10 +2225,18 @@ static void pr_select_plain(struct pr *p, const struct sql_select *q, struct pr_
         pr_froms(p, &q->from);
     }
     if (q->where != NULL) {
+        const struct sql_expr *agg = pr_find_aggregate(p, q->where);
+        if (agg != NULL) {
+            pr_fail(p, ERR_MALFORMED, "42803", agg->loc,
+                    "aggregate functions are not allowed in WHERE");
+            return;
+        }
         pr_s(p, " WHERE ");
         pr_expr(p, q->where);
     }
     if (q->group_by.n > 0) {
+        for (uint32_t i = 0; i < q->group_by.n && p->rc == 0; i++)
+            pr_check_position(p, q, q->group_by.v[i], "GROUP BY");
         pr_s(p, " GROUP BY ");
         pr_exprs(p, &q->group_by);
     }
@@ -2238,6 +2313,87 @@ static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_c
     }
 }
 
+/* The number of q's output columns, or -1 when a * hides it. */
+static int pr_select_width(const struct sql_select *q)
+{
+    while (q->kind == SQL_SELECT_SETOP)
+        q = q->left;
+    if (q->kind == SQL_SELECT_VALUES)
+        return q->values.n ? (int)q->values.v[0].n : 0;
+    for (uint32_t i = 0; i < q->targets.n; i++)
+        if (q->targets.v[i].expr->kind == SQL_E_COLUMN && q->targets.v[i].expr->column.star)
+            return -1;
+    return (int)q->targets.n;
+}
+
+/* A position (GROUP BY 2, ORDER BY 2) must name an output column: 42P10. */
+static void pr_check_position(struct pr *p, const struct sql_select *q, const struct sql_expr *e,
+                              const char *clause)
+{
+    int width = pr_select_width(q);
+    if (e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_INT && width >= 0 &&
+        (e->konst.ival < 1 || e->konst.ival > width))
+        pr_fail(p, ERR_MALFORMED, "42P10", e->loc, "%s position %lld is not in select list",
+                clause, (long long)e->konst.ival);
+}
+
+/* PostgreSQL's analysis of ORDER BY: positions in range (42P10); over a set operation only
+ * output columns (42703); with SELECT DISTINCT only what the select list has (42P10). Only
+ * plain column references are judged; other expressions pass. */
+static void pr_check_order_by(struct pr *p, const struct sql_select *q)
+{
+    for (uint32_t i = 0; i < q->order_by.n && p->rc == 0; i++) {
+        const struct sql_expr *e = q->order_by.v[i].expr;
+        pr_check_position(p, q, e, "ORDER BY");
+        if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts == 0 ||
+            pr_select_width(q) < 0)
+            continue;
+        const char *col = e->column.parts[e->column.nparts - 1];
+        if (q->kind == SQL_SELECT_SETOP && e->column.nparts == 1 &&
+            pr_select_col_index(q, NULL, col) < 0) {
+            pr_fail(p, ERR_NOTFOUND, "42703", e->loc, "column \"%s\" does not exist", col);
+            return;
+        }
+        if (q->kind != SQL_SELECT_PLAIN || !q->distinct || q->distinct_on.n > 0)
+            continue;
+        bool listed = false;
+        for (uint32_t k = 0; k < q->targets.n && !listed; k++) {
+            const struct sql_target *t = &q->targets.v[k];
+            const struct sql_expr *te = t->expr;
+            listed = (e->column.nparts == 1 && t->alias != NULL && strcmp(t->alias, col) == 0) ||
+                     (te->kind == SQL_E_COLUMN && te->column.nparts > 0 &&
+                      strcmp(te->column.parts[te->column.nparts - 1], col) == 0);
+        }
+        if (!listed)
+            pr_fail(p, ERR_MALFORMED, "42P10", e->loc,
+                    "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+    }
+}
+
+/* LIMIT / OFFSET: NULL is no limit; a negative constant is PostgreSQL's 2201W / 2201X; a
+ * string literal must read as a bigint. */
+static void pr_limit(struct pr *p, const struct sql_expr *e, const char *clause)
+{
+    bool limit = strcmp(clause, "LIMIT") == 0;
+    if (e == NULL || (e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_NULL)) {
+        pr_s(p, limit ? "-1" : "0");
+        return;
+    }
+    if (e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_INT && e->konst.ival < 0) {
+        pr_fail(p, ERR_MALFORMED, limit ? "2201W" : "2201X", e->loc,
+                "%s must not be negative", clause);
+        return;
+    }
+    if (pr_is_untyped(e)) {
+        pr_check_literal(p, e, SQL_TYPE_INT8);
+        pr_s(p, "pg_cast(");
+        pr_expr(p, e);
+        pr_s(p, ", 'int8')");
+        return;
+    }
+    pr_expr(p, e);
+}
+
 static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
                       struct sql_printed *out)
 {
@@ -2251,8 +2407,16 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
     if (q->with != NULL)
         pr_with(p, q->with);
     struct pr_cols cols = {0};
+    /* SQLite takes neither ORDER BY nor LIMIT on a bare VALUES */
+    bool wrap = q->kind == SQL_SELECT_VALUES &&
+                (q->order_by.n > 0 || q->limit != NULL || q->offset != NULL);
+    if (wrap)
+        pr_s(p, "SELECT * FROM (");
     pr_select_core(p, q, want_cols ? &cols : NULL);
+    if (wrap)
+        pr_s(p, ")");
     if (q->order_by.n > 0) {
+        pr_check_order_by(p, q);
         const struct sql_froms *outer_from = p->from;
         p->from = q->kind == SQL_SELECT_PLAIN ? &q->from : NULL;
         pr_s(p, " ORDER BY ");
@@ -2261,13 +2425,10 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
     }
     if (q->limit != NULL || q->offset != NULL) {
         pr_s(p, " LIMIT ");
-        if (q->limit != NULL)
-            pr_expr(p, q->limit);
-        else
-            pr_s(p, "-1");
+        pr_limit(p, q->limit, "LIMIT");
         if (q->offset != NULL) {
             pr_s(p, " OFFSET ");
-            pr_expr(p, q->offset);
+            pr_limit(p, q->offset, "OFFSET");
         }
     }
     p->nscope -= pushed;

@@ -268,6 +268,9 @@ TEST(result_types_of_functions_and_operators)
               "?column? float8, ?column? numeric, ?column? int4, ?column? int4, ?column? float4, "
               "?column? float8, ?column? int4, ?column? timestamp, ?column? interval, "
               "?column? interval");
+    CHECK_STR(cols_of("SELECT 0.1::real::float8, 2.5::float8::int, DATE '2024-05-06'::timestamp, "
+                      "qty::text::int FROM items"),
+              "float8 float8, int4 int4, timestamp timestamp, qty int4");
     CHECK_STR(cols_of("SELECT CASE WHEN true THEN 1 ELSE 2.5 END, coalesce(NULL, qty, 1), "
                       "CASE WHEN false THEN 'x' END FROM items"),
               "case numeric, coalesce int4, case text");
@@ -352,6 +355,33 @@ TEST(delete_using)
                       "RETURNING i.id"),
               "1");
     CHECK_STR(run(db, "DELETE FROM items USING tags RETURNING id"), "2;3");
+    sqlite3_close(db);
+}
+
+TEST(analysis_of_clauses)
+{
+    CHECK_STR(state_of("SELECT sku FROM items GROUP BY 2"), "42P10");
+    CHECK_STR(state_of("SELECT id FROM items ORDER BY 2"), "42P10");
+    CHECK_STR(state_of("SELECT DISTINCT sku FROM items ORDER BY qty"), "42P10");
+    CHECK_STR(state_of("SELECT id FROM items UNION SELECT item_id FROM tags ORDER BY sku"),
+              "42703");
+    CHECK_STR(state_of("SELECT id FROM items LIMIT -1"), "2201W");
+    CHECK_STR(state_of("SELECT id FROM items OFFSET -1"), "2201X");
+    CHECK_STR(state_of("SELECT id FROM items LIMIT 'x'"), "22P02");
+    CHECK_STR(state_of("WITH x AS (SELECT 1), x AS (SELECT 2) SELECT 1"), "42712");
+    CHECK_STR(state_of("SELECT count(*) FROM items WHERE sum(qty) > 1"), "42803");
+    CHECK_STR(state_of("SELECT sum(count(*)) FROM items"), "42803");
+    /* accepted */
+    CHECK_STR(state_of("SELECT DISTINCT sku AS s, qty FROM items ORDER BY s, qty, 1"), "ok");
+    CHECK_STR(state_of("SELECT id FROM items WHERE id IN (SELECT sum(qty) FROM items) "
+                       "ORDER BY 1 LIMIT NULL OFFSET '2'"),
+              "ok");
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "VALUES (3), (1), (2) ORDER BY 1 LIMIT 2"), "1;2");
+    CHECK_STR(run(db, "SELECT (1, 2) = (1, 2), (1, 2) < (1, 3), (1, NULL) = (1, 2)"),
+              "t,t,NULL");
+    CHECK_STR(run(db, "SELECT 1 LIMIT NULL"), "1");
     sqlite3_close(db);
 }
 
