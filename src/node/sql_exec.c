@@ -1242,8 +1242,9 @@ static void sqlx_split_written(struct sqlx_run *r, int err)
     }
     if (!d->checked && !d->answered) {
         d->checked = true;
-        d->pending = d->nparts;
-        for (uint32_t p = 0; p < d->nparts; p++)
+        uint32_t np = d->nparts; /* the last answer may free d, even from inside the send */
+        d->pending = np;
+        for (uint32_t p = 0; p < np; p++)
             sqlx_split_send(d, p, false);
         return;
     }
@@ -1317,8 +1318,9 @@ static void sqlx_split_start(struct sqlx_session *s, const struct sql_stmt *st,
         return;
     }
     d->params = sqlx_params(s, &d->n_params);
-    d->pending = d->nparts;
-    for (uint32_t p = 0; p < d->nparts; p++)
+    uint32_t np = d->nparts; /* the last answer may free d, even from inside the send */
+    d->pending = np;
+    for (uint32_t p = 0; p < np; p++)
         sqlx_split_send(d, p, true);
 }
 
@@ -2362,11 +2364,12 @@ static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
                  ROUTER_GROUP_RS(group), group,
                  sqlx_single_rs_group(s->x->n) == group ? ", the only one holding data"
                                                        : ", chosen by the distribution key");
-    if (!gather)
+    /* A gathered plan has printed what runs where, here included. */
+    if (!gather) {
         sqlx_explain_line(s, line);
-    snprintf(line, sizeof line, "  SQLite%s: %.460s", gather ? " (here)" : "",
-             (const char *)printed.sql.data);
-    sqlx_explain_line(s, line);
+        snprintf(line, sizeof line, "  SQLite: %.460s", (const char *)printed.sql.data);
+        sqlx_explain_line(s, line);
+    }
     pg_send_command_complete(s->c, "EXPLAIN");
     sql_printed_free(&printed);
     sqlx_statement_done(s);
@@ -2383,6 +2386,10 @@ struct sqlx_copy {
     char delim;
     struct buf data;
     bool too_big;
+    /* COPY TO: each replicaset's rows, sent once every one has answered. */
+    struct buf outs[ROUTER_RS_MAX + 1];
+    uint32_t nouts, pending;
+    bool out_failed;
 };
 
 static void sqlx_copy_free(struct sqlx_session *s)
@@ -2390,6 +2397,8 @@ static void sqlx_copy_free(struct sqlx_session *s)
     if (s->copy == NULL)
         return;
     buf_free(&s->copy->data);
+    for (uint32_t i = 0; i < s->copy->nouts; i++)
+        buf_free(&s->copy->outs[i]);
     free(s->copy);
     s->copy = NULL;
     s->copying = false;
@@ -2660,87 +2669,125 @@ static void sqlx_copy_finish(struct sqlx_session *s)
     }
 }
 
+/* One output's rows as COPY lines; returns how many. */
+static uint64_t sqlx_copy_out_rows(struct sqlx_session *s, const struct table_output *o,
+                                   const enum sql_pg_type *types)
+{
+    bool csv = s->copy->csv;
+    char delim = s->copy->delim;
+    struct table_value vals[PG_COLUMNS_MAX];
+    struct buf line = BUF_INIT, v = BUF_INIT;
+    size_t pos = 0;
+    uint64_t rows = 0;
+    while (table_output_next_row(o, &pos, vals) == 1) {
+        buf_reset(&line);
+        for (uint32_t i = 0; i < o->ncols; i++) {
+            if (i)
+                buf_append_u8(&line, (uint8_t)delim);
+            if (vals[i].type == TABLE_NULL) {
+                if (!csv)
+                    buf_append(&line, "\\N", 2);
+                continue;
+            }
+            sqlx_format(&vals[i], types[i], &v);
+            bool quote = csv && (memchr(v.data, delim, v.len) || memchr(v.data, '"', v.len) ||
+                                 memchr(v.data, '\n', v.len) || v.len == 0);
+            if (quote)
+                buf_append_u8(&line, '"');
+            for (size_t k = 0; k < v.len; k++) {
+                uint8_t ch = v.data[k];
+                if (csv) {
+                    if (ch == '"')
+                        buf_append_u8(&line, '"');
+                    buf_append_u8(&line, ch);
+                } else if (ch == '\\' || ch == '\n' || ch == '\t' || ch == '\r' ||
+                           ch == (uint8_t)delim) {
+                    buf_append_u8(&line, '\\');
+                    buf_append_u8(&line, ch == '\n' ? 'n' : ch == '\t' ? 't'
+                                             : ch == '\r' ? 'r' : ch);
+                } else {
+                    buf_append_u8(&line, ch);
+                }
+            }
+            if (quote)
+                buf_append_u8(&line, '"');
+        }
+        buf_append_u8(&line, '\n');
+        pg_send_copy_data(s->c, line.data, line.len);
+        rows++;
+    }
+    buf_free(&line);
+    buf_free(&v);
+    return rows;
+}
+
+/* Every replicaset's rows are in: the header, the rows, the tag. */
+static void sqlx_copy_out_send(struct sqlx_session *s)
+{
+    struct sqlx_copy *cp = s->copy;
+    struct table_output o[ROUTER_RS_MAX + 1];
+    for (uint32_t i = 0; i < cp->nouts; i++) {
+        if (table_output_parse(cp->outs[i].data, cp->outs[i].len, &o[i]) != 0 ||
+            o[i].ncols != o[0].ncols || o[i].ncols > PG_COLUMNS_MAX) {
+            pg_send_errorf(s->c, "XX000", "COPY: a replicaset's answer could not be read");
+            sqlx_failed(s);
+            return;
+        }
+    }
+    enum sql_pg_type types[PG_COLUMNS_MAX];
+    sqlx_column_types(&o[0], NULL, 0, types);
+    pg_send_copy_out_response(s->c, 0, NULL, o[0].ncols);
+    if (cp->csv && cp->header) {
+        struct buf line = BUF_INIT;
+        for (uint32_t i = 0; i < o[0].ncols; i++) {
+            const char *name, *decl;
+            uint32_t nl, dl;
+            table_output_col(&o[0], i, &name, &nl, &decl, &dl);
+            if (i)
+                buf_append_u8(&line, (uint8_t)cp->delim);
+            buf_append(&line, name, nl);
+        }
+        buf_append_u8(&line, '\n');
+        pg_send_copy_data(s->c, line.data, line.len);
+        buf_free(&line);
+    }
+    uint64_t rows = 0;
+    for (uint32_t i = 0; i < cp->nouts; i++)
+        rows += sqlx_copy_out_rows(s, &o[i], types);
+    pg_send_copy_done(s->c);
+    char tag[48];
+    snprintf(tag, sizeof tag, "COPY %" PRIu64, rows);
+    pg_send_command_complete(s->c, tag);
+}
+
 static void sqlx_copy_out_done(struct sqlx_run *r, int err)
 {
     struct sqlx_session *s = r->arg;
+    struct sqlx_copy *cp = s->copy;
     struct table_output o;
-    bool csv = s->copy != NULL && s->copy->csv;
-    char delim = s->copy ? s->copy->delim : '\t';
-    if (err != 0) {
+    cp->pending--;
+    if (cp->out_failed) {
+        /* an earlier part's error is the answer */
+    } else if (err != 0) {
         sqlx_send_err(s, err, "COPY");
-        sqlx_failed(s);
+        cp->out_failed = true;
     } else if (table_output_parse(r->out.data, r->out.len, &o) != 0 ||
                o.state != TABLE_STATE_OK) {
         if (o.state == TABLE_STATE_ERROR)
             sqlx_send_output_error(s, &o);
         else
             pg_send_errorf(s->c, "XX000", "COPY: the replicaset's answer could not be read");
-        sqlx_failed(s);
+        cp->out_failed = true;
     } else {
-        enum sql_pg_type types[PG_COLUMNS_MAX];
-        sqlx_column_types(&o, NULL, 0, types);
-        pg_send_copy_out_response(s->c, 0, NULL, o.ncols);
-        struct table_value vals[PG_COLUMNS_MAX];
-        struct buf line = BUF_INIT, v = BUF_INIT;
-        if (csv && s->copy->header) {
-            for (uint32_t i = 0; i < o.ncols; i++) {
-                const char *name, *decl;
-                uint32_t nl, dl;
-                table_output_col(&o, i, &name, &nl, &decl, &dl);
-                if (i)
-                    buf_append_u8(&line, (uint8_t)delim);
-                buf_append(&line, name, nl);
-            }
-            buf_append_u8(&line, '\n');
-            pg_send_copy_data(s->c, line.data, line.len);
-        }
-        size_t pos = 0;
-        uint64_t rows = 0;
-        while (table_output_next_row(&o, &pos, vals) == 1) {
-            buf_reset(&line);
-            for (uint32_t i = 0; i < o.ncols; i++) {
-                if (i)
-                    buf_append_u8(&line, (uint8_t)delim);
-                if (vals[i].type == TABLE_NULL) {
-                    if (!csv)
-                        buf_append(&line, "\\N", 2);
-                    continue;
-                }
-                sqlx_format(&vals[i], types[i], &v);
-                bool quote = csv && (memchr(v.data, delim, v.len) || memchr(v.data, '"', v.len) ||
-                                     memchr(v.data, '\n', v.len) || v.len == 0);
-                if (quote)
-                    buf_append_u8(&line, '"');
-                for (size_t k = 0; k < v.len; k++) {
-                    uint8_t ch = v.data[k];
-                    if (csv) {
-                        if (ch == '"')
-                            buf_append_u8(&line, '"');
-                        buf_append_u8(&line, ch);
-                    } else if (ch == '\\' || ch == '\n' || ch == '\t' || ch == '\r' ||
-                               ch == (uint8_t)delim) {
-                        buf_append_u8(&line, '\\');
-                        buf_append_u8(&line, ch == '\n' ? 'n' : ch == '\t' ? 't'
-                                                 : ch == '\r' ? 'r' : ch);
-                    } else {
-                        buf_append_u8(&line, ch);
-                    }
-                }
-                if (quote)
-                    buf_append_u8(&line, '"');
-            }
-            buf_append_u8(&line, '\n');
-            pg_send_copy_data(s->c, line.data, line.len);
-            rows++;
-        }
-        buf_free(&line);
-        buf_free(&v);
-        pg_send_copy_done(s->c);
-        char tag[48];
-        snprintf(tag, sizeof tag, "COPY %" PRIu64, rows);
-        pg_send_command_complete(s->c, tag);
+        buf_append(&cp->outs[cp->nouts++], r->out.data, r->out.len);
     }
     sqlx_run_free(r);
+    if (cp->pending > 0)
+        return;
+    if (cp->out_failed)
+        sqlx_failed(s);
+    else
+        sqlx_copy_out_send(s);
     sqlx_copy_free(s);
     sqlx_statement_done(s);
 }
@@ -2791,13 +2838,25 @@ static void sqlx_do_copy(struct sqlx_session *s, const struct sql_stmt *st)
         pg_send_copy_in_response(s->c, 0, NULL, cp->ncols);
         return; /* copy_data ... copy_done finish it */
     }
-    /* COPY TO: read the rows where they are (one group for now). */
+    /* COPY TO: the rows read where they are, every replicaset's when the table is spread over
+     * several (each reads the buckets the map gives it: a bucket being moved has rows in two). */
     uint64_t groups[ROUTER_RS_MAX + 1];
     uint32_t ng = sqlx_table_groups(s, t, groups);
     uint64_t single = t->global ? NODE_GOVERNOR_GROUP : sqlx_single_rs_group(s->x->n);
-    if (single == 0 && ng > 1) {
-        pg_send_errorf(s->c, "0A000", "COPY TO of a table spread over %u replicasets is not "
-                       "supported yet", ng);
+    if (single != 0) {
+        groups[0] = single;
+        ng = 1;
+    }
+    if (ng == 0) {
+        pg_send_errorf(s->c, "08006", "no replicaset holds data yet; try again shortly");
+        sqlx_copy_free(s);
+        goto fail;
+    }
+    if (ng > 1 && s->txn == SQLX_BLOCK) {
+        pg_send_errorf(s->c, "0A000",
+                       "inside a transaction block COPY TO may read only the replicaset the "
+                       "transaction uses (distributed transactions are a later issue): run it "
+                       "outside the block");
         sqlx_copy_free(s);
         goto fail;
     }
@@ -2806,9 +2865,13 @@ static void sqlx_do_copy(struct sqlx_session *s, const struct sql_stmt *st)
     for (uint32_t k = 0; k < cp->ncols; k++)
         buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[cp->cols[k]].name);
     buf_printf(&sql, " FROM \"%s\"", t->sqlite_name);
+    if (ng > 1)
+        buf_printf(&sql, " WHERE cairn_bucket_visible(\"__bucket\")");
     struct table_stmt ts = {.sql = (const char *)sql.data, .sql_len = (uint32_t)sql.len};
-    sqlx_run_start(s, single ? single : groups[0], false, s->txn == SQLX_BLOCK, &ts, 1, 0,
-                   sqlx_copy_out_done, s);
+    cp->pending = ng;
+    for (uint32_t i = 0; i < ng; i++)
+        sqlx_run_start(s, groups[i], false, s->txn == SQLX_BLOCK, &ts, 1,
+                       ng > 1 ? TABLE_EXEC_BUCKETS : 0, sqlx_copy_out_done, s);
     buf_free(&sql);
     return;
 fail:

@@ -20,10 +20,20 @@ CAIRN = os.environ.get("CAIRN_BIN", os.path.join(ROOT, "build", "cairn"))
 FAST = ["--tick-ms", "50", "--election-ticks", "10"]
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, never the same twice in this run: the kernel may give a
+    just-closed ephemeral port again, and a node's peer, HTTP and pg ports must differ."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh loopback port")
 
 
 class Node:

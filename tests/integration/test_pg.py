@@ -4,10 +4,13 @@ error class the issue names, that a session survives its errors, transactions (c
 rollback, 40001 on a conflict, 0A000 across replicasets), COPY both ways, the pg_catalog
 queries of psql's \\d family and pgbench's start-up, queries gathered from several
 replicasets, and that killing a node under a write load loses no acknowledged row."""
+import io
 import os
 import subprocess
 import threading
 import time
+
+from decimal import Decimal
 
 import psycopg2
 import psycopg2.errors
@@ -381,6 +384,29 @@ def test_gathered_queries(sharded):
     cur.execute("SELECT count(*) FROM sh_customers WHERE name = 'x'")
     assert cur.fetchone()[0] == 0
     t.close()
+    conn.close()
+
+
+def test_copy_into_a_sharded_table(sharded):
+    n1, n2 = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE sc_rows (id int PRIMARY KEY, name text, amount numeric(8,2))")
+    rows = "".join("%d\tn%d\t%d.25\n" % (i, i, i) for i in range(1, 3001))
+    cur.copy_expert("COPY sc_rows FROM STDIN", io.StringIO(rows))
+    assert cur.rowcount == 3000
+    for c in (cur, connect(n2).cursor()):
+        c.execute("SELECT count(*), count(DISTINCT id), sum(amount) FROM sc_rows")
+        assert c.fetchone() == (3000, 3000, Decimal("4502250.00"))
+    cur.execute("EXPLAIN SELECT * FROM sc_rows")
+    # A failing row fails its batch only; the error names it.
+    with pytest.raises(psycopg2.Error) as e:
+        cur.copy_expert("COPY sc_rows FROM STDIN", io.StringIO("5000\tx\tnot-a-number\n"))
+    assert e.value.pgcode == "22P02"
+    out = io.StringIO()
+    cur.copy_expert("COPY sc_rows TO STDOUT", out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3000 and sorted(lines)[0] == "1\tn1\t1.25"
     conn.close()
 
 
