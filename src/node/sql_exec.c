@@ -899,12 +899,9 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
         *gather = true;
         return 0;
     }
-    if (st->kind == SQL_STMT_INSERT) {
-        pg_send_errorf(s->c, "0A000",
-                       "this INSERT would read rows of several replicasets, which a write "
-                       "cannot do yet: filter its SELECT on the distribution key (equality), "
-                       "or SELECT the rows and INSERT them");
-        return -1;
+    if (st->kind == SQL_STMT_INSERT && st->insert->select != NULL) {
+        *split = true; /* its SELECT gathered here, its rows split by replicaset */
+        return 0;
     }
     if (several) {
         /* Broadcast, each replicaset would read only its own rows in the subquery, join or
@@ -941,6 +938,7 @@ struct sqlx_dml {
 };
 
 struct sqlx_part_stmt {
+    struct sqlx_dml *d;
     uint64_t group;
     struct sql_printed printed;
     uint64_t hash; /* of the tentative run: the write must see the same */
@@ -1188,17 +1186,15 @@ static void sqlx_split_send(struct sqlx_dml *d, uint32_t i, bool tentative)
                             .n_params = d->n_params,
                             .expect_hash = tentative ? 0 : p->hash};
     sqlx_run_start(d->s, p->group, !tentative, tentative, &ts, 1,
-                   tentative ? 0 : TABLE_EXEC_VALIDATE, sqlx_split_written, d);
+                   tentative ? 0 : TABLE_EXEC_VALIDATE, sqlx_split_written, p);
 }
 
 /* A part's answer: of its tentative run (checked false) or of its write. */
 static void sqlx_split_written(struct sqlx_run *r, int err)
 {
-    struct sqlx_dml *d = r->arg;
+    struct sqlx_part_stmt *part = r->arg;
+    struct sqlx_dml *d = part->d;
     struct sqlx_session *s = d->s;
-    uint32_t i = 0;
-    while (i + 1 < d->nparts && d->parts[i].group != r->group)
-        i++;
     d->pending--;
     struct table_output o;
     bool ok = false;
@@ -1221,9 +1217,9 @@ static void sqlx_split_written(struct sqlx_run *r, int err)
     } else {
         ok = true;
         if (!d->checked) {
-            d->parts[i].hash = o.hash;
+            part->hash = o.hash;
         } else {
-            d->parts[i].applied = true;
+            part->applied = true;
             d->changes += o.changes;
             sqlx_dml_add_rows(d, &r->out, &o);
         }
@@ -1262,7 +1258,8 @@ static void sqlx_split_written(struct sqlx_run *r, int err)
     sqlx_dml_finish(d);
 }
 
-/* Splits st's VALUES rows by replicaset and starts the tentative runs. */
+/* Splits st's VALUES rows by replicaset, at most SQLX_SPLIT_PART_ROWS to a part, and starts
+ * the tentative runs. */
 static void sqlx_split_start(struct sqlx_session *s, const struct sql_stmt *st,
                              struct sqlx_dml *d)
 {
@@ -1274,19 +1271,32 @@ static void sqlx_split_start(struct sqlx_session *s, const struct sql_stmt *st,
     const struct sqlx_table *t = sqlx_table_find(cat, st->insert->table.schema,
                                                  st->insert->table.name);
     ASSERT(t != NULL);
-    uint64_t *row_group = calloc(rows->n, sizeof *row_group);
-    struct sql_exprs *picked = calloc(rows->n, sizeof *picked);
-    d->parts = calloc(ROUTER_RS_MAX, sizeof *d->parts);
-    ASSERT(row_group != NULL && picked != NULL && d->parts != NULL);
+    uint64_t *row_group = calloc(rows->n + 1, sizeof *row_group);
+    struct sql_exprs *picked = calloc(rows->n + 1, sizeof *picked);
+    uint64_t groups[ROUTER_RS_MAX];
+    uint32_t ng = 0, unroutable = 0;
+    ASSERT(row_group != NULL && picked != NULL);
     for (uint32_t r = 0; r < rows->n; r++) {
         row_group[r] = sqlx_row_group(s, t, cols, &rows->v[r]);
-        uint32_t p = 0;
-        while (p < d->nparts && d->parts[p].group != row_group[r])
-            p++;
-        if (p == d->nparts) {
-            ASSERT(d->nparts < ROUTER_RS_MAX);
-            d->parts[d->nparts++].group = row_group[r];
-        }
+        uint32_t k = 0;
+        while (k < ng && groups[k] != row_group[r])
+            k++;
+        if (row_group[r] == 0)
+            unroutable++;
+        else if (k == ng && ng < ROUTER_RS_MAX)
+            groups[ng++] = row_group[r];
+    }
+    if (unroutable > 0) {
+        pg_send_errorf(s->c, "0A000",
+                       "%u rows of this INSERT have a distribution key whose bucket cannot be "
+                       "computed before running it (a numeric, float or boolean key, or an "
+                       "expression); insert them one statement per key", unroutable);
+        free(row_group);
+        free(picked);
+        sqlx_failed(s);
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
     }
     /* Each part prints the same statement over its own rows. */
     struct sqlx_print_ctx pctx = {.cat = cat};
@@ -1297,16 +1307,28 @@ static void sqlx_split_start(struct sqlx_session *s, const struct sql_stmt *st,
     struct sql_stmt part = *st;
     ins.select = &values;
     part.insert = &ins;
+    uint32_t cap = rows->n / SQLX_SPLIT_PART_ROWS + ng + 1;
+    d->parts = calloc(cap, sizeof *d->parts);
+    ASSERT(d->parts != NULL);
     int rc = 0;
     struct sql_error err = {0};
-    for (uint32_t p = 0; p < d->nparts && rc == 0; p++) {
-        uint32_t n = 0;
-        for (uint32_t r = 0; r < rows->n; r++)
-            if (row_group[r] == d->parts[p].group)
-                picked[n++] = rows->v[r];
-        values.values.n = n;
-        values.values.v = picked;
-        rc = sql_print(&part, &o, &d->parts[p].printed, &err);
+    for (uint32_t k = 0; k < ng && rc == 0; k++) {
+        uint32_t r = 0;
+        while (r < rows->n && rc == 0) {
+            uint32_t n = 0;
+            for (; r < rows->n && n < SQLX_SPLIT_PART_ROWS; r++)
+                if (row_group[r] == groups[k])
+                    picked[n++] = rows->v[r];
+            if (n == 0)
+                break;
+            ASSERT(d->nparts < cap);
+            struct sqlx_part_stmt *p = &d->parts[d->nparts++];
+            p->d = d;
+            p->group = groups[k];
+            values.values.n = n;
+            values.values.v = picked;
+            rc = sql_print(&part, &o, &p->printed, &err);
+        }
     }
     free(row_group);
     free(picked);
@@ -1317,11 +1339,183 @@ static void sqlx_split_start(struct sqlx_session *s, const struct sql_stmt *st,
         sqlx_statement_done(s);
         return;
     }
-    d->params = sqlx_params(s, &d->n_params);
+    if (d->nparts == 0) {
+        pg_send_command_complete(s->c, "INSERT 0 0");
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    if (d->params == NULL)
+        d->params = sqlx_params(s, &d->n_params);
     uint32_t np = d->nparts; /* the last answer may free d, even from inside the send */
     d->pending = np;
     for (uint32_t p = 0; p < np; p++)
         sqlx_split_send(d, p, true);
+}
+
+/* ---- INSERT ... SELECT reading several replicasets ----
+ *
+ * The SELECT is gathered here like any query; its rows become the VALUES of the same INSERT,
+ * each value the text PostgreSQL would print for it cast to its target column's type (as COPY
+ * reads it), and that INSERT is split by replicaset as above. */
+
+struct sqlx_insert_select {
+    struct sqlx_dml *d;
+    const struct sql_stmt *st;
+};
+
+static struct sql_expr *sqlx_value_expr(struct sql_arena *a, const struct table_value *v,
+                                        enum sql_pg_type t, const struct sql_type *to,
+                                        struct buf *text)
+{
+    struct sql_expr *c = sql_arena_alloc(a, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->kind = SQL_E_CONST;
+    c->loc = -1;
+    if (v->type == TABLE_NULL) {
+        c->konst.kind = SQL_CONST_NULL;
+        return c;
+    }
+    sqlx_format(v, t, text);
+    char *copy = sql_arena_alloc(a, text->len + 1);
+    if (copy == NULL)
+        return NULL;
+    memcpy(copy, text->data, text->len);
+    copy[text->len] = '\0';
+    c->konst.kind = SQL_CONST_STRING;
+    c->konst.text = copy;
+    c->konst.len = text->len;
+    if (to == NULL)
+        return c;
+    struct sql_expr *cast = sql_arena_alloc(a, sizeof *cast);
+    if (cast == NULL)
+        return NULL;
+    cast->kind = SQL_E_CAST;
+    cast->loc = -1;
+    cast->cast.style = SQL_CAST_FUNC;
+    cast->cast.arg = c;
+    cast->cast.type = *to;
+    return cast;
+}
+
+static void sqlx_insert_select_rows(struct sqlx_session *s, void *arg, const struct buf *out)
+{
+    struct sqlx_insert_select *is = arg;
+    struct sqlx_dml *d = is->d;
+    const struct sql_stmt *st = is->st;
+    free(is);
+    if (out == NULL) {
+        sqlx_dml_free(d); /* the gather answered, and ends or replans the statement */
+        return;
+    }
+    struct table_output o;
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const struct sqlx_table *t =
+        sqlx_table_find(cat, st->insert->table.schema, st->insert->table.name);
+    const struct sql_names *names = &st->insert->cols;
+    uint64_t nrows = 0;
+    size_t pos = 0;
+    struct table_value vals[PG_COLUMNS_MAX];
+    if (t == NULL || table_output_parse(out->data, out->len, &o) != 0 ||
+        o.ncols > PG_COLUMNS_MAX) {
+        pg_send_errorf(s->c, "XX000", "INSERT ... SELECT: the gathered rows could not be read");
+        goto fail;
+    }
+    if (o.ncols > (names->n ? names->n : t->ncols)) {
+        pg_send_errorf(s->c, "42601", "INSERT has more expressions than target columns");
+        goto fail;
+    }
+    while (table_output_next_row(&o, &pos, vals) == 1)
+        nrows++;
+    enum sql_pg_type types[PG_COLUMNS_MAX];
+    sqlx_column_types(&o, NULL, 0, types);
+    /* The target column of each selected value, for its cast. */
+    const struct sql_type *to[PG_COLUMNS_MAX];
+    for (uint32_t c = 0; c < o.ncols; c++) {
+        to[c] = names->n == 0 ? &t->cols[c].type : NULL;
+        for (uint32_t k = 0; names->n > 0 && k < t->ncols; k++)
+            if (strcmp(t->cols[k].name, names->v[c]) == 0)
+                to[c] = &t->cols[k].type;
+    }
+    struct sql_arena *a = st->arena;
+    struct sql_select *values = sql_arena_alloc(a, sizeof *values);
+    struct sql_insert *ins = sql_arena_alloc(a, sizeof *ins);
+    struct sql_stmt *vst = sql_arena_alloc(a, sizeof *vst);
+    struct sql_exprs *rows = sql_arena_alloc(a, (nrows + 1) * sizeof *rows);
+    bool ok = values != NULL && ins != NULL && vst != NULL && rows != NULL;
+    struct buf text = BUF_INIT;
+    pos = 0;
+    for (uint64_t r = 0; ok && table_output_next_row(&o, &pos, vals) == 1; r++) {
+        rows[r].n = o.ncols;
+        rows[r].v = sql_arena_alloc(a, (o.ncols + 1) * sizeof *rows[r].v);
+        ok = rows[r].v != NULL;
+        for (uint32_t c = 0; ok && c < o.ncols; c++)
+            ok = (rows[r].v[c] = sqlx_value_expr(a, &vals[c], types[c], to[c], &text)) != NULL;
+    }
+    buf_free(&text);
+    if (!ok) {
+        pg_send_errorf(s->c, "53200", "out of memory turning %" PRIu64 " gathered rows into an "
+                       "INSERT", nrows);
+        goto fail;
+    }
+    memset(values, 0, sizeof *values);
+    values->kind = SQL_SELECT_VALUES;
+    values->loc = -1;
+    values->values.n = (uint32_t)nrows;
+    values->values.v = rows;
+    *ins = *st->insert;
+    ins->with = NULL;
+    ins->select = values;
+    *vst = *st;
+    vst->insert = ins;
+    sqlx_split_start(s, vst, d);
+    return;
+fail:
+    sqlx_failed(s);
+    sqlx_dml_free(d);
+    sqlx_statement_done(s);
+}
+
+/* Gathers st's SELECT (with the INSERT's WITH), then inserts its rows. */
+static void sqlx_insert_select_start(struct sqlx_session *s, const struct sql_stmt *st,
+                                     struct sqlx_dml *d)
+{
+    struct sql_arena *a = st->arena;
+    struct sql_stmt *sel = sql_arena_alloc(a, sizeof *sel);
+    struct sql_select *q = sql_arena_alloc(a, sizeof *q);
+    struct sqlx_insert_select *is = calloc(1, sizeof *is);
+    if (sel == NULL || q == NULL || is == NULL) {
+        free(is);
+        pg_send_errorf(s->c, "53200", "out of memory planning the INSERT");
+        sqlx_failed(s);
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    *q = *st->insert->select;
+    if (q->with == NULL)
+        q->with = st->insert->with;
+    *sel = *st;
+    sel->kind = SQL_STMT_SELECT;
+    sel->select = q;
+    struct sqlx_print_ctx pctx = {.cat = sqlx_catalog(s->x)};
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    struct sql_printed printed = {0};
+    struct sql_error err = {0};
+    if (sql_print(sel, &o, &printed, &err) != 0) {
+        free(is);
+        sql_printed_free(&printed);
+        pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        sqlx_failed(s);
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    is->d = d;
+    is->st = st;
+    sqlx_gather_into(s, sel, &printed, sqlx_insert_select_rows, is);
 }
 
 static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
@@ -1361,7 +1555,12 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         return;
     }
     if (split && s->txn != SQLX_BLOCK) {
-        sqlx_split_start(s, st, d);
+        const struct sql_names *cols;
+        const struct sql_rows *rows;
+        if (sql_insert_rows(st, &cols, &rows))
+            sqlx_split_start(s, st, d);
+        else
+            sqlx_insert_select_start(s, st, d);
         return;
     }
     if (split)
@@ -2354,6 +2553,11 @@ static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
     else if (all)
         snprintf(line, sizeof line, "Broadcast to every replicaset (%u), results gathered here",
                  s->x->n->router.n_rs);
+    else if (split && !sql_insert_rows(inner, &(const struct sql_names *){NULL},
+                                       &(const struct sql_rows *){NULL}))
+        snprintf(line, sizeof line, "Gather the SELECT here, then split its rows by the "
+                 "distribution key: each replicaset inserts its own, after all of them ran it "
+                 "tentatively");
     else if (split)
         snprintf(line, sizeof line, "Split by the distribution key: each replicaset inserts its "
                  "own rows, after all of them ran it tentatively");

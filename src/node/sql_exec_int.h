@@ -27,6 +27,9 @@
 #define SQLX_GATHER_TABLES_MAX 16          /* tables one query over several replicasets reads */
 #define SQLX_GATHER_COLUMNS_MAX 256        /* columns of a table it gathers */
 #define SQLX_GATHER_BYTES_MAX (256u << 20) /* rows it may move to the coordinator */
+/* An INSERT split between replicasets sends each at most this many rows per write (one log
+ * entry each, well under TABLE_SQL_BYTES_MAX for ordinary rows). */
+#define SQLX_SPLIT_PART_ROWS 1000
 
 struct sqlx_col {
     char name[SQL_IDENT_BYTES_MAX + 1];
@@ -183,6 +186,14 @@ struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n);
  * st printed for the user tables, taken over. Answers the client and ends the statement. */
 void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
                        struct sql_printed *printed);
+/* Where a gathered SELECT's rows go instead of the client: called once, with the result (an OK
+ * table output, to read before returning; the statement is then the callback's to finish), or
+ * with NULL when the gather answered the client itself (an error, or the statement planned
+ * again): the callback then only frees what it holds. */
+typedef void (*sqlx_gather_into_fn)(struct sqlx_session *s, void *arg, const struct buf *rows);
+/* sqlx_gather_start, the rows to into. st must live until into is called. */
+void sqlx_gather_into(struct sqlx_session *s, const struct sql_stmt *st,
+                      struct sql_printed *printed, sqlx_gather_into_fn into, void *arg);
 /* EXPLAIN's lines for a gathered SELECT, through line(). */
 void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
                          void (*line)(struct sqlx_session *s, const char *text));

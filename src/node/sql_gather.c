@@ -34,6 +34,9 @@ struct sqlx_gather {
     struct table_value *params;
     uint32_t n_params;
     struct sqlx_gplan plan;
+    sqlx_gather_into_fn into; /* NULL: the rows go to the client */
+    void *into_arg;
+    bool handed; /* the rows went to into, which finishes the statement */
     struct sqlx_part *parts;
     uint32_t nparts, pending;
     size_t bytes;
@@ -70,6 +73,14 @@ static uint32_t sqlx_gather_groups(struct node *n, const struct sqlx_table *t,
 }
 
 static void sqlx_gather_answer(struct sqlx_gather *g);
+
+/* Frees g, first telling its into callback that no rows come, unless they went there. */
+static void sqlx_gather_abandon(struct sqlx_gather *g)
+{
+    if (g->into != NULL && !g->handed)
+        g->into(g->s, g->into_arg, NULL);
+    sqlx_gather_free(g);
+}
 
 static void sqlx_gather_part_done(struct sqlx_run *r, int err)
 {
@@ -110,15 +121,17 @@ static void sqlx_gather_part_done(struct sqlx_run *r, int err)
     if (g->pending > 0)
         return;
     if (g->answered) {
-        sqlx_gather_free(g);
+        sqlx_gather_abandon(g);
         sqlx_statement_done(s);
     } else if (g->replan) {
-        sqlx_gather_free(g);
+        sqlx_gather_abandon(g);
         sqlx_retry_statement(s);
     } else {
         sqlx_gather_answer(g);
-        sqlx_gather_free(g);
-        sqlx_statement_done(s);
+        bool handed = g->handed;
+        sqlx_gather_abandon(g);
+        if (!handed)
+            sqlx_statement_done(s);
     }
 }
 
@@ -250,6 +263,9 @@ static void sqlx_gather_answer(struct sqlx_gather *g)
     } else if (o.state != TABLE_STATE_OK) {
         sqlx_send_output_error(s, &o);
         sqlx_failed(s);
+    } else if (g->into != NULL) {
+        g->handed = true;
+        g->into(s, g->into_arg, &out);
     } else {
         sqlx_send_rows(s, &o, g->printed.cols, g->printed.ncols, "SELECT", true);
     }
@@ -267,13 +283,15 @@ static void sqlx_gather_plan_error(struct sqlx_session *s, const struct sql_erro
                   err->position);
 }
 
-void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
-                       struct sql_printed *printed)
+static void sqlx_gather_begin(struct sqlx_session *s, const struct sql_stmt *st,
+                              struct sql_printed *printed, sqlx_gather_into_fn into, void *arg)
 {
     struct node *n = s->x->n;
     struct sqlx_gather *g = calloc(1, sizeof *g);
     ASSERT(g != NULL);
     g->s = s;
+    g->into = into;
+    g->into_arg = arg;
     g->printed = *printed; /* taken over */
     *printed = (struct sql_printed){0};
     g->env.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
@@ -291,6 +309,16 @@ void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
     for (uint32_t i = 0; i < g->plan.nsrc; i++) {
         ngroups[i] = sqlx_gather_groups(n, g->plan.src[i].t, groups[i]);
         total += ngroups[i];
+    }
+    if (g->plan.nsrc == 0) {
+        /* It reads no table (an INSERT's SELECT of generate_series): computed here alone. */
+        g->params = sqlx_params(s, &g->n_params);
+        sqlx_gather_answer(g);
+        bool handed = g->handed;
+        sqlx_gather_abandon(g);
+        if (!handed)
+            sqlx_statement_done(s);
+        return;
     }
     if (total == 0) {
         pg_send_errorf(s->c, "08006", "no replicaset holds data yet; try again shortly");
@@ -317,8 +345,20 @@ void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
     return;
 fail:
     sqlx_failed(s);
-    sqlx_gather_free(g);
+    sqlx_gather_abandon(g);
     sqlx_statement_done(s);
+}
+
+void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
+                       struct sql_printed *printed)
+{
+    sqlx_gather_begin(s, st, printed, NULL, NULL);
+}
+
+void sqlx_gather_into(struct sqlx_session *s, const struct sql_stmt *st,
+                      struct sql_printed *printed, sqlx_gather_into_fn into, void *arg)
+{
+    sqlx_gather_begin(s, st, printed, into, arg);
 }
 
 /* "replicasets 1, 2" or "the governor (distributed globally)". */

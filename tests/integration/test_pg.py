@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import psycopg2
@@ -465,6 +466,47 @@ def test_insert_split_between_replicasets(sharded):
     t.close()
     cur.execute("SELECT count(*) FROM sp_items WHERE id >= 300")
     assert cur.fetchone()[0] == 0
+    conn.close()
+
+
+def test_insert_select_across_replicasets(sharded):
+    n1, n2 = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE is_src (id int PRIMARY KEY, grp int, amount numeric(8,2), "
+                "day date, ok boolean)")
+    cur.execute("CREATE TABLE is_dst (id int PRIMARY KEY, grp int, amount numeric(8,2), "
+                "day date, ok boolean)")
+    cur.execute("CREATE TABLE is_sums (grp int PRIMARY KEY, n bigint, total numeric(12,2))")
+    cur.execute("INSERT INTO is_src SELECT g, g % 7, g * 1.5, DATE '2024-01-01' + g, g % 2 = 0 "
+                "FROM generate_series(1, 2500) g")
+    cur.execute("SELECT count(*) FROM is_src")
+    assert cur.fetchone()[0] == 2500
+    cur.execute("EXPLAIN INSERT INTO is_dst SELECT * FROM is_src")
+    plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "Gather the SELECT here" in plan, plan
+    cur.execute("INSERT INTO is_dst SELECT * FROM is_src WHERE id > 100")
+    assert cur.rowcount == 2400
+    for c in (cur, connect(n2).cursor()):
+        c.execute("SELECT count(*), sum(amount), min(day), max(day), count(*) FILTER (WHERE ok) "
+                  "FROM is_dst")
+        n, total, lo, hi, oks = c.fetchone()
+        assert (n, total, str(lo), str(hi), oks) == (
+            2400, Decimal(sum(g * 1.5 for g in range(101, 2501))).quantize(Decimal("0.01")),
+            str(date(2024, 1, 1) + timedelta(101)), str(date(2024, 1, 1) + timedelta(2500)), 1200)
+    # Aggregates over a gathered table into another, with a WITH and RETURNING.
+    cur.execute("WITH s AS (SELECT grp, count(*) AS n, sum(amount) AS total FROM is_src "
+                "GROUP BY grp) INSERT INTO is_sums SELECT * FROM s RETURNING grp, n")
+    assert sorted(cur.fetchall()) == [(g, len([x for x in range(1, 2501) if x % 7 == g]))
+                                      for g in range(7)]
+    # All or nothing: one duplicate key among the rows leaves none of them.
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO is_dst SELECT * FROM is_src WHERE id <= 101")
+    assert e.value.pgcode == "23505"
+    cur.execute("SELECT count(*) FROM is_dst")
+    assert cur.fetchone()[0] == 2400
+    cur.execute("INSERT INTO is_dst SELECT * FROM is_src WHERE id < 0")
+    assert cur.rowcount == 0
     conn.close()
 
 
