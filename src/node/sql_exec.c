@@ -198,14 +198,21 @@ static int sqlx_table_columns(void *ctx, const char *schema, const char *table,
 
 
 
-static void sqlx_txn_reset(struct sqlx_session *s)
+/* Drops the transaction's statements from the n-th on. */
+static void sqlx_txn_truncate(struct sqlx_session *s, uint32_t n)
 {
-    for (uint32_t i = 0; i < s->n_stmts; i++) {
+    for (uint32_t i = n; i < s->n_stmts; i++) {
         free(s->stmts[i].sql);
         free(s->stmts[i].params);
         buf_free(&s->stmts[i].param_bytes);
     }
-    s->n_stmts = 0;
+    s->n_stmts = n;
+}
+
+static void sqlx_txn_reset(struct sqlx_session *s)
+{
+    sqlx_txn_truncate(s, 0);
+    s->n_savepoints = 0;
     s->txn_group = 0;
     s->txn_bytes = 0;
     s->txn = SQLX_IDLE;
@@ -2451,6 +2458,58 @@ static const char *sqlx_show_value(const char *name)
     return NULL;
 }
 
+/* SAVEPOINT, RELEASE and ROLLBACK TO. The statements of a transaction are replayed for every
+ * tentative run and re-executed at COMMIT, so going back to a savepoint is forgetting the
+ * statements since: their effects were never applied. */
+static void sqlx_do_savepoint(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    const char *name = st->txn->savepoint;
+    if (s->txn == SQLX_IDLE) {
+        pg_send_errorf(s->c, "25P01", "%s can only be used in transaction blocks",
+                       st->kind == SQL_STMT_SAVEPOINT  ? "SAVEPOINT"
+                       : st->kind == SQL_STMT_RELEASE ? "RELEASE SAVEPOINT"
+                                                      : "ROLLBACK TO SAVEPOINT");
+        sqlx_failed(s);
+        return;
+    }
+    if (st->kind == SQL_STMT_SAVEPOINT) {
+        if (s->n_savepoints == s->cap_savepoints) {
+            s->cap_savepoints = s->cap_savepoints ? 2 * s->cap_savepoints : 4;
+            s->savepoints = realloc(s->savepoints, s->cap_savepoints * sizeof *s->savepoints);
+            ASSERT(s->savepoints != NULL);
+        }
+        struct sqlx_savepoint *sp = &s->savepoints[s->n_savepoints++];
+        snprintf(sp->name, sizeof sp->name, "%s", name);
+        sp->n_stmts = s->n_stmts;
+        sp->txn_group = s->txn_group;
+        sp->txn_bytes = s->txn_bytes;
+        pg_send_command_complete(s->c, "SAVEPOINT");
+        return;
+    }
+    /* the newest savepoint of that name */
+    uint32_t i = s->n_savepoints;
+    while (i > 0 && strcmp(s->savepoints[i - 1].name, name) != 0)
+        i--;
+    if (i == 0) {
+        pg_send_errorf(s->c, "3B001", "savepoint \"%s\" does not exist", name);
+        sqlx_failed(s);
+        return;
+    }
+    const struct sqlx_savepoint *sp = &s->savepoints[i - 1];
+    if (st->kind == SQL_STMT_RELEASE) {
+        s->n_savepoints = i - 1;
+        pg_send_command_complete(s->c, "RELEASE");
+        return;
+    }
+    ASSERT(sp->n_stmts <= s->n_stmts);
+    sqlx_txn_truncate(s, sp->n_stmts);
+    s->txn_group = sp->txn_group;
+    s->txn_bytes = sp->txn_bytes;
+    s->n_savepoints = i; /* it stays; the ones set after it go */
+    s->txn = SQLX_BLOCK;
+    pg_send_command_complete(s->c, "ROLLBACK");
+}
+
 static void sqlx_do_utility(struct sqlx_session *s, const struct sql_stmt *st)
 {
     switch (st->kind) {
@@ -2475,8 +2534,7 @@ static void sqlx_do_utility(struct sqlx_session *s, const struct sql_stmt *st)
     case SQL_STMT_SAVEPOINT:
     case SQL_STMT_RELEASE:
     case SQL_STMT_ROLLBACK_TO:
-        pg_send_errorf(s->c, "0A000", "savepoints are not supported yet");
-        sqlx_failed(s);
+        sqlx_do_savepoint(s, st);
         break;
     case SQL_STMT_SET:
     case SQL_STMT_RESET:
@@ -3423,6 +3481,7 @@ static void sqlx_close(void *ctx, struct pg_conn *c)
         return;
     sqlx_txn_reset(s);
     free(s->stmts);
+    free(s->savepoints);
     free(s->buckets_done);
     sql_parsed_free(&s->parsed);
     sqlx_copy_free(s);

@@ -87,6 +87,13 @@ struct sqlx_txn_stmt {
     uint64_t hash;
 };
 
+struct sqlx_savepoint {
+    char name[SQL_IDENT_BYTES_MAX + 1];
+    uint32_t n_stmts;
+    uint64_t txn_group;
+    size_t txn_bytes;
+};
+
 struct sqlx_session {
     struct sql_exec *x;
     struct pg_conn *c;
@@ -97,6 +104,10 @@ struct sqlx_session {
     struct sqlx_txn_stmt *stmts;
     uint32_t n_stmts, cap_stmts;
     size_t txn_bytes;
+    /* SAVEPOINTs of the open transaction, oldest first: what the transaction was when each was
+     * set (ROLLBACK TO drops the statements since). */
+    struct sqlx_savepoint *savepoints;
+    uint32_t n_savepoints, cap_savepoints;
     /* The request being served. */
     struct sql_parsed parsed;
     uint32_t next; /* next statement of parsed */
