@@ -36,17 +36,27 @@ int64_t sqlx_now_us(void)
 
 /* ------------------------------------------------------------ catalog cache */
 
+static void sqlx_table_free(struct sqlx_table *t)
+{
+    for (uint32_t i = 0; t->cols != NULL && i < t->ncols; i++)
+        free((char *)t->cols[i].default_sql);
+    free(t->cols);
+    free(t->print_cols);
+    t->cols = NULL;
+    t->print_cols = NULL;
+}
+
 static void sqlx_catalog_clear(struct sqlx_catalog *c)
 {
-    for (uint32_t i = 0; i < c->n; i++) {
-        free(c->t[i].cols);
-        free(c->t[i].print_cols);
-    }
+    for (uint32_t i = 0; i < c->n; i++)
+        sqlx_table_free(&c->t[i]);
     free(c->t);
     memset(c, 0, sizeof *c);
 }
 
-/* def: {"cols":[{"n":name,"k":kind,"a":mod1,"b":mod2,"nn":bool}...],"dist":[i...]} */
+/* def: {"cols":[{"n":name,"k":kind,"a":mod1,"b":mod2,"nn":bool,"d":default}...],"dist":[i...],
+ * "pk":[i...],"dk":true} ("d": the DEFAULT as SQLite SQL, absent for none; "dk": the columns'
+ * DEFAULTs are recorded, absent in definitions written before they were) */
 static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table *ct)
 {
     memset(t, 0, sizeof *t);
@@ -79,6 +89,16 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
             json_get_int64(json_object_get(c, "b"), &b) != 0)
             goto out;
         json_get_bool(json_object_get(c, "nn"), &nn);
+        const char *dflt;
+        size_t dflt_len;
+        if (json_get_string(json_object_get(c, "d"), &dflt, &dflt_len) == 0) {
+            char *copy = malloc(dflt_len + 1);
+            if (copy == NULL)
+                goto out;
+            memcpy(copy, dflt, dflt_len);
+            copy[dflt_len] = '\0';
+            t->cols[i].default_sql = copy;
+        }
         memcpy(t->cols[i].name, name, len);
         t->cols[i].type.kind = (enum sql_type_kind)k;
         t->cols[i].type.mod1 = (int32_t)a;
@@ -87,6 +107,7 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
         t->cols[i].not_null = nn;
         t->print_cols[i].name = t->cols[i].name;
         t->print_cols[i].type = t->cols[i].type;
+        t->print_cols[i].default_sql = t->cols[i].default_sql;
     }
     for (t->ndist = 0; t->ndist < 16; t->ndist++) {
         const struct json_value *d = json_array_at(dist, t->ndist);
@@ -97,6 +118,11 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
             goto out;
         t->dist[t->ndist] = (uint32_t)v;
     }
+    int dk = 0;
+    json_get_bool(json_object_get(doc.root, "dk"), &dk);
+    t->defaults_known = dk;
+    for (uint32_t i = 0; i < t->ncols; i++)
+        t->print_cols[i].default_known = t->defaults_known;
     const struct json_value *pk = json_object_get(doc.root, "pk"); /* absent in older defs */
     for (t->npk = 0; pk != NULL && t->npk < 16; t->npk++) {
         const struct json_value *d = json_array_at(pk, t->npk);
@@ -121,8 +147,7 @@ static int sqlx_catalog_collect(void *ctx, const struct cluster_table *ct)
     struct sqlx_table *t = &c->t[c->n];
     if (sqlx_table_from_def(t, ct) != 0) {
         LOGW("sql", "table %s has a definition this node cannot read", ct->name);
-        free(t->cols);
-        free(t->print_cols);
+        sqlx_table_free(t);
         return 0;
     }
     c->any_sharded |= !t->global;
@@ -1816,7 +1841,7 @@ static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl 
 /* The catalog's definition text of a table (see sqlx_table_from_def). */
 static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_t ncols,
                            const uint32_t *dist, uint32_t ndist, const uint32_t *pk,
-                           uint32_t npk)
+                           uint32_t npk, bool defaults_known)
 {
     struct json_writer w;
     json_writer_init(&w, out);
@@ -1835,6 +1860,10 @@ static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_
         json_write_int64(&w, cols[i].type.mod2);
         json_write_key(&w, "nn");
         json_write_bool(&w, cols[i].not_null);
+        if (cols[i].default_sql != NULL) {
+            json_write_key(&w, "d");
+            json_write_cstr(&w, cols[i].default_sql);
+        }
         json_write_object_end(&w);
     }
     json_write_array_end(&w);
@@ -1848,6 +1877,10 @@ static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_
     for (uint32_t i = 0; i < npk; i++)
         json_write_int64(&w, pk[i]);
     json_write_array_end(&w);
+    if (defaults_known) {
+        json_write_key(&w, "dk");
+        json_write_bool(&w, true);
+    }
     json_write_object_end(&w);
     json_writer_finish(&w);
 }
@@ -1965,7 +1998,21 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
         table_bucket_triggers_sql(&ddl, pctx.creating_sqlite);
     }
     buf_append_u8(&ddl, 0);
-    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk);
+    /* The DEFAULTs as SQLite SQL, for DEFAULT in INSERT and UPDATE. */
+    struct buf dflt = BUF_INIT;
+    size_t dflt_at[SQL_COLUMNS_MAX];
+    bool dflt_ok = true;
+    for (uint32_t i = 0; i < ct->columns.n && dflt_ok; i++) {
+        dflt_at[i] = dflt.len;
+        const struct sql_expr *de = ct->columns.v[i].default_expr;
+        dflt_ok = de == NULL || (sql_print_expr(st, de, &o, &dflt, &err) == 0 &&
+                                 buf_append_u8(&dflt, 0) == 0);
+    }
+    for (uint32_t i = 0; i < ct->columns.n && dflt_ok; i++)
+        if (ct->columns.v[i].default_expr != NULL)
+            cols[i].default_sql = (const char *)dflt.data + dflt_at[i];
+    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok);
+    buf_free(&dflt);
     buf_append_u8(&def, 0);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
     ASSERT(d != NULL);
@@ -2052,7 +2099,8 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
     d->tag = tag;
     struct buf defbuf = BUF_INIT;
     if (def == NULL) {
-        sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk);
+        sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk,
+                       t->defaults_known);
         buf_append_u8(&defbuf, 0);
         def = (const char *)defbuf.data;
     }
@@ -2093,6 +2141,81 @@ static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *
     sql_printed_free(&printed);
 }
 
+/* The value of expr (SQLite SQL of a constant: a literal, a cast of one) assigned to a column
+ * of type t, as a SQLite literal appended to out: ALTER TABLE ADD COLUMN takes only constant
+ * defaults. Computed with the function library in a scratch database. Returns 0, or -1 with
+ * the SQLSTATE and message of the failure (22P02 for DEFAULT 'x' on an integer). */
+static int sqlx_const_literal(const char *expr, const struct sql_type *t, struct buf *out,
+                              char state[6], char *msg, size_t cap)
+{
+    struct sql_func_env env = {.now_us = sqlx_now_us()};
+    struct errbuf eb = {{0}};
+    struct buf q = BUF_INIT, ty = BUF_INIT;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int rc = -1;
+    memcpy(state, "XX000", 6);
+    snprintf(msg, cap, "cannot compute the default");
+    struct sql_type plain = *t;
+    plain.serial = false;
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK ||
+        sql_func_register(db, &env, &eb) != 0 || sql_type_format(&plain, &ty) != 0 ||
+        buf_append_u8(&ty, 0) != 0 ||
+        buf_printf(&q, "SELECT pg_cast((%s), '%s')", expr, (const char *)ty.data) != 0)
+        goto out;
+    if (sqlite3_prepare_v2(db, (const char *)q.data, (int)q.len, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_step(stmt) != SQLITE_ROW) {
+        const char *m = sqlite3_errmsg(db);
+        if (strlen(m) > 7 && m[5] == ':' && m[6] == ' ') {
+            memcpy(state, m, 5);
+            state[5] = '\0';
+            m += 7;
+        }
+        snprintf(msg, cap, "%s", m);
+        goto out;
+    }
+    sqlite3_value *v = sqlite3_column_value(stmt, 0);
+    switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+        rc = buf_printf(out, "%lld", (long long)sqlite3_value_int64(v));
+        break;
+    case SQLITE_FLOAT:
+        rc = buf_printf(out, "%.17g", sqlite3_value_double(v));
+        break;
+    case SQLITE_TEXT: {
+        const char *text = (const char *)sqlite3_value_text(v);
+        rc = buf_printf(out, "'");
+        for (const char *c = text; rc == 0 && *c; c++)
+            rc = *c == '\'' ? buf_printf(out, "''") : buf_append_u8(out, (uint8_t)*c);
+        if (rc == 0)
+            rc = buf_printf(out, "'");
+        break;
+    }
+    case SQLITE_BLOB: {
+        const uint8_t *b = sqlite3_value_blob(v);
+        int n = sqlite3_value_bytes(v);
+        rc = buf_printf(out, "X'");
+        for (int i = 0; rc == 0 && i < n; i++)
+            rc = buf_printf(out, "%02x", b[i]);
+        if (rc == 0)
+            rc = buf_printf(out, "'");
+        break;
+    }
+    default:
+        rc = buf_printf(out, "NULL");
+        break;
+    }
+    if (rc != 0)
+        rc = -1;
+out:
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    buf_free(&q);
+    buf_free(&ty);
+    return rc;
+}
+
 static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *st)
 {
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
@@ -2113,7 +2236,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         goto fail;
     }
     const struct sql_alter_cmd *cmd = &at->cmds[0];
-    struct buf sql = BUF_INIT, def = BUF_INIT;
+    struct buf sql = BUF_INIT, def = BUF_INIT, dflt = BUF_INIT;
     struct sqlx_col *cols = calloc(t->ncols + 1, sizeof *cols);
     ASSERT(cols != NULL);
     memcpy(cols, t->cols, t->ncols * sizeof *cols);
@@ -2168,17 +2291,29 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             struct sqlx_print_ctx pctx = {.cat = cat};
             struct sql_print_opts o;
             sqlx_print_opts(&o, &pctx, s);
-            struct buf e = BUF_INIT;
             struct sql_error err = {0};
-            if (sql_print_expr(st, cmd->column->default_expr, &o, &e, &err) != 0) {
+            if (sql_print_expr(st, cmd->column->default_expr, &o, &dflt, &err) != 0) {
                 pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL,
                               err.position);
-                buf_free(&e);
                 goto fail_free;
             }
-            buf_append_u8(&e, 0);
-            buf_printf(&sql, " DEFAULT (%s)", (const char *)e.data);
-            buf_free(&e);
+            buf_append_u8(&dflt, 0);
+            if (sql_expr_is_value(cmd->column->default_expr)) {
+                /* SQLite adds a column only with a constant default: the value, computed */
+                char state[6], msg[256];
+                struct buf lit = BUF_INIT;
+                if (sqlx_const_literal((const char *)dflt.data, &cmd->column->type, &lit, state,
+                                       msg, sizeof msg) != 0) {
+                    pg_send_errorf(s->c, state, "%s", msg);
+                    buf_free(&lit);
+                    goto fail_free;
+                }
+                buf_append_u8(&lit, 0);
+                buf_printf(&sql, " DEFAULT %s", (const char *)lit.data);
+                buf_free(&lit);
+            } else {
+                buf_printf(&sql, " DEFAULT (%s)", (const char *)dflt.data);
+            }
         }
         if (cmd->column->not_null && cmd->column->default_expr == NULL) {
             /* SQLite needs a default to add NOT NULL to existing rows; PostgreSQL
@@ -2190,6 +2325,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         snprintf(cols[ncols].name, sizeof cols[ncols].name, "%s", cmd->column->name);
         cols[ncols].type = cmd->column->type;
         cols[ncols].not_null = cmd->column->not_null;
+        cols[ncols].default_sql = dflt.len ? (const char *)dflt.data : NULL;
         ncols++;
     } else if (cmd->kind == SQL_ALTER_DROP_COLUMN) {
         int ix = -1;
@@ -2225,16 +2361,18 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         goto fail_free;
     }
     buf_append_u8(&sql, 0);
-    sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk);
+    sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known);
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
     buf_free(&sql);
     buf_free(&def);
+    buf_free(&dflt);
     free(cols);
     return;
 fail_free:
     buf_free(&sql);
     buf_free(&def);
+    buf_free(&dflt);
     free(cols);
 fail:
     sqlx_failed(s);

@@ -35,6 +35,8 @@ struct sqlx_col {
     char name[SQL_IDENT_BYTES_MAX + 1];
     struct sql_type type;
     bool not_null;
+    /* Its DEFAULT as SQLite SQL, NULL for none (in the catalog: malloc'd, the table's). */
+    const char *default_sql;
 };
 
 struct sqlx_table {
@@ -48,6 +50,7 @@ struct sqlx_table {
     uint32_t dist[16];
     uint32_t npk;
     uint32_t pk[16]; /* primary key columns, in key order */
+    bool defaults_known; /* the definition records the DEFAULTs (tables made since it does) */
 };
 
 struct sqlx_catalog {

@@ -877,6 +877,11 @@ void *sql_arena_alloc(struct sql_arena *a, size_t n);
 struct sql_table_column {
     const char *name;
     struct sql_type type;
+    /* Its DEFAULT as SQLite SQL (sql_print_expr of the expression; NULL: none), printed for
+     * DEFAULT in INSERT ... VALUES and UPDATE ... SET. default_known false: the catalog does not
+     * say (such a DEFAULT is refused with 0A000). */
+    const char *default_sql;
+    bool default_known;
 };
 
 struct sql_print_opts {

@@ -2465,11 +2465,46 @@ static bool pr_assign_refused(enum sql_type_kind src, const struct sql_type *dst
     return fd != fs && fd != 'S';
 }
 
+static void pr_assign_type(struct pr *p, const struct sql_table_column *col)
+{
+    if (col->type.serial) {
+        struct sql_type t = col->type;
+        t.serial = false;
+        pr_type_text(p, &t);
+    } else {
+        pr_type_text(p, &col->type);
+    }
+}
+
+/* DEFAULT as a value of INSERT or UPDATE: the column's default expression, cast as the table
+ * casts it, or NULL. */
+static void pr_assign_default(struct pr *p, const struct sql_expr *v,
+                              const struct sql_table_column *col)
+{
+    if (col == NULL || !col->default_known) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", v->loc,
+                "DEFAULT here is not supported for this table yet; leave the column out");
+        return;
+    }
+    if (col->default_sql == NULL) {
+        pr_s(p, "NULL");
+        return;
+    }
+    pr_s(p, "pg_cast((");
+    pr_s(p, col->default_sql);
+    pr_s(p, "), ");
+    pr_assign_type(p, col);
+    pr_s(p, ")");
+}
+
 /* A value assigned to a column: PostgreSQL's assignment cast to its type. */
 static void pr_assign(struct pr *p, const struct sql_expr *v, const struct sql_table_column *col)
 {
-    if (col == NULL || v->kind == SQL_E_DEFAULT ||
-        (v->kind == SQL_E_CONST && v->konst.kind == SQL_CONST_NULL)) {
+    if (v->kind == SQL_E_DEFAULT) {
+        pr_assign_default(p, v, col);
+        return;
+    }
+    if (col == NULL || (v->kind == SQL_E_CONST && v->konst.kind == SQL_CONST_NULL)) {
         pr_expr(p, v);
         return;
     }
@@ -2488,13 +2523,7 @@ static void pr_assign(struct pr *p, const struct sql_expr *v, const struct sql_t
     pr_s(p, "pg_cast(");
     pr_expr(p, v);
     pr_s(p, ", ");
-    if (col->type.serial) {
-        struct sql_type t = col->type;
-        t.serial = false;
-        pr_type_text(p, &t);
-    } else {
-        pr_type_text(p, &col->type);
-    }
+    pr_assign_type(p, col);
     pr_s(p, ")");
 }
 
@@ -2621,11 +2650,6 @@ static void pr_insert(struct pr *p, const struct sql_insert *in, struct sql_prin
             for (uint32_t i = 0; i < row->n && p->rc == 0; i++) {
                 if (i)
                     pr_s(p, ", ");
-                if (row->v[i]->kind == SQL_E_DEFAULT) {
-                    pr_fail(p, ERR_UNSUPPORTED, "0A000", row->v[i]->loc,
-                            "DEFAULT in VALUES is not supported yet; leave the column out");
-                    return;
-                }
                 pr_assign(p, row->v[i], i < ntargets ? targets[i] : NULL);
             }
             pr_s(p, ")");

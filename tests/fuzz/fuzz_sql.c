@@ -175,8 +175,8 @@ static void check_walks(const uint8_t *data, size_t size, const struct sql_stmt 
 
 /* A catalog that knows every table, with the same two columns. */
 static const struct sql_table_column fuzz_cols[] = {
-    {"a", {.kind = SQL_TYPE_INT4, .mod1 = -1, .mod2 = -1, .loc = -1}},
-    {"b", {.kind = SQL_TYPE_TEXT, .mod1 = -1, .mod2 = -1, .loc = -1}},
+    {.name = "a", .type = {.kind = SQL_TYPE_INT4, .mod1 = -1, .mod2 = -1, .loc = -1}},
+    {.name = "b", .type = {.kind = SQL_TYPE_TEXT, .mod1 = -1, .mod2 = -1, .loc = -1}},
 };
 
 static const char *fuzz_map(void *ctx, const char *schema, const char *name)

@@ -18,9 +18,11 @@
 static const struct sql_table_column items_cols[] = {
     {.name = "id", .type = T(SQL_TYPE_INT4)},
     {.name = "sku", .type = T(SQL_TYPE_TEXT)},
-    {.name = "qty", .type = T(SQL_TYPE_INT4)},
-    {.name = "price", .type = {.kind = SQL_TYPE_NUMERIC, .mod1 = 10, .mod2 = 2, .loc = -1}},
-    {.name = "flag", .type = T(SQL_TYPE_BOOL)},
+    {.name = "qty", .type = T(SQL_TYPE_INT4), .default_sql = "0", .default_known = true},
+    {.name = "price",
+     .type = {.kind = SQL_TYPE_NUMERIC, .mod1 = 10, .mod2 = 2, .loc = -1},
+     .default_known = true},
+    {.name = "flag", .type = T(SQL_TYPE_BOOL), .default_sql = "1", .default_known = true},
 };
 static const struct sql_table_column tags_cols[] = {
     {.name = "item_id", .type = T(SQL_TYPE_INT4)},
@@ -382,6 +384,21 @@ TEST(analysis_of_clauses)
     CHECK_STR(run(db, "SELECT (1, 2) = (1, 2), (1, 2) < (1, 3), (1, NULL) = (1, 2)"),
               "t,t,NULL");
     CHECK_STR(run(db, "SELECT 1 LIMIT NULL"), "1");
+    sqlite3_close(db);
+}
+
+TEST(default_in_values_and_set)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items VALUES (1, 'a', DEFAULT, DEFAULT, DEFAULT), "
+                      "(2, 'b', 5, 1.5, false) RETURNING *"),
+              "1,a,0,NULL,t;2,b,5,1.50,f");
+    CHECK_STR(run(db, "UPDATE items SET qty = DEFAULT, flag = DEFAULT, price = DEFAULT "
+                      "WHERE id = 2 RETURNING qty, flag, price"),
+              "0,t,NULL");
+    /* a table whose catalog does not know its defaults refuses */
+    CHECK_STR(state_of("INSERT INTO items (id, sku) VALUES (DEFAULT, 'x')"), "0A000");
     sqlite3_close(db);
 }
 
