@@ -38,6 +38,11 @@ int64_t sqlx_now_us(void)
 
 static void sqlx_table_free(struct sqlx_table *t)
 {
+    for (uint32_t i = 0; i < t->nindexes; i++)
+        free(t->indexes[i]);
+    free(t->indexes);
+    t->indexes = NULL;
+    t->nindexes = 0;
     for (uint32_t i = 0; t->cols != NULL && i < t->ncols; i++)
         free((char *)t->cols[i].default_sql);
     free(t->cols);
@@ -55,8 +60,9 @@ static void sqlx_catalog_clear(struct sqlx_catalog *c)
 }
 
 /* def: {"cols":[{"n":name,"k":kind,"a":mod1,"b":mod2,"nn":bool,"d":default}...],"dist":[i...],
- * "pk":[i...],"dk":true} ("d": the DEFAULT as SQLite SQL, absent for none; "dk": the columns'
- * DEFAULTs are recorded, absent in definitions written before they were) */
+ * "pk":[i...],"dk":true,"ix":[name...]} ("d": the DEFAULT as SQLite SQL, absent for none; "dk":
+ * the columns' DEFAULTs are recorded, absent in definitions written before they were; "ix": the
+ * table's CREATE INDEX names) */
 static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table *ct)
 {
     memset(t, 0, sizeof *t);
@@ -117,6 +123,22 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
         if (json_get_int64(d, &v) != 0 || v < 0 || (uint64_t)v >= t->ncols)
             goto out;
         t->dist[t->ndist] = (uint32_t)v;
+    }
+    const struct json_value *ix = json_object_get(doc.root, "ix");
+    uint32_t nix = 0;
+    while (ix != NULL && json_array_at(ix, nix) != NULL)
+        nix++;
+    if (nix > 0 && (t->indexes = calloc(nix, sizeof *t->indexes)) == NULL)
+        goto out;
+    for (uint32_t i = 0; i < nix; i++) {
+        const char *name;
+        size_t len;
+        if (json_get_string(json_array_at(ix, i), &name, &len) != 0 ||
+            len > SQL_IDENT_BYTES_MAX || (t->indexes[i] = malloc(len + 1)) == NULL)
+            goto out;
+        memcpy(t->indexes[i], name, len);
+        t->indexes[i][len] = '\0';
+        t->nindexes = i + 1;
     }
     int dk = 0;
     json_get_bool(json_object_get(doc.root, "dk"), &dk);
@@ -191,6 +213,16 @@ struct sqlx_table *sqlx_table_find(struct sqlx_catalog *c, const char *schema,
     for (uint32_t i = 0; i < c->n; i++)
         if (strcmp(c->t[i].name, name) == 0)
             return &c->t[i];
+    return NULL;
+}
+
+/* The table one of whose CREATE INDEXes is called name, or NULL. */
+static struct sqlx_table *sqlx_index_find(struct sqlx_catalog *c, const char *name)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        for (uint32_t k = 0; k < c->t[i].nindexes; k++)
+            if (strcmp(c->t[i].indexes[k], name) == 0)
+                return &c->t[i];
     return NULL;
 }
 
@@ -1841,7 +1873,7 @@ static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl 
 /* The catalog's definition text of a table (see sqlx_table_from_def). */
 static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_t ncols,
                            const uint32_t *dist, uint32_t ndist, const uint32_t *pk,
-                           uint32_t npk, bool defaults_known)
+                           uint32_t npk, bool defaults_known, char *const *ix, uint32_t nix)
 {
     struct json_writer w;
     json_writer_init(&w, out);
@@ -1880,6 +1912,14 @@ static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_
     if (defaults_known) {
         json_write_key(&w, "dk");
         json_write_bool(&w, true);
+    }
+    if (nix > 0) {
+        json_write_key(&w, "ix");
+        json_write_array_begin(&w);
+        for (uint32_t i = 0; i < nix; i++)
+            if (ix[i] != NULL)
+                json_write_cstr(&w, ix[i]);
+        json_write_array_end(&w);
     }
     json_write_object_end(&w);
     json_writer_finish(&w);
@@ -2011,7 +2051,7 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     for (uint32_t i = 0; i < ct->columns.n && dflt_ok; i++)
         if (ct->columns.v[i].default_expr != NULL)
             cols[i].default_sql = (const char *)dflt.data + dflt_at[i];
-    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok);
+    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, NULL, 0);
     buf_free(&dflt);
     buf_append_u8(&def, 0);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
@@ -2100,7 +2140,7 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
     struct buf defbuf = BUF_INIT;
     if (def == NULL) {
         sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk,
-                       t->defaults_known);
+                       t->defaults_known, t->indexes, t->nindexes);
         buf_append_u8(&defbuf, 0);
         def = (const char *)defbuf.data;
     }
@@ -2126,6 +2166,37 @@ static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *
         sqlx_statement_done(s);
         return;
     }
+    /* the printer's name for an unnamed index */
+    char made[SQL_IDENT_BYTES_MAX * 2 + 8];
+    const char *name = ci->name;
+    if (name == NULL) {
+        snprintf(made, sizeof made, "%s_%s_idx", ci->table.name,
+                 ci->nelems && ci->elems[0].column ? ci->elems[0].column : "expr");
+        name = made;
+    }
+    if (sqlx_table_find(cat, NULL, name) != NULL || sqlx_index_find(cat, name) != NULL) {
+        if (ci->if_not_exists) {
+            pg_send_notice(s->c, "42P07", "NOTICE",
+                           "relation already exists, skipping", NULL, NULL);
+            pg_send_command_complete(s->c, "CREATE INDEX");
+        } else {
+            pg_send_errorf(s->c, "42P07", "relation \"%s\" already exists", name);
+            sqlx_failed(s);
+        }
+        sqlx_statement_done(s);
+        return;
+    }
+    for (uint32_t i = 0; i < ci->nelems; i++) {
+        bool found = ci->elems[i].column == NULL;
+        for (uint32_t k = 0; k < t->ncols && !found; k++)
+            found = strcmp(t->cols[k].name, ci->elems[i].column) == 0;
+        if (!found) {
+            pg_send_errorf(s->c, "42703", "column \"%s\" does not exist", ci->elems[i].column);
+            sqlx_failed(s);
+            sqlx_statement_done(s);
+            return;
+        }
+    }
     struct sqlx_print_ctx pctx = {.cat = cat};
     struct sql_print_opts o;
     sqlx_print_opts(&o, &pctx, s);
@@ -2137,8 +2208,81 @@ static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *
         sqlx_statement_done(s);
         return;
     }
-    sqlx_do_schema_change(s, t, (const char *)printed.sql.data, "CREATE INDEX", NULL);
+    char **ix = calloc(t->nindexes + 1, sizeof *ix);
+    ASSERT(ix != NULL);
+    memcpy(ix, t->indexes, t->nindexes * sizeof *ix);
+    ix[t->nindexes] = (char *)name;
+    struct buf def = BUF_INIT;
+    sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
+                   ix, t->nindexes + 1);
+    buf_append_u8(&def, 0);
+    sqlx_do_schema_change(s, t, (const char *)printed.sql.data, "CREATE INDEX",
+                          (const char *)def.data);
+    buf_free(&def);
+    free(ix);
     sql_printed_free(&printed);
+}
+
+/* DROP INDEX: every index named must be one a CREATE INDEX of the catalog made, all of one
+ * table (0A000 otherwise); the change goes through the governor like CREATE INDEX. */
+static void sqlx_do_drop_index(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const struct sql_drop *d = st->drop;
+    struct sqlx_table *t = NULL;
+    struct buf sql = BUF_INIT, def = BUF_INIT;
+    char **keep = NULL;
+    for (uint32_t i = 0; i < d->names.n; i++) {
+        const struct sql_qname *q = &d->names.v[i];
+        struct sqlx_table *it = q->schema == NULL || strcmp(q->schema, "public") == 0
+                                    ? sqlx_index_find(cat, q->name)
+                                    : NULL;
+        if (it == NULL) {
+            if (!d->if_exists) {
+                pg_send_errorf(s->c, "42704", "index \"%s\" does not exist", q->name);
+                goto fail;
+            }
+            char msg[SQL_IDENT_BYTES_MAX + 64];
+            snprintf(msg, sizeof msg, "index \"%s\" does not exist, skipping", q->name);
+            pg_send_notice(s->c, "00000", "NOTICE", msg, NULL, NULL);
+            continue;
+        }
+        if (t != NULL && it != t) {
+            pg_send_errorf(s->c, "0A000", "DROP INDEX of indexes of several tables is not "
+                           "supported yet; drop them one table at a time");
+            goto fail;
+        }
+        t = it;
+        buf_printf(&sql, "%sDROP INDEX IF EXISTS \"%s\"", sql.len ? "; " : "", q->name);
+    }
+    if (t == NULL) {
+        pg_send_command_complete(s->c, "DROP INDEX");
+        sqlx_statement_done(s);
+        return;
+    }
+    buf_append_u8(&sql, 0);
+    keep = calloc(t->nindexes + 1, sizeof *keep);
+    ASSERT(keep != NULL);
+    uint32_t nkeep = 0;
+    for (uint32_t i = 0; i < t->nindexes; i++) {
+        bool dropped = false;
+        for (uint32_t k = 0; k < d->names.n && !dropped; k++)
+            dropped = strcmp(d->names.v[k].name, t->indexes[i]) == 0;
+        if (!dropped)
+            keep[nkeep++] = t->indexes[i];
+    }
+    sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
+                   keep, nkeep);
+    buf_append_u8(&def, 0);
+    sqlx_do_schema_change(s, t, (const char *)sql.data, "DROP INDEX", (const char *)def.data);
+    buf_free(&sql);
+    buf_free(&def);
+    free(keep);
+    return;
+fail:
+    buf_free(&sql);
+    sqlx_failed(s);
+    sqlx_statement_done(s);
 }
 
 /* The value of expr (SQLite SQL of a constant: a literal, a cast of one) assigned to a column
@@ -2361,7 +2505,8 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         goto fail_free;
     }
     buf_append_u8(&sql, 0);
-    sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known);
+    sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known, t->indexes,
+                   t->nindexes);
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
     buf_free(&sql);
@@ -3354,11 +3499,8 @@ static void sqlx_run_statement(struct sqlx_session *s, const struct sql_stmt *st
             sqlx_do_alter_table(s, st);
         else if (st->kind == SQL_STMT_CREATE_INDEX)
             sqlx_do_create_index(s, st);
-        else {
-            pg_send_errorf(s->c, "0A000", "DROP INDEX is not supported yet");
-            sqlx_failed(s);
-            sqlx_statement_done(s);
-        }
+        else
+            sqlx_do_drop_index(s, st);
         return;
     case SQL_STMT_TRUNCATE:
         sqlx_do_truncate(s, st);

@@ -51,6 +51,8 @@ struct sqlx_table {
     uint32_t npk;
     uint32_t pk[16]; /* primary key columns, in key order */
     bool defaults_known; /* the definition records the DEFAULTs (tables made since it does) */
+    char **indexes;      /* the names of its CREATE INDEXes (malloc'd), for DROP INDEX */
+    uint32_t nindexes;
 };
 
 struct sqlx_catalog {
