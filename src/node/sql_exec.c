@@ -2360,6 +2360,31 @@ out:
     return rc;
 }
 
+static int sqlx_col_find(const struct sqlx_col *cols, uint32_t n, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* A column that exists (ADD) or does not (DROP): with IF [NOT] EXISTS a notice and the
+ * command is skipped (true), else the error (false). */
+static bool sqlx_alter_skip(struct sqlx_session *s, bool skip, const char *state,
+                            const char *col, const char *table, const char *why)
+{
+    char msg[2 * SQL_IDENT_BYTES_MAX + 64];
+    snprintf(msg, sizeof msg, "column \"%s\" of relation \"%s\" %s%s", col, table, why,
+             skip ? ", skipping" : "");
+    if (skip)
+        pg_send_notice(s->c, state, "NOTICE", msg, NULL, NULL);
+    else
+        pg_send_errorf(s->c, state, "%s", msg);
+    return skip;
+}
+
+/* ALTER TABLE: its commands in order, each a SQLite statement of the change (joined for one
+ * schema change) and an edit of the table's definition. */
 static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *st)
 {
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
@@ -2375,153 +2400,200 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         sqlx_statement_done(s);
         return;
     }
-    if (at->ncmds != 1) {
-        pg_send_errorf(s->c, "0A000", "one change per ALTER TABLE for now");
-        goto fail;
-    }
-    const struct sql_alter_cmd *cmd = &at->cmds[0];
-    struct buf sql = BUF_INIT, def = BUF_INIT, dflt = BUF_INIT;
-    struct sqlx_col *cols = calloc(t->ncols + 1, sizeof *cols);
-    ASSERT(cols != NULL);
+    struct buf sql = BUF_INIT, def = BUF_INIT;
+    uint32_t cap = t->ncols + at->ncmds;
+    struct sqlx_col *cols = calloc(cap + 1, sizeof *cols);
+    char **dflts = calloc(at->ncmds + 1, sizeof *dflts); /* the added columns' DEFAULTs */
+    ASSERT(cols != NULL && dflts != NULL);
     memcpy(cols, t->cols, t->ncols * sizeof *cols);
     uint32_t ncols = t->ncols;
     uint32_t dist[16], pk[16], npk = t->npk;
     memcpy(dist, t->dist, sizeof dist);
     memcpy(pk, t->pk, sizeof pk);
-    if (cmd->kind == SQL_ALTER_ADD_CONSTRAINT && cmd->constraint != NULL &&
-        (cmd->constraint->kind == SQL_CON_PRIMARY_KEY || cmd->constraint->kind == SQL_CON_UNIQUE)) {
-        const struct sql_constraint *c = cmd->constraint;
-        buf_printf(&sql, "CREATE UNIQUE INDEX \"%s_%s\" ON \"%s\"(", t->sqlite_name,
-                   c->kind == SQL_CON_PRIMARY_KEY ? "pkey" : (c->name ? c->name : "key"),
-                   t->sqlite_name);
-        for (uint32_t k = 0; k < c->cols.n; k++) {
-            bool found = false;
-            for (uint32_t i = 0; i < t->ncols; i++)
-                found |= strcmp(t->cols[i].name, c->cols.v[k]) == 0;
-            if (!found) {
-                pg_send_errorf(s->c, "42703", "column \"%s\" named in key does not exist",
-                               c->cols.v[k]);
-                goto fail_free;
-            }
-            buf_printf(&sql, "%s\"%s\"", k ? ", " : "", c->cols.v[k]);
-        }
-        buf_printf(&sql, ")");
-        if (c->kind == SQL_CON_PRIMARY_KEY) {
-            if (t->npk > 0) {
-                pg_send_errorf(s->c, "42P16", "multiple primary keys for table \"%s\" are not "
-                               "allowed", t->name);
-                goto fail_free;
-            }
-            for (npk = 0; npk < c->cols.n && npk < 16; npk++)
-                for (uint32_t i = 0; i < t->ncols; i++)
-                    if (strcmp(t->cols[i].name, c->cols.v[npk]) == 0) {
-                        pk[npk] = i;
-                        cols[i].not_null = true;
-                    }
-        }
-    } else if (cmd->kind == SQL_ALTER_ADD_COLUMN && cmd->column != NULL) {
-        struct buf decl = BUF_INIT;
-        if (sql_type_decl(&cmd->column->type, &decl) != 0) {
-            pg_send_errorf(s->c, "0A000", "type of column \"%s\" is not supported",
-                           cmd->column->name);
-            buf_free(&decl);
-            goto fail_free;
-        }
-        buf_append_u8(&decl, 0);
-        buf_printf(&sql, "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s", t->sqlite_name,
-                   cmd->column->name, (const char *)decl.data);
-        buf_free(&decl);
-        if (cmd->column->default_expr != NULL) {
-            struct sqlx_print_ctx pctx = {.cat = cat};
-            struct sql_print_opts o;
-            sqlx_print_opts(&o, &pctx, s);
-            struct sql_error err = {0};
-            if (sql_print_expr(st, cmd->column->default_expr, &o, &dflt, &err) != 0) {
-                pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL,
-                              err.position);
-                goto fail_free;
-            }
-            buf_append_u8(&dflt, 0);
-            if (sql_expr_is_value(cmd->column->default_expr)) {
-                /* SQLite adds a column only with a constant default: the value, computed */
-                char state[6], msg[256];
-                struct buf lit = BUF_INIT;
-                if (sqlx_const_literal((const char *)dflt.data, &cmd->column->type, &lit, state,
-                                       msg, sizeof msg) != 0) {
-                    pg_send_errorf(s->c, state, "%s", msg);
-                    buf_free(&lit);
+    struct sqlx_print_ctx pctx = {.cat = cat};
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    for (uint32_t ci = 0; ci < at->ncmds; ci++) {
+        const struct sql_alter_cmd *cmd = &at->cmds[ci];
+        size_t mark = sql.len;
+        if (sql.len > 0)
+            buf_printf(&sql, "; ");
+        if (cmd->kind == SQL_ALTER_ADD_CONSTRAINT && cmd->constraint != NULL &&
+            (cmd->constraint->kind == SQL_CON_PRIMARY_KEY ||
+             cmd->constraint->kind == SQL_CON_UNIQUE)) {
+            const struct sql_constraint *c = cmd->constraint;
+            buf_printf(&sql, "CREATE UNIQUE INDEX \"%s_%s\" ON \"%s\"(", t->sqlite_name,
+                       c->kind == SQL_CON_PRIMARY_KEY ? "pkey" : (c->name ? c->name : "key"),
+                       t->sqlite_name);
+            for (uint32_t k = 0; k < c->cols.n; k++) {
+                if (sqlx_col_find(cols, ncols, c->cols.v[k]) < 0) {
+                    pg_send_errorf(s->c, "42703", "column \"%s\" named in key does not exist",
+                                   c->cols.v[k]);
                     goto fail_free;
                 }
-                buf_append_u8(&lit, 0);
-                buf_printf(&sql, " DEFAULT %s", (const char *)lit.data);
-                buf_free(&lit);
-            } else {
-                buf_printf(&sql, " DEFAULT (%s)", (const char *)dflt.data);
+                buf_printf(&sql, "%s\"%s\"", k ? ", " : "", c->cols.v[k]);
             }
-        }
-        if (cmd->column->not_null && cmd->column->default_expr == NULL) {
-            /* SQLite needs a default to add NOT NULL to existing rows; PostgreSQL
-             * would fail on a non-empty table just the same. */
-            buf_printf(&sql, " NOT NULL DEFAULT 0");
-        } else if (cmd->column->not_null) {
-            buf_printf(&sql, " NOT NULL");
-        }
-        snprintf(cols[ncols].name, sizeof cols[ncols].name, "%s", cmd->column->name);
-        cols[ncols].type = cmd->column->type;
-        cols[ncols].not_null = cmd->column->not_null;
-        cols[ncols].default_sql = dflt.len ? (const char *)dflt.data : NULL;
-        ncols++;
-    } else if (cmd->kind == SQL_ALTER_DROP_COLUMN) {
-        int ix = -1;
-        for (uint32_t i = 0; i < t->ncols; i++)
-            if (strcmp(t->cols[i].name, cmd->name) == 0)
-                ix = (int)i;
-        if (ix < 0) {
-            pg_send_errorf(s->c, "42703", "column \"%s\" of relation \"%s\" does not exist",
-                           cmd->name, t->name);
+            buf_printf(&sql, ")");
+            if (c->kind == SQL_CON_PRIMARY_KEY) {
+                if (npk > 0) {
+                    pg_send_errorf(s->c, "42P16", "multiple primary keys for table \"%s\" are "
+                                   "not allowed", t->name);
+                    goto fail_free;
+                }
+                for (npk = 0; npk < c->cols.n && npk < 16; npk++) {
+                    int i = sqlx_col_find(cols, ncols, c->cols.v[npk]);
+                    pk[npk] = (uint32_t)i;
+                    cols[i].not_null = true;
+                }
+            }
+        } else if (cmd->kind == SQL_ALTER_ADD_COLUMN && cmd->column != NULL) {
+            const struct sql_column_def *cd = cmd->column;
+            if (sqlx_col_find(cols, ncols, cd->name) >= 0) {
+                if (!sqlx_alter_skip(s, cmd->if_not_exists, "42701", cd->name, t->name,
+                                     "already exists"))
+                    goto fail_free;
+                sql.len = mark;
+                continue;
+            }
+            struct buf decl = BUF_INIT;
+            if (sql_type_decl(&cd->type, &decl) != 0) {
+                pg_send_errorf(s->c, "0A000", "type of column \"%s\" is not supported",
+                               cd->name);
+                buf_free(&decl);
+                goto fail_free;
+            }
+            buf_append_u8(&decl, 0);
+            buf_printf(&sql, "ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s", t->sqlite_name,
+                       cd->name, (const char *)decl.data);
+            buf_free(&decl);
+            struct buf e = BUF_INIT;
+            struct sql_error err = {0};
+            if (cd->default_expr != NULL) {
+                if (sql_print_expr(st, cd->default_expr, &o, &e, &err) != 0) {
+                    pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL,
+                                  err.position);
+                    buf_free(&e);
+                    goto fail_free;
+                }
+                buf_append_u8(&e, 0);
+                dflts[ci] = strdup((const char *)e.data);
+                ASSERT(dflts[ci] != NULL);
+                buf_free(&e);
+                if (sql_expr_is_value(cd->default_expr)) {
+                    /* SQLite adds a column only with a constant default: the value, computed */
+                    char state[6], msg[256];
+                    struct buf lit = BUF_INIT;
+                    if (sqlx_const_literal(dflts[ci], &cd->type, &lit, state, msg,
+                                           sizeof msg) != 0) {
+                        pg_send_errorf(s->c, state, "%s", msg);
+                        buf_free(&lit);
+                        goto fail_free;
+                    }
+                    buf_append_u8(&lit, 0);
+                    buf_printf(&sql, " DEFAULT %s", (const char *)lit.data);
+                    buf_free(&lit);
+                } else {
+                    buf_printf(&sql, " DEFAULT (%s)", dflts[ci]);
+                }
+            }
+            if (cd->not_null && cd->default_expr == NULL) {
+                /* SQLite needs a default to add NOT NULL to existing rows; PostgreSQL
+                 * would fail on a non-empty table just the same. */
+                buf_printf(&sql, " NOT NULL DEFAULT 0");
+            } else if (cd->not_null) {
+                buf_printf(&sql, " NOT NULL");
+            }
+            /* CHECKs hold for the rows there (SQLite tests them as it adds the column) */
+            for (uint32_t k = 0; k < cd->constraints.n; k++) {
+                const struct sql_constraint *c = &cd->constraints.v[k];
+                if (c->kind != SQL_CON_CHECK)
+                    continue;
+                buf_printf(&sql, " CHECK (");
+                if (sql_print_expr(st, c->expr, &o, &sql, &err) != 0) {
+                    pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL,
+                                  err.position);
+                    goto fail_free;
+                }
+                buf_printf(&sql, ")");
+            }
+            ASSERT(ncols < cap);
+            memset(&cols[ncols], 0, sizeof cols[ncols]);
+            snprintf(cols[ncols].name, sizeof cols[ncols].name, "%s", cd->name);
+            cols[ncols].type = cd->type;
+            cols[ncols].not_null = cd->not_null;
+            cols[ncols].default_sql = dflts[ci];
+            ncols++;
+        } else if (cmd->kind == SQL_ALTER_DROP_COLUMN) {
+            int ix = sqlx_col_find(cols, ncols, cmd->name);
+            if (ix < 0) {
+                if (!sqlx_alter_skip(s, cmd->if_exists, "42703", cmd->name, t->name,
+                                     "does not exist"))
+                    goto fail_free;
+                sql.len = mark;
+                continue;
+            }
+            for (uint32_t k = 0; k < t->ndist; k++)
+                if (dist[k] == (uint32_t)ix) {
+                    pg_send_errorf(s->c, "0A000", "cannot drop a distribution key column");
+                    goto fail_free;
+                }
+            for (uint32_t k = 0; k < npk; k++)
+                if (pk[k] == (uint32_t)ix) {
+                    pg_send_errorf(s->c, "0A000", "cannot drop a primary key column");
+                    goto fail_free;
+                }
+            for (uint32_t k = 0; k < npk; k++)
+                if (pk[k] > (uint32_t)ix)
+                    pk[k]--;
+            buf_printf(&sql, "ALTER TABLE \"%s\" DROP COLUMN \"%s\"", t->sqlite_name,
+                       cmd->name);
+            memmove(&cols[ix], &cols[ix + 1], (ncols - (uint32_t)ix - 1) * sizeof *cols);
+            ncols--;
+            for (uint32_t k = 0; k < t->ndist; k++)
+                if (dist[k] > (uint32_t)ix)
+                    dist[k]--;
+        } else if (cmd->kind == SQL_ALTER_RENAME_COLUMN) {
+            int ix = sqlx_col_find(cols, ncols, cmd->name);
+            if (ix < 0) {
+                pg_send_errorf(s->c, "42703", "column \"%s\" does not exist", cmd->name);
+                goto fail_free;
+            }
+            if (sqlx_col_find(cols, ncols, cmd->new_name) >= 0) {
+                pg_send_errorf(s->c, "42701", "column \"%s\" of relation \"%s\" already exists",
+                               cmd->new_name, t->name);
+                goto fail_free;
+            }
+            /* SQLite renames it in the generated bucket column and the indexes too */
+            buf_printf(&sql, "ALTER TABLE \"%s\" RENAME COLUMN \"%s\" TO \"%s\"", t->sqlite_name,
+                       cmd->name, cmd->new_name);
+            snprintf(cols[ix].name, sizeof cols[ix].name, "%s", cmd->new_name);
+        } else {
+            pg_send_errorf(s->c, "0A000", "this ALTER TABLE is not supported yet");
             goto fail_free;
         }
-        for (uint32_t k = 0; k < t->ndist; k++)
-            if (t->dist[k] == (uint32_t)ix) {
-                pg_send_errorf(s->c, "0A000", "cannot drop a distribution key column");
-                goto fail_free;
-            }
-        for (uint32_t k = 0; k < t->npk; k++)
-            if (t->pk[k] == (uint32_t)ix) {
-                pg_send_errorf(s->c, "0A000", "cannot drop a primary key column");
-                goto fail_free;
-            }
-        for (uint32_t k = 0; k < npk; k++)
-            if (pk[k] > (uint32_t)ix)
-                pk[k]--;
-        buf_printf(&sql, "ALTER TABLE \"%s\" DROP COLUMN \"%s\"", t->sqlite_name, cmd->name);
-        memmove(&cols[ix], &cols[ix + 1], (ncols - (uint32_t)ix - 1) * sizeof *cols);
-        ncols--;
-        for (uint32_t k = 0; k < t->ndist; k++)
-            if (dist[k] > (uint32_t)ix)
-                dist[k]--;
-    } else {
-        pg_send_errorf(s->c, "0A000", "this ALTER TABLE is not supported yet");
-        goto fail_free;
+    }
+    if (sql.len == 0) {
+        /* every command was skipped */
+        pg_send_command_complete(s->c, "ALTER TABLE");
+        sqlx_statement_done(s);
+        goto done;
     }
     buf_append_u8(&sql, 0);
     sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known, t->indexes,
                    t->nindexes);
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
-    buf_free(&sql);
-    buf_free(&def);
-    buf_free(&dflt);
-    free(cols);
-    return;
+    goto done;
 fail_free:
-    buf_free(&sql);
-    buf_free(&def);
-    buf_free(&dflt);
-    free(cols);
-fail:
     sqlx_failed(s);
     sqlx_statement_done(s);
+done:
+    buf_free(&sql);
+    buf_free(&def);
+    for (uint32_t i = 0; i < at->ncmds; i++)
+        free(dflts[i]);
+    free(dflts);
+    free(cols);
 }
 
 /* Blind writes to group as one atomic EXEC (autocommit) or as statements of
