@@ -802,6 +802,18 @@ static uint64_t sqlx_single_rs_group(struct node *n)
     return g;
 }
 
+/* Whether this node's map gives every bucket a replicaset. A node that has just started or
+ * joined answers the protocol a moment before it has learned the map. */
+static bool sqlx_router_ready(const struct node *n)
+{
+    if (n->router.bucket_count == 0)
+        return false;
+    uint64_t placed = 0;
+    for (uint32_t i = 0; i < n->router.n_rs; i++)
+        placed += n->router.rs[i].buckets;
+    return placed >= n->router.bucket_count;
+}
+
 static uint64_t sqlx_group_of_bucket(struct node *n, uint32_t bucket)
 {
     if (n->router.bucket_count == 0 || bucket >= n->router.bucket_count)
@@ -844,8 +856,9 @@ static uint64_t sqlx_row_group(struct sqlx_session *s, const struct sqlx_table *
 
 /* Where a DML statement runs: *group, or 0 with *all set when it must run
  * in every replicaset, *gather when a query's rows meet here, *split when an
- * INSERT's rows go to several replicasets (each gets its own). Returns 0 or
- * sends an error and returns -1. */
+ * INSERT's rows go to several replicasets (each gets its own). Returns 0, 1
+ * when the statement must wait for this node to learn where rows are (it is
+ * retried shortly), or sends an error and returns -1. */
 static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_t *group,
                       bool *all, bool *gather, bool *split)
 {
@@ -880,6 +893,8 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
         *group = NODE_GOVERNOR_GROUP; /* global tables, or none: any node runs it */
         return 0;
     }
+    if (!sqlx_router_ready(n))
+        return 1;
     if (global) {
         if (st->kind == SQL_STMT_SELECT) {
             *gather = true; /* the rows of both kinds meet here */
@@ -1602,7 +1617,13 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
     }
     uint64_t group;
     bool all, gather, split;
-    if (sqlx_route(s, st, &group, &all, &gather, &split) != 0) {
+    int routed = sqlx_route(s, st, &group, &all, &gather, &split);
+    if (routed > 0) {
+        sqlx_dml_free(d);
+        sqlx_retry_statement(s);
+        return;
+    }
+    if (routed < 0) {
         sqlx_failed(s);
         sqlx_dml_free(d);
         sqlx_statement_done(s);
@@ -2951,7 +2972,7 @@ static void sqlx_do_explain(struct sqlx_session *s, const struct sql_stmt *st)
     }
     uint64_t group = 0;
     bool all = false, gather = false, split = false;
-    if (sqlx_route(s, inner, &group, &all, &gather, &split) != 0) {
+    if (sqlx_route(s, inner, &group, &all, &gather, &split) < 0) {
         sql_printed_free(&printed);
         sqlx_failed(s);
         sqlx_statement_done(s);
@@ -3199,6 +3220,8 @@ static uint32_t sqlx_copy_row_group(struct sqlx_session *s, const struct sqlx_co
 
 /* COPY FROM's data is in: rows into per-group INSERTs of up to
  * SQLX_COPY_BATCH_ROWS rows, sent as one blind write per group. */
+static void sqlx_copy_finish_when_placed(struct sqlx_session *s);
+
 static void sqlx_copy_finish(struct sqlx_session *s)
 {
     const struct sqlx_copy *cp = s->copy;
@@ -3284,6 +3307,29 @@ static void sqlx_copy_finish(struct sqlx_session *s)
         sqlx_failed(s);
         sqlx_statement_done(s);
     }
+}
+
+static void sqlx_copy_placed_cb(uv_timer_t *t)
+{
+    sqlx_copy_finish_when_placed(t->data);
+}
+
+/* COPY FROM's rows go where this node's map places them: a node that has just started waits
+ * for the map (the statement's deadline bounds the wait). */
+static void sqlx_copy_finish_when_placed(struct sqlx_session *s)
+{
+    if (s->copy->t->global || sqlx_router_ready(s->x->n)) {
+        sqlx_copy_finish(s);
+        return;
+    }
+    if (clock_mono_ms() >= s->deadline_ms) {
+        pg_send_errorf(s->c, "08006", "no replicaset holds data yet; try again shortly");
+        sqlx_copy_free(s);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    uv_timer_start(&s->retry_timer, sqlx_copy_placed_cb, SQLX_RETRY_MS, 0);
 }
 
 /* One output's rows as COPY lines; returns how many. */
@@ -3795,7 +3841,7 @@ static void sqlx_copy_done(void *ctx, struct pg_conn *c)
         sqlx_statement_done(s);
         return;
     }
-    sqlx_copy_finish(s);
+    sqlx_copy_finish_when_placed(s);
 }
 
 static void sqlx_copy_fail(void *ctx, struct pg_conn *c, const char *message)

@@ -512,6 +512,31 @@ def test_insert_select_across_replicasets(sharded):
 
 # ---- a node killed under a write load ----
 
+def test_a_node_just_started_takes_sql_writes(tmp_path):
+    """The protocol answers a moment before the node has learned where rows go: statements
+    and COPY then wait for the map instead of failing (pgbench -i run the instant psql works)."""
+    c = Cluster(str(tmp_path))
+    try:
+        node = c.add(extra=["--replication-factor", "1"]).start()
+        deadline = time.time() + 30
+        while True:
+            try:
+                connect(node).close()
+                break
+            except psycopg2.OperationalError:
+                assert time.time() < deadline, "the node never answered"
+                time.sleep(0.02)
+        pgbench(node, "-i", "-s", "1")
+        conn = connect(node)
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM pgbench_accounts")
+        assert cur.fetchone()[0] == 100000
+        conn.close()
+    finally:
+        c.stop_all()
+        c.check_sanitizers()
+
+
 def test_node_killed_during_writes_loses_no_acknowledged_row(tmp_path):
     c = Cluster(str(tmp_path))
     try:
