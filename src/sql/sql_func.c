@@ -655,6 +655,8 @@ static const struct sql_fn_name sql_fn_names[] = {
     {"translate", 3, 3, "pg_translate", false},
     {"encode", 2, 2, "pg_encode", false},
     {"decode", 2, 2, "pg_decode", false},
+    {"convert_to", 2, 2, "pg_convert_to", false},
+    {"convert_from", 2, 2, "pg_convert_from", false},
     {"string_to_array", 2, 3, "pg_string_to_array", false},
     {"array_to_string", 2, 3, "pg_array_to_string", false},
     {"to_char", 2, 2, "pg_to_char", false},

@@ -659,6 +659,82 @@ static void sql_fn_starts_with(sqlite3_context *ctx, int argc, sqlite3_value **a
     buf_free(&t2);
 }
 
+/* ---- convert_to / convert_from: text and its bytes in an encoding (the database's, UTF8) ---- */
+
+static bool sql_encoding_is_utf8(const char *name)
+{
+    return strcasecmp(name, "UTF8") == 0 || strcasecmp(name, "UTF-8") == 0 ||
+           strcasecmp(name, "UNICODE") == 0;
+}
+
+/* The length of the valid UTF-8 sequence at s[0..n), or 0: overlong forms, surrogates, code
+ * points past U+10FFFF and NUL are invalid, as in PostgreSQL's text. */
+static int sql_utf8_valid_len(const unsigned char *s, int n)
+{
+    if (s[0] == 0)
+        return 0;
+    if (s[0] < 0x80)
+        return 1;
+    int len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (len == 0 || s[0] > 0xF4 || len > n)
+        return 0;
+    for (int i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return len;
+}
+
+static void sql_fn_convert_to(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sql_str_any_null(ctx, 2, argv))
+        return;
+    const char *enc = (const char *)sqlite3_value_text(argv[1]);
+    if (enc == NULL || !sql_encoding_is_utf8(enc)) {
+        sql_fn_error(ctx, "0A000", "conversion to encoding \"%s\" is not supported",
+                     enc ? enc : "");
+        return;
+    }
+    struct buf tmp = BUF_INIT;
+    int len;
+    const char *t = sql_str_arg(argv[0], &len, &tmp);
+    if (t == NULL)
+        sql_fn_nomem(ctx);
+    else
+        sqlite3_result_blob(ctx, t, len, SQLITE_TRANSIENT);
+    buf_free(&tmp);
+}
+
+static void sql_fn_convert_from(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sql_str_any_null(ctx, 2, argv))
+        return;
+    const char *enc = (const char *)sqlite3_value_text(argv[1]);
+    if (enc == NULL || !sql_encoding_is_utf8(enc)) {
+        sql_fn_error(ctx, "0A000", "conversion from encoding \"%s\" is not supported",
+                     enc ? enc : "");
+        return;
+    }
+    const unsigned char *b = sqlite3_value_type(argv[0]) == SQLITE_BLOB
+                                 ? sqlite3_value_blob(argv[0])
+                                 : sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    for (int i = 0; b != NULL && i < n;) {
+        int l = sql_utf8_valid_len(b + i, n - i);
+        if (l == 0) {
+            sql_fn_error(ctx, "22021", "invalid byte sequence for encoding \"UTF8\": 0x%02x",
+                         b[i]);
+            return;
+        }
+        i += l;
+    }
+    sqlite3_result_text(ctx, b ? (const char *)b : "", n, SQLITE_TRANSIENT);
+}
+
 /* ---- md5 (RFC 1321) ---- */
 
 struct sql_md5 {
@@ -2714,6 +2790,8 @@ const struct sql_fn_def sql_fn_str_defs[] = {
     {"pg_translate", 3, D, sql_fn_translate, NULL, NULL},
     {"pg_encode", 2, D, sql_fn_encode, NULL, NULL},
     {"pg_decode", 2, D, sql_fn_decode, NULL, NULL},
+    {"pg_convert_to", 2, D, sql_fn_convert_to, NULL, NULL},
+    {"pg_convert_from", 2, D, sql_fn_convert_from, NULL, NULL},
     {"pg_string_to_array", 2, D, sql_fn_string_to_array, NULL, NULL},
     {"pg_string_to_array", 3, D, sql_fn_string_to_array, NULL, NULL},
     {"pg_array_to_string", 2, D, sql_fn_array_to_string, NULL, NULL},

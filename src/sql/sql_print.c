@@ -380,6 +380,28 @@ static void pr_binary(struct pr *p, const struct sql_expr *e)
         pr_call2(p, pr_cmp_fn(e->binary.op), l, r, NULL);
         return;
     }
+    /* text against text (or a literal) compares as text, whatever it looks like */
+    bool lu = pr_is_untyped(l), ru = pr_is_untyped(r);
+    bool texts = (pr_type_family(lt) == 'S' || lu) && (pr_type_family(rt) == 'S' || ru) &&
+                 !(lu && ru);
+    /* bytea against a literal: the literal is bytea input ('\x61') */
+    bool bytea = (lt == SQL_TYPE_BYTEA && ru) || (rt == SQL_TYPE_BYTEA && lu);
+    if (cmp != NULL && (texts || bytea)) {
+        pr_s(p, "(");
+        if (bytea && lu)
+            pr_s(p, "pg_cast(");
+        pr_expr(p, l);
+        if (bytea && lu)
+            pr_s(p, ", 'bytea')");
+        pr_s(p, cmp);
+        if (bytea && ru)
+            pr_s(p, "pg_cast(");
+        pr_expr(p, r);
+        if (bytea && ru)
+            pr_s(p, ", 'bytea')");
+        pr_s(p, ")");
+        return;
+    }
     if (cmp != NULL) {
         /* SQLite compares a column by its affinity and collation (and can use an index on
          * it), and literals and parameters as they are; anything computed (a numeric, a date,
@@ -398,6 +420,15 @@ static void pr_binary(struct pr *p, const struct sql_expr *e)
     }
     switch (e->binary.op) {
     case SQL_OP_CONCAT:
+        if (lt == SQL_TYPE_BYTEA && rt == SQL_TYPE_BYTEA) {
+            /* SQLite's || makes text of its operands: the bytes are kept, made bytea again */
+            pr_s(p, "CAST((");
+            pr_expr(p, l);
+            pr_s(p, " || ");
+            pr_expr(p, r);
+            pr_s(p, ") AS BLOB)");
+            return;
+        }
         pr_s(p, "(");
         pr_text_operand(p, l, lt);
         pr_s(p, " || ");
@@ -507,6 +538,17 @@ static void pr_sorts(struct pr *p, const struct sql_sorts *s)
     }
 }
 
+/* Functions whose first parameter is bytea alone (PostgreSQL has no text variant). */
+static bool pr_bytea_first_arg(const char *name)
+{
+    static const char *const names[] = {"convert_from", "encode", "get_byte", "set_byte",
+                                        "sha224",       "sha256", "sha384",   "sha512"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
 /* An aggregate call (without OVER) of the function library. */
 static bool pr_is_aggregate(const struct pr *p, const struct sql_expr *e)
 {
@@ -550,6 +592,9 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
     const char *fn = pr_func_name(p, e, &agg);
     if (fn == NULL)
         return;
+    /* POSITION(a IN b) is parsed as position(b, a), PostgreSQL's textpos, which is strpos */
+    if (strcmp(nm, "position") == 0 && e->func.args.n == 2 && e->func.over == NULL)
+        fn = "pg_strpos";
     if (e->func.agg_order.n > 0 && !e->func.within_group) {
         pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc,
                 "ORDER BY inside %s(...) is not supported yet; order a subquery's rows instead",
@@ -570,6 +615,14 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
     }
     bool plain = e->func.over == NULL && e->func.name.schema == NULL && !e->func.star &&
                  e->func.args.n == 1;
+    if (plain && (strcmp(nm, "to_json") == 0 || strcmp(nm, "to_jsonb") == 0) &&
+        pr_type_now(p, e->func.args.v[0]) == SQL_TYPE_BOOL) {
+        /* SQLite holds a boolean as 1 / 0: its JSON is true / false */
+        pr_s(p, "CASE ");
+        pr_expr(p, e->func.args.v[0]);
+        pr_s(p, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' END");
+        return;
+    }
     /* abs(integer) is checked against integer's range; length(character) does not count the
      * padding */
     enum sql_type_kind res = plain && strcmp(nm, "abs") == 0 ? pr_type_now(p, e) : SQL_TYPE_UNKNOWN;
@@ -586,8 +639,19 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
         pr_s(p, "*");
     else if (unpad)
         pr_text_operand(p, e->func.args.v[0], pr_type_now(p, e->func.args.v[0]));
-    else
+    else if (e->func.args.n > 0 && pr_is_untyped(e->func.args.v[0]) &&
+             e->func.args.v[0]->konst.kind == SQL_CONST_STRING && pr_bytea_first_arg(nm)) {
+        /* a string literal where only bytea is taken reads as bytea input ('\x41') */
+        pr_s(p, "pg_cast(");
+        pr_expr(p, e->func.args.v[0]);
+        pr_s(p, ", 'bytea')");
+        for (uint32_t i = 1; i < e->func.args.n; i++) {
+            pr_s(p, ", ");
+            pr_expr(p, e->func.args.v[i]);
+        }
+    } else {
         pr_exprs(p, &e->func.args);
+    }
     pr_s(p, ")");
     if (narrow)
         pr_s(p, res == SQL_TYPE_INT4 ? ", 'int4')" : ", 'int2')");
@@ -1784,8 +1848,14 @@ static enum sql_type_kind pr_func_type(struct pr *p, const struct sql_expr *e,
         }
     }
     /* the same type as the argument, or its numeric family */
-    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0)
+    if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0) {
+        if (a0 == SQL_TYPE_BYTEA || a0 == SQL_TYPE_BOOL || a0 == SQL_TYPE_JSON) {
+            pr_fail(p, ERR_NOTFOUND, "42883", e->loc, "function %s(%s) does not exist", f,
+                    pr_type_pg_name(a0));
+            return SQL_TYPE_UNKNOWN;
+        }
         return a0 == SQL_TYPE_VARCHAR ? SQL_TYPE_TEXT : a0;
+    }
     if (strcmp(f, "lag") == 0 || strcmp(f, "lead") == 0 || strcmp(f, "first_value") == 0 ||
         strcmp(f, "last_value") == 0 || strcmp(f, "nth_value") == 0)
         return a0;

@@ -736,6 +736,12 @@ static const struct func_case func_cases[] = {
     {"pg_to_json('a\"b')", "", "\"a\\\"b\""},
     {"pg_to_json(5)", "", "5"},
     {"pg_to_jsonb(pg_numeric('1.50'))", "", "1.50"},
+    /* convert_to / convert_from: UTF8 only (the database's encoding) */
+    {"pg_convert_to('é', 'UTF8')", "", "\\xc3a9"},
+    {"pg_convert_from(pg_convert_to('日本', 'utf8'), 'UTF8')", "", "日本"},
+    {"pg_convert_from(X'ff', 'UTF8')", "", "ERR 22021"},
+    {"pg_convert_from(X'eda080', 'UTF8')", "", "ERR 22021"},
+    {"pg_convert_to('a', 'LATIN9')", "", "ERR 0A000"},
 };
 
 /* 2024-03-05 06:07:08.5 UTC */

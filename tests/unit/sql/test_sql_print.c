@@ -402,6 +402,20 @@ TEST(default_in_values_and_set)
     sqlite3_close(db);
 }
 
+TEST(text_bytea_and_json_operands)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "SELECT position('lo' IN 'hello'), position('' IN 'abc'), "
+                      "'{\"a\": \"x\"}'::json ->> 'a' = '2', '9' < '10'::text"),
+              "4,1,f,f");
+    CHECK_STR(run(db, "SELECT 'a'::bytea || '\\x00'::bytea || 'b'::bytea, "
+                      "'abc'::bytea = '\\x616263', encode('\\x41', 'hex'), to_json(1 = 1)"),
+              "\\x610062,t,41,true");
+    CHECK_STR(state_of("SELECT max('a'::bytea)"), "42883");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
