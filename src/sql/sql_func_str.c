@@ -661,10 +661,16 @@ static void sql_fn_starts_with(sqlite3_context *ctx, int argc, sqlite3_value **a
 
 /* ---- convert_to / convert_from: text and its bytes in an encoding (the database's, UTF8) ---- */
 
-static bool sql_encoding_is_utf8(const char *name)
+/* Whether the encoding named by v is UTF8; else the error is set (dir: "to" / "from"). */
+static bool sql_encoding_utf8(sqlite3_context *ctx, sqlite3_value *v, const char *dir)
 {
-    return strcasecmp(name, "UTF8") == 0 || strcasecmp(name, "UTF-8") == 0 ||
-           strcasecmp(name, "UNICODE") == 0;
+    const char *name = (const char *)sqlite3_value_text(v);
+    if (name != NULL && (strcasecmp(name, "UTF8") == 0 || strcasecmp(name, "UTF-8") == 0 ||
+                         strcasecmp(name, "UNICODE") == 0))
+        return true;
+    sql_fn_error(ctx, "0A000", "conversion %s encoding \"%s\" is not supported", dir,
+                 name ? name : "");
+    return false;
 }
 
 /* The length of the valid UTF-8 sequence at s[0..n), or 0: overlong forms, surrogates, code
@@ -692,12 +698,8 @@ static void sql_fn_convert_to(sqlite3_context *ctx, int argc, sqlite3_value **ar
     (void)argc;
     if (sql_str_any_null(ctx, 2, argv))
         return;
-    const char *enc = (const char *)sqlite3_value_text(argv[1]);
-    if (enc == NULL || !sql_encoding_is_utf8(enc)) {
-        sql_fn_error(ctx, "0A000", "conversion to encoding \"%s\" is not supported",
-                     enc ? enc : "");
+    if (!sql_encoding_utf8(ctx, argv[1], "to"))
         return;
-    }
     struct buf tmp = BUF_INIT;
     int len;
     const char *t = sql_str_arg(argv[0], &len, &tmp);
@@ -713,12 +715,8 @@ static void sql_fn_convert_from(sqlite3_context *ctx, int argc, sqlite3_value **
     (void)argc;
     if (sql_str_any_null(ctx, 2, argv))
         return;
-    const char *enc = (const char *)sqlite3_value_text(argv[1]);
-    if (enc == NULL || !sql_encoding_is_utf8(enc)) {
-        sql_fn_error(ctx, "0A000", "conversion from encoding \"%s\" is not supported",
-                     enc ? enc : "");
+    if (!sql_encoding_utf8(ctx, argv[1], "from"))
         return;
-    }
     const unsigned char *b = sqlite3_value_type(argv[0]) == SQLITE_BLOB
                                  ? sqlite3_value_blob(argv[0])
                                  : sqlite3_value_text(argv[0]);
