@@ -1282,24 +1282,230 @@ static void pr_froms(struct pr *p, const struct sql_froms *fl)
     }
 }
 
-/* Expands * (or alias.*) over the FROM items it covers: user tables by their columns, other
- * items as alias.* (then the result's names are SQLite's: cols->star). */
+static const struct sql_cte *pr_scope_cte(const struct pr *p, const struct sql_qname *q);
+static enum sql_type_kind pr_from_col_type(struct pr *p, const struct sql_from *f,
+                                           const char *qual, const char *col, bool *found,
+                                           int depth);
+
+/* The name a FROM item is referred to by (its alias, else its table's or function's name), or
+ * NULL for an unaliased subquery or a join. */
+static const char *pr_from_alias(const struct sql_from *f)
+{
+    if (f->alias.name != NULL)
+        return f->alias.name;
+    if (f->kind == SQL_FROM_TABLE)
+        return f->table.name;
+    if (f->kind == SQL_FROM_FUNC)
+        return "generate_series";
+    return NULL;
+}
+
+/* The output column names of q, renamed by cols (when given) in order: their number, or -1
+ * when a * hides them or there are more than max. */
+static int pr_select_col_names(const struct sql_select *q, const struct sql_names *cols,
+                               const char **names, int max)
+{
+    while (q->kind == SQL_SELECT_SETOP)
+        q = q->left;
+    int n = 0;
+    if (q->kind == SQL_SELECT_VALUES) {
+        n = q->values.n ? (int)q->values.v[0].n : 0;
+        if (n > max)
+            return -1;
+        for (int i = 0; i < n; i++)
+            names[i] = NULL; /* columnN: filled below */
+    } else {
+        n = (int)q->targets.n;
+        if (n > max)
+            return -1;
+        for (int i = 0; i < n; i++) {
+            const struct sql_target *t = &q->targets.v[i];
+            if (t->expr->kind == SQL_E_COLUMN && t->expr->column.star)
+                return -1;
+            names[i] = t->alias ? t->alias : pr_colname(t->expr);
+        }
+    }
+    for (int i = 0; cols != NULL && i < n && (uint32_t)i < cols->n; i++)
+        names[i] = cols->v[i];
+    for (int i = 0; i < n; i++)
+        if (names[i] == NULL)
+            return -1;
+    return n;
+}
+
+/* The columns of a FROM item that is no join, by name: a table's, a CTE's or a subquery's
+ * output (names in the printer's arena-free storage: the AST's, the catalog's). Their number,
+ * or -1 when not known. */
+static int pr_from_col_names(struct pr *p, const struct sql_from *f, const char **names,
+                             int max)
+{
+    switch (f->kind) {
+    case SQL_FROM_TABLE: {
+        const struct sql_cte *cte = pr_scope_cte(p, &f->table);
+        if (cte != NULL)
+            return cte->query->kind == SQL_STMT_SELECT
+                       ? pr_select_col_names(cte->query->select, &cte->cols, names, max)
+                       : -1;
+        const struct sql_table_column *tc;
+        uint32_t n;
+        if (!pr_table_cols(p, &f->table, &tc, &n) || n > (uint32_t)max)
+            return -1;
+        for (uint32_t i = 0; i < n; i++)
+            names[i] = tc[i].name;
+        return (int)n;
+    }
+    case SQL_FROM_SUBQUERY:
+        return pr_select_col_names(f->subquery, &f->alias.cols, names, max);
+    default:
+        return -1;
+    }
+}
+
+static bool pr_name_listed(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Prints one column of a * expansion: qual."col" AS "col". */
+static void pr_star_col(struct pr *p, const struct sql_from *f, const char *col, bool *first,
+                        struct pr_cols *cols)
+{
+    pr_s(p, *first ? "" : ", ");
+    *first = false;
+    pr_ident(p, pr_from_alias(f));
+    pr_s(p, ".");
+    pr_ident(p, col);
+    pr_s(p, " AS ");
+    pr_ident(p, col);
+    bool found = false;
+    p->type_steps = 0;
+    pr_cols_add(p, cols, col, pr_from_col_type(p, f, NULL, col, &found, 0), NULL, NULL);
+}
+
+static bool pr_star_join_print(struct pr *p, const struct sql_from *f, const char **ln, int nl,
+                               const char **rn, int nr, const char **un, bool *first,
+                               struct pr_cols *cols);
+
+/* * over a JOIN ... USING / NATURAL JOIN of two plain items: PostgreSQL lists each joined
+ * column once (the left's, the right's for RIGHT JOIN, the first non-NULL for FULL), then the
+ * left's other columns, then the right's. False when the items' columns are not known. */
+static bool pr_star_join_merged(struct pr *p, const struct sql_from *f, bool *first,
+                                struct pr_cols *cols)
+{
+    const struct sql_from *l = f->join.left, *r = f->join.right;
+    if (l->kind == SQL_FROM_JOIN || r->kind == SQL_FROM_JOIN || pr_from_alias(l) == NULL ||
+        pr_from_alias(r) == NULL)
+        return false;
+    /* joins nest as deep as SQL_DEPTH_MAX: the lists live on the heap, not this frame */
+    const char **ln = malloc(3 * SQL_COLUMNS_MAX * sizeof *ln);
+    if (ln == NULL) {
+        pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+        return true;
+    }
+    const char **rn = ln + SQL_COLUMNS_MAX, **un = rn + SQL_COLUMNS_MAX;
+    int nl = pr_from_col_names(p, l, ln, SQL_COLUMNS_MAX);
+    int nr = pr_from_col_names(p, r, rn, SQL_COLUMNS_MAX);
+    bool merged = nl >= 0 && nr >= 0 && pr_star_join_print(p, f, ln, nl, rn, nr, un, first, cols);
+    free(ln);
+    return merged;
+}
+
+static bool pr_star_join_print(struct pr *p, const struct sql_from *f, const char **ln, int nl,
+                               const char **rn, int nr, const char **un, bool *first,
+                               struct pr_cols *cols)
+{
+    const struct sql_from *l = f->join.left, *r = f->join.right;
+    int nu = 0;
+    if (f->join.natural) {
+        for (int i = 0; i < nl; i++)
+            if (pr_name_listed(rn, nr, ln[i]))
+                un[nu++] = ln[i];
+    } else {
+        for (uint32_t i = 0; i < f->join.using.n && nu < SQL_COLUMNS_MAX; i++) {
+            const char *u = f->join.using.v[i];
+            if (!pr_name_listed(ln, nl, u) || !pr_name_listed(rn, nr, u))
+                return false;
+            un[nu++] = u;
+        }
+    }
+    for (int i = 0; i < nu && p->rc == 0; i++) {
+        const struct sql_from *side = f->join.kind == SQL_JOIN_RIGHT ? r : l;
+        if (f->join.kind != SQL_JOIN_FULL) {
+            pr_star_col(p, side, un[i], first, cols);
+            continue;
+        }
+        pr_s(p, *first ? "COALESCE(" : ", COALESCE(");
+        *first = false;
+        pr_ident(p, pr_from_alias(l));
+        pr_s(p, ".");
+        pr_ident(p, un[i]);
+        pr_s(p, ", ");
+        pr_ident(p, pr_from_alias(r));
+        pr_s(p, ".");
+        pr_ident(p, un[i]);
+        pr_s(p, ") AS ");
+        pr_ident(p, un[i]);
+        bool found = false;
+        p->type_steps = 0;
+        pr_cols_add(p, cols, un[i], pr_from_col_type(p, l, NULL, un[i], &found, 0), NULL, NULL);
+    }
+    for (int i = 0; i < nl && p->rc == 0; i++)
+        if (!pr_name_listed(un, nu, ln[i]))
+            pr_star_col(p, l, ln[i], first, cols);
+    for (int i = 0; i < nr && p->rc == 0; i++)
+        if (!pr_name_listed(un, nu, rn[i]))
+            pr_star_col(p, r, rn[i], first, cols);
+    return true;
+}
+
+/* * over a subquery or a CTE whose output columns are known and distinct: each by name.
+ * False (nothing printed) otherwise. */
+static bool pr_star_named(struct pr *p, const struct sql_from *f, bool *first,
+                          struct pr_cols *cols)
+{
+    const char **names = malloc(SQL_COLUMNS_MAX * sizeof *names);
+    if (names == NULL) {
+        pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+        return true;
+    }
+    int n = pr_from_col_names(p, f, names, SQL_COLUMNS_MAX);
+    bool unique = n > 0;
+    for (int i = 0; i < n && unique; i++)
+        unique = !pr_name_listed(names, i, names[i]);
+    for (int i = 0; unique && i < n && p->rc == 0; i++)
+        pr_star_col(p, f, names[i], first, cols);
+    free(names);
+    return unique;
+}
+
+/* Expands * (or alias.*) over the FROM items it covers: user tables by their columns,
+ * subqueries and CTEs by their output columns when those can be told, other items as alias.*
+ * (then the result's names are SQLite's: cols->star). */
 static void pr_star_from(struct pr *p, const struct sql_from *f, const char *only, bool *first,
                          struct pr_cols *cols, bool *matched)
 {
     if (f->kind == SQL_FROM_JOIN) {
+        if (only == NULL && p->returning_target == NULL &&
+            (f->join.natural || f->join.using.n > 0) && pr_star_join_merged(p, f, first, cols)) {
+            *matched = true;
+            return;
+        }
         pr_star_from(p, f->join.left, only, first, cols, matched);
         pr_star_from(p, f->join.right, only, first, cols, matched);
         return;
     }
-    const char *alias = f->alias.name;
-    if (alias == NULL && f->kind == SQL_FROM_TABLE)
-        alias = f->table.name;
-    if (alias == NULL && f->kind == SQL_FROM_FUNC)
-        alias = "generate_series";
+    const char *alias = pr_from_alias(f);
     if (only != NULL && (alias == NULL || strcmp(alias, only) != 0))
         return;
     *matched = true;
+    if (alias != NULL && p->returning_target == NULL &&
+        (f->kind == SQL_FROM_SUBQUERY ||
+         (f->kind == SQL_FROM_TABLE && pr_scope_cte(p, &f->table) != NULL)) &&
+        pr_star_named(p, f, first, cols))
+        return;
     const struct sql_table_column *tc;
     uint32_t n;
     if (f->kind == SQL_FROM_TABLE && pr_table_cols(p, &f->table, &tc, &n)) {
@@ -1546,11 +1752,7 @@ static enum sql_type_kind pr_from_col_type(struct pr *p, const struct sql_from *
         enum sql_type_kind k = pr_from_col_type(p, f->join.left, qual, col, found, depth + 1);
         return *found ? k : pr_from_col_type(p, f->join.right, qual, col, found, depth + 1);
     }
-    const char *alias = f->alias.name;
-    if (alias == NULL && f->kind == SQL_FROM_TABLE)
-        alias = f->table.name;
-    if (alias == NULL && f->kind == SQL_FROM_FUNC)
-        alias = "generate_series";
+    const char *alias = pr_from_alias(f);
     if (qual != NULL && (alias == NULL || strcmp(qual, alias) != 0))
         return SQL_TYPE_UNKNOWN;
     switch (f->kind) {

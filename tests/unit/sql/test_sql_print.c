@@ -416,6 +416,31 @@ TEST(text_bytea_and_json_operands)
     sqlite3_close(db);
 }
 
+TEST(star_over_subqueries_ctes_and_merged_joins)
+{
+    CHECK_STR(cols_of("SELECT * FROM (VALUES (1, 'a'), (2, NULL)) AS v(n, s)"), "n int4, s text");
+    CHECK_STR(cols_of("SELECT * FROM (SELECT id, qty * price AS t FROM items) x"),
+              "id int4, t numeric");
+    CHECK_STR(cols_of("WITH w AS (SELECT 1 AS a, 'x' AS b) SELECT * FROM w"), "a int4, b text");
+    CHECK_STR(cols_of("SELECT * FROM items JOIN tags ON tags.item_id = items.id"),
+              "id int4, sku text, qty int4, price numeric, flag bool, item_id int4, tag text");
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku) VALUES (1, 'a'), (2, 'b')"), "");
+    CHECK_STR(run(db, "INSERT INTO tags VALUES (1, 'x'), (3, 'z')"), "");
+    /* a USING column comes once, first: the left's, or the first non-NULL of a FULL JOIN */
+    CHECK_STR(run(db, "SELECT * FROM (SELECT id AS k, sku FROM items) a JOIN "
+                      "(SELECT item_id AS k, tag FROM tags) b USING (k)"),
+              "1,a,x");
+    CHECK_STR(cols_of("SELECT * FROM (SELECT id AS k, sku FROM items) a NATURAL JOIN "
+                      "(SELECT item_id AS k, tag FROM tags) b"),
+              "k int4, sku text, tag text");
+    CHECK_STR(run(db, "SELECT * FROM (SELECT id AS k, sku FROM items) a FULL JOIN "
+                      "(SELECT item_id AS k, tag FROM tags) b USING (k) ORDER BY k"),
+              "1,a,x;2,b,NULL;3,NULL,z");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
