@@ -181,6 +181,8 @@ static void pr_type_text(struct pr *p, const struct sql_type *t)
 
 static void pr_expr(struct pr *p, const struct sql_expr *e);
 static enum sql_type_kind pr_type_now(struct pr *p, const struct sql_expr *e);
+static int pr_select_col_names(const struct sql_select *q, const struct sql_names *cols,
+                               const char **names, int max);
 static bool pr_is_untyped(const struct sql_expr *e);
 static bool pr_is_int(enum sql_type_kind k);
 static int pr_number_rank(enum sql_type_kind k);
@@ -322,6 +324,26 @@ static void pr_text_operand(struct pr *p, const struct sql_expr *e, enum sql_typ
     }
 }
 
+static bool pr_from_is_table_column(struct pr *p, const struct sql_from *f, const char *qual,
+                                    const char *col, bool *found);
+
+/* Whether e is a column of a user table among the FROM items in scope (not of a subquery or
+ * a CTE): SQLite then compares it by the column's affinity and collation. */
+static bool pr_is_table_column(struct pr *p, const struct sql_expr *e)
+{
+    if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts == 0 || p->from == NULL)
+        return false;
+    const char *col = e->column.parts[e->column.nparts - 1];
+    const char *qual = e->column.nparts > 1 ? e->column.parts[e->column.nparts - 2] : NULL;
+    for (uint32_t k = 0; k < p->from->n; k++) {
+        bool found = false;
+        bool table = pr_from_is_table_column(p, p->from->v[k], qual, col, &found);
+        if (found)
+            return table;
+    }
+    return false;
+}
+
 static void pr_binary(struct pr *p, const struct sql_expr *e)
 {
     const struct sql_expr *l = e->binary.left, *r = e->binary.right;
@@ -405,9 +427,12 @@ static void pr_binary(struct pr *p, const struct sql_expr *e)
     if (cmp != NULL) {
         /* SQLite compares a column by its affinity and collation (and can use an index on
          * it), and literals and parameters as they are; anything computed (a numeric, a date,
-         * an interval as text) is compared by the library with PostgreSQL's rules. */
-        if ((pr_plain_operand(l) && pr_plain_operand(r)) || l->kind == SQL_E_COLUMN ||
-            r->kind == SQL_E_COLUMN) {
+         * an interval as text) is compared by the library with PostgreSQL's rules, and so is
+         * a subquery's numeric column, which has neither affinity nor collation. */
+        bool computed = (lt == SQL_TYPE_NUMERIC && !pr_is_table_column(p, l)) ||
+                        (rt == SQL_TYPE_NUMERIC && !pr_is_table_column(p, r));
+        if (!computed && ((pr_plain_operand(l) && pr_plain_operand(r)) ||
+                          l->kind == SQL_E_COLUMN || r->kind == SQL_E_COLUMN)) {
             pr_s(p, "(");
             pr_expr(p, l);
             pr_s(p, cmp);
@@ -778,6 +803,59 @@ static void pr_column(struct pr *p, const struct sql_expr *e)
         pr_s(p, e->column.nparts ? ".*" : "*");
 }
 
+/* x op ANY / ALL (subquery or ARRAY[...]) for an op that is no IN: over a list, the OR / AND
+ * of the comparisons (SQL's three-valued logic is the quantifier's); over a subquery, the same
+ * folded over its rows: ANY is true when a comparison is, else NULL when one is NULL, else
+ * false; ALL is false when one is, else NULL when one is NULL, else true (so on no rows). */
+static void pr_quantified(struct pr *p, const struct sql_expr *e)
+{
+    const char *fn = pr_cmp_fn(e->quant.op);
+    bool all = e->quant.all;
+    if (e->quant.array != NULL) {
+        const struct sql_exprs *l = &e->quant.array->list;
+        if (l->n == 0) {
+            pr_s(p, all ? "1" : "0");
+            return;
+        }
+        pr_s(p, "(");
+        for (uint32_t i = 0; i < l->n && p->rc == 0; i++) {
+            if (i)
+                pr_s(p, all ? " AND " : " OR ");
+            pr_call2(p, fn, e->quant.left, l->v[i], NULL);
+        }
+        pr_s(p, ")");
+        return;
+    }
+    const char *col = NULL;
+    const struct sql_select *q = e->quant.subquery;
+    while (q->kind == SQL_SELECT_SETOP)
+        q = q->left;
+    if (q->kind == SQL_SELECT_VALUES)
+        col = "column1";
+    else if (pr_select_col_names(q, NULL, &col, 1) != 1)
+        col = NULL;
+    if (col == NULL) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc,
+                "%s ALL / ANY over a subquery of more than one column or a * is not supported",
+                e->quant.op_name ? e->quant.op_name : "");
+        return;
+    }
+    pr_s(p, all ? "(SELECT CASE WHEN min(\"__v\") = 0 THEN 0 WHEN max(\"__v\" IS NULL) = 1 THEN "
+                  "NULL ELSE 1 END FROM (SELECT "
+                : "(SELECT CASE WHEN max(\"__v\") = 1 THEN 1 WHEN max(\"__v\" IS NULL) = 1 THEN "
+                  "NULL ELSE 0 END FROM (SELECT ");
+    /* x is evaluated where only "__c" is in scope, so that its own columns still name the
+     * outer query's (the subquery's output may share their names) */
+    pr_s(p, fn);
+    pr_s(p, "(");
+    pr_expr(p, e->quant.left);
+    pr_s(p, ", \"__q\".\"__c\") AS \"__v\" FROM (SELECT \"__s\".");
+    pr_ident(p, col);
+    pr_s(p, " AS \"__c\" FROM (");
+    pr_select(p, e->quant.subquery, false, NULL);
+    pr_s(p, ") AS \"__s\") AS \"__q\"))");
+}
+
 static void pr_expr(struct pr *p, const struct sql_expr *e)
 {
     if (!pr_enter(p)) {
@@ -899,6 +977,11 @@ static void pr_expr(struct pr *p, const struct sql_expr *e)
         bool eq_any = e->quant.op == SQL_OP_EQ && !e->quant.all;
         bool ne_all = e->quant.op == SQL_OP_NE && e->quant.all;
         const struct sql_expr *arr = e->quant.array;
+        if (!eq_any && !ne_all && pr_cmp_fn(e->quant.op) != NULL &&
+            (arr == NULL || arr->kind == SQL_E_ARRAY)) {
+            pr_quantified(p, e);
+            break;
+        }
         if ((!eq_any && !ne_all) ||
             (arr != NULL && arr->kind != SQL_E_ARRAY)) {
             pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc,
@@ -1800,6 +1883,19 @@ static enum sql_type_kind pr_from_col_type(struct pr *p, const struct sql_from *
     default:
         return SQL_TYPE_UNKNOWN;
     }
+}
+
+/* Whether column col of FROM item f (found set when f has it) is a user table's. */
+static bool pr_from_is_table_column(struct pr *p, const struct sql_from *f, const char *qual,
+                                    const char *col, bool *found)
+{
+    if (f->kind == SQL_FROM_JOIN) {
+        bool t = pr_from_is_table_column(p, f->join.left, qual, col, found);
+        return *found ? t : pr_from_is_table_column(p, f->join.right, qual, col, found);
+    }
+    p->type_steps = 0;
+    pr_from_col_type(p, f, qual, col, found, 0);
+    return *found && f->kind == SQL_FROM_TABLE && pr_scope_cte(p, &f->table) == NULL;
 }
 
 /* The type of a column reference among the FROM items, or UNKNOWN. */

@@ -441,6 +441,31 @@ TEST(star_over_subqueries_ctes_and_merged_joins)
     sqlite3_close(db);
 }
 
+TEST(quantified_comparisons)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, qty, price) VALUES (1, 'a', 1, 9.5), "
+                      "(2, 'b', 2, 10), (3, 'c', 3, NULL)"),
+              "");
+    /* the subquery's column has the outer column's name: x still names the outer one */
+    CHECK_STR(run(db, "SELECT id FROM items i WHERE qty > ALL (SELECT qty FROM items WHERE "
+                      "id < 3) ORDER BY id"),
+              "3");
+    CHECK_STR(run(db, "SELECT id FROM items WHERE price < ANY (SELECT price FROM items WHERE "
+                      "id >= 2) ORDER BY id"),
+              "1");
+    CHECK_STR(run(db, "SELECT 1 = ALL (SELECT 1 WHERE false), 1 = ANY (SELECT 1 WHERE false), "
+                      "2 > ALL (SELECT NULL::int), 2 > ANY (VALUES (1), (NULL)), "
+                      "3 >= ALL (ARRAY[1, 2, NULL]), 3 >= ANY (ARRAY[1, NULL])"),
+              "t,f,NULL,t,NULL,t");
+    /* a subquery's numeric compares as a number (it has no collation to do it) */
+    CHECK_STR(run(db, "SELECT id FROM (SELECT id, price * 2 AS dbl FROM items) x "
+                      "WHERE dbl > 19.5 ORDER BY id"),
+              "2");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
