@@ -3203,8 +3203,13 @@ static uint32_t sqlx_copy_row_group(struct sqlx_session *s, const struct sqlx_co
         const char *f = (const char *)fields->data + starts[fi];
         enum sql_type_kind k = t->cols[ci].type.kind;
         if (k == SQL_TYPE_INT2 || k == SQL_TYPE_INT4 || k == SQL_TYPE_INT8) {
+            /* The field is not terminated: the next one follows it in fields. */
+            char num[32];
+            size_t len = lens[fi] < sizeof num - 1 ? lens[fi] : sizeof num - 1;
+            memcpy(num, f, len);
+            num[len] = '\0';
             kv[d].type = TABLE_INT;
-            kv[d].i = strtoll(f, NULL, 10);
+            kv[d].i = strtoll(num, NULL, 10);
         } else {
             kv[d].type = TABLE_TEXT;
             kv[d].p = (const uint8_t *)f;

@@ -404,6 +404,14 @@ def test_copy_into_a_sharded_table(sharded):
     with pytest.raises(psycopg2.Error) as e:
         cur.copy_expert("COPY sc_rows FROM STDIN", io.StringIO("5000\tx\tnot-a-number\n"))
     assert e.value.pgcode == "22P02"
+    # A number right after the key: each row must land where its key's bucket is, so that a
+    # lookup by key (routed to one replicaset) finds it.
+    cur.execute("CREATE TABLE sc_nums (id int, grp int)")
+    cur.copy_expert("COPY sc_nums FROM STDIN",
+                    io.StringIO("".join("%d\t%d\n" % (i, i % 10) for i in range(1, 2001))))
+    for k in range(1, 2001, 37):
+        cur.execute("SELECT grp FROM sc_nums WHERE id = %s", (k,))
+        assert cur.fetchall() == [(k % 10,)], k
     out = io.StringIO()
     cur.copy_expert("COPY sc_rows TO STDOUT", out)
     lines = out.getvalue().splitlines()
