@@ -856,6 +856,180 @@ SQL_AGG_WRAPPERS(sql_var_pop, sql_var_pop_ops)
 SQL_AGG_WRAPPERS(sql_stddev_samp, sql_stddev_samp_ops)
 SQL_AGG_WRAPPERS(sql_stddev_pop, sql_stddev_pop_ops)
 
+/* ---- ORDER BY inside an aggregate call ----
+ *
+ * pg_agg_ordered('string_agg', distinct, nargs, arg1..argN, key1, flags1, key2, flags2...):
+ * SQLite 3.40 takes no ORDER BY in an aggregate call, so the rows are kept, sorted at the end
+ * by the keys with PostgreSQL's comparison (flags: 1 descending, 2 NULLs first) and fed in
+ * that order to the aggregate. With distinct, a row whose arguments equal the one before is
+ * skipped (PostgreSQL requires DISTINCT's ORDER BY to be on the arguments, so equal rows are
+ * neighbours). */
+
+#define SQL_AGG_ORDERED_KEYS_MAX 32
+
+struct sql_ordered_state {
+    bool failed, started;
+    const struct sql_agg_ops *ops;
+    int nargs, nkeys;
+    bool distinct;
+    int flags[SQL_AGG_ORDERED_KEYS_MAX];
+    sqlite3_value ***rows; /* each nargs + nkeys values, owned */
+    size_t n, cap, bytes;
+    sqlite3_context *ctx;  /* while sorting: where a comparison error goes */
+    struct sql_val *cmp;   /* two, for comparisons */
+};
+
+static const struct sql_agg_ops *sql_ordered_ops(const char *name)
+{
+    if (name != NULL && strcmp(name, "string_agg") == 0)
+        return &sql_string_agg_ops;
+    if (name != NULL && strcmp(name, "array_agg") == 0)
+        return &sql_array_agg_ops;
+    return NULL;
+}
+
+static void sql_ordered_fail(sqlite3_context *ctx, struct sql_ordered_state *s, const char *state,
+                             const char *msg)
+{
+    s->failed = true;
+    sql_fn_error(ctx, state, "%s", msg);
+}
+
+static void sql_agg_ordered_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct sql_ordered_state *s = sqlite3_aggregate_context(ctx, sizeof *s);
+    if (s == NULL) {
+        sql_fn_nomem(ctx);
+        return;
+    }
+    if (s->failed)
+        return;
+    if (!s->started) {
+        s->started = true;
+        s->ops = argc >= 3 ? sql_ordered_ops((const char *)sqlite3_value_text(argv[0])) : NULL;
+        s->distinct = argc >= 3 && sqlite3_value_int(argv[1]) != 0;
+        s->nargs = argc >= 3 ? sqlite3_value_int(argv[2]) : 0;
+        s->nkeys = (argc - 3 - s->nargs) / 2;
+        if (s->ops == NULL || s->nargs != s->ops->nargs || s->nkeys < 1 ||
+            s->nkeys > SQL_AGG_ORDERED_KEYS_MAX || 3 + s->nargs + 2 * s->nkeys != argc) {
+            sql_ordered_fail(ctx, s, "42883", "pg_agg_ordered: unknown aggregate or arguments");
+            return;
+        }
+        for (int k = 0; k < s->nkeys; k++)
+            s->flags[k] = sqlite3_value_int(argv[3 + s->nargs + 2 * k + 1]);
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        sqlite3_value ***rows = realloc(s->rows, cap * sizeof *rows);
+        if (rows == NULL) {
+            sql_ordered_fail(ctx, s, "53200", "out of memory");
+            return;
+        }
+        s->rows = rows;
+        s->cap = cap;
+    }
+    int width = s->nargs + s->nkeys;
+    sqlite3_value **row = calloc((size_t)width, sizeof *row);
+    if (row == NULL) {
+        sql_ordered_fail(ctx, s, "53200", "out of memory");
+        return;
+    }
+    s->rows[s->n++] = row;
+    for (int i = 0; i < width; i++) {
+        sqlite3_value *v = argv[i < s->nargs ? 3 + i : 3 + s->nargs + 2 * (i - s->nargs)];
+        s->bytes += (size_t)sqlite3_value_bytes(v) + 16;
+        if ((row[i] = sqlite3_value_dup(v)) == NULL) {
+            sql_ordered_fail(ctx, s, "53200", "out of memory");
+            return;
+        }
+    }
+    if (s->bytes > SQL_FUNC_RESULT_BYTES_MAX)
+        sql_ordered_fail(ctx, s, "54000", "the rows of an ordered aggregate are too large");
+}
+
+/* -1, 0, 1 as PostgreSQL orders a and b (NULL as the flags say); 2 on an error (set). */
+static int sql_ordered_compare(struct sql_ordered_state *s, sqlite3_value *a, sqlite3_value *b,
+                               int flags)
+{
+    bool na = sqlite3_value_type(a) == SQLITE_NULL, nb = sqlite3_value_type(b) == SQLITE_NULL;
+    if (na || nb) {
+        if (na && nb)
+            return 0;
+        return (na != ((flags & 2) != 0)) ? 1 : -1;
+    }
+    int rc = sql_fn_classify(a, &s->cmp[0]);
+    if (rc == 0)
+        rc = sql_fn_classify(b, &s->cmp[1]);
+    if (rc != 0) {
+        sql_fn_numeric_error(s->ctx, rc);
+        return 2;
+    }
+    int c = sql_fn_compare(s->ctx, &s->cmp[0], &s->cmp[1]);
+    if (c == 2)
+        return 2;
+    return (flags & 1) ? -c : c;
+}
+
+static int sql_ordered_sort_cmp(const void *pa, const void *pb, void *arg)
+{
+    struct sql_ordered_state *s = arg;
+    sqlite3_value *const *a = *(sqlite3_value **const *)pa;
+    sqlite3_value *const *b = *(sqlite3_value **const *)pb;
+    for (int k = 0; k < s->nkeys && !s->failed; k++) {
+        int c = sql_ordered_compare(s, a[s->nargs + k], b[s->nargs + k], s->flags[k]);
+        if (c == 2)
+            s->failed = true;
+        else if (c != 0)
+            return c;
+    }
+    return 0;
+}
+
+static void sql_agg_ordered_final(sqlite3_context *ctx)
+{
+    struct sql_ordered_state *s = sqlite3_aggregate_context(ctx, 0);
+    if (s == NULL) {
+        sqlite3_result_null(ctx); /* no rows */
+        return;
+    }
+    void *st = NULL;
+    if (s->failed || !s->started)
+        goto out;
+    s->ctx = ctx;
+    s->cmp = malloc(2 * sizeof *s->cmp);
+    st = s->ops ? calloc(1, s->ops->state_size) : NULL;
+    if (s->cmp == NULL || st == NULL) {
+        sql_fn_nomem(ctx);
+        goto out;
+    }
+    qsort_r(s->rows, s->n, sizeof *s->rows, sql_ordered_sort_cmp, s);
+    for (size_t i = 0; i < s->n && !s->failed; i++) {
+        bool same = s->distinct && i > 0;
+        for (int a = 0; same && a < s->nargs; a++) {
+            int c = sql_ordered_compare(s, s->rows[i][a], s->rows[i - 1][a], 0);
+            s->failed |= c == 2;
+            same = c == 0;
+        }
+        if (!same && !s->failed)
+            s->ops->add(ctx, st, s->rows[i]);
+    }
+    if (!s->failed)
+        s->ops->result(ctx, st);
+    s->ops->cleanup(st);
+out:
+    free(st);
+    free(s->cmp);
+    s->cmp = NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        for (int k = 0; k < s->nargs + s->nkeys; k++)
+            sqlite3_value_free(s->rows[i][k]);
+        free(s->rows[i]);
+    }
+    free(s->rows);
+    s->rows = NULL;
+    s->n = s->cap = 0;
+}
+
 /* ---- registration ---- */
 
 struct sql_agg_def {
@@ -887,6 +1061,7 @@ static const struct sql_agg_def sql_agg_defs[] = {
     SQL_AGG_PAIR("pg_var_pop", 1, sql_var_pop),
     SQL_AGG_PAIR("pg_stddev_samp", 1, sql_stddev_samp),
     SQL_AGG_PAIR("pg_stddev_pop", 1, sql_stddev_pop),
+    {"pg_agg_ordered", -1, sql_agg_ordered_step, sql_agg_ordered_final, NULL, NULL},
 };
 
 int sql_fn_register_aggregates(sqlite3 *db, struct sql_fn_state *st, struct errbuf *eb)

@@ -574,6 +574,41 @@ static bool pr_bytea_first_arg(const char *name)
     return false;
 }
 
+/* Aggregates whose result depends on the order of their rows: ORDER BY inside the call is
+ * printed as pg_agg_ordered (the others ignore it, as their result does). */
+static bool pr_agg_order_matters(const char *name)
+{
+    return strcmp(name, "string_agg") == 0 || strcmp(name, "array_agg") == 0;
+}
+
+/* agg(DISTINCT args ORDER BY keys) as pg_agg_ordered('agg', distinct, nargs, args...,
+ * key, flags...) (sql_func_agg.c): flags 1 descending, 2 NULLs first. */
+static void pr_agg_ordered(struct pr *p, const struct sql_expr *e)
+{
+    const struct sql_sorts *o = &e->func.agg_order;
+    pr_s(p, "pg_agg_ordered(");
+    pr_string(p, e->func.name.name, strlen(e->func.name.name));
+    pr_f(p, ", %d, %u", e->func.distinct ? 1 : 0, e->func.args.n);
+    for (uint32_t i = 0; i < e->func.args.n && p->rc == 0; i++) {
+        pr_s(p, ", ");
+        pr_expr(p, e->func.args.v[i]);
+    }
+    for (uint32_t i = 0; i < o->n && p->rc == 0; i++) {
+        bool desc = o->v[i].dir == SQL_SORT_DESC;
+        bool nulls_first = o->v[i].nulls == SQL_NULLS_FIRST ||
+                           (o->v[i].nulls == SQL_NULLS_DEFAULT && desc);
+        pr_s(p, ", ");
+        pr_expr(p, o->v[i].expr);
+        pr_f(p, ", %d", (desc ? 1 : 0) | (nulls_first ? 2 : 0));
+    }
+    pr_s(p, ")");
+    if (e->func.filter != NULL) {
+        pr_s(p, " FILTER (WHERE ");
+        pr_expr(p, e->func.filter);
+        pr_s(p, ")");
+    }
+}
+
 /* An aggregate call (without OVER) of the function library. */
 static bool pr_is_aggregate(const struct pr *p, const struct sql_expr *e)
 {
@@ -620,10 +655,14 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
     /* POSITION(a IN b) is parsed as position(b, a), PostgreSQL's textpos, which is strpos */
     if (strcmp(nm, "position") == 0 && e->func.args.n == 2 && e->func.over == NULL)
         fn = "pg_strpos";
-    if (e->func.agg_order.n > 0 && !e->func.within_group) {
+    if (e->func.agg_order.n > 0 && !e->func.within_group && e->func.over == NULL &&
+        pr_agg_order_matters(nm)) {
+        pr_agg_ordered(p, e);
+        return;
+    }
+    if (e->func.agg_order.n > 0 && !e->func.within_group && e->func.over != NULL) {
         pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc,
-                "ORDER BY inside %s(...) is not supported yet; order a subquery's rows instead",
-                nm);
+                "ORDER BY inside %s(...) OVER (...) is not supported yet", nm);
         return;
     }
     if (e->func.within_group) {

@@ -466,6 +466,27 @@ TEST(quantified_comparisons)
     sqlite3_close(db);
 }
 
+TEST(aggregates_with_order_by)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, qty, price) VALUES (1, 'pear', 2, 1.5), "
+                      "(2, 'apple', 1, 10), (3, 'pear', NULL, 9.5), (4, 'fig', 3, NULL)"),
+              "");
+    CHECK_STR(run(db, "SELECT string_agg(sku, ',' ORDER BY id DESC), "
+                      "string_agg(DISTINCT sku, '|' ORDER BY sku), "
+                      "string_agg(sku, ',' ORDER BY qty NULLS FIRST, id), "
+                      "string_agg(sku, ',' ORDER BY price DESC NULLS LAST) FROM items"),
+              "fig,pear,apple,pear,apple|fig|pear,pear,apple,pear,fig,apple,pear,pear,fig");
+    CHECK_STR(run(db, "SELECT array_agg(id ORDER BY price), sum(qty ORDER BY id) FROM items"),
+              "{1,3,2,4},6");
+    CHECK_STR(run(db, "SELECT sku, string_agg(id::text, '+' ORDER BY id DESC) "
+                      "FILTER (WHERE id > 1) FROM items GROUP BY sku ORDER BY sku"),
+              "apple,2;fig,4;pear,3");
+    CHECK_STR(run(db, "SELECT string_agg(sku, ',' ORDER BY id) FROM items WHERE false"), "NULL");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
