@@ -514,8 +514,12 @@ static enum sql_pg_type sqlx_pg_type_of_kind(enum sql_type_kind k)
     case SQL_TYPE_DATE: return SQL_PG_DATE;
     case SQL_TYPE_TIMESTAMP: return SQL_PG_TIMESTAMP;
     case SQL_TYPE_INTERVAL: return SQL_PG_INTERVAL;
-    case SQL_TYPE_JSON:
-    case SQL_TYPE_JSONB: return SQL_PG_JSON;
+    case SQL_TYPE_JSON: return SQL_PG_JSON;
+    case SQL_TYPE_JSONB: return SQL_PG_JSONB;
+    case SQL_TYPE_TIMESTAMPTZ: return SQL_PG_TIMESTAMPTZ;
+    case SQL_TYPE_TIME: return SQL_PG_TIME;
+    case SQL_TYPE_TIMETZ: return SQL_PG_TIMETZ;
+    case SQL_TYPE_UUID: return SQL_PG_UUID;
     default: return SQL_PG_UNKNOWN;
     }
 }

@@ -288,6 +288,12 @@ static bool pr_binary_check(struct pr *p, const struct sql_expr *e, enum sql_typ
         if (lu || ru || fl == 0 || fr == 0 || fl == 'S' || fr == 'S')
             return true;
     } else {
+        if (arith && lu && ru && l->konst.kind == SQL_CONST_STRING &&
+            r->konst.kind == SQL_CONST_STRING) {
+            pr_fail(p, ERR_MALFORMED, "42725", e->loc, "operator is not unique: unknown %s unknown",
+                    e->binary.op_name ? e->binary.op_name : "?");
+            return false;
+        }
         if (lu && !ru)
             pr_check_literal(p, l, rt);
         if (ru && !lu)
@@ -563,6 +569,14 @@ static void pr_sorts(struct pr *p, const struct sql_sorts *s)
     }
 }
 
+/* Types whose values SQLite holds as text that compares otherwise than PostgreSQL's values
+ * (numerics, dates and times, intervals): the library's pg_eq compares them. */
+static bool pr_compares_as_value(enum sql_type_kind k)
+{
+    return k == SQL_TYPE_NUMERIC || k == SQL_TYPE_INTERVAL || k == SQL_TYPE_DATE ||
+           k == SQL_TYPE_TIMESTAMP || k == SQL_TYPE_TIMESTAMPTZ;
+}
+
 /* Functions whose first parameter is bytea alone (PostgreSQL has no text variant). */
 static bool pr_bytea_first_arg(const char *name)
 {
@@ -652,6 +666,19 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
     const char *fn = pr_func_name(p, e, &agg);
     if (fn == NULL)
         return;
+    if (strcmp(nm, "nullif") == 0 && e->func.args.n == 2 && e->func.over == NULL) {
+        enum sql_type_kind a = pr_type_now(p, e->func.args.v[0]);
+        enum sql_type_kind b = pr_type_now(p, e->func.args.v[1]);
+        if (pr_compares_as_value(a) || pr_compares_as_value(b)) {
+            /* SQLite's nullif compares storage: '0.00' is not 0 */
+            pr_s(p, "CASE WHEN ");
+            pr_call2(p, "pg_eq", e->func.args.v[0], e->func.args.v[1], NULL);
+            pr_s(p, " THEN NULL ELSE ");
+            pr_expr(p, e->func.args.v[0]);
+            pr_s(p, " END");
+            return;
+        }
+    }
     /* POSITION(a IN b) is parsed as position(b, a), PostgreSQL's textpos, which is strpos */
     if (strcmp(nm, "position") == 0 && e->func.args.n == 2 && e->func.over == NULL)
         fn = "pg_strpos";

@@ -487,6 +487,17 @@ TEST(aggregates_with_order_by)
     sqlite3_close(db);
 }
 
+TEST(nullif_and_unknown_operands)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, price) VALUES (1, 'a', 0), (2, 'b', 2.5)"), "");
+    CHECK_STR(run(db, "SELECT 1 / nullif(price, 0) FROM items ORDER BY id"),
+              "NULL;0.40000000000000000000");
+    CHECK_STR(state_of("SELECT 'a' + 'b'"), "42725");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
