@@ -2708,6 +2708,70 @@ static void pr_select_values(struct pr *p, const struct sql_select *q, struct pr
         }
 }
 
+/* One side of INTERSECT ALL / EXCEPT ALL: its rows numbered within each group of equal rows,
+ * so that the set operation on (row, number) keeps as many of each as PostgreSQL does. */
+static void pr_setop_all_side(struct pr *p, const struct sql_select *q, const char **names,
+                              int n)
+{
+    pr_s(p, "SELECT ");
+    for (int i = 0; i < n; i++) {
+        pr_ident(p, names[i]);
+        pr_s(p, ", ");
+    }
+    pr_s(p, "row_number() OVER (PARTITION BY ");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            pr_s(p, ", ");
+        pr_ident(p, names[i]);
+    }
+    pr_s(p, ") AS \"__n\" FROM (");
+    pr_select(p, q, false, NULL);
+    pr_s(p, ")");
+}
+
+/* INTERSECT ALL / EXCEPT ALL, which SQLite lacks: m copies of a row on the left and n on the
+ * right give min(m, n) / max(m - n, 0), which is the plain set operation on rows numbered
+ * 1..m and 1..n within their groups. */
+static void pr_setop_all(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
+{
+    const char **ln = malloc(2 * SQL_COLUMNS_MAX * sizeof *ln);
+    if (ln == NULL) {
+        pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+        return;
+    }
+    const char **rn = ln + SQL_COLUMNS_MAX;
+    int nl = pr_select_col_names(q->left, NULL, ln, SQL_COLUMNS_MAX);
+    int nr = pr_select_col_names(q->right, NULL, rn, SQL_COLUMNS_MAX);
+    bool unique = nl > 0;
+    for (int i = 0; i < nl && unique; i++)
+        unique = !pr_name_listed(ln, i, ln[i]);
+    for (int i = 0; i < nr && unique; i++)
+        unique = !pr_name_listed(rn, i, rn[i]);
+    if (!unique || nl != nr) {
+        pr_fail(p, nl != nr && nl >= 0 && nr >= 0 ? ERR_MALFORMED : ERR_UNSUPPORTED,
+                nl != nr && nl >= 0 && nr >= 0 ? "42601" : "0A000", q->loc,
+                nl != nr && nl >= 0 && nr >= 0
+                    ? "each %s query must have the same number of columns"
+                    : "%s ALL over columns without distinct names is not supported yet",
+                q->op == SQL_SETOP_INTERSECT ? "INTERSECT" : "EXCEPT");
+        free(ln);
+        return;
+    }
+    pr_s(p, "SELECT ");
+    for (int i = 0; i < nl && p->rc == 0; i++) {
+        if (i)
+            pr_s(p, ", ");
+        pr_ident(p, ln[i]);
+        pr_cols_add(p, cols, ln[i], pr_select_col_type(p, q, (uint32_t)i, 0), NULL, NULL);
+    }
+    pr_s(p, " FROM (");
+    pr_setop_all_side(p, q->left, ln, nl);
+    pr_s(p, q->op == SQL_SETOP_INTERSECT ? " INTERSECT " : " EXCEPT ");
+    pr_setop_all_side(p, q->right, rn, nr);
+    pr_s(p, ")");
+    free(ln);
+}
+
 static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
 {
     switch (q->kind) {
@@ -2730,8 +2794,7 @@ static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_c
                                     [SQL_SETOP_INTERSECT] = " INTERSECT ",
                                     [SQL_SETOP_EXCEPT] = " EXCEPT "};
         if (q->all && q->op != SQL_SETOP_UNION) {
-            pr_fail(p, ERR_UNSUPPORTED, "0A000", q->loc, "%s ALL is not supported yet",
-                    q->op == SQL_SETOP_INTERSECT ? "INTERSECT" : "EXCEPT");
+            pr_setop_all(p, q, cols);
             return;
         }
         pr_setop_member(p, q->left, cols, true);

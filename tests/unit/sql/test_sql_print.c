@@ -498,6 +498,25 @@ TEST(nullif_and_unknown_operands)
     sqlite3_close(db);
 }
 
+TEST(intersect_and_except_all)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, qty) VALUES (1, 'a', 1), (2, 'b', 1), "
+                      "(3, 'c', 2), (4, 'd', NULL), (5, 'e', NULL), (6, 'f', 3)"),
+              "");
+    CHECK_STR(run(db, "INSERT INTO tags VALUES (1, 'x'), (2, 'x'), (3, 'x'), (1, 'y'), (5, 'x')"),
+              "");
+    /* qty: 1, 1, 2, NULL, NULL, 3; item_id: 1, 1, 2, 3, 5 */
+    CHECK_STR(run(db, "SELECT qty FROM items INTERSECT ALL SELECT item_id FROM tags ORDER BY 1"),
+              "1;1;2;3");
+    CHECK_STR(run(db, "SELECT qty FROM items EXCEPT ALL SELECT item_id FROM tags "
+                      "ORDER BY 1 NULLS FIRST"),
+              "NULL;NULL");
+    CHECK_STR(run(db, "SELECT item_id FROM tags EXCEPT ALL SELECT qty FROM items"), "5");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
