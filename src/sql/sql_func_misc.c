@@ -201,8 +201,23 @@ static void sql_fn_num_nonnulls(sqlite3_context *ctx, int argc, sqlite3_value **
     sql_count_nulls(ctx, argc, argv, false);
 }
 
+/* pg_single(rows, value): a scalar subquery's value, printed as
+ * (SELECT pg_single(count(*), min(c)) FROM (subquery LIMIT 2)): SQLite takes the first row
+ * where PostgreSQL fails on a second (21000). */
+static void sql_fn_single(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_int64(argv[0]) > 1) {
+        sql_fn_error(ctx, "21000", "more than one row returned by a subquery used as an "
+                     "expression");
+        return;
+    }
+    sqlite3_result_value(ctx, argv[1]);
+}
+
 #define D SQLITE_DETERMINISTIC
 const struct sql_fn_def sql_fn_misc_defs[] = {
+    {"pg_single", 2, D, sql_fn_single, NULL, NULL},
     {"pg_typeof", 1, D, sql_fn_typeof, NULL, NULL},
     {"pg_version", 0, D, sql_fn_version, NULL, NULL},
     {"pg_current_database", 0, 0, sql_fn_current_database, NULL, NULL},

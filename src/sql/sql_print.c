@@ -922,6 +922,37 @@ static void pr_quantified(struct pr *p, const struct sql_expr *e)
     pr_s(p, ") AS \"__s\") AS \"__q\"))");
 }
 
+/* Whether q gives at most one row whatever the data: an aggregate without GROUP BY, or a
+ * LIMIT of 0 or 1. */
+static bool pr_one_row(const struct pr *p, const struct sql_select *q)
+{
+    if (q->limit != NULL && q->limit->kind == SQL_E_CONST &&
+        q->limit->konst.kind == SQL_CONST_INT && q->limit->konst.ival <= 1)
+        return true;
+    if (q->kind != SQL_SELECT_PLAIN || q->group_by.n > 0 || q->targets.n == 0)
+        return false;
+    for (uint32_t i = 0; i < q->targets.n; i++)
+        if (pr_find_aggregate(p, q->targets.v[i].expr) != NULL)
+            return true;
+    return false;
+}
+
+/* A scalar subquery that may give more rows: (SELECT pg_single(count(*), min(c)) FROM
+ * (SELECT * FROM (q) LIMIT 2)), 21000 on a second row as PostgreSQL. False (nothing printed)
+ * when it cannot give two rows or its column has no name to refer to. */
+static bool pr_scalar_checked(struct pr *p, const struct sql_select *q)
+{
+    const char *col = NULL;
+    if (pr_one_row(p, q) || pr_select_col_names(q, NULL, &col, 1) != 1)
+        return false;
+    pr_s(p, "(SELECT pg_single(count(*), min(\"__s\".");
+    pr_ident(p, col);
+    pr_s(p, ")) FROM (SELECT * FROM (");
+    pr_select(p, q, false, NULL);
+    pr_s(p, ") LIMIT 2) AS \"__s\")");
+    return true;
+}
+
 static void pr_expr(struct pr *p, const struct sql_expr *e)
 {
     if (!pr_enter(p)) {
@@ -1069,6 +1100,8 @@ static void pr_expr(struct pr *p, const struct sql_expr *e)
             pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "ARRAY(subquery) is not supported");
             break;
         }
+        if (e->sublink.kind == SQL_SUBLINK_EXPR && pr_scalar_checked(p, e->sublink.subquery))
+            break;
         pr_s(p, e->sublink.kind == SQL_SUBLINK_EXISTS ? "EXISTS (" : "(");
         pr_select(p, e->sublink.subquery, false, NULL);
         pr_s(p, ")");

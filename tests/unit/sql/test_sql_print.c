@@ -517,6 +517,21 @@ TEST(intersect_and_except_all)
     sqlite3_close(db);
 }
 
+TEST(scalar_subquery_of_several_rows)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, qty) VALUES (1, 'a', 1), (2, 'b', 1)"), "");
+    CHECK_STR(run(db, "SELECT (SELECT sku FROM items)"), "ERR 21000");
+    CHECK_STR(run(db, "SELECT id FROM items WHERE id = (SELECT id FROM items WHERE qty = 1)"),
+              "ERR 21000");
+    CHECK_STR(run(db, "SELECT (SELECT sku FROM items WHERE id = 2), "
+                      "(SELECT sku FROM items WHERE id = 3), (SELECT max(id) FROM items), "
+                      "(SELECT i.sku FROM items j WHERE j.id = i.id) FROM items i ORDER BY id"),
+              "b,NULL,2,a;b,NULL,2,b");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
