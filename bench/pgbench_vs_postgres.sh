@@ -128,15 +128,22 @@ sleep 5 # the replicaset's three voters
 measure cairn-3rf3 $((BASE_PORT + 31)) cairn cairn
 stop_cairn
 
-# Two replicasets: the buckets must be shared before tables exist (SQL rows do not move yet).
+# Two replicasets: measured once the buckets are shared and no move is under way (a COPY that
+# meets a moving bucket fails with 40001; pgbench -i would stop).
 start_cairn s1 4 --bucket-count 300
 sleep 1
 start_cairn s2 5 --join "127.0.0.1:$((BASE_PORT + 14))"
 for i in 4 5; do wait_pg $((BASE_PORT + 30 + i)) cairn cairn; done
-for _ in $(seq 1 120); do
-    owners=$(curl -s "http://127.0.0.1:$((BASE_PORT + 24))/v1/cluster" | grep -o '"buckets":[0-9]*' |
-        awk -F: '$2 >= 140' | wc -l)
-    [ "$owners" -ge 2 ] && break
+quiet=0
+for _ in $(seq 1 180); do
+    state=$(curl -s "http://127.0.0.1:$((BASE_PORT + 24))/v1/cluster")
+    owners=$(echo "$state" | grep -o '"buckets":[0-9]*' | awk -F: '$2 >= 147' | wc -l)
+    if [ "$owners" -ge 2 ] && echo "$state" | grep -q '"moves":\[\]'; then
+        quiet=$((quiet + 1))
+        [ "$quiet" -ge 5 ] && break
+    else
+        quiet=0
+    fi
     sleep 1
 done
 measure cairn-sharded $((BASE_PORT + 34)) cairn cairn select-only
