@@ -37,6 +37,16 @@ struct pr {
     /* The FROM items of the query whose clauses are being printed (NULL: none), for the types
      * of the column references in them. */
     const struct sql_froms *from;
+    /* The FROM items of the queries enclosing the expression being printed, innermost first,
+     * and whether its column references are checked against them (a select list, a WHERE:
+     * where PostgreSQL resolves names only among FROM items). */
+    const struct pr_scope *scopes;
+    bool check_cols;
+};
+
+struct pr_scope {
+    const struct sql_froms *from;
+    const struct pr_scope *up;
 };
 
 /* ---- errors and output ---- */
@@ -852,6 +862,74 @@ static void pr_const(struct pr *p, const struct sql_expr *e)
     }
 }
 
+static const char *pr_from_alias(const struct sql_from *f);
+static int pr_from_col_names(struct pr *p, const struct sql_from *f, const char **names,
+                             int max);
+
+/* Whether FROM item f (or one joined in it) is called qual. */
+static bool pr_from_named(const struct sql_from *f, const char *qual)
+{
+    if (f->kind == SQL_FROM_JOIN)
+        return pr_from_named(f->join.left, qual) || pr_from_named(f->join.right, qual);
+    const char *alias = pr_from_alias(f);
+    return alias != NULL && strcmp(alias, qual) == 0;
+}
+
+/* Whether FROM item f has a column col: 1, 0, or -1 when its columns are not known. */
+static int pr_from_has_col(struct pr *p, const struct sql_from *f, const char *col)
+{
+    if (f->kind == SQL_FROM_JOIN) {
+        int a = pr_from_has_col(p, f->join.left, col);
+        int b = a == 1 ? 1 : pr_from_has_col(p, f->join.right, col);
+        return a == 1 || b == 1 ? 1 : a < 0 || b < 0 ? -1 : 0;
+    }
+    if (pr_from_named(f, col))
+        return -1; /* a whole-row reference: not judged */
+    if (f->kind == SQL_FROM_FUNC) {
+        const char *name = f->alias.cols.n ? f->alias.cols.v[0] : pr_from_alias(f);
+        return strcmp(name, col) == 0 ? 1 : f->alias.cols.n <= 1 ? 0 : -1;
+    }
+    const char **names = malloc(SQL_COLUMNS_MAX * sizeof *names);
+    if (names == NULL)
+        return -1;
+    int n = pr_from_col_names(p, f, names, SQL_COLUMNS_MAX);
+    int found = n < 0 ? -1 : 0;
+    for (int i = 0; i < n && found == 0; i++)
+        found = strcmp(names[i], col) == 0;
+    free(names);
+    return found;
+}
+
+/* PostgreSQL's name resolution of a column reference among the FROM items in scope: a
+ * qualifier that names none is 42P01, a column none has is 42703. Judged only where every
+ * item's columns are known. */
+static void pr_check_column(struct pr *p, const struct sql_expr *e)
+{
+    if (!p->check_cols || p->scopes == NULL || e->column.star || e->column.nparts == 0 ||
+        e->column.nparts > 2)
+        return;
+    if (e->column.nparts == 2) {
+        const char *qual = e->column.parts[0];
+        if (strcmp(qual, "excluded") == 0)
+            return;
+        for (const struct pr_scope *sc = p->scopes; sc != NULL; sc = sc->up)
+            for (uint32_t i = 0; sc->from != NULL && i < sc->from->n; i++)
+                if (pr_from_named(sc->from->v[i], qual))
+                    return;
+        pr_fail(p, ERR_NOTFOUND, "42P01", e->loc, "missing FROM-clause entry for table \"%s\"",
+                qual);
+        return;
+    }
+    const char *col = e->column.parts[0];
+    if (strncmp(col, "__", 2) == 0)
+        return; /* the executor's hidden columns ("__bucket") */
+    for (const struct pr_scope *sc = p->scopes; sc != NULL; sc = sc->up)
+        for (uint32_t i = 0; sc->from != NULL && i < sc->from->n; i++)
+            if (pr_from_has_col(p, sc->from->v[i], col) != 0)
+                return; /* there, or not known */
+    pr_fail(p, ERR_NOTFOUND, "42703", e->loc, "column \"%s\" does not exist", col);
+}
+
 static void pr_column(struct pr *p, const struct sql_expr *e)
 {
     if (p->returning_target != NULL && e->column.nparts == 2 && !e->column.star &&
@@ -859,6 +937,7 @@ static void pr_column(struct pr *p, const struct sql_expr *e)
         pr_ident(p, e->column.parts[1]);
         return;
     }
+    pr_check_column(p, e);
     for (uint32_t i = 0; i < e->column.nparts; i++) {
         if (i > 0)
             pr_s(p, ".");
@@ -2686,7 +2765,9 @@ static void pr_select_plain(struct pr *p, const struct sql_select *q, struct pr_
     pr_s(p, q->distinct ? "SELECT DISTINCT " : "SELECT ");
     if (q->targets.n == 0)
         pr_s(p, "NULL AS \"?column?\"");
+    p->check_cols = true;
     pr_targets(p, &q->targets, &q->from, cols);
+    p->check_cols = false;
     if (q->from.n > 0) {
         pr_s(p, " FROM ");
         pr_froms(p, &q->from);
@@ -2699,7 +2780,9 @@ static void pr_select_plain(struct pr *p, const struct sql_select *q, struct pr_
             return;
         }
         pr_s(p, " WHERE ");
+        p->check_cols = true;
         pr_expr(p, q->where);
+        p->check_cols = false;
     }
     if (q->group_by.n > 0) {
         for (uint32_t i = 0; i < q->group_by.n && p->rc == 0; i++)
@@ -2810,8 +2893,11 @@ static void pr_select_core(struct pr *p, const struct sql_select *q, struct pr_c
     switch (q->kind) {
     case SQL_SELECT_PLAIN: {
         const struct sql_froms *outer_from = p->from;
+        struct pr_scope sc = {.from = &q->from, .up = p->scopes};
         p->from = &q->from;
+        p->scopes = &sc;
         pr_select_plain(p, q, cols);
+        p->scopes = sc.up;
         p->from = outer_from;
         return;
     }
@@ -2932,7 +3018,9 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
         return;
     }
     const char *returning_target = p->returning_target;
+    bool check_cols = p->check_cols;
     p->returning_target = NULL;
+    p->check_cols = false;
     uint32_t pushed = pr_push_ctes(p, q->with);
     if (q->with != NULL)
         pr_with(p, q->with);
@@ -2949,8 +3037,11 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
         pr_check_order_by(p, q);
         const struct sql_froms *outer_from = p->from;
         p->from = q->kind == SQL_SELECT_PLAIN ? &q->from : NULL;
+        struct pr_scope sc = {.from = p->from, .up = p->scopes};
+        p->scopes = &sc;
         pr_s(p, " ORDER BY ");
         pr_sorts(p, &q->order_by);
+        p->scopes = sc.up;
         p->from = outer_from;
     }
     if (q->limit != NULL || q->offset != NULL) {
@@ -2963,6 +3054,7 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
     }
     p->nscope -= pushed;
     p->returning_target = returning_target;
+    p->check_cols = check_cols;
     if (want_cols && out != NULL && p->rc == 0) {
         out->has_star = cols.star;
         out->ncols = cols.star ? 0 : cols.n;
@@ -3069,9 +3161,12 @@ static void pr_returning(struct pr *p, const struct sql_targets *t, const struct
     struct sql_from *fv[1] = {&f};
     struct sql_froms from = {.n = 1, .v = fv};
     struct pr_cols cols = {0};
+    struct pr_scope sc = {.from = &from, .up = p->scopes};
+    p->scopes = &sc;
     p->returning_target = alias ? alias : table->name;
     pr_targets(p, t, &from, &cols);
     p->returning_target = NULL;
+    p->scopes = sc.up;
     if (out != NULL && p->rc == 0) {
         out->has_star = cols.star;
         out->ncols = cols.star ? 0 : cols.n;
@@ -3109,6 +3204,11 @@ static void pr_set_clauses(struct pr *p, const struct sql_set_clauses *set,
     }
 }
 
+static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql_printed *out,
+                           const char *m);
+static const struct sql_froms *pr_target_froms(struct pr *p, const struct sql_qname *table,
+                                               const char *alias, const struct sql_froms *more);
+
 static void pr_insert(struct pr *p, const struct sql_insert *in, struct sql_printed *out)
 {
     uint32_t pushed = pr_push_ctes(p, in->with);
@@ -3117,6 +3217,19 @@ static void pr_insert(struct pr *p, const struct sql_insert *in, struct sql_prin
     const char *m = pr_table_name(p, &in->table);
     if (m == NULL)
         return;
+    /* the target is in scope of ON CONFLICT's and RETURNING's subqueries */
+    struct sql_froms none = {0};
+    struct pr_scope sc = {.from = pr_target_froms(p, &in->table, in->alias, &none),
+                          .up = p->scopes};
+    p->scopes = &sc;
+    pr_insert_body(p, in, out, m);
+    p->scopes = sc.up;
+    p->nscope -= pushed;
+}
+
+static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql_printed *out,
+                           const char *m)
+{
     const struct sql_table_column *tc = NULL;
     uint32_t ntc = 0;
     bool known = pr_table_cols(p, &in->table, &tc, &ntc);
@@ -3229,7 +3342,6 @@ static void pr_insert(struct pr *p, const struct sql_insert *in, struct sql_prin
         }
     }
     pr_returning(p, &in->returning, &in->table, in->alias, out);
-    p->nscope -= pushed;
 }
 
 /* The FROM items an UPDATE's or DELETE's expressions see: the target, then FROM / USING. In
@@ -3271,6 +3383,8 @@ static void pr_update(struct pr *p, const struct sql_update *up, struct sql_prin
     pr_ident(p, up->alias ? up->alias : up->table.name);
     const struct sql_froms *outer_from = p->from;
     p->from = pr_target_froms(p, &up->table, up->alias, &up->from);
+    struct pr_scope sc = {.from = p->from, .up = p->scopes};
+    p->scopes = &sc;
     pr_s(p, " SET ");
     pr_set_clauses(p, &up->set, known ? tc : NULL, ntc);
     if (up->from.n > 0) {
@@ -3281,6 +3395,7 @@ static void pr_update(struct pr *p, const struct sql_update *up, struct sql_prin
         pr_s(p, " WHERE ");
         pr_expr(p, up->where);
     }
+    p->scopes = sc.up;
     p->from = outer_from;
     pr_returning(p, &up->returning, &up->table, up->alias, out);
     p->nscope -= pushed;
@@ -3300,6 +3415,8 @@ static void pr_delete(struct pr *p, const struct sql_delete *d, struct sql_print
     pr_ident(p, d->alias ? d->alias : d->table.name);
     const struct sql_froms *outer_from = p->from;
     p->from = pr_target_froms(p, &d->table, d->alias, &d->using);
+    struct pr_scope sc = {.from = p->from, .up = p->scopes};
+    p->scopes = &sc;
     if (d->using.n > 0) {
         /* DELETE ... USING u WHERE c deletes the rows for which some row of u meets c */
         pr_s(p, " WHERE EXISTS (SELECT 1 FROM ");
@@ -3313,6 +3430,7 @@ static void pr_delete(struct pr *p, const struct sql_delete *d, struct sql_print
         pr_s(p, " WHERE ");
         pr_expr(p, d->where);
     }
+    p->scopes = sc.up;
     p->from = outer_from;
     pr_returning(p, &d->returning, &d->table, d->alias, out);
     p->nscope -= pushed;

@@ -534,6 +534,22 @@ TEST(scalar_subquery_of_several_rows)
 
 TEST(unknown_names)
 {
+    CHECK_STR(state_of("SELECT missing.id FROM items"), "42P01");
+    CHECK_STR(state_of("SELECT i.id FROM items i WHERE items.id = 3"), "42P01");
+    CHECK_STR(state_of("SELECT \"ID\" FROM items"), "42703");
+    CHECK_STR(state_of("SELECT id FROM items WHERE nope = 1"), "42703");
+    /* outer references, aliases where PostgreSQL takes them, hidden or unknown columns */
+    CHECK_STR(state_of("SELECT id AS k FROM items i WHERE EXISTS (SELECT 1 FROM tags t WHERE "
+                       "t.item_id = i.id AND tag = sku) ORDER BY k"),
+              "ok");
+    CHECK_STR(state_of("SELECT id FROM items ORDER BY (SELECT count(*) FROM tags WHERE "
+                       "tags.item_id = items.id)"),
+              "ok");
+    CHECK_STR(state_of("UPDATE items SET qty = (SELECT count(*) FROM tags WHERE "
+                       "tags.item_id = items.id) RETURNING (SELECT items.sku)"),
+              "ok");
+    CHECK_STR(state_of("SELECT x.a, b FROM (SELECT 1 AS a, 2 AS b) x"), "ok");
+    CHECK_STR(state_of("SELECT whatever FROM (SELECT * FROM items) x"), "ok");
     CHECK_STR(state_of("SELECT * FROM nope"), "42P01");
     CHECK_STR(state_of("SELECT nope(1)"), "42883");
     CHECK_STR(state_of("SELECT 1"), "ok");
