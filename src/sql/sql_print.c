@@ -564,6 +564,8 @@ static const char *pr_func_name(struct pr *p, const struct sql_expr *e, bool *ag
 
 static void pr_window(struct pr *p, const struct sql_window *w);
 
+static bool pr_is_table_column(struct pr *p, const struct sql_expr *e);
+
 static void pr_sorts(struct pr *p, const struct sql_sorts *s)
 {
     for (uint32_t i = 0; i < s->n && p->rc == 0; i++) {
@@ -571,6 +573,10 @@ static void pr_sorts(struct pr *p, const struct sql_sorts *s)
         if (i > 0)
             pr_s(p, ", ");
         pr_expr(p, so->expr);
+        /* a computed numeric is text without the column's collation: sort it as a number */
+        if (so->expr->kind != SQL_E_CONST && pr_type_now(p, so->expr) == SQL_TYPE_NUMERIC &&
+            !pr_is_table_column(p, so->expr))
+            pr_s(p, " COLLATE pg_numeric");
         bool desc = so->dir == SQL_SORT_DESC;
         pr_s(p, desc ? " DESC" : " ASC");
         /* PostgreSQL sorts NULL as larger than every value; SQLite as smaller. */
@@ -1086,6 +1092,17 @@ static void pr_expr(struct pr *p, const struct sql_expr *e)
     case SQL_E_IS: {
         static const char *tests[] = {" IS NULL",     " IS NOT NULL", " IS TRUE",  " IS NOT TRUE",
                                       " IS FALSE",    " IS NOT FALSE", " IS NULL", " IS NOT NULL"};
+        bool null_test = e->is.test == SQL_IS_NULL || e->is.test == SQL_IS_NOT_NULL ||
+                         e->is.test == SQL_IS_UNKNOWN || e->is.test == SQL_IS_NOT_UNKNOWN;
+        if (null_test && p->returning_target != NULL) {
+            /* SQLite 3.40 answers "col IS NULL" in an INSERT's RETURNING wrongly for a
+             * column the INSERT left out; typeof reads the value itself */
+            bool is_null = e->is.test == SQL_IS_NULL || e->is.test == SQL_IS_UNKNOWN;
+            pr_s(p, "(typeof(");
+            pr_expr(p, e->is.arg);
+            pr_s(p, is_null ? ") = 'null')" : ") <> 'null')");
+            break;
+        }
         pr_s(p, "(");
         pr_expr(p, e->is.arg);
         pr_s(p, tests[e->is.test]);

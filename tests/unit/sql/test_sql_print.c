@@ -532,6 +532,24 @@ TEST(scalar_subquery_of_several_rows)
     sqlite3_close(db);
 }
 
+TEST(returning_null_tests_and_numeric_order)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku) VALUES (1, 'a') RETURNING price IS NULL, "
+                      "price IS NOT NULL, qty IS NULL"),
+              "t,f,f");
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, price) VALUES (2, 'b', 9.5), (3, 'c', 10), "
+                      "(4, 'd', 100.25)"),
+              "");
+    CHECK_STR(run(db, "SELECT id FROM items ORDER BY price * 2 DESC NULLS LAST, id"),
+              "4;3;2;1");
+    CHECK_STR(run(db, "SELECT id FROM items i ORDER BY (SELECT sum(price) FROM items j WHERE "
+                      "j.id <= i.id) NULLS FIRST"),
+              "1;2;3;4");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT missing.id FROM items"), "42P01");
