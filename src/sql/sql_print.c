@@ -565,6 +565,7 @@ static const char *pr_func_name(struct pr *p, const struct sql_expr *e, bool *ag
 static void pr_window(struct pr *p, const struct sql_window *w);
 
 static bool pr_is_table_column(struct pr *p, const struct sql_expr *e);
+static void pr_sort_suffix(struct pr *p, const struct sql_sort *so);
 
 static void pr_sorts(struct pr *p, const struct sql_sorts *s)
 {
@@ -577,11 +578,7 @@ static void pr_sorts(struct pr *p, const struct sql_sorts *s)
         if (so->expr->kind != SQL_E_CONST && pr_type_now(p, so->expr) == SQL_TYPE_NUMERIC &&
             !pr_is_table_column(p, so->expr))
             pr_s(p, " COLLATE pg_numeric");
-        bool desc = so->dir == SQL_SORT_DESC;
-        pr_s(p, desc ? " DESC" : " ASC");
-        /* PostgreSQL sorts NULL as larger than every value; SQLite as smaller. */
-        bool nulls_first = so->nulls == SQL_NULLS_FIRST || (so->nulls == SQL_NULLS_DEFAULT && desc);
-        pr_s(p, nulls_first ? " NULLS FIRST" : " NULLS LAST");
+        pr_sort_suffix(p, so);
     }
 }
 
@@ -2773,18 +2770,120 @@ static void pr_setop_member(struct pr *p, const struct sql_select *q, struct pr_
 static void pr_check_position(struct pr *p, const struct sql_select *q, const struct sql_expr *e,
                               const char *clause);
 
+/* An ORDER BY or DISTINCT ON item of a select that names an output column (a position, or
+ * an alias that is no column of the FROM items): that target's expression; else e. */
+static const struct sql_expr *pr_output_ref(struct pr *p, const struct sql_select *q,
+                                            const struct sql_expr *e)
+{
+    if (e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_INT && e->konst.ival >= 1 &&
+        e->konst.ival <= (int64_t)q->targets.n)
+        return q->targets.v[e->konst.ival - 1].expr;
+    if (e->kind != SQL_E_COLUMN || e->column.nparts != 1 || e->column.star)
+        return e;
+    for (uint32_t i = 0; i < q->targets.n; i++)
+        if (q->targets.v[i].alias != NULL && strcmp(q->targets.v[i].alias, e->column.parts[0]) == 0) {
+            bool found = false;
+            for (uint32_t k = 0; k < q->from.n && !found; k++)
+                pr_from_col_type(p, q->from.v[k], NULL, e->column.parts[0], &found, 0);
+            return found ? e : q->targets.v[i].expr;
+        }
+    return e;
+}
+
+/* ASC / DESC and where NULLs go: PostgreSQL sorts NULL as larger than every value, SQLite as
+ * smaller, so the default is written out. */
+static void pr_sort_suffix(struct pr *p, const struct sql_sort *so)
+{
+    bool desc = so->dir == SQL_SORT_DESC;
+    pr_s(p, desc ? " DESC" : " ASC");
+    bool nulls_first = so->nulls == SQL_NULLS_FIRST || (so->nulls == SQL_NULLS_DEFAULT && desc);
+    pr_s(p, nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
+static void pr_select_body(struct pr *p, const struct sql_select *q, struct pr_cols *cols,
+                           bool distinct_on);
+
+/* SELECT DISTINCT ON (d...) ... ORDER BY o...: the first row of each group of d in the order
+ * o, which SQLite lacks: the rows numbered within their group in that order, the first kept,
+ * and ordered outside by the same keys (carried as hidden columns "__o1"...). The select
+ * prints its ORDER BY itself (pr_select leaves it). */
+static void pr_select_distinct_on(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
+{
+    const char **names = malloc(SQL_COLUMNS_MAX * sizeof *names);
+    if (names == NULL) {
+        pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+        return;
+    }
+    int n = pr_select_col_names(q, NULL, names, SQL_COLUMNS_MAX);
+    bool unique = n > 0;
+    for (int i = 0; i < n && unique; i++)
+        unique = !pr_name_listed(names, i, names[i]) && strncmp(names[i], "__", 2) != 0;
+    if (!unique) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", q->loc,
+                "DISTINCT ON over a * or columns without distinct names is not supported yet");
+        free(names);
+        return;
+    }
+    pr_s(p, "SELECT ");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            pr_s(p, ", ");
+        pr_ident(p, names[i]);
+    }
+    free(names);
+    pr_s(p, " FROM (");
+    pr_select_body(p, q, cols, true);
+    pr_s(p, ") WHERE \"__rn\" = 1");
+    if (q->order_by.n > 0) {
+        pr_s(p, " ORDER BY ");
+        for (uint32_t i = 0; i < q->order_by.n; i++) {
+            pr_f(p, "%s\"__o%u\"", i ? ", " : "", i + 1);
+            pr_sort_suffix(p, &q->order_by.v[i]);
+        }
+    }
+}
+
 static void pr_select_plain(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
 {
     if (q->distinct_on.n > 0) {
-        pr_fail(p, ERR_UNSUPPORTED, "0A000", q->loc, "DISTINCT ON is not supported yet");
+        pr_select_distinct_on(p, q, cols);
         return;
     }
-    pr_s(p, q->distinct ? "SELECT DISTINCT " : "SELECT ");
+    pr_select_body(p, q, cols, false);
+}
+
+static void pr_select_body(struct pr *p, const struct sql_select *q, struct pr_cols *cols,
+                           bool distinct_on)
+{
+    pr_s(p, q->distinct && !distinct_on ? "SELECT DISTINCT " : "SELECT ");
     if (q->targets.n == 0)
         pr_s(p, "NULL AS \"?column?\"");
     p->check_cols = true;
     pr_targets(p, &q->targets, &q->from, cols);
     p->check_cols = false;
+    if (distinct_on) {
+        pr_s(p, ", row_number() OVER (PARTITION BY ");
+        for (uint32_t i = 0; i < q->distinct_on.n && p->rc == 0; i++) {
+            if (i)
+                pr_s(p, ", ");
+            pr_expr(p, pr_output_ref(p, q, q->distinct_on.v[i]));
+        }
+        if (q->order_by.n > 0) {
+            pr_s(p, " ORDER BY ");
+            for (uint32_t i = 0; i < q->order_by.n && p->rc == 0; i++) {
+                if (i)
+                    pr_s(p, ", ");
+                pr_expr(p, pr_output_ref(p, q, q->order_by.v[i].expr));
+                pr_sort_suffix(p, &q->order_by.v[i]);
+            }
+        }
+        pr_s(p, ") AS \"__rn\"");
+        for (uint32_t i = 0; i < q->order_by.n && p->rc == 0; i++) {
+            pr_s(p, ", ");
+            pr_expr(p, pr_output_ref(p, q, q->order_by.v[i].expr));
+            pr_f(p, " AS \"__o%u\"", i + 1);
+        }
+    }
     if (q->from.n > 0) {
         pr_s(p, " FROM ");
         pr_froms(p, &q->from);
@@ -3050,7 +3149,7 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
     pr_select_core(p, q, want_cols ? &cols : NULL);
     if (wrap)
         pr_s(p, ")");
-    if (q->order_by.n > 0) {
+    if (q->order_by.n > 0 && !(q->kind == SQL_SELECT_PLAIN && q->distinct_on.n > 0)) {
         pr_check_order_by(p, q);
         const struct sql_froms *outer_from = p->from;
         p->from = q->kind == SQL_SELECT_PLAIN ? &q->from : NULL;

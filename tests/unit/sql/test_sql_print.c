@@ -550,6 +550,24 @@ TEST(returning_null_tests_and_numeric_order)
     sqlite3_close(db);
 }
 
+TEST(distinct_on)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, qty) VALUES (1, 'a', 5), (2, 'a', 7), "
+                      "(3, 'b', NULL), (4, 'b', 1), (5, 'c', 2)"),
+              "");
+    CHECK_STR(run(db, "SELECT DISTINCT ON (sku) sku, id, qty FROM items "
+                      "ORDER BY sku, qty DESC NULLS LAST, id"),
+              "a,2,7;b,4,1;c,5,2");
+    CHECK_STR(run(db, "SELECT DISTINCT ON (1) sku AS s, id FROM items ORDER BY s DESC, id "
+                      "LIMIT 2"),
+              "c,5;b,3");
+    CHECK_STR(cols_of("SELECT DISTINCT ON (sku) sku, qty FROM items ORDER BY sku, id"),
+              "sku text, qty int4");
+    sqlite3_close(db);
+}
+
 TEST(unknown_names)
 {
     CHECK_STR(state_of("SELECT missing.id FROM items"), "42P01");
