@@ -527,7 +527,8 @@ static void pr_binary(struct pr *p, const struct sql_expr *e)
     } json_ops[] = {{"->", "pg_json_get"},
                     {"->>", "pg_json_get_text"},
                     {"#>", "pg_json_path"},
-                    {"#>>", "pg_json_path_text"}};
+                    {"#>>", "pg_json_path_text"},
+                    {"^@", "pg_starts_with"}};
     for (size_t i = 0; i < sizeof json_ops / sizeof json_ops[0]; i++)
         if (strcmp(name, json_ops[i].op) == 0) {
             pr_call2(p, json_ops[i].fn, l, r, NULL);
@@ -1035,6 +1036,61 @@ static bool pr_scalar_checked(struct pr *p, const struct sql_select *q)
     return true;
 }
 
+/* x SIMILAR TO 'pattern' as a regular expression match, the pattern converted as
+ * PostgreSQL's similar_to_escape does: % is .*, _ is ., the escape character (\ unless ESCAPE
+ * says) quotes the next one, . ^ $ are literal, the rest (| * + ? {} () [...]) keeps its regex
+ * meaning, and the whole string must match. Only a literal pattern (and escape) is taken. */
+static void pr_similar(struct pr *p, const struct sql_expr *e)
+{
+    const struct sql_expr *pat = e->like.pattern, *esc = e->like.escape;
+    if (pat->kind != SQL_E_CONST || pat->konst.kind != SQL_CONST_STRING ||
+        (esc != NULL && (esc->kind != SQL_E_CONST || esc->konst.kind != SQL_CONST_STRING ||
+                         esc->konst.len > 1))) {
+        pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc,
+                "SIMILAR TO is supported with a literal pattern only");
+        return;
+    }
+    char ec = esc == NULL ? '\\' : esc->konst.len == 1 ? esc->konst.text[0] : 0;
+    struct buf re = BUF_INIT;
+    int rc = buf_printf(&re, "^(");
+    bool in_class = false;
+    for (size_t i = 0; i < pat->konst.len && rc == 0; i++) {
+        char c = pat->konst.text[i];
+        if (ec != 0 && c == ec && i + 1 < pat->konst.len) {
+            char n = pat->konst.text[++i];
+            rc = strchr(".^$*+?()[]{}|\\", n) ? buf_printf(&re, "\\%c", n)
+                                               : buf_append_u8(&re, (uint8_t)n);
+        } else if (in_class) {
+            in_class = c != ']';
+            rc = buf_append_u8(&re, (uint8_t)c);
+        } else if (c == '[') {
+            in_class = true;
+            rc = buf_append_u8(&re, (uint8_t)c);
+        } else if (c == '%') {
+            rc = buf_printf(&re, ".*");
+        } else if (c == '_') {
+            rc = buf_printf(&re, ".");
+        } else if (c == '.' || c == '^' || c == '$') {
+            rc = buf_printf(&re, "\\%c", c);
+        } else {
+            rc = buf_append_u8(&re, (uint8_t)c);
+        }
+    }
+    if (rc == 0)
+        rc = buf_printf(&re, ")$");
+    if (rc != 0) {
+        buf_free(&re);
+        pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
+        return;
+    }
+    pr_s(p, "pg_regexp_like(");
+    pr_expr(p, e->like.arg);
+    pr_s(p, ", ");
+    pr_string(p, (const char *)re.data, re.len);
+    pr_s(p, ")");
+    buf_free(&re);
+}
+
 static void pr_expr(struct pr *p, const struct sql_expr *e)
 {
     if (!pr_enter(p)) {
@@ -1158,7 +1214,7 @@ static void pr_expr(struct pr *p, const struct sql_expr *e)
             }
             pr_s(p, ")");
         } else {
-            pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "SIMILAR TO is not supported yet");
+            pr_similar(p, e);
         }
         if (e->like.negated)
             pr_s(p, ")");
@@ -2421,6 +2477,8 @@ static enum sql_type_kind pr_binary_type(struct pr *p, const struct sql_expr *e,
         const char *o = e->binary.op_name;
         if (strcmp(o, "->>") == 0 || strcmp(o, "#>>") == 0)
             return SQL_TYPE_TEXT;
+        if (strcmp(o, "^@") == 0)
+            return SQL_TYPE_BOOL;
         if (strcmp(o, "->") == 0 || strcmp(o, "#>") == 0)
             return l == SQL_TYPE_JSON || l == SQL_TYPE_JSONB ? l : SQL_TYPE_UNKNOWN;
         return SQL_TYPE_UNKNOWN;

@@ -413,6 +413,11 @@ TEST(text_bytea_and_json_operands)
                       "'abc'::bytea = '\\x616263', encode('\\x41', 'hex'), to_json(1 = 1)"),
               "\\x610062,t,41,true");
     CHECK_STR(state_of("SELECT max('a'::bytea)"), "42883");
+    CHECK_STR(run(db, "SELECT 'hello' ^@ 'hel', 'hello' ^@ 'lo'"), "t,f");
+    CHECK_STR(run(db, "SELECT 'abc' SIMILAR TO 'a(b|x)c', 'abd' SIMILAR TO 'a(b|x)c', "
+                      "'a.c' SIMILAR TO 'a.c', 'abc' SIMILAR TO 'a.c', 'x%' SIMILAR TO 'x\\%', "
+                      "'xyz' NOT SIMILAR TO 'x%', 'b' SIMILAR TO '[a-c]_?'"),
+              "t,f,t,f,t,f,t");
     sqlite3_close(db);
 }
 
