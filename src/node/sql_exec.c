@@ -2235,7 +2235,8 @@ static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *
     }
     char **ix = calloc(t->nindexes + 1, sizeof *ix);
     ASSERT(ix != NULL);
-    memcpy(ix, t->indexes, t->nindexes * sizeof *ix);
+    if (t->nindexes > 0)
+        memcpy(ix, t->indexes, t->nindexes * sizeof *ix);
     ix[t->nindexes] = (char *)name;
     struct buf def = BUF_INIT;
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
@@ -2428,7 +2429,9 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     struct buf sql = BUF_INIT, def = BUF_INIT;
     uint32_t cap = t->ncols + at->ncmds;
     struct sqlx_col *cols = calloc(cap + 1, sizeof *cols);
-    char **dflts = calloc(at->ncmds + 1, sizeof *dflts); /* the added columns' DEFAULTs */
+    /* The statement may be freed before the cleanup below (sqlx_statement_done ends it). */
+    const uint32_t ncmds = at->ncmds;
+    char **dflts = calloc(ncmds + 1, sizeof *dflts); /* the added columns' DEFAULTs */
     ASSERT(cols != NULL && dflts != NULL);
     memcpy(cols, t->cols, t->ncols * sizeof *cols);
     uint32_t ncols = t->ncols;
@@ -2615,7 +2618,7 @@ fail_free:
 done:
     buf_free(&sql);
     buf_free(&def);
-    for (uint32_t i = 0; i < at->ncmds; i++)
+    for (uint32_t i = 0; i < ncmds; i++)
         free(dflts[i]);
     free(dflts);
     free(cols);
@@ -2902,7 +2905,7 @@ static void sqlx_do_utility(struct sqlx_session *s, const struct sql_stmt *st)
             s->txn_now_us = sqlx_now_us();
             s->txn_seed = rng_next(&s->x->rng);
         }
-        pg_send_command_complete(s->c, "BEGIN");
+        pg_send_command_complete(s->c, st->txn->start ? "START TRANSACTION" : "BEGIN");
         break;
     case SQL_STMT_ROLLBACK:
         if (s->txn == SQLX_IDLE)
@@ -3296,7 +3299,8 @@ static void sqlx_copy_finish(struct sqlx_session *s)
         for (uint32_t k = 0, at = 0; k < ng; k++) {
             first[k] = at;
             per[k] = gb[k].n_stmts;
-            memcpy(&stmts[at], gb[k].stmts, gb[k].n_stmts * sizeof *stmts);
+            if (gb[k].n_stmts > 0) /* a group no row went to has no statements array */
+                memcpy(&stmts[at], gb[k].stmts, gb[k].n_stmts * sizeof *stmts);
             at += gb[k].n_stmts;
         }
         if (nstmts > TABLE_STMTS_MAX) {
