@@ -724,6 +724,7 @@ struct sql_txn {
     struct sql_txn_modes modes;
     const char *savepoint;
     bool chain; /* AND CHAIN */
+    bool start; /* written START TRANSACTION (the command tag says so), not BEGIN */
 };
 
 enum sql_set_kind {

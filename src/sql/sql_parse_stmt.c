@@ -481,6 +481,7 @@ static int txn_stmt(struct sql_parser *p, struct sql_stmt *st)
     }
     if (sqlp_is_kw(p, SQL_KW_START)) {
         st->kind = SQL_STMT_BEGIN;
+        tx->start = true;
         TRY(sqlp_advance(p));
         TRY(sqlp_expect_kw(p, SQL_KW_TRANSACTION));
         return txn_modes(p, &tx->modes, false);

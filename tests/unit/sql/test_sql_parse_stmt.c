@@ -499,6 +499,7 @@ TEST(transactions)
 {
     PARSE(a, "BEGIN");
     CHECK_EQ(a->kind, SQL_STMT_BEGIN);
+    CHECK(!a->txn->start);
     CHECK_EQ(a->txn->modes.isolation, SQL_ISO_DEFAULT);
     CHECK_EQ(a->txn->modes.read_only, 0);
     PARSE(b, "BEGIN WORK ISOLATION LEVEL REPEATABLE READ, READ ONLY NOT DEFERRABLE");
@@ -507,6 +508,7 @@ TEST(transactions)
     CHECK_EQ(b->txn->modes.deferrable, -1);
     PARSE(c, "START TRANSACTION ISOLATION LEVEL SERIALIZABLE READ WRITE, DEFERRABLE");
     CHECK_EQ(c->kind, SQL_STMT_BEGIN);
+    CHECK(c->txn->start);
     CHECK_EQ(c->txn->modes.isolation, SQL_ISO_SERIALIZABLE);
     CHECK_EQ(c->txn->modes.read_only, -1);
     CHECK_EQ(c->txn->modes.deferrable, 1);
