@@ -673,9 +673,71 @@ static const struct sql_expr *pr_find_aggregate(const struct pr *p, const struct
     return a.found;
 }
 
+/* The JSON text of e's value as to_json gives it (PostgreSQL's JSON of its type), 'null' for
+ * NULL: json and jsonb as they are, text quoted, booleans true / false, numbers bare. */
+static void pr_json_value(struct pr *p, const struct sql_expr *e)
+{
+    enum sql_type_kind t = pr_type_now(p, e);
+    pr_s(p, "coalesce(");
+    if (t == SQL_TYPE_JSON || t == SQL_TYPE_JSONB) {
+        pr_expr(p, e);
+    } else if (t == SQL_TYPE_TEXT || t == SQL_TYPE_VARCHAR || t == SQL_TYPE_BPCHAR) {
+        pr_s(p, "json_quote(");
+        pr_expr(p, e);
+        pr_s(p, ")");
+    } else if (t == SQL_TYPE_BOOL) {
+        pr_text_operand(p, e, SQL_TYPE_BOOL);
+    } else {
+        pr_s(p, "pg_to_json(");
+        pr_expr(p, e);
+        pr_s(p, ")");
+    }
+    pr_s(p, ", 'null')");
+}
+
+/* json_agg(x) and json_object_agg(k, v) (with ORDER BY, FILTER) as the string_agg of their
+ * elements' JSON between brackets, in PostgreSQL's layout: [1, 2] and { "k" : v, ... }. */
+static void pr_json_agg(struct pr *p, const struct sql_expr *e, bool object)
+{
+    const struct sql_sorts *o = &e->func.agg_order;
+    pr_s(p, object ? "('{ ' || " : "('[' || ");
+    pr_s(p, o->n > 0 ? "pg_agg_ordered('string_agg', 0, 2, " : "pg_string_agg(");
+    if (object) {
+        pr_s(p, "json_quote(pg_cast(");
+        pr_expr(p, e->func.args.v[0]);
+        pr_s(p, ", 'text')) || ' : ' || ");
+        pr_json_value(p, e->func.args.v[1]);
+    } else {
+        pr_json_value(p, e->func.args.v[0]);
+    }
+    pr_s(p, ", ', '");
+    for (uint32_t i = 0; i < o->n && p->rc == 0; i++) {
+        bool desc = o->v[i].dir == SQL_SORT_DESC;
+        bool nulls_first = o->v[i].nulls == SQL_NULLS_FIRST ||
+                           (o->v[i].nulls == SQL_NULLS_DEFAULT && desc);
+        pr_s(p, ", ");
+        pr_expr(p, o->v[i].expr);
+        pr_f(p, ", %d", (desc ? 1 : 0) | (nulls_first ? 2 : 0));
+    }
+    pr_s(p, ")");
+    if (e->func.filter != NULL) {
+        pr_s(p, " FILTER (WHERE ");
+        pr_expr(p, e->func.filter);
+        pr_s(p, ")");
+    }
+    pr_s(p, object ? " || ' }')" : " || ']')");
+}
+
 static void pr_func(struct pr *p, const struct sql_expr *e)
 {
     const char *nm = e->func.name.name;
+    bool json_list = strcmp(nm, "json_agg") == 0 && e->func.args.n == 1;
+    bool json_object = strcmp(nm, "json_object_agg") == 0 && e->func.args.n == 2;
+    if ((json_list || json_object) && e->func.over == NULL && !e->func.distinct &&
+        !e->func.within_group && e->func.name.schema == NULL) {
+        pr_json_agg(p, e, json_object);
+        return;
+    }
     bool agg;
     const char *fn = pr_func_name(p, e, &agg);
     if (fn == NULL)

@@ -489,6 +489,12 @@ TEST(aggregates_with_order_by)
                       "FILTER (WHERE id > 1) FROM items GROUP BY sku ORDER BY sku"),
               "apple,2;fig,4;pear,3");
     CHECK_STR(run(db, "SELECT string_agg(sku, ',' ORDER BY id) FROM items WHERE false"), "NULL");
+    CHECK_STR(run(db, "SELECT json_agg(id ORDER BY id DESC), json_agg(sku), "
+                      "json_object_agg(id, qty ORDER BY id) FILTER (WHERE id < 3), "
+                      "json_agg(qty IS NULL ORDER BY id) FROM items"),
+              "[4, 3, 2, 1],[\"pear\", \"apple\", \"pear\", \"fig\"],"
+              "{ \"1\" : 2, \"2\" : 1 },[false, false, true, false]");
+    CHECK_STR(run(db, "SELECT json_agg(id) FROM items WHERE false"), "NULL");
     sqlite3_close(db);
 }
 
