@@ -609,18 +609,11 @@ static bool pr_agg_order_matters(const char *name)
     return strcmp(name, "string_agg") == 0 || strcmp(name, "array_agg") == 0;
 }
 
-/* agg(DISTINCT args ORDER BY keys) as pg_agg_ordered('agg', distinct, nargs, args...,
- * key, flags...) (sql_func_agg.c): flags 1 descending, 2 NULLs first. */
-static void pr_agg_ordered(struct pr *p, const struct sql_expr *e)
+/* The end of a pg_agg_ordered / pg_string_agg call for e: its ORDER BY keys each with its
+ * flags (1 descending, 2 NULLs first), the closing parenthesis, its FILTER. */
+static void pr_agg_keys_end(struct pr *p, const struct sql_expr *e)
 {
     const struct sql_sorts *o = &e->func.agg_order;
-    pr_s(p, "pg_agg_ordered(");
-    pr_string(p, e->func.name.name, strlen(e->func.name.name));
-    pr_f(p, ", %d, %u", e->func.distinct ? 1 : 0, e->func.args.n);
-    for (uint32_t i = 0; i < e->func.args.n && p->rc == 0; i++) {
-        pr_s(p, ", ");
-        pr_expr(p, e->func.args.v[i]);
-    }
     for (uint32_t i = 0; i < o->n && p->rc == 0; i++) {
         bool desc = o->v[i].dir == SQL_SORT_DESC;
         bool nulls_first = o->v[i].nulls == SQL_NULLS_FIRST ||
@@ -635,6 +628,20 @@ static void pr_agg_ordered(struct pr *p, const struct sql_expr *e)
         pr_expr(p, e->func.filter);
         pr_s(p, ")");
     }
+}
+
+/* agg(DISTINCT args ORDER BY keys) as pg_agg_ordered('agg', distinct, nargs, args...,
+ * key, flags...) (sql_func_agg.c): flags 1 descending, 2 NULLs first. */
+static void pr_agg_ordered(struct pr *p, const struct sql_expr *e)
+{
+    pr_s(p, "pg_agg_ordered(");
+    pr_string(p, e->func.name.name, strlen(e->func.name.name));
+    pr_f(p, ", %d, %u", e->func.distinct ? 1 : 0, e->func.args.n);
+    for (uint32_t i = 0; i < e->func.args.n && p->rc == 0; i++) {
+        pr_s(p, ", ");
+        pr_expr(p, e->func.args.v[i]);
+    }
+    pr_agg_keys_end(p, e);
 }
 
 /* An aggregate call (without OVER) of the function library. */
@@ -711,20 +718,7 @@ static void pr_json_agg(struct pr *p, const struct sql_expr *e, bool object)
         pr_json_value(p, e->func.args.v[0]);
     }
     pr_s(p, ", ', '");
-    for (uint32_t i = 0; i < o->n && p->rc == 0; i++) {
-        bool desc = o->v[i].dir == SQL_SORT_DESC;
-        bool nulls_first = o->v[i].nulls == SQL_NULLS_FIRST ||
-                           (o->v[i].nulls == SQL_NULLS_DEFAULT && desc);
-        pr_s(p, ", ");
-        pr_expr(p, o->v[i].expr);
-        pr_f(p, ", %d", (desc ? 1 : 0) | (nulls_first ? 2 : 0));
-    }
-    pr_s(p, ")");
-    if (e->func.filter != NULL) {
-        pr_s(p, " FILTER (WHERE ");
-        pr_expr(p, e->func.filter);
-        pr_s(p, ")");
-    }
+    pr_agg_keys_end(p, e);
     pr_s(p, object ? " || ' }')" : " || ']')");
 }
 
