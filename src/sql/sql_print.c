@@ -3488,7 +3488,8 @@ static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql
             pr_ident(p, in->cols.v[i]);
         }
         pr_s(p, ")");
-    } else if (known) {
+    } else if (known && in->select != NULL) {
+        /* (DEFAULT VALUES takes no column list: SQLite counts it against no values) */
         uint32_t width = ntc;
         if (in->select != NULL && in->select->kind == SQL_SELECT_VALUES && in->select->values.n)
             width = in->select->values.v[0].n;

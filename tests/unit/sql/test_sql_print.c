@@ -397,6 +397,9 @@ TEST(default_in_values_and_set)
     CHECK_STR(run(db, "UPDATE items SET qty = DEFAULT, flag = DEFAULT, price = DEFAULT "
                       "WHERE id = 2 RETURNING qty, flag, price"),
               "0,t,NULL");
+    /* NOT NULL id without a default: PostgreSQL's 23502, SQLite's NOT NULL failure */
+    CHECK_STR(run(db, "INSERT INTO tags DEFAULT VALUES"),
+              "ERR sqlite: NOT NULL constraint failed: t_tags.item_id");
     /* a table whose catalog does not know its defaults refuses */
     CHECK_STR(state_of("INSERT INTO items (id, sku) VALUES (DEFAULT, 'x')"), "0A000");
     sqlite3_close(db);
