@@ -1765,6 +1765,9 @@ struct sqlx_ddl {
     bool global;
     uint32_t pending;
     bool behind;
+    /* The check that runs the change tentatively on every replicaset first. */
+    uint32_t checking;
+    bool check_failed, check_replan;
 };
 
 static void sqlx_ddl_free(struct sqlx_ddl *d)
@@ -1893,6 +1896,90 @@ static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl 
     d->version = td->expect_version + 1;
     d->global = td->global;
     node_write(d->s->x->n, NODE_GOVERNOR_GROUP, d->cmd.data, d->cmd.len, sqlx_ddl_done, d);
+}
+
+/* ---- a schema change tried on the rows first ----
+ *
+ * The governor takes a change before any replicaset has applied it, so a change the rows make
+ * impossible (a unique index or primary key over duplicates, a NOT NULL column, a CHECK the
+ * rows break) would be in the catalog while every replicaset failed to apply it. The change
+ * is first run tentatively on every replicaset holding data (rolled back), and proposed only
+ * if none refuses. A change that could not be checked in TABLE_RUN_MS_MAX (a large table) is
+ * proposed unchecked. Plain CREATE INDEX and DROP INDEX cannot fail on rows: not tried. */
+
+static bool sqlx_ddl_can_fail_on_rows(const char *rs_sql)
+{
+    return strncmp(rs_sql, "CREATE INDEX", 12) != 0 && strncmp(rs_sql, "DROP INDEX", 10) != 0;
+}
+
+static void sqlx_ddl_checked(struct sqlx_run *r, int err)
+{
+    struct sqlx_ddl *d = r->arg;
+    struct sqlx_session *s = d->s;
+    struct table_output o;
+    d->checking--;
+    if (d->check_failed || d->check_replan) {
+        /* an earlier answer decided */
+    } else if (err != 0) {
+        sqlx_send_err(s, err, d->tag);
+        d->check_failed = true;
+    } else if (sqlx_output_schema_miss(&r->out)) {
+        d->check_replan = true; /* a replicaset not at this node's schema version yet */
+    } else if (table_output_parse(r->out.data, r->out.len, &o) != 0) {
+        pg_send_errorf(s->c, "XX000", "a malformed answer from a replicaset");
+        d->check_failed = true;
+    } else if (o.state != TABLE_STATE_OK && strcmp(o.sqlstate, "57014") != 0) {
+        sqlx_send_output_error(s, &o);
+        d->check_failed = true;
+    }
+    sqlx_run_free(r);
+    if (d->checking > 0)
+        return;
+    if (d->check_failed || d->check_replan) {
+        bool replan = !d->check_failed;
+        if (d->check_failed)
+            sqlx_failed(s);
+        sqlx_ddl_free(d);
+        if (replan)
+            sqlx_retry_statement(s);
+        else
+            sqlx_statement_done(s);
+        return;
+    }
+    node_write(s->x->n, NODE_GOVERNOR_GROUP, d->cmd.data, d->cmd.len, sqlx_ddl_done, d);
+}
+
+/* sqlx_ddl_propose, after the replicasets ran td's change without an error. */
+static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_table_ddl *td)
+{
+    struct sqlx_session *s = d->s;
+    struct node *n = s->x->n;
+    uint64_t groups[ROUTER_RS_MAX];
+    uint32_t ng = 0;
+    if (!td->global && td->rs_sql[0] != '\0' && sqlx_ddl_can_fail_on_rows(td->rs_sql))
+        for (uint32_t i = 0; i < n->router.n_rs; i++)
+            if (n->router.rs[i].buckets > 0)
+                groups[ng++] = ROUTER_RS_GROUP(n->router.rs[i].id);
+    if (ng == 0) {
+        sqlx_ddl_propose(d, td);
+        return;
+    }
+    struct errbuf eb = {{0}};
+    buf_reset(&d->cmd);
+    if (cluster_encode_table_ddl(&d->cmd, td, &eb) != 0) {
+        pg_send_errorf(s->c, "54000", "%s", eb.msg);
+        sqlx_failed(s);
+        sqlx_ddl_free(d);
+        sqlx_statement_done(s);
+        return;
+    }
+    snprintf(d->name, sizeof d->name, "%s", td->name);
+    d->version = td->expect_version + 1;
+    d->global = td->global;
+    struct table_stmt ts = {.sql = td->rs_sql, .sql_len = (uint32_t)strlen(td->rs_sql)};
+    d->checking = ng;
+    for (uint32_t i = 0; i < ng; i++)
+        sqlx_run_start(s, groups[i], false, true, &ts, 1, 0, sqlx_ddl_checked, d);
 }
 
 /* The catalog's definition text of a table (see sqlx_table_from_def). */
@@ -2176,7 +2263,10 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
                                    .def = def,
                                    .rs_sql = t->global ? "" : rs_sql,
                                    .gov_sql = t->global ? rs_sql : ""};
-    sqlx_ddl_propose(d, &td);
+    if (s->txn == SQLX_BLOCK)
+        sqlx_ddl_propose(d, &td);
+    else
+        sqlx_ddl_propose_checked(d, &td);
     buf_free(&defbuf);
 }
 

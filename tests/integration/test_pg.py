@@ -258,6 +258,30 @@ def test_a_runaway_read_is_interrupted(node):
     conn.close()
 
 
+def test_a_schema_change_the_rows_refuse_is_refused(node):
+    """A change the existing rows make impossible is an error, and the table goes on as before:
+    the catalog must not take a change no replicaset can apply."""
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE ddl_rows (id int, v text)")
+    cur.execute("INSERT INTO ddl_rows VALUES (1, 'a'), (1, 'b'), (2, NULL)")
+    for sql, state in (("ALTER TABLE ddl_rows ADD PRIMARY KEY (id)", "23505"),
+                       ("CREATE UNIQUE INDEX ddl_rows_id ON ddl_rows (id)", "23505")):
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(sql)
+        assert e.value.pgcode == state, (sql, e.value.pgcode, e.value)
+    # Nothing of them stayed: duplicates still go in, and a later change applies.
+    cur.execute("INSERT INTO ddl_rows VALUES (1, 'c')")
+    cur.execute("SELECT count(*) FROM ddl_rows WHERE id = 1")
+    assert cur.fetchone()[0] == 3
+    cur.execute("DELETE FROM ddl_rows WHERE v IN ('b', 'c')")
+    cur.execute("ALTER TABLE ddl_rows ADD PRIMARY KEY (id)")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO ddl_rows VALUES (1, 'again')")
+    assert e.value.pgcode == "23505"
+    conn.close()
+
+
 def test_garbage_on_the_port_harms_nobody(node):
     import socket
     conn = connect(node)
