@@ -3417,15 +3417,40 @@ static void sqlx_copy_placed_cb(uv_timer_t *t)
     sqlx_copy_finish_when_placed(t->data);
 }
 
+static int sqlx_count_move(void *ctx, const struct cluster_move *m)
+{
+    (void)m;
+    (*(uint32_t *)ctx)++;
+    return 0;
+}
+
+/* Whether the governor's catalog (this node's replica of it) has bucket moves under way, or a
+ * map newer than the one this node routes by. */
+static bool sqlx_moves_under_way(struct node *n)
+{
+    uint32_t moves = 0;
+    uint64_t version = 0;
+    struct errbuf eb = {{0}};
+    if (cluster_map_version(node_store(n), &version, &eb) == 0 && version != n->router.map_version)
+        return true;
+    return cluster_moves(node_store(n), sqlx_count_move, &moves, &eb) == 0 && moves > 0;
+}
+
 /* COPY FROM's rows go where this node's map places them: a node that has just started waits
- * for the map (the statement's deadline bounds the wait). */
+ * for the map. Its batches are atomic but not re-routed, and a replicaset refuses rows of a
+ * bucket that is moving away: while moves are under way the COPY waits for them to end too,
+ * as long as its deadline allows (then it goes ahead, and a batch that meets a move fails
+ * with 40001). */
 static void sqlx_copy_finish_when_placed(struct sqlx_session *s)
 {
-    if (s->copy->t->global || sqlx_router_ready(s->x->n)) {
+    struct node *n = s->x->n;
+    bool global = s->copy->t->global;
+    bool late = clock_mono_ms() >= s->deadline_ms;
+    if (global || (sqlx_router_ready(n) && (late || !sqlx_moves_under_way(n)))) {
         sqlx_copy_finish(s);
         return;
     }
-    if (clock_mono_ms() >= s->deadline_ms) {
+    if (late) {
         pg_send_errorf(s->c, "08006", "no replicaset holds data yet; try again shortly");
         sqlx_copy_free(s);
         sqlx_failed(s);

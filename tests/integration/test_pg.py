@@ -569,6 +569,35 @@ def test_a_node_just_started_takes_sql_writes(tmp_path):
         c.check_sanitizers()
 
 
+def test_copy_while_buckets_move(tmp_path):
+    """COPY FROM while a second replicaset takes its buckets: the COPY waits for the moves
+    (its batches are not re-routed), and every row lands where its key says."""
+    c = Cluster(str(tmp_path))
+    try:
+        c.start(1, extra=["--bucket-count", "64"], rf=1)
+        wait_pg(c.nodes[0])
+        conn = connect(c.nodes[0])
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE mv_copy (id int PRIMARY KEY, grp int)")
+        c.add().start().wait_up()
+        wait_for(lambda: c.nodes[0].cluster().get("moves"), 30, "bucket moves to begin")
+        for round_ in range(3):
+            rows = "".join("%d\t%d\n" % (i, i % 10)
+                           for i in range(round_ * 4000 + 1, round_ * 4000 + 4001))
+            cur.copy_expert("COPY mv_copy FROM STDIN", io.StringIO(rows))
+            assert cur.rowcount == 4000
+        wait_balanced(c, 2, 4, 60, "two replicasets sharing the buckets")
+        cur.execute("SELECT count(*), count(DISTINCT id), sum(id) FROM mv_copy")
+        assert cur.fetchone() == (12000, 12000, 12000 * 12001 // 2)
+        for k in range(1, 12001, 997):
+            cur.execute("SELECT grp FROM mv_copy WHERE id = %s", (k,))
+            assert cur.fetchall() == [(k % 10,)], k
+        conn.close()
+    finally:
+        c.stop_all()
+        c.check_sanitizers()
+
+
 def test_node_killed_during_writes_loses_no_acknowledged_row(tmp_path):
     c = Cluster(str(tmp_path))
     try:
