@@ -1039,6 +1039,14 @@ static void sqlx_dml_free(struct sqlx_dml *d)
     free(d);
 }
 
+/* The statement failed (its error already sent): d goes, the statement ends. */
+static void sqlx_dml_fail(struct sqlx_session *s, struct sqlx_dml *d)
+{
+    sqlx_failed(s);
+    sqlx_dml_free(d);
+    sqlx_statement_done(s);
+}
+
 /* Params as the table model takes them: text, as the protocol gave them. */
 struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n)
 {
@@ -1194,17 +1202,13 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
                            "distributed transactions are not supported yet (a later issue): "
                            "keep a transaction's rows in one replicaset (same distribution "
                            "key) or run the statements outside a transaction block");
-            sqlx_failed(s);
-            sqlx_dml_free(d);
-            sqlx_statement_done(s);
+            sqlx_dml_fail(s, d);
             return;
         }
         if (s->n_stmts + 1 >= SQLX_TXN_STMTS_MAX || s->txn_bytes > SQLX_TXN_BYTES_MAX) {
             pg_send_errorf(s->c, "54000", "transaction too large (%u statements, %zu bytes); "
                            "commit more often", s->n_stmts, s->txn_bytes);
-            sqlx_failed(s);
-            sqlx_dml_free(d);
-            sqlx_statement_done(s);
+            sqlx_dml_fail(s, d);
             return;
         }
         s->txn_group = group;
@@ -1376,9 +1380,7 @@ static void sqlx_split_start(struct sqlx_session *s, const struct sql_stmt *st,
                        "expression); insert them one statement per key", unroutable);
         free(row_group);
         free(picked);
-        sqlx_failed(s);
-        sqlx_dml_free(d);
-        sqlx_statement_done(s);
+        sqlx_dml_fail(s, d);
         return;
     }
     /* Each part prints the same statement over its own rows. */
@@ -1417,9 +1419,7 @@ static void sqlx_split_start(struct sqlx_session *s, const struct sql_stmt *st,
     free(picked);
     if (rc != 0) {
         pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
-        sqlx_failed(s);
-        sqlx_dml_free(d);
-        sqlx_statement_done(s);
+        sqlx_dml_fail(s, d);
         return;
     }
     if (d->nparts == 0) {
@@ -1555,9 +1555,7 @@ static void sqlx_insert_select_rows(struct sqlx_session *s, void *arg, const str
     sqlx_split_start(s, vst, d);
     return;
 fail:
-    sqlx_failed(s);
-    sqlx_dml_free(d);
-    sqlx_statement_done(s);
+    sqlx_dml_fail(s, d);
 }
 
 /* Gathers st's SELECT (with the INSERT's WITH), then inserts its rows. */
@@ -1571,9 +1569,7 @@ static void sqlx_insert_select_start(struct sqlx_session *s, const struct sql_st
     if (sel == NULL || q == NULL || is == NULL) {
         free(is);
         pg_send_errorf(s->c, "53200", "out of memory planning the INSERT");
-        sqlx_failed(s);
-        sqlx_dml_free(d);
-        sqlx_statement_done(s);
+        sqlx_dml_fail(s, d);
         return;
     }
     *q = *st->insert->select;
@@ -1591,9 +1587,7 @@ static void sqlx_insert_select_start(struct sqlx_session *s, const struct sql_st
         free(is);
         sql_printed_free(&printed);
         pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
-        sqlx_failed(s);
-        sqlx_dml_free(d);
-        sqlx_statement_done(s);
+        sqlx_dml_fail(s, d);
         return;
     }
     is->d = d;
@@ -1614,9 +1608,7 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
     struct sql_error err = {0};
     if (sql_print(st, &o, &d->printed, &err) != 0) {
         pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
-        sqlx_failed(s);
-        sqlx_dml_free(d);
-        sqlx_statement_done(s);
+        sqlx_dml_fail(s, d);
         return;
     }
     uint64_t group;
@@ -1628,9 +1620,7 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         return;
     }
     if (routed < 0) {
-        sqlx_failed(s);
-        sqlx_dml_free(d);
-        sqlx_statement_done(s);
+        sqlx_dml_fail(s, d);
         return;
     }
     if (gather && s->txn == SQLX_BLOCK) {
@@ -1638,9 +1628,7 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
                        "inside a transaction block a query may read only the replicaset the "
                        "transaction uses (distributed transactions are a later issue): filter "
                        "on the distribution key, or run the query outside the block");
-        sqlx_failed(s);
-        sqlx_dml_free(d);
-        sqlx_statement_done(s);
+        sqlx_dml_fail(s, d);
         return;
     }
     if (split && s->txn != SQLX_BLOCK) {
@@ -1880,7 +1868,9 @@ static void sqlx_ddl_barrier_cb(uv_timer_t *t)
     sqlx_ddl_barrier(d);
 }
 
-static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl *td)
+/* Encodes td into d->cmd and records what the barrier waits for. On an error it answers the
+ * client, frees d, ends the statement and returns false. */
+static bool sqlx_ddl_encode(struct sqlx_ddl *d, const struct cluster_table_ddl *td)
 {
     struct errbuf eb = {{0}};
     buf_reset(&d->cmd);
@@ -1890,12 +1880,18 @@ static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl 
         struct sqlx_session *s = d->s;
         sqlx_ddl_free(d);
         sqlx_statement_done(s);
-        return;
+        return false;
     }
     snprintf(d->name, sizeof d->name, "%s", td->name);
     d->version = td->expect_version + 1;
     d->global = td->global;
-    node_write(d->s->x->n, NODE_GOVERNOR_GROUP, d->cmd.data, d->cmd.len, sqlx_ddl_done, d);
+    return true;
+}
+
+static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl *td)
+{
+    if (sqlx_ddl_encode(d, td))
+        node_write(d->s->x->n, NODE_GOVERNOR_GROUP, d->cmd.data, d->cmd.len, sqlx_ddl_done, d);
 }
 
 /* ---- a schema change tried on the rows first ----
@@ -1964,18 +1960,8 @@ static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_ta
         sqlx_ddl_propose(d, td);
         return;
     }
-    struct errbuf eb = {{0}};
-    buf_reset(&d->cmd);
-    if (cluster_encode_table_ddl(&d->cmd, td, &eb) != 0) {
-        pg_send_errorf(s->c, "54000", "%s", eb.msg);
-        sqlx_failed(s);
-        sqlx_ddl_free(d);
-        sqlx_statement_done(s);
+    if (!sqlx_ddl_encode(d, td))
         return;
-    }
-    snprintf(d->name, sizeof d->name, "%s", td->name);
-    d->version = td->expect_version + 1;
-    d->global = td->global;
     struct table_stmt ts = {.sql = td->rs_sql, .sql_len = (uint32_t)strlen(td->rs_sql)};
     d->checking = ng;
     for (uint32_t i = 0; i < ng; i++)
