@@ -1067,6 +1067,32 @@ struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n)
     return v;
 }
 
+/* sqlx_params, then the literals the printer made parameters (numbered right after). */
+static struct table_value *sqlx_params_with(struct sqlx_session *s,
+                                            const struct sql_printed *printed, uint32_t *n)
+{
+    struct table_value *v = sqlx_params(s, n);
+    if (printed->n_lits == 0)
+        return v;
+    v = realloc(v, (*n + printed->n_lits) * sizeof *v);
+    ASSERT(v != NULL);
+    for (uint32_t i = 0; i < printed->n_lits; i++) {
+        const struct sql_literal *l = &printed->lits[i];
+        struct table_value *tv = &v[*n + i];
+        memset(tv, 0, sizeof *tv);
+        if (l->is_int) {
+            tv->type = TABLE_INT;
+            tv->i = l->ival;
+        } else {
+            tv->type = TABLE_TEXT;
+            tv->p = (const uint8_t *)l->text;
+            tv->len = (uint32_t)l->len;
+        }
+    }
+    *n += printed->n_lits;
+    return v;
+}
+
 static bool sqlx_output_schema_miss(const struct buf *out)
 {
     return out->len > 0 && out->data[0] == TABLE_STATE_SCHEMA;
@@ -1605,6 +1631,10 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
     ASSERT(d != NULL);
     d->s = s;
     d->tag = sqlx_dml_tag(st->kind);
+    /* The literals as parameters after the client's: pgbench's statements, say, then differ
+     * only in bound values, and each replicaset's statement cache prepares them once. */
+    if (s->n_params + SQL_LITERAL_PARAMS_MAX < SQLX_SQLITE_PARAMS_MAX)
+        o.literal_params_from = s->n_params + 1;
     struct sql_error err = {0};
     if (sql_print(st, &o, &d->printed, &err) != 0) {
         pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
@@ -1631,6 +1661,16 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         sqlx_dml_fail(s, d);
         return;
     }
+    if ((split && s->txn != SQLX_BLOCK) || gather) {
+        /* Those plans print their own pieces, with the literals inline. */
+        sql_printed_free(&d->printed);
+        o.literal_params_from = 0;
+        if (sql_print(st, &o, &d->printed, &err) != 0) {
+            pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+            sqlx_dml_fail(s, d);
+            return;
+        }
+    }
     if (split && s->txn != SQLX_BLOCK) {
         const struct sql_names *cols;
         const struct sql_rows *rows;
@@ -1647,7 +1687,7 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         sqlx_dml_free(d);
         return;
     }
-    d->params = sqlx_params(s, &d->n_params);
+    d->params = sqlx_params_with(s, &d->printed, &d->n_params);
     bool write = st->kind != SQL_STMT_SELECT;
     sqlx_dml_send(s, d, group, all, write);
 }

@@ -30,6 +30,8 @@
 /* An INSERT split between replicasets sends each at most this many rows per write (one log
  * entry each, well under TABLE_SQL_BYTES_MAX for ordinary rows). */
 #define SQLX_SPLIT_PART_ROWS 1000
+/* SQLite's highest parameter number (SQLITE_MAX_VARIABLE_NUMBER as Debian builds it). */
+#define SQLX_SQLITE_PARAMS_MAX 32766
 
 struct sqlx_col {
     char name[SQL_IDENT_BYTES_MAX + 1];

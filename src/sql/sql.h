@@ -910,6 +910,23 @@ struct sql_print_opts {
     /* Printed as a string literal for CURRENT_USER, SESSION_USER, USER, CURRENT_ROLE; NULL:
      * they are printed as calls of the function library (current_user()...). */
     const char *current_user;
+    /* 0: literals are printed inline. Else the integer, numeric and string literals of WHERE
+     * clauses, UPDATE/ON CONFLICT SET values and INSERT VALUES rows (at most
+     * SQL_LITERAL_PARAMS_MAX) are printed as parameters ?from, ?from+1, ... and listed in the
+     * output's lits, so that statements differing only in such values print the same text and
+     * a statement cache serves them all. Literals anywhere else (select lists, ORDER BY and
+     * GROUP BY positions, LIMIT, window frames, ON CONFLICT targets) stay inline. */
+    uint32_t literal_params_from;
+};
+
+#define SQL_LITERAL_PARAMS_MAX 64
+
+/* A literal printed as a parameter (literal_params_from). */
+struct sql_literal {
+    bool is_int;      /* ival; else text/len: a string's bytes, or a numeric as written */
+    int64_t ival;
+    const char *text; /* in the statement's arena */
+    size_t len;
 };
 
 /* A result column of a SELECT or RETURNING: named as PostgreSQL names it. */
@@ -925,6 +942,8 @@ struct sql_printed {
     uint32_t ncols;               /* result columns (SELECT, VALUES, RETURNING); 0 otherwise */
     struct sql_out_column *cols;  /* in the statement's arena */
     bool has_star;                /* a * was printed unexpanded: names are SQLite's for those */
+    struct sql_literal *lits;     /* literals printed as parameters, in number order (malloc'd) */
+    uint32_t n_lits;
 };
 
 /* Renders one statement as SQLite SQL (docs/sql.md, "The printer's rewrites"). Kinds rendered:

@@ -42,12 +42,24 @@ struct pr {
      * where PostgreSQL resolves names only among FROM items). */
     const struct pr_scope *scopes;
     bool check_cols;
+    /* Literals here are printed as parameters into printed->lits (literal_params_from): set
+     * while a WHERE, a SET value or a VALUES row prints, cleared inside every select. */
+    bool lits;
+    struct sql_printed *printed;
 };
 
 struct pr_scope {
     const struct sql_froms *from;
     const struct pr_scope *up;
 };
+
+/* Whether literals print as parameters from here on (see struct pr); returns the old setting. */
+static bool pr_lits_set(struct pr *p, bool on)
+{
+    bool was = p->lits;
+    p->lits = on;
+    return was;
+}
 
 /* ---- errors and output ---- */
 
@@ -823,7 +835,9 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
     }
     if (e->func.over != NULL) {
         pr_s(p, " OVER ");
+        bool lits = pr_lits_set(p, false); /* frame offsets must be literals */
         pr_window(p, e->func.over);
+        pr_lits_set(p, lits);
     }
 }
 
@@ -904,15 +918,44 @@ static void pr_svf(struct pr *p, const struct sql_expr *e)
     }
 }
 
+/* A literal as the next parameter, when allowed here and there is room: true if printed. */
+static bool pr_const_param(struct pr *p, const struct sql_expr *e)
+{
+    struct sql_printed *out = p->printed;
+    bool kind = e->konst.kind == SQL_CONST_INT || e->konst.kind == SQL_CONST_NUMERIC ||
+                e->konst.kind == SQL_CONST_STRING;
+    if (!p->lits || !kind || out == NULL || p->o->literal_params_from == 0 ||
+        out->n_lits >= SQL_LITERAL_PARAMS_MAX || p->rc != 0)
+        return false;
+    if (out->lits == NULL) {
+        out->lits = calloc(SQL_LITERAL_PARAMS_MAX, sizeof *out->lits);
+        if (out->lits == NULL)
+            return false;
+    }
+    struct sql_literal *l = &out->lits[out->n_lits];
+    l->is_int = e->konst.kind == SQL_CONST_INT;
+    l->ival = e->konst.ival;
+    l->text = e->konst.text;
+    l->len = e->konst.kind == SQL_CONST_STRING ? e->konst.len : strlen(e->konst.text);
+    pr_f(p, "?%u", p->o->literal_params_from + out->n_lits);
+    out->n_lits++;
+    return true;
+}
+
 static void pr_const(struct pr *p, const struct sql_expr *e)
 {
-    switch (e->konst.kind) {
-    case SQL_CONST_INT: pr_f(p, "%lld", (long long)e->konst.ival); return;
-    case SQL_CONST_NUMERIC:
+    if (e->konst.kind == SQL_CONST_NUMERIC) {
         pr_s(p, "pg_numeric(");
-        pr_string(p, e->konst.text, strlen(e->konst.text));
+        if (!pr_const_param(p, e))
+            pr_string(p, e->konst.text, strlen(e->konst.text));
         pr_s(p, ")");
         return;
+    }
+    if (pr_const_param(p, e))
+        return;
+    switch (e->konst.kind) {
+    case SQL_CONST_INT: pr_f(p, "%lld", (long long)e->konst.ival); return;
+    case SQL_CONST_NUMERIC: return; /* above */
     case SQL_CONST_STRING: pr_string(p, e->konst.text, e->konst.len); return;
     case SQL_CONST_BITS:
         pr_fail(p, ERR_UNSUPPORTED, "0A000", e->loc, "bit strings are not supported");
@@ -3011,7 +3054,9 @@ static void pr_select_body(struct pr *p, const struct sql_select *q, struct pr_c
         }
         pr_s(p, " WHERE ");
         p->check_cols = true;
+        bool lits = pr_lits_set(p, true);
         pr_expr(p, q->where);
+        pr_lits_set(p, lits);
         p->check_cols = false;
     }
     if (q->group_by.n > 0) {
@@ -3249,6 +3294,7 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
     }
     const char *returning_target = p->returning_target;
     bool check_cols = p->check_cols;
+    bool lits = pr_lits_set(p, false);
     p->returning_target = NULL;
     p->check_cols = false;
     uint32_t pushed = pr_push_ctes(p, q->with);
@@ -3285,6 +3331,7 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
     p->nscope -= pushed;
     p->returning_target = returning_target;
     p->check_cols = check_cols;
+    pr_lits_set(p, lits);
     if (want_cols && out != NULL && p->rc == 0) {
         out->has_star = cols.star;
         out->ncols = cols.star ? 0 : cols.n;
@@ -3407,6 +3454,7 @@ static void pr_returning(struct pr *p, const struct sql_targets *t, const struct
 static void pr_set_clauses(struct pr *p, const struct sql_set_clauses *set,
                            const struct sql_table_column *tc, uint32_t ntc)
 {
+    bool lits = pr_lits_set(p, true);
     for (uint32_t i = 0; i < set->n && p->rc == 0; i++) {
         const struct sql_set_clause *c = &set->v[i];
         if (i)
@@ -3432,6 +3480,7 @@ static void pr_set_clauses(struct pr *p, const struct sql_set_clauses *set,
         pr_s(p, ") = ");
         pr_expr(p, c->value);
     }
+    pr_lits_set(p, lits);
 }
 
 static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql_printed *out,
@@ -3521,11 +3570,13 @@ static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql
                 return;
             }
             pr_s(p, r ? ", (" : "(");
+            bool lits = pr_lits_set(p, true);
             for (uint32_t i = 0; i < row->n && p->rc == 0; i++) {
                 if (i)
                     pr_s(p, ", ");
                 pr_assign(p, row->v[i], i < ntargets ? targets[i] : NULL);
             }
+            pr_lits_set(p, lits);
             pr_s(p, ")");
         }
     } else {
@@ -3624,7 +3675,9 @@ static void pr_update(struct pr *p, const struct sql_update *up, struct sql_prin
     }
     if (up->where != NULL) {
         pr_s(p, " WHERE ");
+        bool lits = pr_lits_set(p, true);
         pr_expr(p, up->where);
+        pr_lits_set(p, lits);
     }
     p->scopes = sc.up;
     p->from = outer_from;
@@ -3654,12 +3707,16 @@ static void pr_delete(struct pr *p, const struct sql_delete *d, struct sql_print
         pr_froms(p, &d->using);
         if (d->where != NULL) {
             pr_s(p, " WHERE ");
+            bool lits = pr_lits_set(p, true);
             pr_expr(p, d->where);
+            pr_lits_set(p, lits);
         }
         pr_s(p, ")");
     } else if (d->where != NULL) {
         pr_s(p, " WHERE ");
+        bool lits = pr_lits_set(p, true);
         pr_expr(p, d->where);
+        pr_lits_set(p, lits);
     }
     p->scopes = sc.up;
     p->from = outer_from;
@@ -3850,7 +3907,7 @@ int sql_print(const struct sql_stmt *st, const struct sql_print_opts *o, struct 
     struct sql_print_opts defaults = {0};
     memset(out, 0, sizeof *out);
     out->sql = (struct buf)BUF_INIT;
-    struct pr p = {.st = st, .o = o ? o : &defaults, .out = &out->sql, .err = err};
+    struct pr p = {.st = st, .o = o ? o : &defaults, .out = &out->sql, .err = err, .printed = out};
     switch (st->kind) {
     case SQL_STMT_SELECT: pr_select(&p, st->select, true, out); break;
     case SQL_STMT_INSERT: pr_insert(&p, st->insert, out); break;
@@ -3886,6 +3943,9 @@ int sql_print_expr(const struct sql_stmt *st, const struct sql_expr *e,
 void sql_printed_free(struct sql_printed *p)
 {
     buf_free(&p->sql);
+    free(p->lits);
+    p->lits = NULL;
+    p->n_lits = 0;
     p->ncols = 0;
     p->cols = NULL;
     p->has_star = false;

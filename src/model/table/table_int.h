@@ -44,6 +44,7 @@ struct table_model_state {
     struct sql_func_env env; /* read by the SQL functions during a statement */
     uint32_t bucket_count;
     sqlite3_stmt *meta_get, *meta_set;
+    sqlite3_stmt *savepoint[3]; /* enum table_sp (table.c) */
     /* The schema version as table_run last read it, and the store's applied index then: it
      * holds until something is applied. Apply itself always reads SQLite (a batch that rolls
      * back must not leave its version here). */

@@ -605,4 +605,72 @@ TEST(unknown_names)
     CHECK_STR(state_of("SELECT 1"), "ok");
 }
 
+/* The literals of WHERE, SET and VALUES print as parameters after the client's; the others stay
+ * inline (a position in ORDER BY or GROUP BY, a LIMIT, a select list). */
+TEST(literals_as_parameters)
+{
+    struct sql_print_opts o = pt_opts();
+    o.literal_params_from = 2;
+    const char *t = print_with("UPDATE items SET qty = qty + 5 WHERE id = $1 AND sku = 'a''b'", &o);
+    CHECK(strstr(t, "?2") != NULL && strstr(t, "?3") != NULL && strstr(t, "?1") != NULL);
+    CHECK(strstr(t, "5") == NULL && strstr(t, "a'") == NULL);
+    CHECK_EQ(printed.n_lits, 2);
+    CHECK(printed.lits[0].is_int && printed.lits[0].ival == 5);
+    CHECK(!printed.lits[1].is_int && printed.lits[1].len == 3 &&
+          memcmp(printed.lits[1].text, "a'b", 3) == 0);
+    /* two statements that differ in their literals print alike */
+    char first[1024];
+    snprintf(first, sizeof first, "%s", print_with("SELECT qty FROM items WHERE id = 7", &o));
+    CHECK_STR(print_with("SELECT qty FROM items WHERE id = 123456", &o), first);
+    CHECK_EQ(printed.lits[0].ival, 123456);
+    /* positions, limits and select lists stay literal */
+    t = print_with("SELECT sku, 3 FROM items WHERE price > 1.5 GROUP BY 1 ORDER BY 1 LIMIT 4", &o);
+    CHECK(strstr(t, "GROUP BY 1") != NULL || strstr(t, "GROUP BY \"sku\"") != NULL);
+    CHECK(strstr(t, "LIMIT 4") != NULL);
+    CHECK_EQ(printed.n_lits, 1);
+    CHECK_STR(printed.lits[0].text, "1.5");
+    t = print_with("INSERT INTO tags VALUES (1, 'x'), (2, 'y')", &o);
+    CHECK_EQ(printed.n_lits, 4);
+    /* at most SQL_LITERAL_PARAMS_MAX; the rest inline */
+    struct buf many = BUF_INIT;
+    buf_printf(&many, "SELECT id FROM items WHERE id IN (0");
+    for (int i = 1; i < SQL_LITERAL_PARAMS_MAX + 10; i++)
+        buf_printf(&many, ", %d", i);
+    buf_printf(&many, ")");
+    buf_append_u8(&many, 0);
+    t = print_with((const char *)many.data, &o);
+    buf_free(&many);
+    CHECK_EQ(printed.n_lits, SQL_LITERAL_PARAMS_MAX);
+    CHECK(strstr(t, ", 73)") != NULL);
+    /* off by default */
+    print1("SELECT qty FROM items WHERE id = 7");
+    CHECK_EQ(printed.n_lits, 0);
+}
+
+/* Bound in SQLite, the parameters give the answers the literals gave. */
+TEST(literal_parameters_answer_as_literals)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items VALUES (1, 'a', 2, 3.25, true), (2, 'b', 5, 1.5, false)"),
+              "");
+    const char *q = "SELECT id, sku FROM items WHERE price > 1.75 AND sku <> 'zz' ORDER BY 1";
+    char inline_answer[256];
+    snprintf(inline_answer, sizeof inline_answer, "%s", run(db, q));
+    CHECK_STR(inline_answer, "1,a");
+    struct sql_print_opts o = pt_opts();
+    o.literal_params_from = 1;
+    const char *s = print_with(q, &o);
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(db, s, -1, &st, NULL) == SQLITE_OK);
+    CHECK_EQ(printed.n_lits, 2);
+    sqlite3_bind_text(st, 1, printed.lits[0].text, (int)printed.lits[0].len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, printed.lits[1].text, (int)printed.lits[1].len, SQLITE_STATIC);
+    CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ(sqlite3_column_int64(st, 0), 1);
+    CHECK_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 TEST_MAIN()
