@@ -241,8 +241,7 @@ static void sqlx_gather_answer(struct sqlx_gather *g)
             sent = true;
         }
     }
-    const struct sql_printed *run =
-        g->plan.kind == SQLX_GPLAN_PARTIAL ? &g->plan.final : &g->printed;
+    const struct sql_printed *run = g->plan.kind != SQLX_GPLAN_ROWS ? &g->plan.final : &g->printed;
     if (rc == 0 && !sent) {
         struct table_stmt ts = {.sql = (const char *)run->sql.data,
                                 .sql_len = (uint32_t)run->sql.len,
@@ -405,6 +404,21 @@ void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
         snprintf(text, sizeof text, "  Combined here: %.480s", (const char *)p->combine.data);
         line(s, text);
         snprintf(text, sizeof text, "  Final here: %.480s", (const char *)p->final.sql.data);
+        line(s, text);
+    } else if (p->kind == SQLX_GPLAN_JOINED) {
+        const struct sqlx_gsource *src = &p->src[0];
+        line(s, "Gather: the tables are joined on their distribution keys, so each replicaset "
+                "joins its own rows; the result rows are merged here");
+        sqlx_gather_explain_where(n, src->t, where, sizeof where);
+        int at = snprintf(text, sizeof text, "  Join on %s%s", where,
+                          src->filtered ? "; WHERE runs there" : "");
+        if (src->limit > 0)
+            snprintf(text + at, sizeof text - (size_t)at,
+                     "; Limit pushed down: at most %" PRIu64 " rows from each", src->limit);
+        line(s, text);
+        snprintf(text, sizeof text, "    There: %.480s", (const char *)src->sql.sql.data);
+        line(s, text);
+        snprintf(text, sizeof text, "  Merged here: %.480s", (const char *)p->final.sql.data);
         line(s, text);
     } else {
         line(s, "Gather: the rows each table contributes are fetched to this node, and the "

@@ -20,6 +20,10 @@ enum sqlx_gplan_kind {
     /* Every replicaset aggregates its rows per group into partial states; this node combines
      * them per group (plan.combine), then runs plan.final over the groups. */
     SQLX_GPLAN_PARTIAL,
+    /* The tables are joined on their distribution keys (sql_gather_plan.c): every replicaset
+     * runs the join and returns its result rows into __rows; this node runs plan.final over
+     * them (sorts, DISTINCT, LIMIT). */
+    SQLX_GPLAN_JOINED,
 };
 
 /* One statement every replicaset holding a table runs, and the table here that receives the
@@ -45,7 +49,8 @@ struct sqlx_gplan {
     struct buf groups;        /* CREATE TABLE __groups (...), NUL-terminated */
     struct buf combine;       /* INSERT INTO __groups SELECT ... FROM __partial GROUP BY ...:
                                  no parameters, NUL-terminated */
-    struct sql_printed final; /* the query over __groups; its result is the answer */
+    struct sql_printed final; /* the query over __groups (JOINED: __rows); its result is the
+                                 answer */
 };
 
 /* Plans SELECT st (printed: st printed for the user tables, whose result columns name the

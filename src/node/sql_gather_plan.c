@@ -24,6 +24,18 @@
 #define GP_GATHERED_FN "__cairn_gathered"
 #define GP_PARTIAL "__partial"
 #define GP_GROUPS "__groups"
+#define GP_ROWS "__rows"
+
+/* The FROM of a query over sharded tables joined on their distribution keys (see
+ * gp_colocated). */
+struct gp_coloc {
+    uint32_t n;
+    const char *alias[SQLX_GATHER_TABLES_MAX];
+    const struct sqlx_table *t[SQLX_GATHER_TABLES_MAX];
+    uint32_t root[SQLX_GATHER_TABLES_MAX];                         /* union-find */
+    uint32_t matched[SQLX_GATHER_TABLES_MAX][SQLX_GATHER_TABLES_MAX]; /* key positions equated */
+    bool fail;
+};
 
 struct gp {
     struct sqlx_session *s;
@@ -34,6 +46,7 @@ struct gp {
     struct sqlx_print_ctx pctx;
     struct sql_print_opts o; /* the user tables, as the replicasets know them */
     bool one_table;          /* the query reads one table, directly in its FROM */
+    const struct gp_coloc *coloc; /* or its tables are joined on their distribution keys */
 };
 
 static int gp_nomem(struct sql_error *err)
@@ -163,15 +176,59 @@ static struct sql_expr *sqlx_gather_visible(struct sql_arena *a, struct sql_expr
     return and;
 }
 
+/* where AND (alias."__bucket" IS NULL OR cairn_bucket_visible(alias."__bucket")) for every table
+ * of a co-located join (an outer join's unmatched side is NULL); NULL when the arena is full. */
+static struct sql_expr *gp_coloc_visible(struct sql_arena *a, const struct gp_coloc *c,
+                                         struct sql_expr *where)
+{
+    for (uint32_t i = 0; i < c->n; i++) {
+        struct sql_expr *call = sqlx_gather_visible(a, NULL);
+        struct sql_expr *col = sql_arena_alloc(a, sizeof *col);
+        struct sql_expr *isnull = sql_arena_alloc(a, sizeof *isnull);
+        struct sql_expr *or = sql_arena_alloc(a, sizeof *or);
+        struct sql_expr *and = sql_arena_alloc(a, sizeof *and);
+        struct sql_expr **terms = sql_arena_alloc(a, 4 * sizeof *terms);
+        if (call == NULL || col == NULL || isnull == NULL || or == NULL || and == NULL ||
+            terms == NULL)
+            return NULL;
+        *col = (struct sql_expr){.kind = SQL_E_COLUMN, .loc = -1};
+        col->column.nparts = 2;
+        col->column.parts[0] = c->alias[i];
+        col->column.parts[1] = "__bucket";
+        call->func.args.v[0] = col;
+        *isnull = (struct sql_expr){.kind = SQL_E_IS, .loc = -1};
+        isnull->is.test = SQL_IS_NULL;
+        isnull->is.arg = col;
+        terms[0] = isnull;
+        terms[1] = call;
+        *or = (struct sql_expr){.kind = SQL_E_OR, .loc = -1};
+        or->list.n = 2;
+        or->list.v = terms;
+        if (where == NULL) {
+            where = or;
+            continue;
+        }
+        terms[2] = where;
+        terms[3] = or;
+        *and = (struct sql_expr){.kind = SQL_E_AND, .loc = -1};
+        and->list.n = 2;
+        and->list.v = terms + 2;
+        where = and;
+    }
+    return where;
+}
+
 /* Prints f, a statement every replicaset holding t runs: for a sharded t, over the buckets the
- * run's bucket set names only (f's WHERE gets the filter). */
+ * run's bucket set names only (f's WHERE gets the filter; over a co-located join, for each of
+ * its tables). */
 static int gp_print_source(const struct gp *g, const struct sqlx_table *t, struct sql_select *f,
                            struct sql_printed *out, struct sql_error *err)
 {
     struct sql_print_opts o = g->o;
     if (!t->global) {
         o.func_lookup = sqlx_gather_func_lookup;
-        f->where = sqlx_gather_visible(g->st->arena, f->where);
+        f->where = g->coloc != NULL ? gp_coloc_visible(g->st->arena, g->coloc, f->where)
+                                    : sqlx_gather_visible(g->st->arena, f->where);
         if (f->where == NULL)
             return gp_nomem(err);
     }
@@ -227,6 +284,23 @@ static const struct sqlx_col *gp_table_col(const struct sqlx_table *t, const cha
         if (strcmp(t->cols[i].name, name) == 0)
             return &t->cols[i];
     return NULL;
+}
+
+/* The column of the query's tables that reference e names: of t for a one-table query (by its
+ * last name part); over a co-located join, of the table its qualifier names, or of the one
+ * table that has a column of that name. NULL when unknown or ambiguous. */
+static int gp_coloc_leaf(const struct gp_coloc *c, const struct sql_expr *e);
+
+static const struct sqlx_col *gp_ref_col(const struct gp *g, const struct sqlx_table *t,
+                                         const struct sql_expr *e)
+{
+    if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts == 0)
+        return NULL;
+    const char *name = e->column.parts[e->column.nparts - 1];
+    if (g->coloc == NULL)
+        return gp_table_col(t, name);
+    int i = gp_coloc_leaf(g->coloc, e);
+    return i >= 0 ? gp_table_col(g->coloc->t[i], name) : NULL;
 }
 
 /* The query's result column names as PostgreSQL gives them (printed's), or false when a * hid
@@ -687,7 +761,10 @@ static int gp_key_of(struct gp_partial *pp, const struct sql_expr *e)
         const struct gp_key *key = &pp->keys[k];
         if (key->column != NULL) {
             if (e->kind == SQL_E_COLUMN && !e->column.star && e->column.nparts > 0 &&
-                strcmp(e->column.parts[e->column.nparts - 1], key->column) == 0)
+                strcmp(e->column.parts[e->column.nparts - 1], key->column) == 0 &&
+                (pp->g->coloc == NULL || (gp_coloc_leaf(pp->g->coloc, e) >= 0 &&
+                                          gp_coloc_leaf(pp->g->coloc, e) ==
+                                              gp_coloc_leaf(pp->g->coloc, key->e))))
                 return (int)k;
             continue;
         }
@@ -782,7 +859,7 @@ static bool gp_plan_keys(struct gp_partial *pp)
             if (e->konst.ival < 1 || e->konst.ival > (int64_t)q->targets.n)
                 return false;
             e = q->targets.v[e->konst.ival - 1].expr;
-        } else if (gp_is_bare_name(e) && gp_table_col(pp->t, e->column.parts[0]) == NULL) {
+        } else if (gp_is_bare_name(e) && gp_ref_col(g, pp->t, e) == NULL) {
             int found = -1;
             for (uint32_t t = 0; t < q->targets.n; t++)
                 if (q->targets.v[t].alias != NULL &&
@@ -875,7 +952,7 @@ static bool gp_print_final(struct gp_partial *pp, struct sql_error *err)
 static void gp_key_decl(const struct gp_partial *pp, uint32_t k, struct buf *out)
 {
     const struct sqlx_col *col =
-        pp->keys[k].column != NULL ? gp_table_col(pp->t, pp->keys[k].column) : NULL;
+        pp->keys[k].column != NULL ? gp_ref_col(pp->g, pp->t, pp->keys[k].e) : NULL;
     buf_printf(out, "\"__g%u\"", k);
     if (col != NULL) {
         buf_printf(out, " ");
@@ -1020,8 +1097,8 @@ static bool gp_print_partial(struct gp_partial *pp, struct sqlx_gsource *src,
 static bool gp_plan_partial(struct gp *g, const struct sqlx_table *t)
 {
     const struct sql_select *q = g->q;
-    if (!g->one_table || t->global || q->windows.n > 0 || q->distinct_on.n > 0 ||
-        !gp_output_names(g))
+    if ((!g->one_table && g->coloc == NULL) || t->global || q->windows.n > 0 ||
+        q->distinct_on.n > 0 || !gp_output_names(g))
         return false;
     struct gp_partial *pp = calloc(1, sizeof *pp);
     if (pp == NULL)
@@ -1054,6 +1131,282 @@ static bool gp_plan_partial(struct gp *g, const struct sqlx_table *t)
     free(pp->undo);
     free(pp);
     return ok;
+}
+
+/* ---- joins on the distribution key ----
+ *
+ * When every table a query reads is sharded and all are linked by equalities of their
+ * distribution keys, column by column (conjuncts of an ON or of the WHERE: a.k = b.k), rows
+ * that join share a bucket, hence a replicaset. Each replicaset can then run the join over its
+ * own rows: no row joins a row of another replicaset, and an outer join's unmatched row is
+ * unmatched everywhere (its possible partners, equal in key, would be in the same place).
+ * Aggregates over such a join are computed as partial states there (gp_plan_partial); other
+ * queries return their result rows from there, and this node only merges them (gp_plan_joined). */
+
+/* The table of the FROM that column reference e reads: its qualifier's, or the only table that
+ * has such a column. -1 when none, -2 when several. */
+static int gp_coloc_leaf(const struct gp_coloc *c, const struct sql_expr *e)
+{
+    if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts == 0 ||
+        e->column.nparts > 2)
+        return -1;
+    const char *name = e->column.parts[e->column.nparts - 1];
+    int found = -1;
+    for (uint32_t i = 0; i < c->n; i++) {
+        if (e->column.nparts == 2 ? strcmp(c->alias[i], e->column.parts[0]) == 0
+                                  : gp_table_col(c->t[i], name) != NULL)
+            found = found == -1 ? (int)i : -2;
+    }
+    return found;
+}
+
+/* The position of column name in t's distribution key, or -1. */
+static int gp_dist_position(const struct sqlx_table *t, const char *name)
+{
+    for (uint32_t k = 0; k < t->ndist; k++)
+        if (strcmp(t->cols[t->dist[k]].name, name) == 0)
+            return (int)k;
+    return -1;
+}
+
+/* Records conjunct e when it equates the same key position of two tables' distribution keys,
+ * of the same type. */
+static void gp_coloc_conjuncts(struct gp_coloc *c, const struct sql_expr *e, int depth)
+{
+    if (e == NULL || depth > GP_DEPTH_MAX)
+        return;
+    if (e->kind == SQL_E_AND) {
+        for (uint32_t i = 0; i < e->list.n; i++)
+            gp_coloc_conjuncts(c, e->list.v[i], depth + 1);
+        return;
+    }
+    if (e->kind != SQL_E_BINARY || e->binary.op != SQL_OP_EQ)
+        return;
+    const struct sql_expr *l = e->binary.left, *r = e->binary.right;
+    int a = gp_coloc_leaf(c, l), b = gp_coloc_leaf(c, r);
+    if (a < 0 || b < 0 || a == b)
+        return;
+    int ka = gp_dist_position(c->t[a], l->column.parts[l->column.nparts - 1]);
+    int kb = gp_dist_position(c->t[b], r->column.parts[r->column.nparts - 1]);
+    if (ka < 0 || ka != kb || c->t[a]->ndist != c->t[b]->ndist)
+        return;
+    const struct sql_type *ta = &c->t[a]->cols[c->t[a]->dist[ka]].type;
+    const struct sql_type *tb = &c->t[b]->cols[c->t[b]->dist[kb]].type;
+    if (ta->kind != tb->kind || ta->array_dims != 0 || tb->array_dims != 0)
+        return;
+    c->matched[a][b] |= 1u << ka;
+    c->matched[b][a] |= 1u << ka;
+}
+
+/* Collects the tables of FROM item f, and the ON conditions' conjuncts after them. */
+static void gp_coloc_from(struct gp *g, struct gp_coloc *c, const struct sql_from *f, int depth)
+{
+    if (c->fail || depth > GP_DEPTH_MAX) {
+        c->fail = true;
+        return;
+    }
+    if (f->kind == SQL_FROM_JOIN) {
+        if (f->join.natural || f->join.using.n > 0) {
+            c->fail = true;
+            return;
+        }
+        gp_coloc_from(g, c, f->join.left, depth + 1);
+        gp_coloc_from(g, c, f->join.right, depth + 1);
+        if (!c->fail)
+            gp_coloc_conjuncts(c, f->join.on, 0);
+        return;
+    }
+    const struct sqlx_table *t =
+        f->kind == SQL_FROM_TABLE ? sqlx_table_find(g->pctx.cat, f->table.schema, f->table.name)
+                                  : NULL;
+    const char *alias = f->alias.name != NULL ? f->alias.name : f->table.name;
+    bool taken = false;
+    for (uint32_t i = 0; i < c->n && t != NULL; i++)
+        taken |= strcmp(c->alias[i], alias) == 0;
+    if (t == NULL || t->global || t->ndist == 0 || t->ndist > 16 || f->alias.cols.n > 0 ||
+        taken || c->n == SQLX_GATHER_TABLES_MAX) {
+        c->fail = true;
+        return;
+    }
+    c->alias[c->n] = alias;
+    c->t[c->n] = t;
+    c->root[c->n] = c->n;
+    c->n++;
+}
+
+static uint32_t gp_coloc_root(const struct gp_coloc *c, uint32_t i)
+{
+    while (c->root[i] != i)
+        i = c->root[i];
+    return i;
+}
+
+/* Whether plain query q (nrefs table references in all) reads only sharded tables of its FROM,
+ * joined on their distribution keys; fills c. */
+static bool gp_colocated(struct gp *g, uint32_t nrefs, struct gp_coloc *c)
+{
+    const struct sql_select *q = g->q;
+    memset(c, 0, sizeof *c);
+    if (q->kind != SQL_SELECT_PLAIN || q->with != NULL || q->from.n == 0)
+        return false;
+    for (uint32_t i = 0; i < q->from.n && !c->fail; i++)
+        gp_coloc_from(g, c, q->from.v[i], 0);
+    /* a table read anywhere else (a subquery) is not part of the join */
+    if (c->fail || c->n < 2 || c->n != nrefs)
+        return false;
+    gp_coloc_conjuncts(c, q->where, 0);
+    for (uint32_t a = 0; a < c->n; a++)
+        for (uint32_t b = a + 1; b < c->n; b++)
+            if (c->matched[a][b] == (1u << c->t[a]->ndist) - 1) {
+                uint32_t ra = gp_coloc_root(c, a), rb = gp_coloc_root(c, b);
+                c->root[ra] = rb;
+            }
+    for (uint32_t i = 1; i < c->n; i++)
+        if (gp_coloc_root(c, i) != gp_coloc_root(c, 0))
+            return false;
+    return true;
+}
+
+static const char *gp_rows_map_table(void *ctx, const char *schema, const char *name)
+{
+    (void)ctx;
+    return schema == NULL && strcmp(name, GP_ROWS) == 0 ? GP_ROWS : NULL;
+}
+
+/* The declared type of result column i of the query in __rows (a column's own, or the type
+ * the printer worked out), appended after its name; false when it is not known. */
+static bool gp_joined_decl(const struct gp *g, const struct sql_expr *e,
+                           const struct sql_type *type, struct buf *out)
+{
+    const struct sqlx_col *col = gp_ref_col(g, NULL, e);
+    if (col != NULL)
+        type = &col->type;
+    if (type == NULL || type->kind == SQL_TYPE_UNKNOWN)
+        return false;
+    buf_printf(out, " ");
+    return sql_type_decl(type, out) == 0;
+}
+
+/* A query over a co-located join without aggregates: every replicaset returns its result rows
+ * (with the values it sorts by that are no result column), at most LIMIT + OFFSET of them when
+ * it has a constant LIMIT; this node sorts, deduplicates and limits their union:
+ *   SELECT [DISTINCT] "__c0" AS <name>, ... FROM "__rows" ORDER BY ... LIMIT ... OFFSET ...
+ * false when the query is not such (nothing is left planned then). */
+static bool gp_plan_joined(struct gp *g, struct sql_error *err)
+{
+    const struct sql_select *q = g->q;
+    struct sql_arena *a = g->st->arena;
+    if (g->coloc == NULL || q->group_by.n > 0 || q->having != NULL || q->windows.n > 0 ||
+        q->distinct_on.n > 0 || !gp_output_names(g) ||
+        q->targets.n + q->order_by.n > SQLX_GATHER_COLUMNS_MAX)
+        return false;
+    uint32_t nt = q->targets.n, nh = 0;
+    for (uint32_t i = 0; i < nt; i++)
+        if (!gp_is_plain(q->targets.v[i].expr) ||
+            (q->targets.v[i].expr->kind == SQL_E_COLUMN && q->targets.v[i].expr->column.star))
+            return false;
+    /* Each sort item as a column of __rows: a result column (a position, or a result column's
+     * name, as PostgreSQL resolves them), else a hidden one the replicasets compute. */
+    uint32_t *sort_col = calloc(q->order_by.n + 1, sizeof *sort_col);
+    struct sql_expr **hidden = calloc(q->order_by.n + 1, sizeof *hidden);
+    struct sqlx_gsource *src = &g->p->src[0];
+    struct buf *c = &src->create;
+    bool ok = sort_col != NULL && hidden != NULL;
+    for (uint32_t i = 0; ok && i < q->order_by.n; i++) {
+        struct sql_expr *e = q->order_by.v[i].expr;
+        int found = -1;
+        if (e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_INT)
+            found = e->konst.ival >= 1 && e->konst.ival <= (int64_t)nt ? (int)e->konst.ival - 1
+                                                                      : -2;
+        else if (gp_is_bare_name(e))
+            found = gp_output_named(g, e->column.parts[0]);
+        if (found == -2 || (found == -1 && (q->distinct || !gp_is_plain(e) ||
+                                            gp_ref_col(g, NULL, e) == NULL))) {
+            ok = false;
+        } else if (found >= 0) {
+            sort_col[i] = (uint32_t)found;
+        } else {
+            sort_col[i] = nt + nh;
+            hidden[nh++] = e;
+        }
+    }
+    /* __rows, with the types that sort and compare as the query's */
+    buf_printf(c, "CREATE TABLE \"" GP_ROWS "\" (");
+    for (uint32_t i = 0; ok && i < nt + nh; i++) {
+        const struct sql_expr *e = i < nt ? q->targets.v[i].expr : hidden[i - nt];
+        buf_printf(c, "%s\"__c%u\"", i ? ", " : "", i);
+        bool sorted = i >= nt;
+        for (uint32_t k = 0; k < q->order_by.n; k++)
+            sorted |= sort_col[k] == i;
+        if (!gp_joined_decl(g, e, i < nt ? &g->printed->cols[i].type : NULL, c) &&
+            (sorted || q->distinct))
+            ok = false;
+    }
+    buf_printf(c, ")");
+    ok = ok && buf_append_u8(c, 0) == 0;
+    /* what the replicasets run */
+    struct sql_select *f = ok ? gp_select(a, nt + nh) : NULL;
+    if (f != NULL) {
+        for (uint32_t i = 0; i < nt + nh; i++)
+            f->targets.v[i] = (struct sql_target){
+                .expr = i < nt ? q->targets.v[i].expr : hidden[i - nt],
+                .alias = gp_strdup(a, "__c%u", i), .loc = -1};
+        f->from = q->from;
+        f->where = q->where;
+        const struct sql_expr *l = q->limit, *o = q->offset;
+        if (!q->distinct && l != NULL && l->kind == SQL_E_CONST &&
+            l->konst.kind == SQL_CONST_INT && l->konst.ival > 0 &&
+            (o == NULL || (o->kind == SQL_E_CONST && o->konst.kind == SQL_CONST_INT &&
+                           o->konst.ival >= 0 && o->konst.ival <= INT64_MAX - l->konst.ival))) {
+            src->limit = (uint64_t)(l->konst.ival + (o != NULL ? o->konst.ival : 0));
+            f->order_by = q->order_by; /* over the same expressions there */
+            f->limit = gp_int(a, (int64_t)src->limit);
+        }
+        ok = gp_print_source(g, g->coloc->t[0], f, &src->sql, err) == 0;
+    }
+    /* what this node runs over them */
+    struct sql_select *fin = ok ? gp_select(a, nt) : NULL;
+    struct sql_from **froms = sql_arena_alloc(a, sizeof *froms);
+    struct sql_sort *sorts = sql_arena_alloc(a, (q->order_by.n + 1) * sizeof *sorts);
+    ok = fin != NULL && froms != NULL && sorts != NULL &&
+         (froms[0] = gp_from_table(a, GP_ROWS)) != NULL;
+    if (ok) {
+        for (uint32_t i = 0; i < nt; i++)
+            fin->targets.v[i] = (struct sql_target){.expr = gp_column(a, gp_strdup(a, "__c%u", i)),
+                                                    .alias = g->printed->cols[i].name, .loc = -1};
+        for (uint32_t i = 0; i < q->order_by.n; i++) {
+            sorts[i] = q->order_by.v[i];
+            sorts[i].expr = gp_column(a, gp_strdup(a, "__c%u", sort_col[i]));
+        }
+        fin->distinct = q->distinct;
+        fin->from.n = 1;
+        fin->from.v = froms;
+        fin->order_by.n = q->order_by.n;
+        fin->order_by.v = sorts;
+        fin->limit = q->limit;
+        fin->offset = q->offset;
+        struct sql_print_opts o = {.map_table = gp_rows_map_table,
+                                   .current_user = g->o.current_user};
+        ok = gp_print(g, fin, &o, &g->p->final, err) == 0;
+    }
+    free(sort_col);
+    free(hidden);
+    if (!ok) {
+        sql_printed_free(&g->p->final);
+        sql_printed_free(&src->sql);
+        buf_free(c);
+        const struct sqlx_table *t = src->t;
+        *src = (struct sqlx_gsource){0};
+        src->t = t;
+        return false;
+    }
+    g->p->kind = SQLX_GPLAN_JOINED;
+    g->p->nsrc = 1;
+    src->t = g->coloc->t[0];
+    snprintf(src->name, sizeof src->name, GP_ROWS);
+    src->ncols = nt + nh;
+    src->filtered = q->where != NULL;
+    return true;
 }
 
 /* ---- the plan ---- */
@@ -1101,8 +1454,21 @@ int sqlx_gplan_build(struct sqlx_session *s, const struct sql_stmt *st,
     const struct sql_select *q = g.q;
     g.one_table = nrefs == 1 && p->nsrc == 1 && q->kind == SQL_SELECT_PLAIN && q->with == NULL &&
                   q->from.n == 1 && q->from.v[0]->kind == SQL_FROM_TABLE;
-    if (p->nsrc == 1 && gp_plan_partial(&g, p->src[0].t))
+    struct gp_coloc *coloc = NULL;
+    if (!g.one_table && p->nsrc > 0) {
+        coloc = calloc(1, sizeof *coloc);
+        if (coloc != NULL && gp_colocated(&g, nrefs, coloc))
+            g.coloc = coloc;
+    }
+    bool pushed = (g.one_table || g.coloc != NULL) && gp_plan_partial(&g, p->src[0].t);
+    if (!pushed && g.coloc != NULL)
+        pushed = gp_plan_joined(&g, err);
+    g.coloc = NULL; /* the rows plan fetches each table on its own */
+    free(coloc);
+    if (pushed)
         return 0;
+    err->sqlstate[0] = '\0'; /* a plan not made is no error */
+    err->message[0] = '\0';
     p->kind = SQLX_GPLAN_ROWS;
     gp_mark_columns(&g);
     for (uint32_t i = 0; i < p->nsrc; i++) {

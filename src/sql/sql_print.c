@@ -580,16 +580,24 @@ static void pr_window(struct pr *p, const struct sql_window *w);
 static bool pr_is_table_column(struct pr *p, const struct sql_expr *e);
 static void pr_sort_suffix(struct pr *p, const struct sql_sort *so);
 
-static void pr_sorts(struct pr *p, const struct sql_sorts *s)
+static const struct sql_expr *pr_output_ref(struct pr *p, const struct sql_select *q,
+                                            const struct sql_expr *e);
+
+/* The sort items of q (NULL: a window's), whose positions and result names stand for q's
+ * targets. */
+static void pr_sorts(struct pr *p, const struct sql_sorts *s, const struct sql_select *q)
 {
     for (uint32_t i = 0; i < s->n && p->rc == 0; i++) {
         const struct sql_sort *so = &s->v[i];
         if (i > 0)
             pr_s(p, ", ");
         pr_expr(p, so->expr);
-        /* a computed numeric is text without the column's collation: sort it as a number */
-        if (so->expr->kind != SQL_E_CONST && pr_type_now(p, so->expr) == SQL_TYPE_NUMERIC &&
-            !pr_is_table_column(p, so->expr))
+        /* a computed numeric is text without the column's collation: sort it as a number (also
+         * when named by its position or result name) */
+        const struct sql_expr *e =
+            q != NULL && q->kind == SQL_SELECT_PLAIN ? pr_output_ref(p, q, so->expr) : so->expr;
+        if (e->kind != SQL_E_CONST && pr_type_now(p, e) == SQL_TYPE_NUMERIC &&
+            !pr_is_table_column(p, e))
             pr_s(p, " COLLATE pg_numeric");
         pr_sort_suffix(p, so);
     }
@@ -877,7 +885,7 @@ static void pr_window(struct pr *p, const struct sql_window *w)
     }
     if (w->order_by.n > 0) {
         pr_s(p, "ORDER BY ");
-        pr_sorts(p, &w->order_by);
+        pr_sorts(p, &w->order_by, NULL);
         pr_s(p, " ");
     }
     if (w->frame != SQL_FRAME_NONE) {
@@ -3316,7 +3324,7 @@ static void pr_select(struct pr *p, const struct sql_select *q, bool want_cols,
         struct pr_scope sc = {.from = p->from, .up = p->scopes};
         p->scopes = &sc;
         pr_s(p, " ORDER BY ");
-        pr_sorts(p, &q->order_by);
+        pr_sorts(p, &q->order_by, q);
         p->scopes = sc.up;
         p->from = outer_from;
     }

@@ -387,3 +387,101 @@ def test_partial_bool_aggregates(db):
         smalls = [v for v in col("small", [d for d in DATA if d[1] == r[0]]) if v is not None]
         assert r[1:] == (all(v > -500 for v in smalls), any(v > 490 for v in smalls), True)
     assert {r[1] for r in rows} == {True, False}
+
+
+# ---- joins on the distribution key ----
+
+DETAIL = [(i, s, Decimal(i * s) / 4) for i in range(1, ROWS + 1) if i % 4 != 0
+          for s in range(1, i % 3 + 2)] + [(5000 + i, 1, Decimal(i)) for i in range(10)]
+
+
+@pytest.fixture(scope="module")
+def detail(db):
+    db.execute("CREATE TABLE gx_detail (id int, seq int, amount numeric(10,2), "
+               "PRIMARY KEY (id, seq)) DISTRIBUTED BY (id)")
+    for at in range(0, len(DETAIL), 500):
+        chunk = DETAIL[at:at + 500]
+        db.execute("INSERT INTO gx_detail VALUES " + ", ".join(["(%s, %s, %s)"] * len(chunk)),
+                   [v for r in chunk for v in r])
+    db.execute("SELECT count(*) FROM gx_detail")
+    assert db.fetchone()[0] == len(DETAIL)
+    return db
+
+
+def test_colocated_join_aggregates_on_the_replicasets(detail):
+    sql = ("SELECT g.grp, count(*), sum(d.amount) FROM gx g JOIN gx_detail d ON d.id = g.id "
+           "GROUP BY g.grp ORDER BY 1")
+    p = plan(detail, sql)
+    assert "Partial aggregate" in p, p
+    rows = check_same_as_unpushed(detail, sql)
+    grp = {r[0]: r[1] for r in DATA}
+    want = {}
+    for i, _s, amount in DETAIL:
+        if i in grp:
+            c, s = want.get(grp[i], (0, Decimal(0)))
+            want[grp[i]] = (c + 1, s + amount)
+    assert rows == sorted([(k, c, s) for k, (c, s) in want.items()],
+                          key=lambda r: (r[0] is None, r[0] or 0))
+
+
+def test_colocated_join_rows_merged_with_limit(detail):
+    sql = ("SELECT g.id, g.name, d.seq, d.amount FROM gx g JOIN gx_detail d ON g.id = d.id "
+           "WHERE g.grp = 3 ORDER BY g.id DESC, d.seq LIMIT 20 OFFSET 5")
+    p = plan(detail, sql)
+    assert "joined on their distribution keys" in p and "Limit pushed down: at most 25" in p, p
+    rows = check_same_as_unpushed(detail, sql)
+    names = {r[0]: r[6] for r in DATA if r[1] == 3}
+    want = sorted([(i, names[i], s, a) for i, s, a in DETAIL if i in names],
+                  key=lambda r: (-r[0], r[2]))[5:25]
+    assert rows == want
+
+
+def test_colocated_outer_joins_keep_unmatched_rows(detail):
+    ids = {r[0] for r in DATA}
+    sql = ("SELECT g.id, d.seq FROM gx g LEFT JOIN gx_detail d ON d.id = g.id "
+           "WHERE g.id <= 120 ORDER BY 1, 2")
+    assert "joined on their distribution keys" in plan(detail, sql)
+    rows = check_same_as_unpushed(detail, sql)
+    want = sorted([(i, s) for i, s, _a in DETAIL if i <= 120] +
+                  [(i, None) for i in range(1, 121) if i % 4 == 0])
+    assert rows == want
+    sql = ("SELECT d.id, g.id IS NULL FROM gx g FULL JOIN gx_detail d ON d.id = g.id "
+           "WHERE d.id IS NULL OR d.id > 2990 ORDER BY d.id NULLS FIRST, 2 LIMIT 40")
+    assert "joined on their distribution keys" in plan(detail, sql)
+    rows = check_same_as_unpushed(detail, sql)
+    unmatched = [(None, False)] * (ROWS // 4)
+    want = (unmatched + sorted((i, i not in ids) for i, _s, _a in DETAIL if i > 2990))[:40]
+    assert rows == want
+
+
+def test_colocated_comma_join_distinct_and_self_join(detail):
+    sql = ("SELECT DISTINCT g.grp FROM gx g, gx_detail d WHERE g.id = d.id AND d.seq = 3 "
+           "ORDER BY 1")
+    assert "joined on their distribution keys" in plan(detail, sql)
+    rows = check_same_as_unpushed(detail, sql)
+    grp = {r[0]: r[1] for r in DATA}
+    want = sorted({grp[i] for i, s, _a in DETAIL if s == 3 and i in grp},
+                  key=lambda v: (v is None, v or 0))
+    assert rows == [(v,) for v in want]
+    sql = ("SELECT a.id, b.seq FROM gx_detail a JOIN gx_detail b ON a.id = b.id "
+           "WHERE a.seq = 1 AND a.id < 40 ORDER BY 1, 2")
+    assert "joined on their distribution keys" in plan(detail, sql)
+    rows = check_same_as_unpushed(detail, sql)
+    assert rows == sorted((i, s) for i, s, _a in DETAIL if i < 40)
+
+
+def test_joins_not_on_the_key_are_not_pushed_down(detail):
+    # d.seq is no distribution key: rows of different replicasets join, so all are fetched
+    sql = ("SELECT count(*) FROM gx g JOIN gx_detail d ON d.seq = g.id")
+    p = plan(detail, sql)
+    assert "joined on their distribution keys" not in p and "Partial aggregate" not in p, p
+    detail.execute(sql)
+    per_seq = {}
+    for _i, s, _a in DETAIL:
+        per_seq[s] = per_seq.get(s, 0) + 1
+    assert detail.fetchone()[0] == sum(per_seq.values())
+    # a key equated with another column, or only one of the tables' keys in the condition
+    sql = "SELECT count(*) FROM gx g JOIN gx_detail d ON d.id = g.small"
+    assert "joined on their distribution keys" not in plan(detail, sql)
+    sql = "SELECT count(*) FROM gx g JOIN gx_detail d ON d.id = g.id OR d.seq = g.id"
+    assert "Partial aggregate" not in plan(detail, sql)

@@ -673,4 +673,21 @@ TEST(literal_parameters_answer_as_literals)
     sqlite3_close(db);
 }
 
+/* ORDER BY a computed numeric by its result name or position sorts numerically, not as text. */
+TEST(order_by_a_computed_numeric_by_name_or_position)
+{
+    sqlite3 *db = pt_open();
+    CHECK(db != NULL);
+    CHECK_STR(run(db, "INSERT INTO items (id, sku, price) VALUES (1, 'a', 9.5), (2, 'b', 10.25), "
+                      "(3, 'c', 1.5)"),
+              "");
+    const char *by_name = run(db, "SELECT id, price + 1 AS x FROM items ORDER BY x");
+    CHECK(strncmp(by_name, "3,", 2) == 0 && strstr(by_name, ";1,") != NULL &&
+          strstr(by_name, ";2,") > strstr(by_name, ";1,"));
+    const char *by_position = run(db, "SELECT price * 2, id FROM items ORDER BY 1 DESC");
+    CHECK(strstr(by_position, ",2;") != NULL && strstr(by_position, ",2;") < strstr(by_position, ",1;"));
+    CHECK(strstr(by_position, ",1;") < strstr(by_position, ",3"));
+    sqlite3_close(db);
+}
+
 TEST_MAIN()
