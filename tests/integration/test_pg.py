@@ -498,6 +498,23 @@ def test_insert_split_between_replicasets(sharded):
     t.close()
     cur.execute("SELECT count(*) FROM sp_items WHERE id >= 300")
     assert cur.fetchone()[0] == 0
+
+    # A key whose bucket is not known before the row is stored (a computed one, a numeric) is
+    # refused whole with 0A000 and a way out; a row too wide for the targets with 42601.
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO sp_items VALUES (400, 'a'), (400 + length('xy'), 'b')")
+    assert e.value.pgcode == "0A000" and "one statement per key" in e.value.pgerror
+    cur.execute("CREATE TABLE sp_num (k numeric(8,2) PRIMARY KEY, v text)")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO sp_num VALUES (1.5, 'a'), (2.5, 'b'), (3.5, 'c')")
+    assert e.value.pgcode == "0A000"
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO sp_items VALUES (500, 'a', 'extra'), (501, 'b', 'extra')")
+    assert e.value.pgcode == "42601"
+    cur.execute("SELECT count(*) FROM sp_items WHERE id >= 400")
+    assert cur.fetchone()[0] == 0
+    cur.execute("SELECT count(*) FROM sp_num")
+    assert cur.fetchone()[0] == 0
     conn.close()
 
 
@@ -539,6 +556,12 @@ def test_insert_select_across_replicasets(sharded):
     assert cur.fetchone()[0] == 2400
     cur.execute("INSERT INTO is_dst SELECT * FROM is_src WHERE id < 0")
     assert cur.rowcount == 0
+    # More values than target columns is PostgreSQL's 42601, nothing written.
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO is_sums SELECT grp, 1, 2, 3 FROM is_src")
+    assert e.value.pgcode == "42601"
+    cur.execute("SELECT count(*) FROM is_sums")
+    assert cur.fetchone()[0] == 7
     conn.close()
 
 
