@@ -1069,13 +1069,19 @@ struct table_value *sqlx_params(struct sqlx_session *s, uint32_t *n)
 
 /* sqlx_params, then the literals the printer made parameters (numbered right after). */
 static struct table_value *sqlx_params_with(struct sqlx_session *s,
-                                            const struct sql_printed *printed, uint32_t *n)
+                                            const struct sql_printed *printed, uint32_t from,
+                                            uint32_t *n)
 {
     struct table_value *v = sqlx_params(s, n);
     if (printed->n_lits == 0)
         return v;
-    v = realloc(v, (*n + printed->n_lits) * sizeof *v);
+    /* parameters the statement names but the client did not bind are NULL, as before */
+    uint32_t bound = *n;
+    v = realloc(v, (from - 1 + printed->n_lits) * sizeof *v);
     ASSERT(v != NULL);
+    for (uint32_t i = bound; i < from - 1; i++)
+        memset(&v[i], 0, sizeof v[i]);
+    *n = from - 1;
     for (uint32_t i = 0; i < printed->n_lits; i++) {
         const struct sql_literal *l = &printed->lits[i];
         struct table_value *tv = &v[*n + i];
@@ -1633,8 +1639,10 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
     d->tag = sqlx_dml_tag(st->kind);
     /* The literals as parameters after the client's: pgbench's statements, say, then differ
      * only in bound values, and each replicaset's statement cache prepares them once. */
-    if (s->n_params + SQL_LITERAL_PARAMS_MAX < SQLX_SQLITE_PARAMS_MAX)
-        o.literal_params_from = s->n_params + 1;
+    uint32_t client_params = s->n_params > (uint32_t)st->param_max ? s->n_params
+                                                                    : (uint32_t)st->param_max;
+    if (client_params + SQL_LITERAL_PARAMS_MAX < SQLX_SQLITE_PARAMS_MAX)
+        o.literal_params_from = client_params + 1;
     struct sql_error err = {0};
     if (sql_print(st, &o, &d->printed, &err) != 0) {
         pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
@@ -1687,7 +1695,7 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         sqlx_dml_free(d);
         return;
     }
-    d->params = sqlx_params_with(s, &d->printed, &d->n_params);
+    d->params = sqlx_params_with(s, &d->printed, o.literal_params_from, &d->n_params);
     bool write = st->kind != SQL_STMT_SELECT;
     sqlx_dml_send(s, d, group, all, write);
 }
