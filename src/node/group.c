@@ -648,6 +648,9 @@ static void group_maybe_checkpoint(struct group *g, uint64_t now_ms)
         return;
     g->ckpt_last_ms = now_ms;
     g->ckpt_running = true;
+    /* A transaction held open on the store would keep the checkpoint's RESTART pass waiting. */
+    if (g->store != NULL)
+        store_release(g->store);
     g->ckpt_generation = g->store_generation;
     g->ckpt_work.data = g;
     uv_queue_work(g->loop, &g->ckpt_work, group_ckpt_work, group_ckpt_done);

@@ -478,6 +478,9 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
     r->x.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
     r->x.seed = s->txn != SQLX_IDLE ? s->txn_seed + s->n_stmts : rng_next(&s->x->rng);
     r->x.schema_version = group == NODE_GOVERNOR_GROUP ? 0 : sqlx_catalog(s->x)->version;
+    /* A transaction's statements run tentatively may keep their savepoint open for the next
+     * one (table_exec.session), when the run is on this node. */
+    r->x.session = tentative && s->txn == SQLX_BLOCK ? s->token : 0;
     if ((flags & TABLE_EXEC_BUCKETS) && !sqlx_run_placement(r))
         r->x.flags &= (uint8_t)~TABLE_EXEC_BUCKETS;
     int rc;
@@ -3822,6 +3825,7 @@ static void sqlx_startup(void *ctx, struct pg_conn *c)
     ASSERT(s != NULL);
     s->x = x;
     s->c = c;
+    s->token = ++x->sessions;
     s->route_bucket = -1;
     uv_timer_init(node_loop(x->n), &s->retry_timer);
     s->retry_timer.data = s;

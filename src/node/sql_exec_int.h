@@ -71,6 +71,7 @@ struct sql_exec {
     struct pg_server *srv;
     struct sqlx_catalog cat;
     struct rng rng;
+    uint64_t sessions; /* sessions started: the last one's token */
     /* sql_pgcat.c: the catalog database, for this schema version and user */
     sqlite3 *pgcat;
     uint64_t pgcat_version;
@@ -104,6 +105,7 @@ struct sqlx_savepoint {
 struct sqlx_session {
     struct sql_exec *x;
     struct pg_conn *c;
+    uint64_t token; /* unique on this node: table_exec.session of its transaction's runs */
     enum sqlx_txn txn;
     uint64_t txn_group; /* 0 until the transaction's first statement picked one */
     int64_t txn_now_us;

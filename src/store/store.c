@@ -76,8 +76,25 @@ int store_exec(sqlite3 *db, const char *sql, const char *what, struct errbuf *eb
     return 0;
 }
 
+void store_hold(struct store *s, void (*release)(void *arg), void *arg)
+{
+    s->held_release = release;
+    s->held_arg = release != NULL ? arg : NULL;
+}
+
+void store_release(struct store *s)
+{
+    void (*release)(void *arg) = s->held_release;
+    if (release == NULL)
+        return;
+    s->held_release = NULL; /* release itself uses the connection */
+    release(s->held_arg);
+    s->held_arg = NULL;
+}
+
 int store_stmt(struct store *s, sqlite3_stmt **stmt, const char *sql, struct errbuf *eb)
 {
+    store_release(s);
     if (*stmt != NULL) {
         sqlite3_reset(*stmt);
         sqlite3_clear_bindings(*stmt);
@@ -93,6 +110,12 @@ int store_stmt(struct store *s, sqlite3_stmt **stmt, const char *sql, struct err
 }
 
 sqlite3 *store_db(struct store *s)
+{
+    store_release(s);
+    return s->db;
+}
+
+sqlite3 *store_db_unreleased(struct store *s)
 {
     return s->db;
 }
@@ -407,6 +430,7 @@ void store_close(struct store *s)
 {
     if (s == NULL)
         return;
+    store_release(s);
     for (uint32_t m = 0; m < store_n_models; m++) {
         if (s->model_state[m] != NULL)
             store_models[m]->close(s->model_state[m]);
@@ -516,6 +540,7 @@ int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
     }
     if (first == n)
         return 0;
+    store_release(s);
     uint64_t next = entries[first].index;
     bool after_bootstrap = s->applied_index == 0 && next == RAFT_BOOTSTRAP_INDEX + 1;
     if (next != s->applied_index + 1 && !after_bootstrap)
@@ -548,6 +573,7 @@ int store_checkpoint(struct store *s, uint64_t *durable_index, struct errbuf *eb
 {
     if (s->reader)
         return err_set(eb, ERR_INVAL, "checkpoint on a read-only store handle");
+    store_release(s);
     /* A commit under synchronous=FULL fsyncs the WAL file, which makes every
      * earlier commit durable too (frames already copied into the database file
      * were fsynced by the SQLite checkpoint that copied them). The commit must

@@ -119,6 +119,15 @@ int store_open_reader(const struct store *s, struct store **out, struct errbuf *
  * applied batch was committed. */
 void store_close(struct store *s);
 
+/* A model may keep a transaction open on the connection between its calls (the table model
+ * keeps a client transaction's tentative statements, so the next one need not replay them):
+ * release(arg) must roll it back, and is called once, before anything else uses the
+ * connection — every store function and store_db/store_stmt call store_release first. A holder
+ * continuing its own transaction takes it back with store_hold(s, NULL, NULL) (no release) and
+ * holds again after. */
+void store_hold(struct store *s, void (*release)(void *arg), void *arg);
+void store_release(struct store *s);
+
 /* The index of the last applied entry and its term; 0 for a new store (which
  * stands for the bootstrap snapshot's empty state). On a reader: as of open;
  * use store_meta_get for the current value. */

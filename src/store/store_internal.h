@@ -44,6 +44,9 @@ struct store {
     sqlite3_stmt *meta_set;
     sqlite3_stmt *local_set;
     void *model_state[STORE_MODELS_MAX];
+    /* store_hold's: what to call before the connection is used, or NULL. */
+    void (*held_release)(void *arg);
+    void *held_arg;
 };
 
 /* Registered models, in snapshot order. */

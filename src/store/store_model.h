@@ -54,8 +54,11 @@ extern const struct store_model kv_model;
 extern const struct store_model cluster_model;
 extern const struct store_model table_model;
 
-/* The connection, for the model's own statements. */
+/* The connection, for the model's own statements (whatever a holder kept open on it is
+ * released first: see store_hold). */
 sqlite3 *store_db(struct store *s);
+/* The connection as it is, held transaction and all: for the holder's own look at it. */
+sqlite3 *store_db_unreleased(struct store *s);
 /* The state the model's open made on this connection. */
 void *store_model_state(struct store *s, uint8_t tag);
 /* Prepares sql into *stmt once (SQLITE_PREPARE_PERSISTENT); later calls reset

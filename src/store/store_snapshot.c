@@ -315,6 +315,7 @@ static void snap_rewind(struct store_snapshot *sn)
 int store_snapshot_open(struct store *s, uint32_t chunk_bytes_max, struct store_snapshot **out,
                         struct errbuf *eb)
 {
+    store_release(s); /* nothing uncommitted is open while the snapshot starts */
     if (chunk_bytes_max == 0)
         chunk_bytes_max = STORE_SNAPSHOT_CHUNK_BYTES_DEFAULT;
     if (chunk_bytes_max < STORE_SNAPSHOT_CHUNK_BYTES_MIN ||

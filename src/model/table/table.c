@@ -633,12 +633,21 @@ int table_exec_sql(sqlite3 *db, const char *sql)
 
 /* The savepoint of every run and EXEC, through statements prepared once (sqlite3_exec would
  * parse its text every time: a tenth of a short transaction's time). */
-enum table_sp { TABLE_SP_BEGIN, TABLE_SP_ROLLBACK, TABLE_SP_RELEASE };
+enum table_sp {
+    TABLE_SP_BEGIN,
+    TABLE_SP_ROLLBACK,
+    TABLE_SP_RELEASE,
+    /* one statement's, inside a held run's */
+    TABLE_SP_STMT_BEGIN,
+    TABLE_SP_STMT_ROLLBACK,
+    TABLE_SP_STMT_RELEASE,
+};
 
 static int table_savepoint(struct store *s, struct table_model_state *t, enum table_sp op)
 {
     static const char *const sql[] = {"SAVEPOINT cairn_exec", "ROLLBACK TO cairn_exec",
-                                      "RELEASE cairn_exec"};
+                                      "RELEASE cairn_exec",   "SAVEPOINT cairn_stmt",
+                                      "ROLLBACK TO cairn_stmt", "RELEASE cairn_stmt"};
     struct errbuf eb = {{0}};
     if (store_stmt(s, &t->savepoint[op], sql[op], &eb) != 0)
         return SQLITE_ERROR;
@@ -654,11 +663,13 @@ static void table_savepoint_undo(struct store *s, struct table_model_state *t)
 }
 
 /* Runs every statement of x inside a savepoint. keep: release it (apply),
- * else roll it back (tentative and read runs). out gets the output. A
- * tentative run skips the read-only statements before its last: they change
- * nothing the last one could see, and their results were given already. */
+ * else roll it back (tentative and read runs) — or, with *held (a tentative
+ * run that may hold it), leave it open when every statement succeeded and
+ * say so in *held. out gets the output. A tentative run skips the read-only
+ * statements before its last: they change nothing the last one could see,
+ * and their results were given already. */
 static int table_run_all(struct store *s, struct table_model_state *t, const struct table_exec *x,
-                         bool keep, bool read_only, struct buf *out)
+                         bool keep, bool read_only, bool *held, struct buf *out)
 {
     sqlite3 *db = store_db(s);
     t->env.now_us = x->now_us;
@@ -703,7 +714,9 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
         hash = h; /* the output carries the last statement's own hash */
     }
     table_bucket_run_end(t);
-    if (failed || !keep) {
+    if (!failed && held != NULL) {
+        *held = true; /* the caller holds the savepoint open */
+    } else if (failed || !keep) {
         table_savepoint_undo(s, t);
         if (failed)
             return 0;
@@ -784,7 +797,7 @@ static int table_apply_exec(struct store *s, struct table_model_state *t, struct
         buf_append_u8(&out, TABLE_STATE_SCHEMA);
         buf_append_u64(&out, version);
     } else if (rc == 0) {
-        rc = table_run_all(s, t, &d.x, true, false, &out);
+        rc = table_run_all(s, t, &d.x, true, false, NULL, &out);
         if (rc != 0)
             err_set(eb, rc, "table exec: %s", sqlite3_errmsg(store_db(s)));
     }
@@ -874,12 +887,111 @@ static int table_apply(struct store *s, void *state, const struct raft_entry *e,
     return err_set(eb, ERR_UNSUPPORTED, "unknown table command %u", op);
 }
 
+/* ---- a client transaction's savepoint held between its statements ---- */
+
+static uint64_t table_stmt_fold(uint64_t h, const struct table_stmt *ts)
+{
+    h = table_fnv(h, &ts->sql_len, sizeof ts->sql_len);
+    h = table_fnv(h, ts->sql, ts->sql_len);
+    h = table_fnv(h, &ts->n_params, sizeof ts->n_params);
+    for (uint32_t i = 0; i < ts->n_params; i++) {
+        const struct table_value *v = &ts->params[i];
+        h = table_fnv(h, &v->type, sizeof v->type);
+        if (v->type == TABLE_INT)
+            h = table_fnv(h, &v->i, sizeof v->i);
+        else if (v->type == TABLE_REAL)
+            h = table_fnv(h, &v->r, sizeof v->r);
+        else if (v->type != TABLE_NULL)
+            h = table_fnv(h, v->p, v->len);
+    }
+    return h;
+}
+
+static uint64_t table_stmts_fold(const struct table_stmt *ts, uint32_t n)
+{
+    uint64_t h = TABLE_HASH_SEED;
+    for (uint32_t i = 0; i < n; i++)
+        h = table_stmt_fold(h, &ts[i]);
+    return h;
+}
+
+/* store_hold's release: the held savepoint is rolled back. */
+static void table_held_release(void *arg)
+{
+    struct table_model_state *t = arg;
+    table_savepoint_undo(t->store, t);
+    t->held.session = 0;
+}
+
+/* Whether x is the held transaction's statements and one more, at the same moment and seed,
+ * and the savepoint is still open (SQLite rolls a whole transaction back on some errors: an
+ * interrupt, a full disk). */
+static bool table_held_continues(const struct table_model_state *t, const struct table_exec *x)
+{
+    return t->held.session != 0 && t->held.session == x->session && x->n == t->held.n + 1 &&
+           t->store != NULL && !sqlite3_get_autocommit(store_db_unreleased(t->store)) &&
+           x->now_us == t->held.now_us && x->seed == t->held.seed && x->flags == 0 &&
+           table_stmts_fold(x->stmts, x->n - 1) == t->held.prefix;
+}
+
+/* The held transaction's next statement: it alone runs, in a savepoint of its own inside the
+ * held one, undone alone when it fails. The store is held again after, either way. */
+static int table_run_next(struct store *s, struct table_model_state *t, const struct table_exec *x,
+                          struct buf *out)
+{
+    const struct table_stmt *ts = &x->stmts[x->n - 1];
+    t->env.now_us = x->now_us;
+    t->env.random_seed = x->seed + x->n - 1;
+    if (table_savepoint(s, t, TABLE_SP_STMT_BEGIN) != SQLITE_OK) {
+        table_output_error(out, "XX000", sqlite3_errmsg(store_db(s)), 0);
+        table_held_release(t);
+        return ERR_IO;
+    }
+    char sqlstate[6], msg[400];
+    uint64_t h = TABLE_HASH_SEED, changes = 0;
+    int brc = table_bucket_run_begin(t, x, sqlstate, msg, sizeof msg);
+    int rc = brc == 0 ? table_step_all(s, t, ts, false, false, &h, out, &changes, sqlstate, msg,
+                                       sizeof msg)
+                      : SQLITE_ERROR;
+    table_bucket_run_end(t);
+    if (brc < 0) {
+        table_savepoint(s, t, TABLE_SP_STMT_ROLLBACK);
+        table_savepoint(s, t, TABLE_SP_STMT_RELEASE);
+        table_held_release(t);
+        table_output_error(out, "XX000", "reading the bucket states", 0);
+        return brc;
+    }
+    if (rc != SQLITE_DONE) {
+        table_output_error(out, sqlstate, msg, x->n - 1);
+        table_savepoint(s, t, TABLE_SP_STMT_ROLLBACK);
+        table_savepoint(s, t, TABLE_SP_STMT_RELEASE);
+    } else {
+        table_savepoint(s, t, TABLE_SP_STMT_RELEASE);
+        buf_append_u64(out, changes);
+        buf_append_u64(out, h);
+        t->held.n++;
+        t->held.prefix = table_stmt_fold(t->held.prefix, ts);
+    }
+    if (sqlite3_get_autocommit(store_db(s))) {
+        t->held.session = 0; /* SQLite rolled the whole transaction back: nothing to hold */
+        return 0;
+    }
+    store_hold(s, table_held_release, t);
+    return 0;
+}
+
 int table_run(struct store *s, const struct table_exec *x, bool tentative, struct buf *out,
               struct errbuf *eb)
 {
     struct table_model_state *t = store_model_state(s, STORE_MODEL_TABLE);
     ASSERT(t != NULL);
     buf_reset(out);
+    /* The held transaction goes on, or whatever is held is rolled back first. */
+    bool next = tentative && x->session != 0 && table_held_continues(t, x);
+    if (next)
+        store_hold(s, NULL, NULL);
+    else
+        store_release(s);
     uint64_t at = store_applied_index(s);
     if (!t->run_version_known || t->run_version_at != at) {
         int rc = table_meta_get(s, t, "schema_version", &t->run_version, eb);
@@ -890,12 +1002,32 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
     }
     uint64_t version = t->run_version;
     if (x->schema_version != 0 && x->schema_version != version) {
+        if (next)
+            table_held_release(t);
         buf_append_u8(out, TABLE_STATE_SCHEMA);
         buf_append_u64(out, version);
         return 0;
     }
     t->run_deadline_ms = clock_mono_ms() + TABLE_RUN_MS_MAX;
-    int rc = table_run_all(s, t, x, false, !tentative, out);
+    int rc;
+    if (next) {
+        rc = table_run_next(s, t, x, out);
+    } else {
+        bool held = false;
+        bool may_hold = tentative && x->session != 0 && x->flags == 0;
+        rc = table_run_all(s, t, x, false, !tentative, may_hold ? &held : NULL, out);
+        if (held && sqlite3_get_autocommit(store_db(s))) {
+            held = false;
+        }
+        if (held) {
+            t->held.session = x->session;
+            t->held.n = x->n;
+            t->held.prefix = table_stmts_fold(x->stmts, x->n);
+            t->held.now_us = x->now_us;
+            t->held.seed = x->seed;
+            store_hold(s, table_held_release, t);
+        }
+    }
     t->run_deadline_ms = 0;
     return rc;
 }
@@ -974,7 +1106,7 @@ static void table_close(void *state)
     table_cache_clear(t);
     sqlite3_finalize(t->meta_get);
     sqlite3_finalize(t->meta_set);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 6; i++)
         sqlite3_finalize(t->savepoint[i]);
     free(t->states);
     free(t);

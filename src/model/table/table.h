@@ -141,6 +141,11 @@ struct table_exec {
     /* TABLE_EXEC_BUCKETS: the bucket set (1..TABLE_BUCKET_SET_BYTES_MAX bytes). */
     const uint8_t *buckets;
     uint32_t buckets_bytes;
+    /* Not encoded. Non-zero on a tentative table_run of a client transaction's statements (its
+     * session, unique on this node): the run's savepoint stays open afterwards (store_hold),
+     * and the session's next run — these statements and one more — runs only the new one in it,
+     * as long as nothing else used the store meanwhile. */
+    uint64_t session;
 };
 
 enum table_state {

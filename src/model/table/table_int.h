@@ -44,7 +44,15 @@ struct table_model_state {
     struct sql_func_env env; /* read by the SQL functions during a statement */
     uint32_t bucket_count;
     sqlite3_stmt *meta_get, *meta_set;
-    sqlite3_stmt *savepoint[3]; /* enum table_sp (table.c) */
+    sqlite3_stmt *savepoint[6]; /* enum table_sp (table.c) */
+    /* The client transaction whose tentative savepoint is held open (table_exec.session). */
+    struct {
+        uint64_t session; /* 0: none */
+        uint32_t n;       /* its statements run in the savepoint */
+        uint64_t prefix;  /* table_stmts_fold of them */
+        int64_t now_us;
+        uint64_t seed;
+    } held;
     /* The schema version as table_run last read it, and the store's applied index then: it
      * holds until something is applied. Apply itself always reads SQLite (a batch that rolls
      * back must not leave its version here). */

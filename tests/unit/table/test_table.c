@@ -4,6 +4,7 @@
 
 #include "kv/kv_fx.h"
 #include "model/table/table.h"
+#include "store/store_model.h"
 #include "test.h"
 
 static int schema(struct fx *f, uint64_t version, const char *sql, struct store_result *res)
@@ -251,6 +252,108 @@ TEST(buckets_of_equal_keys_are_equal)
     }
     CHECK(differ > 50);
     (void)t;
+}
+
+/* ---- a client transaction's savepoint held between its statements ---- */
+
+/* A tentative run of the first n of a transaction's statements, as session 5 sends them. */
+static int txn_run(struct fx *f, const char *const *sql, uint32_t n, struct buf *out)
+{
+    struct table_stmt st[8];
+    for (uint32_t i = 0; i < n; i++)
+        st[i] = (struct table_stmt){.sql = sql[i], .sql_len = (uint32_t)strlen(sql[i])};
+    struct table_exec x = {.now_us = 1, .seed = 7, .n = n, .stmts = st, .session = 5};
+    return table_run(f->s, &x, true, out, NULL);
+}
+
+/* The first value of the output's first row, or -1. */
+static int64_t first_int(const struct buf *out)
+{
+    struct table_output o;
+    struct table_value v;
+    size_t pos = 0;
+    if (table_output_parse(out->data, out->len, &o) != 0 || o.state != TABLE_STATE_OK ||
+        table_output_next_row(&o, &pos, &v) != 1 || v.type != TABLE_INT)
+        return -1;
+    return v.i;
+}
+
+static uint8_t state_of(const struct buf *out)
+{
+    return out->len > 0 ? out->data[0] : 0xff;
+}
+
+TEST(a_held_transaction_runs_each_statement_once_and_commits_nothing)
+{
+    struct fx f;
+    open_with_table(&f);
+    struct buf out = BUF_INIT;
+    /* the second statement would fail if the first ran twice (a duplicate key) */
+    const char *sql[] = {"INSERT INTO t VALUES (1, 'a')", "INSERT INTO t VALUES (2, 'b')",
+                         "SELECT count(*) FROM t", "INSERT INTO t VALUES (1, 'dup')",
+                         "SELECT sum(id) FROM t"};
+    CHECK_EQ(txn_run(&f, sql, 1, &out), 0);
+    CHECK_EQ(state_of(&out), TABLE_STATE_OK);
+    /* a row slipped into the held savepoint shows that the next runs continue it instead of
+     * replaying the statements (a replay would start from the committed rows: none) */
+    CHECK_EQ(sqlite3_exec(store_db_unreleased(f.s), "INSERT INTO t VALUES (100, 'marker')", NULL,
+                          NULL, NULL),
+             SQLITE_OK);
+    CHECK_EQ(txn_run(&f, sql, 2, &out), 0);
+    CHECK_EQ(state_of(&out), TABLE_STATE_OK);
+    CHECK_EQ(txn_run(&f, sql, 3, &out), 0);
+    CHECK_EQ(first_int(&out), 3);
+    /* a failing statement is undone alone; the transaction's earlier rows stay */
+    CHECK_EQ(txn_run(&f, sql, 4, &out), 0);
+    CHECK_EQ(state_of(&out), TABLE_STATE_ERROR);
+    const char *next[] = {sql[0], sql[1], sql[2], sql[4]};
+    CHECK_EQ(txn_run(&f, next, 4, &out), 0);
+    CHECK_EQ(first_int(&out), 103);
+    /* anything else on the store rolls the held savepoint back first: nothing was committed */
+    CHECK_EQ(count_rows(&f), 0);
+    /* and the transaction's next run replays it, from the committed rows */
+    CHECK_EQ(txn_run(&f, next, 4, &out), 0);
+    CHECK_EQ(first_int(&out), 3);
+    buf_free(&out);
+    fx_close(&f);
+}
+
+TEST(an_apply_after_a_held_run_sees_only_committed_rows)
+{
+    struct fx f;
+    struct store_result res;
+    open_with_table(&f);
+    struct buf out = BUF_INIT;
+    const char *sql[] = {"INSERT INTO t VALUES (7, 'tentative')", "SELECT count(*) FROM t"};
+    CHECK_EQ(txn_run(&f, sql, 1, &out), 0);
+    const char *w[] = {"INSERT INTO t VALUES (8, 'applied')"};
+    CHECK_EQ(exec(&f, w, 1, NULL, 0, &res), 0);
+    CHECK_EQ(res.status, 0);
+    store_results_free(&res, 1);
+    CHECK_EQ(count_rows(&f), 1);
+    /* the transaction goes on over the new state: its first statement is run again */
+    CHECK_EQ(txn_run(&f, sql, 2, &out), 0);
+    CHECK_EQ(first_int(&out), 2);
+    CHECK_EQ(count_rows(&f), 1);
+    buf_free(&out);
+    fx_close(&f);
+}
+
+TEST(a_held_transaction_that_sqlite_rolled_back_is_not_continued)
+{
+    struct fx f;
+    open_with_table(&f);
+    struct buf out = BUF_INIT;
+    const char *sql[] = {"INSERT INTO t VALUES (1, 'a')", "INSERT INTO t VALUES (2, 'b')"};
+    CHECK_EQ(txn_run(&f, sql, 1, &out), 0);
+    /* as SQLite does on an interrupt or a full disk: the whole transaction is gone */
+    CHECK_EQ(sqlite3_exec(store_db_unreleased(f.s), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ(txn_run(&f, sql, 2, &out), 0);
+    CHECK_EQ(state_of(&out), TABLE_STATE_OK);
+    /* continued in autocommit, the second row would have been committed here */
+    CHECK_EQ(count_rows(&f), 0);
+    buf_free(&out);
+    fx_close(&f);
 }
 
 TEST_MAIN()
