@@ -641,23 +641,34 @@ enum table_sp {
     TABLE_SP_STMT_BEGIN,
     TABLE_SP_STMT_ROLLBACK,
     TABLE_SP_STMT_RELEASE,
+    TABLE_SP_ROLLBACK_ALL, /* the savepoint began the transaction */
 };
 
 static int table_savepoint(struct store *s, struct table_model_state *t, enum table_sp op)
 {
     static const char *const sql[] = {"SAVEPOINT cairn_exec", "ROLLBACK TO cairn_exec",
                                       "RELEASE cairn_exec",   "SAVEPOINT cairn_stmt",
-                                      "ROLLBACK TO cairn_stmt", "RELEASE cairn_stmt"};
+                                      "ROLLBACK TO cairn_stmt", "RELEASE cairn_stmt",
+                                      "ROLLBACK"};
     struct errbuf eb = {{0}};
     if (store_stmt(s, &t->savepoint[op], sql[op], &eb) != 0)
         return SQLITE_ERROR;
+    if (op == TABLE_SP_BEGIN)
+        t->savepoint_outer = sqlite3_get_autocommit(store_db(s));
     int rc = sqlite3_step(t->savepoint[op]);
     sqlite3_reset(t->savepoint[op]);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Undoes the run's savepoint. One that began the transaction (a read or tentative run, not an
+ * EXEC inside the store's apply) ends it with ROLLBACK: ROLLBACK TO and RELEASE would commit
+ * it, writing every page it touched to the WAL again, unchanged. */
 static void table_savepoint_undo(struct store *s, struct table_model_state *t)
 {
+    if (t->savepoint_outer) {
+        table_savepoint(s, t, TABLE_SP_ROLLBACK_ALL);
+        return;
+    }
     table_savepoint(s, t, TABLE_SP_ROLLBACK);
     table_savepoint(s, t, TABLE_SP_RELEASE);
 }
@@ -1106,7 +1117,7 @@ static void table_close(void *state)
     table_cache_clear(t);
     sqlite3_finalize(t->meta_get);
     sqlite3_finalize(t->meta_set);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < TABLE_SAVEPOINT_STMTS; i++)
         sqlite3_finalize(t->savepoint[i]);
     free(t->states);
     free(t);
