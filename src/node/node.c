@@ -1435,6 +1435,13 @@ static void node_start_member(struct node *n)
         node_fatal(n, "start-up", eb.msg);
         return;
     }
+    /* A new cluster's node becomes one with its identity, written only now that the governor
+     * group holds its first configuration: written before, a start that failed in between (the
+     * peer port taken) left a member of a cluster that never began, which waited forever. */
+    if (n->bootstrap && identity_save(n->cfg.data_dir, &n->ident, &eb) != 0) {
+        node_fatal(n, "start-up", eb.msg);
+        return;
+    }
     rc = shard_open_known_groups(n, &eb);
     if (rc != 0) {
         node_fatal(n, "start-up", eb.msg);
@@ -1537,12 +1544,10 @@ int node_run(const struct node_config *cfg)
         n->bootstrap = true;
         n->ident.node_id = 1;
         snprintf(n->ident.name, sizeof n->ident.name, "%s", cfg->name);
-        if (identity_new_cluster_id(n->ident.cluster_id) != 0 ||
-            identity_save(cfg->data_dir, &n->ident, &eb) != 0) {
+        if (identity_new_cluster_id(n->ident.cluster_id) != 0) {
             rc = ERR_IO;
-            char why[ERRBUF_SIZE];
-            snprintf(why, sizeof why, "%s", eb.msg);
-            err_set(&eb, rc, "cannot create a cluster in %s: %s", cfg->data_dir, why);
+            err_set(&eb, rc, "cannot create a cluster in %s: no random cluster id",
+                    cfg->data_dir);
         } else {
             LOGI("node", "bootstrapping a new cluster in %s", cfg->data_dir);
             node_start_member(n);

@@ -281,3 +281,29 @@ def test_metrics(single):
     # Requests are counted: the total grew by at least the two calls above.
     total = lambda mm: sum(v for (n, _), v in mm.items() if n == "cairn_http_requests_total")
     assert total(m) >= total(before) + 2
+
+
+def test_a_first_start_that_failed_leaves_a_directory_that_starts(tmp_path):
+    """The peer port taken on the very first start: the node exits with an error, and the next
+    start in the same directory bootstraps the cluster (it once waited forever for a leader)."""
+    import socket
+    from conftest import Node
+    node = Node(str(tmp_path), "first")
+    taken = socket.socket()
+    taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    taken.bind(("127.0.0.1", node.peer_port))
+    taken.listen()
+    try:
+        node.start()
+        assert node.proc.wait(30) == 1
+        assert "cannot listen on peer address" in node.log_tail()
+    finally:
+        taken.close()
+    node.start()
+    try:
+        node.wait_up(30)
+        r = put(node, "after/failed/start", "ok")
+        assert r.status_code in (200, 201), r.text
+        assert value_of(node, "after/failed/start") == b"ok"
+    finally:
+        node.terminate()
