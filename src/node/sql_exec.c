@@ -1996,6 +1996,32 @@ static void sqlx_ddl_checked(struct sqlx_run *r, int err)
     node_write(s->x->n, NODE_GOVERNOR_GROUP, d->cmd.data, d->cmd.len, sqlx_ddl_done, d);
 }
 
+/* The statements of a change's SQL (several joined with "; "), cut where SQLite sees one end,
+ * at most max (the rest stays in the last). Points into sql. */
+static uint32_t sqlx_split_statements(const char *sql, struct table_stmt *out, uint32_t max)
+{
+    uint32_t n = 0;
+    const char *start = sql;
+    struct buf head = BUF_INIT;
+    for (const char *p = sql; *p != '\0' && n + 1 < max; p++) {
+        if (*p != ';')
+            continue;
+        buf_reset(&head);
+        buf_append(&head, start, (size_t)(p - start) + 1);
+        buf_append_u8(&head, 0);
+        if (!sqlite3_complete((const char *)head.data))
+            continue; /* inside a literal or a trigger's body */
+        out[n++] = (struct table_stmt){.sql = start, .sql_len = (uint32_t)(p - start)};
+        start = p + 1;
+        while (*start == ' ')
+            start++;
+    }
+    if (*start != '\0')
+        out[n++] = (struct table_stmt){.sql = start, .sql_len = (uint32_t)strlen(start)};
+    buf_free(&head);
+    return n;
+}
+
 /* sqlx_ddl_propose, after the replicasets ran td's change without an error. */
 static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_table_ddl *td)
 {
@@ -2013,10 +2039,12 @@ static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_ta
     }
     if (!sqlx_ddl_encode(d, td))
         return;
-    struct table_stmt ts = {.sql = td->rs_sql, .sql_len = (uint32_t)strlen(td->rs_sql)};
+    /* every statement of the change is tried, in order (a prepared statement is one) */
+    struct table_stmt ts[SQLX_DDL_STATEMENTS_MAX];
+    uint32_t nts = sqlx_split_statements(td->rs_sql, ts, SQLX_DDL_STATEMENTS_MAX);
     d->checking = ng;
     for (uint32_t i = 0; i < ng; i++)
-        sqlx_run_start(s, groups[i], false, true, &ts, 1, 0, sqlx_ddl_checked, d);
+        sqlx_run_start(s, groups[i], false, true, ts, nts, 0, sqlx_ddl_checked, d);
 }
 
 /* The catalog's definition text of a table (see sqlx_table_from_def). */
@@ -2536,6 +2564,37 @@ static bool sqlx_alter_skip(struct sqlx_session *s, bool skip, const char *state
     return skip;
 }
 
+/* s as an SQL string literal. */
+static void sqlx_put_literal(struct buf *out, const char *s)
+{
+    buf_append_u8(out, '\'');
+    for (; *s != '\0'; s++) {
+        if (*s == '\'')
+            buf_append_u8(out, '\'');
+        buf_append_u8(out, (uint8_t)*s);
+    }
+    buf_append_u8(out, '\'');
+}
+
+/* "; CREATE INDEX <name> ON t(pg_not_null(c, ...), ...) WHERE c IS NULL OR ...": NOT NULL on
+ * columns SQLite cannot alter (see pg_not_null), checked on the rows there as it is created. */
+static void sqlx_not_null_index(struct buf *sql, const struct sqlx_table *t, const char *suffix,
+                                const char *const *cols, uint32_t n)
+{
+    buf_printf(sql, "; CREATE INDEX \"%s_%s_nn\" ON \"%s\"(", t->sqlite_name, suffix,
+               t->sqlite_name);
+    for (uint32_t k = 0; k < n; k++) {
+        buf_printf(sql, "%spg_not_null(\"%s\", ", k ? ", " : "", cols[k]);
+        sqlx_put_literal(sql, cols[k]);
+        buf_printf(sql, ", ");
+        sqlx_put_literal(sql, t->name);
+        buf_printf(sql, ")");
+    }
+    buf_printf(sql, ") WHERE ");
+    for (uint32_t k = 0; k < n; k++)
+        buf_printf(sql, "%s\"%s\" IS NULL", k ? " OR " : "", cols[k]);
+}
+
 /* ALTER TABLE: its commands in order, each a SQLite statement of the change (joined for one
  * schema change) and an edit of the table's definition. */
 static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *st)
@@ -2595,11 +2654,18 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                                    "not allowed", t->name);
                     goto fail_free;
                 }
+                /* a key's columns become NOT NULL: those that were not, through an index */
+                const char *nullable[16];
+                uint32_t nn = 0;
                 for (npk = 0; npk < c->cols.n && npk < 16; npk++) {
                     int i = sqlx_col_find(cols, ncols, c->cols.v[npk]);
                     pk[npk] = (uint32_t)i;
+                    if (!cols[i].not_null)
+                        nullable[nn++] = c->cols.v[npk];
                     cols[i].not_null = true;
                 }
+                if (nn > 0)
+                    sqlx_not_null_index(&sql, t, "pkey", nullable, nn);
             }
         } else if (cmd->kind == SQL_ALTER_ADD_COLUMN && cmd->column != NULL) {
             const struct sql_column_def *cd = cmd->column;
@@ -2651,13 +2717,8 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                     buf_printf(&sql, " DEFAULT (%s)", dflts[ci]);
                 }
             }
-            if (cd->not_null && cd->default_expr == NULL) {
-                /* SQLite needs a default to add NOT NULL to existing rows; PostgreSQL
-                 * would fail on a non-empty table just the same. */
-                buf_printf(&sql, " NOT NULL DEFAULT 0");
-            } else if (cd->not_null) {
+            if (cd->not_null && cd->default_expr != NULL)
                 buf_printf(&sql, " NOT NULL");
-            }
             /* CHECKs hold for the rows there (SQLite tests them as it adds the column) */
             for (uint32_t k = 0; k < cd->constraints.n; k++) {
                 const struct sql_constraint *c = &cd->constraints.v[k];
@@ -2670,6 +2731,12 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                     goto fail_free;
                 }
                 buf_printf(&sql, ")");
+            }
+            if (cd->not_null && cd->default_expr == NULL) {
+                /* SQLite adds NOT NULL only with a default; without one PostgreSQL refuses a
+                 * table with rows (their new column is NULL), as this index does (23502) */
+                const char *name = cd->name;
+                sqlx_not_null_index(&sql, t, name, &name, 1);
             }
             ASSERT(ncols < cap);
             memset(&cols[ncols], 0, sizeof cols[ncols]);
@@ -2700,6 +2767,8 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             for (uint32_t k = 0; k < npk; k++)
                 if (pk[k] > (uint32_t)ix)
                     pk[k]--;
+            /* (SQLite drops no indexed column: its NOT NULL index goes first) */
+            buf_printf(&sql, "DROP INDEX IF EXISTS \"%s_%s_nn\"; ", t->sqlite_name, cmd->name);
             buf_printf(&sql, "ALTER TABLE \"%s\" DROP COLUMN \"%s\"", t->sqlite_name,
                        cmd->name);
             memmove(&cols[ix], &cols[ix + 1], (ncols - (uint32_t)ix - 1) * sizeof *cols);
@@ -2722,6 +2791,13 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             buf_printf(&sql, "ALTER TABLE \"%s\" RENAME COLUMN \"%s\" TO \"%s\"", t->sqlite_name,
                        cmd->name, cmd->new_name);
             snprintf(cols[ix].name, sizeof cols[ix].name, "%s", cmd->new_name);
+            if (cols[ix].not_null) {
+                /* a NOT NULL index takes the column's new name */
+                buf_printf(&sql, "; DROP INDEX IF EXISTS \"%s_%s_nn\"", t->sqlite_name,
+                           cmd->name);
+                const char *name = cols[ix].name;
+                sqlx_not_null_index(&sql, t, name, &name, 1);
+            }
         } else {
             pg_send_errorf(s->c, "0A000", "this ALTER TABLE is not supported yet");
             goto fail_free;

@@ -32,6 +32,8 @@
 #define SQLX_SPLIT_PART_ROWS 1000
 /* SQLite's highest parameter number (SQLITE_MAX_VARIABLE_NUMBER as Debian builds it). */
 #define SQLX_SQLITE_PARAMS_MAX 32766
+/* Statements of one schema change tried on the rows (sqlx_ddl_propose_checked). */
+#define SQLX_DDL_STATEMENTS_MAX 64
 
 struct sqlx_col {
     char name[SQL_IDENT_BYTES_MAX + 1];

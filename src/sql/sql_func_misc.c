@@ -215,8 +215,26 @@ static void sql_fn_single(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_value(ctx, argv[1]);
 }
 
+/* pg_not_null(value, column, table): the value, or 23502 when it is NULL. An index on it over
+ * the rows where the column IS NULL enforces NOT NULL on a column SQLite cannot alter (a primary
+ * key or a NOT NULL column added by ALTER TABLE): its creation fails on such a row already
+ * there, and every later write of one fails the same way. The index itself stays empty. */
+static void sql_fn_not_null(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    const char *col = (const char *)sqlite3_value_text(argv[1]);
+    const char *table = (const char *)sqlite3_value_text(argv[2]);
+    sql_fn_error(ctx, "23502", "null value in column \"%s\" of relation \"%s\" violates not-null "
+                 "constraint", col ? col : "?", table ? table : "?");
+}
+
 #define D SQLITE_DETERMINISTIC
 const struct sql_fn_def sql_fn_misc_defs[] = {
+    {"pg_not_null", 3, D, sql_fn_not_null, NULL, NULL},
     {"pg_single", 2, D, sql_fn_single, NULL, NULL},
     {"pg_typeof", 1, D, sql_fn_typeof, NULL, NULL},
     {"pg_version", 0, D, sql_fn_version, NULL, NULL},

@@ -279,6 +279,38 @@ def test_a_schema_change_the_rows_refuse_is_refused(node):
     with pytest.raises(psycopg2.Error) as e:
         cur.execute("INSERT INTO ddl_rows VALUES (1, 'again')")
     assert e.value.pgcode == "23505"
+    # A key's columns are NOT NULL: over a NULL already there the key is refused, and after it
+    # a NULL key is (SQLite cannot alter a column: an index does it, see pg_not_null).
+    cur.execute("CREATE TABLE ddl_nulls (k int, v text)")
+    cur.execute("INSERT INTO ddl_nulls VALUES (NULL, 'x'), (1, 'y')")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("ALTER TABLE ddl_nulls ADD PRIMARY KEY (k)")
+    assert e.value.pgcode == "23502"
+    cur.execute("DELETE FROM ddl_nulls WHERE k IS NULL")
+    cur.execute("ALTER TABLE ddl_nulls ADD PRIMARY KEY (k)")
+    for sql in ("INSERT INTO ddl_nulls VALUES (NULL, 'z')", "UPDATE ddl_nulls SET k = NULL"):
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(sql)
+        assert e.value.pgcode == "23502", sql
+    # A NOT NULL column without a DEFAULT: refused over rows (theirs would be NULL), taken on an
+    # empty table, where a row without it is refused; renamed and dropped like any column.
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("ALTER TABLE ddl_nulls ADD COLUMN n int NOT NULL")
+    assert e.value.pgcode == "23502"
+    cur.execute("CREATE TABLE ddl_empty (id int PRIMARY KEY)")
+    cur.execute("ALTER TABLE ddl_empty ADD COLUMN n int NOT NULL")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO ddl_empty (id) VALUES (1)")
+    assert e.value.pgcode == "23502"
+    cur.execute("ALTER TABLE ddl_empty RENAME COLUMN n TO m")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO ddl_empty (id) VALUES (1)")
+    assert e.value.pgcode == "23502" and '"m"' in e.value.pgerror
+    cur.execute("INSERT INTO ddl_empty VALUES (1, 7)")
+    cur.execute("ALTER TABLE ddl_empty DROP COLUMN m")
+    cur.execute("INSERT INTO ddl_empty VALUES (2)")
+    cur.execute("SELECT id FROM ddl_empty ORDER BY id")
+    assert cur.fetchall() == [(1,), (2,)]
     conn.close()
 
 
