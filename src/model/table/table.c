@@ -427,10 +427,13 @@ void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap
                     : strncmp(m, "no such table", 13) == 0  ? "42P01"
                     : strncmp(m, "no such function", 16) == 0 ? "42883"
                     : strstr(m, "ambiguous column") != NULL ? "42702"
+                    : strstr(m, "ON CONFLICT clause does not match") != NULL ? "42P10"
                                                              : "42601";
         break;
     }
     memcpy(sqlstate, state, 6);
+    if (strcmp(state, "42P10") == 0)
+        m = "there is no unique or exclusion constraint matching the ON CONFLICT specification";
     snprintf(msg, cap, "%s", m);
 }
 
