@@ -655,6 +655,12 @@ static const struct sql_fn_name sql_fn_names[] = {
     {"translate", 3, 3, "pg_translate", false},
     {"encode", 2, 2, "pg_encode", false},
     {"decode", 2, 2, "pg_decode", false},
+    {"get_byte", 2, 2, "pg_get_byte", false},
+    {"set_byte", 3, 3, "pg_set_byte", false},
+    {"sha224", 1, 1, "pg_sha224", false},
+    {"sha256", 1, 1, "pg_sha256", false},
+    {"sha384", 1, 1, "pg_sha384", false},
+    {"sha512", 1, 1, "pg_sha512", false},
     {"convert_to", 2, 2, "pg_convert_to", false},
     {"convert_from", 2, 2, "pg_convert_from", false},
     {"string_to_array", 2, 3, "pg_string_to_array", false},
@@ -863,7 +869,8 @@ int sql_func_register(sqlite3 *db, const struct sql_func_env *env, struct errbuf
     if (rc != SQLITE_OK)
         return err_set(eb, ERR_NOMEM, "sql_func_register: %s", sqlite3_errstr(rc));
     const struct sql_fn_def *lists[] = {sql_fn_ops_defs, sql_fn_math_defs, sql_fn_str_defs,
-                                        sql_fn_dt_defs,  sql_fn_misc_defs, sql_fn_json_defs};
+                                        sql_fn_dt_defs,  sql_fn_misc_defs, sql_fn_json_defs,
+                                        sql_fn_bytea_defs};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         int r = sql_register_defs(db, st, lists[i], eb);
         if (r != 0)

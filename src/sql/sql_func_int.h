@@ -142,6 +142,7 @@ extern const struct sql_fn_def sql_fn_str_defs[];
 extern const struct sql_fn_def sql_fn_dt_defs[];
 extern const struct sql_fn_def sql_fn_misc_defs[];
 extern const struct sql_fn_def sql_fn_json_defs[];
+extern const struct sql_fn_def sql_fn_bytea_defs[];
 
 /* Whether text is one JSON value (with blanks around). */
 bool sql_fn_json_valid(const char *text, int len);

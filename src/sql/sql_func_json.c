@@ -11,6 +11,8 @@
 
 /* Nesting bound: deeper documents are refused (54001) rather than recursing without limit. */
 #define SQL_JSON_DEPTH_MAX 1000
+/* The subtype of a value that is JSON text already (SQLite's own JSON functions use 'J'). */
+#define SQL_J_SUBTYPE 74
 /* Values one document may hold (a bound on the tree built for jsonb). */
 #define SQL_JSON_NODES_MAX (4u * 1024 * 1024)
 
@@ -787,6 +789,8 @@ static void sql_fn_json_array_length(sqlite3_context *ctx, int argc, sqlite3_val
 static int sql_j_from_value(sqlite3_value *v, struct buf *out)
 {
     char text[SQL_FLOAT_TEXT_BYTES_MAX];
+    if (sqlite3_value_subtype(v) == SQL_J_SUBTYPE && sqlite3_value_type(v) == SQLITE_TEXT)
+        return buf_append(out, sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v));
     switch (sqlite3_value_type(v)) {
     case SQLITE_NULL:
         return buf_append(out, "null", 4);
@@ -926,8 +930,32 @@ static void sql_fn_json_build_array(sqlite3_context *ctx, int argc, sqlite3_valu
     buf_free(&out);
 }
 
+/* pg_json_bool(b): a boolean (1 / 0) as the JSON true / false, marked as JSON for the builders
+ * above (the printer wraps a json_build_* argument of type boolean in it). */
+static void sql_fn_json_bool(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, sqlite3_value_int64(argv[0]) ? "true" : "false", -1, SQLITE_STATIC);
+    sqlite3_result_subtype(ctx, SQL_J_SUBTYPE);
+}
+
+/* pg_json_raw(j): a json value, marked so that the builders embed it rather than quote it. */
+static void sql_fn_json_raw(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_value(ctx, argv[0]);
+    if (sqlite3_value_type(argv[0]) == SQLITE_TEXT)
+        sqlite3_result_subtype(ctx, SQL_J_SUBTYPE);
+}
+
 #define D SQLITE_DETERMINISTIC
 const struct sql_fn_def sql_fn_json_defs[] = {
+    {"pg_json_bool", 1, D, sql_fn_json_bool, NULL, NULL},
+    {"pg_json_raw", 1, D, sql_fn_json_raw, NULL, NULL},
     {"pg_json_get", 2, D, sql_fn_json_get, NULL, NULL},
     {"pg_json_get_text", 2, D, sql_fn_json_get_text, NULL, NULL},
     {"pg_json_path", 2, D, sql_fn_json_path, NULL, NULL},

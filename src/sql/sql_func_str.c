@@ -270,6 +270,14 @@ static int64_t sql_str_position(const char *hay, int hn, const char *needle, int
 
 static void sql_position_common(sqlite3_context *ctx, sqlite3_value *needle_v, sqlite3_value *hay_v)
 {
+    if (sqlite3_value_type(needle_v) == SQLITE_BLOB && sqlite3_value_type(hay_v) == SQLITE_BLOB) {
+        /* bytea: the 1-based byte position */
+        size_t hn = (size_t)sqlite3_value_bytes(hay_v), nn = (size_t)sqlite3_value_bytes(needle_v);
+        const void *hay = sqlite3_value_blob(hay_v), *needle = sqlite3_value_blob(needle_v);
+        const uint8_t *at = nn == 0 ? hay : hn > 0 ? memmem(hay, hn, needle, nn) : NULL;
+        sqlite3_result_int64(ctx, nn == 0 ? 1 : at ? at - (const uint8_t *)hay + 1 : 0);
+        return;
+    }
     struct buf t1 = BUF_INIT, t2 = BUF_INIT;
     int hn, nn;
     const char *hay = sql_str_arg(hay_v, &hn, &t1);

@@ -611,6 +611,13 @@ static bool pr_compares_as_value(enum sql_type_kind k)
            k == SQL_TYPE_TIMESTAMP || k == SQL_TYPE_TIMESTAMPTZ;
 }
 
+/* json_build_object / json_build_array and their jsonb twins. */
+static bool pr_json_builder(const char *name)
+{
+    return strcmp(name, "json_build_object") == 0 || strcmp(name, "jsonb_build_object") == 0 ||
+           strcmp(name, "json_build_array") == 0 || strcmp(name, "jsonb_build_array") == 0;
+}
+
 /* Functions whose first parameter is bytea alone (PostgreSQL has no text variant). */
 static bool pr_bytea_first_arg(const char *name)
 {
@@ -829,6 +836,18 @@ static void pr_func(struct pr *p, const struct sql_expr *e)
         for (uint32_t i = 1; i < e->func.args.n; i++) {
             pr_s(p, ", ");
             pr_expr(p, e->func.args.v[i]);
+        }
+    } else if (pr_json_builder(nm)) {
+        /* a boolean is JSON's true / false and a json value goes in as JSON, not as a string */
+        for (uint32_t i = 0; i < e->func.args.n && p->rc == 0; i++) {
+            enum sql_type_kind t = pr_type_now(p, e->func.args.v[i]);
+            const char *wrap = t == SQL_TYPE_BOOL                          ? "pg_json_bool("
+                               : t == SQL_TYPE_JSON || t == SQL_TYPE_JSONB ? "pg_json_raw("
+                                                                           : NULL;
+            pr_s(p, i ? ", " : "");
+            pr_s(p, wrap ? wrap : "");
+            pr_expr(p, e->func.args.v[i]);
+            pr_s(p, wrap ? ")" : "");
         }
     } else {
         pr_exprs(p, &e->func.args);
