@@ -504,6 +504,60 @@ static void lex_operator(struct sql_lexer *lx, struct sql_token *t)
     t->kind = SQL_TOK_OP;
 }
 
+/* U&'...': in the string's text (quotes already undone), \XXXX and \+XXXXXX are Unicode code
+ * points (a surrogate pair as two), \\ is a backslash. The value goes to out. */
+static int lex_unicode_escapes(struct sql_lexer *lx, struct sql_error *err, int start,
+                               const struct buf *raw, struct buf *out)
+{
+    const char *s = raw->data ? (const char *)raw->data : "";
+    size_t n = raw->len, pos = 0;
+    uint32_t high = 0; /* a high surrogate waiting for its low half */
+    while (pos < n) {
+        if (s[pos] != '\\') {
+            if (high != 0)
+                break;
+            if (buf_append(out, &s[pos++], 1) != 0)
+                return nomem(lx, err);
+            continue;
+        }
+        if (pos + 1 < n && s[pos + 1] == '\\' && high == 0) {
+            if (buf_append(out, "\\", 1) != 0)
+                return nomem(lx, err);
+            pos += 2;
+            continue;
+        }
+        size_t digits = pos + 1 < n && s[pos + 1] == '+' ? 6 : 4;
+        size_t at = pos + (digits == 6 ? 2 : 1);
+        uint32_t cp = 0;
+        for (size_t k = 0; k < digits; k++) {
+            int h = at + k < n ? hexval(s[at + k]) : -1;
+            if (h < 0)
+                return lex_error(lx, err, ERR_MALFORMED, "22025", start,
+                                 "invalid Unicode escape: \\XXXX or \\+XXXXXX expected");
+            cp = cp * 16 + (uint32_t)h;
+        }
+        pos = at + digits;
+        if (high != 0) {
+            if (cp < 0xDC00 || cp > 0xDFFF)
+                break;
+            cp = 0x10000 + ((high - 0xD800) << 10) + (cp - 0xDC00);
+            high = 0;
+        } else if (cp >= 0xD800 && cp <= 0xDBFF) {
+            high = cp;
+            continue;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            break;
+        }
+        if (cp == 0 || cp > 0x10FFFF)
+            return lex_error(lx, err, ERR_MALFORMED, "22025", start, "invalid Unicode escape value");
+        if (append_utf8(out, cp) != 0)
+            return nomem(lx, err);
+    }
+    if (pos < n || high != 0)
+        return lex_error(lx, err, ERR_MALFORMED, "22P06", start, "invalid Unicode surrogate pair");
+    return 0;
+}
+
 int sql_lex_next(struct sql_lexer *lx, struct sql_token *t, struct sql_error *err)
 {
     memset(t, 0, sizeof *t);
@@ -528,6 +582,18 @@ int sql_lex_next(struct sql_lexer *lx, struct sql_token *t, struct sql_error *er
         rc = lex_quoted(lx, err, t->loc, esc, &b);
         if (rc == 0)
             rc = finish_string(lx, err, t, &b);
+        buf_free(&b);
+        t->kind = SQL_TOK_STRING;
+    } else if ((c == 'u' || c == 'U') && c1 == '&' && lx->pos + 2 < lx->len &&
+               s[lx->pos + 2] == '\'') {
+        struct buf raw = BUF_INIT;
+        lx->pos += 2;
+        rc = lex_quoted(lx, err, t->loc, false, &raw);
+        if (rc == 0)
+            rc = lex_unicode_escapes(lx, err, t->loc, &raw, &b);
+        if (rc == 0)
+            rc = finish_string(lx, err, t, &b);
+        buf_free(&raw);
         buf_free(&b);
         t->kind = SQL_TOK_STRING;
     } else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X') && c1 == '\'') {

@@ -674,6 +674,13 @@ TEST(constants)
     CHECK_STR(expr(".5"), "n:.5");
     CHECK_STR(expr("'it''s'"), "'it's'");
     CHECK_STR(expr("E'a\\nb'"), "'a\nb'");
+    /* U&'...': \XXXX and \+XXXXXX code points, a surrogate pair as two, \\ a backslash */
+    CHECK_STR(expr("U&'d\\0061t\\+000061'"), "'data'");
+    CHECK_STR(expr("u&'\\00e9\\\\'"), "'\xc3\xa9\\'");
+    CHECK_STR(expr("U&'\\D83D\\DE00'"), "'\xf0\x9f\x98\x80'");
+    CHECK(strncmp(expr("U&'\\00'"), "ERR 22025", 9) == 0);
+    CHECK(strncmp(expr("U&'\\D83Dx'"), "ERR 22P06", 9) == 0);
+    CHECK(strncmp(expr("U&'\\0000'"), "ERR 22025", 9) == 0);
     CHECK_STR(expr("$$x$$"), "'x'");
     CHECK_STR(expr("B'0101'"), "b:0101");
     CHECK_STR(expr("X'1F'"), "b:00011111");
