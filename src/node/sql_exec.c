@@ -3850,6 +3850,12 @@ static void sqlx_run_statement(struct sqlx_session *s, const struct sql_stmt *st
             sqlx_statement_done(s);
             return;
         }
+        if (s->txn == SQLX_BLOCK)
+            pg_send_notice(s->c, "01000", "WARNING",
+                           "this schema change is applied at once, cluster-wide: ROLLBACK of "
+                           "the transaction block will not undo it (transactional DDL is not "
+                           "supported yet)",
+                           NULL, NULL);
         if (st->kind == SQL_STMT_CREATE_TABLE)
             sqlx_do_create_table(s, st);
         else if (st->kind == SQL_STMT_DROP_TABLE)

@@ -190,6 +190,23 @@ def test_psycopg2_transactions(node):
     conn.close()
 
 
+def test_schema_change_in_a_block_warns_that_rollback_keeps_it(node):
+    """Schema changes apply at once through the governor: inside BEGIN the client is warned,
+    and what the warning says holds (the table outlives the ROLLBACK)."""
+    conn = connect(node, autocommit=False)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE ddl_in_block (id int PRIMARY KEY)")
+    assert any("ROLLBACK of the transaction block will not undo it" in n for n in conn.notices)
+    conn.rollback()
+    conn.autocommit = True
+    cur.execute("SELECT count(*) FROM ddl_in_block")
+    assert cur.fetchone()[0] == 0
+    before = len(conn.notices)
+    cur.execute("CREATE TABLE ddl_outside (id int PRIMARY KEY)")  # not in a block: no warning
+    assert len(conn.notices) == before
+    conn.close()
+
+
 def test_serialization_failure_40001(node):
     a = connect(node, autocommit=False)
     b = connect(node, autocommit=False)
