@@ -3,6 +3,7 @@
 #include "model/table/table.h"
 #include "model/table/table_int.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -444,9 +445,61 @@ static void table_cache_evict(struct table_cached *c)
     memset(c, 0, sizeof *c);
 }
 
-/* A prepared statement for sql, from the cache or new. */
+/* SQLite's authorizer, while table_prepare prepares: records the tables the statement touches
+ * into t->collecting. It never refuses anything. */
+static int table_authorize(void *arg, int action, const char *a1, const char *a2, const char *db,
+                           const char *trigger)
+{
+    (void)a2, (void)db, (void)trigger;
+    struct table_model_state *t = arg;
+    struct table_touch *tt = t->collecting;
+    if (tt == NULL)
+        return SQLITE_OK;
+    bool write;
+    switch (action) {
+    case SQLITE_READ:
+        write = false;
+        break;
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+        write = true;
+        break;
+    case SQLITE_SELECT:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    default:
+        tt->all = true;
+        return SQLITE_OK;
+    }
+    if (a1 == NULL) {
+        tt->all = true;
+        return SQLITE_OK;
+    }
+    uint64_t h = TABLE_HASH_SEED;
+    for (const char *p = a1; *p != '\0'; p++) {
+        char c = (char)tolower((unsigned char)*p);
+        h = table_fnv(h, &c, 1);
+    }
+    uint8_t i = 0;
+    while (i < tt->n && tt->name[i] != h)
+        i++;
+    if (i == tt->n) {
+        if (tt->n == TABLE_STMT_TABLES_MAX) {
+            tt->all = true;
+            return SQLITE_OK;
+        }
+        tt->name[tt->n++] = h;
+    }
+    if (write)
+        tt->writes |= (uint8_t)(1u << i);
+    return SQLITE_OK;
+}
+
+/* A prepared statement for sql, from the cache or new, and the tables it touches. */
 static int table_prepare(struct store *s, struct table_model_state *t, const char *sql, uint32_t len,
-                         sqlite3_stmt **out)
+                         sqlite3_stmt **out, const struct table_touch **touch)
 {
     struct table_cached *victim = &t->cache[0];
     for (int i = 0; i < TABLE_STMT_CACHE; i++) {
@@ -456,13 +509,17 @@ static int table_prepare(struct store *s, struct table_model_state *t, const cha
             sqlite3_reset(c->st);
             sqlite3_clear_bindings(c->st);
             *out = c->st;
+            *touch = &c->touch;
             return SQLITE_OK;
         }
         if (c->used < victim->used)
             victim = c;
     }
     sqlite3_stmt *st = NULL;
+    struct table_touch tt = {0};
+    t->collecting = &tt; /* (setting an authorizer now would expire every prepared statement) */
     int rc = sqlite3_prepare_v3(store_db(s), sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    t->collecting = NULL;
     if (rc != SQLITE_OK)
         return rc;
     table_cache_evict(victim);
@@ -476,7 +533,9 @@ static int table_prepare(struct store *s, struct table_model_state *t, const cha
     victim->sql_len = len;
     victim->st = st;
     victim->used = ++t->clock;
+    victim->touch = tt;
     *out = st;
+    *touch = &victim->touch;
     return SQLITE_OK;
 }
 
@@ -584,22 +643,78 @@ static int table_step_stmt(sqlite3 *db, sqlite3_stmt *st, const struct table_stm
     return SQLITE_DONE;
 }
 
-/* table_step_stmt of a statement from the store's cache. replay: only for its effects (a
- * tentative run's earlier statement): a read-only one is not run at all. */
+/* table_step_stmt of a statement from the store's cache. */
 static int table_step_all(struct store *s, struct table_model_state *t, const struct table_stmt *ts,
-                          bool read_only, bool replay, uint64_t *hash, struct buf *rows,
-                          uint64_t *changes, char sqlstate[6], char *msg, size_t cap)
+                          bool read_only, uint64_t *hash, struct buf *rows, uint64_t *changes,
+                          char sqlstate[6], char *msg, size_t cap)
 {
     sqlite3 *db = store_db(s);
     sqlite3_stmt *st;
-    int rc = table_prepare(s, t, ts->sql, ts->sql_len, &st);
+    const struct table_touch *touch;
+    int rc = table_prepare(s, t, ts->sql, ts->sql_len, &st, &touch);
     if (rc != SQLITE_OK) {
         table_sqlstate(db, rc, sqlstate, msg, cap);
         return rc;
     }
-    if (replay && sqlite3_stmt_readonly(st))
-        return SQLITE_DONE;
     return table_step_stmt(db, st, ts, read_only, hash, rows, changes, sqlstate, msg, cap);
+}
+
+/* The tables a tentative run's statements so far must provide: a set of name hashes. */
+struct table_need {
+    uint64_t name[4 * TABLE_STMT_TABLES_MAX];
+    uint32_t n;
+    bool all;
+};
+
+static bool table_need_has(const struct table_need *nd, uint64_t h)
+{
+    for (uint32_t i = 0; i < nd->n; i++)
+        if (nd->name[i] == h)
+            return true;
+    return false;
+}
+
+static void table_need_add(struct table_need *nd, const struct table_touch *tt)
+{
+    nd->all |= tt->all;
+    for (uint8_t i = 0; i < tt->n && !nd->all; i++) {
+        if (table_need_has(nd, tt->name[i]))
+            continue;
+        if (nd->n == sizeof nd->name / sizeof nd->name[0])
+            nd->all = true;
+        else
+            nd->name[nd->n++] = tt->name[i];
+    }
+}
+
+/* Which statements of a tentative run must run for its last one's answer: the last, and,
+ * walking back, each earlier one that writes a table a needed one touches (reads or writes).
+ * The others change nothing it could see: a SELECT, an UPDATE of another table. need gets
+ * x->n flags; returns whether any statement is left out. A statement that does not prepare
+ * is kept (the run then fails on it, as it would have). */
+static bool table_replay_plan(struct store *s, struct table_model_state *t,
+                              const struct table_exec *x, bool *need)
+{
+    struct table_need nd = {0};
+    bool skipped = false;
+    for (uint32_t k = x->n; k-- > 0;) {
+        const struct table_stmt *ts = &x->stmts[k];
+        sqlite3_stmt *st;
+        const struct table_touch *tt;
+        if (table_prepare(s, t, ts->sql, ts->sql_len, &st, &tt) != SQLITE_OK) {
+            need[k] = true;
+            nd.all = true;
+            continue;
+        }
+        bool writes_needed = nd.all || tt->all;
+        for (uint8_t i = 0; i < tt->n && !writes_needed; i++)
+            writes_needed = (tt->writes >> i & 1) && table_need_has(&nd, tt->name[i]);
+        need[k] = k + 1 == x->n || (!sqlite3_stmt_readonly(st) && writes_needed);
+        if (need[k])
+            table_need_add(&nd, tt);
+        skipped |= !need[k];
+    }
+    return skipped;
 }
 
 int table_query_db(sqlite3 *db, const struct table_stmt *ts, struct buf *out)
@@ -679,13 +794,22 @@ static void table_savepoint_undo(struct store *s, struct table_model_state *t)
 /* Runs every statement of x inside a savepoint. keep: release it (apply),
  * else roll it back (tentative and read runs) — or, with *held (a tentative
  * run that may hold it), leave it open when every statement succeeded and
- * say so in *held. out gets the output. A tentative run skips the read-only
- * statements before its last: they change nothing the last one could see,
- * and their results were given already. */
+ * none was left out, and say so in *held. out gets the output. A tentative
+ * run leaves out the earlier statements its last one does not depend on
+ * (table_replay_plan): their results were given already. */
 static int table_run_all(struct store *s, struct table_model_state *t, const struct table_exec *x,
                          bool keep, bool read_only, bool *held, struct buf *out)
 {
     sqlite3 *db = store_db(s);
+    bool *need = NULL, skipped = false;
+    if (!keep && !read_only && !(x->flags & TABLE_EXEC_VALIDATE) && x->n > 1) {
+        need = malloc(x->n * sizeof *need);
+        if (need == NULL) {
+            table_output_error(out, "53200", "out of memory planning the run", 0);
+            return ERR_NOMEM;
+        }
+        skipped = table_replay_plan(s, t, x, need);
+    }
     t->env.now_us = x->now_us;
     t->env.random_seed = x->seed;
     if (table_savepoint(s, t, TABLE_SP_BEGIN) != SQLITE_OK) {
@@ -700,6 +824,7 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
         table_bucket_run_end(t);
         table_savepoint_undo(s, t);
         table_output_error(out, "XX000", "reading the bucket states", 0);
+        free(need);
         return brc;
     }
     if (brc > 0) {
@@ -711,9 +836,10 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
         uint64_t h = TABLE_HASH_SEED;
         bool last = i + 1 == x->n;
         t->env.random_seed = x->seed + i;
-        bool replay = !keep && !read_only && !last && !(x->flags & TABLE_EXEC_VALIDATE);
-        int rc = table_step_all(s, t, ts, read_only, replay, &h, last ? out : NULL, &changes,
-                                sqlstate, msg, sizeof msg);
+        if (need != NULL && !need[i])
+            continue;
+        int rc = table_step_all(s, t, ts, read_only, &h, last ? out : NULL, &changes, sqlstate,
+                                msg, sizeof msg);
         if (rc != SQLITE_DONE) {
             table_output_error(out, sqlstate, msg, i);
             failed = true;
@@ -728,7 +854,8 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
         hash = h; /* the output carries the last statement's own hash */
     }
     table_bucket_run_end(t);
-    if (!failed && held != NULL) {
+    free(need);
+    if (!failed && held != NULL && !skipped) {
         *held = true; /* the caller holds the savepoint open */
     } else if (failed || !keep) {
         table_savepoint_undo(s, t);
@@ -964,7 +1091,7 @@ static int table_run_next(struct store *s, struct table_model_state *t, const st
     char sqlstate[6], msg[400];
     uint64_t h = TABLE_HASH_SEED, changes = 0;
     int brc = table_bucket_run_begin(t, x, sqlstate, msg, sizeof msg);
-    int rc = brc == 0 ? table_step_all(s, t, ts, false, false, &h, out, &changes, sqlstate, msg,
+    int rc = brc == 0 ? table_step_all(s, t, ts, false, &h, out, &changes, sqlstate, msg,
                                        sizeof msg)
                       : SQLITE_ERROR;
     table_bucket_run_end(t);
@@ -1088,8 +1215,10 @@ static int table_prepare_db(sqlite3 *db, uint32_t bucket_count, void **state, st
         rc = err_set(eb, ERR_NOMEM, "registering cairn_bucket");
     if (rc == 0)
         rc = table_bucket_register(db, t, eb);
-    if (rc == 0)
+    if (rc == 0) {
         sqlite3_progress_handler(db, TABLE_PROGRESS_OPS, table_progress, t);
+        sqlite3_set_authorizer(db, table_authorize, t);
+    }
     /* The schema is ours alone (written only by replicated DDL), so it is trusted. */
     if (rc == 0)
         table_exec_sql(db, "PRAGMA case_sensitive_like = ON; PRAGMA trusted_schema = ON");

@@ -33,11 +33,23 @@ enum table_write_mode {
     TABLE_WRITE_CLEAR = 2,  /* BUCKET_CLEAR: its own deletes, checked before */
 };
 
+#define TABLE_STMT_TABLES_MAX 8
+
+/* The tables a statement reads and writes (its triggers' too), as SQLite's authorizer names
+ * them while it prepares: what a tentative run must replay before it (table.c). */
+struct table_touch {
+    uint64_t name[TABLE_STMT_TABLES_MAX]; /* hashes of the lower-cased names */
+    uint8_t n;
+    uint8_t writes; /* bit i: name[i] is written */
+    bool all;       /* something else (DDL, a pragma, too many tables): touches everything */
+};
+
 struct table_cached {
     char *sql;
     uint32_t sql_len;
     sqlite3_stmt *st;
     uint64_t used; /* for eviction: least recently used goes */
+    struct table_touch touch;
 };
 
 struct table_model_state {
@@ -65,6 +77,7 @@ struct table_model_state {
     uint64_t run_deadline_ms;
     struct table_cached cache[TABLE_STMT_CACHE];
     uint64_t clock;
+    struct table_touch *collecting; /* the authorizer fills it while table_prepare prepares */
     /* The store of this connection; NULL on a snapshot restore's, where no
      * trigger runs (triggers are restored after the rows). */
     struct store *store;
