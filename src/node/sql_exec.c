@@ -744,6 +744,13 @@ static bool sqlx_route_value(struct sqlx_session *s, const struct sql_expr *e,
     const char *text = NULL;
     size_t len = 0;
     memset(v, 0, sizeof *v);
+    /* NULL has a bucket like any value (the replicasets hash it alike) */
+    if ((e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_NULL) ||
+        (e->kind == SQL_E_PARAM && (uint32_t)e->param.number <= s->n_params &&
+         s->params[e->param.number - 1].data == NULL)) {
+        v->type = TABLE_NULL;
+        return true;
+    }
     if (e->kind == SQL_E_CONST && e->konst.kind == SQL_CONST_INT) {
         v->type = TABLE_INT;
         v->i = e->konst.ival;

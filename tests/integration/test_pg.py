@@ -559,6 +559,35 @@ def test_insert_split_between_replicasets(sharded):
     conn.close()
 
 
+def test_null_distribution_keys(sharded):
+    """A NULL distribution key has a bucket like any value: such rows go in (alone, among
+    others split between replicasets, and by parameter), are found, and never join."""
+    n1, n2 = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE nk_a (k int, v text) DISTRIBUTED BY (k)")
+    cur.execute("CREATE TABLE nk_b (k int, w text) DISTRIBUTED BY (k)")
+    cur.execute("INSERT INTO nk_a VALUES (NULL, 'alone')")
+    cur.execute("INSERT INTO nk_a VALUES " + ", ".join("(%d, 'v%d')" % (i, i) for i in range(1, 41)) +
+                ", (NULL, 'among')")
+    cur.execute("INSERT INTO nk_a VALUES (%s, %s)", (None, "param"))
+    cur.execute("INSERT INTO nk_b VALUES (NULL, 'bnull'), (2, 'b2'), (3, 'b3')")
+    other = connect(n2).cursor()
+    other.execute("SELECT v FROM nk_a WHERE k IS NULL ORDER BY v")
+    assert other.fetchall() == [("alone",), ("among",), ("param",)]
+    other.execute("SELECT count(*) FROM nk_a")
+    assert other.fetchone()[0] == 43
+    other.execute("SELECT a.v, b.w FROM nk_a a JOIN nk_b b ON a.k = b.k ORDER BY 1")
+    assert other.fetchall() == [("v2", "b2"), ("v3", "b3")]
+    # a NULL primary key is still refused, as PostgreSQL does
+    cur.execute("CREATE TABLE nk_pk (id int PRIMARY KEY, v text)")
+    assert sqlstate_of(conn, "INSERT INTO nk_pk VALUES (NULL, 'x')") == "23502"
+    assert sqlstate_of(conn, "INSERT INTO nk_pk VALUES (1, 'a'), (NULL, 'x'), (2, 'b')") == "23502"
+    cur.execute("SELECT count(*) FROM nk_pk")
+    assert cur.fetchone()[0] == 0
+    conn.close()
+
+
 def test_insert_select_across_replicasets(sharded):
     n1, n2 = sharded.nodes
     conn = connect(n1)
