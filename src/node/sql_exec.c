@@ -1024,9 +1024,11 @@ struct sqlx_dml {
     bool failed;
     bool answered;
     struct buf first_output; /* the first run's output, and every later run's rows */
-    /* An INSERT split between replicasets: one part each, checked everywhere first. */
+    /* An INSERT split between replicasets, or an UPDATE/DELETE sent to every replicaset: one
+     * part each, checked everywhere first. */
     struct sqlx_part_stmt *parts;
     uint32_t nparts;
+    uint8_t part_flags; /* TABLE_EXEC_BUCKETS for a broadcast */
     bool checked; /* every part ran tentatively without error; now they are written */
 };
 
@@ -1228,6 +1230,30 @@ static const char *sqlx_dml_tag(enum sql_stmt_kind k)
     }
 }
 
+static void sqlx_split_send(struct sqlx_dml *d, uint32_t i, bool tentative);
+
+/* An UPDATE or DELETE for every replicaset, as an INSERT split between them is (below): run
+ * tentatively everywhere first, written only if none fails. Without it one replicaset's rows
+ * were changed while another's refused the statement (a CHECK, a division by zero), and the
+ * client was told it failed. */
+static void sqlx_broadcast_start(struct sqlx_dml *d, const uint64_t *groups, uint32_t ng)
+{
+    d->parts = calloc(ng, sizeof *d->parts);
+    ASSERT(d->parts != NULL);
+    for (uint32_t i = 0; i < ng; i++) {
+        struct sqlx_part_stmt *p = &d->parts[i];
+        p->d = d;
+        p->group = groups[i];
+        p->printed.sql = (struct buf)BUF_INIT;
+        buf_append(&p->printed.sql, d->printed.sql.data, d->printed.sql.len);
+    }
+    d->nparts = ng;
+    d->part_flags = TABLE_EXEC_BUCKETS;
+    d->pending = ng;
+    for (uint32_t i = 0; i < ng; i++)
+        sqlx_split_send(d, i, true);
+}
+
 /* Runs SQLite text on group(s) as the statement of the session. */
 static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t group, bool all,
                           bool write)
@@ -1285,12 +1311,14 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
         sqlx_statement_done(s);
         return;
     }
+    if (all && write) {
+        sqlx_broadcast_start(d, groups, ng);
+        return;
+    }
     d->pending = ng;
     for (uint32_t i = 0; i < ng; i++)
         sqlx_run_start(s, groups[i], write, false, &ts, 1,
-                       (all && write) || (!all && (s->route_bucket >= 0 || s->route_share))
-                           ? TABLE_EXEC_BUCKETS
-                           : 0,
+                       !all && (s->route_bucket >= 0 || s->route_share) ? TABLE_EXEC_BUCKETS : 0,
                        sqlx_dml_run_done, d);
 }
 
@@ -1315,7 +1343,8 @@ static void sqlx_split_send(struct sqlx_dml *d, uint32_t i, bool tentative)
                             .n_params = d->n_params,
                             .expect_hash = tentative ? 0 : p->hash};
     sqlx_run_start(d->s, p->group, !tentative, tentative, &ts, 1,
-                   tentative ? 0 : TABLE_EXEC_VALIDATE, sqlx_split_written, p);
+                   (uint8_t)(d->part_flags | (tentative ? 0 : TABLE_EXEC_VALIDATE)),
+                   sqlx_split_written, p);
 }
 
 /* A part's answer: of its tentative run (checked false) or of its write. */
@@ -1335,7 +1364,8 @@ static void sqlx_split_written(struct sqlx_run *r, int err)
         if (!d->checked)
             d->failed = true; /* nothing written yet: planned again below */
         else
-            pg_send_errorf(s->c, "40001", "the schema changed during the INSERT; retry it");
+            pg_send_errorf(s->c, "40001", "the schema changed during the %s; retry it",
+                           d->tag);
     } else if (table_output_parse(r->out.data, r->out.len, &o) != 0) {
         pg_send_errorf(s->c, "XX000", "a malformed answer from a replicaset");
     } else if (o.state != TABLE_STATE_OK) {
@@ -1369,8 +1399,20 @@ static void sqlx_split_written(struct sqlx_run *r, int err)
         d->checked = true;
         uint32_t np = d->nparts; /* the last answer may free d, even from inside the send */
         d->pending = np;
-        for (uint32_t p = 0; p < np; p++)
-            sqlx_split_send(d, p, false);
+        for (uint32_t p = 0; p < np; p++) {
+            if (d->part_flags == 0) {
+                sqlx_split_send(d, p, false);
+                continue;
+            }
+            /* A broadcast is written as before its check: a replicaset whose buckets moved
+             * meanwhile (55000) is planned again without the buckets already written. */
+            struct table_stmt ts = {.sql = (const char *)d->printed.sql.data,
+                                    .sql_len = (uint32_t)d->printed.sql.len,
+                                    .params = d->params,
+                                    .n_params = d->n_params};
+            sqlx_run_start(s, d->parts[p].group, true, false, &ts, 1, TABLE_EXEC_BUCKETS,
+                           sqlx_dml_run_done, d);
+        }
         return;
     }
     if (d->checked && d->answered) {
@@ -1379,9 +1421,9 @@ static void sqlx_split_written(struct sqlx_run *r, int err)
             applied += d->parts[p].applied;
         if (applied > 0)
             pg_send_notice(s->c, "01000", "WARNING",
-                           "this INSERT's rows went to several replicasets and were written "
-                           "there separately: the rows of the replicasets that did not fail "
-                           "stay inserted",
+                           "this statement's rows are in several replicasets and were written "
+                           "there separately: the changes of the replicasets that did not fail "
+                           "stay applied",
                            NULL, NULL);
     }
     sqlx_dml_finish(d);

@@ -559,6 +559,32 @@ def test_insert_split_between_replicasets(sharded):
     conn.close()
 
 
+def test_broadcast_write_refused_anywhere_changes_nothing(sharded):
+    """An UPDATE or DELETE sent to every replicaset is tried on all of them first: when the rows
+    of one refuse it (a CHECK, a division by zero), the others' rows are not changed either."""
+    n1, _ = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE bc_rows (id int PRIMARY KEY, n int CHECK (n > 0), d int)")
+    cur.execute("INSERT INTO bc_rows SELECT g, g, g FROM generate_series(1, 60) g")
+    homes = set()
+    for i in range(1, 61):
+        cur.execute("EXPLAIN SELECT * FROM bc_rows WHERE id = %s", (i,))
+        homes.add(cur.fetchall()[0][0])
+    assert len(homes) == 2, homes  # the rows are in both replicasets
+    for sql, state in (("UPDATE bc_rows SET n = n - 30", "23514"),
+                       ("UPDATE bc_rows SET d = 100 / (d - 45)", "22012"),
+                       ("DELETE FROM bc_rows WHERE 1 / (id - 7) > 0", "22012")):
+        assert sqlstate_of(conn, sql) == state, sql
+        cur.execute("SELECT count(*), sum(n), sum(d) FROM bc_rows")
+        assert cur.fetchone() == (60, 1830, 1830), sql
+    cur.execute("UPDATE bc_rows SET n = n + 1 RETURNING id")
+    assert sorted(r[0] for r in cur.fetchall()) == list(range(1, 61))
+    cur.execute("SELECT sum(n) FROM bc_rows")
+    assert cur.fetchone()[0] == 1890
+    conn.close()
+
+
 def test_null_distribution_keys(sharded):
     """A NULL distribution key has a bucket like any value: such rows go in (alone, among
     others split between replicasets, and by parameter), are found, and never join."""
