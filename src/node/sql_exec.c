@@ -998,13 +998,9 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
     }
     if (several) {
         /* Broadcast, each replicaset would read only its own rows in the subquery, join or
-         * second table: an answer computed from part of the data. */
-        pg_send_errorf(s->c, "0A000",
-                       "this %s reads rows of several replicasets (a subquery, a join or a "
-                       "second table), which a write cannot do yet: filter it on the "
-                       "distribution key (equality), or SELECT the keys first and write by key",
-                       sql_stmt_kind_tag(st->kind));
-        return -1;
+         * second table: the rows are found by a gathered SELECT first (sqlx_gwrite_start). */
+        *split = true;
+        return 0;
     }
     *all = true;
     return 0;
@@ -1642,6 +1638,26 @@ fail:
     sqlx_dml_fail(s, d);
 }
 
+/* Prints SELECT sel and gathers its rows into into(arg), for the write d. When it does not
+ * print, the error is the statement's answer: arg (malloc'd) and d go. */
+static void sqlx_gather_select(struct sqlx_session *s, const struct sql_stmt *sel,
+                               struct sqlx_dml *d, sqlx_gather_into_fn into, void *arg)
+{
+    struct sqlx_print_ctx pctx = {.cat = sqlx_catalog(s->x)};
+    struct sql_print_opts o;
+    sqlx_print_opts(&o, &pctx, s);
+    struct sql_printed printed = {0};
+    struct sql_error err = {0};
+    if (sql_print(sel, &o, &printed, &err) != 0) {
+        free(arg);
+        sql_printed_free(&printed);
+        pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        sqlx_dml_fail(s, d);
+        return;
+    }
+    sqlx_gather_into(s, sel, &printed, into, arg);
+}
+
 /* Gathers st's SELECT (with the INSERT's WITH), then inserts its rows. */
 static void sqlx_insert_select_start(struct sqlx_session *s, const struct sql_stmt *st,
                                      struct sqlx_dml *d)
@@ -1662,21 +1678,332 @@ static void sqlx_insert_select_start(struct sqlx_session *s, const struct sql_st
     *sel = *st;
     sel->kind = SQL_STMT_SELECT;
     sel->select = q;
+    is->d = d;
+    is->st = st;
+    sqlx_gather_select(s, sel, d, sqlx_insert_select_rows, is);
+}
+
+/* ---- an UPDATE or DELETE that reads rows of several replicasets ----
+ *
+ * Sent to every replicaset as it is, each would see only its own rows of the subquery, join
+ * or second table. So the rows to change are found first, by a gathered SELECT of the
+ * target's primary key (and for an UPDATE every new value) over all that the statement reads;
+ * then one statement naming those rows by key goes to every replicaset (tried on all first,
+ * as any broadcast):
+ *   UPDATE t SET c = "__v"."__v0" FROM (VALUES (key, value), ...) AS "__v"("__k0", "__v0")
+ *     WHERE t.k = "__v"."__k0"
+ *   DELETE FROM t WHERE t.k IN (key, ...)     (several key columns: (a = .. AND b = ..) OR ..)
+ * Like an INSERT split between replicasets it is not atomic against a concurrent write to the
+ * same rows between the two steps. */
+
+struct sqlx_gwrite {
+    struct sqlx_dml *d;
+    const struct sql_stmt *st;
+    const struct sqlx_table *t;
+    const char *alias; /* the target's name in the statement */
+    uint32_t nset;
+};
+
+static struct sql_expr *sqlx_col_ref(struct sql_arena *a, const char *qual, const char *name)
+{
+    struct sql_expr *e = sql_arena_alloc(a, sizeof *e);
+    if (e == NULL)
+        return NULL;
+    *e = (struct sql_expr){.kind = SQL_E_COLUMN, .loc = -1};
+    e->column.nparts = qual != NULL ? 2 : 1;
+    e->column.parts[0] = qual != NULL ? qual : name;
+    e->column.parts[1] = qual != NULL ? name : NULL;
+    return e;
+}
+
+static struct sql_expr *sqlx_op2(struct sql_arena *a, enum sql_expr_kind kind, enum sql_op op,
+                                 struct sql_expr *l, struct sql_expr *r)
+{
+    struct sql_expr *e = sql_arena_alloc(a, sizeof *e);
+    struct sql_expr **v = sql_arena_alloc(a, 2 * sizeof *v);
+    if (e == NULL || v == NULL || l == NULL || r == NULL)
+        return NULL;
+    *e = (struct sql_expr){.kind = kind, .loc = -1};
+    if (kind == SQL_E_BINARY) {
+        e->binary.op = op;
+        e->binary.op_name = "=";
+        e->binary.left = l;
+        e->binary.right = r;
+    } else {
+        v[0] = l;
+        v[1] = r;
+        e->list.n = 2;
+        e->list.v = v;
+    }
+    return e;
+}
+
+static char *sqlx_arena_name(struct sql_arena *a, const char *prefix, uint32_t i)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%s%u", prefix, i);
+    char *s = sql_arena_alloc(a, (size_t)n + 1);
+    if (s != NULL)
+        memcpy(s, tmp, (size_t)n + 1);
+    return s;
+}
+
+/* The write naming the gathered rows by key (above), into d->printed; false when out of
+ * memory or the printer refused it (its error sent). */
+static bool sqlx_gwrite_print(struct sqlx_session *s, struct sqlx_gwrite *gw,
+                              const struct table_output *o, uint64_t nrows)
+{
+    const struct sql_stmt *st = gw->st;
+    const struct sqlx_table *t = gw->t;
+    struct sql_arena *a = st->arena;
+    uint32_t ncols = t->npk + gw->nset;
+    enum sql_pg_type types[PG_COLUMNS_MAX];
+    sqlx_column_types(o, NULL, 0, types);
+    const struct sql_type *to[PG_COLUMNS_MAX];
+    for (uint32_t k = 0; k < t->npk; k++)
+        to[k] = &t->cols[t->pk[k]].type;
+    for (uint32_t j = 0; j < gw->nset; j++) {
+        to[t->npk + j] = NULL;
+        for (uint32_t c = 0; c < t->ncols; c++)
+            if (strcmp(t->cols[c].name, st->update->set.v[j].cols.v[0]) == 0)
+                to[t->npk + j] = &t->cols[c].type;
+    }
+    /* the rows as literals cast to their columns' types */
+    struct sql_exprs *rows = sql_arena_alloc(a, (nrows + 1) * sizeof *rows);
+    struct table_value vals[PG_COLUMNS_MAX];
+    struct buf text = BUF_INIT;
+    bool ok = rows != NULL;
+    size_t pos = 0;
+    for (uint64_t r = 0; ok && table_output_next_row(o, &pos, vals) == 1; r++) {
+        rows[r].n = ncols;
+        rows[r].v = sql_arena_alloc(a, ncols * sizeof *rows[r].v);
+        ok = rows[r].v != NULL;
+        for (uint32_t c = 0; ok && c < ncols; c++)
+            ok = (rows[r].v[c] = sqlx_value_expr(a, &vals[c], types[c], to[c], &text)) != NULL;
+    }
+    buf_free(&text);
+    struct sql_expr *where = NULL;
+    struct sql_stmt *w = sql_arena_alloc(a, sizeof *w);
+    ok = ok && w != NULL;
+    if (ok)
+        *w = *st;
+    if (ok && st->kind == SQL_STMT_DELETE) {
+        struct sql_delete *del = sql_arena_alloc(a, sizeof *del);
+        /* one key column: k IN (...); several: one flat OR of flat ANDs */
+        where = sql_arena_alloc(a, sizeof *where);
+        struct sql_expr **any = sql_arena_alloc(a, nrows * sizeof *any);
+        ok = del != NULL && where != NULL && any != NULL;
+        for (uint64_t r = 0; ok && r < nrows; r++) {
+            if (t->npk == 1) {
+                any[r] = rows[r].v[0];
+                continue;
+            }
+            struct sql_expr *match = sql_arena_alloc(a, sizeof *match);
+            struct sql_expr **eqs = sql_arena_alloc(a, t->npk * sizeof *eqs);
+            ok = match != NULL && eqs != NULL;
+            for (uint32_t k = 0; ok && k < t->npk; k++)
+                ok = (eqs[k] = sqlx_op2(a, SQL_E_BINARY, SQL_OP_EQ,
+                                        sqlx_col_ref(a, gw->alias, t->cols[t->pk[k]].name),
+                                        rows[r].v[k])) != NULL;
+            if (ok) {
+                *match = (struct sql_expr){.kind = SQL_E_AND, .loc = -1};
+                match->list = (struct sql_exprs){.n = t->npk, .v = eqs};
+                any[r] = match;
+            }
+        }
+        if (ok && t->npk == 1) {
+            *where = (struct sql_expr){.kind = SQL_E_IN, .loc = -1};
+            where->in.arg = sqlx_col_ref(a, gw->alias, t->cols[t->pk[0]].name);
+            where->in.list = (struct sql_exprs){.n = (uint32_t)nrows, .v = any};
+            ok = where->in.arg != NULL;
+        } else if (ok) {
+            *where = (struct sql_expr){.kind = nrows > 1 ? SQL_E_OR : SQL_E_AND, .loc = -1};
+            where = nrows > 1 ? where : any[0];
+            if (nrows > 1)
+                where->list = (struct sql_exprs){.n = (uint32_t)nrows, .v = any};
+        }
+        if (ok) {
+            *del = *st->del;
+            del->with = NULL;
+            del->using = (struct sql_froms){0};
+            del->where = where;
+            w->del = del;
+        }
+    } else if (ok) {
+        struct sql_update *up = sql_arena_alloc(a, sizeof *up);
+        struct sql_select *values = sql_arena_alloc(a, sizeof *values);
+        struct sql_from *vf = sql_arena_alloc(a, sizeof *vf);
+        struct sql_from **froms = sql_arena_alloc(a, sizeof *froms);
+        struct sql_set_clause *set = sql_arena_alloc(a, (gw->nset + 1) * sizeof *set);
+        const char **names = sql_arena_alloc(a, ncols * sizeof *names);
+        ok = up != NULL && values != NULL && vf != NULL && froms != NULL && set != NULL &&
+             names != NULL;
+        for (uint32_t c = 0; ok && c < ncols; c++)
+            ok = (names[c] = sqlx_arena_name(a, c < t->npk ? "__k" : "__v",
+                                             c < t->npk ? c : c - t->npk)) != NULL;
+        for (uint32_t k = 0; ok && k < t->npk; k++) {
+            struct sql_expr *eq =
+                sqlx_op2(a, SQL_E_BINARY, SQL_OP_EQ,
+                         sqlx_col_ref(a, gw->alias, t->cols[t->pk[k]].name),
+                         sqlx_col_ref(a, "__v", names[k]));
+            where = where == NULL ? eq : sqlx_op2(a, SQL_E_AND, 0, where, eq);
+            ok = where != NULL;
+        }
+        if (ok) {
+            *values = (struct sql_select){.kind = SQL_SELECT_VALUES, .loc = -1};
+            values->values.n = (uint32_t)nrows;
+            values->values.v = rows;
+            *vf = (struct sql_from){.kind = SQL_FROM_SUBQUERY, .loc = -1, .subquery = values};
+            vf->alias.name = "__v";
+            vf->alias.cols.n = ncols;
+            vf->alias.cols.v = names;
+            froms[0] = vf;
+            for (uint32_t j = 0; j < gw->nset; j++) {
+                set[j] = st->update->set.v[j];
+                set[j].value = sqlx_col_ref(a, "__v", names[t->npk + j]);
+                ok = ok && set[j].value != NULL;
+            }
+            *up = *st->update;
+            up->with = NULL;
+            up->set.v = set;
+            up->from.n = 1;
+            up->from.v = froms;
+            up->where = where;
+            w->update = up;
+        }
+    }
+    if (!ok) {
+        pg_send_errorf(s->c, "53200", "out of memory writing %" PRIu64 " gathered rows", nrows);
+        return false;
+    }
     struct sqlx_print_ctx pctx = {.cat = sqlx_catalog(s->x)};
-    struct sql_print_opts o;
-    sqlx_print_opts(&o, &pctx, s);
-    struct sql_printed printed = {0};
+    struct sql_print_opts po;
+    sqlx_print_opts(&po, &pctx, s);
     struct sql_error err = {0};
-    if (sql_print(sel, &o, &printed, &err) != 0) {
-        free(is);
-        sql_printed_free(&printed);
+    sql_printed_free(&gw->d->printed);
+    if (sql_print(w, &po, &gw->d->printed, &err) != 0) {
         pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        return false;
+    }
+    return true;
+}
+
+static void sqlx_gwrite_rows(struct sqlx_session *s, void *arg, const struct buf *out)
+{
+    struct sqlx_gwrite *gw = arg;
+    struct sqlx_dml *d = gw->d;
+    if (out == NULL) {
+        free(gw);
+        sqlx_dml_free(d); /* the gather answered, and ends or replans the statement */
+        return;
+    }
+    struct table_output o;
+    uint64_t nrows = 0;
+    size_t pos = 0;
+    struct table_value vals[PG_COLUMNS_MAX];
+    bool ok = table_output_parse(out->data, out->len, &o) == 0 &&
+              o.ncols == gw->t->npk + gw->nset;
+    while (ok && table_output_next_row(&o, &pos, vals) == 1)
+        nrows++;
+    if (!ok) {
+        pg_send_errorf(s->c, "XX000", "the gathered rows to write could not be read");
+    } else if (nrows > SQLX_GWRITE_ROWS_MAX) {
+        pg_send_errorf(s->c, "54000",
+                       "this %s reads rows of several replicasets and would change %" PRIu64
+                       " rows, more than %u at once: filter it further, or on the "
+                       "distribution key",
+                       sql_stmt_kind_tag(gw->st->kind), nrows, SQLX_GWRITE_ROWS_MAX);
+        ok = false;
+    } else if (nrows == 0) {
+        /* nothing to change: the answer is a count of 0 (and no RETURNING rows) */
+        pg_send_command_complete(s->c, gw->st->kind == SQL_STMT_UPDATE ? "UPDATE 0" : "DELETE 0");
+        free(gw);
+        sqlx_dml_free(d);
+        sqlx_statement_done(s);
+        return;
+    } else {
+        ok = sqlx_gwrite_print(s, gw, &o, nrows);
+    }
+    free(gw);
+    if (!ok) {
         sqlx_dml_fail(s, d);
         return;
     }
-    is->d = d;
-    is->st = st;
-    sqlx_gather_into(s, sel, &printed, sqlx_insert_select_rows, is);
+    free(d->params);
+    d->params = NULL;
+    d->n_params = 0;
+    sqlx_dml_send(s, d, 0, true, true);
+}
+
+/* Gathers the target's keys (and new values) over everything st reads, then writes them. */
+static void sqlx_gwrite_start(struct sqlx_session *s, const struct sql_stmt *st,
+                              struct sqlx_dml *d)
+{
+    bool upd = st->kind == SQL_STMT_UPDATE;
+    const struct sql_qname *tn = upd ? &st->update->table : &st->del->table;
+    const char *alias = upd ? st->update->alias : st->del->alias;
+    const struct sqlx_table *t = sqlx_table_find(sqlx_catalog(s->x), tn->schema, tn->name);
+    uint32_t nset = upd ? st->update->set.n : 0;
+    const char *refused = NULL;
+    if (t == NULL || t->npk == 0)
+        refused = "and its table has no primary key to name the rows by: add one, or filter "
+                  "on the distribution key";
+    for (uint32_t j = 0; upd && j < nset && refused == NULL; j++)
+        if (st->update->set.v[j].cols.n != 1 ||
+            st->update->set.v[j].value->kind == SQL_E_DEFAULT)
+            refused = "and SET (a, b) = ... or SET c = DEFAULT cannot be written by key yet";
+    if (refused == NULL && t->npk + nset > PG_COLUMNS_MAX)
+        refused = "and sets too many columns";
+    if (refused != NULL) {
+        pg_send_errorf(s->c, "0A000", "this %s reads rows of several replicasets (a subquery, a "
+                       "join or a second table), %s", sql_stmt_kind_tag(st->kind), refused);
+        sqlx_dml_fail(s, d);
+        return;
+    }
+    struct sql_arena *a = st->arena;
+    const struct sql_froms *more = upd ? &st->update->from : &st->del->using;
+    struct sql_stmt *sel = sql_arena_alloc(a, sizeof *sel);
+    struct sql_select *q = sql_arena_alloc(a, sizeof *q);
+    struct sql_target *tg = sql_arena_alloc(a, (t->npk + nset) * sizeof *tg);
+    struct sql_from **froms = sql_arena_alloc(a, (more->n + 1) * sizeof *froms);
+    struct sql_from *target = sql_arena_alloc(a, sizeof *target);
+    struct sqlx_gwrite *gw = calloc(1, sizeof *gw);
+    bool ok = sel != NULL && q != NULL && tg != NULL && froms != NULL && target != NULL &&
+              gw != NULL;
+    const char *qual = alias != NULL ? alias : tn->name;
+    for (uint32_t k = 0; ok && k < t->npk; k++) {
+        tg[k] = (struct sql_target){.expr = sqlx_col_ref(a, qual, t->cols[t->pk[k]].name),
+                                    .alias = sqlx_arena_name(a, "__k", k), .loc = -1};
+        ok = tg[k].expr != NULL && tg[k].alias != NULL;
+    }
+    for (uint32_t j = 0; ok && j < nset; j++) {
+        tg[t->npk + j] = (struct sql_target){.expr = st->update->set.v[j].value,
+                                             .alias = sqlx_arena_name(a, "__v", j), .loc = -1};
+        ok = tg[t->npk + j].alias != NULL;
+    }
+    if (!ok) {
+        free(gw);
+        pg_send_errorf(s->c, "53200", "out of memory planning the %s", sql_stmt_kind_tag(st->kind));
+        sqlx_dml_fail(s, d);
+        return;
+    }
+    *target = (struct sql_from){.kind = SQL_FROM_TABLE, .loc = -1, .table = *tn};
+    target->alias.name = alias;
+    froms[0] = target;
+    for (uint32_t i = 0; i < more->n; i++)
+        froms[i + 1] = more->v[i];
+    *q = (struct sql_select){.kind = SQL_SELECT_PLAIN, .loc = -1};
+    q->with = upd ? st->update->with : st->del->with;
+    q->targets.n = t->npk + nset;
+    q->targets.v = tg;
+    q->from.n = more->n + 1;
+    q->from.v = froms;
+    q->where = upd ? st->update->where : st->del->where;
+    *sel = *st;
+    sel->kind = SQL_STMT_SELECT;
+    sel->select = q;
+    *gw = (struct sqlx_gwrite){.d = d, .st = st, .t = t, .alias = qual, .nset = nset};
+    sqlx_gather_select(s, sel, d, sqlx_gwrite_rows, gw);
 }
 
 static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
@@ -1734,7 +2061,9 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
     if (split && s->txn != SQLX_BLOCK) {
         const struct sql_names *cols;
         const struct sql_rows *rows;
-        if (sql_insert_rows(st, &cols, &rows))
+        if (st->kind != SQL_STMT_INSERT)
+            sqlx_gwrite_start(s, st, d);
+        else if (sql_insert_rows(st, &cols, &rows))
             sqlx_split_start(s, st, d);
         else
             sqlx_insert_select_start(s, st, d);

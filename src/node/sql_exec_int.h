@@ -34,6 +34,9 @@
 #define SQLX_SQLITE_PARAMS_MAX 32766
 /* Statements of one schema change tried on the rows (sqlx_ddl_propose_checked). */
 #define SQLX_DDL_STATEMENTS_MAX 64
+/* Rows an UPDATE or DELETE that reads several replicasets may change (it names them all in
+ * one statement: sql_exec.c, sqlx_gwrite_start). */
+#define SQLX_GWRITE_ROWS_MAX 10000
 
 struct sqlx_col {
     char name[SQL_IDENT_BYTES_MAX + 1];

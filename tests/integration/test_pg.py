@@ -426,14 +426,23 @@ def test_gathered_queries(sharded):
     assert cur.fetchall() == [(200,)]
     # Changing a distribution key would leave the row in the wrong replicaset: refused.
     assert sqlstate_of(conn, "UPDATE sh_orders SET id = 1000 WHERE id = 7") == "0A000"
-    # A write broadcast to every replicaset would read only local rows in its subquery or
-    # second table: refused rather than answered from part of the data.
-    for sql in ("UPDATE sh_orders SET amount = 0 WHERE customer IN "
-                "(SELECT id FROM sh_customers WHERE name = 'c1')",
-                "DELETE FROM sh_orders WHERE amount > (SELECT avg(amount) FROM sh_orders)"):
-        assert sqlstate_of(conn, sql) == "0A000", sql
+    # A write whose subquery reads every replicaset finds its rows over all of them (a
+    # gathered SELECT), not over each replicaset's own (test_writes_that_read_other_replicasets).
     cur.execute("SELECT count(*), sum(amount) FROM sh_orders")
     assert cur.fetchone() == (200, 20200)
+    cur.execute("SELECT count(*) FROM sh_orders WHERE customer IN "
+                "(SELECT id FROM sh_customers WHERE name = 'c1')")
+    c1_orders = cur.fetchone()[0]
+    cur.execute("UPDATE sh_orders SET amount = 0 WHERE customer IN "
+                "(SELECT id FROM sh_customers WHERE name = 'c1')")
+    assert cur.rowcount == c1_orders > 0
+    cur.execute("SELECT avg(amount), count(*) FILTER (WHERE amount > (SELECT avg(amount) "
+                "FROM sh_orders)) FROM sh_orders")
+    mean, above = cur.fetchone()
+    cur.execute("DELETE FROM sh_orders WHERE amount > (SELECT avg(amount) FROM sh_orders)")
+    assert cur.rowcount == above > 0
+    cur.execute("SELECT count(*), count(*) FILTER (WHERE amount > %s) FROM sh_orders", (mean,))
+    assert cur.fetchone() == (200 - above, 0)
     # Point queries still go to one replicaset.
     cur.execute("EXPLAIN SELECT * FROM sh_orders WHERE id = 7")
     plan = "\n".join(r[0] for r in cur.fetchall())
@@ -582,6 +591,63 @@ def test_broadcast_write_refused_anywhere_changes_nothing(sharded):
     assert sorted(r[0] for r in cur.fetchall()) == list(range(1, 61))
     cur.execute("SELECT sum(n) FROM bc_rows")
     assert cur.fetchone()[0] == 1890
+    conn.close()
+
+
+def test_writes_that_read_other_replicasets(sharded):
+    """An UPDATE or DELETE whose subquery, join or second table reads rows of several
+    replicasets finds its rows by a gathered SELECT first, then writes them by key."""
+    n1, n2 = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE gw_cust (id int PRIMARY KEY, tier text)")
+    cur.execute("CREATE TABLE gw_orders (id int PRIMARY KEY, cust_id int, total int)")
+    cur.execute("CREATE TABLE gw_pairs (a int, b int, v int, PRIMARY KEY (a, b))")
+    cur.execute("CREATE TABLE gw_nokey (a int, v int)")
+    cur.execute("INSERT INTO gw_cust SELECT g, 'std' FROM generate_series(1, 40) g")
+    cur.execute("INSERT INTO gw_orders SELECT g, g % 50, g * 10 FROM generate_series(1, 120) g")
+    cur.execute("INSERT INTO gw_pairs SELECT g % 7, g, g FROM generate_series(1, 30) g")
+    totals = {}
+    for o in range(1, 121):
+        totals[o % 50] = totals.get(o % 50, 0) + o * 10
+    vip = sorted(c for c in range(1, 41) if totals.get(c, 0) > 1500)
+    assert 0 < len(vip) < 40
+    cur.execute("UPDATE gw_cust SET tier = 'vip' WHERE id IN (SELECT cust_id FROM gw_orders "
+                "GROUP BY cust_id HAVING sum(total) > 1500) RETURNING id")
+    assert sorted(r[0] for r in cur.fetchall()) == vip
+    # a correlated subquery in SET, read from the other node
+    cur.execute("UPDATE gw_orders o SET total = total + (SELECT count(*) FROM gw_cust c "
+                "WHERE c.id = o.cust_id AND c.tier = 'vip') WHERE o.id <= 60")
+    assert cur.rowcount == 60
+    other = connect(n2).cursor()
+    other.execute("SELECT sum(total) FROM gw_orders")
+    assert other.fetchone()[0] == sum(o * 10 for o in range(1, 121)) + \
+        len([o for o in range(1, 61) if o % 50 in vip])
+    # UPDATE ... FROM and DELETE ... USING another table
+    cur.execute("UPDATE gw_cust c SET tier = 'big' FROM gw_orders o WHERE o.cust_id = c.id "
+                "AND o.total > 1150")
+    other.execute("SELECT count(*) FROM gw_cust WHERE tier = 'big'")
+    assert other.fetchone()[0] == len({o % 50 for o in range(116, 121)} & set(range(1, 41)))
+    cur.execute("DELETE FROM gw_orders o USING gw_cust c WHERE c.id = o.cust_id AND "
+                "c.tier = 'big' RETURNING o.id")
+    deleted = sorted(r[0] for r in cur.fetchall())
+    cur.execute("DELETE FROM gw_orders o WHERE NOT EXISTS (SELECT 1 FROM gw_cust c "
+                "WHERE c.id = o.cust_id)")
+    other.execute("SELECT count(*) FROM gw_orders")
+    left = other.fetchone()[0]
+    assert deleted and left == 120 - len(deleted) - cur.rowcount
+    other.execute("SELECT count(*) FROM gw_orders o WHERE NOT EXISTS (SELECT 1 FROM gw_cust c "
+                  "WHERE c.id = o.cust_id)")
+    assert other.fetchone()[0] == 0
+    # a key of two columns; nothing matching; no key to write by
+    cur.execute("DELETE FROM gw_pairs WHERE (a, b) IN (SELECT a, b FROM gw_pairs "
+                "WHERE v % 3 = 0)")
+    assert cur.rowcount == 10
+    cur.execute("UPDATE gw_cust SET tier = 'none' WHERE id IN (SELECT cust_id FROM gw_orders "
+                "WHERE total < 0)")
+    assert cur.rowcount == 0 and cur.statusmessage == "UPDATE 0"
+    assert sqlstate_of(conn, "UPDATE gw_nokey SET v = 1 WHERE a IN "
+                             "(SELECT id FROM gw_cust)") == "0A000"
     conn.close()
 
 
