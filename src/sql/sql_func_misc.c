@@ -232,8 +232,24 @@ static void sql_fn_not_null(sqlite3_context *ctx, int argc, sqlite3_value **argv
                  "constraint", col ? col : "?", table ? table : "?");
 }
 
+/* pg_float4_text(r): a real as float4's text (the shortest that reads back as the float, in
+ * exponent form from 10^6), as PostgreSQL casts a real to text. Other values pass. */
+static void sql_fn_float4_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int t = sqlite3_value_type(argv[0]);
+    if (t != SQLITE_FLOAT && t != SQLITE_INTEGER) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    char text[SQL_FLOAT_TEXT_BYTES_MAX];
+    size_t n = sql_format_float4((float)sqlite3_value_double(argv[0]), text);
+    sqlite3_result_text(ctx, text, (int)n, SQLITE_TRANSIENT);
+}
+
 #define D SQLITE_DETERMINISTIC
 const struct sql_fn_def sql_fn_misc_defs[] = {
+    {"pg_float4_text", 1, D, sql_fn_float4_text, NULL, NULL},
     {"pg_not_null", 3, D, sql_fn_not_null, NULL, NULL},
     {"pg_single", 2, D, sql_fn_single, NULL, NULL},
     {"pg_typeof", 1, D, sql_fn_typeof, NULL, NULL},

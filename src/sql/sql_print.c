@@ -347,6 +347,11 @@ static void pr_text_operand(struct pr *p, const struct sql_expr *e, enum sql_typ
         pr_s(p, "CASE ");
         pr_expr(p, e);
         pr_s(p, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' END");
+    } else if (t == SQL_TYPE_FLOAT4) {
+        /* SQLite holds a real as a double: its text is float4's shortest one */
+        pr_s(p, "pg_float4_text(");
+        pr_expr(p, e);
+        pr_s(p, ")");
     } else {
         pr_expr(p, e);
     }
