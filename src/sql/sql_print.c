@@ -3538,6 +3538,62 @@ static void pr_insert(struct pr *p, const struct sql_insert *in, struct sql_prin
     p->nscope -= pushed;
 }
 
+/* Whether constants a and b are the same value for a key (an integer and a string are not
+ * compared: not told here). */
+static bool pr_same_constant(const struct sql_expr *a, const struct sql_expr *b)
+{
+    if (a->kind != SQL_E_CONST || b->kind != SQL_E_CONST || a->konst.kind != b->konst.kind)
+        return false;
+    switch (a->konst.kind) {
+    case SQL_CONST_INT: return a->konst.ival == b->konst.ival;
+    case SQL_CONST_STRING:
+        return a->konst.len == b->konst.len && memcmp(a->konst.text, b->konst.text, a->konst.len) == 0;
+    case SQL_CONST_NUMERIC: return strcmp(a->konst.text, b->konst.text) == 0;
+    case SQL_CONST_BOOL: return a->konst.bval == b->konst.bval;
+    default: return false; /* NULLs never conflict */
+    }
+}
+
+/* ON CONFLICT (cols) DO UPDATE over VALUES rows: two rows with the same constant key would
+ * update one row twice, which PostgreSQL refuses (21000) where SQLite's upsert updates the row
+ * the first inserted. Rows whose key is not all constants are not told here. */
+static void pr_check_upsert_rows(struct pr *p, const struct sql_insert *in,
+                                 const struct sql_table_column *const *targets, uint32_t ntargets)
+{
+    const struct sql_on_conflict *oc = in->on_conflict;
+    const struct sql_rows *rows = &in->select->values;
+    if (oc == NULL || !oc->do_update || oc->target.n == 0 || oc->target.n > 16 || rows->n < 2 ||
+        rows->n > 4096)
+        return;
+    uint32_t at[16];
+    for (uint32_t k = 0; k < oc->target.n; k++) {
+        const struct sql_expr *e = oc->target.v[k].expr;
+        if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts != 1)
+            return;
+        at[k] = ntargets;
+        for (uint32_t i = 0; i < ntargets; i++) {
+            const char *name = in->cols.n ? in->cols.v[i] : targets[i] ? targets[i]->name : "";
+            if (strcmp(name, e->column.parts[0]) == 0)
+                at[k] = i;
+        }
+        if (at[k] == ntargets)
+            return;
+    }
+    for (uint32_t r = 1; r < rows->n; r++)
+        for (uint32_t q = 0; q < r; q++) {
+            bool same = true;
+            for (uint32_t k = 0; k < oc->target.n && same; k++)
+                same = pr_same_constant(rows->v[r].v[at[k]], rows->v[q].v[at[k]]);
+            if (same) {
+                pr_fail(p, ERR_MALFORMED, "21000", rows->v[r].n ? rows->v[r].v[0]->loc : -1,
+                        "ON CONFLICT DO UPDATE command cannot affect row a second time: ensure "
+                        "that no rows proposed for insertion within the same command have "
+                        "duplicate constrained values");
+                return;
+            }
+        }
+}
+
 static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql_printed *out,
                            const char *m)
 {
@@ -3611,6 +3667,8 @@ static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql
             pr_lits_set(p, lits);
             pr_s(p, ")");
         }
+        if (ntargets > 0)
+            pr_check_upsert_rows(p, in, targets, ntargets);
     } else {
         pr_s(p, " ");
         pr_select(p, in->select, false, NULL);

@@ -690,4 +690,24 @@ TEST(order_by_a_computed_numeric_by_name_or_position)
     sqlite3_close(db);
 }
 
+/* An upsert whose VALUES rows repeat a key would update a row twice: 21000, as PostgreSQL. */
+TEST(upsert_rows_repeating_a_key)
+{
+    CHECK_STR(state_of("INSERT INTO items (id, sku) VALUES (1, 'a'), (2, 'b'), (1, 'c') "
+                       "ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku"),
+              "21000");
+    CHECK_STR(state_of("INSERT INTO tags VALUES (1, 'x'), (1, 'x') "
+                       "ON CONFLICT (item_id, tag) DO UPDATE SET tag = 'y'"),
+              "21000");
+    CHECK_STR(state_of("INSERT INTO tags VALUES (1, 'x'), (1, 'y') "
+                       "ON CONFLICT (item_id, tag) DO UPDATE SET tag = 'y'"),
+              "ok");
+    CHECK_STR(state_of("INSERT INTO items (id, sku) VALUES (1, 'a'), (1, 'c') "
+                       "ON CONFLICT (id) DO NOTHING"),
+              "ok");
+    CHECK_STR(state_of("INSERT INTO items (id, sku) VALUES (NULL, 'a'), (NULL, 'c') "
+                       "ON CONFLICT (id) DO UPDATE SET sku = 'z'"),
+              "ok");
+}
+
 TEST_MAIN()
