@@ -155,6 +155,8 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
             goto out;
         t->pk[t->npk] = (uint32_t)v;
     }
+    for (uint32_t k = 0; k < t->npk; k++)
+        t->print_cols[t->pk[k]].pk = true;
     rc = 0;
 out:
     json_doc_free(&doc);
@@ -732,6 +734,7 @@ void sqlx_print_opts(struct sql_print_opts *o, struct sqlx_print_ctx *ctx,
     o->map_index = sqlx_map_index;
     o->table_columns = sqlx_print_table_columns;
     o->current_user = pg_conn_user(s->c);
+    o->check_grouping = true;
 }
 
 /* A routing value: a constant or a parameter, as the distribution column's

@@ -883,6 +883,7 @@ struct sql_table_column {
      * say (such a DEFAULT is refused with 0A000). */
     const char *default_sql;
     bool default_known;
+    bool pk; /* a column of the table's primary key (for grouping's functional dependency) */
 };
 
 struct sql_print_opts {
@@ -917,9 +918,13 @@ struct sql_print_opts {
      * a statement cache serves them all. Literals anywhere else (select lists, ORDER BY and
      * GROUP BY positions, LIMIT, window frames, ON CONFLICT targets) stay inline. */
     uint32_t literal_params_from;
+    /* Refuse (42803) a column of a grouped query neither grouped nor aggregated nor of a table
+     * whose primary key is grouped, where the FROM items' columns are known (table_columns). */
+    bool check_grouping;
 };
 
 #define SQL_LITERAL_PARAMS_MAX 64
+#define SQL_GROUP_LEAVES_MAX 16 /* tables of a grouped query judged for 42803 */
 
 /* A literal printed as a parameter (literal_params_from). */
 struct sql_literal {

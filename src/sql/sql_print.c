@@ -3032,6 +3032,156 @@ static void pr_select_distinct_on(struct pr *p, const struct sql_select *q, stru
     }
 }
 
+/* ---- grouping: a column neither grouped nor aggregated (42803) ----
+ *
+ * Judged only where it is sure: every GROUP BY item a plain column (or a position or result
+ * name standing for one), the column's FROM item a user table found by its qualifier or alone
+ * in having it. A table whose whole primary key is grouped lends every column (PostgreSQL's
+ * functional dependency). Anything else is left to SQLite, which takes any row's value. */
+
+struct pr_group_ck {
+    struct pr *p;
+    const struct sql_select *q;
+    const struct sql_from *leaf[SQL_GROUP_LEAVES_MAX]; /* the query's plain table items */
+    const struct sql_table_column *cols[SQL_GROUP_LEAVES_MAX];
+    uint32_t ncols[SQL_GROUP_LEAVES_MAX];
+    uint32_t nleaves;
+    bool opaque; /* a FROM item whose columns are not known (a subquery, a CTE, a function) */
+    /* the grouped columns, as (leaf, column index) */
+    uint32_t gleaf[SQL_COLUMNS_MAX], gcol[SQL_COLUMNS_MAX];
+    uint32_t ngrouped;
+    bool whole[SQL_GROUP_LEAVES_MAX]; /* the leaf's primary key is grouped */
+    int depth;
+};
+
+static void pr_group_leaves(struct pr_group_ck *g, const struct sql_from *f)
+{
+    if (f->kind == SQL_FROM_JOIN) {
+        pr_group_leaves(g, f->join.left);
+        pr_group_leaves(g, f->join.right);
+        return;
+    }
+    const struct sql_table_column *cols = NULL;
+    uint32_t n = 0;
+    if (f->kind != SQL_FROM_TABLE || f->alias.cols.n > 0 || g->nleaves == SQL_GROUP_LEAVES_MAX ||
+        g->p->o->table_columns == NULL ||
+        g->p->o->table_columns(g->p->o->ctx, f->table.schema, f->table.name, &cols, &n) != 0 ||
+        (f->table.schema == NULL && pr_in_scope(g->p, f->table.name))) {
+        g->opaque = true;
+        return;
+    }
+    g->leaf[g->nleaves] = f;
+    g->cols[g->nleaves] = cols;
+    g->ncols[g->nleaves] = n;
+    g->nleaves++;
+}
+
+/* The leaf and column a column reference names: 1, or 0 when not surely one of them. */
+static int pr_group_resolve(const struct pr_group_ck *g, const struct sql_expr *e, uint32_t *leaf,
+                            uint32_t *col)
+{
+    if (e->kind != SQL_E_COLUMN || e->column.star || e->column.nparts == 0 ||
+        e->column.nparts > 2)
+        return 0;
+    const char *name = e->column.parts[e->column.nparts - 1];
+    const char *qual = e->column.nparts == 2 ? e->column.parts[0] : NULL;
+    if (qual == NULL && g->opaque)
+        return 0;
+    int found = 0;
+    for (uint32_t i = 0; i < g->nleaves; i++) {
+        if (qual != NULL && strcmp(pr_from_alias(g->leaf[i]), qual) != 0)
+            continue;
+        for (uint32_t c = 0; c < g->ncols[i]; c++)
+            if (strcmp(g->cols[i][c].name, name) == 0) {
+                *leaf = i;
+                *col = c;
+                found++;
+            }
+    }
+    return found == 1;
+}
+
+static bool pr_group_has(const struct pr_group_ck *g, uint32_t leaf, uint32_t col)
+{
+    for (uint32_t k = 0; k < g->ngrouped; k++)
+        if (g->gleaf[k] == leaf && g->gcol[k] == col)
+            return true;
+    return false;
+}
+
+static int pr_group_walk(void *ctx, const struct sql_expr *e)
+{
+    struct pr_group_ck *g = ctx;
+    if (g->p->rc != 0 || ++g->depth > SQL_DEPTH_MAX) {
+        g->depth--;
+        return 1;
+    }
+    int rc = 0;
+    uint32_t leaf, col;
+    if (pr_is_aggregate(g->p, e)) {
+        /* an aggregate reads the rows, not the groups */
+    } else if (e->kind == SQL_E_SUBLINK) {
+        /* a subquery groups for itself (its outer references are not judged) */
+    } else if ((e->kind == SQL_E_IN && e->in.subquery != NULL) ||
+               (e->kind == SQL_E_QUANTIFIED && e->quant.subquery != NULL)) {
+        rc = pr_group_walk(g, e->kind == SQL_E_IN ? e->in.arg : e->quant.left);
+    } else if (e->kind == SQL_E_COLUMN) {
+        if (pr_group_resolve(g, e, &leaf, &col) && !g->whole[leaf] &&
+            !pr_group_has(g, leaf, col)) {
+            pr_fail(g->p, ERR_MALFORMED, "42803", e->loc,
+                    "column \"%s.%s\" must appear in the GROUP BY clause or be used in an "
+                    "aggregate function",
+                    pr_from_alias(g->leaf[leaf]), g->cols[leaf][col].name);
+            rc = 1;
+        }
+    } else {
+        rc = sql_expr_children(e, pr_group_walk, g);
+    }
+    g->depth--;
+    return rc;
+}
+
+static void pr_check_grouping(struct pr *p, const struct sql_select *q)
+{
+    bool grouped = q->group_by.n > 0 || q->having != NULL;
+    for (uint32_t i = 0; i < q->targets.n && !grouped; i++)
+        grouped = pr_find_aggregate(p, q->targets.v[i].expr) != NULL;
+    if (!p->o->check_grouping || !grouped || q->group_by.n > SQL_COLUMNS_MAX)
+        return;
+    struct pr_group_ck *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return;
+    g->p = p;
+    g->q = q;
+    for (uint32_t i = 0; i < q->from.n; i++)
+        pr_group_leaves(g, q->from.v[i]);
+    bool sure = true;
+    for (uint32_t i = 0; i < q->group_by.n && sure; i++) {
+        const struct sql_expr *e = pr_output_ref(p, q, q->group_by.v[i]);
+        uint32_t leaf, col;
+        sure = pr_group_resolve(g, e, &leaf, &col) == 1;
+        if (sure) {
+            g->gleaf[g->ngrouped] = leaf;
+            g->gcol[g->ngrouped++] = col;
+        }
+    }
+    for (uint32_t i = 0; i < g->nleaves && sure; i++) {
+        bool any = false, all = true;
+        for (uint32_t c = 0; c < g->ncols[i]; c++)
+            if (g->cols[i][c].pk) {
+                any = true;
+                all &= pr_group_has(g, i, c);
+            }
+        g->whole[i] = any && all;
+    }
+    for (uint32_t i = 0; i < q->targets.n && sure && p->rc == 0; i++)
+        if (!(q->targets.v[i].expr->kind == SQL_E_COLUMN && q->targets.v[i].expr->column.star))
+            pr_group_walk(g, q->targets.v[i].expr);
+    if (sure && q->having != NULL && p->rc == 0)
+        pr_group_walk(g, q->having);
+    free(g);
+}
+
 static void pr_select_plain(struct pr *p, const struct sql_select *q, struct pr_cols *cols)
 {
     if (q->distinct_on.n > 0) {
@@ -3044,6 +3194,7 @@ static void pr_select_plain(struct pr *p, const struct sql_select *q, struct pr_
 static void pr_select_body(struct pr *p, const struct sql_select *q, struct pr_cols *cols,
                            bool distinct_on)
 {
+    pr_check_grouping(p, q);
     pr_s(p, q->distinct && !distinct_on ? "SELECT DISTINCT " : "SELECT ");
     if (q->targets.n == 0)
         pr_s(p, "NULL AS \"?column?\"");

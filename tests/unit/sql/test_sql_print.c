@@ -16,7 +16,7 @@
 #define T(k) {.kind = (k), .mod1 = -1, .mod2 = -1, .loc = -1}
 
 static const struct sql_table_column items_cols[] = {
-    {.name = "id", .type = T(SQL_TYPE_INT4)},
+    {.name = "id", .type = T(SQL_TYPE_INT4), .pk = true},
     {.name = "sku", .type = T(SQL_TYPE_TEXT)},
     {.name = "qty", .type = T(SQL_TYPE_INT4), .default_sql = "0", .default_known = true},
     {.name = "price",
@@ -708,6 +708,39 @@ TEST(upsert_rows_repeating_a_key)
     CHECK_STR(state_of("INSERT INTO items (id, sku) VALUES (NULL, 'a'), (NULL, 'c') "
                        "ON CONFLICT (id) DO UPDATE SET sku = 'z'"),
               "ok");
+}
+
+/* A column of a grouped query neither grouped, aggregated nor of a table whose primary key is
+ * grouped: 42803, where the printer can be sure. */
+TEST(columns_neither_grouped_nor_aggregated)
+{
+    struct sql_print_opts o = pt_opts();
+    o.check_grouping = true;
+    static const struct {
+        const char *sql, *state;
+    } cases[] = {
+        {"SELECT sku, qty FROM items GROUP BY sku", "42803"},
+        {"SELECT sku, count(*) FROM items", "42803"},
+        {"SELECT sku FROM items GROUP BY sku HAVING qty > 1", "42803"},
+        {"SELECT id, sku, qty FROM items GROUP BY id", "ok"}, /* the primary key */
+        {"SELECT sku, count(*) FROM items GROUP BY 1", "ok"},
+        {"SELECT i.sku, count(*) FROM items i GROUP BY sku", "ok"},
+        {"SELECT lower(sku), count(*) FROM items GROUP BY lower(sku)", "ok"}, /* not judged */
+        {"SELECT t.tag, count(*) FROM items i JOIN tags t ON t.item_id = i.id GROUP BY t.tag",
+         "ok"},
+        {"SELECT sku, (SELECT count(*) FROM tags WHERE item_id = qty) FROM items GROUP BY sku",
+         "ok"},
+        {"SELECT count(*), max(qty) + 1 FROM items", "ok"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *t = print_with(cases[i].sql, &o);
+        const char *got = t[0] != '!' ? "ok" : t + 1;
+        if (strncmp(got, cases[i].state, strlen(cases[i].state)) != 0)
+            fprintf(stderr, "  %s: %s\n", cases[i].sql, t);
+        CHECK(strncmp(got, cases[i].state, strlen(cases[i].state)) == 0);
+    }
+    /* off unless asked */
+    CHECK_STR(state_of("SELECT sku, qty FROM items GROUP BY sku"), "ok");
 }
 
 TEST_MAIN()
