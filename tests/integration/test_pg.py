@@ -648,6 +648,13 @@ def test_writes_that_read_other_replicasets(sharded):
     assert cur.rowcount == 0 and cur.statusmessage == "UPDATE 0"
     assert sqlstate_of(conn, "UPDATE gw_nokey SET v = 1 WHERE a IN "
                              "(SELECT id FROM gw_cust)") == "0A000"
+    # more rows than one statement names at once (SQLX_GWRITE_ROWS_MAX): 54000, nothing written
+    cur.execute("CREATE TABLE gw_many (id int PRIMARY KEY, v int)")
+    cur.execute("INSERT INTO gw_many SELECT g, 0 FROM generate_series(1, 10001) g")
+    assert sqlstate_of(conn, "UPDATE gw_many SET v = 1 WHERE id IN "
+                             "(SELECT id FROM gw_many WHERE v = 0)") == "54000"
+    cur.execute("SELECT count(*) FROM gw_many WHERE v <> 0")
+    assert cur.fetchone()[0] == 0
     conn.close()
 
 
