@@ -1009,6 +1009,31 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
     return 0;
 }
 
+/* ------------------------------------------------------------ AST nodes made here */
+
+char *sqlx_arena_name(struct sql_arena *a, const char *fmt, unsigned n)
+{
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, fmt, n);
+    ASSERT(len > 0 && (size_t)len < sizeof tmp);
+    char *s = sql_arena_alloc(a, (size_t)len + 1);
+    if (s != NULL)
+        memcpy(s, tmp, (size_t)len + 1);
+    return s;
+}
+
+struct sql_expr *sqlx_col_ref(struct sql_arena *a, const char *qual, const char *name)
+{
+    struct sql_expr *e = sql_arena_alloc(a, sizeof *e);
+    if (e == NULL || name == NULL)
+        return NULL;
+    *e = (struct sql_expr){.kind = SQL_E_COLUMN, .loc = -1};
+    e->column.nparts = qual != NULL ? 2 : 1;
+    e->column.parts[0] = qual != NULL ? qual : name;
+    e->column.parts[1] = qual != NULL ? name : NULL;
+    return e;
+}
+
 /* ------------------------------------------------------------ running DML */
 
 /* The statement being run, kept until its answer is sent. */
@@ -1231,6 +1256,17 @@ static const char *sqlx_dml_tag(enum sql_stmt_kind k)
 
 static void sqlx_split_send(struct sqlx_dml *d, uint32_t i, bool tentative);
 
+/* The statement part p of d runs: its own rows (an INSERT split between replicasets), or, with
+ * none of its own (a broadcast), d's statement. p NULL: d's. */
+static struct table_stmt sqlx_dml_stmt(const struct sqlx_dml *d, const struct sqlx_part_stmt *p)
+{
+    const struct sql_printed *pr = p != NULL && p->printed.sql.len > 0 ? &p->printed : &d->printed;
+    return (struct table_stmt){.sql = (const char *)pr->sql.data,
+                               .sql_len = (uint32_t)pr->sql.len,
+                               .params = d->params,
+                               .n_params = d->n_params};
+}
+
 /* An UPDATE or DELETE for every replicaset, as an INSERT split between them is (below): run
  * tentatively everywhere first, written only if none fails. Without it one replicaset's rows
  * were changed while another's refused the statement (a CHECK, a division by zero), and the
@@ -1239,13 +1275,8 @@ static void sqlx_broadcast_start(struct sqlx_dml *d, const uint64_t *groups, uin
 {
     d->parts = calloc(ng, sizeof *d->parts);
     ASSERT(d->parts != NULL);
-    for (uint32_t i = 0; i < ng; i++) {
-        struct sqlx_part_stmt *p = &d->parts[i];
-        p->d = d;
-        p->group = groups[i];
-        p->printed.sql = (struct buf)BUF_INIT;
-        buf_append(&p->printed.sql, d->printed.sql.data, d->printed.sql.len);
-    }
+    for (uint32_t i = 0; i < ng; i++)
+        d->parts[i] = (struct sqlx_part_stmt){.d = d, .group = groups[i]}; /* d's statement */
     d->nparts = ng;
     d->part_flags = TABLE_EXEC_BUCKETS;
     d->pending = ng;
@@ -1258,10 +1289,7 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
                           bool write)
 {
     struct node *n = s->x->n;
-    struct table_stmt ts = {.sql = (const char *)d->printed.sql.data,
-                            .sql_len = (uint32_t)d->printed.sql.len,
-                            .params = d->params,
-                            .n_params = d->n_params};
+    struct table_stmt ts = sqlx_dml_stmt(d, NULL);
     if (s->txn == SQLX_BLOCK) {
         if (all || (s->txn_group != 0 && s->txn_group != group)) {
             pg_send_errorf(s->c, "0A000",
@@ -1336,11 +1364,8 @@ static void sqlx_split_written(struct sqlx_run *r, int err);
 static void sqlx_split_send(struct sqlx_dml *d, uint32_t i, bool tentative)
 {
     struct sqlx_part_stmt *p = &d->parts[i];
-    struct table_stmt ts = {.sql = (const char *)p->printed.sql.data,
-                            .sql_len = (uint32_t)p->printed.sql.len,
-                            .params = d->params,
-                            .n_params = d->n_params,
-                            .expect_hash = tentative ? 0 : p->hash};
+    struct table_stmt ts = sqlx_dml_stmt(d, p);
+    ts.expect_hash = tentative ? 0 : p->hash;
     sqlx_run_start(d->s, p->group, !tentative, tentative, &ts, 1,
                    (uint8_t)(d->part_flags | (tentative ? 0 : TABLE_EXEC_VALIDATE)),
                    sqlx_split_written, p);
@@ -1405,10 +1430,7 @@ static void sqlx_split_written(struct sqlx_run *r, int err)
             }
             /* A broadcast is written as before its check: a replicaset whose buckets moved
              * meanwhile (55000) is planned again without the buckets already written. */
-            struct table_stmt ts = {.sql = (const char *)d->printed.sql.data,
-                                    .sql_len = (uint32_t)d->printed.sql.len,
-                                    .params = d->params,
-                                    .n_params = d->n_params};
+            struct table_stmt ts = sqlx_dml_stmt(d, NULL);
             sqlx_run_start(s, d->parts[p].group, true, false, &ts, 1, TABLE_EXEC_BUCKETS,
                            sqlx_dml_run_done, d);
         }
@@ -1707,48 +1729,47 @@ struct sqlx_gwrite {
     uint32_t nset;
 };
 
-static struct sql_expr *sqlx_col_ref(struct sql_arena *a, const char *qual, const char *name)
+/* a = b, both already made (NULL if either is: out of memory). */
+static struct sql_expr *sqlx_eq(struct sql_arena *a, struct sql_expr *l, struct sql_expr *r)
 {
     struct sql_expr *e = sql_arena_alloc(a, sizeof *e);
-    if (e == NULL)
+    if (e == NULL || l == NULL || r == NULL)
         return NULL;
-    *e = (struct sql_expr){.kind = SQL_E_COLUMN, .loc = -1};
-    e->column.nparts = qual != NULL ? 2 : 1;
-    e->column.parts[0] = qual != NULL ? qual : name;
-    e->column.parts[1] = qual != NULL ? name : NULL;
+    *e = (struct sql_expr){.kind = SQL_E_BINARY, .loc = -1};
+    e->binary.op = SQL_OP_EQ;
+    e->binary.op_name = "=";
+    e->binary.left = l;
+    e->binary.right = r;
     return e;
 }
 
-static struct sql_expr *sqlx_op2(struct sql_arena *a, enum sql_expr_kind kind, enum sql_op op,
-                                 struct sql_expr *l, struct sql_expr *r)
+/* The AND or OR (kind) of n terms (n >= 1; one term is itself), flat, in the arena; NULL when
+ * out of memory. */
+static struct sql_expr *sqlx_junction(struct sql_arena *a, enum sql_expr_kind kind,
+                                      struct sql_expr **terms, uint64_t n)
 {
+    for (uint64_t i = 0; terms != NULL && i < n; i++)
+        if (terms[i] == NULL)
+            return NULL;
+    if (terms == NULL || n == 1)
+        return terms != NULL ? terms[0] : NULL;
     struct sql_expr *e = sql_arena_alloc(a, sizeof *e);
-    struct sql_expr **v = sql_arena_alloc(a, 2 * sizeof *v);
-    if (e == NULL || v == NULL || l == NULL || r == NULL)
-        return NULL;
-    *e = (struct sql_expr){.kind = kind, .loc = -1};
-    if (kind == SQL_E_BINARY) {
-        e->binary.op = op;
-        e->binary.op_name = "=";
-        e->binary.left = l;
-        e->binary.right = r;
-    } else {
-        v[0] = l;
-        v[1] = r;
-        e->list.n = 2;
-        e->list.v = v;
+    if (e != NULL) {
+        *e = (struct sql_expr){.kind = kind, .loc = -1};
+        e->list = (struct sql_exprs){.n = (uint32_t)n, .v = terms};
     }
     return e;
 }
 
-static char *sqlx_arena_name(struct sql_arena *a, const char *prefix, uint32_t i)
+/* alias.k1 = v[0] AND alias.k2 = v[1] ... over the target's primary key. */
+static struct sql_expr *sqlx_key_match(struct sql_arena *a, const struct sqlx_gwrite *gw,
+                                       struct sql_expr **v)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%s%u", prefix, i);
-    char *s = sql_arena_alloc(a, (size_t)n + 1);
-    if (s != NULL)
-        memcpy(s, tmp, (size_t)n + 1);
-    return s;
+    const struct sqlx_table *t = gw->t;
+    struct sql_expr **eqs = sql_arena_alloc(a, t->npk * sizeof *eqs);
+    for (uint32_t k = 0; eqs != NULL && k < t->npk; k++)
+        eqs[k] = sqlx_eq(a, sqlx_col_ref(a, gw->alias, t->cols[t->pk[k]].name), v[k]);
+    return sqlx_junction(a, SQL_E_AND, eqs, t->npk);
 }
 
 /* The write naming the gathered rows by key (above), into d->printed; false when out of
@@ -1792,39 +1813,23 @@ static bool sqlx_gwrite_print(struct sqlx_session *s, struct sqlx_gwrite *gw,
         *w = *st;
     if (ok && st->kind == SQL_STMT_DELETE) {
         struct sql_delete *del = sql_arena_alloc(a, sizeof *del);
-        /* one key column: k IN (...); several: one flat OR of flat ANDs */
-        where = sql_arena_alloc(a, sizeof *where);
+        /* one key column: k IN (...); several: one flat OR of the rows' key matches */
         struct sql_expr **any = sql_arena_alloc(a, nrows * sizeof *any);
-        ok = del != NULL && where != NULL && any != NULL;
-        for (uint64_t r = 0; ok && r < nrows; r++) {
-            if (t->npk == 1) {
-                any[r] = rows[r].v[0];
-                continue;
-            }
-            struct sql_expr *match = sql_arena_alloc(a, sizeof *match);
-            struct sql_expr **eqs = sql_arena_alloc(a, t->npk * sizeof *eqs);
-            ok = match != NULL && eqs != NULL;
-            for (uint32_t k = 0; ok && k < t->npk; k++)
-                ok = (eqs[k] = sqlx_op2(a, SQL_E_BINARY, SQL_OP_EQ,
-                                        sqlx_col_ref(a, gw->alias, t->cols[t->pk[k]].name),
-                                        rows[r].v[k])) != NULL;
-            if (ok) {
-                *match = (struct sql_expr){.kind = SQL_E_AND, .loc = -1};
-                match->list = (struct sql_exprs){.n = t->npk, .v = eqs};
-                any[r] = match;
-            }
-        }
+        ok = del != NULL && any != NULL;
+        for (uint64_t r = 0; ok && r < nrows; r++)
+            any[r] = t->npk == 1 ? rows[r].v[0] : sqlx_key_match(a, gw, rows[r].v);
         if (ok && t->npk == 1) {
-            *where = (struct sql_expr){.kind = SQL_E_IN, .loc = -1};
-            where->in.arg = sqlx_col_ref(a, gw->alias, t->cols[t->pk[0]].name);
-            where->in.list = (struct sql_exprs){.n = (uint32_t)nrows, .v = any};
-            ok = where->in.arg != NULL;
+            where = sql_arena_alloc(a, sizeof *where);
+            struct sql_expr *key = sqlx_col_ref(a, gw->alias, t->cols[t->pk[0]].name);
+            if (where != NULL && key != NULL) {
+                *where = (struct sql_expr){.kind = SQL_E_IN, .loc = -1};
+                where->in.arg = key;
+                where->in.list = (struct sql_exprs){.n = (uint32_t)nrows, .v = any};
+            }
         } else if (ok) {
-            *where = (struct sql_expr){.kind = nrows > 1 ? SQL_E_OR : SQL_E_AND, .loc = -1};
-            where = nrows > 1 ? where : any[0];
-            if (nrows > 1)
-                where->list = (struct sql_exprs){.n = (uint32_t)nrows, .v = any};
+            where = sqlx_junction(a, SQL_E_OR, any, nrows);
         }
+        ok = ok && where != NULL;
         if (ok) {
             *del = *st->del;
             del->with = NULL;
@@ -1842,16 +1847,13 @@ static bool sqlx_gwrite_print(struct sqlx_session *s, struct sqlx_gwrite *gw,
         ok = up != NULL && values != NULL && vf != NULL && froms != NULL && set != NULL &&
              names != NULL;
         for (uint32_t c = 0; ok && c < ncols; c++)
-            ok = (names[c] = sqlx_arena_name(a, c < t->npk ? "__k" : "__v",
+            ok = (names[c] = sqlx_arena_name(a, c < t->npk ? "__k%u" : "__v%u",
                                              c < t->npk ? c : c - t->npk)) != NULL;
-        for (uint32_t k = 0; ok && k < t->npk; k++) {
-            struct sql_expr *eq =
-                sqlx_op2(a, SQL_E_BINARY, SQL_OP_EQ,
-                         sqlx_col_ref(a, gw->alias, t->cols[t->pk[k]].name),
-                         sqlx_col_ref(a, "__v", names[k]));
-            where = where == NULL ? eq : sqlx_op2(a, SQL_E_AND, 0, where, eq);
-            ok = where != NULL;
-        }
+        struct sql_expr **keys = ok ? sql_arena_alloc(a, t->npk * sizeof *keys) : NULL;
+        for (uint32_t k = 0; keys != NULL && k < t->npk; k++)
+            keys[k] = sqlx_col_ref(a, "__v", names[k]);
+        where = keys != NULL ? sqlx_key_match(a, gw, keys) : NULL;
+        ok = ok && where != NULL;
         if (ok) {
             *values = (struct sql_select){.kind = SQL_SELECT_VALUES, .loc = -1};
             values->values.n = (uint32_t)nrows;
@@ -1976,12 +1978,12 @@ static void sqlx_gwrite_start(struct sqlx_session *s, const struct sql_stmt *st,
     const char *qual = alias != NULL ? alias : tn->name;
     for (uint32_t k = 0; ok && k < t->npk; k++) {
         tg[k] = (struct sql_target){.expr = sqlx_col_ref(a, qual, t->cols[t->pk[k]].name),
-                                    .alias = sqlx_arena_name(a, "__k", k), .loc = -1};
+                                    .alias = sqlx_arena_name(a, "__k%u", k), .loc = -1};
         ok = tg[k].expr != NULL && tg[k].alias != NULL;
     }
     for (uint32_t j = 0; ok && j < nset; j++) {
         tg[t->npk + j] = (struct sql_target){.expr = st->update->set.v[j].value,
-                                             .alias = sqlx_arena_name(a, "__v", j), .loc = -1};
+                                             .alias = sqlx_arena_name(a, "__v%u", j), .loc = -1};
         ok = tg[t->npk + j].alias != NULL;
     }
     if (!ok) {

@@ -215,6 +215,11 @@ void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
  * table output, to read before returning; the statement is then the callback's to finish), or
  * with NULL when the gather answered the client itself (an error, or the statement planned
  * again): the callback then only frees what it holds. */
+/* AST nodes made by the executor, in a statement's arena (NULL when it is full): a name
+ * printed from fmt with n ("__g%u"), and a column reference qual.name (qual NULL: name). */
+char *sqlx_arena_name(struct sql_arena *a, const char *fmt, unsigned n);
+struct sql_expr *sqlx_col_ref(struct sql_arena *a, const char *qual, const char *name);
+
 typedef void (*sqlx_gather_into_fn)(struct sqlx_session *s, void *arg, const struct buf *rows);
 /* sqlx_gather_start, the rows to into. st must live until into is called. */
 void sqlx_gather_into(struct sqlx_session *s, const struct sql_stmt *st,

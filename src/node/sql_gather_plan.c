@@ -58,29 +58,6 @@ static int gp_nomem(struct sql_error *err)
 
 /* ---- AST nodes made here (in the statement's arena) ---- */
 
-static char *gp_strdup(struct sql_arena *a, const char *fmt, unsigned n)
-{
-    char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, fmt, n);
-    ASSERT(len > 0 && (size_t)len < sizeof tmp);
-    char *s = sql_arena_alloc(a, (size_t)len + 1);
-    if (s != NULL)
-        memcpy(s, tmp, (size_t)len + 1);
-    return s;
-}
-
-static struct sql_expr *gp_column(struct sql_arena *a, const char *name)
-{
-    struct sql_expr *e = sql_arena_alloc(a, sizeof *e);
-    if (e == NULL || name == NULL)
-        return NULL;
-    e->kind = SQL_E_COLUMN;
-    e->loc = -1;
-    e->column.nparts = 1;
-    e->column.parts[0] = name;
-    return e;
-}
-
 static struct sql_expr *gp_int(struct sql_arena *a, int64_t v)
 {
     struct sql_expr *e = sql_arena_alloc(a, sizeof *e);
@@ -183,7 +160,7 @@ static struct sql_expr *gp_coloc_visible(struct sql_arena *a, const struct gp_co
 {
     for (uint32_t i = 0; i < c->n; i++) {
         struct sql_expr *call = sqlx_gather_visible(a, NULL);
-        struct sql_expr *col = sql_arena_alloc(a, sizeof *col);
+        struct sql_expr *col = sqlx_col_ref(a, c->alias[i], "__bucket");
         struct sql_expr *isnull = sql_arena_alloc(a, sizeof *isnull);
         struct sql_expr *or = sql_arena_alloc(a, sizeof *or);
         struct sql_expr *and = sql_arena_alloc(a, sizeof *and);
@@ -191,10 +168,6 @@ static struct sql_expr *gp_coloc_visible(struct sql_arena *a, const struct gp_co
         if (call == NULL || col == NULL || isnull == NULL || or == NULL || and == NULL ||
             terms == NULL)
             return NULL;
-        *col = (struct sql_expr){.kind = SQL_E_COLUMN, .loc = -1};
-        col->column.nparts = 2;
-        col->column.parts[0] = c->alias[i];
-        col->column.parts[1] = "__bucket";
         call->func.args.v[0] = col;
         *isnull = (struct sql_expr){.kind = SQL_E_IS, .loc = -1};
         isnull->is.test = SQL_IS_NULL;
@@ -594,7 +567,7 @@ static int gp_rows_source(struct gp *g, struct sqlx_gsource *src, struct sql_err
         if (!src->want[k])
             continue;
         struct sql_target *tg = &f->targets.v[f->targets.n++];
-        tg->expr = gp_column(a, t->cols[k].name);
+        tg->expr = sqlx_col_ref(a, NULL, t->cols[k].name);
         tg->loc = -1;
         if (tg->expr == NULL)
             return gp_nomem(err);
@@ -724,7 +697,7 @@ static void gp_replace(struct gp_partial *pp, struct sql_expr *e, const char *co
         pp->undo = v;
         pp->cap_undo = cap;
     }
-    struct sql_expr *col = gp_column(a, column);
+    struct sql_expr *col = sqlx_col_ref(a, NULL, column);
     struct sql_expr **args = sql_arena_alloc(a, sizeof *args);
     if (col == NULL || args == NULL) {
         pp->fail = true;
@@ -799,7 +772,7 @@ static int gp_rewrite(void *ctx, const struct sql_expr *ce)
     }
     int k = gp_key_of(pp, e);
     if (k >= 0) {
-        gp_replace(pp, e, gp_strdup(pp->g->st->arena, "__g%u", (unsigned)k),
+        gp_replace(pp, e, sqlx_arena_name(pp->g->st->arena, "__g%u", (unsigned)k),
                    pp->keys[k].column != NULL);
         return pp->fail ? 1 : 0;
     }
@@ -828,7 +801,7 @@ static int gp_rewrite(void *ctx, const struct sql_expr *ce)
             }
             *copy = *e;
             pp->aggs[pp->naggs] = (struct gp_agg){.kind = (enum gp_agg_kind)kind, .call = copy};
-            gp_replace(pp, e, gp_strdup(pp->g->st->arena, "__a%u", pp->naggs), false);
+            gp_replace(pp, e, sqlx_arena_name(pp->g->st->arena, "__a%u", pp->naggs), false);
             pp->naggs++;
             return pp->fail ? 1 : 0;
         }
@@ -980,7 +953,7 @@ static bool gp_print_partial(struct gp_partial *pp, struct sqlx_gsource *src,
     for (uint32_t k = 0; k < pp->nkeys; k++) {
         keys[k] = pp->keys[k].e;
         f->targets.v[n++] = (struct sql_target){
-            .expr = pp->keys[k].e, .alias = gp_strdup(a, "__g%u", k), .loc = -1};
+            .expr = pp->keys[k].e, .alias = sqlx_arena_name(a, "__g%u", k), .loc = -1};
     }
     for (uint32_t i = 0; i < pp->naggs; i++) {
         struct sql_expr *call = pp->aggs[i].call;
@@ -996,12 +969,12 @@ static bool gp_print_partial(struct gp_partial *pp, struct sqlx_gsource *src,
             *count = *sum;
             count->func.name.name = "count";
             f->targets.v[n] = (struct sql_target){
-                .expr = sum, .alias = gp_strdup(a, "__p%u", n - pp->nkeys), .loc = -1};
+                .expr = sum, .alias = sqlx_arena_name(a, "__p%u", n - pp->nkeys), .loc = -1};
             n++;
             call = count;
         }
         f->targets.v[n] = (struct sql_target){
-            .expr = call, .alias = gp_strdup(a, "__p%u", n - pp->nkeys), .loc = -1};
+            .expr = call, .alias = sqlx_arena_name(a, "__p%u", n - pp->nkeys), .loc = -1};
         n++;
     }
     for (uint32_t i = 0; i < n; i++)
@@ -1350,7 +1323,7 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
         for (uint32_t i = 0; i < nt + nh; i++)
             f->targets.v[i] = (struct sql_target){
                 .expr = i < nt ? q->targets.v[i].expr : hidden[i - nt],
-                .alias = gp_strdup(a, "__c%u", i), .loc = -1};
+                .alias = sqlx_arena_name(a, "__c%u", i), .loc = -1};
         f->from = q->from;
         f->where = q->where;
         const struct sql_expr *l = q->limit, *o = q->offset;
@@ -1372,11 +1345,12 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
          (froms[0] = gp_from_table(a, GP_ROWS)) != NULL;
     if (ok) {
         for (uint32_t i = 0; i < nt; i++)
-            fin->targets.v[i] = (struct sql_target){.expr = gp_column(a, gp_strdup(a, "__c%u", i)),
-                                                    .alias = g->printed->cols[i].name, .loc = -1};
+            fin->targets.v[i] =
+                (struct sql_target){.expr = sqlx_col_ref(a, NULL, sqlx_arena_name(a, "__c%u", i)),
+                                    .alias = g->printed->cols[i].name, .loc = -1};
         for (uint32_t i = 0; i < q->order_by.n; i++) {
             sorts[i] = q->order_by.v[i];
-            sorts[i].expr = gp_column(a, gp_strdup(a, "__c%u", sort_col[i]));
+            sorts[i].expr = sqlx_col_ref(a, NULL, sqlx_arena_name(a, "__c%u", sort_col[i]));
         }
         fin->distinct = q->distinct;
         fin->from.n = 1;

@@ -66,6 +66,29 @@ static void sql_fn_set_byte(sqlite3_context *ctx, int argc, sqlite3_value **argv
     sqlite3_result_blob64(ctx, copy, n, sqlite3_free);
 }
 
+/* ---- SHA-2 ---- */
+
+/* Runs block(h, b) over every block of p, then over the padding: 0x80, zeros, and the length
+ * in bits big-endian in the block's last 8 bytes (SHA-512's 16-byte length has its high half
+ * 0 here). block_bytes is 64 or 128. */
+static void sha2_blocks(const uint8_t *p, size_t n, size_t block_bytes,
+                        void (*block)(void *h, const uint8_t *b), void *h)
+{
+    size_t full = n / block_bytes * block_bytes;
+    for (size_t at = 0; at < full; at += block_bytes)
+        block(h, p + at);
+    uint8_t last[256] = {0};
+    size_t rest = n - full;
+    size_t len = rest + 1 + block_bytes / 8 <= block_bytes ? block_bytes : 2 * block_bytes;
+    memcpy(last, p + full, rest);
+    last[rest] = 0x80;
+    uint64_t bits = (uint64_t)n * 8;
+    for (int i = 0; i < 8; i++)
+        last[len - 1 - i] = (uint8_t)(bits >> (8 * i));
+    for (size_t at = 0; at < len; at += block_bytes)
+        block(h, last + at);
+}
+
 /* ---- SHA-256 and SHA-224 ---- */
 
 static const uint32_t sha256_k[64] = {
@@ -85,8 +108,9 @@ static uint32_t ror32(uint32_t x, int n)
     return (x >> n) | (x << (32 - n));
 }
 
-static void sha256_block(uint32_t h[8], const uint8_t *p)
+static void sha256_block(void *state, const uint8_t *p)
 {
+    uint32_t *h = state;
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
@@ -122,18 +146,7 @@ static void sha256(const uint8_t *p, size_t n, bool is224, uint8_t out[32])
                                         0xffc00b31, 0x68581511, 0x64f98fa7, 0xbefa4fa4};
     uint32_t h[8];
     memcpy(h, is224 ? init224 : init256, sizeof h);
-    size_t full = n / 64 * 64;
-    for (size_t at = 0; at < full; at += 64)
-        sha256_block(h, p + at);
-    uint8_t last[128] = {0};
-    size_t rest = n - full, len = rest + 9 <= 64 ? 64 : 128;
-    memcpy(last, p + full, rest);
-    last[rest] = 0x80;
-    uint64_t bits = (uint64_t)n * 8;
-    for (int i = 0; i < 8; i++)
-        last[len - 1 - i] = (uint8_t)(bits >> (8 * i));
-    for (size_t at = 0; at < len; at += 64)
-        sha256_block(h, last + at);
+    sha2_blocks(p, n, 64, sha256_block, h);
     for (int i = 0; i < 8; i++)
         for (int b = 0; b < 4; b++)
             out[4 * i + b] = (uint8_t)(h[i] >> (24 - 8 * b));
@@ -168,8 +181,9 @@ static uint64_t ror64(uint64_t x, int n)
     return (x >> n) | (x << (64 - n));
 }
 
-static void sha512_block(uint64_t h[8], const uint8_t *p)
+static void sha512_block(void *state, const uint8_t *p)
 {
+    uint64_t *h = state;
     uint64_t w[80];
     for (int i = 0; i < 16; i++) {
         w[i] = 0;
@@ -209,18 +223,7 @@ static void sha512(const uint8_t *p, size_t n, bool is384, uint8_t out[64])
                                         0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4};
     uint64_t h[8];
     memcpy(h, is384 ? init384 : init512, sizeof h);
-    size_t full = n / 128 * 128;
-    for (size_t at = 0; at < full; at += 128)
-        sha512_block(h, p + at);
-    uint8_t last[256] = {0};
-    size_t rest = n - full, len = rest + 17 <= 128 ? 128 : 256;
-    memcpy(last, p + full, rest);
-    last[rest] = 0x80;
-    uint64_t bits = (uint64_t)n * 8; /* the high 64 bits of the 128-bit length stay 0 */
-    for (int i = 0; i < 8; i++)
-        last[len - 1 - i] = (uint8_t)(bits >> (8 * i));
-    for (size_t at = 0; at < len; at += 128)
-        sha512_block(h, last + at);
+    sha2_blocks(p, n, 128, sha512_block, h);
     for (int i = 0; i < 8; i++)
         for (int b = 0; b < 8; b++)
             out[8 * i + b] = (uint8_t)(h[i] >> (56 - 8 * b));

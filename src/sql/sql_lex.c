@@ -504,8 +504,9 @@ static void lex_operator(struct sql_lexer *lx, struct sql_token *t)
     t->kind = SQL_TOK_OP;
 }
 
-/* U&'...': in the string's text (quotes already undone), \XXXX and \+XXXXXX are Unicode code
- * points (a surrogate pair as two), \\ is a backslash. The value goes to out. */
+/* U&'...': in the string's text (quotes already undone), a backslash and 4 hex digits (\00e9)
+ * or a backslash, + and 6 hex digits (\+01f600) are Unicode code points (a surrogate pair as
+ * two), and \\ is a backslash. The value goes to out. */
 static int lex_unicode_escapes(struct sql_lexer *lx, struct sql_error *err, int start,
                                const struct buf *raw, struct buf *out)
 {
@@ -533,7 +534,8 @@ static int lex_unicode_escapes(struct sql_lexer *lx, struct sql_error *err, int 
             int h = at + k < n ? hexval(s[at + k]) : -1;
             if (h < 0)
                 return lex_error(lx, err, ERR_MALFORMED, "22025", start,
-                                 "invalid Unicode escape: \\XXXX or \\+XXXXXX expected");
+                                 "invalid Unicode escape: a backslash takes 4 hexadecimal "
+                                 "digits (\\00e9) or + and 6 (\\+01f600)");
             cp = cp * 16 + (uint32_t)h;
         }
         pos = at + digits;

@@ -674,7 +674,8 @@ TEST(constants)
     CHECK_STR(expr(".5"), "n:.5");
     CHECK_STR(expr("'it''s'"), "'it's'");
     CHECK_STR(expr("E'a\\nb'"), "'a\nb'");
-    /* U&'...': \XXXX and \+XXXXXX code points, a surrogate pair as two, \\ a backslash */
+    /* U&'...': \hhhh and \+hhhhhh code points (h a hex digit), a surrogate pair as two, \\ a
+     * backslash */
     CHECK_STR(expr("U&'d\\0061t\\+000061'"), "'data'");
     CHECK_STR(expr("u&'\\00e9\\\\'"), "'\xc3\xa9\\'");
     CHECK_STR(expr("U&'\\D83D\\DE00'"), "'\xf0\x9f\x98\x80'");
