@@ -1215,6 +1215,8 @@ static int table_prepare_db(sqlite3 *db, uint32_t bucket_count, void **state, st
         rc = err_set(eb, ERR_NOMEM, "registering cairn_bucket");
     if (rc == 0)
         rc = table_bucket_register(db, t, eb);
+    if (rc == 0)
+        rc = table_rows_register(db, eb);
     if (rc == 0) {
         sqlite3_progress_handler(db, TABLE_PROGRESS_OPS, table_progress, t);
         sqlite3_set_authorizer(db, table_authorize, t);

@@ -217,6 +217,20 @@ void table_bind_value(sqlite3_stmt *st, int k, const struct table_value *v);
 /* Writes a value as its tagged encoding (for params and outputs). */
 int table_value_put(struct buf *out, const struct table_value *v);
 
+/* ---- Rows sent with a statement ----
+ *
+ * A coordinator that moves one table's rows to the replicasets holding another's (a join's
+ * smaller side) binds them as one blob parameter: answers of table_run, each as a u32 length
+ * and its bytes (table_rows_append). A statement reads them back as the eponymous virtual
+ * table cairn_rows(blob), whose columns c0 .. c255 hold the answers' columns as they were sent
+ * (storage class and bytes) and have no type: the statement casts them. */
+#define TABLE_ROWS_COLUMNS_MAX 256
+
+/* Appends one answer (table_output bytes) to blob. Returns 0, ERR_TOOBIG, ERR_NOMEM. */
+int table_rows_append(struct buf *blob, const uint8_t *output, size_t len);
+/* Registers cairn_rows on db (every store connection has it). Returns 0 or ERR_NOMEM. */
+int table_rows_register(sqlite3 *db, struct errbuf *eb);
+
 /* ---- Moving a bucket's rows (see Buckets above) ---- */
 
 /* BUCKET_CLEAR and BUCKET_IMPORT of page (table_bucket_read's bytes, copied).

@@ -392,4 +392,60 @@ TEST(a_tentative_run_replays_only_what_its_last_statement_reads)
     fx_close(&f);
 }
 
+/* Rows sent with a statement come back exactly as sent, through every answer in the blob, and
+ * the statement's CAST gives them their column's type for comparisons. */
+TEST(cairn_rows_reads_back_the_answers_bound_as_one_blob)
+{
+    struct fx f;
+    struct store_result res;
+    open_with_table(&f);
+    const char *ins[] = {"INSERT INTO t VALUES (1, 'a'), (2, NULL)"};
+    CHECK_EQ(exec(&f, ins, 1, NULL, 1, &res), 0);
+    store_results_free(&res, 1);
+    /* two answers, as two replicasets would send them: ints, text, NULL, a real, a blob */
+    struct buf a = BUF_INIT, b = BUF_INIT, blob = BUF_INIT, out = BUF_INIT;
+    CHECK_EQ(run(&f, "SELECT id, v, 0.5 FROM t ORDER BY id", false, &a), 0);
+    CHECK_EQ(run(&f, "SELECT 9, x'00ff', -1e300", false, &b), 0);
+    CHECK_EQ(table_rows_append(&blob, a.data, a.len), 0);
+    CHECK_EQ(table_rows_append(&blob, b.data, b.len), 0);
+    const char *sql = "WITH m(k, v, r) AS MATERIALIZED (SELECT CAST(c0 AS INT8), c1, c2 FROM "
+                      "cairn_rows(?1)) SELECT k, typeof(v), v, r, k = '9' FROM m ORDER BY k";
+    struct table_value p = {.type = TABLE_BLOB, .p = blob.data, .len = (uint32_t)blob.len};
+    struct table_stmt st = {.sql = sql, .sql_len = (uint32_t)strlen(sql), .params = &p,
+                            .n_params = 1};
+    struct table_exec x = {.n = 1, .stmts = &st};
+    CHECK_EQ(table_run(f.s, &x, false, &out, NULL), 0);
+    struct table_output o;
+    CHECK_EQ(table_output_parse(out.data, out.len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_OK);
+    struct table_value v[5];
+    size_t pos = 0;
+    CHECK_EQ(table_output_next_row(&o, &pos, v), 1);
+    CHECK(v[0].i == 1 && v[2].type == TABLE_TEXT && v[2].len == 1 && v[3].r == 0.5);
+    CHECK(v[4].type == TABLE_INT && v[4].i == 0);
+    CHECK_EQ(table_output_next_row(&o, &pos, v), 1);
+    CHECK(v[0].i == 2 && v[2].type == TABLE_NULL);
+    CHECK_EQ(table_output_next_row(&o, &pos, v), 1);
+    CHECK(v[0].i == 9 && v[2].type == TABLE_BLOB && v[2].len == 2 && v[2].p[1] == 0xff);
+    CHECK(v[3].type == TABLE_REAL && v[3].r == -1e300);
+    CHECK(v[4].i == 1); /* k has INT8's affinity: '9' compares as 9 */
+    CHECK_EQ(table_output_next_row(&o, &pos, v), 0);
+    /* a blob cut short is an error of the statement, not a crash */
+    p.len = (uint32_t)blob.len - 3;
+    CHECK_EQ(table_run(f.s, &x, false, &out, NULL), 0);
+    CHECK_EQ(table_output_parse(out.data, out.len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_ERROR);
+    CHECK(strstr(o.message, "cairn_rows") != NULL);
+    /* without its argument it is refused */
+    const char *bare = "SELECT c0 FROM cairn_rows";
+    CHECK_EQ(run(&f, bare, false, &out), 0);
+    CHECK_EQ(table_output_parse(out.data, out.len, &o), 0);
+    CHECK_EQ(o.state, TABLE_STATE_ERROR);
+    buf_free(&a);
+    buf_free(&b);
+    buf_free(&blob);
+    buf_free(&out);
+    fx_close(&f);
+}
+
 TEST_MAIN()
