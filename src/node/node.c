@@ -1623,4 +1623,5 @@ void node_write_metrics(struct node *n, struct buf *out)
     NET_STATS(NODE_NET_METRIC)
 #undef NODE_NET_METRIC
     mover_write_metrics(n, out);
+    sqlx_gather_write_metrics(n, out);
 }

@@ -150,6 +150,8 @@ bool mover_on_rpc(struct node *n, struct net_responder *r, uint16_t method, cons
                   size_t len);
 void mover_free(struct node *n);
 void mover_write_metrics(struct node *n, struct buf *out);
+/* sql_gather.c */
+void sqlx_gather_write_metrics(struct node *n, struct buf *out);
 
 /* node.c */
 int node_open_group(struct node *n, uint64_t id, bool bootstrap, struct group **out,

@@ -27,6 +27,9 @@
 #define SQLX_GATHER_TABLES_MAX 16          /* tables one query over several replicasets reads */
 #define SQLX_GATHER_COLUMNS_MAX 256        /* columns of a table it gathers */
 #define SQLX_GATHER_BYTES_MAX (256u << 20) /* rows it may move to the coordinator */
+/* Rows it may move on to the replicasets of a join's larger side: they travel in one request
+ * (under NET_FRAME_BYTES_MAX); past it they are joined on the coordinator instead. */
+#define SQLX_GATHER_MOVE_BYTES_MAX (8u << 20)
 /* An INSERT split between replicasets sends each at most this many rows per write (one log
  * entry each, well under TABLE_SQL_BYTES_MAX for ordinary rows). */
 #define SQLX_SPLIT_PART_ROWS 1000
@@ -71,6 +74,9 @@ struct sqlx_catalog {
     bool any_sharded;
 };
 
+#define SQLX_GATHERED_MOVED 3
+#define SQLX_GATHERED_KINDS 4
+
 struct sql_exec {
     struct node *n;
     struct pg_server *srv;
@@ -82,6 +88,10 @@ struct sql_exec {
     uint64_t pgcat_version;
     char pgcat_user[64];
     struct sql_func_env pgcat_env; /* registered on pgcat: lives as long */
+    /* sql_gather.c: queries over several replicasets answered, by plan (enum sqlx_gplan_kind,
+     * then SQLX_GATHERED_MOVED), and the bytes of rows moved to a join's larger side */
+    uint64_t gathers[SQLX_GATHERED_KINDS];
+    uint64_t gathers_moved_bytes;
 };
 
 enum sqlx_txn {

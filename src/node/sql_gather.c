@@ -18,15 +18,23 @@
 #include "base/log.h"
 #include "model/cluster/cluster.h"
 #include "node/node_int.h"
+#include "node/metrics.h"
 #include "node/sql_gather_int.h"
 #include "sql/sql_func.h"
 
 /* One fetch: what one group answered to one source's statement. */
 struct sqlx_part {
     struct sqlx_gather *g;
-    uint32_t src; /* index into g->plan.src */
+    const struct sqlx_gplan *plan; /* g->plan, or one of its moved plans */
+    uint32_t src;                  /* index into plan->src */
+    bool count;                    /* the source's row count, not its rows */
     struct buf out;
 };
+
+/* A gather runs in stages: the row counts that choose whether to move the smaller side of a
+ * join (only when there is a choice), the sources' rows, and the join where the rows were
+ * moved (sqlx_gplan.moved). Each stage's fetches run at once; the next starts when all are in. */
+enum sqlx_gather_stage { SQLX_GS_COUNT, SQLX_GS_FETCH, SQLX_GS_RUN };
 
 struct sqlx_gather {
     struct sqlx_session *s;
@@ -37,21 +45,31 @@ struct sqlx_gather {
     sqlx_gather_into_fn into; /* NULL: the rows go to the client */
     void *into_arg;
     bool handed; /* the rows went to into, which finishes the statement */
-    struct sqlx_part *parts;
-    uint32_t nparts, pending;
+    struct sqlx_part **parts;
+    uint32_t nparts, cap_parts, pending;
     size_t bytes;
     bool answered, replan;
     struct sql_func_env env;
+    enum sqlx_gather_stage stage;
+    int anchor; /* the source the others' rows move to, or -1 */
+    /* SQLX_GS_RUN: the moved rows (one blob per source) after the query's parameters */
+    struct buf blobs[SQLX_GATHER_TABLES_MAX];
+    struct table_value *run_params;
 };
 
 static void sqlx_gather_free(struct sqlx_gather *g)
 {
     sql_printed_free(&g->printed);
     sqlx_gplan_free(&g->plan);
-    for (uint32_t i = 0; i < g->nparts; i++)
-        buf_free(&g->parts[i].out);
+    for (uint32_t i = 0; i < g->nparts; i++) {
+        buf_free(&g->parts[i]->out);
+        free(g->parts[i]);
+    }
+    for (uint32_t i = 0; i < SQLX_GATHER_TABLES_MAX; i++)
+        buf_free(&g->blobs[i]);
     free(g->parts);
     free(g->params);
+    free(g->run_params);
     free(g);
 }
 
@@ -72,7 +90,7 @@ static uint32_t sqlx_gather_groups(struct node *n, const struct sqlx_table *t,
     return ng;
 }
 
-static void sqlx_gather_answer(struct sqlx_gather *g);
+static void sqlx_gather_next(struct sqlx_gather *g);
 
 /* Frees g, first telling its into callback that no rows come, unless they went there. */
 static void sqlx_gather_abandon(struct sqlx_gather *g)
@@ -127,11 +145,7 @@ static void sqlx_gather_part_done(struct sqlx_run *r, int err)
         sqlx_gather_abandon(g);
         sqlx_retry_statement(s);
     } else {
-        sqlx_gather_answer(g);
-        bool handed = g->handed;
-        sqlx_gather_abandon(g);
-        if (!handed)
-            sqlx_statement_done(s);
+        sqlx_gather_next(g);
     }
 }
 
@@ -142,11 +156,11 @@ static int sqlx_gather_exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : ERR_IO;
 }
 
-/* Creates source si's table in db and loads what every group answered into it. */
-static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t si, struct buf *sql,
-                            char *why, size_t why_cap)
+/* Creates source si of plan in db and loads what every group answered into it. */
+static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, const struct sqlx_gplan *plan,
+                            uint32_t si, struct buf *sql, char *why, size_t why_cap)
 {
-    const struct sqlx_gsource *src = &g->plan.src[si];
+    const struct sqlx_gsource *src = &plan->src[si];
     ASSERT(src->ncols > 0 && src->ncols <= SQLX_GATHER_COLUMNS_MAX);
     if (sqlx_gather_exec(db, (const char *)src->create.data) != 0) {
         snprintf(why, why_cap, "%s", sqlite3_errmsg(db));
@@ -165,10 +179,11 @@ static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t si, str
     int rc = 0;
     struct table_value vals[SQLX_GATHER_COLUMNS_MAX];
     for (uint32_t p = 0; p < g->nparts && rc == 0; p++) {
-        if (g->parts[p].src != si)
+        struct sqlx_part *part = g->parts[p];
+        if (part->plan != plan || part->src != si || part->count)
             continue;
         struct table_output o;
-        if (table_output_parse(g->parts[p].out.data, g->parts[p].out.len, &o) != 0 ||
+        if (table_output_parse(part->out.data, part->out.len, &o) != 0 ||
             o.ncols != src->ncols) {
             snprintf(why, why_cap, "a replicaset answered with other columns than %s's",
                      src->t->name);
@@ -190,15 +205,15 @@ static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, uint32_t si, str
             snprintf(why, why_cap, "a malformed answer from a replicaset");
             rc = ERR_PROTO;
         }
-        buf_free(&g->parts[p].out); /* loaded: the memory goes back now */
+        buf_free(&part->out); /* loaded: the memory goes back now */
     }
     sqlite3_finalize(ins);
     return rc;
 }
 
-/* Every part is here: load them and run the query (for partial aggregates: combine the groups,
- * then run the final query over them). */
-static void sqlx_gather_answer(struct sqlx_gather *g)
+/* Every part of plan is here: load them and run the query (for partial aggregates: combine
+ * the groups, then run the final query over them). */
+static void sqlx_gather_answer(struct sqlx_gather *g, const struct sqlx_gplan *plan)
 {
     struct sqlx_session *s = g->s;
     sqlite3 *db = NULL;
@@ -220,14 +235,14 @@ static void sqlx_gather_answer(struct sqlx_gather *g)
         rc = sqlx_gather_exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
                                   "PRAGMA case_sensitive_like = ON; PRAGMA cache_size = -65536;"
                                   " BEGIN");
-    for (uint32_t i = 0; rc == 0 && i < g->plan.nsrc; i++)
-        rc = sqlx_gather_load(g, db, i, &sql, why, sizeof why);
+    for (uint32_t i = 0; rc == 0 && i < plan->nsrc; i++)
+        rc = sqlx_gather_load(g, db, plan, i, &sql, why, sizeof why);
     struct table_output o;
     bool sent = false; /* an error of the query's own went to the client */
-    if (rc == 0 && g->plan.kind == SQLX_GPLAN_PARTIAL) {
-        if ((rc = sqlx_gather_exec(db, (const char *)g->plan.groups.data)) != 0) {
+    if (rc == 0 && plan->kind == SQLX_GPLAN_PARTIAL) {
+        if ((rc = sqlx_gather_exec(db, (const char *)plan->groups.data)) != 0) {
             snprintf(why, sizeof why, "%s", sqlite3_errmsg(db));
-        } else if (sqlx_gather_exec(db, (const char *)g->plan.combine.data) != 0) {
+        } else if (sqlx_gather_exec(db, (const char *)plan->combine.data) != 0) {
             /* Combining runs the library's aggregates, whose errors are the query's:
              * "22003: numeric field overflow". */
             const char *msg = sqlite3_errmsg(db);
@@ -241,7 +256,7 @@ static void sqlx_gather_answer(struct sqlx_gather *g)
             sent = true;
         }
     }
-    const struct sql_printed *run = g->plan.kind != SQLX_GPLAN_ROWS ? &g->plan.final : &g->printed;
+    const struct sql_printed *run = plan->kind != SQLX_GPLAN_ROWS ? &plan->final : &g->printed;
     if (rc == 0 && !sent) {
         struct table_stmt ts = {.sql = (const char *)run->sql.data,
                                 .sql_len = (uint32_t)run->sql.len,
@@ -273,6 +288,263 @@ static void sqlx_gather_answer(struct sqlx_gather *g)
     buf_free(&out);
 }
 
+/* ---- the stages ---- */
+
+/* One statement a stage runs on every group holding a source's table. */
+struct sqlx_fetch {
+    const struct sqlx_gplan *plan;
+    uint32_t src;
+    bool count;
+    struct table_stmt ts;
+};
+
+/* Starts every fetch of f on every group holding its source's table: all are counted as
+ * pending before the first starts, as any may finish before it returns. Nothing of g may be
+ * touched after the last one started. false when no group holds a table (answered). */
+static bool sqlx_gather_send(struct sqlx_gather *g, const struct sqlx_fetch *f, uint32_t nf)
+{
+    struct sqlx_session *s = g->s;
+    struct node *n = s->x->n;
+    uint64_t groups[SQLX_GATHER_TABLES_MAX][ROUTER_RS_MAX];
+    uint32_t ngroups[SQLX_GATHER_TABLES_MAX];
+    uint32_t total = 0;
+    ASSERT(nf <= SQLX_GATHER_TABLES_MAX);
+    for (uint32_t i = 0; i < nf; i++) {
+        ngroups[i] = sqlx_gather_groups(n, f[i].plan->src[f[i].src].t, groups[i]);
+        if (ngroups[i] == 0) {
+            pg_send_errorf(s->c, "08006", "no replicaset holds data yet; try again shortly");
+            return false;
+        }
+        total += ngroups[i];
+    }
+    if (g->nparts + total > g->cap_parts) {
+        uint32_t cap = g->nparts + total;
+        struct sqlx_part **v = realloc(g->parts, cap * sizeof *v);
+        ASSERT(v != NULL);
+        g->parts = v;
+        g->cap_parts = cap;
+    }
+    uint32_t first = g->nparts;
+    for (uint32_t i = 0; i < nf; i++)
+        for (uint32_t k = 0; k < ngroups[i]; k++) {
+            struct sqlx_part *part = calloc(1, sizeof *part);
+            ASSERT(part != NULL);
+            *part = (struct sqlx_part){.g = g, .plan = f[i].plan, .src = f[i].src,
+                                       .count = f[i].count, .out = BUF_INIT};
+            g->parts[g->nparts++] = part;
+        }
+    g->pending += total;
+    struct sqlx_part **parts = g->parts + first;
+    for (uint32_t i = 0, at = 0; i < nf; i++) {
+        bool global = f[i].plan->src[f[i].src].t->global;
+        for (uint32_t k = 0; k < ngroups[i]; k++, at++)
+            sqlx_run_start(s, groups[i][k], false, false, &f[i].ts, 1,
+                           global ? 0 : TABLE_EXEC_BUCKETS, sqlx_gather_part_done, parts[at]);
+    }
+    return true;
+}
+
+/* The rows of every source but the anchor, to this node. */
+static bool sqlx_gather_fetch_sources(struct sqlx_gather *g)
+{
+    struct sqlx_fetch f[SQLX_GATHER_TABLES_MAX];
+    uint32_t nf = 0;
+    for (uint32_t i = 0; i < g->plan.nsrc; i++) {
+        if ((int)i == g->anchor)
+            continue;
+        const struct sqlx_gsource *src = &g->plan.src[i];
+        f[nf++] = (struct sqlx_fetch){.plan = &g->plan, .src = i,
+                                      .ts = {.sql = (const char *)src->sql.sql.data,
+                                             .sql_len = (uint32_t)src->sql.sql.len,
+                                             .params = g->params,
+                                             .n_params = g->n_params}};
+    }
+    return sqlx_gather_send(g, f, nf);
+}
+
+/* The number of rows each sharded source would fetch. */
+static bool sqlx_gather_count(struct sqlx_gather *g)
+{
+    struct sqlx_fetch f[SQLX_GATHER_TABLES_MAX];
+    struct buf sql[SQLX_GATHER_TABLES_MAX];
+    uint32_t nf = 0;
+    for (uint32_t i = 0; i < g->plan.nsrc; i++) {
+        const struct sqlx_gsource *src = &g->plan.src[i];
+        if (src->t->global)
+            continue;
+        sql[nf] = (struct buf)BUF_INIT;
+        buf_printf(&sql[nf], "SELECT count(*) FROM (%.*s)", (int)src->sql.sql.len,
+                   (const char *)src->sql.sql.data);
+        f[nf] = (struct sqlx_fetch){.plan = &g->plan, .src = i, .count = true,
+                                    .ts = {.sql = (const char *)sql[nf].data,
+                                           .sql_len = (uint32_t)sql[nf].len,
+                                           .params = g->params,
+                                           .n_params = g->n_params}};
+        nf++;
+    }
+    bool ok = sqlx_gather_send(g, f, nf); /* the runs copied the text */
+    for (uint32_t i = 0; i < nf; i++)
+        buf_free(&sql[i]);
+    return ok;
+}
+
+/* The source to move the others to, from the counts: the one with the most rows, when the
+ * others' rows, sent to each of its replicasets, are fewer than its own (what fetching it here
+ * would move); else -1. */
+static int sqlx_gather_choose(struct sqlx_gather *g)
+{
+    uint64_t rows[SQLX_GATHER_TABLES_MAX] = {0};
+    for (uint32_t p = 0; p < g->nparts; p++) {
+        struct sqlx_part *part = g->parts[p];
+        struct table_output o;
+        struct table_value v;
+        size_t pos = 0;
+        if (!part->count)
+            continue;
+        if (table_output_parse(part->out.data, part->out.len, &o) != 0 || o.ncols != 1 ||
+            table_output_next_row(&o, &pos, &v) != 1 || v.type != TABLE_INT || v.i < 0)
+            return -1;
+        rows[part->src] += (uint64_t)v.i;
+        buf_free(&part->out);
+    }
+    int best = -1;
+    for (uint32_t i = 0; i < g->plan.nsrc; i++)
+        if (g->plan.moved[i] != NULL && (best < 0 || rows[i] > rows[best]))
+            best = (int)i;
+    if (best < 0)
+        return -1;
+    uint64_t others = 0, groups[ROUTER_RS_MAX];
+    for (uint32_t i = 0; i < g->plan.nsrc; i++)
+        if ((int)i != best)
+            others += rows[i];
+    uint32_t ng = sqlx_gather_groups(g->s->x->n, g->plan.src[best].t, groups);
+    return others * ng < rows[best] ? best : -1;
+}
+
+/* Whether value v keeps its storage class and bytes through a CAST to affinity a. */
+static bool sqlx_gather_castable(const struct table_value *v, char a)
+{
+    switch (v->type) {
+    case TABLE_NULL: return true;
+    case TABLE_INT: return a == 'i';
+    case TABLE_REAL: return a == 'r';
+    case TABLE_TEXT: return a == 't';
+    default: return a == 'b';
+    }
+}
+
+/* The fetched rows of every source but the anchor, moved to the anchor's replicasets, which
+ * run the moved plan over them. false when they cannot be moved (too many bytes, a value the
+ * CAST would change): nothing was started, and the fetched rows are all still here. */
+static bool sqlx_gather_move(struct sqlx_gather *g)
+{
+    const struct sqlx_gplan *mp = g->plan.moved[g->anchor];
+    size_t bytes = 0;
+    struct table_value vals[SQLX_GATHER_COLUMNS_MAX];
+    for (uint32_t p = 0; p < g->nparts; p++) {
+        const struct sqlx_part *part = g->parts[p];
+        if (part->count || part->plan != &g->plan || (int)part->src == g->anchor)
+            continue;
+        const struct sqlx_gsource *src = &g->plan.src[part->src];
+        struct table_output o;
+        if (table_output_parse(part->out.data, part->out.len, &o) != 0 || o.ncols != src->ncols)
+            return false;
+        bytes += part->out.len;
+        if (bytes > SQLX_GATHER_MOVE_BYTES_MAX)
+            return false;
+        size_t pos = 0;
+        int more;
+        while ((more = table_output_next_row(&o, &pos, vals)) == 1)
+            for (uint32_t c = 0; c < o.ncols; c++)
+                if (!sqlx_gather_castable(&vals[c], src->affinity[c]))
+                    return false;
+        if (more != 0)
+            return false;
+    }
+    /* WITH <each moved source as its cte, reading its blob> <the moved plan's statement> */
+    struct buf sql = BUF_INIT;
+    uint32_t nblobs = 0;
+    g->run_params = calloc(g->n_params + SQLX_GATHER_TABLES_MAX, sizeof *g->run_params);
+    ASSERT(g->run_params != NULL);
+    if (g->n_params > 0)
+        memcpy(g->run_params, g->params, g->n_params * sizeof *g->params);
+    buf_printf(&sql, "WITH ");
+    for (uint32_t i = 0; i < g->plan.nsrc; i++) {
+        if ((int)i == g->anchor)
+            continue;
+        struct buf *blob = &g->blobs[i];
+        for (uint32_t p = 0; p < g->nparts; p++) {
+            struct sqlx_part *part = g->parts[p];
+            if (!part->count && part->plan == &g->plan && part->src == i) {
+                int rc = table_rows_append(blob, part->out.data, part->out.len);
+                ASSERT(rc == 0);
+                buf_free(&part->out);
+            }
+        }
+        g->run_params[g->n_params + nblobs] = (struct table_value){
+            .type = TABLE_BLOB, .p = blob->data, .len = (uint32_t)blob->len};
+        buf_printf(&sql, "%s%.*s%u))", nblobs ? ", " : "", (int)g->plan.src[i].cte.len,
+                   (const char *)g->plan.src[i].cte.data, g->n_params + nblobs + 1);
+        nblobs++;
+    }
+    buf_printf(&sql, " %.*s", (int)mp->src[0].sql.sql.len, (const char *)mp->src[0].sql.sql.data);
+    g->stage = SQLX_GS_RUN;
+    g->s->x->gathers_moved_bytes += bytes;
+    struct sqlx_fetch f = {.plan = mp, .src = 0,
+                           .ts = {.sql = (const char *)sql.data,
+                                  .sql_len = (uint32_t)sql.len,
+                                  .params = g->run_params,
+                                  .n_params = g->n_params + nblobs}};
+    struct sqlx_session *s = g->s;
+    bool ok = sqlx_gather_send(g, &f, 1);
+    buf_free(&sql);
+    if (!ok) {
+        sqlx_failed(s);
+        sqlx_gather_abandon(g);
+        sqlx_statement_done(s);
+    }
+    return true;
+}
+
+/* Every fetch of the stage is in: the next stage, or the answer. */
+static void sqlx_gather_next(struct sqlx_gather *g)
+{
+    struct sqlx_session *s = g->s;
+    bool started = true;
+    if (g->stage == SQLX_GS_COUNT) {
+        g->anchor = sqlx_gather_choose(g);
+        g->stage = SQLX_GS_FETCH;
+        started = sqlx_gather_fetch_sources(g);
+    } else if (g->stage == SQLX_GS_FETCH && g->anchor >= 0) {
+        if (sqlx_gather_move(g))
+            return;
+        /* not movable after all: the anchor's rows come here too */
+        const struct sqlx_gsource *src = &g->plan.src[g->anchor];
+        struct sqlx_fetch f = {.plan = &g->plan, .src = (uint32_t)g->anchor,
+                               .ts = {.sql = (const char *)src->sql.sql.data,
+                                      .sql_len = (uint32_t)src->sql.sql.len,
+                                      .params = g->params,
+                                      .n_params = g->n_params}};
+        g->anchor = -1;
+        started = sqlx_gather_send(g, &f, 1);
+    } else {
+        const struct sqlx_gplan *plan =
+            g->stage == SQLX_GS_RUN ? g->plan.moved[g->anchor] : &g->plan;
+        s->x->gathers[g->stage == SQLX_GS_RUN ? SQLX_GATHERED_MOVED : plan->kind]++;
+        sqlx_gather_answer(g, plan);
+        bool handed = g->handed;
+        sqlx_gather_abandon(g);
+        if (!handed)
+            sqlx_statement_done(s);
+        return;
+    }
+    if (!started) {
+        sqlx_failed(s);
+        sqlx_gather_abandon(g);
+        sqlx_statement_done(s);
+    }
+}
+
 /* ---- entry points ---- */
 
 static void sqlx_gather_plan_error(struct sqlx_session *s, const struct sql_error *err)
@@ -285,7 +557,6 @@ static void sqlx_gather_plan_error(struct sqlx_session *s, const struct sql_erro
 static void sqlx_gather_begin(struct sqlx_session *s, const struct sql_stmt *st,
                               struct sql_printed *printed, sqlx_gather_into_fn into, void *arg)
 {
-    struct node *n = s->x->n;
     struct sqlx_gather *g = calloc(1, sizeof *g);
     ASSERT(g != NULL);
     g->s = s;
@@ -302,46 +573,35 @@ static void sqlx_gather_begin(struct sqlx_session *s, const struct sql_stmt *st,
         sqlx_gather_plan_error(s, &err);
         goto fail;
     }
-    uint64_t groups[SQLX_GATHER_TABLES_MAX][ROUTER_RS_MAX];
-    uint32_t ngroups[SQLX_GATHER_TABLES_MAX];
-    uint32_t total = 0;
-    for (uint32_t i = 0; i < g->plan.nsrc; i++) {
-        ngroups[i] = sqlx_gather_groups(n, g->plan.src[i].t, groups[i]);
-        total += ngroups[i];
-    }
+    g->params = sqlx_params(s, &g->n_params);
+    g->anchor = -1;
+    g->stage = SQLX_GS_FETCH;
     if (g->plan.nsrc == 0) {
         /* It reads no table (an INSERT's SELECT of generate_series): computed here alone. */
-        g->params = sqlx_params(s, &g->n_params);
-        sqlx_gather_answer(g);
-        bool handed = g->handed;
-        sqlx_gather_abandon(g);
-        if (!handed)
-            sqlx_statement_done(s);
+        sqlx_gather_next(g);
         return;
     }
-    if (total == 0) {
-        pg_send_errorf(s->c, "08006", "no replicaset holds data yet; try again shortly");
-        goto fail;
-    }
-    g->parts = calloc(total, sizeof *g->parts);
-    ASSERT(g->parts != NULL);
-    g->params = sqlx_params(s, &g->n_params);
-    g->pending = total;
+    /* A join that may run where one of its tables is: with only one sharded table it does;
+     * with several, their row counts choose (sqlx_gather_choose). */
+    uint32_t sharded = 0, stays = 0;
     for (uint32_t i = 0; i < g->plan.nsrc; i++) {
-        const struct sqlx_gsource *src = &g->plan.src[i];
-        struct table_stmt ts = {.sql = (const char *)src->sql.sql.data,
-                                .sql_len = (uint32_t)src->sql.sql.len,
-                                .params = g->params,
-                                .n_params = g->n_params};
-        for (uint32_t k = 0; k < ngroups[i]; k++) {
-            struct sqlx_part *part = &g->parts[g->nparts++];
-            part->g = g;
-            part->src = i;
-            sqlx_run_start(s, groups[i][k], false, false, &ts, 1,
-                           src->t->global ? 0 : TABLE_EXEC_BUCKETS, sqlx_gather_part_done, part);
+        sharded += !g->plan.src[i].t->global;
+        if (g->plan.moved[i] != NULL) {
+            stays++;
+            g->anchor = (int)i;
         }
     }
-    return;
+    bool started;
+    if (stays > 0 && sharded > 1) {
+        g->anchor = -1;
+        g->stage = SQLX_GS_COUNT;
+        started = sqlx_gather_count(g);
+    } else {
+        g->anchor = stays > 0 ? g->anchor : -1;
+        started = sqlx_gather_fetch_sources(g);
+    }
+    if (started)
+        return;
 fail:
     sqlx_failed(s);
     sqlx_gather_abandon(g);
@@ -447,8 +707,44 @@ void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
                          "; Limit pushed down: at most %" PRIu64 " rows from each", src->limit);
             line(s, text);
         }
+        uint32_t sharded = 0;
+        for (uint32_t i = 0; i < p->nsrc; i++)
+            sharded += !p->src[i].t->global;
+        for (uint32_t i = 0; i < p->nsrc; i++) {
+            const struct sqlx_gplan *mp = p->moved[i];
+            if (mp == NULL)
+                continue;
+            sqlx_gather_explain_where(n, p->src[i].t, where, sizeof where);
+            snprintf(text, sizeof text,
+                     "  Or move the other tables' rows to %s on %s and %s there, %s", p->src[i].t->name,
+                     where, mp->kind == SQLX_GPLAN_PARTIAL ? "aggregate partially" : "join",
+                     sharded > 1 ? "when they are the smaller side (rows counted first)"
+                                 : "as it is the only sharded table");
+            line(s, text);
+            snprintf(text, sizeof text, "    There: %.480s", (const char *)mp->src[0].sql.sql.data);
+            line(s, text);
+        }
     }
     sqlx_gplan_free(p);
     free(p);
     sql_printed_free(&printed);
+}
+
+void sqlx_gather_write_metrics(struct node *n, struct buf *out)
+{
+    static const char *const plans[SQLX_GATHERED_KINDS] = {"rows", "partial", "joined", "moved"};
+    const struct sql_exec *x = n->sql;
+    for (uint32_t k = 0; k < SQLX_GATHERED_KINDS; k++) {
+        char labels[32];
+        snprintf(labels, sizeof labels, "plan=\"%s\"", plans[k]);
+        metrics_write_value(out, "cairn_sql_gathers_total",
+                            k == 0 ? "queries over several replicasets answered, by plan: rows "
+                                     "fetched here, partial aggregates, joined on the "
+                                     "distribution keys, the smaller side moved"
+                                   : NULL,
+                            "counter", labels, x != NULL ? (double)x->gathers[k] : 0);
+    }
+    metrics_write_value(out, "cairn_sql_moved_bytes_total",
+                        "bytes of rows moved to the replicasets of a join's larger side",
+                        "counter", "", x != NULL ? (double)x->gathers_moved_bytes : 0);
 }

@@ -26,6 +26,8 @@ enum sqlx_gplan_kind {
     SQLX_GPLAN_JOINED,
 };
 
+_Static_assert(SQLX_GPLAN_JOINED < SQLX_GATHERED_MOVED, "sql_exec.gathers counts by plan kind");
+
 /* One statement every replicaset holding a table runs, and the table here that receives the
  * rows it returns. */
 struct sqlx_gsource {
@@ -38,6 +40,14 @@ struct sqlx_gsource {
     uint64_t limit;         /* > 0: each replicaset returns at most this many rows */
     bool all_cols;          /* ROWS: every column of t is fetched */
     bool want[SQLX_GATHER_COLUMNS_MAX]; /* ROWS: which columns of t are fetched */
+    /* ROWS: the fetched rows read back where they are moved (sqlx_gplan.moved), as a common
+     * table expression named like t that hides t there, up to its parameter's number:
+     *   "t"("a", "b") AS MATERIALIZED (SELECT CAST(c0 AS INT8), ... FROM cairn_rows(?
+     * Empty when t's rows cannot be moved. */
+    struct buf cte;
+    /* ROWS: the SQLite affinity each fetched column has ('i', 'r', 't', 'b'): a value of
+     * another storage class would not survive the CAST, and the rows are then not moved. */
+    char affinity[SQLX_GATHER_COLUMNS_MAX];
 };
 
 struct sqlx_gplan {
@@ -51,6 +61,12 @@ struct sqlx_gplan {
                                  no parameters, NUL-terminated */
     struct sql_printed final; /* the query over __groups (JOINED: __rows); its result is the
                                  answer */
+    /* ROWS of a join not on the distribution keys: for each source i that may stay where it
+     * is (sharded, read once, never the NULL side of an outer join), the plan its replicasets
+     * run once the other sources' rows are moved to them — PARTIAL or JOINED with src[0]
+     * reading i, the others hidden by their cte. NULL where i may not stay. The runner
+     * decides from row counts whether to move (sql_gather.c). */
+    struct sqlx_gplan *moved[SQLX_GATHER_TABLES_MAX];
 };
 
 /* Plans SELECT st (printed: st printed for the user tables, whose result columns name the

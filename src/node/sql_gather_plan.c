@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/assert.h"
 #include "base/err.h"
@@ -27,7 +28,8 @@
 #define GP_ROWS "__rows"
 
 /* The FROM of a query over sharded tables joined on their distribution keys (see
- * gp_colocated). */
+ * gp_colocated), or of a join whose other tables' rows are moved to the replicasets of one
+ * (gp_plan_moves). */
 struct gp_coloc {
     uint32_t n;
     const char *alias[SQLX_GATHER_TABLES_MAX];
@@ -35,6 +37,10 @@ struct gp_coloc {
     uint32_t root[SQLX_GATHER_TABLES_MAX];                         /* union-find */
     uint32_t matched[SQLX_GATHER_TABLES_MAX][SQLX_GATHER_TABLES_MAX]; /* key positions equated */
     bool fail;
+    bool moves;     /* collecting for gp_plan_moves: tables distributed globally are welcome */
+    bool nullable[SQLX_GATHER_TABLES_MAX]; /* on the NULL side of an outer join */
+    bool moved[SQLX_GATHER_TABLES_MAX];    /* rows moved in: complete, no bucket to check */
+    uint32_t anchor; /* the table whose replicasets run the join */
 };
 
 struct gp {
@@ -47,6 +53,10 @@ struct gp {
     struct sql_print_opts o; /* the user tables, as the replicasets know them */
     bool one_table;          /* the query reads one table, directly in its FROM */
     const struct gp_coloc *coloc; /* or its tables are joined on their distribution keys */
+    /* The tables of a plain query's FROM (gp_leaves), NULL when it has other items; reads[i]:
+     * how often the query reads source i anywhere (a subquery too). */
+    struct gp_coloc *leaves;
+    uint32_t reads[SQLX_GATHER_TABLES_MAX];
 };
 
 static int gp_nomem(struct sql_error *err)
@@ -159,6 +169,8 @@ static struct sql_expr *gp_coloc_visible(struct sql_arena *a, const struct gp_co
                                          struct sql_expr *where)
 {
     for (uint32_t i = 0; i < c->n; i++) {
+        if (c->moved[i])
+            continue;
         struct sql_expr *call = sqlx_gather_visible(a, NULL);
         struct sql_expr *col = sqlx_col_ref(a, c->alias[i], "__bucket");
         struct sql_expr *isnull = sql_arena_alloc(a, sizeof *isnull);
@@ -548,11 +560,164 @@ static bool gp_plan_limit(const struct gp *g, struct sqlx_gsource *src, struct s
 
 /* ---- fetched rows ---- */
 
+/* SQLite's affinity of a declared type, by its rules (datatype3.html, 3.1): 'i' INTEGER,
+ * 't' TEXT, 'b' BLOB, 'r' REAL, 'n' NUMERIC. */
+static char gp_affinity(const char *decl, size_t len)
+{
+    static const struct {
+        const char *part;
+        char affinity;
+    } rules[] = {{"INT", 'i'}, {"CHAR", 't'}, {"CLOB", 't'}, {"TEXT", 't'},
+                 {"BLOB", 'b'}, {"REAL", 'r'}, {"FLOA", 'r'}, {"DOUB", 'r'}};
+    if (len == 0)
+        return 'b';
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+        size_t n = strlen(rules[r].part);
+        for (size_t i = 0; i + n <= len; i++)
+            if (strncasecmp(decl + i, rules[r].part, n) == 0)
+                return rules[r].affinity;
+    }
+    return 'n';
+}
+
+/* src->cte and src->affinity, for moving src's rows elsewhere (gp_plan_moves): each column cast
+ * to its declared type, with its collation. Left empty when a column's affinity is NUMERIC
+ * (a CAST to it would change values the column kept as they were). */
+static int gp_rows_cte(struct sqlx_gsource *src, struct sql_error *err)
+{
+    _Static_assert(SQLX_GATHER_COLUMNS_MAX <= TABLE_ROWS_COLUMNS_MAX,
+                   "cairn_rows reads back every column a source fetches");
+    const struct sqlx_table *t = src->t;
+    struct buf *c = &src->cte, decl = BUF_INIT;
+    buf_printf(c, "\"%s\"(", t->sqlite_name);
+    for (uint32_t k = 0, i = 0; k < t->ncols; k++)
+        if (src->want[k])
+            buf_printf(c, "%s\"%s\"", i++ ? ", " : "", t->cols[k].name);
+    buf_printf(c, ") AS MATERIALIZED (SELECT ");
+    bool ok = src->ncols > 0;
+    for (uint32_t k = 0, i = 0; ok && k < t->ncols; k++) {
+        if (!src->want[k])
+            continue;
+        buf_reset(&decl);
+        if (sql_type_decl(&t->cols[k].type, &decl) != 0)
+            buf_printf(&decl, "TEXT");
+        /* "NUMERIC_TEXT(12,3) COLLATE pg_numeric": the type, then its collation */
+        size_t type_len = decl.len;
+        for (size_t at = 0; at + 9 <= decl.len; at++)
+            if (memcmp(decl.data + at, " COLLATE ", 9) == 0) {
+                type_len = at;
+                break;
+            }
+        src->affinity[i] = gp_affinity((const char *)decl.data, type_len);
+        ok = src->affinity[i] != 'n';
+        buf_printf(c, "%sCAST(c%u AS %.*s)%.*s", i ? ", " : "", i, (int)type_len,
+                   (const char *)decl.data, (int)(decl.len - type_len),
+                   (const char *)decl.data + type_len);
+        i++;
+    }
+    buf_printf(c, " FROM cairn_rows(?");
+    buf_free(&decl);
+    if (!ok || buf_append_u8(c, 0) != 0) {
+        buf_free(c);
+        return ok ? gp_nomem(err) : 0;
+    }
+    c->len--; /* terminated, and appended to */
+    return 0;
+}
+
+/* ---- WHERE at the source of a join ----
+ *
+ * A conjunct of a join's WHERE that reads the columns of one table only, read once by the
+ * query and never on the NULL side of an outer join, runs at that table's source too: a row it
+ * refuses is in no result row (every result row carries the values of that row, and the WHERE
+ * runs again here over the join). On the NULL side it would turn refused matches into unmatched
+ * rows, which `IS NULL` keeps. Calls whose value changes from one evaluation to the next stay
+ * here. */
+struct gp_conj {
+    const struct gp_coloc *c;
+    uint32_t leaf;
+    uint32_t ncols;
+    int depth;
+    bool ok;
+};
+
+static int gp_conj_fn(void *ctx, const struct sql_expr *e)
+{
+    static const char *const volatile_fns[] = {"random", "setseed", "gen_random_uuid",
+                                               "nextval", "clock_timestamp", "timeofday"};
+    struct gp_conj *w = ctx;
+    if (++w->depth > GP_DEPTH_MAX)
+        w->ok = false;
+    if (w->ok && e->kind == SQL_E_COLUMN) {
+        w->ok = !e->column.star && gp_coloc_leaf(w->c, e) == (int)w->leaf;
+        w->ncols++;
+    }
+    if (w->ok && e->kind == SQL_E_FUNC)
+        for (size_t i = 0; i < sizeof volatile_fns / sizeof volatile_fns[0]; i++)
+            w->ok &= strcmp(e->func.name.name, volatile_fns[i]) != 0;
+    if (w->ok)
+        sql_expr_children(e, gp_conj_fn, w);
+    w->depth--;
+    return w->ok ? 0 : 1;
+}
+
+/* Appends to v the conjuncts of e that read leaf's columns only. */
+static void gp_conj_collect(struct sql_expr *e, const struct gp_coloc *c, uint32_t leaf,
+                            struct sql_expr **v, uint32_t *n, uint32_t cap, int depth)
+{
+    if (e == NULL || depth > GP_DEPTH_MAX)
+        return;
+    if (e->kind == SQL_E_AND) {
+        for (uint32_t i = 0; i < e->list.n; i++)
+            gp_conj_collect(e->list.v[i], c, leaf, v, n, cap, depth + 1);
+        return;
+    }
+    struct gp_conj w = {.c = c, .leaf = leaf, .ok = true};
+    if (gp_is_plain(e) && gp_conj_fn(&w, e) == 0 && w.ok && w.ncols > 0 && *n < cap)
+        v[(*n)++] = e;
+}
+
+/* The WHERE source src may run (its conjuncts, ANDed; NULL for none), and the alias its table
+ * has in the FROM, into *alias. */
+static struct sql_expr *gp_source_where(const struct gp *g, const struct sqlx_gsource *src,
+                                        uint32_t si, const char **alias)
+{
+    const struct gp_coloc *c = g->leaves;
+    *alias = NULL;
+    if (c == NULL || g->reads[si] != 1 || g->q->where == NULL)
+        return NULL;
+    int leaf = -1;
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->t[i] == src->t)
+            leaf = (int)i;
+    if (leaf < 0)
+        return NULL;
+    *alias = c->alias[leaf];
+    if (c->nullable[leaf])
+        return NULL;
+    struct sql_arena *a = g->st->arena;
+    uint32_t cap = 64, n = 0;
+    struct sql_expr **v = sql_arena_alloc(a, cap * sizeof *v);
+    if (v == NULL)
+        return NULL;
+    gp_conj_collect(g->q->where, c, (uint32_t)leaf, v, &n, cap, 0);
+    if (n <= 1)
+        return n == 1 ? v[0] : NULL;
+    struct sql_expr *and = sql_arena_alloc(a, sizeof *and);
+    if (and == NULL)
+        return NULL;
+    *and = (struct sql_expr){.kind = SQL_E_AND, .loc = -1};
+    and->list.n = n;
+    and->list.v = v;
+    return and;
+}
+
 /* `SELECT <the columns it reads> FROM t [WHERE ...] [ORDER BY ... LIMIT n+m]` for source src,
  * and the table here that receives its rows. The WHERE of a one-table query runs at the
  * source (and again here, harmlessly). */
-static int gp_rows_source(struct gp *g, struct sqlx_gsource *src, struct sql_error *err)
+static int gp_rows_source(struct gp *g, uint32_t si, struct sql_error *err)
 {
+    struct sqlx_gsource *src = &g->p->src[si];
     const struct sql_select *q = g->q;
     struct sql_arena *a = g->st->arena;
     const struct sqlx_table *t = src->t;
@@ -591,6 +756,11 @@ static int gp_rows_source(struct gp *g, struct sqlx_gsource *src, struct sql_err
             return gp_nomem(err);
         f->from.n = 1;
         f->from.v = froms;
+        const char *alias;
+        f->where = gp_source_where(g, src, si, &alias);
+        src->filtered = f->where != NULL;
+        if (f->where != NULL)
+            froms[0]->alias.name = alias; /* the WHERE names the table by it */
     }
     int rc = gp_print_source(g, t, f, &src->sql, err);
     if (rc != 0)
@@ -608,7 +778,9 @@ static int gp_rows_source(struct gp *g, struct sqlx_gsource *src, struct sql_err
             buf_printf(&src->create, "TEXT");
     }
     buf_printf(&src->create, ")");
-    return buf_append_u8(&src->create, 0) == 0 ? 0 : gp_nomem(err);
+    if (buf_append_u8(&src->create, 0) != 0)
+        return gp_nomem(err);
+    return g->one_table ? 0 : gp_rows_cte(src, err);
 }
 
 /* ---- partial aggregates ---- */
@@ -1171,8 +1343,10 @@ static void gp_coloc_conjuncts(struct gp_coloc *c, const struct sql_expr *e, int
     c->matched[b][a] |= 1u << ka;
 }
 
-/* Collects the tables of FROM item f, and the ON conditions' conjuncts after them. */
-static void gp_coloc_from(struct gp *g, struct gp_coloc *c, const struct sql_from *f, int depth)
+/* Collects the tables of FROM item f (on the NULL side of an outer join when nullable), and
+ * the ON conditions' conjuncts after them. */
+static void gp_coloc_from(struct gp *g, struct gp_coloc *c, const struct sql_from *f,
+                          bool nullable, int depth)
 {
     if (c->fail || depth > GP_DEPTH_MAX) {
         c->fail = true;
@@ -1183,8 +1357,11 @@ static void gp_coloc_from(struct gp *g, struct gp_coloc *c, const struct sql_fro
             c->fail = true;
             return;
         }
-        gp_coloc_from(g, c, f->join.left, depth + 1);
-        gp_coloc_from(g, c, f->join.right, depth + 1);
+        enum sql_join_kind k = f->join.kind;
+        gp_coloc_from(g, c, f->join.left, nullable || k == SQL_JOIN_RIGHT || k == SQL_JOIN_FULL,
+                      depth + 1);
+        gp_coloc_from(g, c, f->join.right, nullable || k == SQL_JOIN_LEFT || k == SQL_JOIN_FULL,
+                      depth + 1);
         if (!c->fail)
             gp_coloc_conjuncts(c, f->join.on, 0);
         return;
@@ -1196,14 +1373,15 @@ static void gp_coloc_from(struct gp *g, struct gp_coloc *c, const struct sql_fro
     bool taken = false;
     for (uint32_t i = 0; i < c->n && t != NULL; i++)
         taken |= strcmp(c->alias[i], alias) == 0;
-    if (t == NULL || t->global || t->ndist == 0 || t->ndist > 16 || f->alias.cols.n > 0 ||
-        taken || c->n == SQLX_GATHER_TABLES_MAX) {
+    if (t == NULL || (!c->moves && (t->global || t->ndist == 0 || t->ndist > 16)) ||
+        f->alias.cols.n > 0 || taken || c->n == SQLX_GATHER_TABLES_MAX) {
         c->fail = true;
         return;
     }
     c->alias[c->n] = alias;
     c->t[c->n] = t;
     c->root[c->n] = c->n;
+    c->nullable[c->n] = nullable;
     c->n++;
 }
 
@@ -1223,7 +1401,7 @@ static bool gp_colocated(struct gp *g, uint32_t nrefs, struct gp_coloc *c)
     if (q->kind != SQL_SELECT_PLAIN || q->with != NULL || q->from.n == 0)
         return false;
     for (uint32_t i = 0; i < q->from.n && !c->fail; i++)
-        gp_coloc_from(g, c, q->from.v[i], 0);
+        gp_coloc_from(g, c, q->from.v[i], false, 0);
     /* a table read anywhere else (a subquery) is not part of the join */
     if (c->fail || c->n < 2 || c->n != nrefs)
         return false;
@@ -1335,7 +1513,7 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
             f->order_by = q->order_by; /* over the same expressions there */
             f->limit = gp_int(a, (int64_t)src->limit);
         }
-        ok = gp_print_source(g, g->coloc->t[0], f, &src->sql, err) == 0;
+        ok = gp_print_source(g, g->coloc->t[g->coloc->anchor], f, &src->sql, err) == 0;
     }
     /* what this node runs over them */
     struct sql_select *fin = ok ? gp_select(a, nt) : NULL;
@@ -1376,11 +1554,82 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
     }
     g->p->kind = SQLX_GPLAN_JOINED;
     g->p->nsrc = 1;
-    src->t = g->coloc->t[0];
+    src->t = g->coloc->t[g->coloc->anchor];
     snprintf(src->name, sizeof src->name, GP_ROWS);
     src->ncols = nt + nh;
     src->filtered = q->where != NULL;
     return true;
+}
+
+/* ---- moving the smaller side ----
+ *
+ * A join whose tables are not linked by their distribution keys can still run where one of
+ * its tables is, once the rows of all the others are moved there: each replicaset holding
+ * table i joins its own rows of i with every row of the others, hidden behind common table
+ * expressions of i's replicasets' making (sqlx_gsource.cte). The union of what they return is
+ * the join when every result row comes from one row of i: i read once, in the FROM (not in a
+ * subquery), and never on the NULL side of an outer join (whose unmatched rows would come
+ * from every replicaset). Aggregates come back as partial states, other queries as result
+ * rows (gp_plan_partial, gp_plan_joined). A plan is made for every table that may stay; the
+ * runner counts rows first and moves the others only when they are the smaller side. */
+static int gp_source_of(const struct sqlx_gplan *p, const struct sqlx_table *t)
+{
+    for (uint32_t k = 0; k < p->nsrc; k++)
+        if (p->src[k].t == t)
+            return (int)k;
+    return -1;
+}
+
+static void gp_plan_moves(struct gp *g, uint32_t nrefs)
+{
+    struct gp_coloc *c = g->leaves;
+    /* a table read anywhere else (a subquery) is not part of the join */
+    for (uint32_t i = 0; c != NULL && c->n >= 2 && c->n == nrefs && i < c->n; i++) {
+        int si = gp_source_of(g->p, c->t[i]);
+        bool stays = si >= 0 && !c->t[i]->global && !c->nullable[i];
+        for (uint32_t j = 0; j < c->n && stays; j++) {
+            int sj = gp_source_of(g->p, c->t[j]);
+            stays = j == i || (c->t[j] != c->t[i] && sj >= 0 && g->p->src[sj].cte.len > 0);
+        }
+        if (!stays)
+            continue;
+        struct sqlx_gplan *mp = calloc(1, sizeof *mp);
+        if (mp == NULL)
+            break;
+        struct gp sub = *g;
+        sub.p = mp;
+        sub.coloc = c;
+        sub.one_table = false;
+        c->anchor = i;
+        for (uint32_t j = 0; j < c->n; j++)
+            c->moved[j] = j != i;
+        mp->src[0].t = c->t[i];
+        struct sql_error err = {0};
+        if (gp_plan_partial(&sub, c->t[i]) || gp_plan_joined(&sub, &err)) {
+            g->p->moved[si] = mp;
+        } else {
+            sqlx_gplan_free(mp);
+            free(mp);
+        }
+    }
+}
+
+/* g->leaves: the tables of a plain query's FROM, when it has no other kind of item. */
+static void gp_leaves(struct gp *g)
+{
+    const struct sql_select *q = g->q;
+    if (q->kind != SQL_SELECT_PLAIN || q->with != NULL || q->from.n == 0)
+        return;
+    struct gp_coloc *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return;
+    c->moves = true;
+    for (uint32_t i = 0; i < q->from.n && !c->fail; i++)
+        gp_coloc_from(g, c, q->from.v[i], false, 0);
+    if (c->fail)
+        free(c);
+    else
+        g->leaves = c;
 }
 
 /* ---- the plan ---- */
@@ -1407,6 +1656,8 @@ int sqlx_gplan_build(struct sqlx_session *s, const struct sql_stmt *st,
         bool seen = false;
         for (uint32_t k = 0; k < p->nsrc && !seen; k++)
             seen = p->src[k].t == t;
+        for (uint32_t k = 0; k < p->nsrc; k++)
+            g.reads[k] += p->src[k].t == t;
         if (t == NULL || seen)
             continue;
         if (p->nsrc == SQLX_GATHER_TABLES_MAX) {
@@ -1423,6 +1674,7 @@ int sqlx_gplan_build(struct sqlx_session *s, const struct sql_stmt *st,
                      t->ncols, SQLX_GATHER_COLUMNS_MAX);
             return ERR_TOOBIG;
         }
+        g.reads[p->nsrc] = 1;
         p->src[p->nsrc++].t = t;
     }
     const struct sql_select *q = g.q;
@@ -1445,12 +1697,15 @@ int sqlx_gplan_build(struct sqlx_session *s, const struct sql_stmt *st,
     err->message[0] = '\0';
     p->kind = SQLX_GPLAN_ROWS;
     gp_mark_columns(&g);
-    for (uint32_t i = 0; i < p->nsrc; i++) {
-        int rc = gp_rows_source(&g, &p->src[i], err);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    if (!g.one_table)
+        gp_leaves(&g);
+    int rc = 0;
+    for (uint32_t i = 0; i < p->nsrc && rc == 0; i++)
+        rc = gp_rows_source(&g, i, err);
+    if (rc == 0 && p->nsrc > 1)
+        gp_plan_moves(&g, nrefs);
+    free(g.leaves);
+    return rc;
 }
 
 void sqlx_gplan_free(struct sqlx_gplan *p)
@@ -1458,6 +1713,12 @@ void sqlx_gplan_free(struct sqlx_gplan *p)
     for (uint32_t i = 0; i < p->nsrc; i++) {
         sql_printed_free(&p->src[i].sql);
         buf_free(&p->src[i].create);
+        buf_free(&p->src[i].cte);
+        if (p->moved[i] != NULL) {
+            sqlx_gplan_free(p->moved[i]);
+            free(p->moved[i]);
+            p->moved[i] = NULL;
+        }
     }
     buf_free(&p->groups);
     buf_free(&p->combine);

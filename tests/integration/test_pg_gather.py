@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from conftest import Cluster
-from helpers import wait_balanced
+from helpers import metrics, wait_balanced
 from test_pg import connect, wait_pg
 
 ROWS = 3000
@@ -485,3 +485,188 @@ def test_joins_not_on_the_key_are_not_pushed_down(detail):
     assert "joined on their distribution keys" not in plan(detail, sql)
     sql = "SELECT count(*) FROM gx g JOIN gx_detail d ON d.id = g.id OR d.seq = g.id"
     assert "Partial aggregate" not in plan(detail, sql)
+
+
+# ---- joins not on the key: the smaller side moved to the larger's replicasets ----
+
+SMALL = [(1, Decimal("100.00"), b"\x00\x01", 0.5, "one"),
+         (2, Decimal("9.25"), None, -1.5, "two"),
+         (3, Decimal("10.50"), b"\xff", None, "three"),
+         (4, None, b"", 1e300, None),
+         (5, Decimal("-3.00"), b"ab", 2.25, "five")]
+
+
+@pytest.fixture(scope="module")
+def small(detail):
+    detail.execute("CREATE TABLE gx_small (id int PRIMARY KEY, num numeric(8,2), b bytea, "
+                   "f float8, label text)")
+    detail.execute("INSERT INTO gx_small VALUES " + ", ".join(["(%s, %s, %s, %s, %s)"] * 5),
+                   [v for r in SMALL for v in r])
+    detail.execute("CREATE TABLE gx_regions (code int PRIMARY KEY, region text) "
+                   "DISTRIBUTED GLOBALLY")
+    detail.execute("INSERT INTO gx_regions VALUES (0, 'zero'), (1, 'one'), (2, 'two'), "
+                   "(3, 'three')")
+    return detail
+
+
+def gathers(node):
+    m, _types = metrics(node)
+    return {plan: m.get(("cairn_sql_gathers_total", 'plan="%s"' % plan), 0)
+            for plan in ("rows", "partial", "joined", "moved")}
+
+
+def answered_by(cur, node, sql, want_plan):
+    """Runs sql, asserting that the coordinator answered it with want_plan; its rows."""
+    before = gathers(node)
+    got = fetch(cur, sql)
+    after = gathers(node)
+    diff = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+    assert diff == {want_plan: 1}, "%s: answered by %s" % (sql, diff)
+    return got
+
+
+def test_smaller_side_moved_to_the_larger(sharded, small):
+    node = sharded.nodes[0]
+    # gx_small joins gx on a column that is no distribution key: its 5 rows move to the
+    # replicasets of gx (3000 rows), which aggregate there
+    sql = ("SELECT s.label, count(*), sum(g.small) FROM gx g JOIN gx_small s ON s.id = g.grp "
+           "GROUP BY s.label ORDER BY 1")
+    p = plan(small, sql)
+    assert "Or move the other tables' rows to gx on replicasets" in p, p
+    rows, cols = answered_by(small, node, sql, "moved")
+    assert (rows, cols) == unpushed(small, sql)
+    want = {}
+    labels = {r[0]: r[4] for r in SMALL}
+    for r in DATA:
+        if r[1] in labels:
+            c, t = want.get(labels[r[1]], (0, None))
+            want[labels[r[1]]] = (c + 1, t if r[2] is None else (t or 0) + r[2])
+    assert rows == sorted([(k, c, t) for k, (c, t) in want.items()],
+                          key=lambda r: (r[0] is None, r[0] or ""))
+    # the same with the tables the other way round: the larger one stays where it is
+    sql2 = ("SELECT s.label, count(*), sum(g.small) FROM gx_small s JOIN gx g ON g.grp = s.id "
+            "GROUP BY s.label ORDER BY 1")
+    assert answered_by(small, node, sql2, "moved")[0] == rows
+
+
+def test_moved_rows_keep_types_and_order(sharded, small):
+    node = sharded.nodes[0]
+    # rows come back from the replicasets, sorted and limited here; the moved side's numeric
+    # sorts as numbers, its bytea and float8 come back exact
+    sql = ("SELECT g.id, s.num, s.b, s.f, s.label FROM gx g JOIN gx_small s ON s.id = g.grp "
+           "WHERE g.id < 100 ORDER BY s.num DESC NULLS LAST, g.id LIMIT 30")
+    rows, cols = answered_by(small, node, sql, "moved")
+    assert (rows, cols) == unpushed(small, sql)
+    by_id = {r[0]: r for r in SMALL}
+    want = [(r[0],) + by_id[r[1]][1:] for r in DATA if r[0] < 100 and r[1] in by_id]
+    want.sort(key=lambda r: (r[1] is None, -(r[1] or 0), r[0]))
+    assert [(i, n, None if b is None else bytes(b), f, l) for i, n, b, f, l in rows] == want[:30]
+    # comparisons with the moved columns follow their types
+    sql = ("SELECT count(*) FROM gx g JOIN gx_small s ON s.id = g.grp "
+           "WHERE s.num > 9.5 AND s.label <> 'x'")
+    rows, _ = answered_by(small, node, sql, "moved")
+    keep = {r[0] for r in SMALL if r[1] is not None and r[1] > Decimal("9.5") and r[4]}
+    assert rows == [(sum(1 for r in DATA if r[1] in keep),)]
+
+
+def test_outer_joins_move_only_what_stays_exact(sharded, small):
+    node = sharded.nodes[0]
+    # gx keeps its unmatched rows: it may stay where it is
+    sql = ("SELECT count(*), count(s.id) FROM gx g LEFT JOIN gx_small s ON s.id = g.grp "
+           "WHERE g.id <= 700")
+    rows, _ = answered_by(small, node, sql, "moved")
+    inner = sum(1 for r in DATA if r[0] <= 700 and r[1] in (1, 2, 3, 4, 5))
+    assert rows == [(700, inner)]
+    # gx on the NULL side would give its unmatched rows from every replicaset: gx_small may
+    # not stay (it is the smaller side anyway), so both come here
+    sql = ("SELECT s.id, count(g.id) FROM gx_small s LEFT JOIN gx g ON g.grp = s.id + 4 "
+           "GROUP BY s.id ORDER BY 1")
+    rows, _ = answered_by(small, node, sql, "rows")
+    per = {}
+    for r in DATA:
+        per[r[1]] = per.get(r[1], 0) + 1
+    assert rows == [(s[0], per.get(s[0] + 4, 0)) for s in SMALL]
+
+
+def test_global_table_moves_without_counting(sharded, small):
+    node = sharded.nodes[0]
+    sql = ("SELECT r.region, count(*) FROM gx g JOIN gx_regions r ON r.code = g.grp "
+           "GROUP BY r.region ORDER BY 2 DESC, 1")
+    p = plan(small, sql)
+    assert "as it is the only sharded table" in p, p
+    rows, _ = answered_by(small, node, sql, "moved")
+    names = {0: "zero", 1: "one", 2: "two", 3: "three"}
+    want = {}
+    for r in DATA:
+        if r[1] in names:
+            want[names[r[1]]] = want.get(names[r[1]], 0) + 1
+    assert rows == sorted(want.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def test_larger_side_not_moved_when_both_are_alike(sharded, small):
+    # gx and gx_detail are about the same size: moving either to the other's two replicasets
+    # would move more than fetching both here
+    node = sharded.nodes[0]
+    sql = "SELECT count(*) FROM gx g JOIN gx_detail d ON d.seq = g.grp"
+    rows, _ = answered_by(small, node, sql, "rows")
+    per = {}
+    for r in DATA:
+        per[r[1]] = per.get(r[1], 0) + 1
+    assert rows == [(sum(per.get(s, 0) for _i, s, _a in DETAIL),)]
+
+
+def test_join_where_runs_at_each_source(sharded, small):
+    node = sharded.nodes[0]
+    # each table's own conjuncts run at its source: gx is cut to 9 rows there, which makes it
+    # the smaller side of a join with gx_detail
+    sql = ("SELECT g.id, count(*) FROM gx g JOIN gx_detail d ON d.seq = g.grp "
+           "WHERE g.id < 10 AND d.amount > 100 AND g.grp + d.id > 0 GROUP BY g.id ORDER BY 1")
+    p = plan(small, sql)
+    assert re.search(r"Fetch gx from .*WHERE runs there", p), p
+    assert re.search(r"Fetch gx_detail from .*WHERE runs there", p), p
+    rows, _ = answered_by(small, node, sql, "moved")
+    want = {}
+    for r in DATA:
+        if r[0] < 10:
+            n = sum(1 for i, s, a in DETAIL if s == r[1] and a > 100 and r[1] + i > 0)
+            if n:
+                want[r[0]] = n
+    assert rows == sorted(want.items())
+
+
+def test_join_where_not_run_on_the_null_side(sharded, small):
+    # an anti-join: filtering gx_small's rows before the join would turn gx rows whose match
+    # was filtered out into unmatched ones, which IS NULL keeps
+    sql = ("SELECT count(*) FROM gx g LEFT JOIN gx_small s ON s.id = g.grp "
+           "WHERE s.label IS NULL AND g.id <= 100")
+    p = plan(small, sql)
+    assert not re.search(r"Fetch gx_small from .*WHERE runs there", p), p
+    small.execute(sql)
+    labelled = {r[0] for r in SMALL if r[4] is not None}
+    assert small.fetchone()[0] == sum(1 for r in DATA if r[0] <= 100 and r[1] not in labelled)
+    # a table read twice (a self join, a subquery) is fetched whole for both
+    sql = ("SELECT count(*) FROM gx a JOIN gx b ON a.grp = b.id WHERE a.id < 20 "
+           "AND b.id IN (SELECT grp FROM gx WHERE id > 2990)")
+    assert "WHERE runs there" not in plan(small, sql)
+    small.execute(sql)
+    late = {r[1] for r in DATA if r[0] > 2990}
+    ids = {r[0] for r in DATA}
+    assert small.fetchone()[0] == sum(1 for r in DATA
+                                      if r[0] < 20 and r[1] in late and r[1] in ids)
+
+
+def test_values_a_cast_would_change_are_not_moved(sharded, small):
+    # float8's NaN and infinities are kept as text in a REAL column; a CAST to REAL would
+    # change them, so such rows are joined here instead
+    node = sharded.nodes[0]
+    small.execute("CREATE TABLE gx_nan (id int PRIMARY KEY, f float8)")
+    small.execute("INSERT INTO gx_nan VALUES (1, 'NaN'), (2, '-Infinity'), (3, 1.5)")
+    sql = ("SELECT g.id, n.f FROM gx g JOIN gx_nan n ON n.id = g.grp WHERE g.id < 30 "
+           "ORDER BY 1")
+    rows, _ = answered_by(small, node, sql, "rows")
+    f = {1: "nan", 2: "-inf", 3: "1.5"}
+    assert [(i, str(v)) for i, v in rows] == [(r[0], f[r[1]]) for r in DATA
+                                              if r[0] < 30 and r[1] in f]
+    small.execute("DELETE FROM gx_nan WHERE id < 3")
+    rows, _ = answered_by(small, node, sql, "moved")
+    assert rows == [(r[0], 1.5) for r in DATA if r[0] < 30 and r[1] == 3]
