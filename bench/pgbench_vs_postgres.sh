@@ -6,9 +6,7 @@
 # and 8 clients for $DURATION seconds each. Prints one table of tps and the Cairn/PostgreSQL ratio.
 #
 #   bench/pgbench_vs_postgres.sh            # CAIRN_BIN=build/cairn DURATION=10 SCALE=1
-#
-# Every process it starts is stopped by pid at the end. As root, PostgreSQL runs as `nobody`
-# (initdb and postgres refuse root), through setpriv.
+
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,43 +16,7 @@ DURATION=${DURATION:-10}
 SCALE=${SCALE:-1}
 BASE_PORT=${BASE_PORT:-27400}
 
-work=$(mktemp -d /tmp/cairn-pgbench-XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-as_pg_user() {
-    if [ "$(id -u)" = 0 ]; then
-        setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
-    else
-        "$@"
-    fi
-}
-
-# tps of one pgbench run: the "without initial connection time" figure.
-run_pgbench() { # port user db args...
-    local port=$1 user=$2 db=$3
-    shift 3
-    pgbench -h 127.0.0.1 -p "$port" -U "$user" "$@" "$db" 2>&1 |
-        awk '/^tps = /{printf "%.0f", $3}'
-}
-
-wait_pg() { # port user db
-    for _ in $(seq 1 300); do
-        if psql -X -h 127.0.0.1 -p "$1" -U "$2" -d "$3" -Atc 'SELECT 1' >/dev/null 2>&1; then
-            return 0
-        fi
-        sleep 0.2
-    done
-    echo "nothing answers PostgreSQL on port $1; logs:" >&2
-    tail -n 20 "$work"/*.log >&2
-    exit 1
-}
+source "$ROOT/bench/pg_lib.sh"
 
 # The four runs on one server; results into the named associative array slots.
 declare -A tps
@@ -88,32 +50,10 @@ measure() { # label port user db [select-only]
 }
 
 # ---- PostgreSQL 15 ----
-mkdir -p "$work/pg" "$work/pgsock"
-chown -R nobody "$work/pg" "$work/pgsock" 2>/dev/null || true
-as_pg_user "$PG_BIN/initdb" -D "$work/pg/data" -U postgres --auth=trust >"$work/initdb.log" 2>&1
-pg_port=$BASE_PORT
-as_pg_user "$PG_BIN/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pgsock" \
-    -c listen_addresses=127.0.0.1 >"$work/postgres.log" 2>&1 &
-pids+=($!)
-wait_pg "$pg_port" postgres postgres
+start_postgres
 measure postgres "$pg_port" postgres postgres
 
 # ---- Cairn ----
-start_cairn() { # name index extra...
-    local name=$1 i=$2
-    shift 2
-    "$CAIRN" run --name "$name" --data-dir "$work/$name" \
-        --listen "127.0.0.1:$((BASE_PORT + 10 + i))" --http "127.0.0.1:$((BASE_PORT + 20 + i))" \
-        --pg "127.0.0.1:$((BASE_PORT + 30 + i))" "$@" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-}
-stop_cairn() {
-    # The cairn pids started since the PostgreSQL one.
-    local keep=("${pids[0]}")
-    for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-    pids=("${keep[@]}")
-}
-
 start_cairn one 0
 wait_pg $((BASE_PORT + 30)) cairn cairn
 measure cairn-1 $((BASE_PORT + 30)) cairn cairn
@@ -130,22 +70,7 @@ stop_cairn
 
 # Two replicasets: measured once the buckets are shared and no move is under way (a COPY that
 # meets a moving bucket fails with 40001; pgbench -i would stop).
-start_cairn s1 4 --bucket-count 300
-sleep 1
-start_cairn s2 5 --join "127.0.0.1:$((BASE_PORT + 14))"
-for i in 4 5; do wait_pg $((BASE_PORT + 30 + i)) cairn cairn; done
-quiet=0
-for _ in $(seq 1 180); do
-    state=$(curl -s "http://127.0.0.1:$((BASE_PORT + 24))/v1/cluster")
-    owners=$(echo "$state" | grep -o '"buckets":[0-9]*' | awk -F: '$2 >= 147' | wc -l)
-    if [ "$owners" -ge 2 ] && echo "$state" | grep -q '"moves":\[\]'; then
-        quiet=$((quiet + 1))
-        [ "$quiet" -ge 5 ] && break
-    else
-        quiet=0
-    fi
-    sleep 1
-done
+start_two_replicasets
 measure cairn-sharded $((BASE_PORT + 34)) cairn cairn select-only
 stop_cairn
 

@@ -1912,12 +1912,13 @@ static void sqlx_gwrite_rows(struct sqlx_session *s, void *arg, const struct buf
         nrows++;
     if (!ok) {
         pg_send_errorf(s->c, "XX000", "the gathered rows to write could not be read");
-    } else if (nrows > SQLX_GWRITE_ROWS_MAX) {
+    } else if (out->len > SQLX_GWRITE_ROWS_BYTES_MAX) {
         pg_send_errorf(s->c, "54000",
                        "this %s reads rows of several replicasets and would change %" PRIu64
-                       " rows, more than %u at once: filter it further, or on the "
-                       "distribution key",
-                       sql_stmt_kind_tag(gw->st->kind), nrows, SQLX_GWRITE_ROWS_MAX);
+                       " rows, whose keys and values take %zu bytes, more than %u MiB at once: "
+                       "filter it further, or on the distribution key",
+                       sql_stmt_kind_tag(gw->st->kind), nrows, out->len,
+                       SQLX_GWRITE_ROWS_BYTES_MAX >> 20);
         ok = false;
     } else if (nrows == 0) {
         /* nothing to change: the answer is a count of 0 (and no RETURNING rows) */
@@ -1926,8 +1927,15 @@ static void sqlx_gwrite_rows(struct sqlx_session *s, void *arg, const struct buf
         sqlx_dml_free(d);
         sqlx_statement_done(s);
         return;
-    } else {
-        ok = sqlx_gwrite_print(s, gw, &o, nrows);
+    } else if ((ok = sqlx_gwrite_print(s, gw, &o, nrows)) &&
+               d->printed.sql.len > TABLE_SQL_BYTES_MAX) {
+        pg_send_errorf(s->c, "54000",
+                       "this %s reads rows of several replicasets and would change %" PRIu64
+                       " rows, which take a statement of %zu bytes to name, more than %u MiB: "
+                       "filter it further, or on the distribution key",
+                       sql_stmt_kind_tag(gw->st->kind), nrows, d->printed.sql.len,
+                       TABLE_SQL_BYTES_MAX >> 20);
+        ok = false;
     }
     free(gw);
     if (!ok) {

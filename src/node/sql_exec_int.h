@@ -37,9 +37,11 @@
 #define SQLX_SQLITE_PARAMS_MAX 32766
 /* Statements of one schema change tried on the rows (sqlx_ddl_propose_checked). */
 #define SQLX_DDL_STATEMENTS_MAX 64
-/* Rows an UPDATE or DELETE that reads several replicasets may change (it names them all in
- * one statement: sql_exec.c, sqlx_gwrite_start). */
-#define SQLX_GWRITE_ROWS_MAX 10000
+/* An UPDATE or DELETE that reads several replicasets names every row it changes, by key, in
+ * one statement (sql_exec.c, sqlx_gwrite_start): bounded by its size, TABLE_SQL_BYTES_MAX, not
+ * by a count of rows. The gathered keys and values are refused before the statement is made
+ * past this many bytes (an integer takes 9 bytes there, and at least 2 in the statement). */
+#define SQLX_GWRITE_ROWS_BYTES_MAX (4 * TABLE_SQL_BYTES_MAX)
 
 struct sqlx_col {
     char name[SQL_IDENT_BYTES_MAX + 1];

@@ -648,12 +648,20 @@ def test_writes_that_read_other_replicasets(sharded):
     assert cur.rowcount == 0 and cur.statusmessage == "UPDATE 0"
     assert sqlstate_of(conn, "UPDATE gw_nokey SET v = 1 WHERE a IN "
                              "(SELECT id FROM gw_cust)") == "0A000"
-    # more rows than one statement names at once (SQLX_GWRITE_ROWS_MAX): 54000, nothing written
-    cur.execute("CREATE TABLE gw_many (id int PRIMARY KEY, v int)")
-    cur.execute("INSERT INTO gw_many SELECT g, 0 FROM generate_series(1, 10001) g")
-    assert sqlstate_of(conn, "UPDATE gw_many SET v = 1 WHERE id IN "
-                             "(SELECT id FROM gw_many WHERE v = 0)") == "54000"
-    cur.execute("SELECT count(*) FROM gw_many WHERE v <> 0")
+    # the rows are bounded by the size of the statement that names them, not by their count:
+    # 12,000 rows are written; rows whose keys and values pass TABLE_SQL_BYTES_MAX (1 MiB) get
+    # 54000, and nothing is written
+    cur.execute("CREATE TABLE gw_many (id int PRIMARY KEY, v int, pad text)")
+    for at in range(0, 40000, 10000):
+        cur.execute("INSERT INTO gw_many SELECT g, 0, NULL FROM generate_series(%s, %s) g",
+                    (at + 1, at + 10000))
+    cur.execute("UPDATE gw_many SET v = 2 WHERE id IN (SELECT id FROM gw_many WHERE id <= 12000)")
+    assert cur.rowcount == 12000
+    other.execute("SELECT count(*) FROM gw_many WHERE v = 2")
+    assert other.fetchone()[0] == 12000
+    assert sqlstate_of(conn, "UPDATE gw_many SET v = 1, pad = 'padding padding' WHERE id IN "
+                             "(SELECT id FROM gw_many WHERE v >= 0)") == "54000"
+    cur.execute("SELECT count(*) FROM gw_many WHERE v = 1")
     assert cur.fetchone()[0] == 0
     conn.close()
 
