@@ -17,8 +17,8 @@
 #include "base/assert.h"
 #include "base/log.h"
 #include "model/cluster/cluster.h"
-#include "node/node_int.h"
 #include "node/metrics.h"
+#include "node/node_int.h"
 #include "node/sql_gather_int.h"
 #include "sql/sql_func.h"
 
@@ -290,6 +290,24 @@ static void sqlx_gather_answer(struct sqlx_gather *g, const struct sqlx_gplan *p
 
 /* ---- the stages ---- */
 
+/* Ends the statement after an error went to the client. */
+static void sqlx_gather_fail(struct sqlx_gather *g)
+{
+    struct sqlx_session *s = g->s;
+    sqlx_failed(s);
+    sqlx_gather_abandon(g);
+    sqlx_statement_done(s);
+}
+
+/* The tables of p that are sharded (not distributed globally). */
+static uint32_t sqlx_gather_sharded(const struct sqlx_gplan *p)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->nsrc; i++)
+        n += !p->src[i].t->global;
+    return n;
+}
+
 /* One statement a stage runs on every group holding a source's table. */
 struct sqlx_fetch {
     const struct sqlx_gplan *plan;
@@ -344,21 +362,26 @@ static bool sqlx_gather_send(struct sqlx_gather *g, const struct sqlx_fetch *f, 
     return true;
 }
 
+/* The fetch of source i's rows (sql: its statement, or one over it), with the query's
+ * parameters. */
+static struct sqlx_fetch sqlx_gather_fetch_of(const struct sqlx_gather *g, uint32_t i,
+                                              const struct buf *sql)
+{
+    return (struct sqlx_fetch){.plan = &g->plan, .src = i,
+                               .ts = {.sql = (const char *)sql->data,
+                                      .sql_len = (uint32_t)sql->len,
+                                      .params = g->params,
+                                      .n_params = g->n_params}};
+}
+
 /* The rows of every source but the anchor, to this node. */
 static bool sqlx_gather_fetch_sources(struct sqlx_gather *g)
 {
     struct sqlx_fetch f[SQLX_GATHER_TABLES_MAX];
     uint32_t nf = 0;
-    for (uint32_t i = 0; i < g->plan.nsrc; i++) {
-        if ((int)i == g->anchor)
-            continue;
-        const struct sqlx_gsource *src = &g->plan.src[i];
-        f[nf++] = (struct sqlx_fetch){.plan = &g->plan, .src = i,
-                                      .ts = {.sql = (const char *)src->sql.sql.data,
-                                             .sql_len = (uint32_t)src->sql.sql.len,
-                                             .params = g->params,
-                                             .n_params = g->n_params}};
-    }
+    for (uint32_t i = 0; i < g->plan.nsrc; i++)
+        if ((int)i != g->anchor)
+            f[nf++] = sqlx_gather_fetch_of(g, i, &g->plan.src[i].sql.sql);
     return sqlx_gather_send(g, f, nf);
 }
 
@@ -375,12 +398,8 @@ static bool sqlx_gather_count(struct sqlx_gather *g)
         sql[nf] = (struct buf)BUF_INIT;
         buf_printf(&sql[nf], "SELECT count(*) FROM (%.*s)", (int)src->sql.sql.len,
                    (const char *)src->sql.sql.data);
-        f[nf] = (struct sqlx_fetch){.plan = &g->plan, .src = i, .count = true,
-                                    .ts = {.sql = (const char *)sql[nf].data,
-                                           .sql_len = (uint32_t)sql[nf].len,
-                                           .params = g->params,
-                                           .n_params = g->n_params}};
-        nf++;
+        f[nf] = sqlx_gather_fetch_of(g, i, &sql[nf]);
+        f[nf++].count = true;
     }
     bool ok = sqlx_gather_send(g, f, nf); /* the runs copied the text */
     for (uint32_t i = 0; i < nf; i++)
@@ -433,12 +452,10 @@ static bool sqlx_gather_castable(const struct table_value *v, char a)
     }
 }
 
-/* The fetched rows of every source but the anchor, moved to the anchor's replicasets, which
- * run the moved plan over them. false when they cannot be moved (too many bytes, a value the
- * CAST would change): nothing was started, and the fetched rows are all still here. */
-static bool sqlx_gather_move(struct sqlx_gather *g)
+/* Whether the fetched rows of every source but the anchor may move to the anchor's
+ * replicasets: at most SQLX_GATHER_MOVE_BYTES_MAX, and no value the CAST would change. */
+static bool sqlx_gather_movable(const struct sqlx_gather *g)
 {
-    const struct sqlx_gplan *mp = g->plan.moved[g->anchor];
     size_t bytes = 0;
     struct table_value vals[SQLX_GATHER_COLUMNS_MAX];
     for (uint32_t p = 0; p < g->nparts; p++) {
@@ -461,6 +478,14 @@ static bool sqlx_gather_move(struct sqlx_gather *g)
         if (more != 0)
             return false;
     }
+    return true;
+}
+
+/* Moves the fetched rows of every source but the anchor to the anchor's replicasets, which run
+ * the moved plan over them. false when nothing started (answered). */
+static bool sqlx_gather_move(struct sqlx_gather *g)
+{
+    const struct sqlx_gplan *mp = g->plan.moved[g->anchor];
     /* WITH <each moved source as its cte, reading its blob> <the moved plan's statement> */
     struct buf sql = BUF_INIT;
     uint32_t nblobs = 0;
@@ -483,27 +508,21 @@ static bool sqlx_gather_move(struct sqlx_gather *g)
         }
         g->run_params[g->n_params + nblobs] = (struct table_value){
             .type = TABLE_BLOB, .p = blob->data, .len = (uint32_t)blob->len};
+        g->s->x->gathers_moved_bytes += blob->len;
         buf_printf(&sql, "%s%.*s%u))", nblobs ? ", " : "", (int)g->plan.src[i].cte.len,
                    (const char *)g->plan.src[i].cte.data, g->n_params + nblobs + 1);
         nblobs++;
     }
     buf_printf(&sql, " %.*s", (int)mp->src[0].sql.sql.len, (const char *)mp->src[0].sql.sql.data);
     g->stage = SQLX_GS_RUN;
-    g->s->x->gathers_moved_bytes += bytes;
     struct sqlx_fetch f = {.plan = mp, .src = 0,
                            .ts = {.sql = (const char *)sql.data,
                                   .sql_len = (uint32_t)sql.len,
                                   .params = g->run_params,
                                   .n_params = g->n_params + nblobs}};
-    struct sqlx_session *s = g->s;
     bool ok = sqlx_gather_send(g, &f, 1);
-    buf_free(&sql);
-    if (!ok) {
-        sqlx_failed(s);
-        sqlx_gather_abandon(g);
-        sqlx_statement_done(s);
-    }
-    return true;
+    buf_free(&sql); /* the runs copied it; g may be gone */
+    return ok;
 }
 
 /* Every fetch of the stage is in: the next stage, or the answer. */
@@ -515,16 +534,12 @@ static void sqlx_gather_next(struct sqlx_gather *g)
         g->anchor = sqlx_gather_choose(g);
         g->stage = SQLX_GS_FETCH;
         started = sqlx_gather_fetch_sources(g);
+    } else if (g->stage == SQLX_GS_FETCH && g->anchor >= 0 && sqlx_gather_movable(g)) {
+        started = sqlx_gather_move(g);
     } else if (g->stage == SQLX_GS_FETCH && g->anchor >= 0) {
-        if (sqlx_gather_move(g))
-            return;
         /* not movable after all: the anchor's rows come here too */
-        const struct sqlx_gsource *src = &g->plan.src[g->anchor];
-        struct sqlx_fetch f = {.plan = &g->plan, .src = (uint32_t)g->anchor,
-                               .ts = {.sql = (const char *)src->sql.sql.data,
-                                      .sql_len = (uint32_t)src->sql.sql.len,
-                                      .params = g->params,
-                                      .n_params = g->n_params}};
+        uint32_t a = (uint32_t)g->anchor;
+        struct sqlx_fetch f = sqlx_gather_fetch_of(g, a, &g->plan.src[a].sql.sql);
         g->anchor = -1;
         started = sqlx_gather_send(g, &f, 1);
     } else {
@@ -538,11 +553,8 @@ static void sqlx_gather_next(struct sqlx_gather *g)
             sqlx_statement_done(s);
         return;
     }
-    if (!started) {
-        sqlx_failed(s);
-        sqlx_gather_abandon(g);
-        sqlx_statement_done(s);
-    }
+    if (!started)
+        sqlx_gather_fail(g);
 }
 
 /* ---- entry points ---- */
@@ -581,31 +593,27 @@ static void sqlx_gather_begin(struct sqlx_session *s, const struct sql_stmt *st,
         sqlx_gather_next(g);
         return;
     }
-    /* A join that may run where one of its tables is: with only one sharded table it does;
-     * with several, their row counts choose (sqlx_gather_choose). */
-    uint32_t sharded = 0, stays = 0;
-    for (uint32_t i = 0; i < g->plan.nsrc; i++) {
-        sharded += !g->plan.src[i].t->global;
+    /* A join that may run where one of its tables is: with only one sharded table, that one
+     * (the only one that may stay); with several, their row counts choose
+     * (sqlx_gather_choose). */
+    bool may_move = false;
+    for (uint32_t i = 0; i < g->plan.nsrc; i++)
         if (g->plan.moved[i] != NULL) {
-            stays++;
+            may_move = true;
             g->anchor = (int)i;
         }
-    }
     bool started;
-    if (stays > 0 && sharded > 1) {
+    if (may_move && sqlx_gather_sharded(&g->plan) > 1) {
         g->anchor = -1;
         g->stage = SQLX_GS_COUNT;
         started = sqlx_gather_count(g);
     } else {
-        g->anchor = stays > 0 ? g->anchor : -1;
         started = sqlx_gather_fetch_sources(g);
     }
     if (started)
         return;
 fail:
-    sqlx_failed(s);
-    sqlx_gather_abandon(g);
-    sqlx_statement_done(s);
+    sqlx_gather_fail(g);
 }
 
 void sqlx_gather_start(struct sqlx_session *s, const struct sql_stmt *st,
@@ -707,9 +715,7 @@ void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
                          "; Limit pushed down: at most %" PRIu64 " rows from each", src->limit);
             line(s, text);
         }
-        uint32_t sharded = 0;
-        for (uint32_t i = 0; i < p->nsrc; i++)
-            sharded += !p->src[i].t->global;
+        uint32_t sharded = sqlx_gather_sharded(p);
         for (uint32_t i = 0; i < p->nsrc; i++) {
             const struct sqlx_gplan *mp = p->moved[i];
             if (mp == NULL)

@@ -43,7 +43,7 @@ struct sqlx_gsource {
     /* ROWS: the fetched rows read back where they are moved (sqlx_gplan.moved), as a common
      * table expression named like t that hides t there, up to its parameter's number:
      *   "t"("a", "b") AS MATERIALIZED (SELECT CAST(c0 AS INT8), ... FROM cairn_rows(?
-     * Empty when t's rows cannot be moved. */
+     * Made only for a join whose rows may move (gp_plan_moves); empty when t's cannot. */
     struct buf cte;
     /* ROWS: the SQLite affinity each fetched column has ('i', 'r', 't', 'b'): a value of
      * another storage class would not survive the CAST, and the rows are then not moved. */

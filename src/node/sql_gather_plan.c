@@ -778,9 +778,7 @@ static int gp_rows_source(struct gp *g, uint32_t si, struct sql_error *err)
             buf_printf(&src->create, "TEXT");
     }
     buf_printf(&src->create, ")");
-    if (buf_append_u8(&src->create, 0) != 0)
-        return gp_nomem(err);
-    return g->one_table ? 0 : gp_rows_cte(src, err);
+    return buf_append_u8(&src->create, 0) == 0 ? 0 : gp_nomem(err);
 }
 
 /* ---- partial aggregates ---- */
@@ -1584,7 +1582,13 @@ static void gp_plan_moves(struct gp *g, uint32_t nrefs)
 {
     struct gp_coloc *c = g->leaves;
     /* a table read anywhere else (a subquery) is not part of the join */
-    for (uint32_t i = 0; c != NULL && c->n >= 2 && c->n == nrefs && i < c->n; i++) {
+    if (c == NULL || c->n < 2 || c->n != nrefs)
+        return;
+    struct sql_error err = {0};
+    for (uint32_t k = 0; k < g->p->nsrc; k++)
+        if (gp_rows_cte(&g->p->src[k], &err) != 0)
+            return;
+    for (uint32_t i = 0; i < c->n; i++) {
         int si = gp_source_of(g->p, c->t[i]);
         bool stays = si >= 0 && !c->t[i]->global && !c->nullable[i];
         for (uint32_t j = 0; j < c->n && stays; j++) {
@@ -1604,7 +1608,6 @@ static void gp_plan_moves(struct gp *g, uint32_t nrefs)
         for (uint32_t j = 0; j < c->n; j++)
             c->moved[j] = j != i;
         mp->src[0].t = c->t[i];
-        struct sql_error err = {0};
         if (gp_plan_partial(&sub, c->t[i]) || gp_plan_joined(&sub, &err)) {
             g->p->moved[si] = mp;
         } else {
@@ -1702,7 +1705,7 @@ int sqlx_gplan_build(struct sqlx_session *s, const struct sql_stmt *st,
     int rc = 0;
     for (uint32_t i = 0; i < p->nsrc && rc == 0; i++)
         rc = gp_rows_source(&g, i, err);
-    if (rc == 0 && p->nsrc > 1)
+    if (rc == 0)
         gp_plan_moves(&g, nrefs);
     free(g.leaves);
     return rc;

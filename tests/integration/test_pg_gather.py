@@ -7,6 +7,7 @@ column types), and by EXPLAIN that the pushdown really happened, so that a silen
 fails. Shapes that cannot be pushed down must still answer right."""
 import re
 import time
+from collections import Counter
 from decimal import Decimal
 
 import psycopg2
@@ -582,10 +583,8 @@ def test_outer_joins_move_only_what_stays_exact(sharded, small):
     sql = ("SELECT s.id, count(g.id) FROM gx_small s LEFT JOIN gx g ON g.grp = s.id + 4 "
            "GROUP BY s.id ORDER BY 1")
     rows, _ = answered_by(small, node, sql, "rows")
-    per = {}
-    for r in DATA:
-        per[r[1]] = per.get(r[1], 0) + 1
-    assert rows == [(s[0], per.get(s[0] + 4, 0)) for s in SMALL]
+    per = Counter(r[1] for r in DATA)
+    assert rows == [(s[0], per[s[0] + 4]) for s in SMALL]
 
 
 def test_global_table_moves_without_counting(sharded, small):
@@ -596,10 +595,7 @@ def test_global_table_moves_without_counting(sharded, small):
     assert "as it is the only sharded table" in p, p
     rows, _ = answered_by(small, node, sql, "moved")
     names = {0: "zero", 1: "one", 2: "two", 3: "three"}
-    want = {}
-    for r in DATA:
-        if r[1] in names:
-            want[names[r[1]]] = want.get(names[r[1]], 0) + 1
+    want = Counter(names[r[1]] for r in DATA if r[1] in names)
     assert rows == sorted(want.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -609,10 +605,8 @@ def test_larger_side_not_moved_when_both_are_alike(sharded, small):
     node = sharded.nodes[0]
     sql = "SELECT count(*) FROM gx g JOIN gx_detail d ON d.seq = g.grp"
     rows, _ = answered_by(small, node, sql, "rows")
-    per = {}
-    for r in DATA:
-        per[r[1]] = per.get(r[1], 0) + 1
-    assert rows == [(sum(per.get(s, 0) for _i, s, _a in DETAIL),)]
+    per = Counter(r[1] for r in DATA)
+    assert rows == [(sum(per[s] for _i, s, _a in DETAIL),)]
 
 
 def test_join_where_runs_at_each_source(sharded, small):

@@ -147,11 +147,10 @@ static int table_rows_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_
     c->next_output = 0;
     c->in_output = c->eof = false;
     c->rowid = 0;
-    if (argc != 1 || sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
+    int type = argc == 1 ? sqlite3_value_type(argv[0]) : SQLITE_NULL;
+    if (type != SQLITE_BLOB) {
         c->eof = true;
-        return sqlite3_value_type(argv[0]) == SQLITE_NULL
-                   ? SQLITE_OK
-                   : table_rows_fail(c, "the rows must be a blob");
+        return type == SQLITE_NULL ? SQLITE_OK : table_rows_fail(c, "the rows must be a blob");
     }
     int n = sqlite3_value_bytes(argv[0]);
     const void *p = sqlite3_value_blob(argv[0]);
