@@ -64,6 +64,7 @@ struct group_conf_at {
 #define GROUP_SNAP_SENDS_MAX 16
 #define GROUP_CONF_HISTORY_MAX 64
 #define GROUP_SNAPSHOT_RETRIES_MAX 5
+#define GROUP_IDLE_READERS_MAX 4 /* reader connections kept open between long reads */
 
 struct group {
     uv_loop_t *loop;
@@ -119,6 +120,12 @@ struct group {
     uint64_t ckpt_last_ms;
     bool install_waiting;      /* a snapshot install waits for the checkpoint */
 
+    /* Reader connections for reads off the loop (group_reader_take): idle ones, all of the
+     * store that store_serial names. */
+    struct store *idle_readers[GROUP_IDLE_READERS_MAX];
+    uint32_t n_idle_readers;
+    uint64_t store_serial;
+
     uint64_t last_leader;
     enum raft_role last_role;
     uint64_t leader_changes;
@@ -127,6 +134,45 @@ struct group {
 
 static void group_kick(struct group *g);
 static void group_fail(struct group *g, int err, const char *msg);
+
+/* ------------------------------------------------------------ reader connections */
+
+/* Names every store a group opens, node-wide and never reused: a reader handed back after
+ * its store was replaced (a snapshot) or its group closed and made again is not kept. */
+static uint64_t group_store_serial_next(void)
+{
+    static uint64_t serial; /* loop thread only */
+    return ++serial;
+}
+
+static void group_readers_drop(struct group *g)
+{
+    while (g->n_idle_readers > 0)
+        store_close(g->idle_readers[--g->n_idle_readers]);
+}
+
+int group_reader_take(struct group *g, struct store **out, uint64_t *serial, struct errbuf *eb)
+{
+    if (g->store == NULL || g->closing || g->fatal)
+        return err_set(eb, ERR_UNAVAILABLE, "group %" PRIu64 " has no store open",
+                       g->cfg.group_id);
+    *serial = g->store_serial;
+    if (g->n_idle_readers > 0) {
+        *out = g->idle_readers[--g->n_idle_readers];
+        return 0;
+    }
+    return store_open_reader(g->store, out, eb);
+}
+
+void group_reader_give(struct group *g, struct store *r, uint64_t serial)
+{
+    if (g == NULL || serial != g->store_serial || g->closing || g->fatal ||
+        g->n_idle_readers == GROUP_IDLE_READERS_MAX) {
+        store_close(r);
+        return;
+    }
+    g->idle_readers[g->n_idle_readers++] = r;
+}
 
 /* ------------------------------------------------------------ storage */
 
@@ -513,6 +559,8 @@ static int group_install_store(struct group *g, const struct raft_snapshot_meta 
                        meta->index);
     store_close(g->store);
     g->store = NULL;
+    group_readers_drop(g);
+    g->store_serial = group_store_serial_next();
     int rc = store_restore_finish(rv->rs, eb);
     rv->rs = NULL;
     memset(rv, 0, sizeof *rv);
@@ -857,6 +905,8 @@ static int group_repair(struct group *g, struct errbuf *eb)
         return rc;
     store_close(g->store);
     g->store = NULL;
+    group_readers_drop(g);
+    g->store_serial = group_store_serial_next();
     if (unlink(g->store_path) != 0 && errno != ENOENT)
         return err_set(eb, ERR_IO, "cannot remove %s: %s", g->store_path, strerror(errno));
     char side[1200];
@@ -891,6 +941,7 @@ int group_open(uv_loop_t *loop, const struct group_config *cfg, struct wal *wal,
     g->hooks = *hooks;
     g->next_read_ctx = 1;
     g->last_role = RAFT_FOLLOWER;
+    g->store_serial = group_store_serial_next();
 
     struct store_opts o;
     store_opts_default(&o);
@@ -1011,6 +1062,7 @@ void group_close(struct group *g, void (*done)(void *arg), void *arg)
     g->close_arg = arg;
     if (!g->closing) {
         g->closing = true;
+        group_readers_drop(g);
         group_waiters_fail_all(g, ERR_SHUTDOWN);
         while (g->n_readers) {
             struct group_reader r = g->readers[0];

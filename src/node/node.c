@@ -1613,6 +1613,12 @@ void node_write_metrics(struct node *n, struct buf *out)
                         (double)ws.bytes_written);
     metrics_write_value(out, "cairn_wal_syncs_total", "WAL fdatasync calls", "counter", "",
                         (double)ws.syncs);
+    metrics_write_value(out, "cairn_wal_flushes_total", "WAL batches written", "counter", "",
+                        (double)ws.flushes);
+    metrics_write_value(out, "cairn_wal_disk_seconds_total",
+                        "time in the write + fdatasync calls of WAL batches (the rest of "
+                        "cairn_wal_sync_seconds is handing the batch to a thread and back)",
+                        "counter", "", (double)ws.sync_ns_total / 1e9);
     metrics_write_value(out, "cairn_wal_segments", "WAL segment files", "gauge", "",
                         (double)ws.segments);
     struct net_stats ns;

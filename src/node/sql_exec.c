@@ -5,6 +5,7 @@
  * linearizable read point). */
 #include "node/sql_exec.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,13 +326,105 @@ static void sqlx_report_status(struct sqlx_session *s)
 void sqlx_statement_done(struct sqlx_session *s);
 static void sqlx_next_statement(struct sqlx_session *s);
 
+/* A read's request (NODE_RPC_SQL_RUN, and the bytes a local long read decodes):
+ * [u64 group][u8 SQLX_RUN_*][u32 read limit ms, 0: TABLE_READ_MS_MAX][table EXEC]. */
+#define SQLX_RUN_REQ_HEADER_BYTES 13
+#define SQLX_RUN_TENTATIVE 1
+#define SQLX_RUN_DEFER 2 /* sqlx_run.defer */
+
 static int sqlx_run_encode_req(struct sqlx_run *r)
 {
     buf_reset(&r->req);
     buf_append_u64(&r->req, r->group);
-    buf_append_u8(&r->req, r->tentative);
+    buf_append_u8(&r->req, (uint8_t)((r->tentative ? SQLX_RUN_TENTATIVE : 0) |
+                                     (r->defer ? SQLX_RUN_DEFER : 0)));
+    buf_append_u32(&r->req, r->s->statement_timeout_ms);
     struct errbuf eb = {{0}};
     return table_encode_exec(&r->req, &r->x, &eb);
+}
+
+/* ------------------------------------------------------------ long reads, off the loop */
+
+/* A read that outlasted its TABLE_RUN_LOOP_MS on the loop, run again from the start on a
+ * reader connection of its group's store, on a reader thread (node/readers.h). */
+struct sqlx_long_read {
+    struct reader_job job; /* first: the job is the struct */
+    struct sql_exec *x;
+    uint64_t group, serial;
+    struct store *reader;
+    const uint8_t *cmd; /* the encoded EXEC, the caller's until done */
+    size_t cmd_len;
+    struct table_read_stop stop;
+    struct buf *out;
+    int err;
+    void (*done)(void *arg, int err);
+    void *arg;
+};
+
+static void sqlx_long_read_work(struct reader_job *j)
+{
+    struct sqlx_long_read *lr = (struct sqlx_long_read *)j;
+    struct errbuf eb = {{0}};
+    lr->err = table_read_encoded(lr->reader, lr->cmd, lr->cmd_len, &lr->stop, lr->out, &eb);
+}
+
+static void sqlx_long_read_done(struct reader_job *j)
+{
+    struct sqlx_long_read *lr = (struct sqlx_long_read *)j;
+    group_reader_give(node_find_group(lr->x->n, lr->group), lr->reader, lr->serial);
+    lr->done(lr->arg, lr->err);
+    free(lr);
+}
+
+/* Starts the read cmd on a reader thread; done(arg, err) follows on the loop, with the output
+ * in out. Returns 0, or why it cannot start (then done is not called). */
+static int sqlx_long_read_start(struct sql_exec *x, struct group *g, const uint8_t *cmd,
+                                size_t cmd_len, uint32_t limit_ms, const atomic_bool *cancel,
+                                struct buf *out, void (*done)(void *arg, int err), void *arg)
+{
+    if (x == NULL || x->readers == NULL)
+        return ERR_SHUTDOWN;
+    struct sqlx_long_read *lr = calloc(1, sizeof *lr);
+    if (lr == NULL)
+        return ERR_NOMEM;
+    struct errbuf eb = {{0}};
+    int rc = group_reader_take(g, &lr->reader, &lr->serial, &eb);
+    if (rc != 0) {
+        LOGW("sql", "no reader connection for group %" PRIu64 ": %s", group_id(g), eb.msg);
+        free(lr);
+        return rc;
+    }
+    lr->job.work = sqlx_long_read_work;
+    lr->job.done = sqlx_long_read_done;
+    lr->x = x;
+    lr->group = group_id(g);
+    lr->cmd = cmd;
+    lr->cmd_len = cmd_len;
+    lr->stop.limit_ms = limit_ms;
+    lr->stop.cancel = cancel;
+    lr->stop.node = reader_pool_stopping(x->readers);
+    lr->out = out;
+    lr->done = done;
+    lr->arg = arg;
+    x->long_reads++;
+    reader_pool_submit(x->readers, &lr->job);
+    return 0;
+}
+
+/* Time spent running a read is not time lost to routing: a long read leaves the statement its
+ * full SQLX_TIMEOUT_MS for what follows (a gather's next stage, a retry). */
+static void sqlx_deadline_renew(struct sqlx_session *s)
+{
+    uint64_t renewed = clock_mono_ms() + SQLX_TIMEOUT_MS;
+    if (s->deadline_ms < renewed)
+        s->deadline_ms = renewed;
+}
+
+static void sqlx_run_long_done(void *arg, int err)
+{
+    struct sqlx_run *r = arg;
+    sqlx_deadline_renew(r->s);
+    r->done(r, err);
 }
 
 static void sqlx_run_local(void *arg, int err)
@@ -342,7 +435,16 @@ static void sqlx_run_local(void *arg, int err)
         err = ERR_CONFLICT;
     if (err == 0) {
         struct errbuf eb = {{0}};
+        r->x.loop_ms = r->defer ? TABLE_RUN_LOOP_MS : 0;
         err = table_run(group_store(g), &r->x, r->tentative, &r->out, &eb);
+        if (err == ERR_AGAIN) {
+            err = sqlx_long_read_start(r->s->x, g, r->req.data + SQLX_RUN_REQ_HEADER_BYTES,
+                                       r->req.len - SQLX_RUN_REQ_HEADER_BYTES,
+                                       r->s->statement_timeout_ms, &r->s->cancel_now, &r->out,
+                                       sqlx_run_long_done, r);
+            if (err == 0)
+                return;
+        }
     }
     r->done(r, err);
 }
@@ -355,6 +457,7 @@ static void sqlx_run_remote_done(void *arg, int err, int status, const uint8_t *
     if (err == 0 && status == 0) {
         buf_reset(&r->out);
         buf_append(&r->out, p, len);
+        sqlx_deadline_renew(r->s);
         r->done(r, 0);
         return;
     }
@@ -411,8 +514,16 @@ static void sqlx_run_try(struct sqlx_run *r)
         r->done(r, ERR_UNAVAILABLE);
         return;
     }
-    int rc = node_rpc_call(n, to, NODE_RPC_SQL_RUN, r->req.data, r->req.len,
-                           (uint32_t)(r->s->deadline_ms - now), sqlx_run_remote_done, r);
+    /* A read may run off the loop there for as long as its limit allows. */
+    uint64_t wait = r->s->deadline_ms - now;
+    if (r->defer) {
+        uint32_t limit = r->s->statement_timeout_ms ? r->s->statement_timeout_ms
+                                                    : TABLE_READ_MS_MAX;
+        if (wait < (uint64_t)limit + SQLX_TIMEOUT_MS)
+            wait = (uint64_t)limit + SQLX_TIMEOUT_MS;
+    }
+    int rc = node_rpc_call(n, to, NODE_RPC_SQL_RUN, r->req.data, r->req.len, (uint32_t)wait,
+                           sqlx_run_remote_done, r);
     if (rc != 0)
         r->done(r, rc);
 }
@@ -483,6 +594,9 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
     /* A transaction's statements run tentatively may keep their savepoint open for the next
      * one (table_exec.session), when the run is on this node. */
     r->x.session = tentative && s->txn == SQLX_BLOCK ? s->token : 0;
+    /* A read outside a transaction may finish on a reader thread. Not a transaction's
+     * statement: COMMIT runs them all again at apply, on every replica's loop, unbounded. */
+    r->defer = !write && !tentative;
     if ((flags & TABLE_EXEC_BUCKETS) && !sqlx_run_placement(r))
         r->x.flags &= (uint8_t)~TABLE_EXEC_BUCKETS;
     int rc;
@@ -3435,6 +3549,72 @@ static const char *sqlx_show_value(const char *name)
     return NULL;
 }
 
+/* statement_timeout as SHOW prints it: 0, 500ms, 2s, 5min, 1h. */
+static const char *sqlx_duration_text(uint32_t ms, char *out, size_t cap)
+{
+    if (ms == 0)
+        snprintf(out, cap, "0");
+    else if (ms % 3600000 == 0)
+        snprintf(out, cap, "%uh", ms / 3600000);
+    else if (ms % 60000 == 0)
+        snprintf(out, cap, "%umin", ms / 60000);
+    else if (ms % 1000 == 0)
+        snprintf(out, cap, "%us", ms / 1000);
+    else
+        snprintf(out, cap, "%ums", ms);
+    return out;
+}
+
+/* A duration as PostgreSQL's time settings take it: a number of ms, or with a unit (us, ms,
+ * s, min, h, d). false if it is not one or is out of range. */
+static bool sqlx_duration_ms(const char *text, uint32_t *ms)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"", 1}, {"us", 0.001}, {"ms", 1}, {"s", 1000}, {"min", 60000},
+                 {"h", 3600000}, {"d", 86400000}};
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || errno != 0 || v < 0)
+        return false;
+    while (*end == ' ')
+        end++;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].unit) != 0)
+            continue;
+        double total = v * units[i].ms;
+        if (total > INT32_MAX)
+            return false;
+        *ms = (uint32_t)(total + 0.5);
+        return true;
+    }
+    return false;
+}
+
+/* SET / RESET statement_timeout: the longest a read may run (reads off the loop: a statement
+ * in a transaction keeps TABLE_RUN_MS_MAX). false when it answered with an error. */
+static bool sqlx_set_statement_timeout(struct sqlx_session *s, const struct sql_stmt *st)
+{
+    const struct sql_set *set = st->set;
+    if (st->kind == SQL_STMT_RESET || set->kind == SQL_SET_DEFAULT) {
+        s->statement_timeout_ms = 0;
+        return true;
+    }
+    uint32_t ms;
+    if (set->values.n != 1 || !sqlx_duration_ms(set->values.v[0], &ms)) {
+        pg_send_errorf(s->c, "22023",
+                       "invalid value for parameter \"statement_timeout\": \"%s\" (a number of "
+                       "milliseconds, or with a unit: '500ms', '30s', '5min'; 0 for no limit)",
+                       set->values.n > 0 ? set->values.v[0] : "");
+        sqlx_failed(s);
+        return false;
+    }
+    s->statement_timeout_ms = ms;
+    return true;
+}
+
 /* SAVEPOINT, RELEASE and ROLLBACK TO. The statements of a transaction are replayed for every
  * tentative run and re-executed at COMMIT, so going back to a savepoint is forgetting the
  * statements since: their effects were never applied. */
@@ -3515,10 +3695,16 @@ static void sqlx_do_utility(struct sqlx_session *s, const struct sql_stmt *st)
         break;
     case SQL_STMT_SET:
     case SQL_STMT_RESET:
+        if (st->set->name != NULL && strcmp(st->set->name, "statement_timeout") == 0 &&
+            !sqlx_set_statement_timeout(s, st))
+            break;
         pg_send_command_complete(s->c, st->kind == SQL_STMT_SET ? "SET" : "RESET");
         break;
     case SQL_STMT_SHOW: {
+        char timeout[32];
         const char *v = sqlx_show_value(st->set->name);
+        if (strcmp(st->set->name, "statement_timeout") == 0)
+            v = sqlx_duration_text(s->statement_timeout_ms, timeout, sizeof timeout);
         if (v == NULL) {
             pg_send_errorf(s->c, "42704", "unrecognized configuration parameter \"%s\"",
                            st->set->name);
@@ -4338,6 +4524,7 @@ static void sqlx_query(void *ctx, struct pg_conn *c, const char *sql, size_t len
     s->next = 0;
     s->in_query = true;
     s->cancelled = false;
+    atomic_store(&s->cancel_now, false);
     s->portal = NULL;
     sqlx_next_statement(s);
 }
@@ -4435,6 +4622,7 @@ static void sqlx_execute(void *ctx, struct pg_conn *c, struct pg_portal *portal,
     s->next = 0;
     s->in_query = true;
     s->cancelled = false;
+    atomic_store(&s->cancel_now, false);
     s->portal = portal;
     s->params = pg_portal_params(portal);
     s->n_params = (uint32_t)pg_stmt_n_params(pg_portal_stmt(portal));
@@ -4497,8 +4685,12 @@ static void sqlx_cancel(void *ctx, struct pg_conn *c)
 {
     (void)ctx;
     struct sqlx_session *s = pg_conn_state(c);
-    if (s != NULL)
-        s->cancelled = true; /* the statement out finishes; the rest are not run */
+    if (s != NULL) {
+        /* A read off the loop stops now (57014); any other statement out finishes. The
+         * statements after it are not run. */
+        s->cancelled = true;
+        atomic_store(&s->cancel_now, true);
+    }
 }
 
 static void sqlx_stmt_free(void *ctx, struct pg_conn *c, void *state)
@@ -4532,9 +4724,23 @@ struct sqlx_rpc {
     struct node *n;
     struct net_responder *r;
     uint64_t group;
-    bool tentative;
+    bool tentative, defer;
+    uint32_t limit_ms; /* a read's, off the loop */
     struct buf payload;
+    struct buf out;
 };
+
+static void sqlx_rpc_answer(void *arg, int err)
+{
+    struct sqlx_rpc *q = arg;
+    if (err != 0)
+        net_rpc_respond(q->r, err, NULL, 0);
+    else
+        net_rpc_respond(q->r, 0, q->out.data, q->out.len);
+    buf_free(&q->out);
+    buf_free(&q->payload);
+    free(q);
+}
 
 static void sqlx_rpc_ready(void *arg, int err)
 {
@@ -4542,19 +4748,18 @@ static void sqlx_rpc_ready(void *arg, int err)
     struct group *g = node_find_group(q->n, q->group);
     if (err == 0 && g == NULL)
         err = ERR_CONFLICT;
-    struct buf out = BUF_INIT;
     if (err == 0) {
         struct errbuf eb = {{0}};
         err = table_run_encoded(group_store(g), q->payload.data, q->payload.len, q->tentative,
-                                &out, &eb);
+                                q->defer ? TABLE_RUN_LOOP_MS : 0, &q->out, &eb);
+        if (err == ERR_AGAIN) {
+            err = sqlx_long_read_start(q->n->sql, g, q->payload.data, q->payload.len,
+                                       q->limit_ms, NULL, &q->out, sqlx_rpc_answer, q);
+            if (err == 0)
+                return;
+        }
     }
-    if (err != 0)
-        net_rpc_respond(q->r, err, NULL, 0);
-    else
-        net_rpc_respond(q->r, 0, out.data, out.len);
-    buf_free(&out);
-    buf_free(&q->payload);
-    free(q);
+    sqlx_rpc_answer(q, err);
 }
 
 bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
@@ -4565,7 +4770,8 @@ bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
     struct codec_reader rd;
     codec_reader_init(&rd, payload, len);
     uint64_t gid = codec_read_u64(&rd);
-    bool tentative = codec_read_u8(&rd) != 0;
+    uint8_t how = codec_read_u8(&rd);
+    uint32_t limit_ms = codec_read_u32(&rd);
     if (rd.err || node_find_group(n, gid) == NULL) {
         net_rpc_respond(r, rd.err ? ERR_MALFORMED : ERR_CONFLICT, NULL, 0);
         return true;
@@ -4575,7 +4781,9 @@ bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
     q->n = n;
     q->r = r;
     q->group = gid;
-    q->tentative = tentative;
+    q->tentative = (how & SQLX_RUN_TENTATIVE) != 0;
+    q->defer = (how & SQLX_RUN_DEFER) != 0;
+    q->limit_ms = limit_ms;
     buf_append(&q->payload, payload + rd.off, len - rd.off);
     node_read(n, gid, false, sqlx_rpc_ready, q);
     return true;
@@ -4611,8 +4819,14 @@ int sql_exec_start(struct node *n, const char *addr, struct sql_exec **out, stru
         .stmt_free = sqlx_stmt_free,
         .close = sqlx_close,
     };
-    int rc = pg_server_start(node_loop(n), host, port, NULL, &be, &x->srv, eb);
+    int rc = reader_pool_start(node_loop(n), &x->readers, eb);
     if (rc != 0) {
+        free(x);
+        return rc;
+    }
+    rc = pg_server_start(node_loop(n), host, port, NULL, &be, &x->srv, eb);
+    if (rc != 0) {
+        reader_pool_stop(x->readers);
         free(x);
         return rc;
     }
@@ -4622,10 +4836,15 @@ int sql_exec_start(struct node *n, const char *addr, struct sql_exec **out, stru
 
 void sql_exec_stop(struct sql_exec *x)
 {
-    if (x != NULL && x->srv != NULL) {
+    if (x == NULL)
+        return;
+    if (x->srv != NULL) {
         pg_server_close(x->srv);
         x->srv = NULL;
     }
+    /* The reads still out end early (57P01) and answer; then the threads go. */
+    reader_pool_stop(x->readers);
+    x->readers = NULL;
 }
 
 void sql_exec_free(struct sql_exec *x)

@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/rng.h"
 #include "model/table/table.h"
+#include "node/readers.h"
 #include "node/sql_exec.h"
 #include "proto/pg/pg.h"
 #include "sql/sql.h"
@@ -94,6 +95,10 @@ struct sql_exec {
      * then SQLX_GATHERED_MOVED), and the bytes of rows moved to a join's larger side */
     uint64_t gathers[SQLX_GATHERED_KINDS];
     uint64_t gathers_moved_bytes;
+    /* Reads that outlasted their turn on the loop, run again on the reader threads; NULL once
+     * the server stops. */
+    struct reader_pool *readers;
+    uint64_t long_reads;
 };
 
 enum sqlx_txn {
@@ -143,6 +148,8 @@ struct sqlx_session {
     uint32_t n_params;
     uint64_t deadline_ms;
     bool cancelled;
+    atomic_bool cancel_now; /* cancelled, for a read running off the loop (sqlx_long_read) */
+    uint32_t statement_timeout_ms; /* SET statement_timeout; 0: none (TABLE_READ_MS_MAX) */
     bool stmt_failed; /* the current statement sent an error */
     /* COPY FROM */
     bool copying;
@@ -168,6 +175,7 @@ struct sqlx_run {
     struct table_exec x;
     struct table_stmt *stmts;
     bool tentative, write;
+    bool defer; /* a read that may finish on a reader thread (sqlx_long_read) */
     struct buf sql; /* the statements' text, owned */
     struct buf req; /* the encoded request (RPC) or command (write) */
     struct buf out; /* the output */

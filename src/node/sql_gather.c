@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "base/assert.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "model/cluster/cluster.h"
 #include "node/metrics.h"
@@ -55,6 +56,19 @@ struct sqlx_gather {
     /* SQLX_GS_RUN: the moved rows (one blob per source) after the query's parameters */
     struct buf blobs[SQLX_GATHER_TABLES_MAX];
     struct table_value *run_params;
+    /* The answer: computed on a reader thread (loading the rows and running the query there
+     * may take seconds), sent from the loop. */
+    struct reader_job job;
+    const struct sqlx_gplan *answer_plan;
+    struct table_read_stop stop;
+    uint64_t deadline_ms;
+    enum table_stopped stopped;
+    int rc;
+    char why[256];
+    bool query_error; /* combining failed with an error of the query's own: state, msg */
+    char state[6];
+    char msg[400];
+    struct buf out;
 };
 
 static void sqlx_gather_free(struct sqlx_gather *g)
@@ -67,6 +81,7 @@ static void sqlx_gather_free(struct sqlx_gather *g)
     }
     for (uint32_t i = 0; i < SQLX_GATHER_TABLES_MAX; i++)
         buf_free(&g->blobs[i]);
+    buf_free(&g->out);
     free(g->parts);
     free(g->params);
     free(g->run_params);
@@ -211,15 +226,24 @@ static int sqlx_gather_load(struct sqlx_gather *g, sqlite3 *db, const struct sql
     return rc;
 }
 
-/* Every part of plan is here: load them and run the query (for partial aggregates: combine
- * the groups, then run the final query over them). */
-static void sqlx_gather_answer(struct sqlx_gather *g, const struct sqlx_gplan *plan)
+/* The coordinator's database stops like a read off the loop: statement_timeout, a cancel,
+ * the node stopping. */
+static int sqlx_gather_progress(void *arg)
 {
-    struct sqlx_session *s = g->s;
+    struct sqlx_gather *g = arg;
+    g->stopped = table_read_should_stop(&g->stop, g->deadline_ms);
+    return g->stopped != TABLE_STOPPED_NO;
+}
+
+/* Every part of plan is here: load them and run the query (for partial aggregates: combine
+ * the groups, then run the final query over them). Touches nothing but g's parts and its own
+ * database, so it runs on a reader thread; g->rc, why, query_error or out tell the outcome. */
+static void sqlx_gather_compute(struct sqlx_gather *g)
+{
+    const struct sqlx_gplan *plan = g->answer_plan;
     sqlite3 *db = NULL;
     struct errbuf eb = {{0}};
-    struct buf sql = BUF_INIT, out = BUF_INIT;
-    char why[256] = "";
+    struct buf sql = BUF_INIT;
     /* "": a private temporary database that SQLite keeps on disk past its cache. */
     int rc = sqlite3_open_v2("", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
                      SQLITE_OK
@@ -228,50 +252,66 @@ static void sqlx_gather_answer(struct sqlx_gather *g, const struct sqlx_gplan *p
     if (rc == 0) {
         sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
         sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
+        sqlite3_progress_handler(db, TABLE_PROGRESS_OPS, sqlx_gather_progress, g);
     }
     if (rc == 0 && (rc = sql_func_register(db, &g->env, &eb)) != 0)
-        snprintf(why, sizeof why, "%s", eb.msg);
+        snprintf(g->why, sizeof g->why, "%s", eb.msg);
     if (rc == 0)
         rc = sqlx_gather_exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
                                   "PRAGMA case_sensitive_like = ON; PRAGMA cache_size = -65536;"
                                   " BEGIN");
     for (uint32_t i = 0; rc == 0 && i < plan->nsrc; i++)
-        rc = sqlx_gather_load(g, db, plan, i, &sql, why, sizeof why);
-    struct table_output o;
-    bool sent = false; /* an error of the query's own went to the client */
+        rc = sqlx_gather_load(g, db, plan, i, &sql, g->why, sizeof g->why);
     if (rc == 0 && plan->kind == SQLX_GPLAN_PARTIAL) {
         if ((rc = sqlx_gather_exec(db, (const char *)plan->groups.data)) != 0) {
-            snprintf(why, sizeof why, "%s", sqlite3_errmsg(db));
+            snprintf(g->why, sizeof g->why, "%s", sqlite3_errmsg(db));
         } else if (sqlx_gather_exec(db, (const char *)plan->combine.data) != 0) {
             /* Combining runs the library's aggregates, whose errors are the query's:
              * "22003: numeric field overflow". */
             const char *msg = sqlite3_errmsg(db);
-            char state[6] = "XX000";
+            memcpy(g->state, "XX000", 6);
             if (strlen(msg) > 7 && msg[5] == ':' && msg[6] == ' ') {
-                memcpy(state, msg, 5);
+                memcpy(g->state, msg, 5);
                 msg += 7;
             }
-            pg_send_error(s->c, state, "ERROR", msg, NULL, NULL, 0);
-            sqlx_failed(s);
-            sent = true;
+            snprintf(g->msg, sizeof g->msg, "%s", msg);
+            g->query_error = true;
         }
     }
     const struct sql_printed *run = plan->kind != SQLX_GPLAN_ROWS ? &plan->final : &g->printed;
-    if (rc == 0 && !sent) {
+    if (rc == 0 && !g->query_error) {
         struct table_stmt ts = {.sql = (const char *)run->sql.data,
                                 .sql_len = (uint32_t)run->sql.len,
                                 .params = g->params,
                                 .n_params = g->n_params};
-        rc = table_query_db(db, &ts, &out);
+        rc = table_query_db(db, &ts, &g->out);
     }
-    if (sent) {
-        /* answered */
-    } else if (rc != 0) {
-        pg_send_errorf(s->c, rc == ERR_NOMEM ? "53200" : "XX000",
-                       "running the query over the gathered rows: %s",
-                       why[0] ? why : (db ? sqlite3_errmsg(db) : err_msg(rc)));
+    if (rc != 0 && g->why[0] == '\0')
+        snprintf(g->why, sizeof g->why, "%s", db ? sqlite3_errmsg(db) : err_msg(rc));
+    g->rc = rc;
+    sqlite3_close(db);
+    buf_free(&sql);
+}
+
+/* Sends what sqlx_gather_compute found. */
+static void sqlx_gather_reply(struct sqlx_gather *g)
+{
+    struct sqlx_session *s = g->s;
+    struct table_output o;
+    if (g->stopped != TABLE_STOPPED_NO) {
+        char state[6], msg[400];
+        table_stopped_error(g->stopped, g->stop.limit_ms ? g->stop.limit_ms : TABLE_READ_MS_MAX,
+                            false, state, msg, sizeof msg);
+        pg_send_error(s->c, state, "ERROR", msg, NULL, NULL, 0);
         sqlx_failed(s);
-    } else if (table_output_parse(out.data, out.len, &o) != 0) {
+    } else if (g->query_error) {
+        pg_send_error(s->c, g->state, "ERROR", g->msg, NULL, NULL, 0);
+        sqlx_failed(s);
+    } else if (g->rc != 0) {
+        pg_send_errorf(s->c, g->rc == ERR_NOMEM ? "53200" : "XX000",
+                       "running the query over the gathered rows: %s", g->why);
+        sqlx_failed(s);
+    } else if (table_output_parse(g->out.data, g->out.len, &o) != 0) {
         pg_send_errorf(s->c, "XX000", "a malformed result of the gathered query");
         sqlx_failed(s);
     } else if (o.state != TABLE_STATE_OK) {
@@ -279,13 +319,51 @@ static void sqlx_gather_answer(struct sqlx_gather *g, const struct sqlx_gplan *p
         sqlx_failed(s);
     } else if (g->into != NULL) {
         g->handed = true;
-        g->into(s, g->into_arg, &out);
+        g->into(s, g->into_arg, &g->out);
     } else {
         sqlx_send_rows(s, &o, g->printed.cols, g->printed.ncols, "SELECT", true);
     }
-    sqlite3_close(db);
-    buf_free(&sql);
-    buf_free(&out);
+}
+
+/* The answer is sent: g goes, and so does the statement unless into took it over. */
+static void sqlx_gather_end(struct sqlx_gather *g)
+{
+    struct sqlx_session *s = g->s;
+    sqlx_gather_reply(g);
+    bool handed = g->handed;
+    sqlx_gather_abandon(g);
+    if (!handed)
+        sqlx_statement_done(s);
+}
+
+static void sqlx_gather_compute_job(struct reader_job *j)
+{
+    sqlx_gather_compute((struct sqlx_gather *)((char *)j - offsetof(struct sqlx_gather, job)));
+}
+
+static void sqlx_gather_computed(struct reader_job *j)
+{
+    sqlx_gather_end((struct sqlx_gather *)((char *)j - offsetof(struct sqlx_gather, job)));
+}
+
+/* Computes the answer over plan's rows on a reader thread (inline once the server stops). */
+static void sqlx_gather_answer(struct sqlx_gather *g, const struct sqlx_gplan *plan)
+{
+    struct sqlx_session *s = g->s;
+    g->answer_plan = plan;
+    g->stop.limit_ms = s->statement_timeout_ms;
+    g->stop.cancel = &s->cancel_now;
+    g->stop.node = s->x->readers != NULL ? reader_pool_stopping(s->x->readers) : NULL;
+    g->deadline_ms =
+        clock_mono_ms() + (s->statement_timeout_ms ? s->statement_timeout_ms : TABLE_READ_MS_MAX);
+    if (s->x->readers == NULL) {
+        sqlx_gather_compute(g);
+        sqlx_gather_end(g);
+        return;
+    }
+    g->job.work = sqlx_gather_compute_job;
+    g->job.done = sqlx_gather_computed;
+    reader_pool_submit(s->x->readers, &g->job);
 }
 
 /* ---- the stages ---- */
@@ -547,10 +625,6 @@ static void sqlx_gather_next(struct sqlx_gather *g)
             g->stage == SQLX_GS_RUN ? g->plan.moved[g->anchor] : &g->plan;
         s->x->gathers[g->stage == SQLX_GS_RUN ? SQLX_GATHERED_MOVED : plan->kind]++;
         sqlx_gather_answer(g, plan);
-        bool handed = g->handed;
-        sqlx_gather_abandon(g);
-        if (!handed)
-            sqlx_statement_done(s);
         return;
     }
     if (!started)
@@ -753,4 +827,8 @@ void sqlx_gather_write_metrics(struct node *n, struct buf *out)
     metrics_write_value(out, "cairn_sql_moved_bytes_total",
                         "bytes of rows moved to the replicasets of a join's larger side",
                         "counter", "", x != NULL ? (double)x->gathers_moved_bytes : 0);
+    metrics_write_value(out, "cairn_sql_long_reads_total",
+                        "reads that outlasted their turn on the event loop and ran again on a "
+                        "reader thread",
+                        "counter", "", x != NULL ? (double)x->long_reads : 0);
 }

@@ -414,6 +414,14 @@ int store_open_reader(const struct store *w, struct store **out, struct errbuf *
     if (rc != 0)
         return rc;
     rc = store_exec(s->db, "PRAGMA query_only=ON", "query_only", eb);
+    /* A reader may outlive its database: a snapshot renames a new file over the path while a
+     * long read is out. Closed last, it would checkpoint and then delete the WAL and shared
+     * memory files *by name*, the new database's. With a persistent WAL it touches only the
+     * files it has open. */
+    int persist = 1;
+    if (rc == 0 && sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist) !=
+                       SQLITE_OK)
+        rc = err_set(eb, ERR_IO, "%s: cannot keep the WAL of a reader", w->path);
     if (rc == 0)
         rc = store_load_meta(s, eb);
     if (rc == 0)

@@ -414,11 +414,7 @@ void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap
     default:
         if ((rc & 0xff) == SQLITE_INTERRUPT) {
             memcpy(sqlstate, "57014", 6);
-            snprintf(msg, cap,
-                     "canceling statement: it ran for more than %d ms on the replicaset, the "
-                     "longest a read may hold up its node; narrow it (a WHERE on an indexed "
-                     "column, a LIMIT)",
-                     TABLE_RUN_MS_MAX);
+            snprintf(msg, cap, "canceling statement");
             return;
         }
         if ((rc & 0xff) == SQLITE_TOOBIG)
@@ -643,6 +639,51 @@ static int table_step_stmt(sqlite3 *db, sqlite3_stmt *st, const struct table_stm
     return SQLITE_DONE;
 }
 
+enum table_stopped table_read_should_stop(const struct table_read_stop *stop,
+                                          uint64_t deadline_ms)
+{
+    if (stop != NULL && stop->cancel != NULL && atomic_load(stop->cancel))
+        return TABLE_STOPPED_CANCEL;
+    if (stop != NULL && stop->node != NULL && atomic_load(stop->node))
+        return TABLE_STOPPED_NODE;
+    if (deadline_ms != 0 && clock_mono_ms() >= deadline_ms)
+        return TABLE_STOPPED_TIME;
+    return TABLE_STOPPED_NO;
+}
+
+void table_stopped_error(enum table_stopped why, uint32_t limit_ms, bool in_txn,
+                         char sqlstate[6], char *msg, size_t cap)
+{
+    memcpy(sqlstate, "57014", 6);
+    switch (why) {
+    case TABLE_STOPPED_CANCEL:
+        snprintf(msg, cap, "canceling statement due to user request");
+        break;
+    case TABLE_STOPPED_NODE:
+        memcpy(sqlstate, "57P01", 6);
+        snprintf(msg, cap, "canceling statement: the node is shutting down; run it again");
+        break;
+    case TABLE_STOPPED_TIME:
+        if (!in_txn) {
+            snprintf(msg, cap,
+                     "canceling statement due to statement timeout: it ran for more than %u ms "
+                     "(SET statement_timeout to allow longer)",
+                     limit_ms);
+            break;
+        }
+        snprintf(msg, cap,
+                 "canceling statement: it ran for more than %u ms on the replicaset inside a "
+                 "transaction, the longest a transaction's statement may hold up its node; "
+                 "narrow it (a WHERE on an indexed column, a LIMIT) or run it outside the "
+                 "transaction",
+                 limit_ms);
+        break;
+    case TABLE_STOPPED_NO:
+        snprintf(msg, cap, "canceling statement");
+        break;
+    }
+}
+
 /* table_step_stmt of a statement from the store's cache. */
 static int table_step_all(struct store *s, struct table_model_state *t, const struct table_stmt *ts,
                           bool read_only, uint64_t *hash, struct buf *rows, uint64_t *changes,
@@ -656,7 +697,10 @@ static int table_step_all(struct store *s, struct table_model_state *t, const st
         table_sqlstate(db, rc, sqlstate, msg, cap);
         return rc;
     }
-    return table_step_stmt(db, st, ts, read_only, hash, rows, changes, sqlstate, msg, cap);
+    rc = table_step_stmt(db, st, ts, read_only, hash, rows, changes, sqlstate, msg, cap);
+    if ((rc & 0xff) == SQLITE_INTERRUPT)
+        table_stopped_error(t->stopped, t->run_limit_ms, t->run_stop == NULL, sqlstate, msg, cap);
+    return rc;
 }
 
 /* The tables a tentative run's statements so far must provide: a set of name hashes. */
@@ -1149,7 +1193,10 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
         buf_append_u64(out, version);
         return 0;
     }
-    t->run_deadline_ms = clock_mono_ms() + TABLE_RUN_MS_MAX;
+    bool deferrable = !tentative && x->loop_ms != 0;
+    t->run_limit_ms = deferrable ? x->loop_ms : TABLE_RUN_MS_MAX;
+    t->run_deadline_ms = clock_mono_ms() + t->run_limit_ms;
+    t->stopped = TABLE_STOPPED_NO;
     int rc;
     if (next) {
         rc = table_run_next(s, t, x, out);
@@ -1170,23 +1217,78 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
         }
     }
     t->run_deadline_ms = 0;
+    if (deferrable && t->stopped == TABLE_STOPPED_TIME) {
+        buf_reset(out);
+        return ERR_AGAIN; /* too long for the loop: table_read runs it again */
+    }
     return rc;
 }
 
-int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tentative,
-                      struct buf *out, struct errbuf *eb)
+int table_read(struct store *r, const struct table_exec *x, const struct table_read_stop *stop,
+               struct buf *out, struct errbuf *eb)
 {
+    struct table_model_state *t = store_model_state(r, STORE_MODEL_TABLE);
+    ASSERT(t != NULL);
+    buf_reset(out);
+    sqlite3 *db = store_db(r);
+    /* One read transaction: the version checked is the schema the statements see. */
+    int src = table_exec_sql(db, "BEGIN");
+    if (src != SQLITE_OK)
+        return store_sqlite_err(db, src, "begin a read", eb);
+    uint64_t version;
+    int rc = table_meta_get(r, t, "schema_version", &version, eb);
+    if (rc == 0 && x->schema_version != 0 && x->schema_version != version) {
+        buf_append_u8(out, TABLE_STATE_SCHEMA);
+        buf_append_u64(out, version);
+    } else if (rc == 0) {
+        t->run_stop = stop;
+        t->run_limit_ms = stop->limit_ms != 0 ? stop->limit_ms : TABLE_READ_MS_MAX;
+        t->run_deadline_ms = clock_mono_ms() + t->run_limit_ms;
+        t->stopped = TABLE_STOPPED_NO;
+        rc = table_run_all(r, t, x, false, true, NULL, out);
+        t->run_deadline_ms = 0;
+        t->run_stop = NULL;
+    }
+    if (!sqlite3_get_autocommit(db))
+        table_exec_sql(db, "ROLLBACK"); /* it only read */
+    return rc;
+}
+
+/* Decodes an EXEC's bytes into d (free it with table_decoded_free, whatever this returns). */
+static int table_decode_command(const uint8_t *cmd, size_t len, struct table_decoded *d,
+                                struct errbuf *eb)
+{
+    memset(d, 0, sizeof *d);
     struct codec_reader r;
     codec_reader_init(&r, cmd, len);
     uint8_t tag = codec_read_u8(&r), op = codec_read_u8(&r);
     if (r.err || tag != STORE_MODEL_TABLE || op != TABLE_OP_EXEC)
         return err_set(eb, ERR_MALFORMED, "not a table exec");
+    if (table_decode_exec(&r, d) != 0)
+        return err_set(eb, ERR_MALFORMED, "table exec does not decode");
+    return 0;
+}
+
+int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tentative,
+                      uint32_t loop_ms, struct buf *out, struct errbuf *eb)
+{
     struct table_decoded d;
-    int rc = table_decode_exec(&r, &d);
-    if (rc == 0)
+    int rc = table_decode_command(cmd, len, &d, eb);
+    if (rc == 0) {
+        d.x.loop_ms = loop_ms;
         rc = table_run(s, &d.x, tentative, out, eb);
-    else
-        rc = err_set(eb, ERR_MALFORMED, "table exec does not decode");
+    }
+    table_decoded_free(&d);
+    return rc;
+}
+
+int table_read_encoded(struct store *r, const uint8_t *cmd, size_t len,
+                       const struct table_read_stop *stop, struct buf *out, struct errbuf *eb)
+{
+    struct table_decoded d;
+    int rc = table_decode_command(cmd, len, &d, eb);
+    if (rc == 0)
+        rc = table_read(r, &d.x, stop, out, eb);
     table_decoded_free(&d);
     return rc;
 }
@@ -1198,8 +1300,11 @@ int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tent
 /* SQLite's progress handler: non-zero interrupts the statement. */
 static int table_progress(void *arg)
 {
-    const struct table_model_state *t = arg;
-    return t->run_deadline_ms != 0 && clock_mono_ms() >= t->run_deadline_ms;
+    struct table_model_state *t = arg;
+    if (t->run_deadline_ms == 0)
+        return 0; /* applying: never stopped */
+    t->stopped = table_read_should_stop(t->run_stop, t->run_deadline_ms);
+    return t->stopped != TABLE_STOPPED_NO;
 }
 
 static int table_prepare_db(sqlite3 *db, uint32_t bucket_count, void **state, struct errbuf *eb)

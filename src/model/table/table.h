@@ -76,6 +76,7 @@
 #ifndef CAIRN_MODEL_TABLE_H
 #define CAIRN_MODEL_TABLE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -90,10 +91,15 @@
 #define TABLE_SQL_BYTES_MAX (1u << 20)       /* one statement's text */
 #define TABLE_OUTPUT_BYTES_MAX (64u << 20)   /* rows one statement may return */
 #define TABLE_ROWS_SCANNED_MAX 100000000ull  /* bound on one statement's steps */
-/* A read or tentative run executes on the node's event loop, where a long one
- * would hold up every group's heartbeats: past this it is interrupted (57014).
+/* A tentative run executes on the node's event loop, where a long one would
+ * hold up every group's heartbeats: past this it is interrupted (57014).
  * Apply has no such bound: its result must not depend on time. */
 #define TABLE_RUN_MS_MAX 2000
+/* A read outside a transaction gets this long on the loop (table_exec.loop_ms); one that
+ * needs longer is run again off the loop, on a reader connection (table_read), for up to
+ * TABLE_READ_MS_MAX or the caller's own bound. */
+#define TABLE_RUN_LOOP_MS 20
+#define TABLE_READ_MS_MAX (30u * 60 * 1000)
 /* VM instructions between two looks at the clock. */
 #define TABLE_PROGRESS_OPS 10000
 
@@ -146,6 +152,10 @@ struct table_exec {
      * and the session's next run — these statements and one more — runs only the new one in it,
      * as long as nothing else used the store meanwhile. */
     uint64_t session;
+    /* Not encoded. Non-zero on a read (table_run without tentative): the run is stopped after
+     * loop_ms and table_run returns ERR_AGAIN with out empty, to be run again by table_read
+     * off the loop. Zero: TABLE_RUN_MS_MAX, then 57014. */
+    uint32_t loop_ms;
 };
 
 enum table_state {
@@ -164,9 +174,40 @@ int table_encode_schema(struct buf *out, uint64_t version, const char *sql, stru
  * statements replayed to give the client its results); without, every
  * statement must be read-only (else TABLE_STATE_ERROR 25006). Output as
  * above into out. Returns 0 (the outcome, good or bad, is in out), ERR_NOMEM,
- * ERR_IO. */
+ * ERR_IO, or ERR_AGAIN: a read that outlasted x->loop_ms (out empty). */
 int table_run(struct store *s, const struct table_exec *x, bool tentative, struct buf *out,
               struct errbuf *eb);
+
+/* Why a read off the loop should stop early; either pointer may be NULL. */
+struct table_read_stop {
+    uint32_t limit_ms;         /* 57014 past it; 0: TABLE_READ_MS_MAX */
+    const atomic_bool *cancel; /* set: 57014, the client cancelled */
+    const atomic_bool *node;   /* set: 57P01, the node is stopping */
+};
+
+/* Why a read was stopped early. */
+enum table_stopped {
+    TABLE_STOPPED_NO = 0,
+    TABLE_STOPPED_TIME,   /* past its deadline */
+    TABLE_STOPPED_CANCEL, /* stop->cancel */
+    TABLE_STOPPED_NODE,   /* stop->node */
+};
+
+/* Whether a read off the loop must stop now, and why: for SQLite progress handlers (a store's
+ * reader, a coordinator's gathered rows). stop may be NULL (then only the deadline counts). */
+enum table_stopped table_read_should_stop(const struct table_read_stop *stop,
+                                          uint64_t deadline_ms);
+/* The error of a read stopped for why (57014; 57P01 when the node stops). in_txn: a
+ * transaction's statement, stopped at TABLE_RUN_MS_MAX on the loop. */
+void table_stopped_error(enum table_stopped why, uint32_t limit_ms, bool in_txn,
+                         char sqlstate[6], char *msg, size_t cap);
+
+/* Runs the read x on r, a reader connection (store_open_reader), on whichever one thread
+ * holds r: the schema version is checked and the statements run in one read transaction, so
+ * both see the same committed state (never a transaction held open on the store's own
+ * connection). Output and returns as table_run's, never ERR_AGAIN. */
+int table_read(struct store *r, const struct table_exec *x, const struct table_read_stop *stop,
+               struct buf *out, struct errbuf *eb);
 
 /* Runs one read-only statement on a database of the caller's (the pg_catalog emulation, a
  * coordinator's gathered rows) — not a store — with the same output as table_run. Returns 0
@@ -176,7 +217,10 @@ int table_query_db(sqlite3 *db, const struct table_stmt *ts, struct buf *out);
 /* table_run of an encoded EXEC (table_encode_exec's bytes). ERR_MALFORMED if
  * it does not decode. */
 int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tentative,
-                      struct buf *out, struct errbuf *eb);
+                      uint32_t loop_ms, struct buf *out, struct errbuf *eb);
+/* table_read of an encoded EXEC. ERR_MALFORMED if it does not decode. */
+int table_read_encoded(struct store *r, const uint8_t *cmd, size_t len,
+                       const struct table_read_stop *stop, struct buf *out, struct errbuf *eb);
 
 /* The store's schema version (the last SCHEMA applied), 0 if none. */
 int table_schema_version(struct store *s, uint64_t *out, struct errbuf *eb);

@@ -75,6 +75,9 @@ struct table_model_state {
     /* table_run: the monotonic clock (ms) past which its statement is interrupted; 0 while
      * applying, which must give the same result on every replica whatever the time. */
     uint64_t run_deadline_ms;
+    uint32_t run_limit_ms;             /* what run_deadline_ms allowed, for the message */
+    const struct table_read_stop *run_stop; /* a read off the loop: also stop on these */
+    enum table_stopped stopped;             /* why the progress handler stopped the run */
     struct table_cached cache[TABLE_STMT_CACHE];
     uint64_t clock;
     struct table_touch *collecting; /* the authorizer fills it while table_prepare prepares */

@@ -229,7 +229,7 @@ TEST(commands_that_do_not_decode)
     }
     CHECK(table_output_parse((const uint8_t *)"\x07", 1, &(struct table_output){0}) ==
           ERR_MALFORMED);
-    CHECK(table_run_encoded(f.s, bad[0], sizeof bad[0], false, &f.cmd, NULL) == ERR_MALFORMED);
+    CHECK(table_run_encoded(f.s, bad[0], sizeof bad[0], false, 0, &f.cmd, NULL) == ERR_MALFORMED);
     buf_reset(&f.cmd);
     fx_close(&f);
 }
