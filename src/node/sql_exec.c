@@ -3183,8 +3183,12 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             }
             struct buf decl = BUF_INIT;
             if (sql_type_decl(&cd->type, &decl) != 0) {
-                pg_send_errorf(s->c, "0A000", "type of column \"%s\" is not supported",
-                               cd->name);
+                if (cd->type.kind == SQL_TYPE_OTHER && cd->type.name != NULL &&
+                    !sql_type_is_builtin(cd->type.name))
+                    pg_send_errorf(s->c, "42704", "type \"%s\" does not exist", cd->type.name);
+                else
+                    pg_send_errorf(s->c, "0A000", "type of column \"%s\" is not supported yet",
+                                   cd->name);
                 buf_free(&decl);
                 goto fail_free;
             }

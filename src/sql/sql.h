@@ -95,6 +95,10 @@ struct sql_type {
 int sql_type_format(const struct sql_type *t, struct buf *out);
 /* PostgreSQL's name for a kind as FigureColname uses it for a cast (int4, float8, varchar...). */
 const char *sql_type_kind_name(enum sql_type_kind k);
+/* Whether name (lower-cased, unqualified) is one of PostgreSQL 15's built-in types: a
+ * SQL_TYPE_OTHER that is not is a type that does not exist (42704), one that is, a type Cairn
+ * does not support yet (0A000). */
+bool sql_type_is_builtin(const char *name);
 
 /* ---- Expressions ---- */
 

@@ -231,6 +231,34 @@ const char *sql_type_kind_name(enum sql_type_kind k)
     return "unknown";
 }
 
+bool sql_type_is_builtin(const char *name)
+{
+    /* pg_type of a fresh PostgreSQL 15 database, less the array types (_int4...) */
+    static const char *const names[] = {
+        "aclitem", "any", "anyarray", "anycompatible", "anycompatiblearray",
+        "anycompatiblemultirange", "anycompatiblenonarray", "anycompatiblerange", "anyelement",
+        "anyenum", "anymultirange", "anynonarray", "anyrange", "bit", "bool", "box", "bpchar",
+        "bytea", "char", "cid", "cidr", "circle", "cstring", "date", "datemultirange",
+        "daterange", "event_trigger", "fdw_handler", "float4", "float8", "gtsvector",
+        "index_am_handler", "inet", "int2", "int2vector", "int4", "int4multirange", "int4range",
+        "int8", "int8multirange", "int8range", "internal", "interval", "json", "jsonb",
+        "jsonpath", "language_handler", "line", "lseg", "macaddr", "macaddr8", "money", "name",
+        "numeric", "nummultirange", "numrange", "oid", "oidvector", "path", "pg_brin_bloom_summary",
+        "pg_brin_minmax_multi_summary", "pg_ddl_command", "pg_dependencies", "pg_lsn",
+        "pg_mcv_list", "pg_ndistinct", "pg_node_tree", "pg_snapshot", "point", "polygon",
+        "record", "refcursor", "regclass", "regcollation", "regconfig", "regdictionary",
+        "regnamespace", "regoper", "regoperator", "regproc", "regprocedure", "regrole",
+        "regtype", "table_am_handler", "text", "tid", "time", "timestamp", "timestamptz",
+        "timetz", "trigger", "tsm_handler", "tsmultirange", "tsquery", "tsrange",
+        "tstzmultirange", "tstzrange", "tsvector", "txid_snapshot", "unknown", "uuid", "varbit",
+        "varchar", "void", "xid", "xid8", "xml",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
 int sql_type_format(const struct sql_type *t, struct buf *out)
 {
     int rc;

@@ -3989,9 +3989,14 @@ static void pr_column_def(struct pr *p, const struct sql_column_def *cd, bool in
         struct buf tn = BUF_INIT;
         sql_type_format(&cd->type, &tn);
         buf_append_u8(&tn, 0);
-        pr_fail(p, ERR_UNSUPPORTED, "0A000", cd->type.loc,
-                "type %s of column \"%s\" is not supported yet", (const char *)tn.data,
-                cd->name);
+        if (cd->type.kind == SQL_TYPE_OTHER && cd->type.name != NULL &&
+            !sql_type_is_builtin(cd->type.name))
+            pr_fail(p, ERR_NOTFOUND, "42704", cd->type.loc, "type \"%s\" does not exist",
+                    cd->type.name);
+        else
+            pr_fail(p, ERR_UNSUPPORTED, "0A000", cd->type.loc,
+                    "type %s of column \"%s\" is not supported yet", (const char *)tn.data,
+                    cd->name);
         buf_free(&tn);
         return;
     }

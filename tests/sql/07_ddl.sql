@@ -56,6 +56,7 @@ INSERT INTO alt VALUES (4, 'four', 4, 'c', 4.25, true);
 SELECT * FROM alt ORDER BY id;
 ALTER TABLE alt ADD COLUMN b int; -- error 42701
 ALTER TABLE alt ADD COLUMN IF NOT EXISTS b int;
+ALTER TABLE alt ADD COLUMN typeless nosuchtype; -- error 42704
 ALTER TABLE alt ADD COLUMN f int NOT NULL; -- error 23502
 ALTER TABLE alt ADD COLUMN g int CHECK (g > 0);
 INSERT INTO alt (id, g) VALUES (5, 0); -- error 23514
