@@ -916,7 +916,7 @@ static void node_on_rpc(void *ctx, uint64_t from, struct net_responder *r, uint6
         net_rpc_respond(r, ERR_PROTO, NULL, 0);
         return;
     }
-    if (sql_exec_on_rpc(n, r, method, payload, len))
+    if (sql_exec_on_rpc(n, from, r, method, payload, len))
         return;
     if (shard_on_rpc(n, from, r, method, payload, len))
         return;

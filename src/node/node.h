@@ -37,6 +37,7 @@ enum node_rpc_method {
     NODE_RPC_KV_LIST = 6,   /* list keys of one replicaset */
     NODE_RPC_BUCKET_READ = 7, /* a bucket's rows, keys or version floor, for a move */
     NODE_RPC_SQL_RUN = 8,     /* SQL statements read or tried in a group this node is in */
+    NODE_RPC_SQL_CANCEL = 9,  /* stop a read the caller asked for with SQL_RUN (cancelled) */
 };
 
 enum node_state { NODE_STARTING, NODE_UP, NODE_STOPPING };

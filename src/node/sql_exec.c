@@ -327,8 +327,9 @@ void sqlx_statement_done(struct sqlx_session *s);
 static void sqlx_next_statement(struct sqlx_session *s);
 
 /* A read's request (NODE_RPC_SQL_RUN, and the bytes a local long read decodes):
- * [u64 group][u8 SQLX_RUN_*][u32 read limit ms, 0: TABLE_READ_MS_MAX][table EXEC]. */
-#define SQLX_RUN_REQ_HEADER_BYTES 13
+ * [u64 group][u8 SQLX_RUN_*][u32 read limit ms, 0: TABLE_READ_MS_MAX][u64 run id][table EXEC].
+ * The run id is the caller's (unique among its runs) for NODE_RPC_SQL_CANCEL: [u64 run id]. */
+#define SQLX_RUN_REQ_HEADER_BYTES 21
 #define SQLX_RUN_TENTATIVE 1
 #define SQLX_RUN_DEFER 2 /* sqlx_run.defer */
 
@@ -339,6 +340,7 @@ static int sqlx_run_encode_req(struct sqlx_run *r)
     buf_append_u8(&r->req, (uint8_t)((r->tentative ? SQLX_RUN_TENTATIVE : 0) |
                                      (r->defer ? SQLX_RUN_DEFER : 0)));
     buf_append_u32(&r->req, r->s->statement_timeout_ms);
+    buf_append_u64(&r->req, r->run_id);
     struct errbuf eb = {{0}};
     return table_encode_exec(&r->req, &r->x, &eb);
 }
@@ -451,9 +453,53 @@ static void sqlx_run_local(void *arg, int err)
 
 static void sqlx_run_try(struct sqlx_run *r);
 
+/* A run sent to another node is on its session's runs_out until it is answered. */
+static void sqlx_run_out_add(struct sqlx_run *r, uint64_t to)
+{
+    struct sqlx_session *s = r->s;
+    r->rpc_to = to;
+    r->in_out = true;
+    r->out_prev = NULL;
+    r->out_next = s->runs_out;
+    if (s->runs_out != NULL)
+        s->runs_out->out_prev = r;
+    s->runs_out = r;
+}
+
+static void sqlx_run_out_remove(struct sqlx_run *r)
+{
+    if (!r->in_out)
+        return;
+    if (r->out_prev != NULL)
+        r->out_prev->out_next = r->out_next;
+    else
+        r->s->runs_out = r->out_next;
+    if (r->out_next != NULL)
+        r->out_next->out_prev = r->out_prev;
+    r->in_out = false;
+}
+
+static void sqlx_cancel_sent(void *arg, int err, int status, const uint8_t *p, size_t len)
+{
+    (void)arg, (void)err, (void)status, (void)p, (void)len; /* best effort: it answers anyway */
+}
+
+/* Asks the nodes running the session's reads to stop them: they answer 57014. */
+static void sqlx_cancel_runs_out(struct sqlx_session *s)
+{
+    for (struct sqlx_run *r = s->runs_out; r != NULL; r = r->out_next) {
+        uint8_t id[8];
+        for (int i = 0; i < 8; i++)
+            id[i] = (uint8_t)(r->run_id >> (8 * i));
+        node_rpc_call(s->x->n, r->rpc_to, NODE_RPC_SQL_CANCEL, id, sizeof id,
+                      SQLX_CANCEL_RPC_MS, sqlx_cancel_sent, NULL);
+    }
+}
+
 static void sqlx_run_remote_done(void *arg, int err, int status, const uint8_t *p, size_t len)
 {
     struct sqlx_run *r = arg;
+    sqlx_run_out_remove(r);
     if (err == 0 && status == 0) {
         buf_reset(&r->out);
         buf_append(&r->out, p, len);
@@ -522,14 +568,18 @@ static void sqlx_run_try(struct sqlx_run *r)
         if (wait < (uint64_t)limit + SQLX_TIMEOUT_MS)
             wait = (uint64_t)limit + SQLX_TIMEOUT_MS;
     }
+    sqlx_run_out_add(r, to);
     int rc = node_rpc_call(n, to, NODE_RPC_SQL_RUN, r->req.data, r->req.len, (uint32_t)wait,
                            sqlx_run_remote_done, r);
-    if (rc != 0)
+    if (rc != 0) {
+        sqlx_run_out_remove(r);
         r->done(r, rc);
+    }
 }
 
 void sqlx_run_free(struct sqlx_run *r)
 {
+    sqlx_run_out_remove(r);
     buf_free(&r->buckets);
     buf_free(&r->sql);
     buf_free(&r->req);
@@ -597,6 +647,7 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
     /* A read outside a transaction may finish on a reader thread. Not a transaction's
      * statement: COMMIT runs them all again at apply, on every replica's loop, unbounded. */
     r->defer = !write && !tentative;
+    r->run_id = ++s->x->next_run_id;
     if ((flags & TABLE_EXEC_BUCKETS) && !sqlx_run_placement(r))
         r->x.flags &= (uint8_t)~TABLE_EXEC_BUCKETS;
     int rc;
@@ -4694,6 +4745,7 @@ static void sqlx_cancel(void *ctx, struct pg_conn *c)
          * statements after it are not run. */
         s->cancelled = true;
         atomic_store(&s->cancel_now, true);
+        sqlx_cancel_runs_out(s);
     }
 }
 
@@ -4730,6 +4782,10 @@ struct sqlx_rpc {
     uint64_t group;
     bool tentative, defer;
     uint32_t limit_ms; /* a read's, off the loop */
+    /* The caller's node and run id: NODE_RPC_SQL_CANCEL names it so (sql_exec.rpcs). */
+    uint64_t from, run_id;
+    atomic_bool cancel;
+    struct sqlx_rpc *prev, *next;
     struct buf payload;
     struct buf out;
 };
@@ -4737,6 +4793,13 @@ struct sqlx_rpc {
 static void sqlx_rpc_answer(void *arg, int err)
 {
     struct sqlx_rpc *q = arg;
+    struct sql_exec *x = q->n->sql;
+    if (q->prev != NULL)
+        q->prev->next = q->next;
+    else if (x != NULL && x->rpcs == q)
+        x->rpcs = q->next;
+    if (q->next != NULL)
+        q->next->prev = q->prev;
     if (err != 0)
         net_rpc_respond(q->r, err, NULL, 0);
     else
@@ -4758,7 +4821,7 @@ static void sqlx_rpc_ready(void *arg, int err)
                                 q->defer ? TABLE_RUN_LOOP_MS : 0, &q->out, &eb);
         if (err == ERR_AGAIN) {
             err = sqlx_long_read_start(q->n->sql, g, q->payload.data, q->payload.len,
-                                       q->limit_ms, NULL, &q->out, sqlx_rpc_answer, q);
+                                       q->limit_ms, &q->cancel, &q->out, sqlx_rpc_answer, q);
             if (err == 0)
                 return;
         }
@@ -4766,9 +4829,30 @@ static void sqlx_rpc_ready(void *arg, int err)
     sqlx_rpc_answer(q, err);
 }
 
-bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
+/* NODE_RPC_SQL_CANCEL: stops the read from asked for under that run id, if it still runs. */
+static void sqlx_rpc_cancel(struct node *n, uint64_t from, struct net_responder *r,
+                            const uint8_t *payload, size_t len)
+{
+    struct codec_reader rd;
+    codec_reader_init(&rd, payload, len);
+    uint64_t run_id = codec_read_u64(&rd);
+    if (rd.err || n->sql == NULL) {
+        net_rpc_respond(r, rd.err ? ERR_MALFORMED : ERR_SHUTDOWN, NULL, 0);
+        return;
+    }
+    for (struct sqlx_rpc *q = n->sql->rpcs; q != NULL; q = q->next)
+        if (q->from == from && q->run_id == run_id)
+            atomic_store(&q->cancel, true);
+    net_rpc_respond(r, 0, NULL, 0);
+}
+
+bool sql_exec_on_rpc(struct node *n, uint64_t from, struct net_responder *r, uint16_t method,
                      const uint8_t *payload, size_t len)
 {
+    if (method == NODE_RPC_SQL_CANCEL) {
+        sqlx_rpc_cancel(n, from, r, payload, len);
+        return true;
+    }
     if (method != NODE_RPC_SQL_RUN)
         return false;
     struct codec_reader rd;
@@ -4776,7 +4860,8 @@ bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
     uint64_t gid = codec_read_u64(&rd);
     uint8_t how = codec_read_u8(&rd);
     uint32_t limit_ms = codec_read_u32(&rd);
-    if (rd.err || node_find_group(n, gid) == NULL) {
+    uint64_t run_id = codec_read_u64(&rd);
+    if (rd.err || n->sql == NULL || node_find_group(n, gid) == NULL) {
         net_rpc_respond(r, rd.err ? ERR_MALFORMED : ERR_CONFLICT, NULL, 0);
         return true;
     }
@@ -4788,6 +4873,13 @@ bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
     q->tentative = (how & SQLX_RUN_TENTATIVE) != 0;
     q->defer = (how & SQLX_RUN_DEFER) != 0;
     q->limit_ms = limit_ms;
+    q->from = from;
+    q->run_id = run_id;
+    atomic_init(&q->cancel, false);
+    q->next = n->sql->rpcs;
+    if (q->next != NULL)
+        q->next->prev = q;
+    n->sql->rpcs = q;
     buf_append(&q->payload, payload + rd.off, len - rd.off);
     node_read(n, gid, false, sqlx_rpc_ready, q);
     return true;

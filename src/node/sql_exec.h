@@ -21,8 +21,8 @@ int sql_exec_start(struct node *n, const char *addr, struct sql_exec **out, stru
  * loop has run. */
 void sql_exec_stop(struct sql_exec *x);
 void sql_exec_free(struct sql_exec *x);
-/* Serves NODE_RPC_SQL_RUN; false for another method. */
-bool sql_exec_on_rpc(struct node *n, struct net_responder *r, uint16_t method,
+/* Serves NODE_RPC_SQL_RUN and NODE_RPC_SQL_CANCEL from node from; false for another method. */
+bool sql_exec_on_rpc(struct node *n, uint64_t from, struct net_responder *r, uint16_t method,
                      const uint8_t *payload, size_t len);
 
 #endif

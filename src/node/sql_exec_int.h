@@ -17,6 +17,7 @@
 #include "sql/sql_func.h"
 
 #define SQLX_TIMEOUT_MS 10000       /* one statement's deadline, retries included */
+#define SQLX_CANCEL_RPC_MS 2000     /* a cancel sent to a node running the session's read */
 #define SQLX_RETRY_MS 20            /* before retrying a schema or routing miss */
 #define SQLX_TABLES_MAX 4096        /* tables in the catalog cache */
 #define SQLX_TXN_STMTS_MAX TABLE_STMTS_MAX
@@ -99,6 +100,8 @@ struct sql_exec {
      * the server stops. */
     struct reader_pool *readers;
     uint64_t long_reads;
+    uint64_t next_run_id;         /* names a read sent to another node, to cancel it */
+    struct sqlx_rpc *rpcs;        /* reads other nodes asked for, still running here */
 };
 
 enum sqlx_txn {
@@ -148,6 +151,7 @@ struct sqlx_session {
     uint32_t n_params;
     uint64_t deadline_ms;
     bool cancelled;
+    struct sqlx_run *runs_out; /* sent to other nodes, not answered yet */
     atomic_bool cancel_now; /* cancelled, for a read running off the loop (sqlx_long_read) */
     uint32_t statement_timeout_ms; /* SET statement_timeout; 0: none (TABLE_READ_MS_MAX) */
     bool stmt_failed; /* the current statement sent an error */
@@ -176,6 +180,11 @@ struct sqlx_run {
     struct table_stmt *stmts;
     bool tentative, write;
     bool defer; /* a read that may finish on a reader thread (sqlx_long_read) */
+    /* Sent to another node and not answered yet: in the session's runs_out, so that a cancel
+     * reaches it there (NODE_RPC_SQL_CANCEL with run_id). */
+    uint64_t run_id, rpc_to;
+    struct sqlx_run *out_prev, *out_next;
+    bool in_out; /* on runs_out */
     struct buf sql; /* the statements' text, owned */
     struct buf req; /* the encoded request (RPC) or command (write) */
     struct buf out; /* the output */

@@ -216,3 +216,30 @@ def test_the_coordinators_part_runs_off_its_loop(sharded):
         cur.execute(sql)
     assert e.value.pgcode == "57014" and "statement timeout" in str(e.value), e.value
     conn.close()
+
+
+def test_a_cancel_reaches_the_other_nodes_part(sharded):
+    """Cancelling a query whose parts run on both replicasets stops the other node's part too
+    (NODE_RPC_SQL_CANCEL): the answer comes at once, not when that part ends (~30 s)."""
+    a, b = sharded.nodes
+    conn = connect(a)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE IF NOT EXISTS lr_rows (id int PRIMARY KEY, v int)")
+    cur.execute("SELECT count(*) FROM lr_rows")
+    if cur.fetchone()[0] == 0:
+        cur.execute("INSERT INTO lr_rows SELECT g, g % 9 FROM generate_series(1, 400) g")
+    before = long_reads(b)
+    timer = threading.Timer(1.5, conn.cancel)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("SELECT count(*) FROM lr_rows WHERE (SELECT count(*) FROM "
+                    "generate_series(1, 300000) g WHERE g % 7 = lr_rows.v) > 0")
+    took = time.monotonic() - started
+    timer.join()
+    assert e.value.pgcode == "57014" and "user request" in str(e.value), e.value
+    assert long_reads(b) >= before + 1, "the other node's part was not a long read"
+    assert took < 6, "the answer waited %.1f s for the other node's part" % took
+    cur.execute("SELECT count(*) FROM lr_rows WHERE id < 10")
+    assert cur.fetchone()[0] == 9
+    conn.close()
