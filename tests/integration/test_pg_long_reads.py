@@ -152,14 +152,21 @@ def test_a_long_read_in_a_transaction_keeps_the_loop_bound(node):
 
 # ---- two replicasets: the long part runs on the other node ----
 
+def make_lr_rows(cur):
+    """lr_rows: ids 1..400 over both replicasets, v = id % 9 (made once per module)."""
+    cur.execute("CREATE TABLE IF NOT EXISTS lr_rows (id int PRIMARY KEY, v int)")
+    cur.execute("SELECT count(*) FROM lr_rows")
+    if cur.fetchone()[0] == 0:
+        cur.execute("INSERT INTO lr_rows SELECT g, g % 9 FROM generate_series(1, 400) g")
+
+
 def test_a_long_read_on_another_replicaset(sharded):
     """Each replicaset counts its own rows under a WHERE that is slow per row (a partial
     aggregate): the other node runs its part off its loop, past 2 s, and answers the RPC."""
     a, b = sharded.nodes
     conn = connect(a)
     cur = conn.cursor()
-    cur.execute("CREATE TABLE lr_rows (id int PRIMARY KEY, v int)")
-    cur.execute("INSERT INTO lr_rows SELECT g, g % 9 FROM generate_series(1, 400) g")
+    make_lr_rows(cur)
     sql = ("SELECT count(*) FROM lr_rows WHERE (SELECT count(*) FROM generate_series(1, 30000) g"
            " WHERE g % 7 = lr_rows.v) > 0")
     cur.execute("EXPLAIN " + sql)
@@ -183,10 +190,7 @@ def test_the_coordinators_part_runs_off_its_loop(sharded):
     a = sharded.nodes[0]
     conn = connect(a)
     cur = conn.cursor()
-    cur.execute("CREATE TABLE IF NOT EXISTS lr_rows (id int PRIMARY KEY, v int)")
-    cur.execute("SELECT count(*) FROM lr_rows")
-    if cur.fetchone()[0] == 0:
-        cur.execute("INSERT INTO lr_rows SELECT g, g % 9 FROM generate_series(1, 400) g")
+    make_lr_rows(cur)
     sql = ("SELECT count(*) FROM lr_rows x JOIN lr_rows y ON x.v = y.v, "
            "generate_series(1, 1500) g WHERE x.id + g % 3 <> 1")
     cur.execute("EXPLAIN " + sql)
@@ -224,10 +228,7 @@ def test_a_cancel_reaches_the_other_nodes_part(sharded):
     a, b = sharded.nodes
     conn = connect(a)
     cur = conn.cursor()
-    cur.execute("CREATE TABLE IF NOT EXISTS lr_rows (id int PRIMARY KEY, v int)")
-    cur.execute("SELECT count(*) FROM lr_rows")
-    if cur.fetchone()[0] == 0:
-        cur.execute("INSERT INTO lr_rows SELECT g, g % 9 FROM generate_series(1, 400) g")
+    make_lr_rows(cur)
     before = long_reads(b)
     timer = threading.Timer(1.5, conn.cancel)
     started = time.monotonic()
