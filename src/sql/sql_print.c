@@ -42,6 +42,10 @@ struct pr {
      * where PostgreSQL resolves names only among FROM items). */
     const struct pr_scope *scopes;
     bool check_cols;
+    /* A HAVING without GROUP BY over a select list without aggregates: SQLite refuses it ("a
+     * non-aggregate query"), PostgreSQL makes the whole input one group. The first column is
+     * printed as iif(count(*) >= 0, col, NULL): the same value, and an aggregate query. */
+    bool having_group;
     /* Literals here are printed as parameters into printed->lits (literal_params_from): set
      * while a WHERE, a SET value or a VALUES row prints, cleared inside every select. */
     bool lits;
@@ -2844,7 +2848,11 @@ static void pr_targets(struct pr *p, const struct sql_targets *t, const struct s
         }
         pr_s(p, first ? "" : ", ");
         first = false;
+        bool group = p->having_group;
+        p->having_group = false; /* not for a subquery inside it */
+        pr_s(p, group ? "iif(count(*) >= 0, " : "");
         pr_expr(p, e);
+        pr_s(p, group ? ", NULL)" : "");
         const char *name = t->v[i].alias ? t->v[i].alias : pr_colname(e);
         pr_s(p, " AS ");
         pr_ident(p, name);
@@ -3199,7 +3207,12 @@ static void pr_select_body(struct pr *p, const struct sql_select *q, struct pr_c
     if (q->targets.n == 0)
         pr_s(p, "NULL AS \"?column?\"");
     p->check_cols = true;
+    p->having_group = q->having != NULL && q->group_by.n == 0;
+    for (uint32_t i = 0; i < q->targets.n && p->having_group; i++)
+        if (pr_find_aggregate(p, q->targets.v[i].expr) != NULL)
+            p->having_group = false;
     pr_targets(p, &q->targets, &q->from, cols);
+    p->having_group = false;
     p->check_cols = false;
     if (distinct_on) {
         pr_s(p, ", row_number() OVER (PARTITION BY ");

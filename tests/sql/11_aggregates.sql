@@ -50,6 +50,10 @@ SELECT region, count(*), sum(qty), avg(amount) FROM sales GROUP BY region ORDER 
 SELECT region, product, sum(qty) AS q FROM sales GROUP BY region, product ORDER BY region, product;
 SELECT product, count(*) AS n FROM sales GROUP BY product HAVING count(*) > 1 ORDER BY n DESC, product;
 SELECT product, sum(amount) FROM sales GROUP BY product HAVING sum(amount) > 10 ORDER BY product;
+-- HAVING without GROUP BY: the whole input is one group, an empty one too
+SELECT 'many' AS k FROM sales HAVING count(*) > 1;
+SELECT 'none' AS k FROM sales WHERE false HAVING count(*) = 0;
+SELECT 1 AS k FROM sales WHERE false HAVING count(*) > 0;
 SELECT product, max(qty) FROM sales GROUP BY product HAVING max(qty) IS NULL;
 SELECT region FROM sales GROUP BY region HAVING bool_and(qty > 0) ORDER BY region;
 SELECT count(*) FROM sales HAVING count(*) > 5;
