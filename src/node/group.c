@@ -64,7 +64,7 @@ struct group_conf_at {
 #define GROUP_SNAP_SENDS_MAX 16
 #define GROUP_CONF_HISTORY_MAX 64
 #define GROUP_SNAPSHOT_RETRIES_MAX 5
-#define GROUP_IDLE_READERS_MAX 4 /* reader connections kept open between long reads */
+#define GROUP_IDLE_READ_CONNS_MAX 4 /* reader connections kept open between long reads */
 
 struct group {
     uv_loop_t *loop;
@@ -120,10 +120,10 @@ struct group {
     uint64_t ckpt_last_ms;
     bool install_waiting;      /* a snapshot install waits for the checkpoint */
 
-    /* Reader connections for reads off the loop (group_reader_take): idle ones, all of the
+    /* Reader connections for reads off the loop (group_read_conn_take): idle ones, all of the
      * store that store_serial names. */
-    struct store *idle_readers[GROUP_IDLE_READERS_MAX];
-    uint32_t n_idle_readers;
+    struct store *idle_read_conns[GROUP_IDLE_READ_CONNS_MAX];
+    uint32_t n_idle_read_conns;
     uint64_t store_serial;
 
     uint64_t last_leader;
@@ -145,33 +145,33 @@ static uint64_t group_store_serial_next(void)
     return ++serial;
 }
 
-static void group_readers_drop(struct group *g)
+static void group_read_conns_drop(struct group *g)
 {
-    while (g->n_idle_readers > 0)
-        store_close(g->idle_readers[--g->n_idle_readers]);
+    while (g->n_idle_read_conns > 0)
+        store_close(g->idle_read_conns[--g->n_idle_read_conns]);
 }
 
-int group_reader_take(struct group *g, struct store **out, uint64_t *serial, struct errbuf *eb)
+int group_read_conn_take(struct group *g, struct store **out, uint64_t *serial, struct errbuf *eb)
 {
     if (g->store == NULL || g->closing || g->fatal)
         return err_set(eb, ERR_UNAVAILABLE, "group %" PRIu64 " has no store open",
                        g->cfg.group_id);
     *serial = g->store_serial;
-    if (g->n_idle_readers > 0) {
-        *out = g->idle_readers[--g->n_idle_readers];
+    if (g->n_idle_read_conns > 0) {
+        *out = g->idle_read_conns[--g->n_idle_read_conns];
         return 0;
     }
     return store_open_reader(g->store, out, eb);
 }
 
-void group_reader_give(struct group *g, struct store *r, uint64_t serial)
+void group_read_conn_give(struct group *g, struct store *r, uint64_t serial)
 {
     if (g == NULL || serial != g->store_serial || g->closing || g->fatal ||
-        g->n_idle_readers == GROUP_IDLE_READERS_MAX) {
+        g->n_idle_read_conns == GROUP_IDLE_READ_CONNS_MAX) {
         store_close(r);
         return;
     }
-    g->idle_readers[g->n_idle_readers++] = r;
+    g->idle_read_conns[g->n_idle_read_conns++] = r;
 }
 
 /* ------------------------------------------------------------ storage */
@@ -559,7 +559,7 @@ static int group_install_store(struct group *g, const struct raft_snapshot_meta 
                        meta->index);
     store_close(g->store);
     g->store = NULL;
-    group_readers_drop(g);
+    group_read_conns_drop(g);
     g->store_serial = group_store_serial_next();
     int rc = store_restore_finish(rv->rs, eb);
     rv->rs = NULL;
@@ -905,7 +905,7 @@ static int group_repair(struct group *g, struct errbuf *eb)
         return rc;
     store_close(g->store);
     g->store = NULL;
-    group_readers_drop(g);
+    group_read_conns_drop(g);
     g->store_serial = group_store_serial_next();
     if (unlink(g->store_path) != 0 && errno != ENOENT)
         return err_set(eb, ERR_IO, "cannot remove %s: %s", g->store_path, strerror(errno));
@@ -1062,7 +1062,7 @@ void group_close(struct group *g, void (*done)(void *arg), void *arg)
     g->close_arg = arg;
     if (!g->closing) {
         g->closing = true;
-        group_readers_drop(g);
+        group_read_conns_drop(g);
         group_waiters_fail_all(g, ERR_SHUTDOWN);
         while (g->n_readers) {
             struct group_reader r = g->readers[0];

@@ -96,12 +96,12 @@ int group_read(struct group *g, uint32_t timeout_ms, group_read_fn fn, void *arg
 int group_transfer_leader(struct group *g, uint64_t to);
 
 /* A read-only connection to the group's store for a read on another thread (node/readers.h):
- * an idle one, or a new one. Hand it back with group_reader_give and the serial, on the loop
+ * an idle one, or a new one. Hand it back with group_read_conn_give and the serial, on the loop
  * thread, once the read is over — to the group found again by id, or NULL if it is gone: a
  * reader of a store since replaced, or of a closed group, is closed rather than kept.
  * ERR_UNAVAILABLE while the group has no store (closing, failed). */
-int group_reader_take(struct group *g, struct store **out, uint64_t *serial, struct errbuf *eb);
-void group_reader_give(struct group *g, struct store *r, uint64_t serial);
+int group_read_conn_take(struct group *g, struct store **out, uint64_t *serial, struct errbuf *eb);
+void group_read_conn_give(struct group *g, struct store *r, uint64_t serial);
 
 /* State. */
 struct store *group_store(struct group *g);

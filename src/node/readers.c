@@ -9,7 +9,6 @@
 #include "base/assert.h"
 
 struct reader_pool {
-    uv_loop_t *loop;
     uv_async_t wake; /* a job finished: run its done on the loop */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -99,7 +98,6 @@ int reader_pool_start(uv_loop_t *loop, struct reader_pool **out, struct errbuf *
     struct reader_pool *p = calloc(1, sizeof *p);
     if (p == NULL)
         return err_set(eb, ERR_NOMEM, "reader pool");
-    p->loop = loop;
     atomic_init(&p->stopping, false);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -139,11 +137,6 @@ void reader_pool_submit(struct reader_pool *p, struct reader_job *j)
 const atomic_bool *reader_pool_stopping(const struct reader_pool *p)
 {
     return &p->stopping;
-}
-
-uint32_t reader_pool_inflight(const struct reader_pool *p)
-{
-    return p->inflight;
 }
 
 void reader_pool_stop(struct reader_pool *p)

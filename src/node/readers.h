@@ -37,8 +37,6 @@ int reader_pool_start(uv_loop_t *loop, struct reader_pool **out, struct errbuf *
 void reader_pool_submit(struct reader_pool *p, struct reader_job *j);
 /* Set once reader_pool_stop was called: long work should stop early. */
 const atomic_bool *reader_pool_stopping(const struct reader_pool *p);
-/* Jobs submitted and not yet done. */
-uint32_t reader_pool_inflight(const struct reader_pool *p);
 /* Frees the pool once every submitted job is done (now, if none is out). */
 void reader_pool_stop(struct reader_pool *p);
 

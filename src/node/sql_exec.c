@@ -327,18 +327,17 @@ void sqlx_statement_done(struct sqlx_session *s);
 static void sqlx_next_statement(struct sqlx_session *s);
 
 /* A read's request (NODE_RPC_SQL_RUN, and the bytes a local long read decodes):
- * [u64 group][u8 SQLX_RUN_*][u32 read limit ms, 0: TABLE_READ_MS_MAX][u64 run id][table EXEC].
- * The run id is the caller's (unique among its runs) for NODE_RPC_SQL_CANCEL: [u64 run id]. */
+ * [u64 group][u8 tentative][u32 read limit ms, 0: TABLE_READ_MS_MAX][u64 run id][table EXEC].
+ * The run id is the caller's (unique among its runs) for NODE_RPC_SQL_CANCEL: [u64 run id].
+ * A read that is not tentative may finish on a reader thread; a transaction's statement may
+ * not: COMMIT runs them all again at apply, on every replica's loop, unbounded. */
 #define SQLX_RUN_REQ_HEADER_BYTES 21
-#define SQLX_RUN_TENTATIVE 1
-#define SQLX_RUN_DEFER 2 /* sqlx_run.defer */
 
 static int sqlx_run_encode_req(struct sqlx_run *r)
 {
     buf_reset(&r->req);
     buf_append_u64(&r->req, r->group);
-    buf_append_u8(&r->req, (uint8_t)((r->tentative ? SQLX_RUN_TENTATIVE : 0) |
-                                     (r->defer ? SQLX_RUN_DEFER : 0)));
+    buf_append_u8(&r->req, r->tentative);
     buf_append_u32(&r->req, r->s->statement_timeout_ms);
     buf_append_u64(&r->req, r->run_id);
     struct errbuf eb = {{0}};
@@ -373,7 +372,7 @@ static void sqlx_long_read_work(struct reader_job *j)
 static void sqlx_long_read_done(struct reader_job *j)
 {
     struct sqlx_long_read *lr = (struct sqlx_long_read *)j;
-    group_reader_give(node_find_group(lr->x->n, lr->group), lr->reader, lr->serial);
+    group_read_conn_give(node_find_group(lr->x->n, lr->group), lr->reader, lr->serial);
     lr->done(lr->arg, lr->err);
     free(lr);
 }
@@ -390,7 +389,7 @@ static int sqlx_long_read_start(struct sql_exec *x, struct group *g, const uint8
     if (lr == NULL)
         return ERR_NOMEM;
     struct errbuf eb = {{0}};
-    int rc = group_reader_take(g, &lr->reader, &lr->serial, &eb);
+    int rc = group_read_conn_take(g, &lr->reader, &lr->serial, &eb);
     if (rc != 0) {
         LOGW("sql", "no reader connection for group %" PRIu64 ": %s", group_id(g), eb.msg);
         free(lr);
@@ -437,7 +436,7 @@ static void sqlx_run_local(void *arg, int err)
         err = ERR_CONFLICT;
     if (err == 0) {
         struct errbuf eb = {{0}};
-        r->x.loop_ms = r->defer ? TABLE_RUN_LOOP_MS : 0;
+        r->x.loop_ms = r->tentative ? 0 : TABLE_RUN_LOOP_MS;
         err = table_run(group_store(g), &r->x, r->tentative, &r->out, &eb);
         if (err == ERR_AGAIN) {
             err = sqlx_long_read_start(r->s->x, g, r->req.data + SQLX_RUN_REQ_HEADER_BYTES,
@@ -489,8 +488,7 @@ static void sqlx_cancel_runs_out(struct sqlx_session *s)
 {
     for (struct sqlx_run *r = s->runs_out; r != NULL; r = r->out_next) {
         uint8_t id[8];
-        for (int i = 0; i < 8; i++)
-            id[i] = (uint8_t)(r->run_id >> (8 * i));
+        codec_put_u64(id, r->run_id);
         node_rpc_call(s->x->n, r->rpc_to, NODE_RPC_SQL_CANCEL, id, sizeof id,
                       SQLX_CANCEL_RPC_MS, sqlx_cancel_sent, NULL);
     }
@@ -562,11 +560,10 @@ static void sqlx_run_try(struct sqlx_run *r)
     }
     /* A read may run off the loop there for as long as its limit allows. */
     uint64_t wait = r->s->deadline_ms - now;
-    if (r->defer) {
-        uint32_t limit = r->s->statement_timeout_ms ? r->s->statement_timeout_ms
-                                                    : TABLE_READ_MS_MAX;
-        if (wait < (uint64_t)limit + SQLX_TIMEOUT_MS)
-            wait = (uint64_t)limit + SQLX_TIMEOUT_MS;
+    if (!r->tentative) {
+        uint64_t limit = table_read_limit_ms(r->s->statement_timeout_ms);
+        if (wait < limit + SQLX_TIMEOUT_MS)
+            wait = limit + SQLX_TIMEOUT_MS;
     }
     sqlx_run_out_add(r, to);
     int rc = node_rpc_call(n, to, NODE_RPC_SQL_RUN, r->req.data, r->req.len, (uint32_t)wait,
@@ -644,9 +641,6 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
     /* A transaction's statements run tentatively may keep their savepoint open for the next
      * one (table_exec.session), when the run is on this node. */
     r->x.session = tentative && s->txn == SQLX_BLOCK ? s->token : 0;
-    /* A read outside a transaction may finish on a reader thread. Not a transaction's
-     * statement: COMMIT runs them all again at apply, on every replica's loop, unbounded. */
-    r->defer = !write && !tentative;
     r->run_id = ++s->x->next_run_id;
     if ((flags & TABLE_EXEC_BUCKETS) && !sqlx_run_placement(r))
         r->x.flags &= (uint8_t)~TABLE_EXEC_BUCKETS;
@@ -4780,7 +4774,7 @@ struct sqlx_rpc {
     struct node *n;
     struct net_responder *r;
     uint64_t group;
-    bool tentative, defer;
+    bool tentative;
     uint32_t limit_ms; /* a read's, off the loop */
     /* The caller's node and run id: NODE_RPC_SQL_CANCEL names it so (sql_exec.rpcs). */
     uint64_t from, run_id;
@@ -4793,11 +4787,10 @@ struct sqlx_rpc {
 static void sqlx_rpc_answer(void *arg, int err)
 {
     struct sqlx_rpc *q = arg;
-    struct sql_exec *x = q->n->sql;
     if (q->prev != NULL)
         q->prev->next = q->next;
-    else if (x != NULL && x->rpcs == q)
-        x->rpcs = q->next;
+    else
+        q->n->sql->rpcs = q->next;
     if (q->next != NULL)
         q->next->prev = q->prev;
     if (err != 0)
@@ -4818,7 +4811,7 @@ static void sqlx_rpc_ready(void *arg, int err)
     if (err == 0) {
         struct errbuf eb = {{0}};
         err = table_run_encoded(group_store(g), q->payload.data, q->payload.len, q->tentative,
-                                q->defer ? TABLE_RUN_LOOP_MS : 0, &q->out, &eb);
+                                q->tentative ? 0 : TABLE_RUN_LOOP_MS, &q->out, &eb);
         if (err == ERR_AGAIN) {
             err = sqlx_long_read_start(q->n->sql, g, q->payload.data, q->payload.len,
                                        q->limit_ms, &q->cancel, &q->out, sqlx_rpc_answer, q);
@@ -4858,7 +4851,7 @@ bool sql_exec_on_rpc(struct node *n, uint64_t from, struct net_responder *r, uin
     struct codec_reader rd;
     codec_reader_init(&rd, payload, len);
     uint64_t gid = codec_read_u64(&rd);
-    uint8_t how = codec_read_u8(&rd);
+    bool tentative = codec_read_u8(&rd) != 0;
     uint32_t limit_ms = codec_read_u32(&rd);
     uint64_t run_id = codec_read_u64(&rd);
     if (rd.err || n->sql == NULL || node_find_group(n, gid) == NULL) {
@@ -4870,8 +4863,7 @@ bool sql_exec_on_rpc(struct node *n, uint64_t from, struct net_responder *r, uin
     q->n = n;
     q->r = r;
     q->group = gid;
-    q->tentative = (how & SQLX_RUN_TENTATIVE) != 0;
-    q->defer = (how & SQLX_RUN_DEFER) != 0;
+    q->tentative = tentative;
     q->limit_ms = limit_ms;
     q->from = from;
     q->run_id = run_id;

@@ -179,7 +179,6 @@ struct sqlx_run {
     struct table_exec x;
     struct table_stmt *stmts;
     bool tentative, write;
-    bool defer; /* a read that may finish on a reader thread (sqlx_long_read) */
     /* Sent to another node and not answered yet: in the session's runs_out, so that a cancel
      * reaches it there (NODE_RPC_SQL_CANCEL with run_id). */
     uint64_t run_id, rpc_to;

@@ -300,8 +300,8 @@ static void sqlx_gather_reply(struct sqlx_gather *g)
     struct table_output o;
     if (g->stopped != TABLE_STOPPED_NO) {
         char state[6], msg[400];
-        table_stopped_error(g->stopped, g->stop.limit_ms ? g->stop.limit_ms : TABLE_READ_MS_MAX,
-                            false, state, msg, sizeof msg);
+        table_stopped_error(g->stopped, table_read_limit_ms(g->stop.limit_ms), false, state, msg,
+                            sizeof msg);
         pg_send_error(s->c, state, "ERROR", msg, NULL, NULL, 0);
         sqlx_failed(s);
     } else if (g->query_error) {
@@ -354,8 +354,7 @@ static void sqlx_gather_answer(struct sqlx_gather *g, const struct sqlx_gplan *p
     g->stop.limit_ms = s->statement_timeout_ms;
     g->stop.cancel = &s->cancel_now;
     g->stop.node = s->x->readers != NULL ? reader_pool_stopping(s->x->readers) : NULL;
-    g->deadline_ms =
-        clock_mono_ms() + (s->statement_timeout_ms ? s->statement_timeout_ms : TABLE_READ_MS_MAX);
+    g->deadline_ms = clock_mono_ms() + table_read_limit_ms(s->statement_timeout_ms);
     if (s->x->readers == NULL) {
         sqlx_gather_compute(g);
         sqlx_gather_end(g);

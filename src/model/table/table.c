@@ -1242,7 +1242,7 @@ int table_read(struct store *r, const struct table_exec *x, const struct table_r
         buf_append_u64(out, version);
     } else if (rc == 0) {
         t->run_stop = stop;
-        t->run_limit_ms = stop->limit_ms != 0 ? stop->limit_ms : TABLE_READ_MS_MAX;
+        t->run_limit_ms = table_read_limit_ms(stop->limit_ms);
         t->run_deadline_ms = clock_mono_ms() + t->run_limit_ms;
         t->stopped = TABLE_STOPPED_NO;
         rc = table_run_all(r, t, x, false, true, NULL, out);

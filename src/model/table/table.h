@@ -100,6 +100,12 @@
  * TABLE_READ_MS_MAX or the caller's own bound. */
 #define TABLE_RUN_LOOP_MS 20
 #define TABLE_READ_MS_MAX (30u * 60 * 1000)
+
+/* A read's bound: limit_ms (statement_timeout), or TABLE_READ_MS_MAX for 0. */
+static inline uint32_t table_read_limit_ms(uint32_t limit_ms)
+{
+    return limit_ms != 0 ? limit_ms : TABLE_READ_MS_MAX;
+}
 /* VM instructions between two looks at the clock. */
 #define TABLE_PROGRESS_OPS 10000
 
