@@ -636,7 +636,9 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
     r->x.n = n;
     r->x.flags = flags;
     r->x.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
-    r->x.seed = s->txn != SQLX_IDLE ? s->txn_seed + s->n_stmts : rng_next(&s->x->rng);
+    /* One seed for a whole transaction: its statement i draws random() from seed + i in every
+     * run, tentative or at COMMIT, so what the client saw is what commits. */
+    r->x.seed = s->txn != SQLX_IDLE ? s->txn_seed : rng_next(&s->x->rng);
     r->x.schema_version = group == NODE_GOVERNOR_GROUP ? 0 : sqlx_catalog(s->x)->version;
     /* A transaction's statements run tentatively may keep their savepoint open for the next
      * one (table_exec.session), when the run is on this node. */
@@ -1449,7 +1451,11 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
 {
     struct node *n = s->x->n;
     struct table_stmt ts = sqlx_dml_stmt(d, NULL);
-    if (s->txn == SQLX_BLOCK) {
+    /* A read of no sharded table (SELECT 1, now(), global reference data) is no part of the
+     * transaction's replicaset: it reads as outside the block and does not pin the block to
+     * the governor. */
+    bool in_txn = s->txn == SQLX_BLOCK && (write || group != NODE_GOVERNOR_GROUP || all);
+    if (in_txn) {
         if (all || (s->txn_group != 0 && s->txn_group != group)) {
             pg_send_errorf(s->c, "0A000",
                            "this transaction would touch rows in more than one replicaset; "

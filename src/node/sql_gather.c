@@ -651,6 +651,7 @@ static void sqlx_gather_begin(struct sqlx_session *s, const struct sql_stmt *st,
     *printed = (struct sql_printed){0};
     g->env.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
     g->env.random_seed = rng_next(&s->x->rng);
+    g->env.statement++;
     g->env.user = pg_conn_user(s->c);
     g->env.database = pg_conn_database(s->c);
     struct sql_error err = {0};

@@ -166,6 +166,7 @@ void sqlx_pgcat_run(struct sqlx_session *s, const struct sql_stmt *st)
     }
     s->x->pgcat_env.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
     s->x->pgcat_env.random_seed = rng_next(&s->x->rng);
+    s->x->pgcat_env.statement++;
     uint32_t n_params = 0;
     struct table_value *params = sqlx_params(s, &n_params);
     struct table_stmt ts = {.sql = (const char *)printed.sql.data,

@@ -20,12 +20,14 @@ struct sql_func_env {
      * caller's and must stay valid while env is registered. */
     const char *user;     /* current_user, session_user, user; NULL → "postgres" */
     const char *database; /* current_database(); NULL → "cairn" */
+    uint64_t statement;   /* changed by the caller before every statement */
 };
 /* Registers every pg_* function, aggregate and the pg_numeric collation on db. env is read at
  * call time through the pointer: the caller owns it and may change it between statements; it
  * must outlive db. Returns 0 or ERR_NOMEM/ERR_INVAL.
- * random() restarts its sequence whenever env->random_seed changes (so give every statement its
- * own seed); within one seed, successive calls continue the sequence. */
+ * random() and gen_random_uuid() restart their sequence from env->random_seed at the first
+ * call of every statement (env->statement changed) and continue it within the statement: a
+ * statement run twice with one seed draws the same values, whatever ran in between. */
 int sql_func_register(sqlite3 *db, const struct sql_func_env *env, struct errbuf *eb);
 /* The SQLite function that implements PostgreSQL's function `name` (lower case) called with
  * nargs arguments, or NULL if Cairn has none. Aggregates included (is_aggregate set).

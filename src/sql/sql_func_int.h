@@ -24,13 +24,26 @@
 struct sql_fn_state {
     const struct sql_func_env *env;
     struct rng rng;
-    uint64_t rng_seed;
+    uint64_t rng_seed, rng_statement; /* the env's when the sequence last restarted */
     bool rng_seeded;
 };
 
 static inline struct sql_fn_state *sql_fn_state(sqlite3_context *ctx)
 {
     return (struct sql_fn_state *)sqlite3_user_data(ctx);
+}
+
+/* The statement's random sequence, restarted from env->random_seed at its first draw. */
+static inline struct rng *sql_fn_rng(struct sql_fn_state *st)
+{
+    if (!st->rng_seeded || st->rng_seed != st->env->random_seed ||
+        st->rng_statement != st->env->statement) {
+        rng_seed(&st->rng, st->env->random_seed);
+        st->rng_seed = st->env->random_seed;
+        st->rng_statement = st->env->statement;
+        st->rng_seeded = true;
+    }
+    return &st->rng;
 }
 
 /* ---- errors ---- */

@@ -369,16 +369,11 @@ static void sql_fn_pi(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /* random(): uniform in [0, 1) from the statement's seed (sql_func_env.random_seed); the
- * sequence restarts whenever the seed changes. */
+ * sequence restarts with every statement. */
 static void sql_fn_random(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    struct sql_fn_state *st = sql_fn_state(ctx);
-    if (!st->rng_seeded || st->rng_seed != st->env->random_seed) {
-        rng_seed(&st->rng, st->env->random_seed);
-        st->rng_seed = st->env->random_seed;
-        st->rng_seeded = true;
-    }
-    uint64_t r = rng_next(&st->rng) >> 11;
+    struct rng *rng = sql_fn_rng(sql_fn_state(ctx));
+    uint64_t r = rng_next(rng) >> 11;
     sql_fn_result_double(ctx, (double)r * 0x1.0p-53);
 }
 

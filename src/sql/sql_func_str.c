@@ -2723,14 +2723,9 @@ static void sql_fn_to_number(sqlite3_context *ctx, int argc, sqlite3_value **arg
 
 static void sql_fn_gen_random_uuid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    struct sql_fn_state *st = sql_fn_state(ctx);
-    if (!st->rng_seeded || st->rng_seed != st->env->random_seed) {
-        rng_seed(&st->rng, st->env->random_seed);
-        st->rng_seed = st->env->random_seed;
-        st->rng_seeded = true;
-    }
+    struct rng *rng = sql_fn_rng(sql_fn_state(ctx));
     uint8_t b[16];
-    uint64_t r0 = rng_next(&st->rng), r1 = rng_next(&st->rng);
+    uint64_t r0 = rng_next(rng), r1 = rng_next(rng);
     for (int i = 0; i < 8; i++) {
         b[i] = (uint8_t)(r0 >> (8 * i));
         b[8 + i] = (uint8_t)(r1 >> (8 * i));

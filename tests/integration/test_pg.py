@@ -190,6 +190,37 @@ def test_psycopg2_transactions(node):
     conn.close()
 
 
+def test_random_values_in_a_transaction_commit_as_the_client_saw_them(node):
+    """random() and gen_random_uuid() inside a block: every later statement sees the values the
+    first one returned, and COMMIT writes those (it used to fail with 40001 every time: the
+    statement drew other values when run again). A query of no table (SELECT 1, now()) before
+    or between the writes does not tie the block to another replicaset (it used to: 0A000)."""
+    conn = connect(node, autocommit=False)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py_rand (id int PRIMARY KEY, v float, u uuid)")
+    cur.execute("INSERT INTO py_rand VALUES (1, 0, NULL), (2, 0, NULL)")
+    conn.commit()
+    cur.execute("SELECT 1")
+    cur.execute("UPDATE py_rand SET v = random(), u = gen_random_uuid() WHERE id = 1 "
+                "RETURNING v, u")
+    v1, u1 = cur.fetchone()
+    cur.execute("SELECT now() = now()")
+    assert cur.fetchone()[0] is True
+    cur.execute("SELECT v, u FROM py_rand WHERE id = 1")
+    assert cur.fetchone() == (v1, u1)
+    cur.execute("UPDATE py_rand SET v = random() + 1 WHERE id = 2 RETURNING v")
+    v2 = cur.fetchone()[0]
+    assert 1 <= v2 < 2 and v2 != v1 + 1  # another statement, another draw
+    cur.execute("SELECT v FROM py_rand ORDER BY id")
+    assert [r[0] for r in cur.fetchall()] == [v1, v2]
+    conn.commit()
+    cur.execute("SELECT v, u FROM py_rand ORDER BY id")
+    rows = cur.fetchall()
+    assert rows == [(v1, u1), (v2, None)]
+    conn.commit()
+    conn.close()
+
+
 def test_schema_change_in_a_block_warns_that_rollback_keeps_it(node):
     """Schema changes apply at once through the governor: inside BEGIN the client is warned,
     and what the warning says holds (the table outlives the ROLLBACK)."""

@@ -880,6 +880,7 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
         uint64_t h = TABLE_HASH_SEED;
         bool last = i + 1 == x->n;
         t->env.random_seed = x->seed + i;
+        t->env.statement++;
         if (need != NULL && !need[i])
             continue;
         int rc = table_step_all(s, t, ts, read_only, &h, last ? out : NULL, &changes, sqlstate,
@@ -1127,6 +1128,7 @@ static int table_run_next(struct store *s, struct table_model_state *t, const st
     const struct table_stmt *ts = &x->stmts[x->n - 1];
     t->env.now_us = x->now_us;
     t->env.random_seed = x->seed + x->n - 1;
+    t->env.statement++;
     if (table_savepoint(s, t, TABLE_SP_STMT_BEGIN) != SQLITE_OK) {
         table_output_error(out, "XX000", sqlite3_errmsg(store_db(s)), 0);
         table_held_release(t);

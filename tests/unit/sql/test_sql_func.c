@@ -847,7 +847,7 @@ static void func_eval(sqlite3 *db, const char *expr, const char *hint, char *out
 
 TEST(functions_match_postgresql)
 {
-    struct sql_func_env env = {FUNC_NOW_US, 42, NULL, NULL};
+    struct sql_func_env env = {.now_us = FUNC_NOW_US, .random_seed = 42};
     sqlite3 *db = func_open(&env);
     CHECK(db != NULL);
     static char got[8192];
@@ -878,7 +878,7 @@ static void func_check(sqlite3 *db, const char *expr, const char *hint, const ch
 /* now() and friends come from the environment, and follow it between statements. */
 TEST(functions_time_comes_from_env)
 {
-    struct sql_func_env env = {FUNC_NOW_US, 1, "alice", "shop"};
+    struct sql_func_env env = {.now_us = FUNC_NOW_US, .random_seed = 1, .user = "alice", .database = "shop"};
     sqlite3 *db = func_open(&env);
     CHECK(db != NULL);
     int failed = 0;
@@ -901,7 +901,7 @@ TEST(functions_time_comes_from_env)
 /* random() is a function of the seed: the same seed replays the same sequence. */
 TEST(functions_random_is_seeded)
 {
-    struct sql_func_env env = {FUNC_NOW_US, 7, NULL, NULL};
+    struct sql_func_env env = {.now_us = FUNC_NOW_US, .random_seed = 7};
     sqlite3 *db = func_open(&env);
     CHECK(db != NULL);
     char a[64], b[64], c[64], d[64];
@@ -915,13 +915,20 @@ TEST(functions_random_is_seeded)
     CHECK_STR(a, d);
     double x = atof(a);
     CHECK(x >= 0.0 && x < 1.0);
+    /* The same seed in a later statement starts over, whatever ran in between: a
+     * transaction's statement run tentatively and again at COMMIT draws the same values. */
+    env.statement++;
+    func_eval(db, "pg_random()", "", c, sizeof(c));
+    CHECK_STR(a, c);
+    func_eval(db, "pg_random()", "", d, sizeof(d));
+    CHECK_STR(b, d);
     sqlite3_close(db);
 }
 
 /* The pg_numeric collation orders numeric text numerically, in indexes too. */
 TEST(functions_numeric_collation)
 {
-    struct sql_func_env env = {FUNC_NOW_US, 1, NULL, NULL};
+    struct sql_func_env env = {.now_us = FUNC_NOW_US, .random_seed = 1};
     sqlite3 *db = func_open(&env);
     CHECK(db != NULL);
     CHECK(sqlite3_exec(db,
@@ -960,7 +967,7 @@ TEST(functions_lookup)
     CHECK(sql_func_lookup_window("abs", 1) == NULL);
     CHECK(sql_func_lookup_window("lag", 4) == NULL);
     /* every name the table gives is registered */
-    struct sql_func_env env = {FUNC_NOW_US, 1, NULL, NULL};
+    struct sql_func_env env = {.now_us = FUNC_NOW_US, .random_seed = 1};
     sqlite3 *db = func_open(&env);
     CHECK(db != NULL);
     static const char *const names[] = {"abs", "round", "substr", "lpad", "regexp_replace",
@@ -1019,7 +1026,7 @@ TEST(functions_value_text_and_types)
     CHECK_EQ(sql_pg_type_oid(SQL_PG_NUMERIC), 1700);
     CHECK_EQ(sql_pg_type_oid(SQL_PG_TIMESTAMP), 1114);
     CHECK_STR(sql_pg_type_name(SQL_PG_VARCHAR), "character varying");
-    struct sql_func_env env = {FUNC_NOW_US, 1, NULL, NULL};
+    struct sql_func_env env = {.now_us = FUNC_NOW_US, .random_seed = 1};
     sqlite3 *db = func_open(&env);
     CHECK(db != NULL);
     int failed = 0;
@@ -1095,7 +1102,7 @@ static size_t fz_string(char *out, size_t cap)
  * suite runs under ASan and UBSan). */
 TEST(functions_survive_garbage)
 {
-    struct sql_func_env env = {FUNC_NOW_US, 3, NULL, NULL};
+    struct sql_func_env env = {.now_us = FUNC_NOW_US, .random_seed = 3};
     sqlite3 *db = func_open(&env);
     CHECK(db != NULL);
     static const char *const exprs[] = {
