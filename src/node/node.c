@@ -1605,6 +1605,17 @@ void node_write_metrics(struct node *n, struct buf *out)
                                 raft_metrics[m].type, labels, v[m]);
         }
     }
+    for (uint32_t i = 0; i < n->n_groups; i++) {
+        struct store *s = group_store(n->groups[i]);
+        char labels[64];
+        snprintf(labels, sizeof labels, "group=\"%" PRIu64 "\"", group_id(n->groups[i]));
+        metrics_write_value(out, "cairn_store_commits_kept_total",
+                            i == 0 ? "transactions applied by keeping the savepoint their "
+                                     "statements ran in on this node, instead of running them "
+                                     "again"
+                                   : NULL,
+                            "counter", labels, s != NULL ? (double)store_kept_total(s) : 0);
+    }
     metrics_write_hist(out, "cairn_wal_sync_seconds", "write + fdatasync latency of a WAL batch",
                        "", &n->wal_sync_seconds);
     struct wal_stats ws;

@@ -76,20 +76,37 @@ int store_exec(sqlite3 *db, const char *sql, const char *what, struct errbuf *eb
     return 0;
 }
 
-void store_hold(struct store *s, void (*release)(void *arg), void *arg)
+void store_hold(struct store *s, const struct store_holder *holder, void *arg)
 {
-    s->held_release = release;
-    s->held_arg = release != NULL ? arg : NULL;
+    s->holder = holder;
+    s->held_arg = holder != NULL ? arg : NULL;
 }
 
 void store_release(struct store *s)
 {
-    void (*release)(void *arg) = s->held_release;
-    if (release == NULL)
+    const struct store_holder *holder = s->holder;
+    if (holder == NULL)
         return;
-    s->held_release = NULL; /* release itself uses the connection */
-    release(s->held_arg);
+    s->holder = NULL; /* release itself uses the connection */
+    holder->release(s->held_arg);
     s->held_arg = NULL;
+}
+
+/* Whether the held transaction is e's writes: then it stays open, as the batch's. */
+static bool store_keep_held(struct store *s, const struct raft_entry *e)
+{
+    const struct store_holder *holder = s->holder;
+    if (holder == NULL || holder->keep == NULL || !holder->keep(s->held_arg, e))
+        return false;
+    s->holder = NULL;
+    s->held_arg = NULL;
+    s->kept++;
+    return true;
+}
+
+uint64_t store_kept_total(const struct store *s)
+{
+    return s->kept;
 }
 
 int store_stmt(struct store *s, sqlite3_stmt **stmt, const char *sql, struct errbuf *eb)
@@ -548,14 +565,18 @@ int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
     }
     if (first == n)
         return 0;
-    store_release(s);
     uint64_t next = entries[first].index;
     bool after_bootstrap = s->applied_index == 0 && next == RAFT_BOOTSTRAP_INDEX + 1;
-    if (next != s->applied_index + 1 && !after_bootstrap)
+    if (next != s->applied_index + 1 && !after_bootstrap) {
+        store_release(s);
         return err_set(eb, ERR_INVAL, "entry %" PRIu64 " leaves a gap after applied index %" PRIu64,
                        next, s->applied_index);
+    }
+    bool kept = store_keep_held(s, &entries[first]);
+    if (!kept)
+        store_release(s);
 
-    int rc = store_begin(s, eb);
+    int rc = kept ? 0 : store_begin(s, eb);
     if (rc != 0)
         return rc;
     for (uint32_t i = first; i < n && rc == 0; i++)

@@ -121,12 +121,24 @@ void store_close(struct store *s);
 
 /* A model may keep a transaction open on the connection between its calls (the table model
  * keeps a client transaction's tentative statements, so the next one need not replay them):
- * release(arg) must roll it back, and is called once, before anything else uses the
+ * holder->release(arg) must roll it back, and is called once, before anything else uses the
  * connection — every store function and store_db/store_stmt call store_release first. A holder
  * continuing its own transaction takes it back with store_hold(s, NULL, NULL) (no release) and
- * holds again after. */
-void store_hold(struct store *s, void (*release)(void *arg), void *arg);
+ * holds again after.
+ *
+ * holder->keep (may be NULL) is asked by store_apply first, with the first entry it is to
+ * apply: true when the transaction held is exactly what applying that entry would write (its
+ * statements, run on this same state). The entry is then applied inside that transaction
+ * instead of after rolling it back — nothing runs twice — and the model's apply learns it from
+ * its own state, which keep set. */
+struct store_holder {
+    void (*release)(void *arg);
+    bool (*keep)(void *arg, const struct raft_entry *e);
+};
+void store_hold(struct store *s, const struct store_holder *holder, void *arg);
 void store_release(struct store *s);
+/* How many entries this connection applied in the transaction their holder held. */
+uint64_t store_kept_total(const struct store *s);
 
 /* The index of the last applied entry and its term; 0 for a new store (which
  * stands for the bootstrap snapshot's empty state). On a reader: as of open;

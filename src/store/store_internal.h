@@ -45,8 +45,9 @@ struct store {
     sqlite3_stmt *local_set;
     void *model_state[STORE_MODELS_MAX];
     /* store_hold's: what to call before the connection is used, or NULL. */
-    void (*held_release)(void *arg);
+    const struct store_holder *holder;
     void *held_arg;
+    uint64_t kept; /* entries applied in the transaction their holder held */
 };
 
 /* Registered models, in snapshot order. */

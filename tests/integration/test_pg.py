@@ -18,7 +18,7 @@ import psycopg2.errors
 import pytest
 
 from conftest import Cluster
-from helpers import wait_balanced, wait_for
+from helpers import group_leader, metrics, wait_balanced, wait_for
 
 USER = "cairn"
 DB = "cairn"
@@ -219,6 +219,76 @@ def test_random_values_in_a_transaction_commit_as_the_client_saw_them(node):
     assert rows == [(v1, u1), (v2, None)]
     conn.commit()
     conn.close()
+
+
+def kept_commits(nodes, group=2):
+    """cairn_store_commits_kept_total of a group, summed over nodes."""
+    total = 0
+    for n in nodes:
+        m, _ = metrics(n)
+        total += m.get(("cairn_store_commits_kept_total", 'group="%d"' % group), 0)
+    return total
+
+
+def test_commit_keeps_the_savepoint_its_statements_ran_in_unless_a_read_changed(node):
+    """A block nobody interleaves with commits what its statements wrote as they ran, without
+    running them again (the metric counts it). When another session's write lands between a
+    block's read and its COMMIT, the statements ran again on the new state and the result the
+    client saw is no longer what they give: COMMIT must still fail with 40001, not keep them."""
+    a = connect(node, autocommit=False)
+    b = connect(node)
+    ca, cb = a.cursor(), b.cursor()
+    cb.execute("CREATE TABLE py_keep (id int PRIMARY KEY, v int)")
+    cb.execute("INSERT INTO py_keep VALUES (1, 10), (2, 20)")
+    before = kept_commits([node])
+    ca.execute("UPDATE py_keep SET v = v + 1 WHERE id = 1")
+    ca.execute("SELECT v FROM py_keep WHERE id = 1")
+    assert ca.fetchone()[0] == 11
+    ca.execute("INSERT INTO py_keep VALUES (3, 30)")
+    a.commit()
+    assert kept_commits([node]) == before + 1
+    cb.execute("SELECT id, v FROM py_keep ORDER BY id")
+    assert cb.fetchall() == [(1, 11), (2, 20), (3, 30)]
+
+    ca.execute("SELECT v FROM py_keep WHERE id = 2")
+    assert ca.fetchone()[0] == 20
+    cb.execute("UPDATE py_keep SET v = 21 WHERE id = 2")  # lands before a's COMMIT
+    ca.execute("UPDATE py_keep SET v = v + 100 WHERE id = 3")
+    with pytest.raises(psycopg2.Error) as e:
+        a.commit()
+    assert e.value.pgcode == "40001"
+    assert kept_commits([node]) == before + 1
+    cb.execute("SELECT id, v FROM py_keep ORDER BY id")
+    assert cb.fetchall() == [(1, 11), (2, 21), (3, 30)]  # nothing of a's block
+    a.close()
+    b.close()
+
+
+def test_blocks_that_read_first_go_on_past_store_checkpoints(node):
+    """The store's checkpoint (every second, after writes) writes on a connection of its own. A
+    block whose first statements only read holds a read snapshot; its first write after such a
+    checkpoint must run afresh, and its COMMIT must not be applied in that stale snapshot (it
+    was: "database is locked", and the node stopped). Many short blocks over a few seconds."""
+    a = connect(node, autocommit=False)
+    b = connect(node)
+    ca, cb = a.cursor(), b.cursor()
+    cb.execute("CREATE TABLE py_ckpt (id int PRIMARY KEY, v int)")
+    cb.execute("INSERT INTO py_ckpt VALUES (1, 0)")
+    deadline = time.time() + 4
+    n = 0
+    while time.time() < deadline:
+        ca.execute("SELECT v FROM py_ckpt WHERE id = 1")
+        assert ca.fetchone()[0] == n
+        time.sleep(0.002)
+        ca.execute("UPDATE py_ckpt SET v = v + 1 WHERE id = 1")
+        a.commit()
+        n += 1
+        ca.execute("SELECT count(*) FROM py_ckpt")
+        a.commit()
+    cb.execute("SELECT v FROM py_ckpt WHERE id = 1")
+    assert cb.fetchone()[0] == n
+    a.close()
+    b.close()
 
 
 def test_schema_change_in_a_block_warns_that_rollback_keeps_it(node):
@@ -825,6 +895,51 @@ def test_copy_while_buckets_move(tmp_path):
             cur.execute("SELECT grp FROM mv_copy WHERE id = %s", (k,))
             assert cur.fetchall() == [(k % 10,)], k
         conn.close()
+    finally:
+        c.stop_all()
+        c.check_sanitizers()
+
+
+def test_kept_commits_are_what_the_followers_apply(tmp_path):
+    """The leader commits a block by keeping the savepoint its statements ran in; its followers
+    run the statements from the log. With random() and gen_random_uuid() in them, the two must
+    still agree: after the leader is killed, another replica answers with the very values the
+    client saw and committed."""
+    c = Cluster(str(tmp_path))
+    try:
+        c.start(3)
+        for n in c.nodes:
+            wait_pg(n)
+        conn = connect(c.nodes[0], autocommit=False)
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE kept_rand (id int PRIMARY KEY, v float, u uuid)")
+        conn.commit()
+        seen = {}
+        for i in range(20):
+            cur.execute("INSERT INTO kept_rand VALUES (%s, random(), gen_random_uuid()) "
+                        "RETURNING v, u", (i,))
+            seen[i] = cur.fetchone()
+            if i % 2:
+                cur.execute("UPDATE kept_rand SET v = v + random() WHERE id = %s RETURNING v",
+                            (i,))
+                seen[i] = (cur.fetchone()[0], seen[i][1])
+            conn.commit()
+        conn.close()
+        assert kept_commits(c.nodes) >= 20
+        leader = group_leader(c.nodes, 2)
+        assert leader is not None
+        leader.kill()
+        survivor = [n for n in c.nodes if n is not leader][0]
+
+        def read_all():
+            try:
+                cur = connect(survivor).cursor()
+                cur.execute("SELECT id, v, u FROM kept_rand ORDER BY id")
+                return cur.fetchall()
+            except psycopg2.Error:
+                return None
+        wait_for(lambda: read_all() is not None, 60, "a new leader to answer")
+        assert {r[0]: (r[1], r[2]) for r in read_all()} == seen
     finally:
         c.stop_all()
         c.check_sanitizers()

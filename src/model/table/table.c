@@ -835,6 +835,24 @@ static void table_savepoint_undo(struct store *s, struct table_model_state *t)
     table_savepoint(s, t, TABLE_SP_RELEASE);
 }
 
+/* A run that may be held notes each statement's result hash: a COMMIT expecting other ones
+ * is not what the held transaction wrote (table_held_keep). */
+static bool table_held_note(struct table_model_state *t, uint32_t i, uint64_t hash)
+{
+    if (i >= t->held.hashes_cap) {
+        uint32_t cap = t->held.hashes_cap ? t->held.hashes_cap : 16;
+        while (cap <= i)
+            cap *= 2;
+        uint64_t *p = realloc(t->held.hashes, cap * sizeof *p);
+        if (p == NULL)
+            return false;
+        t->held.hashes = p;
+        t->held.hashes_cap = cap;
+    }
+    t->held.hashes[i] = hash;
+    return true;
+}
+
 /* Runs every statement of x inside a savepoint. keep: release it (apply),
  * else roll it back (tentative and read runs) — or, with *held (a tentative
  * run that may hold it), leave it open when every statement succeeded and
@@ -862,7 +880,7 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
     }
     uint64_t hash = 0, changes = 0;
     char sqlstate[6], msg[400];
-    bool failed = false;
+    bool failed = false, noted = true;
     int brc = table_bucket_run_begin(t, x, sqlstate, msg, sizeof msg);
     if (brc < 0) {
         table_bucket_run_end(t);
@@ -897,11 +915,14 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
             failed = true;
         }
         hash = h; /* the output carries the last statement's own hash */
+        if (held != NULL && !failed)
+            noted = noted && table_held_note(t, i, h);
     }
     table_bucket_run_end(t);
     free(need);
-    if (!failed && held != NULL && !skipped) {
+    if (!failed && held != NULL && !skipped && noted) {
         *held = true; /* the caller holds the savepoint open */
+        t->held.changes = changes;
     } else if (failed || !keep) {
         table_savepoint_undo(s, t);
         if (failed)
@@ -977,15 +998,26 @@ static int table_apply_exec(struct store *s, struct table_model_state *t, struct
         return err_set(eb, rc, "table exec command does not decode");
     }
     struct buf out = BUF_INIT;
-    uint64_t version = 0;
-    rc = table_meta_get(s, t, "schema_version", &version, eb);
-    if (rc == 0 && d.x.schema_version != 0 && d.x.schema_version != version) {
-        buf_append_u8(&out, TABLE_STATE_SCHEMA);
-        buf_append_u64(&out, version);
-    } else if (rc == 0) {
-        rc = table_run_all(s, t, &d.x, true, false, NULL, &out);
-        if (rc != 0)
-            err_set(eb, rc, "table exec: %s", sqlite3_errmsg(store_db(s)));
+    if (t->held.kept) {
+        /* The held transaction is these statements (table_held_keep): what they wrote stays,
+         * and the output is the run's, less the last statement's rows (its client has them). */
+        t->held.kept = false;
+        buf_append_u8(&out, TABLE_STATE_OK);
+        buf_append_u32(&out, 0);
+        buf_append_u8(&out, 0);
+        buf_append_u64(&out, t->held.changes);
+        buf_append_u64(&out, t->held.hashes[d.x.n - 1]);
+    } else {
+        uint64_t version = 0;
+        rc = table_meta_get(s, t, "schema_version", &version, eb);
+        if (rc == 0 && d.x.schema_version != 0 && d.x.schema_version != version) {
+            buf_append_u8(&out, TABLE_STATE_SCHEMA);
+            buf_append_u64(&out, version);
+        } else if (rc == 0) {
+            rc = table_run_all(s, t, &d.x, true, false, NULL, &out);
+            if (rc != 0)
+                err_set(eb, rc, "table exec: %s", sqlite3_errmsg(store_db(s)));
+        }
     }
     table_decoded_free(&d);
     if (rc == 0)
@@ -1109,6 +1141,42 @@ static void table_held_release(void *arg)
     t->held.session = 0;
 }
 
+/* store_hold's keep: whether e is the COMMIT of the held transaction — an EXEC of exactly its
+ * statements at the same moment and seed, on the same schema, expecting the results they gave
+ * — so that applying e would write just what the savepoint holds. Nothing was applied since
+ * the savepoint began (an apply asks this first, and releases it otherwise), so the state they
+ * ran on is the state e is applied to. */
+static bool table_held_keep(void *arg, const struct raft_entry *e)
+{
+    struct table_model_state *t = arg;
+    /* Only a transaction that wrote: it holds the write lock, so its snapshot is the database's
+     * latest. A read transaction's may be older than what the store's checkpoint wrote on its
+     * own connection since, and could not write the apply's metadata. */
+    if (t->held.session == 0 || t->store == NULL || e->type != RAFT_ENTRY_NORMAL || e->len < 2 ||
+        e->data[0] != STORE_MODEL_TABLE || e->data[1] != TABLE_OP_EXEC ||
+        sqlite3_txn_state(store_db_unreleased(t->store), "main") != SQLITE_TXN_WRITE)
+        return false;
+    struct codec_reader r;
+    codec_reader_init(&r, e->data + 2, e->len - 2);
+    struct table_decoded d;
+    bool same = table_decode_exec(&r, &d) == 0 && d.x.flags == TABLE_EXEC_VALIDATE &&
+                d.x.n == t->held.n && d.x.now_us == t->held.now_us && d.x.seed == t->held.seed &&
+                t->run_version_known && t->run_version_at == store_applied_index(t->store) &&
+                (d.x.schema_version == 0 || d.x.schema_version == t->run_version) &&
+                table_stmts_fold(d.x.stmts, d.x.n) == t->held.prefix;
+    for (uint32_t i = 0; same && i < d.x.n; i++)
+        same = d.x.stmts[i].expect_hash == 0 || d.x.stmts[i].expect_hash == t->held.hashes[i];
+    table_decoded_free(&d);
+    if (same) {
+        t->held.session = 0; /* no longer held: it is the batch's transaction now */
+        t->held.kept = true;
+    }
+    return same;
+}
+
+static const struct store_holder table_holder = {.release = table_held_release,
+                                                 .keep = table_held_keep};
+
 /* Whether x is the held transaction's statements and one more, at the same moment and seed,
  * and the savepoint is still open (SQLite rolls a whole transaction back on some errors: an
  * interrupt, a full disk). */
@@ -1121,9 +1189,12 @@ static bool table_held_continues(const struct table_model_state *t, const struct
 }
 
 /* The held transaction's next statement: it alone runs, in a savepoint of its own inside the
- * held one, undone alone when it fails. The store is held again after, either way. */
+ * held one, undone alone when it fails. The store is held again after, either way — except
+ * when the statement could not write for the held transaction's snapshot being older than the
+ * database (a read transaction, and the store's checkpoint wrote on its own connection since):
+ * then nothing is held and *replay says to run the whole transaction afresh. */
 static int table_run_next(struct store *s, struct table_model_state *t, const struct table_exec *x,
-                          struct buf *out)
+                          struct buf *out, bool *replay)
 {
     const struct table_stmt *ts = &x->stmts[x->n - 1];
     t->env.now_us = x->now_us;
@@ -1148,6 +1219,14 @@ static int table_run_next(struct store *s, struct table_model_state *t, const st
         table_output_error(out, "XX000", "reading the bucket states", 0);
         return brc;
     }
+    if ((rc & 0xff) == SQLITE_BUSY) {
+        table_savepoint(s, t, TABLE_SP_STMT_ROLLBACK);
+        table_savepoint(s, t, TABLE_SP_STMT_RELEASE);
+        table_held_release(t);
+        buf_reset(out);
+        *replay = true;
+        return 0;
+    }
     if (rc != SQLITE_DONE) {
         table_output_error(out, sqlstate, msg, x->n - 1);
         table_savepoint(s, t, TABLE_SP_STMT_ROLLBACK);
@@ -1156,14 +1235,19 @@ static int table_run_next(struct store *s, struct table_model_state *t, const st
         table_savepoint(s, t, TABLE_SP_STMT_RELEASE);
         buf_append_u64(out, changes);
         buf_append_u64(out, h);
+        if (!table_held_note(t, t->held.n, h)) {
+            table_held_release(t); /* out of memory: COMMIT replays it all */
+            return 0;
+        }
         t->held.n++;
         t->held.prefix = table_stmt_fold(t->held.prefix, ts);
+        t->held.changes = changes;
     }
     if (sqlite3_get_autocommit(store_db(s))) {
         t->held.session = 0; /* SQLite rolled the whole transaction back: nothing to hold */
         return 0;
     }
-    store_hold(s, table_held_release, t);
+    store_hold(s, &table_holder, t);
     return 0;
 }
 
@@ -1199,10 +1283,13 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
     t->run_limit_ms = deferrable ? x->loop_ms : TABLE_RUN_MS_MAX;
     t->run_deadline_ms = clock_mono_ms() + t->run_limit_ms;
     t->stopped = TABLE_STOPPED_NO;
-    int rc;
+    int rc = 0;
     if (next) {
-        rc = table_run_next(s, t, x, out);
-    } else {
+        bool replay = false;
+        rc = table_run_next(s, t, x, out, &replay);
+        next = !replay;
+    }
+    if (!next) {
         bool held = false;
         bool may_hold = tentative && x->session != 0 && x->flags == 0;
         rc = table_run_all(s, t, x, false, !tentative, may_hold ? &held : NULL, out);
@@ -1215,7 +1302,7 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
             t->held.prefix = table_stmts_fold(x->stmts, x->n);
             t->held.now_us = x->now_us;
             t->held.seed = x->seed;
-            store_hold(s, table_held_release, t);
+            store_hold(s, &table_holder, t);
         }
     }
     t->run_deadline_ms = 0;
@@ -1361,6 +1448,7 @@ static void table_close(void *state)
     for (int i = 0; i < TABLE_SAVEPOINT_STMTS; i++)
         sqlite3_finalize(t->savepoint[i]);
     free(t->states);
+    free(t->held.hashes);
     free(t);
 }
 

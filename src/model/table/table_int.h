@@ -66,6 +66,11 @@ struct table_model_state {
         uint64_t prefix;  /* table_stmts_fold of them */
         int64_t now_us;
         uint64_t seed;
+        uint64_t *hashes; /* each statement's result hash, what COMMIT expects (hashes_cap) */
+        uint32_t hashes_cap;
+        uint64_t changes; /* the last statement's */
+        /* Set by table_held_keep: the entry store_apply applies next is this transaction. */
+        bool kept;
     } held;
     /* The schema version as table_run last read it, and the store's applied index then: it
      * holds until something is applied. Apply itself always reads SQLite (a batch that rolls
