@@ -325,6 +325,10 @@ static void sqlx_report_status(struct sqlx_session *s)
 
 void sqlx_statement_done(struct sqlx_session *s);
 static void sqlx_next_statement(struct sqlx_session *s);
+static void sqlx_copy_free(struct sqlx_session *s);
+static bool sqlx_copying_out(const struct sqlx_session *s);
+static int sqlx_copy_out_answer(struct sqlx_session *s, const struct table_output *o,
+                                const struct sql_out_column *hints, uint32_t n_hints);
 
 /* A read's request (NODE_RPC_SQL_RUN, and the bytes a local long read decodes):
  * [u64 group][u8 tentative][u32 read limit ms, 0: TABLE_READ_MS_MAX][u64 run id][table EXEC].
@@ -768,6 +772,8 @@ int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
 {
     if (o->ncols > PG_COLUMNS_MAX)
         return pg_send_errorf(s->c, "54011", "too many result columns (%u)", o->ncols);
+    if (sqlx_copying_out(s))
+        return sqlx_copy_out_answer(s, o, hints, n_hints);
     enum sql_pg_type types[PG_COLUMNS_MAX];
     uint64_t nrows = 0;
     if (rows_wanted && o->ncols > 0) {
@@ -3866,10 +3872,11 @@ struct sqlx_copy {
     char delim;
     struct buf data;
     bool too_big;
-    /* COPY TO: each replicaset's rows, sent once every one has answered. */
-    struct buf outs[ROUTER_RS_MAX + 1];
-    uint32_t nouts, pending;
-    bool out_failed;
+    /* COPY TO: the SELECT it runs as (sqlx_do_dml), whose answer sqlx_send_rows sends as COPY
+     * data. The table's is parsed from text it prints; a query's is the statement's own. */
+    bool to;
+    struct sql_stmt select;
+    struct sql_parsed parsed;
 };
 
 static void sqlx_copy_free(struct sqlx_session *s)
@@ -3877,11 +3884,16 @@ static void sqlx_copy_free(struct sqlx_session *s)
     if (s->copy == NULL)
         return;
     buf_free(&s->copy->data);
-    for (uint32_t i = 0; i < s->copy->nouts; i++)
-        buf_free(&s->copy->outs[i]);
+    sql_parsed_free(&s->copy->parsed);
     free(s->copy);
     s->copy = NULL;
     s->copying = false;
+}
+
+/* A COPY TO is running: the statement's answer goes out as COPY data. */
+static bool sqlx_copying_out(const struct sqlx_session *s)
+{
+    return s->copy != NULL && s->copy->to;
 }
 
 /* Splits one line into fields (text format: delimiter, \N null, backslash
@@ -4257,85 +4269,108 @@ static uint64_t sqlx_copy_out_rows(struct sqlx_session *s, const struct table_ou
     return rows;
 }
 
-/* Every replicaset's rows are in: the header, the rows, the tag. */
-static void sqlx_copy_out_send(struct sqlx_session *s)
+/* COPY TO's answer: the SELECT's rows as COPY data, with a header line for CSV HEADER. */
+static int sqlx_copy_out_answer(struct sqlx_session *s, const struct table_output *o,
+                                const struct sql_out_column *hints, uint32_t n_hints)
 {
     struct sqlx_copy *cp = s->copy;
-    struct table_output o[ROUTER_RS_MAX + 1];
-    for (uint32_t i = 0; i < cp->nouts; i++) {
-        if (table_output_parse(cp->outs[i].data, cp->outs[i].len, &o[i]) != 0 ||
-            o[i].ncols != o[0].ncols || o[i].ncols > PG_COLUMNS_MAX) {
-            pg_send_errorf(s->c, "XX000", "COPY: a replicaset's answer could not be read");
-            sqlx_failed(s);
-            return;
-        }
-    }
     enum sql_pg_type types[PG_COLUMNS_MAX];
-    sqlx_column_types(&o[0], NULL, 0, types);
-    pg_send_copy_out_response(s->c, 0, NULL, o[0].ncols);
+    sqlx_column_types(o, hints, n_hints, types);
+    pg_send_copy_out_response(s->c, 0, NULL, o->ncols);
     if (cp->csv && cp->header) {
         struct buf line = BUF_INIT;
-        for (uint32_t i = 0; i < o[0].ncols; i++) {
+        for (uint32_t i = 0; i < o->ncols; i++) {
             const char *name, *decl;
             uint32_t nl, dl;
-            table_output_col(&o[0], i, &name, &nl, &decl, &dl);
+            table_output_col(o, i, &name, &nl, &decl, &dl);
             if (i)
                 buf_append_u8(&line, (uint8_t)cp->delim);
-            buf_append(&line, name, nl);
+            if (hints != NULL && i < n_hints && hints[i].name != NULL)
+                buf_append(&line, hints[i].name, strlen(hints[i].name));
+            else
+                buf_append(&line, name, nl);
         }
         buf_append_u8(&line, '\n');
         pg_send_copy_data(s->c, line.data, line.len);
         buf_free(&line);
     }
-    uint64_t rows = 0;
-    for (uint32_t i = 0; i < cp->nouts; i++)
-        rows += sqlx_copy_out_rows(s, &o[i], types);
+    uint64_t rows = sqlx_copy_out_rows(s, o, types);
     pg_send_copy_done(s->c);
     char tag[48];
     snprintf(tag, sizeof tag, "COPY %" PRIu64, rows);
-    pg_send_command_complete(s->c, tag);
+    return pg_send_command_complete(s->c, tag);
 }
 
-static void sqlx_copy_out_done(struct sqlx_run *r, int err)
+/* name as a quoted SQL identifier ("a""b"). */
+static void sqlx_quote_ident(struct buf *out, const char *name)
 {
-    struct sqlx_session *s = r->arg;
-    struct sqlx_copy *cp = s->copy;
-    struct table_output o;
-    cp->pending--;
-    if (cp->out_failed) {
-        /* an earlier part's error is the answer */
-    } else if (err != 0) {
-        sqlx_send_err(s, err, "COPY");
-        cp->out_failed = true;
-    } else if (table_output_parse(r->out.data, r->out.len, &o) != 0 ||
-               o.state != TABLE_STATE_OK) {
-        if (o.state == TABLE_STATE_ERROR)
-            sqlx_send_output_error(s, &o);
-        else
-            pg_send_errorf(s->c, "XX000", "COPY: the replicaset's answer could not be read");
-        cp->out_failed = true;
-    } else {
-        buf_append(&cp->outs[cp->nouts++], r->out.data, r->out.len);
+    buf_append_u8(out, '"');
+    for (const char *c = name; *c; c++) {
+        if (*c == '"')
+            buf_append_u8(out, '"');
+        buf_append_u8(out, (uint8_t)*c);
     }
-    sqlx_run_free(r);
-    if (cp->pending > 0)
-        return;
-    if (cp->out_failed)
-        sqlx_failed(s);
-    else
-        sqlx_copy_out_send(s);
-    sqlx_copy_free(s);
-    sqlx_statement_done(s);
+    buf_append_u8(out, '"');
+}
+
+/* COPY t [(cols)] TO STDOUT as the SELECT of those columns, printed and parsed. */
+static int sqlx_copy_table_select(struct sqlx_session *s, const struct sqlx_table *t,
+                                  const struct sql_copy *c, struct sqlx_copy *cp)
+{
+    struct buf sql = BUF_INIT;
+    buf_printf(&sql, "SELECT ");
+    for (uint32_t k = 0; k < cp->ncols; k++) {
+        buf_printf(&sql, k ? ", " : "");
+        sqlx_quote_ident(&sql, t->cols[cp->cols[k]].name);
+    }
+    buf_printf(&sql, " FROM ");
+    if (c->table.schema != NULL) {
+        sqlx_quote_ident(&sql, c->table.schema);
+        buf_printf(&sql, ".");
+    }
+    sqlx_quote_ident(&sql, t->name);
+    struct sql_error err = {0};
+    int rc = sql_parse((const char *)sql.data, sql.len, &cp->parsed, &err);
+    buf_free(&sql);
+    if (rc != 0 || cp->parsed.n != 1) {
+        pg_send_error(s->c, rc != 0 ? err.sqlstate : "XX000", "ERROR",
+                      rc != 0 ? err.message : "COPY: the table's query did not parse", NULL,
+                      NULL, 0);
+        return -1;
+    }
+    cp->select = *cp->parsed.stmts[0];
+    return 0;
+}
+
+static void sqlx_copy_format(struct sqlx_copy *cp, const struct sql_copy *c)
+{
+    cp->csv = c->format == SQL_COPY_CSV;
+    cp->header = c->header;
+    cp->delim = c->delimiter && c->delimiter[0] ? c->delimiter[0] : cp->csv ? ',' : '\t';
 }
 
 static void sqlx_do_copy(struct sqlx_session *s, const struct sql_stmt *st)
 {
     const struct sql_copy *c = st->copy;
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
-    if (c->target != SQL_COPY_STDIO || c->query != NULL || c->format == SQL_COPY_BINARY) {
-        pg_send_errorf(s->c, "0A000", "COPY supports a table FROM STDIN or TO STDOUT, in text or "
-                       "CSV format");
+    sqlx_copy_free(s); /* a COPY TO retried (the schema changed under it) starts over */
+    if (c->target != SQL_COPY_STDIO || c->format == SQL_COPY_BINARY) {
+        pg_send_errorf(s->c, "0A000", "COPY supports a table FROM STDIN, and a table or a query "
+                       "TO STDOUT, in text or CSV format");
         goto fail;
+    }
+    if (c->query != NULL) {
+        /* COPY (query) TO STDOUT: the query as any SELECT, its answer as COPY data. */
+        struct sqlx_copy *cp = calloc(1, sizeof *cp);
+        ASSERT(cp != NULL);
+        sqlx_copy_format(cp, c);
+        cp->to = true;
+        cp->select = *st;
+        cp->select.kind = SQL_STMT_SELECT;
+        cp->select.select = c->query;
+        s->copy = cp;
+        sqlx_do_dml(s, &cp->select);
+        return;
     }
     const struct sqlx_table *t = sqlx_table_find(cat, c->table.schema, c->table.name);
     if (t == NULL) {
@@ -4346,9 +4381,7 @@ static void sqlx_do_copy(struct sqlx_session *s, const struct sql_stmt *st)
     ASSERT(cp != NULL);
     cp->t = t;
     snprintf(cp->sqlite_name, sizeof cp->sqlite_name, "%s", t->sqlite_name);
-    cp->csv = c->format == SQL_COPY_CSV;
-    cp->header = c->header;
-    cp->delim = c->delimiter && c->delimiter[0] ? c->delimiter[0] : cp->csv ? ',' : '\t';
+    sqlx_copy_format(cp, c);
     if (c->cols.n == 0) {
         cp->ncols = t->ncols;
         for (uint32_t i = 0; i < t->ncols; i++)
@@ -4374,41 +4407,14 @@ static void sqlx_do_copy(struct sqlx_session *s, const struct sql_stmt *st)
         pg_send_copy_in_response(s->c, 0, NULL, cp->ncols);
         return; /* copy_data ... copy_done finish it */
     }
-    /* COPY TO: the rows read where they are, every replicaset's when the table is spread over
-     * several (each reads the buckets the map gives it: a bucket being moved has rows in two). */
-    uint64_t groups[ROUTER_RS_MAX + 1];
-    uint32_t ng = sqlx_table_groups(s, t, groups);
-    uint64_t single = t->global ? NODE_GOVERNOR_GROUP : sqlx_single_rs_group(s->x->n);
-    if (single != 0) {
-        groups[0] = single;
-        ng = 1;
-    }
-    if (ng == 0) {
-        pg_send_errorf(s->c, "08006", "no replicaset holds data yet; try again shortly");
+    /* COPY TO: the SELECT of those columns, routed, run in the transaction and gathered from
+     * every replicaset as any query is; its answer goes out as COPY data. */
+    cp->to = true;
+    if (sqlx_copy_table_select(s, t, c, cp) != 0) {
         sqlx_copy_free(s);
         goto fail;
     }
-    if (ng > 1 && s->txn == SQLX_BLOCK) {
-        pg_send_errorf(s->c, "0A000",
-                       "inside a transaction block COPY TO may read only the replicaset the "
-                       "transaction uses (distributed transactions are a later issue): run it "
-                       "outside the block");
-        sqlx_copy_free(s);
-        goto fail;
-    }
-    struct buf sql = BUF_INIT;
-    buf_printf(&sql, "SELECT ");
-    for (uint32_t k = 0; k < cp->ncols; k++)
-        buf_printf(&sql, "%s\"%s\"", k ? ", " : "", t->cols[cp->cols[k]].name);
-    buf_printf(&sql, " FROM \"%s\"", t->sqlite_name);
-    if (ng > 1)
-        buf_printf(&sql, " WHERE cairn_bucket_visible(\"__bucket\")");
-    struct table_stmt ts = {.sql = (const char *)sql.data, .sql_len = (uint32_t)sql.len};
-    cp->pending = ng;
-    for (uint32_t i = 0; i < ng; i++)
-        sqlx_run_start(s, groups[i], false, s->txn == SQLX_BLOCK, &ts, 1,
-                       ng > 1 ? TABLE_EXEC_BUCKETS : 0, sqlx_copy_out_done, s);
-    buf_free(&sql);
+    sqlx_do_dml(s, &cp->select);
     return;
 fail:
     sqlx_failed(s);
@@ -4431,6 +4437,8 @@ static void sqlx_request_end(struct sqlx_session *s)
 /* The current statement has been answered (or failed): on to the next. */
 void sqlx_statement_done(struct sqlx_session *s)
 {
+    if (sqlx_copying_out(s))
+        sqlx_copy_free(s);
     free(s->buckets_done);
     s->buckets_done = NULL;
     s->route_bucket = -1;

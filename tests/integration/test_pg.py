@@ -367,6 +367,42 @@ def test_copy_in_and_out(node):
     conn.close()
 
 
+def test_copy_to_from_a_query_and_inside_a_block(node):
+    """COPY (query) TO STDOUT answers any SELECT as COPY data; COPY TO inside a transaction
+    block sees the block's own writes (it read only what was committed) and COMMIT validates
+    what it read as for a SELECT; unknown names and failing queries are the query's errors."""
+    conn = connect(node, autocommit=False)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py_cq (id int PRIMARY KEY, v text, n numeric(6,2))")
+    cur.execute("INSERT INTO py_cq VALUES (1, 'a', 1.5), (3, 'c,d', NULL)")
+    conn.commit()
+    cur.execute("INSERT INTO py_cq VALUES (2, 'b', 2.25)")
+    out = io.StringIO()
+    cur.copy_expert("COPY py_cq TO STDOUT", out)
+    assert sorted(out.getvalue().splitlines()) == ["1\ta\t1.50", "2\tb\t2.25", "3\tc,d\t\\N"]
+    cur.execute("UPDATE py_cq SET v = 'z' WHERE id = 1")
+    out = io.StringIO()
+    cur.copy_expert("COPY (SELECT id, v, n * 2 AS twice FROM py_cq ORDER BY id) TO STDOUT "
+                    "WITH (FORMAT csv, HEADER)", out)
+    assert out.getvalue().splitlines() == ["id,v,twice", "1,z,3.00", "2,b,4.50", '3,"c,d",']
+    conn.commit()
+    conn.autocommit = True
+    out = io.StringIO()
+    cur.copy_expert("COPY (SELECT count(*), max(v) FROM py_cq) TO STDOUT", out)
+    assert out.getvalue() == "3\tz\n"
+    assert cur.rowcount == 1
+    for sql, state in (("COPY (SELECT * FROM py_nope) TO STDOUT", "42P01"),
+                       ("COPY (SELECT 1 / 0) TO STDOUT", "22012"),
+                       ("COPY py_cq (nope) TO STDOUT", "42703")):
+        with pytest.raises(psycopg2.Error) as e:
+            cur.copy_expert(sql, io.StringIO())
+        assert e.value.pgcode == state, sql
+    out = io.StringIO()
+    cur.copy_expert("COPY py_cq (v) TO STDOUT", out)  # the session goes on
+    assert sorted(out.getvalue().splitlines()) == ["b", "c,d", "z"]
+    conn.close()
+
+
 def test_a_runaway_read_is_interrupted(node):
     """A read that would run for minutes is stopped by statement_timeout with 57014, and
     everything goes on (test_pg_long_reads.py has the rest of long reads)."""
@@ -599,6 +635,12 @@ def test_copy_into_a_sharded_table(sharded):
     cur.copy_expert("COPY sc_rows TO STDOUT", out)
     lines = out.getvalue().splitlines()
     assert len(lines) == 3000 and sorted(lines)[0] == "1\tn1\t1.25"
+    # A query over both replicasets, sorted and aggregated where the rows meet.
+    out = io.StringIO()
+    cur.copy_expert("COPY (SELECT id % 3 AS k, count(*), sum(amount) FROM sc_rows GROUP BY 1 "
+                    "ORDER BY 1) TO STDOUT (FORMAT csv)", out)
+    assert out.getvalue().splitlines() == ["0,1000,1501750.00", "1,1000,1499750.00",
+                                           "2,1000,1500750.00"]
     conn.close()
 
 
