@@ -156,6 +156,13 @@ def test_psycopg2_sqlstates(node):
     assert sqlstate_of(conn, "SELECT 9223372036854775807 + 1") == "22003"
     assert sqlstate_of(conn, "SELECT 'abc'::int") == "22P02"
     assert sqlstate_of(conn, "INSERT INTO py_err VALUES (4, 4, 'long')") == "22001"
+    # A row value where only a comparison takes one: not supported, and said so.
+    with cur.connection.cursor() as c2:
+        with pytest.raises(psycopg2.Error) as e:
+            c2.execute("SELECT count(DISTINCT (id, v)) FROM py_err")
+    assert e.value.pgcode == "0A000" and "row value" in str(e.value)
+    cur.execute("SELECT (1, 2) = (1, 2), 1 IN (1, 2)")
+    assert cur.fetchone() == (True, True)
     # Nothing of the failed statements was applied; the session still works.
     cur.execute("SELECT id, v, s FROM py_err ORDER BY id")
     assert cur.fetchall() == [(1, 1, "a")]

@@ -425,12 +425,16 @@ void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap
                     : strncmp(m, "no such function", 16) == 0 ? "42883"
                     : strstr(m, "ambiguous column") != NULL ? "42702"
                     : strstr(m, "ON CONFLICT clause does not match") != NULL ? "42P10"
+                    : strcmp(m, "row value misused") == 0               ? "0A000"
                                                              : "42601";
         break;
     }
     memcpy(sqlstate, state, 6);
     if (strcmp(state, "42P10") == 0)
         m = "there is no unique or exclusion constraint matching the ON CONFLICT specification";
+    else if (strcmp(state, "0A000") == 0)
+        m = "a row value such as (a, b) is supported only in a comparison or an IN list, not as "
+            "a value of its own (in the select list, in count(DISTINCT ...), with IS NULL)";
     snprintf(msg, cap, "%s", m);
 }
 
