@@ -765,6 +765,20 @@ static void sqlx_column_types(const struct table_output *o, const struct sql_out
     }
 }
 
+/* Column i's name for the client: the printer's (the query's own spelling), else SQLite's. */
+static void sqlx_column_name(const struct table_output *o, const struct sql_out_column *hints,
+                             uint32_t n_hints, uint32_t i, const char **name, uint32_t *len)
+{
+    if (hints != NULL && i < n_hints && hints[i].name != NULL) {
+        *name = hints[i].name;
+        *len = (uint32_t)strlen(hints[i].name);
+        return;
+    }
+    const char *decl;
+    uint32_t dl;
+    table_output_col(o, i, name, len, &decl, &dl);
+}
+
 /* Sends an OK output's rows (and description, unless extended) and the tag. */
 int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
                           const struct sql_out_column *hints, uint32_t n_hints, const char *tag,
@@ -781,12 +795,12 @@ int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
         struct pg_column cols[PG_COLUMNS_MAX];
         char names[64][SQL_IDENT_BYTES_MAX + 1];
         for (uint32_t i = 0; i < o->ncols; i++) {
-            const char *name, *decl;
-            uint32_t nl, dl;
-            table_output_col(o, i, &name, &nl, &decl, &dl);
+            const char *name;
+            uint32_t nl;
+            sqlx_column_name(o, hints, n_hints, i, &name, &nl);
             cols[i] = PG_COLUMN(NULL, sql_pg_type_oid(types[i]));
             if (hints != NULL && i < n_hints && hints[i].name != NULL) {
-                cols[i].name = hints[i].name;
+                cols[i].name = name;
             } else if (i < 64) {
                 snprintf(names[i], sizeof names[i], "%.*s", (int)nl, name);
                 cols[i].name = names[i];
@@ -4280,15 +4294,12 @@ static int sqlx_copy_out_answer(struct sqlx_session *s, const struct table_outpu
     if (cp->csv && cp->header) {
         struct buf line = BUF_INIT;
         for (uint32_t i = 0; i < o->ncols; i++) {
-            const char *name, *decl;
-            uint32_t nl, dl;
-            table_output_col(o, i, &name, &nl, &decl, &dl);
+            const char *name;
+            uint32_t nl;
+            sqlx_column_name(o, hints, n_hints, i, &name, &nl);
             if (i)
                 buf_append_u8(&line, (uint8_t)cp->delim);
-            if (hints != NULL && i < n_hints && hints[i].name != NULL)
-                buf_append(&line, hints[i].name, strlen(hints[i].name));
-            else
-                buf_append(&line, name, nl);
+            buf_append(&line, name, nl);
         }
         buf_append_u8(&line, '\n');
         pg_send_copy_data(s->c, line.data, line.len);

@@ -52,6 +52,17 @@ def psql(node, *args, input=None, check=True):
     return r
 
 
+def block_on(node, *setup):
+    """A connection in transaction-block mode and its cursor, after the setup statements are
+    committed."""
+    conn = connect(node, autocommit=False)
+    cur = conn.cursor()
+    for sql in setup:
+        cur.execute(sql)
+    conn.commit()
+    return conn, cur
+
+
 def sqlstate_of(conn, sql, params=None):
     """Runs sql expecting an error; returns its SQLSTATE (the connection stays usable)."""
     with conn.cursor() as cur:
@@ -202,11 +213,8 @@ def test_random_values_in_a_transaction_commit_as_the_client_saw_them(node):
     first one returned, and COMMIT writes those (it used to fail with 40001 every time: the
     statement drew other values when run again). A query of no table (SELECT 1, now()) before
     or between the writes does not tie the block to another replicaset (it used to: 0A000)."""
-    conn = connect(node, autocommit=False)
-    cur = conn.cursor()
-    cur.execute("CREATE TABLE py_rand (id int PRIMARY KEY, v float, u uuid)")
-    cur.execute("INSERT INTO py_rand VALUES (1, 0, NULL), (2, 0, NULL)")
-    conn.commit()
+    conn, cur = block_on(node, "CREATE TABLE py_rand (id int PRIMARY KEY, v float, u uuid)",
+                         "INSERT INTO py_rand VALUES (1, 0, NULL), (2, 0, NULL)")
     cur.execute("SELECT 1")
     cur.execute("UPDATE py_rand SET v = random(), u = gen_random_uuid() WHERE id = 1 "
                 "RETURNING v, u")
@@ -378,11 +386,8 @@ def test_copy_to_from_a_query_and_inside_a_block(node):
     """COPY (query) TO STDOUT answers any SELECT as COPY data; COPY TO inside a transaction
     block sees the block's own writes (it read only what was committed) and COMMIT validates
     what it read as for a SELECT; unknown names and failing queries are the query's errors."""
-    conn = connect(node, autocommit=False)
-    cur = conn.cursor()
-    cur.execute("CREATE TABLE py_cq (id int PRIMARY KEY, v text, n numeric(6,2))")
-    cur.execute("INSERT INTO py_cq VALUES (1, 'a', 1.5), (3, 'c,d', NULL)")
-    conn.commit()
+    conn, cur = block_on(node, "CREATE TABLE py_cq (id int PRIMARY KEY, v text, n numeric(6,2))",
+                         "INSERT INTO py_cq VALUES (1, 'a', 1.5), (3, 'c,d', NULL)")
     cur.execute("INSERT INTO py_cq VALUES (2, 'b', 2.25)")
     out = io.StringIO()
     cur.copy_expert("COPY py_cq TO STDOUT", out)
@@ -400,7 +405,9 @@ def test_copy_to_from_a_query_and_inside_a_block(node):
     assert cur.rowcount == 1
     for sql, state in (("COPY (SELECT * FROM py_nope) TO STDOUT", "42P01"),
                        ("COPY (SELECT 1 / 0) TO STDOUT", "22012"),
-                       ("COPY py_cq (nope) TO STDOUT", "42703")):
+                       ("COPY py_cq (nope) TO STDOUT", "42703"),
+                       ("COPY py_cq TO '/tmp/py_cq.txt'", "0A000"),
+                       ("COPY (SELECT 1) TO STDOUT (FORMAT binary)", "0A000")):
         with pytest.raises(psycopg2.Error) as e:
             cur.copy_expert(sql, io.StringIO())
         assert e.value.pgcode == state, sql
@@ -966,10 +973,8 @@ def test_kept_commits_are_what_the_followers_apply(tmp_path):
         c.start(3)
         for n in c.nodes:
             wait_pg(n)
-        conn = connect(c.nodes[0], autocommit=False)
-        cur = conn.cursor()
-        cur.execute("CREATE TABLE kept_rand (id int PRIMARY KEY, v float, u uuid)")
-        conn.commit()
+        conn, cur = block_on(c.nodes[0],
+                             "CREATE TABLE kept_rand (id int PRIMARY KEY, v float, u uuid)")
         seen = {}
         for i in range(20):
             cur.execute("INSERT INTO kept_rand VALUES (%s, random(), gen_random_uuid()) "

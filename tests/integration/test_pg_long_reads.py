@@ -156,6 +156,12 @@ def test_a_long_read_in_a_transaction_keeps_the_loop_bound(node):
 
 # ---- two replicasets: the long part runs on the other node ----
 
+def explained(cur, sql):
+    """EXPLAIN's plan of sql, as one text."""
+    cur.execute("EXPLAIN " + sql)
+    return "\n".join(r[0] for r in cur.fetchall())
+
+
 def make_lr_rows(cur):
     """lr_rows: ids 1..400 over both replicasets, v = id % 9 (made once per module)."""
     cur.execute("CREATE TABLE IF NOT EXISTS lr_rows (id int PRIMARY KEY, v int)")
@@ -173,8 +179,7 @@ def test_a_long_read_on_another_replicaset(sharded):
     make_lr_rows(cur)
     sql = ("SELECT count(*) FROM lr_rows WHERE (SELECT count(*) FROM generate_series(1, 30000) g"
            " WHERE g % 7 = lr_rows.v) > 0")
-    cur.execute("EXPLAIN " + sql)
-    assert "Partial aggregate on replicasets" in "\n".join(r[0] for r in cur.fetchall())
+    assert "Partial aggregate on replicasets" in explained(cur, sql)
     before = [long_reads(n) for n in (a, b)]
     started = time.monotonic()
     cur.execute(sql)
@@ -197,8 +202,7 @@ def test_the_coordinators_part_runs_off_its_loop(sharded):
     make_lr_rows(cur)
     sql = ("SELECT count(*) FROM lr_rows x JOIN lr_rows y ON x.v = y.v, "
            "generate_series(1, 1500) g WHERE x.id + g % 3 <> 1")
-    cur.execute("EXPLAIN " + sql)
-    assert "fetched to this node" in "\n".join(r[0] for r in cur.fetchall())
+    assert "fetched to this node" in explained(cur, sql)
 
     t, box = query_in_thread(a, sql)
     time.sleep(0.7)

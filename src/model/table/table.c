@@ -1109,6 +1109,21 @@ static int table_apply(struct store *s, void *state, const struct raft_entry *e,
     return err_set(eb, ERR_UNSUPPORTED, "unknown table command %u", op);
 }
 
+/* Decodes an EXEC's bytes into d (free it with table_decoded_free, whatever this returns). */
+static int table_decode_command(const uint8_t *cmd, size_t len, struct table_decoded *d,
+                                struct errbuf *eb)
+{
+    memset(d, 0, sizeof *d);
+    struct codec_reader r;
+    codec_reader_init(&r, cmd, len);
+    uint8_t tag = codec_read_u8(&r), op = codec_read_u8(&r);
+    if (r.err || tag != STORE_MODEL_TABLE || op != TABLE_OP_EXEC)
+        return err_set(eb, ERR_MALFORMED, "not a table exec");
+    if (table_decode_exec(&r, d) != 0)
+        return err_set(eb, ERR_MALFORMED, "table exec does not decode");
+    return 0;
+}
+
 /* ---- a client transaction's savepoint held between its statements ---- */
 
 static uint64_t table_stmt_fold(uint64_t h, const struct table_stmt *ts)
@@ -1156,14 +1171,13 @@ static bool table_held_keep(void *arg, const struct raft_entry *e)
     /* Only a transaction that wrote: it holds the write lock, so its snapshot is the database's
      * latest. A read transaction's may be older than what the store's checkpoint wrote on its
      * own connection since, and could not write the apply's metadata. */
-    if (t->held.session == 0 || t->store == NULL || e->type != RAFT_ENTRY_NORMAL || e->len < 2 ||
-        e->data[0] != STORE_MODEL_TABLE || e->data[1] != TABLE_OP_EXEC ||
+    if (t->held.session == 0 || t->store == NULL || e->type != RAFT_ENTRY_NORMAL ||
         sqlite3_txn_state(store_db_unreleased(t->store), "main") != SQLITE_TXN_WRITE)
         return false;
-    struct codec_reader r;
-    codec_reader_init(&r, e->data + 2, e->len - 2);
     struct table_decoded d;
-    bool same = table_decode_exec(&r, &d) == 0 && d.x.flags == TABLE_EXEC_VALIDATE &&
+    struct errbuf eb;
+    bool same = table_decode_command(e->data, e->len, &d, &eb) == 0 &&
+                d.x.flags == TABLE_EXEC_VALIDATE &&
                 d.x.n == t->held.n && d.x.now_us == t->held.now_us && d.x.seed == t->held.seed &&
                 t->run_version_known && t->run_version_at == store_applied_index(t->store) &&
                 (d.x.schema_version == 0 || d.x.schema_version == t->run_version) &&
@@ -1345,21 +1359,6 @@ int table_read(struct store *r, const struct table_exec *x, const struct table_r
     if (!sqlite3_get_autocommit(db))
         table_exec_sql(db, "ROLLBACK"); /* it only read */
     return rc;
-}
-
-/* Decodes an EXEC's bytes into d (free it with table_decoded_free, whatever this returns). */
-static int table_decode_command(const uint8_t *cmd, size_t len, struct table_decoded *d,
-                                struct errbuf *eb)
-{
-    memset(d, 0, sizeof *d);
-    struct codec_reader r;
-    codec_reader_init(&r, cmd, len);
-    uint8_t tag = codec_read_u8(&r), op = codec_read_u8(&r);
-    if (r.err || tag != STORE_MODEL_TABLE || op != TABLE_OP_EXEC)
-        return err_set(eb, ERR_MALFORMED, "not a table exec");
-    if (table_decode_exec(&r, d) != 0)
-        return err_set(eb, ERR_MALFORMED, "table exec does not decode");
-    return 0;
 }
 
 int table_run_encoded(struct store *s, const uint8_t *cmd, size_t len, bool tentative,
