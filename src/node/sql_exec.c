@@ -639,7 +639,9 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
     r->x.stmts = r->stmts;
     r->x.n = n;
     r->x.flags = flags;
-    r->x.now_us = s->txn != SQLX_IDLE ? s->txn_now_us : sqlx_now_us();
+    r->x.now_us = s->run_now_us != 0     ? s->run_now_us
+                  : s->txn != SQLX_IDLE ? s->txn_now_us
+                                        : sqlx_now_us();
     /* One seed for a whole transaction: its statement i draws random() from seed + i in every
      * run, tentative or at COMMIT, so what the client saw is what commits. */
     r->x.seed = s->txn != SQLX_IDLE ? s->txn_seed : rng_next(&s->x->rng);
@@ -4453,6 +4455,7 @@ void sqlx_statement_done(struct sqlx_session *s)
     free(s->buckets_done);
     s->buckets_done = NULL;
     s->route_bucket = -1;
+    s->run_now_us = 0; /* a gather's last part may end the statement while it starts them */
     s->next++;
     /* After an error the rest of a simple query's string is not run (pg.h). */
     if (s->next >= s->parsed.n || s->cancelled || s->stmt_failed) {

@@ -96,6 +96,7 @@ struct sql_exec {
      * then SQLX_GATHERED_MOVED), and the bytes of rows moved to a join's larger side */
     uint64_t gathers[SQLX_GATHERED_KINDS];
     uint64_t gathers_moved_bytes;
+    uint64_t gathers_merged; /* JOINED plans whose sorted rows were merged (sqlx_gmerge) */
     /* Reads that outlasted their turn on the loop, run again on the reader threads; NULL once
      * the server stops. */
     struct reader_pool *readers;
@@ -135,6 +136,9 @@ struct sqlx_session {
     uint64_t txn_group; /* 0 until the transaction's first statement picked one */
     int64_t txn_now_us;
     uint64_t txn_seed;
+    /* now() of the runs being started, when not 0: a gathered statement's, so that every
+     * replicaset computes the one now() a statement has (sql_gather.c) */
+    int64_t run_now_us;
     struct sqlx_txn_stmt *stmts;
     uint32_t n_stmts, cap_stmts;
     size_t txn_bytes;

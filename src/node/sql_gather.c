@@ -235,12 +235,36 @@ static int sqlx_gather_progress(void *arg)
     return g->stopped != TABLE_STOPPED_NO;
 }
 
+/* Every part of a merged plan is here: merge them (sqlx_gather_merge). */
+static void sqlx_gather_compute_merge(struct sqlx_gather *g, const struct sqlx_gplan *plan)
+{
+    const struct buf **outs = calloc(g->nparts + 1, sizeof *outs);
+    uint32_t n = 0;
+    for (uint32_t p = 0; p < g->nparts && outs != NULL; p++)
+        if (g->parts[p]->plan == plan && !g->parts[p]->count)
+            outs[n++] = &g->parts[p]->out;
+    g->rc = outs == NULL ? ERR_NOMEM
+                         : sqlx_gather_merge(&plan->merge, outs, n, g->printed.cols, &g->out,
+                                             g->why, sizeof g->why);
+    if (g->rc == ERR_TOOBIG) {
+        memcpy(g->state, "54000", 6);
+        snprintf(g->msg, sizeof g->msg, "%s", g->why);
+        g->query_error = true;
+    }
+    free(outs);
+}
+
 /* Every part of plan is here: load them and run the query (for partial aggregates: combine
- * the groups, then run the final query over them). Touches nothing but g's parts and its own
- * database, so it runs on a reader thread; g->rc, why, query_error or out tell the outcome. */
+ * the groups, then run the final query over them), or merge them. Touches nothing but g's
+ * parts and its own database, so it runs on a reader thread; g->rc, why, query_error or out
+ * tell the outcome. */
 static void sqlx_gather_compute(struct sqlx_gather *g)
 {
     const struct sqlx_gplan *plan = g->answer_plan;
+    if (plan->kind == SQLX_GPLAN_JOINED && plan->merge.on) {
+        sqlx_gather_compute_merge(g, plan);
+        return;
+    }
     sqlite3 *db = NULL;
     struct errbuf eb = {{0}};
     struct buf sql = BUF_INIT;
@@ -430,12 +454,15 @@ static bool sqlx_gather_send(struct sqlx_gather *g, const struct sqlx_fetch *f, 
         }
     g->pending += total;
     struct sqlx_part **parts = g->parts + first;
+    /* a statement has one now(), wherever its parts are computed */
+    s->run_now_us = g->env.now_us;
     for (uint32_t i = 0, at = 0; i < nf; i++) {
         bool global = f[i].plan->src[f[i].src].t->global;
         for (uint32_t k = 0; k < ngroups[i]; k++, at++)
             sqlx_run_start(s, groups[i][k], false, false, &f[i].ts, 1,
                            global ? 0 : TABLE_EXEC_BUCKETS, sqlx_gather_part_done, parts[at]);
     }
+    s->run_now_us = 0;
     return true;
 }
 
@@ -623,6 +650,7 @@ static void sqlx_gather_next(struct sqlx_gather *g)
         const struct sqlx_gplan *plan =
             g->stage == SQLX_GS_RUN ? g->plan.moved[g->anchor] : &g->plan;
         s->x->gathers[g->stage == SQLX_GS_RUN ? SQLX_GATHERED_MOVED : plan->kind]++;
+        s->x->gathers_merged += plan->kind == SQLX_GPLAN_JOINED && plan->merge.on;
         sqlx_gather_answer(g, plan);
         return;
     }
@@ -717,6 +745,21 @@ static int sqlx_gather_explain_where(struct node *n, const struct sqlx_table *t,
     return at;
 }
 
+/* "  Merged here in the order they were sorted there, rows 11 to 20" */
+static void sqlx_gather_explain_merge(const struct sqlx_gmerge *m, char *text, size_t cap)
+{
+    int at = snprintf(text, cap, "  Merged here %s",
+                      m->nkeys > 0 ? "in the order they were sorted there (no sort here)"
+                                   : "as they come");
+    if (m->limit == 0)
+        snprintf(text + at, cap - (size_t)at, ", none of them (LIMIT 0)");
+    else if (m->limit != UINT64_MAX)
+        snprintf(text + at, cap - (size_t)at, ", rows %" PRIu64 " to %" PRIu64, m->offset + 1,
+                 m->offset + m->limit);
+    else if (m->offset > 0)
+        snprintf(text + at, cap - (size_t)at, ", from row %" PRIu64, m->offset + 1);
+}
+
 void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
                          void (*line)(struct sqlx_session *s, const char *text))
 {
@@ -749,18 +792,24 @@ void sqlx_gather_explain(struct sqlx_session *s, const struct sql_stmt *st,
         line(s, text);
     } else if (p->kind == SQLX_GPLAN_JOINED) {
         const struct sqlx_gsource *src = &p->src[0];
-        line(s, "Gather: the tables are joined on their distribution keys, so each replicaset "
-                "joins its own rows; the result rows are merged here");
+        line(s, p->joined > 1 ? "Gather: the tables are joined on their distribution keys, so "
+                                "each replicaset joins its own rows; the result rows are "
+                                "merged here"
+                              : "Gather: each replicaset computes the result rows of its own "
+                                "rows; they are merged here");
         sqlx_gather_explain_where(n, src->t, where, sizeof where);
-        int at = snprintf(text, sizeof text, "  Join on %s%s", where,
-                          src->filtered ? "; WHERE runs there" : "");
+        int at = snprintf(text, sizeof text, "  %s on %s%s", p->joined > 1 ? "Join" : "Rows",
+                          where, src->filtered ? "; WHERE runs there" : "");
         if (src->limit > 0)
             snprintf(text + at, sizeof text - (size_t)at,
                      "; Limit pushed down: at most %" PRIu64 " rows from each", src->limit);
         line(s, text);
         snprintf(text, sizeof text, "    There: %.480s", (const char *)src->sql.sql.data);
         line(s, text);
-        snprintf(text, sizeof text, "  Merged here: %.480s", (const char *)p->final.sql.data);
+        if (p->merge.on)
+            sqlx_gather_explain_merge(&p->merge, text, sizeof text);
+        else
+            snprintf(text, sizeof text, "  Merged here: %.480s", (const char *)p->final.sql.data);
         line(s, text);
     } else {
         line(s, "Gather: the rows each table contributes are fetched to this node, and the "
@@ -824,6 +873,10 @@ void sqlx_gather_write_metrics(struct node *n, struct buf *out)
                                    : NULL,
                             "counter", labels, x != NULL ? (double)x->gathers[k] : 0);
     }
+    metrics_write_value(out, "cairn_sql_gathers_merged_total",
+                        "queries over several replicasets whose rows each replicaset sorted "
+                        "and this node merged",
+                        "counter", "", x != NULL ? (double)x->gathers_merged : 0);
     metrics_write_value(out, "cairn_sql_moved_bytes_total",
                         "bytes of rows moved to the replicasets of a join's larger side",
                         "counter", "", x != NULL ? (double)x->gathers_moved_bytes : 0);

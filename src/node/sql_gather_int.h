@@ -50,6 +50,26 @@ struct sqlx_gsource {
     char affinity[SQLX_GATHER_COLUMNS_MAX];
 };
 
+/* JOINED, when the query keeps the replicasets' rows as they are (no DISTINCT; a LIMIT and
+ * OFFSET, if any, constant): each replicaset returns its rows sorted by the query's ORDER BY,
+ * and this node merges them in that order (sql_gather_merge.c) instead of sorting them all
+ * again. Without ORDER BY it takes them as they come. */
+struct sqlx_gmerge_key {
+    uint32_t col; /* the column of the source's rows sorted by */
+    bool desc;
+    bool nulls_first;
+    bool numeric; /* text compares by the pg_numeric collation, else by its bytes */
+};
+
+struct sqlx_gmerge {
+    bool on;
+    uint32_t ncols; /* the result's: the first columns of the source's rows */
+    uint32_t nkeys;
+    struct sqlx_gmerge_key key[SQLX_GATHER_COLUMNS_MAX];
+    uint64_t offset;
+    uint64_t limit; /* UINT64_MAX: none */
+};
+
 struct sqlx_gplan {
     enum sqlx_gplan_kind kind;
     struct sqlx_gsource src[SQLX_GATHER_TABLES_MAX];
@@ -61,6 +81,8 @@ struct sqlx_gplan {
                                  no parameters, NUL-terminated */
     struct sql_printed final; /* the query over __groups (JOINED: __rows); its result is the
                                  answer */
+    struct sqlx_gmerge merge; /* JOINED: final's work done by merging instead */
+    uint32_t joined;          /* JOINED: the tables joined (1: one table's rows) */
     /* ROWS of a join not on the distribution keys: for each source i that may stay where it
      * is (sharded, read once, never the NULL side of an outer join), the plan its replicasets
      * run once the other sources' rows are moved to them — PARTIAL or JOINED with src[0]
@@ -77,5 +99,13 @@ int sqlx_gplan_build(struct sqlx_session *s, const struct sql_stmt *st,
                      const struct sql_printed *printed, struct sqlx_gplan *p,
                      struct sql_error *err);
 void sqlx_gplan_free(struct sqlx_gplan *p);
+
+/* Merges the answers of a merged plan's source (outs[0..n), table_output bytes with the
+ * source's columns, each sorted by m's keys) as m says into out, an output of m->ncols
+ * columns named by cols. Returns 0; ERR_PROTO for a malformed answer, ERR_TOOBIG past
+ * TABLE_OUTPUT_BYTES_MAX (why says which); ERR_NOMEM. */
+int sqlx_gather_merge(const struct sqlx_gmerge *m, const struct buf *const *outs, uint32_t n,
+                      const struct sql_out_column *cols, struct buf *out, char *why,
+                      size_t why_cap);
 
 #endif

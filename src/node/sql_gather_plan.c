@@ -1391,7 +1391,7 @@ static uint32_t gp_coloc_root(const struct gp_coloc *c, uint32_t i)
 }
 
 /* Whether plain query q (nrefs table references in all) reads only sharded tables of its FROM,
- * joined on their distribution keys; fills c. */
+ * joined on their distribution keys (or one sharded table); fills c. */
 static bool gp_colocated(struct gp *g, uint32_t nrefs, struct gp_coloc *c)
 {
     const struct sql_select *q = g->q;
@@ -1401,7 +1401,7 @@ static bool gp_colocated(struct gp *g, uint32_t nrefs, struct gp_coloc *c)
     for (uint32_t i = 0; i < q->from.n && !c->fail; i++)
         gp_coloc_from(g, c, q->from.v[i], false, 0);
     /* a table read anywhere else (a subquery) is not part of the join */
-    if (c->fail || c->n < 2 || c->n != nrefs)
+    if (c->fail || c->n == 0 || c->n != nrefs)
         return false;
     gp_coloc_conjuncts(c, q->where, 0);
     for (uint32_t a = 0; a < c->n; a++)
@@ -1422,23 +1422,77 @@ static const char *gp_rows_map_table(void *ctx, const char *schema, const char *
     return schema == NULL && strcmp(name, GP_ROWS) == 0 ? GP_ROWS : NULL;
 }
 
-/* The declared type of result column i of the query in __rows (a column's own, or the type
- * the printer worked out), appended after its name; false when it is not known. */
-static bool gp_joined_decl(const struct gp *g, const struct sql_expr *e,
-                           const struct sql_type *type, struct buf *out)
+/* The type result column e of the query has in __rows (a column's own, or the type the printer
+ * worked out); NULL when it is not known. */
+static const struct sql_type *gp_joined_type(const struct gp *g, const struct sql_expr *e,
+                                             const struct sql_type *type)
 {
     const struct sqlx_col *col = gp_ref_col(g, NULL, e);
     if (col != NULL)
         type = &col->type;
-    if (type == NULL || type->kind == SQL_TYPE_UNKNOWN)
-        return false;
-    buf_printf(out, " ");
-    return sql_type_decl(type, out) == 0;
+    return type == NULL || type->kind == SQL_TYPE_UNKNOWN ? NULL : type;
 }
 
-/* A query over a co-located join without aggregates: every replicaset returns its result rows
- * (with the values it sorts by that are no result column), at most LIMIT + OFFSET of them when
- * it has a constant LIMIT; this node sorts, deduplicates and limits their union:
+/* The query's targets with every * expanded as the printer expands it: the columns of the
+ * join's tables, in the order of the FROM (or of the one table a qualifier names). NULL when
+ * they do not come to the printer's result columns. */
+static struct sql_expr **gp_joined_targets(const struct gp *g)
+{
+    const struct sql_select *q = g->q;
+    const struct gp_coloc *c = g->coloc;
+    struct sql_arena *a = g->st->arena;
+    uint32_t n = g->printed->ncols;
+    struct sql_expr **v = sql_arena_alloc(a, (n ? n : 1) * sizeof *v);
+    if (g->printed->has_star || v == NULL)
+        return NULL;
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < q->targets.n; i++) {
+        struct sql_expr *e = q->targets.v[i].expr;
+        if (e->kind != SQL_E_COLUMN || !e->column.star) {
+            if (at == n)
+                return NULL;
+            v[at++] = e;
+            continue;
+        }
+        if (e->column.nparts > 1)
+            return NULL;
+        for (uint32_t k = 0; k < c->n; k++) {
+            if (e->column.nparts == 1 && strcmp(c->alias[k], e->column.parts[0]) != 0)
+                continue;
+            for (uint32_t j = 0; j < c->t[k]->ncols; j++) {
+                if (at == n)
+                    return NULL;
+                v[at] = sqlx_col_ref(a, c->alias[k], c->t[k]->cols[j].name);
+                if (v[at++] == NULL)
+                    return NULL;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (g->printed->cols[i].name == NULL)
+            return NULL;
+    return at == n ? v : NULL;
+}
+
+/* A constant LIMIT or OFFSET as a count (absent: dflt); false when it is not a constant. */
+static bool gp_const_count(const struct sql_expr *e, uint64_t dflt, uint64_t *out)
+{
+    if (e == NULL) {
+        *out = dflt;
+        return true;
+    }
+    if (e->kind != SQL_E_CONST || e->konst.kind != SQL_CONST_INT || e->konst.ival < 0)
+        return false;
+    *out = (uint64_t)e->konst.ival;
+    return true;
+}
+
+/* A query over a co-located join (or over one sharded table) without aggregates: every
+ * replicaset returns its result rows, with the values it sorts by that are no result column,
+ * sorted as the query sorts (by their positions: a result name may be a table's column
+ * there), at most LIMIT + OFFSET of them when it has a constant LIMIT. This node merges them
+ * (plan.merge) when it keeps them as they are; else it sorts, deduplicates and limits their
+ * union:
  *   SELECT [DISTINCT] "__c0" AS <name>, ... FROM "__rows" ORDER BY ... LIMIT ... OFFSET ...
  * false when the query is not such (nothing is left planned then). */
 static bool gp_plan_joined(struct gp *g, struct sql_error *err)
@@ -1446,21 +1500,23 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
     const struct sql_select *q = g->q;
     struct sql_arena *a = g->st->arena;
     if (g->coloc == NULL || q->group_by.n > 0 || q->having != NULL || q->windows.n > 0 ||
-        q->distinct_on.n > 0 || !gp_output_names(g) ||
-        q->targets.n + q->order_by.n > SQLX_GATHER_COLUMNS_MAX)
+        q->distinct_on.n > 0)
         return false;
-    uint32_t nt = q->targets.n, nh = 0;
+    struct sql_expr **tx = gp_joined_targets(g);
+    uint32_t nt = g->printed->ncols, nh = 0;
+    if (tx == NULL || nt + q->order_by.n > SQLX_GATHER_COLUMNS_MAX)
+        return false;
     for (uint32_t i = 0; i < nt; i++)
-        if (!gp_is_plain(q->targets.v[i].expr) ||
-            (q->targets.v[i].expr->kind == SQL_E_COLUMN && q->targets.v[i].expr->column.star))
+        if (!gp_is_plain(tx[i]))
             return false;
     /* Each sort item as a column of __rows: a result column (a position, or a result column's
      * name, as PostgreSQL resolves them), else a hidden one the replicasets compute. */
     uint32_t *sort_col = calloc(q->order_by.n + 1, sizeof *sort_col);
     struct sql_expr **hidden = calloc(q->order_by.n + 1, sizeof *hidden);
+    const struct sql_type **types = calloc(nt + q->order_by.n + 1, sizeof *types);
     struct sqlx_gsource *src = &g->p->src[0];
     struct buf *c = &src->create;
-    bool ok = sort_col != NULL && hidden != NULL;
+    bool ok = sort_col != NULL && hidden != NULL && types != NULL;
     for (uint32_t i = 0; ok && i < q->order_by.n; i++) {
         struct sql_expr *e = q->order_by.v[i].expr;
         int found = -1;
@@ -1482,38 +1538,68 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
     /* __rows, with the types that sort and compare as the query's */
     buf_printf(c, "CREATE TABLE \"" GP_ROWS "\" (");
     for (uint32_t i = 0; ok && i < nt + nh; i++) {
-        const struct sql_expr *e = i < nt ? q->targets.v[i].expr : hidden[i - nt];
+        const struct sql_expr *e = i < nt ? tx[i] : hidden[i - nt];
         buf_printf(c, "%s\"__c%u\"", i ? ", " : "", i);
         bool sorted = i >= nt;
         for (uint32_t k = 0; k < q->order_by.n; k++)
             sorted |= sort_col[k] == i;
-        if (!gp_joined_decl(g, e, i < nt ? &g->printed->cols[i].type : NULL, c) &&
-            (sorted || q->distinct))
+        types[i] = gp_joined_type(g, e, i < nt ? &g->printed->cols[i].type : NULL);
+        if (types[i] != NULL) {
+            buf_printf(c, " ");
+            ok = sql_type_decl(types[i], c) == 0;
+        } else if (sorted || q->distinct) {
             ok = false;
+        }
     }
     buf_printf(c, ")");
     ok = ok && buf_append_u8(c, 0) == 0;
+    /* merged here: the rows as they come, in their order */
+    struct sqlx_gmerge *m = &g->p->merge;
+    m->on = ok && !q->distinct && gp_const_count(q->limit, UINT64_MAX, &m->limit) &&
+            gp_const_count(q->offset, 0, &m->offset);
+    if (m->on) {
+        m->ncols = nt;
+        m->nkeys = q->order_by.n;
+        for (uint32_t i = 0; i < q->order_by.n; i++) {
+            bool desc = q->order_by.v[i].dir == SQL_SORT_DESC;
+            enum sql_nulls_order nulls = q->order_by.v[i].nulls;
+            m->key[i] = (struct sqlx_gmerge_key){
+                .col = sort_col[i], .desc = desc,
+                .nulls_first = nulls == SQL_NULLS_FIRST || (nulls == SQL_NULLS_DEFAULT && desc),
+                .numeric = types[sort_col[i]]->kind == SQL_TYPE_NUMERIC};
+        }
+    }
     /* what the replicasets run */
     struct sql_select *f = ok ? gp_select(a, nt + nh) : NULL;
-    if (f != NULL) {
+    struct sql_sort *there = sql_arena_alloc(a, (q->order_by.n + 1) * sizeof *there);
+    ok = f != NULL && there != NULL;
+    if (ok) {
         for (uint32_t i = 0; i < nt + nh; i++)
             f->targets.v[i] = (struct sql_target){
-                .expr = i < nt ? q->targets.v[i].expr : hidden[i - nt],
+                .expr = i < nt ? tx[i] : hidden[i - nt],
                 .alias = sqlx_arena_name(a, "__c%u", i), .loc = -1};
         f->from = q->from;
         f->where = q->where;
+        for (uint32_t i = 0; i < q->order_by.n && ok; i++) {
+            there[i] = q->order_by.v[i];
+            ok = (there[i].expr = gp_int(a, (int64_t)sort_col[i] + 1)) != NULL;
+        }
         const struct sql_expr *l = q->limit, *o = q->offset;
         if (!q->distinct && l != NULL && l->kind == SQL_E_CONST &&
             l->konst.kind == SQL_CONST_INT && l->konst.ival > 0 &&
             (o == NULL || (o->kind == SQL_E_CONST && o->konst.kind == SQL_CONST_INT &&
                            o->konst.ival >= 0 && o->konst.ival <= INT64_MAX - l->konst.ival))) {
             src->limit = (uint64_t)(l->konst.ival + (o != NULL ? o->konst.ival : 0));
-            f->order_by = q->order_by; /* over the same expressions there */
             f->limit = gp_int(a, (int64_t)src->limit);
+            ok = f->limit != NULL;
         }
-        ok = gp_print_source(g, g->coloc->t[g->coloc->anchor], f, &src->sql, err) == 0;
+        if (src->limit > 0 || m->on) { /* sorted there: the rows kept, the order merged */
+            f->order_by.n = q->order_by.n;
+            f->order_by.v = there;
+        }
+        ok = ok && gp_print_source(g, g->coloc->t[g->coloc->anchor], f, &src->sql, err) == 0;
     }
-    /* what this node runs over them */
+    /* what this node runs over them (also to explain a merge) */
     struct sql_select *fin = ok ? gp_select(a, nt) : NULL;
     struct sql_from **froms = sql_arena_alloc(a, sizeof *froms);
     struct sql_sort *sorts = sql_arena_alloc(a, (q->order_by.n + 1) * sizeof *sorts);
@@ -1541,6 +1627,7 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
     }
     free(sort_col);
     free(hidden);
+    free(types);
     if (!ok) {
         sql_printed_free(&g->p->final);
         sql_printed_free(&src->sql);
@@ -1548,9 +1635,11 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
         const struct sqlx_table *t = src->t;
         *src = (struct sqlx_gsource){0};
         src->t = t;
+        g->p->merge = (struct sqlx_gmerge){0};
         return false;
     }
     g->p->kind = SQLX_GPLAN_JOINED;
+    g->p->joined = g->coloc->n;
     g->p->nsrc = 1;
     src->t = g->coloc->t[g->coloc->anchor];
     snprintf(src->name, sizeof src->name, GP_ROWS);
@@ -1690,6 +1779,12 @@ int sqlx_gplan_build(struct sqlx_session *s, const struct sql_stmt *st,
             g.coloc = coloc;
     }
     bool pushed = (g.one_table || g.coloc != NULL) && gp_plan_partial(&g, p->src[0].t);
+    /* rows computed where they are: over a co-located join, or one sharded table */
+    if (!pushed && g.one_table && !p->src[0].t->global) {
+        coloc = calloc(1, sizeof *coloc);
+        if (coloc != NULL && gp_colocated(&g, nrefs, coloc))
+            g.coloc = coloc;
+    }
     if (!pushed && g.coloc != NULL)
         pushed = gp_plan_joined(&g, err);
     g.coloc = NULL; /* the rows plan fetches each table on its own */

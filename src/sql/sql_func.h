@@ -39,6 +39,9 @@ const char *sql_func_lookup(const char *name, int nargs, bool *is_aggregate);
  * dense_rank, percent_rank, cume_dist, ntile, lag, lead, first_value, last_value, nth_value).
  * NULL if `name` cannot be a window function. The returned string is static. */
 const char *sql_func_lookup_window(const char *name, int nargs);
+/* The pg_numeric collation's order of two texts (numerics in numeric order before any other
+ * text, in byte order): for merging rows that SQLite sorted with it. <0, 0 or >0. */
+int sql_numeric_collate(const void *a, int alen, const void *b, int blen);
 
 /* ---- PostgreSQL types of values, for the executor's text output and RowDescription ---- */
 

@@ -675,6 +675,11 @@ int sql_fn_numeric_collate(void *arg, int alen, const void *a, int blen, const v
     return alen - blen;
 }
 
+int sql_numeric_collate(const void *a, int alen, const void *b, int blen)
+{
+    return sql_fn_numeric_collate(NULL, alen, a, blen, b);
+}
+
 /* ---- pg_numeric(text): a decimal literal ---- */
 
 static void sql_fn_numeric_literal(sqlite3_context *ctx, int argc, sqlite3_value **argv)

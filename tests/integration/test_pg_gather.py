@@ -276,8 +276,8 @@ def test_projection_fetches_only_the_columns_read(db):
     assert "columns id" in plan(db, sql)
     db.execute(sql)
     assert db.fetchone()[0] == ROWS * 3
-    # A * reads every column.
-    sql = "SELECT * FROM gx g JOIN gx_names n ON n.id = g.id WHERE g.id < 3 ORDER BY g.id"
+    # A * reads every column (of a join not on the key: a co-located one is computed there).
+    sql = "SELECT * FROM gx g JOIN gx_names n ON n.id = g.id % 23 WHERE g.id < 3 ORDER BY g.id"
     assert "all columns" in plan(db, sql)
     db.execute(sql)
     assert [r[:7] for r in db.fetchall()] == [tuple(DATA[0]), tuple(DATA[1])]
@@ -373,9 +373,78 @@ def test_partial_with_alias_and_qualified_names(db):
 def test_limit_with_star(db):
     sql = "SELECT * FROM gx WHERE grp = 3 ORDER BY id DESC LIMIT 4"
     p = plan(db, sql)
-    assert "all columns" in p and "Limit pushed down: at most 4 rows from each" in p, p
+    assert "Merged here in the order" in p and "Limit pushed down: at most 4 rows from each" in p, p
     assert check_same_as_unpushed(db, sql) == sorted(
         [d for d in DATA if d[1] == 3], key=lambda d: -d[0])[:4]
+
+
+def merged(node):
+    m, _types = metrics(node)
+    return m.get(("cairn_sql_gathers_merged_total", ""), 0)
+
+
+def nulls_last(v):
+    return (v is None, v if v is not None else 0)
+
+
+def test_sorted_rows_merged_not_sorted_again(sharded, db):
+    """A query that keeps the rows as they are: each replicaset sorts its own (by positions,
+    with the collation of the sort key's type), this node merges them. Every order a sort
+    key can have across replicasets: numerics by value (a text compare would put 10 before
+    9), floats and integers with NULLs first and last, text by its bytes, descending, ties
+    broken by a second key, OFFSET without LIMIT, LIMIT 0."""
+    node = sharded.nodes[0]
+    by_id = sorted(DATA, key=lambda d: d[0])
+    shapes = [
+        ("SELECT id, num FROM gx ORDER BY num DESC NULLS LAST, id",
+         [(d[0], d[5]) for d in sorted(by_id, key=lambda d: (d[5] is None,
+                                                               -(d[5] or 0), d[0]))]),
+        ("SELECT id, f FROM gx ORDER BY f NULLS FIRST, id DESC",
+         [(d[0], d[4]) for d in sorted(by_id, key=lambda d: (d[4] is not None,
+                                                               d[4] or 0, -d[0]))]),
+        ("SELECT name, id FROM gx ORDER BY name DESC, id OFFSET 2990",
+         [(d[6], d[0]) for d in sorted(by_id, key=lambda d: (d[6], -d[0]),
+                                       reverse=True)][2990:]),
+        ("SELECT big, id FROM gx WHERE small > 300 ORDER BY 1, 2",
+         sorted([(d[3], d[0]) for d in by_id if d[2] is not None and d[2] > 300])),
+        ("SELECT id, num * 2 AS twice FROM gx ORDER BY twice, id LIMIT 25",
+         [(d[0], d[5] * 2) for d in sorted([d for d in by_id if d[5] is not None],
+                                           key=lambda d: (d[5], d[0]))][:25]),
+        ("SELECT id FROM gx ORDER BY small NULLS FIRST, id LIMIT 7 OFFSET 3",
+         [(d[0],) for d in sorted(by_id, key=lambda d: (d[2] is not None, d[2] or 0,
+                                                         d[0]))][3:10]),
+        ("SELECT id FROM gx ORDER BY id LIMIT 0", []),
+    ]
+    for sql, want in shapes:
+        p = plan(db, sql)
+        assert "Merged here in the order they were sorted there" in p, (sql, p)
+        before = merged(node)
+        rows = check_same_as_unpushed(db, sql)
+        assert merged(node) - before == 1, sql
+        assert rows == want, sql
+    # Without ORDER BY the rows are taken as they come: all of them.
+    sql = "SELECT id, grp FROM gx WHERE small < 0"
+    assert "Merged here as they come" in plan(db, sql)
+    db.execute(sql)
+    assert sorted(db.fetchall()) == sorted((d[0], d[1]) for d in DATA
+                                           if d[2] is not None and d[2] < 0)
+    # DISTINCT, or a LIMIT that is not a constant: sorted here (still right).
+    for sql in ["SELECT DISTINCT grp FROM gx ORDER BY grp NULLS FIRST",
+                "SELECT id FROM gx ORDER BY id LIMIT 2 + 1"]:
+        assert "Merged here:" in plan(db, sql), sql
+        check_same_as_unpushed(db, sql)
+
+
+def test_sort_by_result_name_that_is_a_column(db):
+    """ORDER BY a result name means the result column, also where a table has a column of
+    that name: the replicasets sort by position (they sorted by the table's column and kept
+    the wrong rows under a LIMIT)."""
+    sql = "SELECT id AS small, small AS id FROM gx ORDER BY small DESC LIMIT 5"
+    rows = check_same_as_unpushed(db, sql)
+    assert rows == [(d[0], d[2]) for d in sorted(DATA, key=lambda d: -d[0])[:5]]
+    sql = "SELECT id AS big, big AS id FROM gx ORDER BY id, big LIMIT 4"
+    want = sorted(((d[0], d[3]) for d in DATA), key=lambda r: (r[1], r[0]))[:4]
+    assert check_same_as_unpushed(db, sql) == want
 
 
 def test_partial_bool_aggregates(db):
@@ -435,6 +504,34 @@ def test_colocated_join_rows_merged_with_limit(detail):
     want = sorted([(i, names[i], s, a) for i, s, a in DETAIL if i in names],
                   key=lambda r: (-r[0], r[2]))[5:25]
     assert rows == want
+
+
+def test_colocated_join_merged_star_and_result_names(detail):
+    # A * over a co-located join is computed there too; sorted by a numeric (as a number),
+    # merged here.
+    sql = ("SELECT * FROM gx g JOIN gx_detail d ON d.id = g.id WHERE g.id < 60 "
+           "ORDER BY d.amount DESC, d.seq, g.id")
+    p = plan(detail, sql)
+    assert "joined on their distribution keys" in p and "Merged here in the order" in p, p
+    rows = check_same_as_unpushed(detail, sql)
+    by_id = {r[0]: r for r in DATA}
+    want = [tuple(by_id[i]) + (i, seq, a) for i, seq, a in
+            sorted((r for r in DETAIL if r[0] < 60), key=lambda r: (-r[2], r[1], r[0]))]
+    assert rows == want
+    # A result name that is also a column of a table: the result column (positions there).
+    sql = ("SELECT g.id AS seq, d.seq AS id FROM gx g JOIN gx_detail d ON g.id = d.id "
+           "ORDER BY seq DESC, id LIMIT 5")
+    want = sorted(((i, seq) for i, seq, _a in DETAIL if i in by_id),
+                  key=lambda r: (-r[0], r[1]))[:5]
+    assert check_same_as_unpushed(detail, sql) == want
+
+
+def test_statement_has_one_now_on_every_replicaset(detail):
+    for sql in ["SELECT DISTINCT now() FROM gx g JOIN gx_detail d ON d.id = g.id",
+                "SELECT DISTINCT now(), current_timestamp FROM gx"]:
+        assert "Gather" in plan(detail, sql)
+        detail.execute(sql)
+        assert len(detail.fetchall()) == 1, sql
 
 
 def test_colocated_outer_joins_keep_unmatched_rows(detail):

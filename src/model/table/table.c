@@ -382,6 +382,56 @@ static uint64_t table_fnv(uint64_t h, const void *p, size_t n)
 
 #define TABLE_HASH_SEED 0xcbf29ce484222325ull
 
+/* A result value into a result's hash, which covers what the client sees: type and bytes. */
+static uint64_t table_hash_value(uint64_t h, const struct table_value *v)
+{
+    h = table_fnv(h, &v->type, 1);
+    if (v->type == TABLE_INT)
+        return table_fnv(h, &v->i, sizeof v->i);
+    if (v->type == TABLE_REAL)
+        return table_fnv(h, &v->r, sizeof v->r);
+    return v->type != TABLE_NULL ? table_fnv(h, v->p, v->len) : h;
+}
+
+/* ------------------------------------------------------------ writing an output */
+
+void table_output_head(struct buf *out, uint32_t ncols)
+{
+    buf_reset(out);
+    buf_append_u8(out, TABLE_STATE_OK);
+    buf_append_u32(out, ncols);
+}
+
+void table_output_head_col(struct buf *out, const char *name, const char *decltype)
+{
+    table_put_str(out, name ? name : "", name ? strlen(name) : 0);
+    table_put_str(out, decltype ? decltype : "", decltype ? strlen(decltype) : 0);
+}
+
+void table_output_writer_init(struct table_output_writer *w, struct buf *out)
+{
+    *w = (struct table_output_writer){.out = out, .hash = TABLE_HASH_SEED};
+}
+
+int table_output_put_row(struct table_output_writer *w, const struct table_value *vals,
+                         uint32_t ncols)
+{
+    int rc = buf_append_u8(w->out, 1);
+    for (uint32_t c = 0; c < ncols && rc == 0; c++) {
+        w->hash = table_hash_value(w->hash, &vals[c]);
+        rc = table_value_put(w->out, &vals[c]);
+    }
+    return rc != 0 ? ERR_NOMEM : 0;
+}
+
+int table_output_finish(struct table_output_writer *w)
+{
+    int rc = buf_append_u8(w->out, 0);
+    rc |= buf_append_u64(w->out, 0);
+    rc |= buf_append_u64(w->out, w->hash);
+    return rc != 0 ? ERR_NOMEM : 0;
+}
+
 /* The SQLSTATE for a failed step: a function's "NNNNN: message", SQLite's
  * constraint codes, or XX000 for anything else. */
 void table_sqlstate(sqlite3 *db, int rc, char sqlstate[6], char *msg, size_t cap)
@@ -590,15 +640,10 @@ static int table_step_stmt(sqlite3 *db, sqlite3_stmt *st, const struct table_stm
     table_bind(st, ts);
     int ncols = sqlite3_column_count(st);
     if (rows != NULL) {
-        buf_reset(rows);
-        buf_append_u8(rows, TABLE_STATE_OK);
-        buf_append_u32(rows, (uint32_t)ncols);
-        for (int c = 0; c < ncols; c++) {
-            const char *name = sqlite3_column_name(st, c);
-            const char *decl = sqlite3_column_decltype(st, c);
-            table_put_str(rows, name ? name : "", name ? strlen(name) : 0);
-            table_put_str(rows, decl ? decl : "", decl ? strlen(decl) : 0);
-        }
+        table_output_head(rows, (uint32_t)ncols);
+        for (int c = 0; c < ncols; c++)
+            table_output_head_col(rows, sqlite3_column_name(st, c),
+                                  sqlite3_column_decltype(st, c));
     }
     uint64_t steps = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -609,14 +654,7 @@ static int table_step_stmt(sqlite3 *db, sqlite3_stmt *st, const struct table_stm
         for (int c = 0; c < ncols; c++) {
             struct table_value v;
             table_value_from_sqlite(sqlite3_column_value(st, c), &v);
-            /* The hash covers what the client sees: type and bytes. */
-            *hash = table_fnv(*hash, &v.type, 1);
-            if (v.type == TABLE_INT)
-                *hash = table_fnv(*hash, &v.i, sizeof v.i);
-            else if (v.type == TABLE_REAL)
-                *hash = table_fnv(*hash, &v.r, sizeof v.r);
-            else if (v.type != TABLE_NULL)
-                *hash = table_fnv(*hash, v.p, v.len);
+            *hash = table_hash_value(*hash, &v);
             if (rows != NULL && table_value_put(rows, &v) != 0)
                 rc = SQLITE_NOMEM;
         }

@@ -257,6 +257,22 @@ int table_output_col(const struct table_output *o, uint32_t i, const char **name
  * output) and returns 1, or 0 after the last row, or ERR_MALFORMED. */
 int table_output_next_row(const struct table_output *o, size_t *pos, struct table_value *vals);
 
+/* Writing an OK output (a coordinator's answer from rows it merged itself): the head with
+ * ncols, then each column's name and declared type (NULL: ""), then the rows through a
+ * writer, whose hash is the one table_run gives the same rows. */
+void table_output_head(struct buf *out, uint32_t ncols);
+void table_output_head_col(struct buf *out, const char *name, const char *decltype);
+struct table_output_writer {
+    struct buf *out;
+    uint64_t hash;
+};
+void table_output_writer_init(struct table_output_writer *w, struct buf *out);
+/* Returns 0 or ERR_NOMEM. */
+int table_output_put_row(struct table_output_writer *w, const struct table_value *vals,
+                         uint32_t ncols);
+/* The end of the rows and the tail (no changes). Returns 0 or ERR_NOMEM. */
+int table_output_finish(struct table_output_writer *w);
+
 /* The hash a statement returning no rows that changed `changes` rows has: a
  * transaction can expect it without running the statement first. */
 uint64_t table_hash_blind(uint64_t changes);
