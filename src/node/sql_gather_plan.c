@@ -1488,9 +1488,10 @@ static bool gp_const_count(const struct sql_expr *e, uint64_t dflt, uint64_t *ou
 }
 
 /* A query over a co-located join (or over one sharded table) without aggregates: every
- * replicaset returns its result rows, with the values it sorts by that are no result column,
- * sorted as the query sorts (by their positions: a result name may be a table's column
- * there), at most LIMIT + OFFSET of them when it has a constant LIMIT. This node merges them
+ * replicaset returns its result rows (DISTINCT there too), with the values it sorts by that
+ * are no result column, sorted as the query sorts (by their positions: a result name may be a
+ * table's column there), at most LIMIT + OFFSET of them when it has a constant LIMIT (the
+ * first distinct rows are among each replicaset's first distinct rows). This node merges them
  * (plan.merge) when it keeps them as they are; else it sorts, deduplicates and limits their
  * union:
  *   SELECT [DISTINCT] "__c0" AS <name>, ... FROM "__rows" ORDER BY ... LIMIT ... OFFSET ...
@@ -1580,12 +1581,14 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
                 .alias = sqlx_arena_name(a, "__c%u", i), .loc = -1};
         f->from = q->from;
         f->where = q->where;
+        f->distinct = q->distinct; /* a row's duplicates elsewhere go here */
         for (uint32_t i = 0; i < q->order_by.n && ok; i++) {
             there[i] = q->order_by.v[i];
             ok = (there[i].expr = gp_int(a, (int64_t)sort_col[i] + 1)) != NULL;
         }
+        /* with DISTINCT too: the first distinct rows are among each replicaset's first */
         const struct sql_expr *l = q->limit, *o = q->offset;
-        if (!q->distinct && l != NULL && l->kind == SQL_E_CONST &&
+        if (l != NULL && l->kind == SQL_E_CONST &&
             l->konst.kind == SQL_CONST_INT && l->konst.ival > 0 &&
             (o == NULL || (o->kind == SQL_E_CONST && o->konst.kind == SQL_CONST_INT &&
                            o->konst.ival >= 0 && o->konst.ival <= INT64_MAX - l->konst.ival))) {

@@ -5,6 +5,7 @@ source. Every shape is checked against the answer computed here from the same ro
 same query on the path that pushes nothing down (a WITH in front of it: same values, same
 column types), and by EXPLAIN that the pushdown really happened, so that a silent fallback
 fails. Shapes that cannot be pushed down must still answer right."""
+import math
 import re
 import time
 from collections import Counter
@@ -306,11 +307,22 @@ def test_limit_pushed_down(db):
     assert "Limit pushed down" in plan(db, sql)
     db.execute(sql)
     assert len({r[0] for r in db.fetchall()}) == 10
-    # Not pushed down: DISTINCT, or a LIMIT that is not a constant.
-    for sql in ["SELECT DISTINCT grp FROM gx ORDER BY grp LIMIT 3",
-                "SELECT id FROM gx ORDER BY id LIMIT 2 + 1"]:
-        assert "Limit pushed down" not in plan(db, sql), sql
-        check_same_as_unpushed(db, sql)
+    # With DISTINCT too (each replicaset's first distinct rows hold the query's).
+    sql = "SELECT DISTINCT grp FROM gx ORDER BY grp LIMIT 3"
+    assert "Limit pushed down: at most 3 rows from each" in plan(db, sql)
+    assert check_same_as_unpushed(db, sql) == [(0,), (1,), (2,)]
+    sql = ("SELECT DISTINCT grp, small % 3 AS m FROM gx "
+           "ORDER BY 2 DESC NULLS LAST, 1 NULLS FIRST LIMIT 4 OFFSET 2")
+    assert "Limit pushed down: at most 6 rows from each" in plan(db, sql)
+    # % takes the dividend's sign, as math.fmod does
+    pairs = {(d[1], None if d[2] is None else int(math.fmod(d[2], 3))) for d in DATA}
+    want = sorted(pairs, key=lambda r: (r[1] is None, -(r[1] or 0), r[0] is not None,
+                                        r[0] or 0))[2:6]
+    assert check_same_as_unpushed(db, sql) == want
+    # Not pushed down: a LIMIT that is not a constant.
+    sql = "SELECT id FROM gx ORDER BY id LIMIT 2 + 1"
+    assert "Limit pushed down" not in plan(db, sql), sql
+    check_same_as_unpushed(db, sql)
 
 
 def replicaset_of(cur, table, key):
