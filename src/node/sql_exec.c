@@ -61,9 +61,11 @@ static void sqlx_catalog_clear(struct sqlx_catalog *c)
 }
 
 /* def: {"cols":[{"n":name,"k":kind,"a":mod1,"b":mod2,"nn":bool,"d":default}...],"dist":[i...],
- * "pk":[i...],"dk":true,"ix":[name...]} ("d": the DEFAULT as SQLite SQL, absent for none; "dk":
- * the columns' DEFAULTs are recorded, absent in definitions written before they were; "ix": the
- * table's CREATE INDEX names) */
+ * "pk":[i...],"dk":true,"ix":[name...],"sq":name} ("d": the DEFAULT as SQLite SQL, absent for
+ * none; "dk": the columns' DEFAULTs are recorded, absent in definitions written before they
+ * were; "ix": the table's CREATE INDEX names; "sq": its SQLite table's name when that is not
+ * SQLX_TABLE_PREFIX + its name — a table renamed keeps its SQLite table, and one created under
+ * a name whose SQLite name a renamed table holds gets another: sqlx_sqlite_name_new) */
 static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table *ct)
 {
     memset(t, 0, sizeof *t);
@@ -74,6 +76,14 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
     if (json_parse(&doc, ct->def, strlen(ct->def), NULL, NULL) != 0)
         return ERR_CORRUPT;
     int rc = ERR_CORRUPT;
+    const char *sq;
+    size_t sq_len;
+    if (json_get_string(json_object_get(doc.root, "sq"), &sq, &sq_len) == 0) {
+        if (sq_len == 0 || sq_len >= sizeof t->sqlite_name)
+            goto out;
+        memcpy(t->sqlite_name, sq, sq_len);
+        t->sqlite_name[sq_len] = '\0';
+    }
     const struct json_value *cols = json_object_get(doc.root, "cols");
     const struct json_value *dist = json_object_get(doc.root, "dist");
     if (cols == NULL || dist == NULL)
@@ -850,11 +860,22 @@ int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
 void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o)
 {
     const char *msg = o->message;
-    /* SQLite's words for what the user wrote against our table names. */
+    /* SQLite's words for what the user wrote against our table names: the table whose SQLite
+     * name it is (a renamed table's is not its name), else the name without the prefix. */
     char fixed[sizeof o->message];
     const char *p = strstr(msg, SQLX_TABLE_PREFIX);
     if (p != NULL && (p == msg || p[-1] == ' ' || p[-1] == '"' || p[-1] == '.')) {
-        snprintf(fixed, sizeof fixed, "%.*s%s", (int)(p - msg), msg, p + strlen(SQLX_TABLE_PREFIX));
+        size_t n = strcspn(p, ". \",)");
+        const struct sqlx_catalog *cat = sqlx_catalog(s->x);
+        const char *name = NULL;
+        for (uint32_t i = 0; i < cat->n && name == NULL; i++)
+            if (strlen(cat->t[i].sqlite_name) == n && memcmp(cat->t[i].sqlite_name, p, n) == 0)
+                name = cat->t[i].name;
+        if (name != NULL)
+            snprintf(fixed, sizeof fixed, "%.*s%s%s", (int)(p - msg), msg, name, p + n);
+        else
+            snprintf(fixed, sizeof fixed, "%.*s%s", (int)(p - msg), msg,
+                     p + strlen(SQLX_TABLE_PREFIX));
         msg = fixed;
     }
     /* 55000 is the replicasets' word for a bucket that moved or is moving, which the
@@ -2511,7 +2532,8 @@ static bool sqlx_ddl_encode(struct sqlx_ddl *d, const struct cluster_table_ddl *
         sqlx_statement_done(s);
         return false;
     }
-    snprintf(d->name, sizeof d->name, "%s", td->name);
+    snprintf(d->name, sizeof d->name, "%s",
+             td->kind == CLUSTER_DDL_RENAME ? td->new_name : td->name);
     d->version = td->expect_version + 1;
     d->global = td->global;
     return true;
@@ -2626,9 +2648,11 @@ static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_ta
 }
 
 /* The catalog's definition text of a table (see sqlx_table_from_def). */
+/* sq: the "sq" of the definition (NULL: none, the default SQLite name). */
 static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_t ncols,
                            const uint32_t *dist, uint32_t ndist, const uint32_t *pk,
-                           uint32_t npk, bool defaults_known, char *const *ix, uint32_t nix)
+                           uint32_t npk, bool defaults_known, char *const *ix, uint32_t nix,
+                           const char *sq)
 {
     struct json_writer w;
     json_writer_init(&w, out);
@@ -2676,8 +2700,40 @@ static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_
                 json_write_cstr(&w, ix[i]);
         json_write_array_end(&w);
     }
+    if (sq != NULL) {
+        json_write_key(&w, "sq");
+        json_write_cstr(&w, sq);
+    }
     json_write_object_end(&w);
     json_writer_finish(&w);
+}
+
+/* t's SQLite name for its definition: NULL when it is the default one for name. */
+static const char *sqlx_def_sq(const struct sqlx_table *t, const char *name)
+{
+    char dflt[sizeof t->sqlite_name];
+    snprintf(dflt, sizeof dflt, SQLX_TABLE_PREFIX "%s", name);
+    return strcmp(dflt, t->sqlite_name) == 0 ? NULL : t->sqlite_name;
+}
+
+/* The SQLite name a table created as name gets: SQLX_TABLE_PREFIX + name, or, when a renamed
+ * table holds that one, the first of name~1, name~2 ... that no table holds. false when none
+ * fits (not before thousands of renames). */
+static bool sqlx_sqlite_name_new(struct sqlx_catalog *cat, const char *name,
+                                 char out[SQL_IDENT_BYTES_MAX + 8])
+{
+    for (uint32_t n = 0; n < 10000; n++) {
+        if (n == 0)
+            snprintf(out, SQL_IDENT_BYTES_MAX + 8, SQLX_TABLE_PREFIX "%s", name);
+        else
+            snprintf(out, SQL_IDENT_BYTES_MAX + 8, SQLX_TABLE_PREFIX "%s~%u", name, n);
+        bool taken = false;
+        for (uint32_t i = 0; i < cat->n && !taken; i++)
+            taken = strcmp(cat->t[i].sqlite_name, out) == 0;
+        if (!taken)
+            return true;
+    }
+    return false;
 }
 
 static int sqlx_col_index(const struct sql_create_table *ct, const char *name)
@@ -2770,7 +2826,13 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
         buf_append_u8(&extra, 0);
     }
     struct sqlx_print_ctx pctx = {.cat = cat, .creating = name};
-    snprintf(pctx.creating_sqlite, sizeof pctx.creating_sqlite, SQLX_TABLE_PREFIX "%s", name);
+    if (!sqlx_sqlite_name_new(cat, name, pctx.creating_sqlite)) {
+        pg_send_errorf(s->c, "54000", "no SQLite name is left for table \"%s\"; choose another "
+                       "name", name);
+        buf_free(&extra);
+        free(cols);
+        goto fail;
+    }
     struct sql_print_opts o;
     sqlx_print_opts(&o, &pctx, s);
     o.replicaset_create = true;
@@ -2788,8 +2850,8 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     if (!global) {
         /* The index keeps a bucket's rows cheap to find when it moves; the triggers keep
          * writes to buckets owned by the replicaset (table.h, Buckets). */
-        buf_printf(&ddl, "; CREATE INDEX \"%s%s__bucket\" ON \"%s\"(\"__bucket\")",
-                   SQLX_TABLE_PREFIX, name, pctx.creating_sqlite);
+        buf_printf(&ddl, "; CREATE INDEX \"%s__bucket\" ON \"%s\"(\"__bucket\")",
+                   pctx.creating_sqlite, pctx.creating_sqlite);
         table_bucket_triggers_sql(&ddl, pctx.creating_sqlite);
     }
     buf_append_u8(&ddl, 0);
@@ -2806,7 +2868,10 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     for (uint32_t i = 0; i < ct->columns.n && dflt_ok; i++)
         if (ct->columns.v[i].default_expr != NULL)
             cols[i].default_sql = (const char *)dflt.data + dflt_at[i];
-    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, NULL, 0);
+    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, NULL, 0,
+                   strcmp(pctx.creating_sqlite + strlen(SQLX_TABLE_PREFIX), name) == 0
+                       ? NULL
+                       : pctx.creating_sqlite);
     buf_free(&dflt);
     buf_append_u8(&def, 0);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
@@ -2895,7 +2960,7 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
     struct buf defbuf = BUF_INIT;
     if (def == NULL) {
         sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk,
-                       t->defaults_known, t->indexes, t->nindexes);
+                       t->defaults_known, t->indexes, t->nindexes, sqlx_def_sq(t, t->name));
         buf_append_u8(&defbuf, 0);
         def = (const char *)defbuf.data;
     }
@@ -2973,7 +3038,7 @@ static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *
     ix[t->nindexes] = (char *)name;
     struct buf def = BUF_INIT;
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   ix, t->nindexes + 1);
+                   ix, t->nindexes + 1, sqlx_def_sq(t, t->name));
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)printed.sql.data, "CREATE INDEX",
                           (const char *)def.data);
@@ -3031,7 +3096,7 @@ static void sqlx_do_drop_index(struct sqlx_session *s, const struct sql_stmt *st
             keep[nkeep++] = t->indexes[i];
     }
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   keep, nkeep);
+                   keep, nkeep, sqlx_def_sq(t, t->name));
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "DROP INDEX", (const char *)def.data);
     buf_free(&sql);
@@ -3175,6 +3240,40 @@ static void sqlx_not_null_index(struct buf *sql, const struct sqlx_table *t, con
 
 /* ALTER TABLE: its commands in order, each a SQLite statement of the change (joined for one
  * schema change) and an edit of the table's definition. */
+/* ALTER TABLE t RENAME TO new_name: the catalog's entry takes the new name, and the SQLite
+ * table keeps its own (the definition's "sq"), so no replicaset changes anything: rows,
+ * indexes and triggers stay as they are, and statements planned with the old name are
+ * planned again (the schema version moves). */
+static void sqlx_do_rename_table(struct sqlx_session *s, const struct sqlx_table *t,
+                                 const char *new_name)
+{
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    if (sqlx_table_find(cat, NULL, new_name) != NULL) {
+        pg_send_errorf(s->c, "42P07", "relation \"%s\" already exists", new_name);
+        sqlx_failed(s);
+        sqlx_statement_done(s);
+        return;
+    }
+    struct buf def = BUF_INIT;
+    sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
+                   t->indexes, t->nindexes, sqlx_def_sq(t, new_name));
+    buf_append_u8(&def, 0);
+    struct sqlx_ddl *d = calloc(1, sizeof *d);
+    ASSERT(d != NULL);
+    d->s = s;
+    d->tag = "ALTER TABLE";
+    struct cluster_table_ddl td = {.expect_version = cat->version,
+                                   .kind = CLUSTER_DDL_RENAME,
+                                   .global = t->global,
+                                   .name = t->name,
+                                   .new_name = new_name,
+                                   .def = (const char *)def.data,
+                                   .rs_sql = "",
+                                   .gov_sql = ""};
+    sqlx_ddl_propose(d, &td);
+    buf_free(&def);
+}
+
 static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *st)
 {
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
@@ -3182,12 +3281,20 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     struct sqlx_table *t = sqlx_table_find(cat, at->table.schema, at->table.name);
     if (t == NULL) {
         if (at->if_exists) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "relation \"%s\" does not exist, skipping",
+                     at->table.name);
+            pg_send_notice(s->c, "00000", "NOTICE", msg, NULL, NULL);
             pg_send_command_complete(s->c, "ALTER TABLE");
         } else {
             pg_send_errorf(s->c, "42P01", "relation \"%s\" does not exist", at->table.name);
             sqlx_failed(s);
         }
         sqlx_statement_done(s);
+        return;
+    }
+    if (at->ncmds == 1 && at->cmds[0].kind == SQL_ALTER_RENAME_TABLE) {
+        sqlx_do_rename_table(s, t, at->cmds[0].new_name);
         return;
     }
     struct buf sql = BUF_INIT, def = BUF_INIT;
@@ -3393,7 +3500,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     }
     buf_append_u8(&sql, 0);
     sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known, t->indexes,
-                   t->nindexes);
+                   t->nindexes, sqlx_def_sq(t, t->name));
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
     goto done;

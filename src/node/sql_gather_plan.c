@@ -163,8 +163,10 @@ static struct sql_expr *sqlx_gather_visible(struct sql_arena *a, struct sql_expr
     return and;
 }
 
-/* where AND (alias."__bucket" IS NULL OR cairn_bucket_visible(alias."__bucket")) for every table
- * of a co-located join (an outer join's unmatched side is NULL); NULL when the arena is full. */
+/* where AND cairn_bucket_visible(alias."__bucket") for every table of a co-located join, or
+ * (alias."__bucket" IS NULL OR cairn_bucket_visible(...)) for a table on the NULL side of an
+ * outer join (its unmatched side is NULL there; a row's own __bucket never is); NULL when the
+ * arena is full. */
 static struct sql_expr *gp_coloc_visible(struct sql_arena *a, const struct gp_coloc *c,
                                          struct sql_expr *where)
 {
@@ -189,12 +191,13 @@ static struct sql_expr *gp_coloc_visible(struct sql_arena *a, const struct gp_co
         *or = (struct sql_expr){.kind = SQL_E_OR, .loc = -1};
         or->list.n = 2;
         or->list.v = terms;
+        struct sql_expr *visible = c->nullable[i] ? or : call;
         if (where == NULL) {
-            where = or;
+            where = visible;
             continue;
         }
         terms[2] = where;
-        terms[3] = or;
+        terms[3] = visible;
         *and = (struct sql_expr){.kind = SQL_E_AND, .loc = -1};
         and->list.n = 2;
         and->list.v = terms + 2;

@@ -907,6 +907,98 @@ def test_insert_select_across_replicasets(sharded):
     conn.close()
 
 
+def test_rename_table(sharded):
+    """ALTER TABLE RENAME TO: the rows, keys, indexes and constraints go with the new name, on
+    every node and replicaset; the old name is free for a table of its own; errors name the
+    table by its new name."""
+    n1, n2 = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE rn_a (id int PRIMARY KEY, v text UNIQUE, n int NOT NULL)")
+    cur.execute("CREATE INDEX rn_a_n ON rn_a (n)")
+    cur.execute("CREATE TABLE rn_g (code text PRIMARY KEY, label text) DISTRIBUTED GLOBALLY")
+    cur.execute("INSERT INTO rn_a SELECT g, 'v' || g, g * 10 FROM generate_series(1, 60) g")
+    cur.execute("INSERT INTO rn_g VALUES ('x', 'ex')")
+    cur.execute("ALTER TABLE rn_a RENAME TO rn_b")
+    assert cur.statusmessage == "ALTER TABLE"
+    cur.execute("ALTER TABLE rn_g RENAME TO rn_h")
+    other = connect(n2).cursor()
+    for c in (cur, other):
+        c.execute("SELECT count(*), sum(n) FROM rn_b")
+        assert c.fetchone() == (60, sum(range(1, 61)) * 10)
+        c.execute("SELECT v FROM rn_b WHERE id = 7")  # routed by key
+        assert c.fetchone() == ("v7",)
+        c.execute("SELECT label FROM rn_h")
+        assert c.fetchall() == [("ex",)]
+        for old in ("rn_a", "rn_g"):
+            with pytest.raises(psycopg2.errors.UndefinedTable):
+                c.execute("SELECT * FROM %s" % old)
+    with pytest.raises(psycopg2.errors.UniqueViolation) as e:
+        cur.execute("INSERT INTO rn_b VALUES (3, 'v300', 1)")
+    assert "rn_b" in str(e.value) and "rn_a" not in str(e.value), str(e.value)
+    with pytest.raises(psycopg2.errors.NotNullViolation):
+        cur.execute("INSERT INTO rn_b VALUES (101, 'new', NULL)")
+    # The old name is free: a table of its own, its own rows.
+    cur.execute("CREATE TABLE rn_a (k text PRIMARY KEY, w int)")
+    cur.execute("INSERT INTO rn_a VALUES ('one', 1), ('two', 2)")
+    cur.execute("SELECT k FROM rn_a ORDER BY k")
+    assert cur.fetchall() == [("one",), ("two",)]
+    cur.execute("SELECT count(*) FROM rn_b")
+    assert cur.fetchone() == (60,)
+    with pytest.raises(psycopg2.errors.UniqueViolation) as e:
+        cur.execute("INSERT INTO rn_a VALUES ('one', 3)")
+    assert "rn_a" in str(e.value) and "rn_b" not in str(e.value), str(e.value)
+    # A name that is taken; a table that is not there.
+    with pytest.raises(psycopg2.errors.DuplicateTable):
+        cur.execute("ALTER TABLE rn_b RENAME TO rn_a")
+    with pytest.raises(psycopg2.errors.UndefinedTable):
+        cur.execute("ALTER TABLE rn_nothing RENAME TO rn_z")
+    cur.execute("ALTER TABLE IF EXISTS rn_nothing RENAME TO rn_z")
+    # Renamed again, altered and written: the definition keeps its SQLite table.
+    cur.execute("ALTER TABLE rn_b RENAME TO rn_c")
+    cur.execute("ALTER TABLE rn_c ADD COLUMN w int DEFAULT 7")
+    cur.execute("UPDATE rn_c SET w = w + id WHERE id <= 2")
+    cur.execute("INSERT INTO rn_c (id, v, n) VALUES (61, 'v61', 610)")
+    cur.execute("SELECT id, w FROM rn_c WHERE id IN (1, 2, 3, 61) ORDER BY id")
+    assert cur.fetchall() == [(1, 8), (2, 9), (3, 7), (61, 7)]
+    cur.execute("SELECT table_name FROM information_schema.tables "
+                "WHERE table_name LIKE 'rn%' ORDER BY 1")
+    assert cur.fetchall() == [("rn_a",), ("rn_c",), ("rn_h",)]
+    r = psql(n2, "-c", r"\d rn_c")
+    assert 'Table "public.rn_c"' in r.stdout and '"rn_c_pkey" PRIMARY KEY' in r.stdout, r.stdout
+    cur.execute("DROP TABLE rn_a, rn_c, rn_h")
+    cur.execute("CREATE TABLE rn_c (x int)")
+    cur.execute("SELECT count(*) FROM rn_c")
+    assert cur.fetchone() == (0,)
+    cur.execute("DROP TABLE rn_c")
+
+
+def test_renamed_table_survives_a_restart(tmp_path):
+    c = Cluster(str(tmp_path))
+    c.start(1)
+    n = c.nodes[0]
+    try:
+        wait_pg(n)
+        cur = connect(n).cursor()
+        cur.execute("CREATE TABLE rs_a (id int PRIMARY KEY, v text)")
+        cur.execute("INSERT INTO rs_a VALUES (1, 'kept')")
+        cur.execute("ALTER TABLE rs_a RENAME TO rs_b")
+        cur.execute("CREATE TABLE rs_a (id int PRIMARY KEY, w text)")
+        cur.execute("INSERT INTO rs_a VALUES (1, 'new')")
+        n.terminate()
+        n.start()
+        n.wait_up()
+        wait_pg(n)
+        cur = connect(n).cursor()
+        cur.execute("SELECT v FROM rs_b")
+        assert cur.fetchall() == [("kept",)]
+        cur.execute("SELECT w FROM rs_a")
+        assert cur.fetchall() == [("new",)]
+    finally:
+        c.stop_all()
+    c.check_sanitizers()
+
+
 # ---- a node killed under a write load ----
 
 def test_a_node_just_started_takes_sql_writes(tmp_path):

@@ -351,9 +351,12 @@ int cluster_encode_expel(struct buf *out, uint64_t id)
 int cluster_encode_table_ddl(struct buf *out, const struct cluster_table_ddl *d,
                              struct errbuf *eb)
 {
-    if (d->kind < CLUSTER_DDL_CREATE || d->kind > CLUSTER_DDL_ALTER || d->name == NULL ||
-        d->name[0] == '\0' || strlen(d->name) > CLUSTER_NAME_BYTES_MAX)
-        return err_set(eb, ERR_INVAL, "a table change needs a kind and a name of 1 to %d bytes",
+    bool rename = d->kind == CLUSTER_DDL_RENAME;
+    if (d->kind < CLUSTER_DDL_CREATE || d->kind > CLUSTER_DDL_RENAME || d->name == NULL ||
+        d->name[0] == '\0' || strlen(d->name) > CLUSTER_NAME_BYTES_MAX ||
+        (rename && (d->new_name == NULL || d->new_name[0] == '\0' ||
+                    strlen(d->new_name) > CLUSTER_NAME_BYTES_MAX)))
+        return err_set(eb, ERR_INVAL, "a table change needs a kind and names of 1 to %d bytes",
                        CLUSTER_NAME_BYTES_MAX);
     const char *parts[3] = {d->def ? d->def : "", d->rs_sql ? d->rs_sql : "",
                             d->gov_sql ? d->gov_sql : ""};
@@ -367,6 +370,8 @@ int cluster_encode_table_ddl(struct buf *out, const struct cluster_table_ddl *d,
     cluster_put_str(out, d->name);
     for (int i = 0; i < 3; i++)
         cluster_put_str(out, parts[i]);
+    if (rename)
+        cluster_put_str(out, d->new_name);
     return 0;
 }
 
@@ -850,14 +855,17 @@ static int cluster_apply_table_ddl(struct store *s, struct codec_reader *r, stru
     uint64_t expect = codec_read_u64(r);
     uint8_t kind = codec_read_u8(r);
     uint8_t global = codec_read_u8(r);
-    char name[CLUSTER_NAME_BYTES_MAX + 1];
+    char name[CLUSTER_NAME_BYTES_MAX + 1], new_name[CLUSTER_NAME_BYTES_MAX + 1] = "";
     char *def = NULL, *rs_sql = NULL, *gov_sql = NULL;
     int rc = 0;
     if (r->err || cluster_get_str(r, name, sizeof name) ||
         (def = cluster_get_text(r, CLUSTER_DDL_BYTES_MAX)) == NULL ||
         (rs_sql = cluster_get_text(r, CLUSTER_DDL_BYTES_MAX)) == NULL ||
-        (gov_sql = cluster_get_text(r, CLUSTER_DDL_BYTES_MAX)) == NULL || r->off != r->len ||
-        kind < CLUSTER_DDL_CREATE || kind > CLUSTER_DDL_ALTER || global > 1) {
+        (gov_sql = cluster_get_text(r, CLUSTER_DDL_BYTES_MAX)) == NULL ||
+        (kind == CLUSTER_DDL_RENAME &&
+         (cluster_get_str(r, new_name, sizeof new_name) || new_name[0] == '\0')) ||
+        r->off != r->len || kind < CLUSTER_DDL_CREATE || kind > CLUSTER_DDL_RENAME ||
+        global > 1) {
         rc = err_set(eb, ERR_CORRUPT, "cluster table command does not decode");
         goto out;
     }
@@ -887,6 +895,19 @@ static int cluster_apply_table_ddl(struct store *s, struct codec_reader *r, stru
                                                     : CLUSTER_REFUSED_NO_TABLE;
         goto out;
     }
+    if (kind == CLUSTER_DDL_RENAME) {
+        found = cluster_table_get(s, new_name, &cur, eb);
+        if (found == 0) {
+            free(cur.def);
+            res->status = ERR_CONDITION;
+            res->failed_op = CLUSTER_REFUSED_TABLE_EXISTS;
+            goto out;
+        }
+        if (found != ERR_NOTFOUND) {
+            rc = found;
+            goto out;
+        }
+    }
     /* A global table lives in this very store: its DDL runs here, now. It
      * was tried on the coordinator's copy first, so failing is a broken store. */
     if (gov_sql[0] != '\0') {
@@ -899,16 +920,18 @@ static int cluster_apply_table_ddl(struct store *s, struct codec_reader *r, stru
     }
     uint64_t next = (uint64_t)version + 1;
     sqlite3_stmt *st;
-    if (kind == CLUSTER_DDL_DROP) {
+    if (kind == CLUSTER_DDL_DROP || kind == CLUSTER_DDL_RENAME) {
         rc = cluster_stmt(s, CLUSTER_STMT_TABLE_DEL, &st, eb);
         if (rc == 0) {
             sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
             rc = cluster_exec(s, st, "drop table", eb);
         }
-    } else {
+    }
+    if (rc == 0 && kind != CLUSTER_DDL_DROP) {
         rc = cluster_stmt(s, CLUSTER_STMT_TABLE_PUT, &st, eb);
         if (rc == 0) {
-            sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 1, kind == CLUSTER_DDL_RENAME ? new_name : name, -1,
+                              SQLITE_STATIC);
             sqlite3_bind_text(st, 2, def, -1, SQLITE_STATIC);
             sqlite3_bind_int(st, 3, global);
             sqlite3_bind_int64(st, 4, (sqlite3_int64)next);

@@ -22,7 +22,7 @@
  *   8   MOVE_ABORT     u32 bucket, u64 started
  *   9   NODE_STATE     u64 id, u8 offline (0 or 1)
  *   10  TABLE_DDL      u64 expect_version, u8 kind, u8 global, str name, str def,
- *                      str rs_sql, str gov_sql
+ *                      str rs_sql, str gov_sql, [str new_name: kind RENAME]
  *
  * A command with trailing bytes, or a field outside its bounds (which no
  * encoder here produces), stops apply with ERR_CORRUPT. A refused command is a
@@ -131,7 +131,7 @@ enum cluster_refusal {
     CLUSTER_REFUSED_TRANSITION = 6, /* MOVE_FINISH before FENCED */
     CLUSTER_REFUSED_REPLICASET = 7, /* RS_WEIGHT: no such replicaset, or it is RETIRED */
     CLUSTER_REFUSED_SCHEMA = 8,       /* TABLE_DDL: planned against another schema version */
-    CLUSTER_REFUSED_TABLE_EXISTS = 9, /* TABLE_DDL CREATE: the name is taken */
+    CLUSTER_REFUSED_TABLE_EXISTS = 9, /* TABLE_DDL CREATE, RENAME: the name is taken */
     CLUSTER_REFUSED_NO_TABLE = 10,    /* TABLE_DDL DROP/ALTER: no such table */
 };
 
@@ -146,7 +146,8 @@ enum cluster_refusal {
 enum cluster_ddl_kind {
     CLUSTER_DDL_CREATE = 1,
     CLUSTER_DDL_DROP = 2,
-    CLUSTER_DDL_ALTER = 3, /* replaces the definition */
+    CLUSTER_DDL_ALTER = 3,  /* replaces the definition */
+    CLUSTER_DDL_RENAME = 4, /* the table takes new_name and def; its old name is free */
 };
 
 struct cluster_table_ddl {
@@ -154,6 +155,7 @@ struct cluster_table_ddl {
     int kind;                /* enum cluster_ddl_kind */
     bool global;
     const char *name, *def, *rs_sql, *gov_sql;
+    const char *new_name; /* RENAME */
 };
 
 struct cluster_table {

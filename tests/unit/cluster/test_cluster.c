@@ -375,6 +375,57 @@ TEST(table_ddl_versions_the_schema)
     cat_close(&c);
 }
 
+static struct store_result table_rename(struct cat *c, uint64_t expect, const char *name,
+                                        const char *new_name, const char *def)
+{
+    struct buf cmd = BUF_INIT;
+    struct cluster_table_ddl d = {.expect_version = expect,
+                                  .kind = CLUSTER_DDL_RENAME,
+                                  .name = name,
+                                  .new_name = new_name,
+                                  .def = def};
+    if (cluster_encode_table_ddl(&cmd, &d, NULL) != 0)
+        die("encode table rename", ERR_INVAL, NULL);
+    struct store_result r = cat_apply(c, &cmd);
+    buf_free(&cmd);
+    return r;
+}
+
+TEST(table_rename_moves_the_definition_to_the_new_name)
+{
+    struct cat c;
+    cat_open(&c);
+    CHECK_EQ(table_ddl(&c, 0, CLUSTER_DDL_CREATE, "a").status, 0);
+    CHECK_EQ(table_ddl(&c, 1, CLUSTER_DDL_CREATE, "b").status, 0);
+    /* the new name taken, the old one missing: refused, nothing changes */
+    struct store_result r = table_rename(&c, 2, "a", "b", "{\"sq\":\"t_a\"}");
+    CHECK_EQ(r.failed_op, CLUSTER_REFUSED_TABLE_EXISTS);
+    r = table_rename(&c, 2, "nope", "c", "{}");
+    CHECK_EQ(r.failed_op, CLUSTER_REFUSED_NO_TABLE);
+    r = table_rename(&c, 2, "a", "c", "{\"sq\":\"t_a\"}");
+    CHECK_EQ(r.status, 0);
+    CHECK_EQ(r.version, 3);
+    struct cluster_table t;
+    CHECK_EQ(cluster_table_get(c.s, "a", &t, NULL), ERR_NOTFOUND);
+    CHECK_EQ(cluster_table_get(c.s, "c", &t, NULL), 0);
+    CHECK_STR(t.def, "{\"sq\":\"t_a\"}");
+    CHECK_EQ(t.version, 3);
+    free(t.def);
+    /* the version's entry in the DDL log is empty: no replicaset has anything to do */
+    char *sql = NULL;
+    CHECK_EQ(cluster_ddl_get(c.s, 3, &sql, NULL), 0);
+    CHECK_STR(sql, "");
+    free(sql);
+    /* a rename without a new name does not encode */
+    struct buf cmd = BUF_INIT;
+    struct cluster_table_ddl bad = {.kind = CLUSTER_DDL_RENAME, .name = "c"};
+    CHECK_EQ(cluster_encode_table_ddl(&cmd, &bad, NULL), ERR_INVAL);
+    bad.new_name = "";
+    CHECK_EQ(cluster_encode_table_ddl(&cmd, &bad, NULL), ERR_INVAL);
+    CHECK_EQ(cmd.len, 0);
+    cat_close(&c);
+}
+
 TEST(six_nodes_rf3_make_two_active_sets_spread_over_zones)
 {
     struct cat c;
