@@ -328,6 +328,32 @@ static int wal_pwrite_all(int fd, const uint8_t *p, uint64_t n, uint64_t off)
     return 0;
 }
 
+int wal__zero_range(int fd, uint64_t from, uint64_t to, uint64_t seg_bytes)
+{
+    static const uint8_t zeros[64 << 10];
+    if (to > seg_bytes)
+        to = seg_bytes;
+    while (from < to) {
+        uint64_t n = to - from < sizeof zeros ? to - from : sizeof zeros;
+        if (wal_pwrite_all(fd, zeros, n, from) != 0)
+            return ERR_IO;
+        from += n;
+    }
+    return 0;
+}
+
+/* After a write of [off, end) into a segment: when it entered a new chunk, zeroes up to the end
+ * of the chunk after the one holding end (chunks up to off's next one are zeroed already). */
+static int wal_zero_ahead(int fd, uint64_t off, uint64_t end, uint64_t seg_bytes)
+{
+    const uint64_t z = WAL_ZERO_AHEAD_BYTES;
+    uint64_t first = off / z, last = (end - 1) / z;
+    if (last == first)
+        return 0;
+    uint64_t from = end > (first + 2) * z ? end : (first + 2) * z;
+    return wal__zero_range(fd, from, (last + 2) * z, seg_bytes);
+}
+
 int wal__seg_create(int dirfd, uint64_t seq, uint64_t prev_end, uint64_t seg_bytes, int *out,
                     struct errbuf *eb)
 {
@@ -347,7 +373,9 @@ int wal__seg_create(int dirfd, uint64_t seq, uint64_t prev_end, uint64_t seg_byt
     }
     uint8_t hdr[WAL_SEGMENT_HEADER_BYTES];
     wal__seg_header_encode(hdr, seq, prev_end, seg_bytes);
-    if (wal_pwrite_all(fd, hdr, sizeof hdr, 0) != 0 || fdatasync(fd) != 0) {
+    if (wal_pwrite_all(fd, hdr, sizeof hdr, 0) != 0 ||
+        wal__zero_range(fd, sizeof hdr, 2 * WAL_ZERO_AHEAD_BYTES, seg_bytes) != 0 ||
+        fdatasync(fd) != 0) {
         err_set(eb, ERR_IO, "write segment header %s: %s", tmp, strerror(errno));
         goto err_after_open;
     }
@@ -792,6 +820,16 @@ int wal_flush_write(struct wal_batch *b)
         b->syncs++;
     }
     b->sync_ns = clock_mono_ns() - t0;
+    /* Past the sync, so that no commit waits for the zeros: the next batch's sync takes them. */
+    for (uint32_t i = 0; i < b->n_pieces; i++) {
+        struct wal_piece *p = &b->pieces[i];
+        if (wal_zero_ahead(p->fd, p->off, p->off + p->bytes.len, b->segment_bytes) != 0) {
+            wal__seg_name(name, p->seg);
+            err_set(&b->eb, ERR_IO, "write zeros ahead of the end of segment %s: %s", name,
+                    strerror(errno));
+            goto err;
+        }
+    }
     for (uint32_t i = 0; i < b->n_unlink; i++) {
         struct errbuf ueb;
         /* Not fatal: recovery deletes an obsolete segment it finds. */

@@ -380,19 +380,24 @@ err_after_open:
 }
 
 /* Zeroes the last segment from end on and restores its preallocation, so
- * new records are never followed by leftovers of a torn write. */
+ * new records are never followed by leftovers of a torn write; and writes
+ * zeros ahead of end (WAL_ZERO_AHEAD_BYTES). */
 static int wal_repair_tail(struct wal *w, uint64_t end, bool torn, uint64_t size, struct errbuf *eb)
 {
     const struct wal_seg *s = &w->segs[w->n_segs - 1];
     char name[WAL_SEGMENT_NAME_BYTES];
     wal__seg_name(name, s->seq);
-    if (!torn && size >= w->opt.segment_bytes)
-        return 0;
     if (torn && ftruncate(s->fd, (off_t)end) != 0)
         return err_set(eb, ERR_IO, "truncate segment %s/%s: %s", w->dir, name, strerror(errno));
-    int e = posix_fallocate(s->fd, 0, (off_t)w->opt.segment_bytes);
+    int e = torn || size < w->opt.segment_bytes
+                ? posix_fallocate(s->fd, 0, (off_t)w->opt.segment_bytes)
+                : 0;
     if (e != 0)
         return err_set(eb, ERR_IO, "preallocate segment %s/%s: %s", w->dir, name, strerror(e));
+    uint64_t ahead = (end / WAL_ZERO_AHEAD_BYTES + 2) * WAL_ZERO_AHEAD_BYTES;
+    if (wal__zero_range(s->fd, end, ahead, w->opt.segment_bytes) != 0)
+        return err_set(eb, ERR_IO, "write zeros in segment %s/%s: %s", w->dir, name,
+                       strerror(errno));
     if (fdatasync(s->fd) != 0)
         return err_set(eb, ERR_IO, "sync segment %s/%s: %s", w->dir, name, strerror(errno));
     return 0;
