@@ -4,7 +4,10 @@
  * commit with the write on another thread, and the raft_storage adapter. */
 #include "test.h"
 
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
 
 #include "base/codec.h"
 #include "base/err.h"
@@ -99,6 +102,100 @@ TEST(round_trip_across_rolls_and_reopen)
     wal_close(w);
     CHECK_EQ(wal_open(dir, &o, &w, &eb), 0);
     CHECK(tu_verify(w, 1, &models[1]));
+    wal_close(w);
+}
+
+/* Whether some of [from, to) of file path is preallocated but never written (1) or not (0);
+ * -1 when the file system does not say (FIEMAP). */
+static int unwritten_in(const char *path, uint64_t from, uint64_t to)
+{
+    struct {
+        struct fiemap fm;
+        struct fiemap_extent ext[256];
+    } m;
+    memset(&m, 0, sizeof m);
+    m.fm.fm_start = from;
+    m.fm.fm_length = to - from;
+    m.fm.fm_flags = FIEMAP_FLAG_SYNC;
+    m.fm.fm_extent_count = 256;
+    int fd = open(path, O_RDONLY);
+    int rc = fd >= 0 ? ioctl(fd, FS_IOC_FIEMAP, &m.fm) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        return -1;
+    for (uint32_t i = 0; i < m.fm.fm_mapped_extents; i++) {
+        const struct fiemap_extent *e = &m.ext[i];
+        if ((e->fe_flags & FIEMAP_EXTENT_UNWRITTEN) && e->fe_logical < to &&
+            e->fe_logical + e->fe_length > from)
+            return 1;
+    }
+    return 0;
+}
+
+/* Appends entries lo..hi-1 of group 1 with 1 KiB of data each (byte k of entry i: i + k). */
+static int append_kib(struct wal *w, uint64_t lo, uint64_t hi)
+{
+    static uint8_t data[1024];
+    for (uint64_t i = lo; i < hi; i++) {
+        for (uint32_t k = 0; k < sizeof data; k++)
+            data[k] = (uint8_t)(i + k);
+        struct raft_entry e = {.index = i, .term = 1, .data = data, .len = sizeof data};
+        struct errbuf eb;
+        if (wal_append_entries(w, 1, &e, 1, &eb) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static bool entries_kib_ok(struct wal *w, uint64_t last)
+{
+    if (wal_last_index(w, 1) != last)
+        return false;
+    for (uint64_t i = 1; i <= last; i++) {
+        struct raft_entry e;
+        uint32_t n;
+        struct errbuf eb;
+        if (wal_entries(w, 1, i, i + 1, UINT64_MAX, &e, &n, &eb) != 0 || n != 1 ||
+            e.len != 1024 || e.data[0] != (uint8_t)i || e.data[1023] != (uint8_t)(i + 1023))
+            return false;
+        wal_release(w, 1);
+    }
+    return true;
+}
+
+TEST(space_past_the_end_is_written_zeros)
+{
+    const char *dir = tu_new_dir();
+    const uint64_t mib = UINT64_C(1) << 20; /* WAL_ZERO_AHEAD_BYTES (wal_int.h) */
+    struct wal_options o = tu_opts(8 * mib, 1 << 20);
+    struct wal *w;
+    struct errbuf eb;
+    CHECK_EQ(wal_open(dir, &o, &w, &eb), 0);
+    char path[TU_PATH_BYTES + 32];
+    tu_seg_path(path, sizeof path, dir, 1);
+    if (unwritten_in(path, 6 * mib, 8 * mib) != 1) {
+        fprintf(stderr, "  (this file system does not report unwritten extents: not checked)\n");
+        wal_close(w);
+        return;
+    }
+    CHECK_EQ(unwritten_in(path, 0, 2 * mib), 0); /* a new segment: two chunks */
+    /* 1,700 entries of 1 KiB, synced in batches: the end is in the second chunk */
+    struct raft_hard_state hs = {.term = 1, .vote = 1, .commit = 0};
+    for (uint64_t i = 1; i <= 1700; i += 100) {
+        CHECK_EQ(append_kib(w, i, i + 100), 0);
+        hs.commit = i;
+        CHECK_EQ(wal_set_hard_state(w, 1, &hs, &eb), 0);
+        CHECK_EQ(wal_sync(w, &eb), 0);
+    }
+    CHECK_EQ(unwritten_in(path, 0, 3 * mib), 0);
+    CHECK_EQ(unwritten_in(path, 5 * mib, 8 * mib), 1); /* not the whole segment */
+    CHECK(entries_kib_ok(w, 1700));
+    wal_close(w);
+    /* Recovery keeps it so, and the log reads back whole. */
+    CHECK_EQ(wal_open(dir, &o, &w, &eb), 0);
+    CHECK(entries_kib_ok(w, 1700));
+    CHECK_EQ(unwritten_in(path, 0, 3 * mib), 0);
     wal_close(w);
 }
 
