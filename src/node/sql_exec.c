@@ -42,7 +42,9 @@ static void sqlx_table_free(struct sqlx_table *t)
     for (uint32_t i = 0; i < t->nindexes; i++)
         free(t->indexes[i]);
     free(t->indexes);
+    free(t->ixdefs);
     t->indexes = NULL;
+    t->ixdefs = NULL;
     t->nindexes = 0;
     for (uint32_t i = 0; t->cols != NULL && i < t->ncols; i++)
         free((char *)t->cols[i].default_sql);
@@ -139,8 +141,10 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
     uint32_t nix = 0;
     while (ix != NULL && json_array_at(ix, nix) != NULL)
         nix++;
-    if (nix > 0 && (t->indexes = calloc(nix, sizeof *t->indexes)) == NULL)
+    if (nix > 0 && ((t->indexes = calloc(nix, sizeof *t->indexes)) == NULL ||
+                    (t->ixdefs = calloc(nix, sizeof *t->ixdefs)) == NULL))
         goto out;
+    const struct json_value *ixd = json_object_get(doc.root, "ixd"); /* absent in older defs */
     for (uint32_t i = 0; i < nix; i++) {
         const char *name;
         size_t len;
@@ -150,6 +154,22 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
         memcpy(t->indexes[i], name, len);
         t->indexes[i][len] = '\0';
         t->nindexes = i + 1;
+        const struct json_value *d = ixd != NULL ? json_array_at(ixd, i) : NULL;
+        const struct json_value *c = d != NULL ? json_object_get(d, "c") : NULL;
+        struct sqlx_ixdef *x = &t->ixdefs[i];
+        int unique = 0;
+        json_get_bool(d != NULL ? json_object_get(d, "u") : NULL, &unique);
+        x->unique = unique;
+        x->known = c != NULL;
+        for (x->ncols = 0; c != NULL && json_array_at(c, x->ncols) != NULL; x->ncols++) {
+            int64_t v;
+            if (x->ncols == SQLX_INDEX_COLS_MAX ||
+                json_get_int64(json_array_at(c, x->ncols), &v) != 0 || v < 0 ||
+                (uint64_t)v >= t->ncols)
+                goto out;
+            x->cols[x->ncols] = (uint32_t)v;
+        }
+        x->known = x->known && x->ncols > 0;
     }
     int dk = 0;
     json_get_bool(json_object_get(doc.root, "dk"), &dk);
@@ -2648,11 +2668,12 @@ static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_ta
 }
 
 /* The catalog's definition text of a table (see sqlx_table_from_def). */
-/* sq: the "sq" of the definition (NULL: none, the default SQLite name). */
+/* ixd: what each index of ix indexes (NULL: nothing known); sq: the "sq" of the definition
+ * (NULL: none, the default SQLite name). */
 static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_t ncols,
                            const uint32_t *dist, uint32_t ndist, const uint32_t *pk,
                            uint32_t npk, bool defaults_known, char *const *ix, uint32_t nix,
-                           const char *sq)
+                           const struct sqlx_ixdef *ixd, const char *sq)
 {
     struct json_writer w;
     json_writer_init(&w, out);
@@ -2696,8 +2717,23 @@ static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_
         json_write_key(&w, "ix");
         json_write_array_begin(&w);
         for (uint32_t i = 0; i < nix; i++)
-            if (ix[i] != NULL)
-                json_write_cstr(&w, ix[i]);
+            json_write_cstr(&w, ix[i]);
+        json_write_array_end(&w);
+        json_write_key(&w, "ixd");
+        json_write_array_begin(&w);
+        for (uint32_t i = 0; i < nix; i++) {
+            json_write_object_begin(&w);
+            if (ixd != NULL && ixd[i].known) {
+                json_write_key(&w, "u");
+                json_write_bool(&w, ixd[i].unique);
+                json_write_key(&w, "c");
+                json_write_array_begin(&w);
+                for (uint32_t k = 0; k < ixd[i].ncols; k++)
+                    json_write_int64(&w, ixd[i].cols[k]);
+                json_write_array_end(&w);
+            }
+            json_write_object_end(&w);
+        }
         json_write_array_end(&w);
     }
     if (sq != NULL) {
@@ -2868,7 +2904,7 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     for (uint32_t i = 0; i < ct->columns.n && dflt_ok; i++)
         if (ct->columns.v[i].default_expr != NULL)
             cols[i].default_sql = (const char *)dflt.data + dflt_at[i];
-    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, NULL, 0,
+    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, NULL, 0, NULL,
                    strcmp(pctx.creating_sqlite + strlen(SQLX_TABLE_PREFIX), name) == 0
                        ? NULL
                        : pctx.creating_sqlite);
@@ -2960,7 +2996,8 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
     struct buf defbuf = BUF_INIT;
     if (def == NULL) {
         sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk,
-                       t->defaults_known, t->indexes, t->nindexes, sqlx_def_sq(t, t->name));
+                       t->defaults_known, t->indexes, t->nindexes, t->ixdefs,
+                       sqlx_def_sq(t, t->name));
         buf_append_u8(&defbuf, 0);
         def = (const char *)defbuf.data;
     }
@@ -2977,6 +3014,8 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
         sqlx_ddl_propose_checked(d, &td);
     buf_free(&defbuf);
 }
+
+static int sqlx_col_find(const struct sqlx_col *cols, uint32_t n, const char *name);
 
 static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *st)
 {
@@ -3032,18 +3071,32 @@ static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *
         return;
     }
     char **ix = calloc(t->nindexes + 1, sizeof *ix);
-    ASSERT(ix != NULL);
-    if (t->nindexes > 0)
+    struct sqlx_ixdef *ixd = calloc(t->nindexes + 1, sizeof *ixd);
+    ASSERT(ix != NULL && ixd != NULL);
+    if (t->nindexes > 0) {
         memcpy(ix, t->indexes, t->nindexes * sizeof *ix);
+        memcpy(ixd, t->ixdefs, t->nindexes * sizeof *ixd);
+    }
     ix[t->nindexes] = (char *)name;
+    /* what it indexes, for pg_catalog: plain columns only */
+    struct sqlx_ixdef *x = &ixd[t->nindexes];
+    x->unique = ci->unique;
+    x->known = ci->nelems > 0 && ci->nelems <= SQLX_INDEX_COLS_MAX && ci->where == NULL;
+    for (uint32_t i = 0; x->known && i < ci->nelems; i++) {
+        int c = ci->elems[i].column != NULL ? sqlx_col_find(t->cols, t->ncols, ci->elems[i].column)
+                                            : -1;
+        x->known = c >= 0;
+        x->cols[x->ncols++] = (uint32_t)c;
+    }
     struct buf def = BUF_INIT;
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   ix, t->nindexes + 1, sqlx_def_sq(t, t->name));
+                   ix, t->nindexes + 1, ixd, sqlx_def_sq(t, t->name));
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)printed.sql.data, "CREATE INDEX",
                           (const char *)def.data);
     buf_free(&def);
     free(ix);
+    free(ixd);
     sql_printed_free(&printed);
 }
 
@@ -3086,17 +3139,21 @@ static void sqlx_do_drop_index(struct sqlx_session *s, const struct sql_stmt *st
     }
     buf_append_u8(&sql, 0);
     keep = calloc(t->nindexes + 1, sizeof *keep);
-    ASSERT(keep != NULL);
+    struct sqlx_ixdef *keep_defs = calloc(t->nindexes + 1, sizeof *keep_defs);
+    ASSERT(keep != NULL && keep_defs != NULL);
     uint32_t nkeep = 0;
     for (uint32_t i = 0; i < t->nindexes; i++) {
         bool dropped = false;
         for (uint32_t k = 0; k < d->names.n && !dropped; k++)
             dropped = strcmp(d->names.v[k].name, t->indexes[i]) == 0;
-        if (!dropped)
+        if (!dropped) {
+            keep_defs[nkeep] = t->ixdefs[i];
             keep[nkeep++] = t->indexes[i];
+        }
     }
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   keep, nkeep, sqlx_def_sq(t, t->name));
+                   keep, nkeep, keep_defs, sqlx_def_sq(t, t->name));
+    free(keep_defs);
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "DROP INDEX", (const char *)def.data);
     buf_free(&sql);
@@ -3256,7 +3313,7 @@ static void sqlx_do_rename_table(struct sqlx_session *s, const struct sqlx_table
     }
     struct buf def = BUF_INIT;
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   t->indexes, t->nindexes, sqlx_def_sq(t, new_name));
+                   t->indexes, t->nindexes, t->ixdefs, sqlx_def_sq(t, new_name));
     buf_append_u8(&def, 0);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
     ASSERT(d != NULL);
@@ -3309,6 +3366,10 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     uint32_t dist[16], pk[16], npk = t->npk;
     memcpy(dist, t->dist, sizeof dist);
     memcpy(pk, t->pk, sizeof pk);
+    struct sqlx_ixdef *ixd = calloc(t->nindexes + 1, sizeof *ixd); /* positions move */
+    ASSERT(ixd != NULL);
+    if (t->nindexes > 0)
+        memcpy(ixd, t->ixdefs, t->nindexes * sizeof *ixd);
     struct sqlx_print_ctx pctx = {.cat = cat};
     struct sql_print_opts o;
     sqlx_print_opts(&o, &pctx, s);
@@ -3465,6 +3526,11 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             for (uint32_t k = 0; k < t->ndist; k++)
                 if (dist[k] > (uint32_t)ix)
                     dist[k]--;
+            for (uint32_t i = 0; i < t->nindexes; i++)
+                for (uint32_t k = 0; k < ixd[i].ncols; k++) {
+                    ixd[i].known &= ixd[i].cols[k] != (uint32_t)ix;
+                    ixd[i].cols[k] -= ixd[i].cols[k] > (uint32_t)ix;
+                }
         } else if (cmd->kind == SQL_ALTER_RENAME_COLUMN) {
             int ix = sqlx_col_find(cols, ncols, cmd->name);
             if (ix < 0) {
@@ -3500,7 +3566,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     }
     buf_append_u8(&sql, 0);
     sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known, t->indexes,
-                   t->nindexes, sqlx_def_sq(t, t->name));
+                   t->nindexes, ixd, sqlx_def_sq(t, t->name));
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
     goto done;
@@ -3514,6 +3580,7 @@ done:
         free(dflts[i]);
     free(dflts);
     free(cols);
+    free(ixd);
 }
 
 /* Blind writes to group as one atomic EXEC (autocommit) or as statements of

@@ -53,6 +53,16 @@ struct sqlx_col {
     const char *default_sql;
 };
 
+/* A CREATE INDEX's columns as the table's definition records them ("ixd"); not known for an
+ * index of expressions, or one made before definitions recorded them. */
+#define SQLX_INDEX_COLS_MAX 16
+struct sqlx_ixdef {
+    bool known;
+    bool unique;
+    uint32_t ncols;
+    uint32_t cols[SQLX_INDEX_COLS_MAX]; /* column positions */
+};
+
 struct sqlx_table {
     char name[SQL_IDENT_BYTES_MAX + 1];
     char sqlite_name[SQL_IDENT_BYTES_MAX + 8];
@@ -67,6 +77,7 @@ struct sqlx_table {
     bool defaults_known; /* the definition records the DEFAULTs (tables made since it does) */
     char **indexes;      /* the names of its CREATE INDEXes (malloc'd), for DROP INDEX */
     uint32_t nindexes;
+    struct sqlx_ixdef *ixdefs; /* what each of them indexes (nindexes of them), for pg_catalog */
 };
 
 struct sqlx_catalog {

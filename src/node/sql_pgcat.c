@@ -36,14 +36,26 @@ static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const 
 {
     struct sql_catalog_table *tables = calloc(cat->n + 1, sizeof *tables);
     struct sql_catalog_column **cols = calloc(cat->n + 1, sizeof *cols);
-    int rc = tables != NULL && cols != NULL ? 0 : ERR_NOMEM;
+    struct sql_catalog_index **ixs = calloc(cat->n + 1, sizeof *ixs);
+    int rc = tables != NULL && cols != NULL && ixs != NULL ? 0 : ERR_NOMEM;
+    uint32_t ix_oid = SQLX_PGCAT_OID_BASE + cat->n * SQLX_PGCAT_OIDS_PER_TABLE; /* after them */
     for (uint32_t i = 0; rc == 0 && i < cat->n; i++) {
         const struct sqlx_table *t = &cat->t[i];
         cols[i] = calloc(t->ncols + 1, sizeof *cols[i]);
-        if (cols[i] == NULL) {
+        ixs[i] = calloc(t->nindexes + 1, sizeof *ixs[i]);
+        if (cols[i] == NULL || ixs[i] == NULL) {
             rc = ERR_NOMEM;
             break;
         }
+        /* its CREATE INDEXes whose columns the definition records */
+        uint32_t nix = 0;
+        for (uint32_t k = 0; k < t->nindexes; k++)
+            if (t->ixdefs[k].known)
+                ixs[i][nix++] = (struct sql_catalog_index){.name = t->indexes[k],
+                                                           .oid = ix_oid++,
+                                                           .unique = t->ixdefs[k].unique,
+                                                           .ncols = t->ixdefs[k].ncols,
+                                                           .cols = t->ixdefs[k].cols};
         for (uint32_t c = 0; c < t->ncols; c++) {
             cols[i][c].name = t->cols[c].name;
             cols[i][c].type = t->cols[c].type;
@@ -59,6 +71,8 @@ static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const 
             .global = t->global,
             .ndist = t->ndist,
             .dist = t->dist,
+            .nindexes = nix,
+            .indexes = ixs[i],
         };
     }
     if (rc == 0) {
@@ -77,7 +91,10 @@ static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const 
         sqlite3_exec(x->pgcat, "PRAGMA case_sensitive_like = ON", NULL, NULL, NULL);
     for (uint32_t i = 0; cols != NULL && i < cat->n; i++)
         free(cols[i]);
+    for (uint32_t i = 0; ixs != NULL && i < cat->n; i++)
+        free(ixs[i]);
     free(cols);
+    free(ixs);
     free(tables);
     if (rc != 0) {
         sqlite3_close(x->pgcat);

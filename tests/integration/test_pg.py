@@ -111,6 +111,28 @@ def test_psql_describe(node):
     assert "cairn" in r.stdout, r.stdout
 
 
+
+def test_psql_describe_lists_indexes(node):
+    """\\d TABLE lists the CREATE INDEXes with their columns, also after a column before them
+    was dropped, and not once dropped."""
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE ps_ix (id int PRIMARY KEY, gone int, a text, b int, c int)")
+    cur.execute("CREATE INDEX ps_ix_ab ON ps_ix (a, b)")
+    cur.execute("CREATE UNIQUE INDEX ps_ix_c ON ps_ix (c)")
+    cur.execute("CREATE INDEX ps_ix_expr ON ps_ix ((b + 1))")
+    cur.execute("ALTER TABLE ps_ix DROP COLUMN gone")
+    out = psql(node, "-c", r"\d ps_ix").stdout
+    assert '"ps_ix_pkey" PRIMARY KEY, btree (id)' in out, out
+    assert '"ps_ix_ab" btree (a, b)' in out, out
+    assert '"ps_ix_c" UNIQUE, btree (c)' in out, out
+    cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'ps_ix' ORDER BY 1")
+    assert [r[0] for r in cur.fetchall()] == ["ps_ix_ab", "ps_ix_c", "ps_ix_pkey"]
+    cur.execute("DROP INDEX ps_ix_ab")
+    out = psql(node, "-c", r"\d ps_ix").stdout
+    assert "ps_ix_ab" not in out and '"ps_ix_c" UNIQUE, btree (c)' in out, out
+    cur.execute("DROP TABLE ps_ix")
+
 def test_psql_error_keeps_session(node):
     # Without ON_ERROR_STOP psql goes on after the error, in the same session.
     r = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(node.pg_port), "-U", USER,
@@ -966,6 +988,7 @@ def test_rename_table(sharded):
     assert cur.fetchall() == [("rn_a",), ("rn_c",), ("rn_h",)]
     r = psql(n2, "-c", r"\d rn_c")
     assert 'Table "public.rn_c"' in r.stdout and '"rn_c_pkey" PRIMARY KEY' in r.stdout, r.stdout
+    assert '"rn_a_n" btree (n)' in r.stdout, r.stdout
     cur.execute("DROP TABLE rn_a, rn_c, rn_h")
     cur.execute("CREATE TABLE rn_c (x int)")
     cur.execute("SELECT count(*) FROM rn_c")
