@@ -157,9 +157,11 @@ static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table 
         const struct json_value *d = ixd != NULL ? json_array_at(ixd, i) : NULL;
         const struct json_value *c = d != NULL ? json_object_get(d, "c") : NULL;
         struct sqlx_ixdef *x = &t->ixdefs[i];
-        int unique = 0;
+        int unique = 0, constraint = 0;
         json_get_bool(d != NULL ? json_object_get(d, "u") : NULL, &unique);
+        json_get_bool(d != NULL ? json_object_get(d, "k") : NULL, &constraint);
         x->unique = unique;
+        x->constraint = constraint;
         x->known = c != NULL;
         for (x->ncols = 0; c != NULL && json_array_at(c, x->ncols) != NULL; x->ncols++) {
             int64_t v;
@@ -2723,6 +2725,10 @@ static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_
         json_write_array_begin(&w);
         for (uint32_t i = 0; i < nix; i++) {
             json_write_object_begin(&w);
+            if (ixd != NULL && ixd[i].constraint) {
+                json_write_key(&w, "k");
+                json_write_bool(&w, true);
+            }
             if (ixd != NULL && ixd[i].known) {
                 json_write_key(&w, "u");
                 json_write_bool(&w, ixd[i].unique);
@@ -2770,6 +2776,17 @@ static bool sqlx_sqlite_name_new(struct sqlx_catalog *cat, const char *name,
             return true;
     }
     return false;
+}
+
+/* The name PostgreSQL gives a UNIQUE constraint of table over cols: table_col1_col2_key. */
+static void sqlx_unique_name(const char *table, const char *const *cols, uint32_t n,
+                             char out[SQL_IDENT_BYTES_MAX + 1])
+{
+    int at = snprintf(out, SQL_IDENT_BYTES_MAX + 1, "%s", table);
+    for (uint32_t k = 0; k < n && at < SQL_IDENT_BYTES_MAX; k++)
+        at += snprintf(out + at, (size_t)(SQL_IDENT_BYTES_MAX + 1 - at), "_%s", cols[k]);
+    if (at < SQL_IDENT_BYTES_MAX)
+        snprintf(out + at, (size_t)(SQL_IDENT_BYTES_MAX + 1 - at), "_key");
 }
 
 static int sqlx_col_index(const struct sql_create_table *ct, const char *name)
@@ -2904,10 +2921,48 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     for (uint32_t i = 0; i < ct->columns.n && dflt_ok; i++)
         if (ct->columns.v[i].default_expr != NULL)
             cols[i].default_sql = (const char *)dflt.data + dflt_at[i];
-    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, NULL, 0, NULL,
+    /* its UNIQUE constraints, under the names PostgreSQL gives them, for pg_catalog */
+    uint32_t nuq = 0, cap = ct->columns.n + ct->constraints.n + 1;
+    char (*uq_names)[SQL_IDENT_BYTES_MAX + 1] = calloc(cap, sizeof *uq_names);
+    char **uq = calloc(cap, sizeof *uq);
+    struct sqlx_ixdef *uqd = calloc(cap, sizeof *uqd);
+    ASSERT(uq_names != NULL && uq != NULL && uqd != NULL);
+    for (uint32_t i = 0; i < ct->columns.n; i++) {
+        if (!ct->columns.v[i].unique)
+            continue;
+        sqlx_unique_name(name, &ct->columns.v[i].name, 1, uq_names[nuq]);
+        uqd[nuq] = (struct sqlx_ixdef){.known = true, .unique = true, .constraint = true,
+                                       .ncols = 1, .cols = {i}};
+        uq[nuq] = uq_names[nuq];
+        nuq++;
+    }
+    for (uint32_t i = 0; i < ct->constraints.n; i++) {
+        const struct sql_constraint *c = &ct->constraints.v[i];
+        if (c->kind != SQL_CON_UNIQUE || c->cols.n == 0 || c->cols.n > SQLX_INDEX_COLS_MAX)
+            continue;
+        struct sqlx_ixdef *x = &uqd[nuq];
+        *x = (struct sqlx_ixdef){.known = true, .unique = true, .constraint = true};
+        for (uint32_t k = 0; k < c->cols.n && x->known; k++) {
+            int ix = sqlx_col_index(ct, c->cols.v[k]);
+            x->known = ix >= 0;
+            x->cols[x->ncols++] = (uint32_t)ix;
+        }
+        if (!x->known)
+            continue;
+        if (c->name != NULL)
+            snprintf(uq_names[nuq], sizeof uq_names[nuq], "%s", c->name);
+        else
+            sqlx_unique_name(name, c->cols.v, c->cols.n, uq_names[nuq]);
+        uq[nuq] = uq_names[nuq];
+        nuq++;
+    }
+    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, uq, nuq, uqd,
                    strcmp(pctx.creating_sqlite + strlen(SQLX_TABLE_PREFIX), name) == 0
                        ? NULL
                        : pctx.creating_sqlite);
+    free(uq_names);
+    free(uq);
+    free(uqd);
     buf_free(&dflt);
     buf_append_u8(&def, 0);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
@@ -3124,6 +3179,12 @@ static void sqlx_do_drop_index(struct sqlx_session *s, const struct sql_stmt *st
             pg_send_notice(s->c, "00000", "NOTICE", msg, NULL, NULL);
             continue;
         }
+        for (uint32_t k = 0; k < it->nindexes; k++)
+            if (it->ixdefs[k].constraint && strcmp(it->indexes[k], q->name) == 0) {
+                pg_send_errorf(s->c, "2BP01", "cannot drop index %s because constraint %s on "
+                               "table %s requires it", q->name, q->name, it->name);
+                goto fail;
+            }
         if (t != NULL && it != t) {
             pg_send_errorf(s->c, "0A000", "DROP INDEX of indexes of several tables is not "
                            "supported yet; drop them one table at a time");
@@ -3366,10 +3427,16 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     uint32_t dist[16], pk[16], npk = t->npk;
     memcpy(dist, t->dist, sizeof dist);
     memcpy(pk, t->pk, sizeof pk);
-    struct sqlx_ixdef *ixd = calloc(t->nindexes + 1, sizeof *ixd); /* positions move */
-    ASSERT(ixd != NULL);
-    if (t->nindexes > 0)
-        memcpy(ixd, t->ixdefs, t->nindexes * sizeof *ixd);
+    /* the indexes and UNIQUE constraints: positions move, constraints may be added */
+    uint32_t nix = t->nindexes;
+    struct sqlx_ixdef *ixd = calloc(nix + ncmds + 1, sizeof *ixd);
+    char **ixn = calloc(nix + ncmds + 1, sizeof *ixn);
+    char (*uq_names)[SQL_IDENT_BYTES_MAX + 1] = calloc(ncmds + 1, sizeof *uq_names);
+    ASSERT(ixd != NULL && ixn != NULL && uq_names != NULL);
+    if (nix > 0) {
+        memcpy(ixd, t->ixdefs, nix * sizeof *ixd);
+        memcpy(ixn, t->indexes, nix * sizeof *ixn);
+    }
     struct sqlx_print_ctx pctx = {.cat = cat};
     struct sql_print_opts o;
     sqlx_print_opts(&o, &pctx, s);
@@ -3382,9 +3449,13 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             (cmd->constraint->kind == SQL_CON_PRIMARY_KEY ||
              cmd->constraint->kind == SQL_CON_UNIQUE)) {
             const struct sql_constraint *c = cmd->constraint;
+            /* a UNIQUE constraint's name: its own, or PostgreSQL's t_a_b_key */
+            if (c->kind == SQL_CON_UNIQUE && c->name != NULL)
+                snprintf(uq_names[ci], sizeof uq_names[ci], "%s", c->name);
+            else if (c->kind == SQL_CON_UNIQUE)
+                sqlx_unique_name(t->name, c->cols.v, c->cols.n, uq_names[ci]);
             buf_printf(&sql, "CREATE UNIQUE INDEX \"%s_%s\" ON \"%s\"(", t->sqlite_name,
-                       c->kind == SQL_CON_PRIMARY_KEY ? "pkey" : (c->name ? c->name : "key"),
-                       t->sqlite_name);
+                       c->kind == SQL_CON_PRIMARY_KEY ? "pkey" : uq_names[ci], t->sqlite_name);
             for (uint32_t k = 0; k < c->cols.n; k++) {
                 if (sqlx_col_find(cols, ncols, c->cols.v[k]) < 0) {
                     pg_send_errorf(s->c, "42703", "column \"%s\" named in key does not exist",
@@ -3394,6 +3465,13 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                 buf_printf(&sql, "%s\"%s\"", k ? ", " : "", c->cols.v[k]);
             }
             buf_printf(&sql, ")");
+            if (c->kind == SQL_CON_UNIQUE && c->cols.n <= SQLX_INDEX_COLS_MAX) {
+                struct sqlx_ixdef *x = &ixd[nix];
+                *x = (struct sqlx_ixdef){.known = true, .unique = true, .constraint = true};
+                for (uint32_t k = 0; k < c->cols.n; k++)
+                    x->cols[x->ncols++] = (uint32_t)sqlx_col_find(cols, ncols, c->cols.v[k]);
+                ixn[nix++] = uq_names[ci];
+            }
             if (c->kind == SQL_CON_PRIMARY_KEY) {
                 if (npk > 0) {
                     pg_send_errorf(s->c, "42P16", "multiple primary keys for table \"%s\" are "
@@ -3526,7 +3604,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             for (uint32_t k = 0; k < t->ndist; k++)
                 if (dist[k] > (uint32_t)ix)
                     dist[k]--;
-            for (uint32_t i = 0; i < t->nindexes; i++)
+            for (uint32_t i = 0; i < nix; i++)
                 for (uint32_t k = 0; k < ixd[i].ncols; k++) {
                     ixd[i].known &= ixd[i].cols[k] != (uint32_t)ix;
                     ixd[i].cols[k] -= ixd[i].cols[k] > (uint32_t)ix;
@@ -3565,8 +3643,8 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         goto done;
     }
     buf_append_u8(&sql, 0);
-    sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known, t->indexes,
-                   t->nindexes, ixd, sqlx_def_sq(t, t->name));
+    sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known, ixn, nix, ixd,
+                   sqlx_def_sq(t, t->name));
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
     goto done;
@@ -3581,6 +3659,8 @@ done:
     free(dflts);
     free(cols);
     free(ixd);
+    free(ixn);
+    free(uq_names);
 }
 
 /* Blind writes to group as one atomic EXEC (autocommit) or as statements of

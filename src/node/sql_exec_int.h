@@ -54,11 +54,13 @@ struct sqlx_col {
 };
 
 /* A CREATE INDEX's columns as the table's definition records them ("ixd"); not known for an
- * index of expressions, or one made before definitions recorded them. */
+ * index of expressions, or one made before definitions recorded them. A UNIQUE constraint is
+ * listed among the indexes too (constraint), under the name PostgreSQL gives it. */
 #define SQLX_INDEX_COLS_MAX 16
 struct sqlx_ixdef {
     bool known;
     bool unique;
+    bool constraint;
     uint32_t ncols;
     uint32_t cols[SQLX_INDEX_COLS_MAX]; /* column positions */
 };
@@ -75,7 +77,7 @@ struct sqlx_table {
     uint32_t npk;
     uint32_t pk[16]; /* primary key columns, in key order */
     bool defaults_known; /* the definition records the DEFAULTs (tables made since it does) */
-    char **indexes;      /* the names of its CREATE INDEXes (malloc'd), for DROP INDEX */
+    char **indexes;      /* its CREATE INDEXes' and UNIQUE constraints' names (malloc'd) */
     uint32_t nindexes;
     struct sqlx_ixdef *ixdefs; /* what each of them indexes (nindexes of them), for pg_catalog */
 };

@@ -54,6 +54,7 @@ static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const 
                 ixs[i][nix++] = (struct sql_catalog_index){.name = t->indexes[k],
                                                            .oid = ix_oid++,
                                                            .unique = t->ixdefs[k].unique,
+                                                           .constraint = t->ixdefs[k].constraint,
                                                            .ncols = t->ixdefs[k].ncols,
                                                            .cols = t->ixdefs[k].cols};
         for (uint32_t c = 0; c < t->ncols; c++) {

@@ -132,6 +132,25 @@ def test_psql_describe_lists_indexes(node):
     out = psql(node, "-c", r"\d ps_ix").stdout
     assert "ps_ix_ab" not in out and '"ps_ix_c" UNIQUE, btree (c)' in out, out
     cur.execute("DROP TABLE ps_ix")
+    # UNIQUE constraints, under the names PostgreSQL gives them; their index stays theirs.
+    cur.execute("CREATE TABLE ps_uq (id int PRIMARY KEY, v text UNIQUE, a int, b int, w int, "
+                "UNIQUE (a, b), CONSTRAINT ps_uq_named UNIQUE (w))")
+    cur.execute("ALTER TABLE ps_uq ADD COLUMN z int")
+    cur.execute("ALTER TABLE ps_uq ADD UNIQUE (z)")
+    out = psql(node, "-c", r"\d ps_uq").stdout
+    for line in ['"ps_uq_v_key" UNIQUE CONSTRAINT, btree (v)',
+                 '"ps_uq_a_b_key" UNIQUE CONSTRAINT, btree (a, b)',
+                 '"ps_uq_named" UNIQUE CONSTRAINT, btree (w)',
+                 '"ps_uq_z_key" UNIQUE CONSTRAINT, btree (z)']:
+        assert line in out, out
+    with pytest.raises(psycopg2.errors.DependentObjectsStillExist):
+        cur.execute("DROP INDEX ps_uq_v_key")
+    with pytest.raises(psycopg2.errors.DuplicateTable):
+        cur.execute("CREATE INDEX ps_uq_a_b_key ON ps_uq (a)")
+    cur.execute("INSERT INTO ps_uq VALUES (1, 'x', 1, 1, 1, 1)")
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        cur.execute("INSERT INTO ps_uq VALUES (2, 'y', 2, 2, 2, 1)")
+    cur.execute("DROP TABLE ps_uq")
 
 def test_psql_error_keeps_session(node):
     # Without ON_ERROR_STOP psql goes on after the error, in the same session.
