@@ -48,6 +48,20 @@ SELECT id FROM events WHERE id BETWEEN 1234 AND 1240 ORDER BY id;
 SELECT id FROM events WHERE at >= TIMESTAMP '2024-01-30 00:00:00' AND at < TIMESTAMP '2024-01-30 02:00:00' ORDER BY id;
 SELECT count(*) FROM events WHERE kind = 'buy' AND amount > 100;
 SELECT sum(CASE WHEN kind = 'refund' THEN -amount ELSE amount END) AS net FROM events;
+-- Sorted answers merged from every replicaset (each sorts its own rows): whole sorts, OFFSET
+-- without LIMIT, numerics by value, text and timestamps descending, computed keys, result names
+-- that are also columns, a co-located self-join with *.
+SELECT id, amount FROM events WHERE user_id = 5 ORDER BY amount DESC, id;
+SELECT id, kind, note FROM events WHERE user_id IN (3, 4) ORDER BY kind DESC, note NULLS FIRST, id;
+SELECT id, at FROM events WHERE id % 50 = 1 ORDER BY at DESC;
+SELECT id, amount * 3 AS triple FROM events WHERE user_id = 7 ORDER BY triple, id DESC;
+SELECT id FROM events ORDER BY id OFFSET 2490;
+SELECT id AS user_id, user_id AS id FROM events ORDER BY user_id DESC LIMIT 4;
+SELECT user_id AS amount, amount AS user_id FROM events ORDER BY amount, user_id DESC, id LIMIT 6;
+SELECT * FROM events a JOIN events b ON b.id = a.id WHERE a.id % 250 = 0 ORDER BY a.amount DESC, a.id;
+SELECT DISTINCT user_id FROM events ORDER BY user_id DESC LIMIT 3 OFFSET 1;
+SELECT id, note FROM events ORDER BY note DESC NULLS FIRST, id LIMIT 2 OFFSET 240;
+SELECT id FROM events ORDER BY id LIMIT 0;
 
 CREATE TABLE users (
     user_id int PRIMARY KEY,
