@@ -748,9 +748,10 @@ static int sqlx_gather_explain_where(struct node *n, const struct sqlx_table *t,
 /* "  Merged here in the order they were sorted there, rows 11 to 20" */
 static void sqlx_gather_explain_merge(const struct sqlx_gmerge *m, char *text, size_t cap)
 {
-    int at = snprintf(text, cap, "  Merged here %s",
+    int at = snprintf(text, cap, "  Merged here %s%s",
                       m->nkeys > 0 ? "in the order they were sorted there (no sort here)"
-                                   : "as they come");
+                                   : "as they come",
+                      m->distinct ? ", a row equal to the one before dropped" : "");
     if (m->limit == 0)
         snprintf(text + at, cap - (size_t)at, ", none of them (LIMIT 0)");
     else if (m->limit != UINT64_MAX)

@@ -50,10 +50,12 @@ struct sqlx_gsource {
     char affinity[SQLX_GATHER_COLUMNS_MAX];
 };
 
-/* JOINED, when the query keeps the replicasets' rows as they are (no DISTINCT; a LIMIT and
- * OFFSET, if any, constant): each replicaset returns its rows sorted by the query's ORDER BY,
- * and this node merges them in that order (sql_gather_merge.c) instead of sorting them all
- * again. Without ORDER BY it takes them as they come. */
+/* JOINED, when the query keeps the replicasets' rows as they are (a LIMIT and OFFSET, if any,
+ * constant; DISTINCT only when its ORDER BY covers every result column, so that equal rows
+ * come together): each replicaset returns its rows sorted by the query's ORDER BY, and this
+ * node merges them in that order (sql_gather_merge.c) instead of sorting them all again,
+ * dropping a row equal to the one before it under DISTINCT. Without ORDER BY it takes them
+ * as they come. */
 struct sqlx_gmerge_key {
     uint32_t col; /* the column of the source's rows sorted by */
     bool desc;
@@ -63,6 +65,7 @@ struct sqlx_gmerge_key {
 
 struct sqlx_gmerge {
     bool on;
+    bool distinct;  /* every key a result column, every result column a key */
     uint32_t ncols; /* the result's: the first columns of the source's rows */
     uint32_t nkeys;
     struct sqlx_gmerge_key key[SQLX_GATHER_COLUMNS_MAX];

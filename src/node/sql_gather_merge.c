@@ -3,7 +3,8 @@
  * from whichever answer's next row comes first. Values compare as SQLite compared them when it
  * sorted them: NULLs where the key puts them, then numbers (integers and reals by value) before
  * text (by its bytes, or by the pg_numeric collation for a numeric key) before blobs. Equal
- * rows come in the order of the answers. */
+ * rows come in the order of the answers; under DISTINCT (whose keys are all the result's
+ * columns) a row equal to the one before it is dropped, before OFFSET counts it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,13 +84,13 @@ static int merge_value_cmp(const struct table_value *a, const struct table_value
     return merge_bytes(a->p, a->len, b->p, b->len);
 }
 
-/* Whether cursor x's row comes before cursor y's (the earlier answer first among equals). */
-static bool merge_before(const struct merge *mg, uint32_t x, uint32_t y)
+/* Row a against row b by m's keys: <0 when a comes first, 0 when they sort alike. */
+static int merge_rows_cmp(const struct sqlx_gmerge *m, const struct table_value *ra,
+                          const struct table_value *rb)
 {
-    const struct sqlx_gmerge *m = mg->m;
     for (uint32_t k = 0; k < m->nkeys; k++) {
         const struct sqlx_gmerge_key *key = &m->key[k];
-        const struct table_value *a = &mg->c[x].vals[key->col], *b = &mg->c[y].vals[key->col];
+        const struct table_value *a = &ra[key->col], *b = &rb[key->col];
         bool an = a->type == TABLE_NULL, bn = b->type == TABLE_NULL;
         int c;
         if (an || bn)
@@ -98,9 +99,16 @@ static bool merge_before(const struct merge *mg, uint32_t x, uint32_t y)
             c = key->desc ? -merge_value_cmp(a, b, key->numeric)
                           : merge_value_cmp(a, b, key->numeric);
         if (c != 0)
-            return c < 0;
+            return c;
     }
-    return x < y;
+    return 0;
+}
+
+/* Whether cursor x's row comes before cursor y's (the earlier answer first among equals). */
+static bool merge_before(const struct merge *mg, uint32_t x, uint32_t y)
+{
+    int c = merge_rows_cmp(mg->m, mg->c[x].vals, mg->c[y].vals);
+    return c != 0 ? c < 0 : x < y;
 }
 
 static void merge_sift_down(struct merge *mg, uint32_t at)
@@ -179,15 +187,26 @@ int sqlx_gather_merge(const struct sqlx_gmerge *m, const struct buf *const *outs
     struct table_output_writer w;
     table_output_writer_init(&w, out);
     uint64_t skip = m->offset, left = m->limit;
+    /* under DISTINCT, the last row taken (its values point into its answer) */
+    struct table_value *last = calloc(m->ncols + 1, sizeof *last);
+    bool have_last = false;
+    if (rc == 0 && last == NULL)
+        rc = ERR_NOMEM;
     while (rc == 0 && mg.n > 0 && left > 0) {
         uint32_t i = mg.heap[0];
-        if (skip > 0) {
+        if (m->distinct && have_last && merge_rows_cmp(m, last, mg.c[i].vals) == 0) {
+            /* the same row as the one before: dropped */
+        } else if (skip > 0) {
             skip--;
         } else {
             rc = table_output_put_row(&w, mg.c[i].vals, m->ncols);
             left--;
             if (rc == 0 && out->len > TABLE_OUTPUT_BYTES_MAX)
                 rc = ERR_TOOBIG;
+        }
+        if (m->distinct) {
+            memcpy(last, mg.c[i].vals, m->ncols * sizeof *last);
+            have_last = true;
         }
         int more = rc == 0 ? merge_advance(&mg, i) : 0;
         if (more < 0)
@@ -204,6 +223,7 @@ int sqlx_gather_merge(const struct sqlx_gmerge *m, const struct buf *const *outs
     else if (rc == ERR_TOOBIG)
         snprintf(why, why_cap, "the query returned more than %u MiB of rows; add a LIMIT",
                  TABLE_OUTPUT_BYTES_MAX >> 20);
+    free(last);
     free(vals);
     free(mg.heap);
     free(mg.c);

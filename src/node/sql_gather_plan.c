@@ -1559,9 +1559,17 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
     ok = ok && buf_append_u8(c, 0) == 0;
     /* merged here: the rows as they come, in their order */
     struct sqlx_gmerge *m = &g->p->merge;
-    m->on = ok && !q->distinct && gp_const_count(q->limit, UINT64_MAX, &m->limit) &&
+    /* DISTINCT too when the sort covers every result column: equal rows then come together */
+    bool covered = true;
+    for (uint32_t i = 0; i < nt && covered; i++) {
+        covered = false;
+        for (uint32_t k = 0; k < q->order_by.n && !covered; k++)
+            covered = sort_col[k] == i;
+    }
+    m->on = ok && (!q->distinct || covered) && gp_const_count(q->limit, UINT64_MAX, &m->limit) &&
             gp_const_count(q->offset, 0, &m->offset);
     if (m->on) {
+        m->distinct = q->distinct;
         m->ncols = nt;
         m->nkeys = q->order_by.n;
         for (uint32_t i = 0; i < q->order_by.n; i++) {

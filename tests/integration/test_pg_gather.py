@@ -426,6 +426,12 @@ def test_sorted_rows_merged_not_sorted_again(sharded, db):
          [(d[0],) for d in sorted(by_id, key=lambda d: (d[2] is not None, d[2] or 0,
                                                          d[0]))][3:10]),
         ("SELECT id FROM gx ORDER BY id LIMIT 0", []),
+        # DISTINCT whose ORDER BY covers every result column: duplicates come together
+        ("SELECT DISTINCT grp FROM gx ORDER BY grp NULLS FIRST",
+         [(None,)] + [(g,) for g in range(7)]),
+        ("SELECT DISTINCT name, grp FROM gx WHERE id < 200 ORDER BY grp DESC, name OFFSET 3",
+         sorted({(d[6], d[1]) for d in DATA if d[0] < 200},
+                key=lambda r: (r[1] is not None, -(r[1] or 0), r[0]))[3:]),
     ]
     for sql, want in shapes:
         p = plan(db, sql)
@@ -440,8 +446,9 @@ def test_sorted_rows_merged_not_sorted_again(sharded, db):
     db.execute(sql)
     assert sorted(db.fetchall()) == sorted((d[0], d[1]) for d in DATA
                                            if d[2] is not None and d[2] < 0)
-    # DISTINCT, or a LIMIT that is not a constant: sorted here (still right).
-    for sql in ["SELECT DISTINCT grp FROM gx ORDER BY grp NULLS FIRST",
+    # DISTINCT not sorted by every result column, or a LIMIT that is not a constant: sorted
+    # here (still right).
+    for sql in ["SELECT DISTINCT grp, grp * 2 AS twice FROM gx ORDER BY 1 NULLS FIRST",
                 "SELECT id FROM gx ORDER BY id LIMIT 2 + 1"]:
         assert "Merged here:" in plan(db, sql), sql
         check_same_as_unpushed(db, sql)
