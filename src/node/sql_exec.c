@@ -2750,12 +2750,14 @@ static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_
     json_writer_finish(&w);
 }
 
-/* t's SQLite name for its definition: NULL when it is the default one for name. */
-static const char *sqlx_def_sq(const struct sqlx_table *t, const char *name)
+/* The "sq" of the definition of a table named name whose SQLite table is sqlite_name: NULL
+ * when that is the default one for name. */
+static const char *sqlx_def_sq(const char *sqlite_name, const char *name)
 {
-    char dflt[sizeof t->sqlite_name];
-    snprintf(dflt, sizeof dflt, SQLX_TABLE_PREFIX "%s", name);
-    return strcmp(dflt, t->sqlite_name) == 0 ? NULL : t->sqlite_name;
+    size_t np = strlen(SQLX_TABLE_PREFIX);
+    return strncmp(sqlite_name, SQLX_TABLE_PREFIX, np) == 0 && strcmp(sqlite_name + np, name) == 0
+               ? NULL
+               : sqlite_name;
 }
 
 /* The SQLite name a table created as name gets: SQLX_TABLE_PREFIX + name, or, when a renamed
@@ -2778,15 +2780,38 @@ static bool sqlx_sqlite_name_new(struct sqlx_catalog *cat, const char *name,
     return false;
 }
 
-/* The name PostgreSQL gives a UNIQUE constraint of table over cols: table_col1_col2_key. */
-static void sqlx_unique_name(const char *table, const char *const *cols, uint32_t n,
-                             char out[SQL_IDENT_BYTES_MAX + 1])
+/* A UNIQUE constraint's name: its own (given), or the one PostgreSQL gives it over cols of
+ * table, table_col1_col2_key. */
+static void sqlx_unique_name(const char *given, const char *table, const char *const *cols,
+                             uint32_t n, char out[SQL_IDENT_BYTES_MAX + 1])
 {
+    if (given != NULL) {
+        snprintf(out, SQL_IDENT_BYTES_MAX + 1, "%s", given);
+        return;
+    }
     int at = snprintf(out, SQL_IDENT_BYTES_MAX + 1, "%s", table);
     for (uint32_t k = 0; k < n && at < SQL_IDENT_BYTES_MAX; k++)
         at += snprintf(out + at, (size_t)(SQL_IDENT_BYTES_MAX + 1 - at), "_%s", cols[k]);
     if (at < SQL_IDENT_BYTES_MAX)
         snprintf(out + at, (size_t)(SQL_IDENT_BYTES_MAX + 1 - at), "_key");
+}
+
+static int sqlx_col_find(const struct sqlx_col *cols, uint32_t n, const char *name);
+
+/* What an index over the columns named names[0..n) of cols indexes: known when each name is
+ * one of them (a NULL name, an expression, is not). */
+static struct sqlx_ixdef sqlx_ixdef_of(const struct sqlx_col *cols, uint32_t ncols,
+                                       const char *const *names, uint32_t n, bool unique,
+                                       bool constraint)
+{
+    struct sqlx_ixdef x = {.known = n > 0 && n <= SQLX_INDEX_COLS_MAX, .unique = unique,
+                           .constraint = constraint};
+    for (uint32_t k = 0; x.known && k < n; k++) {
+        int c = names[k] != NULL ? sqlx_col_find(cols, ncols, names[k]) : -1;
+        x.known = c >= 0;
+        x.cols[x.ncols++] = (uint32_t)c;
+    }
+    return x;
 }
 
 static int sqlx_col_index(const struct sql_create_table *ct, const char *name)
@@ -2927,39 +2952,22 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     char **uq = calloc(cap, sizeof *uq);
     struct sqlx_ixdef *uqd = calloc(cap, sizeof *uqd);
     ASSERT(uq_names != NULL && uq != NULL && uqd != NULL);
-    for (uint32_t i = 0; i < ct->columns.n; i++) {
-        if (!ct->columns.v[i].unique)
+    for (uint32_t i = 0; i < ct->columns.n + ct->constraints.n; i++) {
+        const struct sql_constraint *c =
+            i < ct->columns.n ? NULL : &ct->constraints.v[i - ct->columns.n];
+        if (c == NULL ? !ct->columns.v[i].unique : c->kind != SQL_CON_UNIQUE)
             continue;
-        sqlx_unique_name(name, &ct->columns.v[i].name, 1, uq_names[nuq]);
-        uqd[nuq] = (struct sqlx_ixdef){.known = true, .unique = true, .constraint = true,
-                                       .ncols = 1, .cols = {i}};
-        uq[nuq] = uq_names[nuq];
-        nuq++;
-    }
-    for (uint32_t i = 0; i < ct->constraints.n; i++) {
-        const struct sql_constraint *c = &ct->constraints.v[i];
-        if (c->kind != SQL_CON_UNIQUE || c->cols.n == 0 || c->cols.n > SQLX_INDEX_COLS_MAX)
+        const char *const *names = c == NULL ? &ct->columns.v[i].name : c->cols.v;
+        uint32_t n = c == NULL ? 1 : c->cols.n;
+        uqd[nuq] = sqlx_ixdef_of(cols, ct->columns.n, names, n, true, true);
+        if (!uqd[nuq].known)
             continue;
-        struct sqlx_ixdef *x = &uqd[nuq];
-        *x = (struct sqlx_ixdef){.known = true, .unique = true, .constraint = true};
-        for (uint32_t k = 0; k < c->cols.n && x->known; k++) {
-            int ix = sqlx_col_index(ct, c->cols.v[k]);
-            x->known = ix >= 0;
-            x->cols[x->ncols++] = (uint32_t)ix;
-        }
-        if (!x->known)
-            continue;
-        if (c->name != NULL)
-            snprintf(uq_names[nuq], sizeof uq_names[nuq], "%s", c->name);
-        else
-            sqlx_unique_name(name, c->cols.v, c->cols.n, uq_names[nuq]);
+        sqlx_unique_name(c != NULL ? c->name : NULL, name, names, n, uq_names[nuq]);
         uq[nuq] = uq_names[nuq];
         nuq++;
     }
     sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, uq, nuq, uqd,
-                   strcmp(pctx.creating_sqlite + strlen(SQLX_TABLE_PREFIX), name) == 0
-                       ? NULL
-                       : pctx.creating_sqlite);
+                   sqlx_def_sq(pctx.creating_sqlite, name));
     free(uq_names);
     free(uq);
     free(uqd);
@@ -3052,7 +3060,7 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
     if (def == NULL) {
         sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk,
                        t->defaults_known, t->indexes, t->nindexes, t->ixdefs,
-                       sqlx_def_sq(t, t->name));
+                       sqlx_def_sq(t->sqlite_name, t->name));
         buf_append_u8(&defbuf, 0);
         def = (const char *)defbuf.data;
     }
@@ -3069,8 +3077,6 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
         sqlx_ddl_propose_checked(d, &td);
     buf_free(&defbuf);
 }
-
-static int sqlx_col_find(const struct sqlx_col *cols, uint32_t n, const char *name);
 
 static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *st)
 {
@@ -3133,19 +3139,15 @@ static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *
         memcpy(ixd, t->ixdefs, t->nindexes * sizeof *ixd);
     }
     ix[t->nindexes] = (char *)name;
-    /* what it indexes, for pg_catalog: plain columns only */
-    struct sqlx_ixdef *x = &ixd[t->nindexes];
-    x->unique = ci->unique;
-    x->known = ci->nelems > 0 && ci->nelems <= SQLX_INDEX_COLS_MAX && ci->where == NULL;
-    for (uint32_t i = 0; x->known && i < ci->nelems; i++) {
-        int c = ci->elems[i].column != NULL ? sqlx_col_find(t->cols, t->ncols, ci->elems[i].column)
-                                            : -1;
-        x->known = c >= 0;
-        x->cols[x->ncols++] = (uint32_t)c;
-    }
+    /* what it indexes, for pg_catalog: plain columns only, not a partial index */
+    const char *names[SQLX_INDEX_COLS_MAX];
+    uint32_t nnames = ci->nelems <= SQLX_INDEX_COLS_MAX && ci->where == NULL ? ci->nelems : 0;
+    for (uint32_t i = 0; i < nnames; i++)
+        names[i] = ci->elems[i].column;
+    ixd[t->nindexes] = sqlx_ixdef_of(t->cols, t->ncols, names, nnames, ci->unique, false);
     struct buf def = BUF_INIT;
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   ix, t->nindexes + 1, ixd, sqlx_def_sq(t, t->name));
+                   ix, t->nindexes + 1, ixd, sqlx_def_sq(t->sqlite_name, t->name));
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)printed.sql.data, "CREATE INDEX",
                           (const char *)def.data);
@@ -3213,7 +3215,7 @@ static void sqlx_do_drop_index(struct sqlx_session *s, const struct sql_stmt *st
         }
     }
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   keep, nkeep, keep_defs, sqlx_def_sq(t, t->name));
+                   keep, nkeep, keep_defs, sqlx_def_sq(t->sqlite_name, t->name));
     free(keep_defs);
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "DROP INDEX", (const char *)def.data);
@@ -3374,7 +3376,7 @@ static void sqlx_do_rename_table(struct sqlx_session *s, const struct sqlx_table
     }
     struct buf def = BUF_INIT;
     sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   t->indexes, t->nindexes, t->ixdefs, sqlx_def_sq(t, new_name));
+                   t->indexes, t->nindexes, t->ixdefs, sqlx_def_sq(t->sqlite_name, new_name));
     buf_append_u8(&def, 0);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
     ASSERT(d != NULL);
@@ -3449,11 +3451,8 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             (cmd->constraint->kind == SQL_CON_PRIMARY_KEY ||
              cmd->constraint->kind == SQL_CON_UNIQUE)) {
             const struct sql_constraint *c = cmd->constraint;
-            /* a UNIQUE constraint's name: its own, or PostgreSQL's t_a_b_key */
-            if (c->kind == SQL_CON_UNIQUE && c->name != NULL)
-                snprintf(uq_names[ci], sizeof uq_names[ci], "%s", c->name);
-            else if (c->kind == SQL_CON_UNIQUE)
-                sqlx_unique_name(t->name, c->cols.v, c->cols.n, uq_names[ci]);
+            if (c->kind == SQL_CON_UNIQUE)
+                sqlx_unique_name(c->name, t->name, c->cols.v, c->cols.n, uq_names[ci]);
             buf_printf(&sql, "CREATE UNIQUE INDEX \"%s_%s\" ON \"%s\"(", t->sqlite_name,
                        c->kind == SQL_CON_PRIMARY_KEY ? "pkey" : uq_names[ci], t->sqlite_name);
             for (uint32_t k = 0; k < c->cols.n; k++) {
@@ -3465,11 +3464,8 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                 buf_printf(&sql, "%s\"%s\"", k ? ", " : "", c->cols.v[k]);
             }
             buf_printf(&sql, ")");
-            if (c->kind == SQL_CON_UNIQUE && c->cols.n <= SQLX_INDEX_COLS_MAX) {
-                struct sqlx_ixdef *x = &ixd[nix];
-                *x = (struct sqlx_ixdef){.known = true, .unique = true, .constraint = true};
-                for (uint32_t k = 0; k < c->cols.n; k++)
-                    x->cols[x->ncols++] = (uint32_t)sqlx_col_find(cols, ncols, c->cols.v[k]);
+            if (c->kind == SQL_CON_UNIQUE) {
+                ixd[nix] = sqlx_ixdef_of(cols, ncols, c->cols.v, c->cols.n, true, true);
                 ixn[nix++] = uq_names[ci];
             }
             if (c->kind == SQL_CON_PRIMARY_KEY) {
@@ -3644,7 +3640,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     }
     buf_append_u8(&sql, 0);
     sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known, ixn, nix, ixd,
-                   sqlx_def_sq(t, t->name));
+                   sqlx_def_sq(t->sqlite_name, t->name));
     buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
     goto done;

@@ -1598,12 +1598,10 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
             ok = (there[i].expr = gp_int(a, (int64_t)sort_col[i] + 1)) != NULL;
         }
         /* with DISTINCT too: the first distinct rows are among each replicaset's first */
-        const struct sql_expr *l = q->limit, *o = q->offset;
-        if (l != NULL && l->kind == SQL_E_CONST &&
-            l->konst.kind == SQL_CONST_INT && l->konst.ival > 0 &&
-            (o == NULL || (o->kind == SQL_E_CONST && o->konst.kind == SQL_CONST_INT &&
-                           o->konst.ival >= 0 && o->konst.ival <= INT64_MAX - l->konst.ival))) {
-            src->limit = (uint64_t)(l->konst.ival + (o != NULL ? o->konst.ival : 0));
+        uint64_t lim, off;
+        if (gp_const_count(q->limit, 0, &lim) && lim > 0 && gp_const_count(q->offset, 0, &off) &&
+            off <= INT64_MAX - lim) {
+            src->limit = lim + off;
             f->limit = gp_int(a, (int64_t)src->limit);
             ok = f->limit != NULL;
         }

@@ -1044,8 +1044,7 @@ static int table_apply_exec(struct store *s, struct table_model_state *t, struct
         /* The held transaction is these statements (table_held_keep): what they wrote stays,
          * and the output is the run's, less the last statement's rows (its client has them). */
         t->held.kept = false;
-        buf_append_u8(&out, TABLE_STATE_OK);
-        buf_append_u32(&out, 0);
+        table_output_head(&out, 0);
         buf_append_u8(&out, 0);
         buf_append_u64(&out, t->held.changes);
         buf_append_u64(&out, t->held.hashes[d.x.n - 1]);

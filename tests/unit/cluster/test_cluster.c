@@ -319,20 +319,25 @@ TEST(node_state_marks_active_nodes_only)
     cat_close(&c);
 }
 
-static struct store_result table_ddl(struct cat *c, uint64_t expect, int kind, const char *name)
+static struct store_result table_ddl_apply(struct cat *c, const struct cluster_table_ddl *d)
 {
     struct buf cmd = BUF_INIT;
+    if (cluster_encode_table_ddl(&cmd, d, NULL) != 0)
+        die("encode table ddl", ERR_INVAL, NULL);
+    struct store_result r = cat_apply(c, &cmd);
+    buf_free(&cmd);
+    return r;
+}
+
+static struct store_result table_ddl(struct cat *c, uint64_t expect, int kind, const char *name)
+{
     struct cluster_table_ddl d = {.expect_version = expect,
                                   .kind = kind,
                                   .name = name,
                                   .def = "{}",
                                   .rs_sql = "CREATE TABLE x(a)",
                                   .gov_sql = ""};
-    if (cluster_encode_table_ddl(&cmd, &d, NULL) != 0)
-        die("encode table ddl", ERR_INVAL, NULL);
-    struct store_result r = cat_apply(c, &cmd);
-    buf_free(&cmd);
-    return r;
+    return table_ddl_apply(c, &d);
 }
 
 TEST(table_ddl_versions_the_schema)
@@ -378,17 +383,12 @@ TEST(table_ddl_versions_the_schema)
 static struct store_result table_rename(struct cat *c, uint64_t expect, const char *name,
                                         const char *new_name, const char *def)
 {
-    struct buf cmd = BUF_INIT;
     struct cluster_table_ddl d = {.expect_version = expect,
                                   .kind = CLUSTER_DDL_RENAME,
                                   .name = name,
                                   .new_name = new_name,
                                   .def = def};
-    if (cluster_encode_table_ddl(&cmd, &d, NULL) != 0)
-        die("encode table rename", ERR_INVAL, NULL);
-    struct store_result r = cat_apply(c, &cmd);
-    buf_free(&cmd);
-    return r;
+    return table_ddl_apply(c, &d);
 }
 
 TEST(table_rename_moves_the_definition_to_the_new_name)
