@@ -67,6 +67,17 @@ stop_cairn() {
     pids=("${keep[@]}")
 }
 
+# Three nodes (indexes 1 to 3) of one replicaset with replication factor 3, returned once each
+# answers and the replicaset has its three voters.
+start_three_rf3() {
+    start_cairn r1 1 --replication-factor 3
+    sleep 1
+    start_cairn r2 2 --join "127.0.0.1:$((BASE_PORT + 11))"
+    start_cairn r3 3 --join "127.0.0.1:$((BASE_PORT + 11))"
+    for i in 1 2 3; do wait_pg $((BASE_PORT + 30 + i)) cairn cairn; done
+    sleep 5 # the replicaset's three voters
+}
+
 # Two replicasets of one node each (indexes 4 and 5), returned once the buckets are shared
 # and no move is under way (a COPY that meets a moving bucket fails with 40001).
 start_two_replicasets() {

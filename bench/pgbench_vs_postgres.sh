@@ -59,12 +59,7 @@ wait_pg $((BASE_PORT + 30)) cairn cairn
 measure cairn-1 $((BASE_PORT + 30)) cairn cairn
 stop_cairn
 
-start_cairn r1 1 --replication-factor 3
-sleep 1
-start_cairn r2 2 --join "127.0.0.1:$((BASE_PORT + 11))"
-start_cairn r3 3 --join "127.0.0.1:$((BASE_PORT + 11))"
-for i in 1 2 3; do wait_pg $((BASE_PORT + 30 + i)) cairn cairn; done
-sleep 5 # the replicaset's three voters
+start_three_rf3
 measure cairn-3rf3 $((BASE_PORT + 31)) cairn cairn
 stop_cairn
 

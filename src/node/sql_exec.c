@@ -314,7 +314,8 @@ static void sqlx_txn_reset(struct sqlx_session *s)
  * client saw (0 for a blind write — TRUNCATE, COPY — whose only result is a
  * count the client is told without asking: not validated at COMMIT, its
  * errors come then). The statement's bytes are copied. */
-static void sqlx_txn_append(struct sqlx_session *s, const struct table_stmt *st, uint64_t hash)
+static void sqlx_txn_append(struct sqlx_session *s, const struct table_stmt *st, uint64_t hash,
+                            bool write, uint32_t read_ms)
 {
     if (s->n_stmts == s->cap_stmts) {
         s->cap_stmts = s->cap_stmts ? 2 * s->cap_stmts : 8;
@@ -329,6 +330,8 @@ static void sqlx_txn_append(struct sqlx_session *s, const struct table_stmt *st,
     ts->sql[st->sql_len] = '\0';
     ts->sql_len = st->sql_len;
     ts->hash = hash;
+    ts->write = write;
+    ts->read_ms = read_ms;
     ts->n_params = st->n_params;
     if (st->n_params) {
         ts->params = calloc(st->n_params, sizeof *ts->params);
@@ -343,6 +346,51 @@ static void sqlx_txn_append(struct sqlx_session *s, const struct table_stmt *st,
         }
     }
     s->txn_bytes += st->sql_len + ts->param_bytes.len;
+}
+
+/* The transaction's statements from .. to as a run's, with the hashes COMMIT expects, and
+ * room for extra more after them. The caller frees the array. */
+static struct table_stmt *sqlx_txn_stmts(const struct sqlx_session *s, uint32_t from,
+                                         uint32_t to, uint32_t extra)
+{
+    struct table_stmt *v = calloc(to - from + extra, sizeof *v);
+    ASSERT(v != NULL);
+    for (uint32_t i = from; i < to; i++)
+        v[i - from] = (struct table_stmt){.sql = s->stmts[i].sql,
+                                          .sql_len = s->stmts[i].sql_len,
+                                          .params = s->stmts[i].params,
+                                          .n_params = s->stmts[i].n_params,
+                                          .expect_hash = s->stmts[i].hash};
+    return v;
+}
+
+/* Whether a statement of the open transaction writes (ROLLBACK TO forgets those after it). */
+static bool sqlx_txn_wrote(const struct sqlx_session *s)
+{
+    for (uint32_t i = 0; i < s->n_stmts; i++)
+        if (s->stmts[i].write)
+            return true;
+    return false;
+}
+
+/* A transaction that writes is checked at COMMIT by running its statements again at apply, on
+ * every replica's loop, where nothing may stop them: its first write is refused (54000) after
+ * a read longer than a statement there may take (TABLE_RUN_MS_MAX). Sends the error. */
+static bool sqlx_txn_may_write(struct sqlx_session *s)
+{
+    uint32_t longest = 0;
+    for (uint32_t i = 0; i < s->n_stmts; i++)
+        if (s->stmts[i].read_ms > longest)
+            longest = s->stmts[i].read_ms;
+    if (longest <= TABLE_RUN_MS_MAX || sqlx_txn_wrote(s))
+        return true;
+    pg_send_errorf(s->c, "54000",
+                   "this transaction may not write after a read that ran for %u ms: COMMIT of "
+                   "a transaction that writes runs its reads again on every replica, where a "
+                   "statement may take at most %u ms; run the long read outside the "
+                   "transaction block (or narrow it), or write before reading",
+                   longest, (unsigned)TABLE_RUN_MS_MAX);
+    return false;
 }
 
 static void sqlx_report_status(struct sqlx_session *s)
@@ -676,7 +724,7 @@ struct sqlx_run *sqlx_run_start(struct sqlx_session *s, uint64_t group, bool wri
                                         : sqlx_now_us();
     /* One seed for a whole transaction: its statement i draws random() from seed + i in every
      * run, tentative or at COMMIT, so what the client saw is what commits. */
-    r->x.seed = s->txn != SQLX_IDLE ? s->txn_seed : rng_next(&s->x->rng);
+    r->x.seed = s->txn != SQLX_IDLE ? s->txn_seed + s->run_stmt_at : rng_next(&s->x->rng);
     r->x.schema_version = group == NODE_GOVERNOR_GROUP ? 0 : sqlx_catalog(s->x)->version;
     /* A transaction's statements run tentatively may keep their savepoint open for the next
      * one (table_exec.session), when the run is on this node. */
@@ -1280,6 +1328,10 @@ struct sqlx_dml {
     uint32_t nparts;
     uint8_t part_flags; /* TABLE_EXEC_BUCKETS for a broadcast */
     bool checked; /* every part ran tentatively without error; now they are written */
+    /* A statement of a transaction block, kept for COMMIT when it succeeds; a read of a
+     * transaction that had not written yet ran alone, from started_ms. */
+    bool txn_stmt, write;
+    uint64_t started_ms;
 };
 
 struct sqlx_part_stmt {
@@ -1452,9 +1504,10 @@ static void sqlx_dml_run_done(struct sqlx_run *r, int err)
         } else {
             d->changes += o.changes;
             sqlx_dml_add_rows(d, &r->out, &o);
-            if (s->txn == SQLX_BLOCK && r->tentative) {
+            if (s->txn == SQLX_BLOCK && d->txn_stmt) {
                 /* Remember it for COMMIT, with what the client is about to see. */
-                sqlx_txn_append(s, &r->x.stmts[r->x.n - 1], o.hash);
+                uint32_t ms = d->started_ms != 0 ? (uint32_t)(clock_mono_ms() - d->started_ms) : 0;
+                sqlx_txn_append(s, &r->x.stmts[r->x.n - 1], o.hash, d->write, ms);
             }
         }
     }
@@ -1536,19 +1589,32 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
             sqlx_dml_fail(s, d);
             return;
         }
+        if (write && !sqlx_txn_may_write(s)) {
+            sqlx_dml_fail(s, d);
+            return;
+        }
         s->txn_group = group;
-        /* Tentative: every statement so far, then this one, rolled back. */
-        struct table_stmt *all_stmts = calloc(s->n_stmts + 1, sizeof *all_stmts);
-        ASSERT(all_stmts != NULL);
-        for (uint32_t i = 0; i < s->n_stmts; i++)
-            all_stmts[i] = (struct table_stmt){.sql = s->stmts[i].sql,
-                                               .sql_len = s->stmts[i].sql_len,
-                                               .params = s->stmts[i].params,
-                                               .n_params = s->stmts[i].n_params};
-        all_stmts[s->n_stmts] = ts;
+        d->txn_stmt = true;
+        d->write = write;
         d->pending = 1;
-        sqlx_run_start(s, group, false, true, all_stmts, s->n_stmts + 1, 0, sqlx_dml_run_done,
-                       d);
+        if (!write && !sqlx_txn_wrote(s)) {
+            /* A transaction that has only read: its read depends on no statement before it,
+             * so it runs alone, as any read does (off the loop when long), and COMMIT checks
+             * all its reads at once (sqlx_do_commit). */
+            d->started_ms = clock_mono_ms();
+            s->run_stmt_at = s->n_stmts;
+            sqlx_run_start(s, group, false, false, &ts, 1, 0, sqlx_dml_run_done, d);
+            s->run_stmt_at = 0;
+            return;
+        }
+        /* Tentative: every statement so far, then this one, rolled back (or held open for
+         * the next, table_run). The first write after reads checks them too: each must still
+         * give what the client was given; all of them run, so the savepoint may be held. */
+        struct table_stmt *all_stmts = sqlx_txn_stmts(s, 0, s->n_stmts, 1);
+        all_stmts[s->n_stmts] = ts;
+        uint8_t flags = write && s->n_stmts > 0 && !sqlx_txn_wrote(s) ? TABLE_EXEC_VALIDATE : 0;
+        sqlx_run_start(s, group, false, true, all_stmts, s->n_stmts + 1, flags,
+                       sqlx_dml_run_done, d);
         free(all_stmts);
         return;
     }
@@ -2373,17 +2439,26 @@ static void sqlx_commit_send(struct sqlx_session *s)
         bytes += sz;
         to++;
     }
-    struct table_stmt *stmts = calloc(to - from, sizeof *stmts);
-    ASSERT(stmts != NULL);
-    for (uint32_t i = from; i < to; i++)
-        stmts[i - from] = (struct table_stmt){.sql = s->stmts[i].sql,
-                                              .sql_len = s->stmts[i].sql_len,
-                                              .params = s->stmts[i].params,
-                                              .n_params = s->stmts[i].n_params,
-                                              .expect_hash = s->stmts[i].hash};
+    struct table_stmt *stmts = sqlx_txn_stmts(s, from, to, 0);
     s->commit_next = to;
     s->commit_parts++;
+    s->run_stmt_at = from;
     sqlx_run_start(s, s->txn_group, true, false, stmts, to - from, TABLE_EXEC_VALIDATE,
+                   sqlx_commit_done, s);
+    s->run_stmt_at = 0;
+    free(stmts);
+}
+
+/* A transaction that only read has nothing to apply, so nothing of it goes through the log:
+ * its reads run again, together, on one state of its replicaset (as any read runs: off the
+ * loop when long), and each must give what the client was given — then the transaction read
+ * what it would have read at that moment alone (serializable), else 40001. */
+static void sqlx_commit_reads(struct sqlx_session *s)
+{
+    struct table_stmt *stmts = sqlx_txn_stmts(s, 0, s->n_stmts, 0);
+    s->commit_next = s->n_stmts;
+    s->commit_parts = 1;
+    sqlx_run_start(s, s->txn_group, false, false, stmts, s->n_stmts, TABLE_EXEC_VALIDATE,
                    sqlx_commit_done, s);
     free(stmts);
 }
@@ -2405,7 +2480,10 @@ static void sqlx_do_commit(struct sqlx_session *s)
     }
     s->commit_next = 0;
     s->commit_parts = 0;
-    sqlx_commit_send(s);
+    if (!sqlx_txn_wrote(s) && s->txn_bytes <= SQLX_COMMIT_ENTRY_BYTES)
+        sqlx_commit_reads(s);
+    else
+        sqlx_commit_send(s);
 }
 
 /* ------------------------------------------------------------ DDL */
@@ -3717,6 +3795,11 @@ static void sqlx_blind_send(struct sqlx_session *s, const char *tag, uint64_t co
      * in one write could exceed what one log entry may carry. */
     bool copy = strcmp(tag, "COPY") == 0;
     if (s->txn == SQLX_BLOCK) {
+        if (!sqlx_txn_may_write(s)) {
+            sqlx_failed(s);
+            sqlx_statement_done(s);
+            return;
+        }
         for (uint32_t g = 0; g < ng; g++) {
             if (per_group[g] == 0)
                 continue;
@@ -3730,7 +3813,7 @@ static void sqlx_blind_send(struct sqlx_session *s, const char *tag, uint64_t co
             }
             s->txn_group = groups[g];
             for (uint32_t i = 0; i < per_group[g]; i++)
-                sqlx_txn_append(s, &stmts[first[g] + i], 0);
+                sqlx_txn_append(s, &stmts[first[g] + i], 0, true, 0);
         }
         char full[64];
         if (strcmp(tag, "COPY") == 0)
@@ -4706,6 +4789,7 @@ void sqlx_statement_done(struct sqlx_session *s)
     s->buckets_done = NULL;
     s->route_bucket = -1;
     s->run_now_us = 0; /* a gather's last part may end the statement while it starts them */
+    s->run_stmt_at = 0;
     s->next++;
     /* After an error the rest of a simple query's string is not run (pg.h). */
     if (s->next >= s->parsed.n || s->cancelled || s->stmt_failed) {

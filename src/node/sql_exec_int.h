@@ -132,6 +132,10 @@ struct sqlx_txn_stmt {
     uint32_t n_params;
     struct buf param_bytes; /* text and blob bytes the params point into */
     uint64_t hash;
+    bool write;
+    /* A read of a transaction that had not written yet ran as any read does (off the loop
+     * when long): how long it took, for a later write may make COMMIT run it again at apply. */
+    uint32_t read_ms;
 };
 
 struct sqlx_savepoint {
@@ -152,6 +156,9 @@ struct sqlx_session {
     /* now() of the runs being started, when not 0: a gathered statement's, so that every
      * replicaset computes the one now() a statement has (sql_gather.c) */
     int64_t run_now_us;
+    /* The place in the transaction of the runs' first statement: its random() draws from
+     * txn_seed + place, in every run of it (a read alone, a tentative run, a part of COMMIT). */
+    uint32_t run_stmt_at;
     struct sqlx_txn_stmt *stmts;
     uint32_t n_stmts, cap_stmts;
     size_t txn_bytes;

@@ -313,16 +313,80 @@ def test_commit_keeps_the_savepoint_its_statements_ran_in_unless_a_read_changed(
     assert cb.fetchall() == [(1, 10 + tries), (2, 20), (3, 30)]
     cb.execute("DELETE FROM py_keep WHERE id > 3")
 
+    ca.execute("UPDATE py_keep SET v = v + 100 WHERE id = 3")
     ca.execute("SELECT v FROM py_keep WHERE id = 2")
     assert ca.fetchone()[0] == 20
     cb.execute("UPDATE py_keep SET v = 21 WHERE id = 2")  # lands before a's COMMIT
-    ca.execute("UPDATE py_keep SET v = v + 100 WHERE id = 3")
     with pytest.raises(psycopg2.Error) as e:
         a.commit()
     assert e.value.pgcode == "40001"
     assert kept_commits([node]) == kept
     cb.execute("SELECT id, v FROM py_keep ORDER BY id")
     assert cb.fetchall() == [(1, 10 + tries), (2, 21), (3, 30)]  # nothing of a's block
+
+    # A block that read first: its first write runs those reads again, and a read that
+    # changed fails it there (40001), before anything more is done in vain.
+    ca.execute("SELECT v FROM py_keep WHERE id = 2")
+    assert ca.fetchone()[0] == 21
+    cb.execute("UPDATE py_keep SET v = 22 WHERE id = 2")
+    with pytest.raises(psycopg2.Error) as e:
+        ca.execute("UPDATE py_keep SET v = v + 100 WHERE id = 3")
+    assert e.value.pgcode == "40001"
+    a.rollback()
+    # Unchanged, the same block commits, kept as it ran.
+    for tries in range(10):
+        ca.execute("SELECT v FROM py_keep WHERE id = 2")
+        assert ca.fetchone()[0] == 22
+        ca.execute("UPDATE py_keep SET v = v + 1 WHERE id = 3")
+        ca.execute("UPDATE py_keep SET v = v - 1 WHERE id = 3")
+        a.commit()
+        if kept_commits([node]) > kept:
+            break
+    assert kept_commits([node]) > kept
+    a.close()
+    b.close()
+
+
+def test_a_block_that_only_reads_commits_by_reading_again(node):
+    """A transaction that only read writes nothing through the log: COMMIT runs its reads again
+    on one state, and each must give what the client was given (serializable: it is as if it
+    had read everything then), else 40001. random() draws as it did (each statement its own
+    seed in the transaction, wherever it runs)."""
+    a = connect(node, autocommit=False)
+    b = connect(node)
+    ca, cb = a.cursor(), b.cursor()
+    cb.execute("CREATE TABLE py_ro (id int PRIMARY KEY, v int)")
+    cb.execute("INSERT INTO py_ro VALUES (1, 10), (2, 20)")
+    ca.execute("SELECT v FROM py_ro WHERE id = 1")
+    assert ca.fetchone()[0] == 10
+    ca.execute("SELECT v + random() FROM py_ro WHERE id = 2")
+    drawn = ca.fetchone()[0]
+    assert 20 <= drawn < 21
+    ca.execute("SELECT v + random() FROM py_ro WHERE id = 2")
+    assert ca.fetchone()[0] != drawn  # another statement, another draw
+    cb.execute("UPDATE py_ro SET v = 11 WHERE id = 3")  # no row it read: no conflict
+    logged = metrics(node)[0][("cairn_raft_last_index", 'group="2"')]
+    a.commit()
+    assert metrics(node)[0][("cairn_raft_last_index", 'group="2"')] == logged
+
+    ca.execute("SELECT v FROM py_ro WHERE id = 1")
+    assert ca.fetchone()[0] == 10
+    ca.execute("SELECT sum(v) FROM py_ro")
+    assert ca.fetchone()[0] == 30
+    cb.execute("UPDATE py_ro SET v = 12 WHERE id = 1")
+    with pytest.raises(psycopg2.Error) as e:
+        a.commit()
+    assert e.value.pgcode == "40001"
+
+    # After a ROLLBACK TO that forgets the write, the block commits as one that only read.
+    ca.execute("SAVEPOINT s1")
+    ca.execute("UPDATE py_ro SET v = 0 WHERE id = 2")
+    ca.execute("ROLLBACK TO SAVEPOINT s1")
+    ca.execute("SELECT v FROM py_ro WHERE id = 2")
+    assert ca.fetchone()[0] == 20
+    a.commit()
+    cb.execute("SELECT id, v FROM py_ro ORDER BY id")
+    assert cb.fetchall() == [(1, 12), (2, 20)]
     a.close()
     b.close()
 

@@ -1,9 +1,10 @@
 """Long reads run off the event loop (docs/sql.md, "Long reads"): a read outside a transaction
 that outlasts TABLE_RUN_LOOP_MS on the loop runs again on a reader thread, over a read-only
 connection of its own. So it is no longer cut at TABLE_RUN_MS_MAX (2 s), other clients are
-answered meanwhile, the client can cancel it, and SET statement_timeout bounds it. A statement
-inside a transaction still runs on the loop and keeps the 2 s bound. Checked on one node and on
-two replicasets, where the long part runs on the other node (an RPC)."""
+answered meanwhile, the client can cancel it, and SET statement_timeout bounds it. A
+transaction's reads run so too until it writes; then its statements run on the loop and keep
+the 2 s bound. Checked on one node and on two replicasets, where the long part runs on the
+other node (an RPC)."""
 import threading
 import time
 from collections import Counter
@@ -134,19 +135,57 @@ def test_a_long_read_can_be_cancelled(node):
     conn.close()
 
 
-def test_a_long_read_in_a_transaction_keeps_the_loop_bound(node):
-    """A transaction's statements run on the loop (COMMIT runs them again at apply): a long
-    one is stopped at TABLE_RUN_MS_MAX, and the message says to run it outside. (A query of no
-    table reads outside the block, and is bounded as any read is.)"""
+def test_a_long_read_in_a_transaction_that_only_reads(node):
+    """A transaction that has not written runs its reads as any read runs — off the loop when
+    long, bounded by statement_timeout — and COMMIT checks them all at once instead of running
+    them again at apply. Its first write after a read longer than TABLE_RUN_MS_MAX is refused
+    (54000: COMMIT would run that read again on every replica's loop); a transaction that wrote
+    first keeps the 2 s bound, and the message says to run the read outside."""
     conn = connect(node, autocommit=False)
     cur = conn.cursor()
     cur.execute("CREATE TABLE lr_in_block (id int PRIMARY KEY)")
     cur.execute("INSERT INTO lr_in_block VALUES (1)")
     conn.commit()
+    long_in_block = ("SELECT count(*) FROM lr_in_block, generate_series(1, %d) g "
+                     "WHERE g %% 7 <> 3" % LONG_ROWS)
+    before = long_reads(node)
+    cur.execute("SELECT count(*) FROM lr_in_block")
+    assert cur.fetchone()[0] == 1
+    started = time.monotonic()
+    cur.execute(long_in_block)
+    took = time.monotonic() - started
+    assert cur.fetchone()[0] == LONG_ANSWER
+    assert took > 2.0, "ran in %.2f s: not past the 2 s bound, so nothing was shown" % took
+    assert long_reads(node) >= before + 1
+    conn.commit()
+
+    # The same read, then a write: refused, and the block is failed as any error fails it.
+    cur.execute(long_in_block)
+    assert cur.fetchone()[0] == LONG_ANSWER
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO lr_in_block VALUES (2)")
+    assert e.value.pgcode == "54000", e.value
+    assert "outside the transaction block" in str(e.value)
+    conn.rollback()
+    cur.execute("SELECT count(*) FROM lr_in_block")
+    assert cur.fetchone()[0] == 1  # nothing of it
+    conn.commit()
+
+    # Written first: the block's statements run on the loop and keep the bound.
+    cur.execute("INSERT INTO lr_in_block VALUES (2)")
     with pytest.raises(psycopg2.Error) as e:
         cur.execute("SELECT count(*) FROM lr_in_block, generate_series(1, 2000000000) g")
     assert e.value.pgcode == "57014", e.value
     assert "outside the transaction" in str(e.value)
+    conn.rollback()
+
+    # statement_timeout bounds a read of a transaction as it bounds any read.
+    cur.execute("SET statement_timeout = '500ms'")
+    conn.commit()
+    cur.execute("SELECT count(*) FROM lr_in_block")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("SELECT count(*) FROM lr_in_block, generate_series(1, 2000000000) g")
+    assert e.value.pgcode == "57014" and "statement timeout" in str(e.value), e.value
     conn.rollback()
     cur.execute("SELECT count(*) FROM generate_series(1, 10) g")
     assert cur.fetchone()[0] == 10
@@ -251,4 +290,29 @@ def test_a_cancel_reaches_the_other_nodes_part(sharded):
     assert took < 6, "the answer waited %.1f s for the other node's part" % took
     cur.execute("SELECT count(*) FROM lr_rows WHERE id < 10")
     assert cur.fetchone()[0] == 9
+    conn.close()
+
+
+def test_a_long_read_in_a_transaction_on_the_other_replicaset(sharded):
+    """A transaction's read of a key the other node's replicaset holds runs off that node's
+    loop, and COMMIT checks it there (an RPC both times)."""
+    a, b = sharded.nodes
+    conn = connect(a)
+    cur = conn.cursor()
+    make_lr_rows(cur)
+    # A key of the replicaset the second node (b) leads: the second one made.
+    key = next(i for i in range(1, 401) if "Runs on replicaset 2 " in
+               explained(cur, "SELECT v FROM lr_rows WHERE id = %d" % i))
+    conn.autocommit = False
+    before = long_reads(b)
+    cur.execute("SELECT v FROM lr_rows WHERE id = %s", (key,))
+    assert cur.fetchone()[0] == key % 9
+    started = time.monotonic()
+    cur.execute("SELECT (SELECT count(*) FROM generate_series(1, %d) g WHERE g %% 7 <> 3) "
+                "FROM lr_rows WHERE id = %d" % (LONG_ROWS, key))
+    took = time.monotonic() - started
+    assert cur.fetchone()[0] == LONG_ANSWER
+    assert took > 2.0, "ran in %.2f s: not past the 2 s bound" % took
+    assert long_reads(b) >= before + 1, "the other node ran no long read"
+    conn.commit()
     conn.close()

@@ -1346,7 +1346,7 @@ int table_run(struct store *s, const struct table_exec *x, bool tentative, struc
     }
     if (!next) {
         bool held = false;
-        bool may_hold = tentative && x->session != 0 && x->flags == 0;
+        bool may_hold = tentative && x->session != 0 && (x->flags & ~TABLE_EXEC_VALIDATE) == 0;
         rc = table_run_all(s, t, x, false, !tentative, may_hold ? &held : NULL, out);
         if (held && sqlite3_get_autocommit(store_db(s))) {
             held = false;

@@ -126,7 +126,10 @@ struct table_value {
 };
 
 enum table_exec_flags {
-    TABLE_EXEC_VALIDATE = 1, /* compare every statement's result hash with expect_hash */
+    /* Compare every statement's result hash with expect_hash: at COMMIT (a write, or a read
+     * of a transaction that only read), and on a tentative run, which then runs every
+     * statement (none left out) and may still be held. */
+    TABLE_EXEC_VALIDATE = 1,
     TABLE_EXEC_BUCKETS = 2,  /* buckets/buckets_bytes: the coordinator's placement (above) */
 };
 
