@@ -2472,7 +2472,8 @@ static void sqlx_do_commit(struct sqlx_session *s)
         sqlx_statement_done(s);
         return;
     }
-    if (s->txn == SQLX_FAILED || s->n_stmts == 0) {
+    bool one_read = s->n_stmts == 1 && !s->stmts[0].write; /* of one state: nothing to check */
+    if (s->txn == SQLX_FAILED || s->n_stmts == 0 || one_read) {
         pg_send_command_complete(s->c, s->txn == SQLX_FAILED ? "ROLLBACK" : "COMMIT");
         sqlx_txn_reset(s);
         sqlx_statement_done(s);

@@ -350,7 +350,7 @@ def test_commit_keeps_the_savepoint_its_statements_ran_in_unless_a_read_changed(
 def test_a_block_that_only_reads_commits_by_reading_again(node):
     """A transaction that only read writes nothing through the log: COMMIT runs its reads again
     on one state, and each must give what the client was given (serializable: it is as if it
-    had read everything then), else 40001. random() draws as it did (each statement its own
+    had read everything then), else 40001; a single read needs no check. random() draws as it did (each statement its own
     seed in the transaction, wherever it runs)."""
     a = connect(node, autocommit=False)
     b = connect(node)
@@ -377,6 +377,13 @@ def test_a_block_that_only_reads_commits_by_reading_again(node):
     with pytest.raises(psycopg2.Error) as e:
         a.commit()
     assert e.value.pgcode == "40001"
+
+    # One read is of one state: it commits whatever happened since (before that write).
+    ca.execute("SELECT v FROM py_ro WHERE id = 1")
+    assert ca.fetchone()[0] == 12
+    cb.execute("UPDATE py_ro SET v = 13 WHERE id = 1")
+    a.commit()
+    cb.execute("UPDATE py_ro SET v = 12 WHERE id = 1")
 
     # After a ROLLBACK TO that forgets the write, the block commits as one that only read.
     ca.execute("SAVEPOINT s1")
