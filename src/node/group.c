@@ -755,7 +755,10 @@ static void group_apply(struct group *g, const struct raft_ready *rd)
     struct errbuf eb = {{0}};
     struct store_result *res = calloc(rd->n_committed, sizeof *res);
     ASSERT(res != NULL);
-    int rc = store_apply(g->store, rd->committed, rd->n_committed, res, &eb);
+    /* The entries are committed in the log, so their results may be answered before SQLite's
+     * COMMIT of the batch writes its pages: the client's next request is on its way while
+     * it does. Whatever a waiter runs on the store meanwhile commits the batch first. */
+    int rc = store_apply_open(g->store, rd->committed, rd->n_committed, res, &eb);
     if (rc != 0) {
         free(res);
         group_fail(g, rc, eb.msg);
@@ -771,6 +774,9 @@ static void group_apply(struct group *g, const struct raft_ready *rd)
     }
     store_results_free(res, rd->n_committed);
     free(res);
+    rc = store_apply_close(g->store, &eb);
+    if (rc != 0)
+        group_fail(g, rc, eb.msg);
 }
 
 static void group_persisted(void *arg, int rc)

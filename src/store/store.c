@@ -76,14 +76,27 @@ int store_exec(sqlite3 *db, const char *sql, const char *what, struct errbuf *eb
     return 0;
 }
 
+/* An applied batch left open (store_apply_open) is committed before anything else uses the
+ * connection. It may have been answered already: failing here, nothing may read past it. */
+static void store_settle(struct store *s)
+{
+    if (!s->commit_pending)
+        return;
+    struct errbuf eb = {{0}};
+    if (store_apply_close(s, &eb) != 0)
+        PANIC("store %s: committing an applied batch failed: %s", s->path, eb.msg);
+}
+
 void store_hold(struct store *s, const struct store_holder *holder, void *arg)
 {
+    store_settle(s);
     s->holder = holder;
     s->held_arg = holder != NULL ? arg : NULL;
 }
 
 void store_release(struct store *s)
 {
+    store_settle(s);
     const struct store_holder *holder = s->holder;
     if (holder == NULL)
         return;
@@ -549,7 +562,33 @@ static int store_apply_entry(struct store *s, const struct raft_entry *e, struct
 int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
                 struct store_result *results, struct errbuf *eb)
 {
+    int rc = store_apply_open(s, entries, n, results, eb);
+    if (rc == 0)
+        rc = store_apply_close(s, eb);
+    if (rc != 0)
+        store_results_free(results, n);
+    return rc;
+}
+
+int store_apply_close(struct store *s, struct errbuf *eb)
+{
+    if (!s->commit_pending)
+        return 0;
+    s->commit_pending = false; /* the commit below uses the connection */
+    int rc = store_commit(s, eb);
+    if (rc != 0) {
+        store_rollback(s);
+        s->applied_index = s->pending_prev_index;
+        s->applied_term = s->pending_prev_term;
+    }
+    return rc;
+}
+
+int store_apply_open(struct store *s, const struct raft_entry *entries, uint32_t n,
+                     struct store_result *results, struct errbuf *eb)
+{
     ASSERT(n == 0 || (entries != NULL && results != NULL));
+    store_settle(s);
     if (s->reader)
         return err_set(eb, ERR_INVAL, "apply on a read-only store handle");
     uint32_t first = 0; /* the first entry not yet applied */
@@ -586,15 +625,16 @@ int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
         rc = store_meta_set(s, STORE_META_APPLIED_INDEX, last->index, eb);
     if (rc == 0)
         rc = store_meta_set(s, STORE_META_APPLIED_TERM, last->term, eb);
-    if (rc == 0)
-        rc = store_commit(s, eb);
     if (rc != 0) {
         store_rollback(s);
         store_results_free(results, n);
         return rc;
     }
+    s->pending_prev_index = s->applied_index;
+    s->pending_prev_term = s->applied_term;
     s->applied_index = last->index;
     s->applied_term = last->term;
+    s->commit_pending = true;
     return 0;
 }
 

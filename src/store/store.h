@@ -170,6 +170,17 @@ int store_meta_get(struct store *s, const char *name, uint64_t *value, struct er
  * ERR_UNSUPPORTED (unknown model or command), ERR_INVAL (gap, or s is a reader). */
 int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
                 struct store_result *results, struct errbuf *eb);
+/* store_apply in two steps, so that the results can be answered while SQLite's COMMIT (a
+ * write of every page the batch changed) has not run yet: open applies the batch, with the
+ * applied index, in a transaction left open; close commits it. Between the two, whatever uses
+ * the connection (every store function, store_db, store_stmt, store_hold, store_release)
+ * commits it first, so nothing ever sees the batch uncommitted — and since the batch may have
+ * been answered, a commit that fails there stops the process (PANIC; the log has the batch and
+ * applies it again at restart). A failed open is a failed store_apply; a failed close rolls
+ * the batch back, restores the applied index, frees nothing, and the node must stop. */
+int store_apply_open(struct store *s, const struct raft_entry *entries, uint32_t n,
+                     struct store_result *results, struct errbuf *eb);
+int store_apply_close(struct store *s, struct errbuf *eb);
 
 /* Makes everything applied so far durable (one synchronous commit that fsyncs
  * the SQLite WAL) and returns that applied index in *durable_index. The node

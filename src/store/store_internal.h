@@ -48,6 +48,10 @@ struct store {
     const struct store_holder *holder;
     void *held_arg;
     uint64_t kept; /* entries applied in the transaction their holder held */
+    /* store_apply_open's batch, applied but not yet committed (store_apply_close), and the
+     * applied index and term before it. */
+    bool commit_pending;
+    uint64_t pending_prev_index, pending_prev_term;
 };
 
 /* Registered models, in snapshot order. */

@@ -485,6 +485,62 @@ TEST(gaps_are_refused_but_the_bootstrap_index_is_not_a_gap)
     dir_remove(&d);
 }
 
+/* store_apply_open leaves the batch uncommitted: another connection does not see it until
+ * store_apply_close — or until anything uses the store's connection, which commits it first. */
+TEST(an_open_batch_is_committed_before_anything_uses_the_connection)
+{
+    struct dir d;
+    CHECK_EQ(dir_make(&d), 0);
+    char path[128];
+    dir_file(&d, "s.db", path, sizeof path);
+    static struct log l;
+    log_workload(&l, 1, 30, 5);
+    struct store *s, *r;
+    CHECK_EQ(store_open(path, NULL, &s, NULL), 0);
+    CHECK_EQ(apply_range(s, &l, 0, 10, 10), 0);
+    CHECK_EQ(store_open_reader(s, &r, NULL), 0);
+    struct store_result res[10];
+    uint64_t seen;
+
+    /* Closed explicitly. */
+    CHECK_EQ(store_apply_open(s, &l.e[10], 10, res, NULL), 0);
+    store_results_free(res, 10);
+    CHECK_EQ(store_applied_index(s), 20); /* as the batch will stand */
+    CHECK_EQ(store_meta_get(r, "applied_index", &seen, NULL), 0);
+    CHECK_EQ(seen, 10);
+    CHECK_EQ(store_apply_close(s, NULL), 0);
+    CHECK_EQ(store_meta_get(r, "applied_index", &seen, NULL), 0);
+    CHECK_EQ(seen, 20);
+    CHECK_EQ(store_apply_close(s, NULL), 0); /* nothing left: a no-op */
+
+    /* Committed by the next use of the connection (a read of it here). */
+    CHECK_EQ(store_apply_open(s, &l.e[20], 10, res, NULL), 0);
+    store_results_free(res, 10);
+    CHECK_EQ(store_meta_get(r, "applied_index", &seen, NULL), 0);
+    CHECK_EQ(seen, 20);
+    uint64_t own;
+    CHECK_EQ(store_meta_get(s, "applied_index", &own, NULL), 0);
+    CHECK_EQ(own, 30);
+    CHECK_EQ(store_meta_get(r, "applied_index", &seen, NULL), 0);
+    CHECK_EQ(seen, 30);
+    CHECK_EQ(store_apply_close(s, NULL), 0);
+    struct buf before = BUF_INIT, after = BUF_INIT;
+    CHECK_EQ(dump(s, &before), 0);
+    store_close(r);
+    store_close(s);
+
+    /* And by store_close: reopened, the store has every batch. */
+    CHECK_EQ(store_open(path, NULL, &s, NULL), 0);
+    CHECK_EQ(store_applied_index(s), 30);
+    CHECK_EQ(dump(s, &after), 0);
+    CHECK(same(&before, &after));
+    store_close(s);
+    buf_free(&before);
+    buf_free(&after);
+    log_free(&l);
+    dir_remove(&d);
+}
+
 TEST(checkpoint_reports_the_applied_index)
 {
     struct dir d;
