@@ -2748,9 +2748,9 @@ static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_ta
         sqlx_run_start(s, groups[i], false, true, ts, nts, 0, sqlx_ddl_checked, d);
 }
 
-/* The catalog's definition text of a table (see sqlx_table_from_def). */
-/* ixd: what each index of ix indexes (NULL: nothing known); sq: the "sq" of the definition
- * (NULL: none, the default SQLite name). */
+/* The catalog's definition text of a table (see sqlx_table_from_def). ixd: what each index of
+ * ix indexes (NULL: nothing known); sq: the "sq" of the definition (NULL: none, the default
+ * SQLite name). */
 static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_t ncols,
                            const uint32_t *dist, uint32_t ndist, const uint32_t *pk,
                            uint32_t npk, bool defaults_known, char *const *ix, uint32_t nix,
@@ -3437,8 +3437,6 @@ static void sqlx_not_null_index(struct buf *sql, const struct sqlx_table *t, con
         buf_printf(sql, "%s\"%s\" IS NULL", k ? " OR " : "", cols[k]);
 }
 
-/* ALTER TABLE: its commands in order, each a SQLite statement of the change (joined for one
- * schema change) and an edit of the table's definition. */
 /* ALTER TABLE t RENAME TO new_name: the catalog's entry takes the new name, and the SQLite
  * table keeps its own (the definition's "sq"), so no replicaset changes anything: rows,
  * indexes and triggers stay as they are, and statements planned with the old name are
@@ -3473,6 +3471,8 @@ static void sqlx_do_rename_table(struct sqlx_session *s, const struct sqlx_table
     buf_free(&def);
 }
 
+/* ALTER TABLE: its commands in order, each a SQLite statement of the change (joined for one
+ * schema change) and an edit of the table's definition. */
 static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *st)
 {
     struct sqlx_catalog *cat = sqlx_catalog(s->x);

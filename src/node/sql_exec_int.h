@@ -134,7 +134,7 @@ struct sqlx_txn_stmt {
     uint64_t hash;
     bool write;
     /* A read of a transaction that had not written yet ran as any read does (off the loop
-     * when long): how long it took, for a later write may make COMMIT run it again at apply. */
+     * when long): how long it took, since a later write makes COMMIT run it again at apply. */
     uint32_t read_ms;
 };
 

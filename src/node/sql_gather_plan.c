@@ -1560,7 +1560,7 @@ static bool gp_plan_joined(struct gp *g, struct sql_error *err)
     /* merged here: the rows as they come, in their order */
     struct sqlx_gmerge *m = &g->p->merge;
     /* DISTINCT too when the sort covers every result column: equal rows then come together */
-    bool covered = true;
+    bool covered = ok;
     for (uint32_t i = 0; i < nt && covered; i++) {
         covered = false;
         for (uint32_t k = 0; k < q->order_by.n && !covered; k++)

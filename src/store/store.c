@@ -563,8 +563,9 @@ int store_apply(struct store *s, const struct raft_entry *entries, uint32_t n,
                 struct store_result *results, struct errbuf *eb)
 {
     int rc = store_apply_open(s, entries, n, results, eb);
-    if (rc == 0)
-        rc = store_apply_close(s, eb);
+    if (rc != 0)
+        return rc; /* open freed the results */
+    rc = store_apply_close(s, eb);
     if (rc != 0)
         store_results_free(results, n);
     return rc;
