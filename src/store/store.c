@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/assert.h"
 #include "base/log.h"
@@ -693,6 +694,19 @@ static uint64_t store_read_applied(sqlite3 *db)
     return applied;
 }
 
+/* The RESTART pass's busy handler: a few short waits, then it gives up. The pass holds the
+ * writer's lock while it waits for readers, and the store's writer is the event loop; a read
+ * may take seconds (a snapshot sent to a peer, a long query), and SQLite's own timeout would
+ * hold the loop that long. Given up, the pass is tried again at the next checkpoint. */
+static int store_checkpoint_busy(void *arg, int n)
+{
+    (void)arg;
+    if ((int64_t)n * STORE_CHECKPOINT_RETRY_US >= STORE_CHECKPOINT_WAIT_US)
+        return 0;
+    usleep(STORE_CHECKPOINT_RETRY_US);
+    return 1;
+}
+
 int store_checkpoint_background(const char *path, uint64_t *durable_index, struct errbuf *eb)
 {
     *durable_index = 0;
@@ -705,8 +719,8 @@ int store_checkpoint_background(const char *path, uint64_t *durable_index, struc
      * the writer goes on. Under steady writes it never covers every frame, and
      * then SQLite can never restart the WAL, which grows without end; so a
      * RESTART pass follows: it holds writers off only while it copies the few
-     * frames written meanwhile and syncs, and the next write starts the WAL
-     * over. Everything committed before the second pass began is durable in
+     * frames written meanwhile and syncs, and waits a moment at most for
+     * readers (store_checkpoint_busy); the next write starts the WAL over. Everything committed before the second pass began is durable in
      * the database file when it succeeds. */
     int n_log = -1, n_ckpt = -1, src = SQLITE_OK;
     if (rc == 0)
@@ -714,6 +728,7 @@ int store_checkpoint_background(const char *path, uint64_t *durable_index, struc
     uint64_t applied = 0;
     if (rc == 0 && (src == SQLITE_OK || src == SQLITE_BUSY)) {
         applied = store_read_applied(db);
+        sqlite3_busy_handler(db, store_checkpoint_busy, NULL);
         src = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_RESTART, &n_log, &n_ckpt);
     }
     if (rc == 0 && src != SQLITE_OK && src != SQLITE_BUSY)

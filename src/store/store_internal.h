@@ -15,6 +15,10 @@
 #define STORE_TABLES_MAX (1 + STORE_MODELS_MAX * STORE_MODEL_TABLES_MAX)
 /* How long a connection waits on another's lock (checkpoints, WAL recovery). */
 #define STORE_BUSY_TIMEOUT_MS 10000
+/* How long the checkpoint's RESTART pass waits, in all (store_checkpoint_background): for the
+ * writer's lock and then, holding it, for the readers of the WAL. */
+#define STORE_CHECKPOINT_WAIT_US 5000
+#define STORE_CHECKPOINT_RETRY_US 250
 /* SQLite copies the WAL back into the database (two fsyncs) once it holds this
  * many pages. SQLite's default, 1000, made checkpoints the main cost of apply
  * on random keys: a page written by many commits is copied back many times.

@@ -838,6 +838,7 @@ int table_exec_sql(sqlite3 *db, const char *sql)
 /* The savepoint of every run and EXEC, through statements prepared once (sqlite3_exec would
  * parse its text every time: a tenth of a short transaction's time). */
 enum table_sp {
+    TABLE_SP_BEGIN_WRITE, /* the write lock first, for a run that may write (table_run_all) */
     TABLE_SP_BEGIN,
     TABLE_SP_ROLLBACK,
     TABLE_SP_RELEASE,
@@ -850,18 +851,34 @@ enum table_sp {
 
 static int table_savepoint(struct store *s, struct table_model_state *t, enum table_sp op)
 {
-    static const char *const sql[] = {"SAVEPOINT cairn_exec", "ROLLBACK TO cairn_exec",
+    static const char *const sql[] = {"BEGIN IMMEDIATE",
+                                      "SAVEPOINT cairn_exec", "ROLLBACK TO cairn_exec",
                                       "RELEASE cairn_exec",   "SAVEPOINT cairn_stmt",
                                       "ROLLBACK TO cairn_stmt", "RELEASE cairn_stmt",
                                       "ROLLBACK"};
     struct errbuf eb = {{0}};
     if (store_stmt(s, &t->savepoint[op], sql[op], &eb) != 0)
         return SQLITE_ERROR;
-    if (op == TABLE_SP_BEGIN)
-        t->savepoint_outer = sqlite3_get_autocommit(store_db(s));
     int rc = sqlite3_step(t->savepoint[op]);
     sqlite3_reset(t->savepoint[op]);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Begins the run's savepoint. A run that may write and begins the transaction takes the write
+ * lock first: else its first read (of the bucket states) begins a read transaction, and SQLite
+ * answers a read transaction's first write with SQLITE_BUSY at once, without waiting, whenever
+ * another connection holds the lock — as the store's checkpoint does for a moment
+ * (store_checkpoint_background). Taken first, the lock is waited for like any other. */
+static int table_run_begin(struct store *s, struct table_model_state *t, bool write)
+{
+    t->savepoint_outer = sqlite3_get_autocommit(store_db(s));
+    bool immediate = write && t->savepoint_outer;
+    int rc = immediate ? table_savepoint(s, t, TABLE_SP_BEGIN_WRITE) : SQLITE_OK;
+    if (rc == SQLITE_OK)
+        rc = table_savepoint(s, t, TABLE_SP_BEGIN);
+    if (rc != SQLITE_OK && immediate && !sqlite3_get_autocommit(store_db(s)))
+        table_savepoint(s, t, TABLE_SP_ROLLBACK_ALL);
+    return rc;
 }
 
 /* Undoes the run's savepoint. One that began the transaction (a read or tentative run, not an
@@ -916,7 +933,7 @@ static int table_run_all(struct store *s, struct table_model_state *t, const str
     }
     t->env.now_us = x->now_us;
     t->env.random_seed = x->seed;
-    if (table_savepoint(s, t, TABLE_SP_BEGIN) != SQLITE_OK) {
+    if (table_run_begin(s, t, !read_only) != SQLITE_OK) {
         table_output_error(out, "XX000", sqlite3_errmsg(db), 0);
         return ERR_IO;
     }

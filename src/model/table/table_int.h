@@ -56,7 +56,7 @@ struct table_model_state {
     struct sql_func_env env; /* read by the SQL functions during a statement */
     uint32_t bucket_count;
     sqlite3_stmt *meta_get, *meta_set;
-#define TABLE_SAVEPOINT_STMTS 7
+#define TABLE_SAVEPOINT_STMTS 8
     sqlite3_stmt *savepoint[TABLE_SAVEPOINT_STMTS]; /* enum table_sp (table.c) */
     bool savepoint_outer; /* the run's savepoint began the transaction */
     /* The client transaction whose tentative savepoint is held open (table_exec.session). */

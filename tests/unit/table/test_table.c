@@ -1,6 +1,8 @@
 /* The table model: replicated statements at apply, reads and tentative runs,
  * result-hash validation, schema versions, and commands that do not decode. */
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kv/kv_fx.h"
 #include "model/table/table.h"
@@ -388,6 +390,47 @@ TEST(a_tentative_run_replays_only_what_its_last_statement_reads)
     CHECK_EQ(txn_run(&f, same, 3, &out), 0);
     CHECK_EQ(state_of(&out), TABLE_STATE_ERROR);
     CHECK_EQ(count_rows(&f), 0);
+    buf_free(&out);
+    fx_close(&f);
+}
+
+/* Another connection holding the write lock for a moment, as the store's checkpoint does. */
+struct locker {
+    sqlite3 *db;
+    pthread_t thread;
+};
+
+static void *locker_commit_later(void *arg)
+{
+    struct locker *k = arg;
+    usleep(200 * 1000);
+    sqlite3_exec(k->db, "COMMIT", NULL, NULL, NULL);
+    return NULL;
+}
+
+/* A tentative run that reads before it writes waits for the write lock another connection
+ * holds: SQLite would fail the write at once, "database is locked", had the run begun as a
+ * read transaction. */
+TEST(a_tentative_run_waits_for_the_write_lock)
+{
+    struct fx f;
+    open_with_table(&f);
+    struct locker k;
+    CHECK_EQ(sqlite3_open_v2(f.path, &k.db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(k.db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ(pthread_create(&k.thread, NULL, locker_commit_later, &k), 0);
+    struct table_stmt st[] = {
+        {.sql = "SELECT count(*) FROM t", .sql_len = 22},
+        {.sql = "INSERT INTO t VALUES (1, 'a')", .sql_len = 29},
+    };
+    struct table_exec x = {.now_us = 1, .seed = 7, .flags = TABLE_EXEC_VALIDATE, .n = 2,
+                           .stmts = st};
+    struct buf out = BUF_INIT;
+    CHECK_EQ(table_run(f.s, &x, true, &out, NULL), 0);
+    CHECK_EQ(state_of(&out), TABLE_STATE_OK);
+    pthread_join(k.thread, NULL);
+    sqlite3_close(k.db);
+    CHECK_EQ(count_rows(&f), 0); /* tentative: nothing stays */
     buf_free(&out);
     fx_close(&f);
 }
