@@ -192,6 +192,7 @@ struct net_conn {
     struct net_decoder dec;
     struct buf wq;              /* frames waiting for the next write */
     struct buf wflight;         /* the bytes of the write in flight */
+    size_t wflight_sent;        /* of which the socket took this many at once */
     struct net_link link;       /* t->conns */
     struct net_link dirty_link; /* t->dirty */
     struct net_link calls;      /* outgoing calls whose request went on this connection */
@@ -538,15 +539,34 @@ static void net_conn_start_write(struct net_conn *c)
 {
     struct net_transport *t = c->t;
     ASSERT(!c->writing && c->wflight.len > 0);
+    t->stats.writes++;
+    /* Tried at once first. Most writes complete, and then need no request, no callback and no
+     * change to the poll set: libuv re-arms the descriptor after every completed uv_write, a
+     * system call per write. */
     uv_buf_t ub = uv_buf_init((char *)c->wflight.data, (unsigned)c->wflight.len);
-    int rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, net_on_write);
+    int rc = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
+    if (rc < 0 && rc != UV_EAGAIN) {
+        c->wflight.len = 0;
+        net_conn_fail(c, ERR_IO, LOG_INFO, "write: %s", uv_strerror(rc));
+        return;
+    }
+    size_t sent = rc > 0 ? (size_t)rc : 0;
+    t->stats.bytes_out += sent;
+    if (sent == c->wflight.len) {
+        c->wflight.len = 0;
+        if (c->wflight.cap > NET_WRITE_BUF_KEEP_BYTES)
+            buf_free(&c->wflight);
+        return;
+    }
+    c->wflight_sent = sent;
+    ub = uv_buf_init((char *)c->wflight.data + sent, (unsigned)(c->wflight.len - sent));
+    rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, net_on_write);
     if (rc != 0) {
         c->wflight.len = 0;
         net_conn_fail(c, ERR_IO, LOG_INFO, "write: %s", uv_strerror(rc));
         return;
     }
     c->writing = true;
-    t->stats.writes++;
 }
 
 /* Sends everything queued in one write. Only a ready connection writes:
@@ -568,7 +588,7 @@ static void net_on_write(uv_write_t *req, int status)
     struct net_transport *t = c->t;
     ASSERT(c->writing);
     c->writing = false;
-    size_t n = c->wflight.len;
+    size_t n = c->wflight.len - c->wflight_sent;
     c->wflight.len = 0;
     if (c->wflight.cap > NET_WRITE_BUF_KEEP_BYTES)
         buf_free(&c->wflight);

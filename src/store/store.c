@@ -167,7 +167,7 @@ int store_connect(const char *path, bool create, sqlite3 **out, struct errbuf *e
     if (create)
         flags |= SQLITE_OPEN_CREATE;
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    int rc = sqlite3_open_v2(path, &db, flags, STORE_VFS);
     if (rc != SQLITE_OK) {
         int err = store_sqlite_err(db, rc, path, eb);
         sqlite3_close(db);

@@ -199,12 +199,38 @@ static void on_write(uv_write_t *req, int status)
         pg_session_drained(&sc->s);
 }
 
-/* Hands the session's output to the socket, taking its memory. */
+/* Hands the session's output to the socket. Most of it is written at once (uv_try_write), and
+ * the buffer stays the session's for the next turn: no request, no completion callback, and
+ * no change to the poll set — libuv re-arms the descriptor after every completed uv_write, a
+ * system call per answer. What the socket does not take goes by uv_write, which takes the
+ * buffer's memory; the write queue keeps the order (uv_try_write refuses while it is not
+ * empty). A large write done at once still tells the session, on the next turn, as a
+ * completion would: it may have stopped for that output (PG_CONN_OUTPUT_BYTES_HIGH). */
+static void on_resume(uv_timer_t *t);
+
 static void write_out(struct pg_sconn *sc)
 {
     struct buf *out = &sc->s.out;
     if (out->len == 0)
         return;
+    uv_buf_t b = uv_buf_init((char *)out->data, (unsigned)out->len);
+    int n = uv_try_write((uv_stream_t *)&sc->tcp, &b, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+        LOGD("pg", "write to %s failed: %s", sc->s.peer, uv_strerror(n));
+        out->len = 0;
+        conn_close(sc);
+        return;
+    }
+    size_t sent = n > 0 ? (size_t)n : 0;
+    sc->srv->st.bytes_out += sent;
+    if (sent == out->len) {
+        out->len = 0;
+        if (out->cap > PG_CONN_OUTPUT_FLUSH_BYTES) {
+            buf_free(out); /* a large answer's memory is not kept */
+            uv_timer_start(&sc->resume, on_resume, 0, 0);
+        }
+        return;
+    }
     struct pg_write *w = malloc(sizeof *w);
     if (w == NULL) {
         out->len = 0;
@@ -213,11 +239,11 @@ static void write_out(struct pg_sconn *sc)
     }
     w->sc = sc;
     w->data = out->data;
-    w->len = out->len;
+    w->len = out->len - sent;
     w->req.data = w;
     out->data = NULL;
     out->len = out->cap = 0;
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+    b = uv_buf_init((char *)w->data + sent, (unsigned)w->len);
     if (uv_write(&w->req, (uv_stream_t *)&sc->tcp, &b, 1, on_write) != 0) {
         /* If uv_write fails its callback never runs. */
         free(w->data);
@@ -296,11 +322,14 @@ static void io_kick(struct pg_conn *c)
         uv_timer_stop(&sc->timer);
 }
 
+/* The session's deferred turn (io_defer), and the news of a large write done at once
+ * (write_out): drained goes on as resume does, first telling a backend that waits for output
+ * to drain. */
 static void on_resume(uv_timer_t *t)
 {
     struct pg_sconn *sc = t->data;
     if (!sc->closing)
-        pg_session_resume(&sc->s);
+        pg_session_drained(&sc->s);
 }
 
 static void io_defer(struct pg_conn *c)
