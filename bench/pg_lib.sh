@@ -98,3 +98,20 @@ start_two_replicasets() {
         sleep 1
     done
 }
+
+# pgbench's tables for select-only runs on several replicasets. pgbench -i loads inside one
+# transaction, which may not span replicasets: the tables are created with pgbench, the same
+# rows loaded outside a transaction block (SCALE as pgbench -s).
+load_select_only() { # port user db
+    local port=$1 user=$2 db=$3
+    pgbench -h 127.0.0.1 -p "$port" -U "$user" -i -I dt -s "$SCALE" "$db" >"$work/load-$port.log" 2>&1
+    local p=(psql -X -q -h 127.0.0.1 -p "$port" -U "$user" -d "$db" -v ON_ERROR_STOP=1)
+    awk -v s="$SCALE" 'BEGIN{for(i=1;i<=s*100000;i++) printf "%d\t%d\t0\t\n", i, int((i-1)/100000)+1}' \
+        >"$work/accounts.txt"
+    "${p[@]}" -c "\\copy pgbench_accounts FROM '$work/accounts.txt'"
+    for b in $(seq 1 "$SCALE"); do "${p[@]}" -c "INSERT INTO pgbench_branches VALUES ($b, 0)"; done
+    for t in $(seq 1 $((SCALE * 10))); do
+        "${p[@]}" -c "INSERT INTO pgbench_tellers VALUES ($t, $(((t - 1) / 10 + 1)), 0)"
+    done
+    pgbench -h 127.0.0.1 -p "$port" -U "$user" -i -I p "$db" >>"$work/load-$port.log" 2>&1
+}

@@ -26,18 +26,7 @@ measure() { # label port user db [select-only]
         pgbench -h 127.0.0.1 -p "$port" -U "$user" -i -s "$SCALE" -q "$db" >"$work/$label-init.log" 2>&1 ||
             { echo "pgbench -i failed on $label:" >&2; cat "$work/$label-init.log" >&2; exit 1; }
     else
-        # pgbench -i loads inside one transaction, which may not span replicasets: create the
-        # tables with pgbench, load the same rows outside a transaction block.
-        pgbench -h 127.0.0.1 -p "$port" -U "$user" -i -I dt -s "$SCALE" "$db" >"$work/$label-init.log" 2>&1
-        local p=(psql -X -q -h 127.0.0.1 -p "$port" -U "$user" -d "$db" -v ON_ERROR_STOP=1)
-        awk -v s="$SCALE" 'BEGIN{for(i=1;i<=s*100000;i++) printf "%d\t%d\t0\t\n", i, int((i-1)/100000)+1}' \
-            >"$work/accounts.txt"
-        "${p[@]}" -c "\\copy pgbench_accounts FROM '$work/accounts.txt'"
-        for b in $(seq 1 "$SCALE"); do "${p[@]}" -c "INSERT INTO pgbench_branches VALUES ($b, 0)"; done
-        for t in $(seq 1 $((SCALE * 10))); do
-            "${p[@]}" -c "INSERT INTO pgbench_tellers VALUES ($t, $(((t - 1) / 10 + 1)), 0)"
-        done
-        pgbench -h 127.0.0.1 -p "$port" -U "$user" -i -I p "$db" >>"$work/$label-init.log" 2>&1
+        load_select_only "$port" "$user" "$db"
     fi
     for c in 1 8; do
         tps[$label,S,$c]=$(run_pgbench "$port" "$user" "$db" -S -c "$c" -j "$c" -T "$DURATION")

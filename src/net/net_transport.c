@@ -246,9 +246,12 @@ struct net_transport {
     uint16_t port;
     uv_tcp_t listener;
     uv_idle_t idle;   /* active while frames wait: keeps the loop from blocking before check */
-    uv_check_t check; /* flushes every dirty connection once per iteration */
+    /* Flushes every dirty connection once per iteration. Always started, from the start: libuv
+     * runs check handles newest first, so this one runs after those of everything created
+     * later (the groups), and what they queue in an iteration goes out in the same one. */
+    uv_check_t check;
     uv_timer_t housekeeping;
-    bool flush_armed;
+    bool flush_armed; /* idle started */
     unsigned handles; /* open libuv handles; t is freed after the last one closes */
     bool closing;
     void (*done)(void *ctx);
@@ -619,9 +622,10 @@ static void net_on_check(uv_check_t *h)
         work.prev->next = &work;
         net_list_init(&t->dirty);
     }
-    uv_idle_stop(&t->idle);
-    uv_check_stop(&t->check);
-    t->flush_armed = false;
+    if (t->flush_armed) {
+        uv_idle_stop(&t->idle);
+        t->flush_armed = false;
+    }
     while (!net_list_empty(&work)) {
         struct net_conn *c = NET_CONTAINER(work.next, struct net_conn, dirty_link);
         net_list_remove(&c->dirty_link);
@@ -642,7 +646,6 @@ static void net_conn_mark_dirty(struct net_conn *c)
     net_list_push(&t->dirty, &c->dirty_link);
     if (!t->flush_armed) {
         uv_idle_start(&t->idle, net_on_idle);
-        uv_check_start(&t->check, net_on_check);
         t->flush_armed = true;
     }
 }
@@ -1401,6 +1404,8 @@ int net_transport_start(uv_loop_t *loop, const char *listen_addr, const struct n
     uv_timer_init(loop, &t->housekeeping);
     t->listener.data = t->idle.data = t->check.data = t->housekeeping.data = t;
     t->handles = 4;
+    uv_check_start(&t->check, net_on_check);
+    uv_unref((uv_handle_t *)&t->check); /* it alone does not keep the loop running */
 
     const char *what = "bind";
     int uvrc = uv_tcp_bind(&t->listener, (const struct sockaddr *)&ss, 0);
