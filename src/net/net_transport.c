@@ -549,8 +549,10 @@ static void net_conn_start_write(struct net_conn *c)
     uv_buf_t ub = uv_buf_init((char *)c->wflight.data, (unsigned)c->wflight.len);
     int rc = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
     if (rc < 0 && rc != UV_EAGAIN) {
+        /* a reset peer, found at once now: acted on in the check phase, as a failed write's
+         * callback would be, not inside the caller (the handshake goes on after its HELLO) */
         c->wflight.len = 0;
-        net_conn_fail(c, ERR_IO, LOG_INFO, "write: %s", uv_strerror(rc));
+        net_conn_defer_fail(c, "write", rc);
         return;
     }
     size_t sent = rc > 0 ? (size_t)rc : 0;

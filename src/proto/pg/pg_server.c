@@ -199,6 +199,8 @@ static void on_write(uv_write_t *req, int status)
         pg_session_drained(&sc->s);
 }
 
+static void on_resume(uv_timer_t *t);
+
 /* Hands the session's output to the socket. Most of it is written at once (uv_try_write), and
  * the buffer stays the session's for the next turn: no request, no completion callback, and
  * no change to the poll set — libuv re-arms the descriptor after every completed uv_write, a
@@ -206,8 +208,6 @@ static void on_write(uv_write_t *req, int status)
  * buffer's memory; the write queue keeps the order (uv_try_write refuses while it is not
  * empty). A large write done at once still tells the session, on the next turn, as a
  * completion would: it may have stopped for that output (PG_CONN_OUTPUT_BYTES_HIGH). */
-static void on_resume(uv_timer_t *t);
-
 static void write_out(struct pg_sconn *sc)
 {
     struct buf *out = &sc->s.out;
@@ -225,10 +225,10 @@ static void write_out(struct pg_sconn *sc)
     sc->srv->st.bytes_out += sent;
     if (sent == out->len) {
         out->len = 0;
-        if (out->cap > PG_CONN_OUTPUT_FLUSH_BYTES) {
-            buf_free(out); /* a large answer's memory is not kept */
+        if (sent > PG_CONN_OUTPUT_FLUSH_BYTES)
             uv_timer_start(&sc->resume, on_resume, 0, 0);
-        }
+        if (out->cap > PG_CONN_OUTPUT_FLUSH_BYTES)
+            buf_free(out); /* a large answer's memory is not kept */
         return;
     }
     struct pg_write *w = malloc(sizeof *w);
