@@ -83,7 +83,10 @@ def test_short_reads_stay_on_the_loop(node):
     for _ in range(50):
         cur.execute("SELECT count(*) FROM generate_series(1, 1000) g")
         assert cur.fetchone()[0] == 1000
-    assert long_reads(node) == before
+    # The loop's budget is wall-clock time: on a busy host (the sanitizer build, CI) a read
+    # preempted past it moves now and then. All or most of them moving would be the bug.
+    moved = long_reads(node) - before
+    assert moved <= 3, "%d of 50 short reads left the loop" % moved
     conn.close()
 
 
