@@ -3076,11 +3076,29 @@ fail:
     sqlx_statement_done(s);
 }
 
+static void sqlx_drop_next_cb(uv_timer_t *t)
+{
+    struct sqlx_session *s = t->data;
+    struct sqlx_ddl *d = s->ddl_barrier;
+    s->ddl_barrier = NULL;
+    sqlx_drop_next(d);
+}
+
+/* DROP TABLE a, b, ...: one governor change per table, each expecting the catalog version the
+ * one before made. So the next waits for this node's governor replica to have applied the
+ * last (it may be a follower, behind the leader that answered): proposed against the older
+ * version it would be refused, and the statement planned again would not find the tables
+ * dropped already (42P01). */
 static void sqlx_drop_next(struct sqlx_ddl *d)
 {
     struct sqlx_session *s = d->s;
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
     const struct sql_drop *dr = d->st->drop;
+    if (cat->version < d->version && clock_mono_ms() < s->deadline_ms) {
+        s->ddl_barrier = d;
+        uv_timer_start(&s->retry_timer, sqlx_drop_next_cb, SQLX_RETRY_MS, 0);
+        return;
+    }
     while (d->next_name < dr->names.n) {
         const struct sql_qname *q = &dr->names.v[d->next_name++];
         struct sqlx_table *t = sqlx_table_find(cat, q->schema, q->name);
