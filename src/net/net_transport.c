@@ -548,13 +548,6 @@ static void net_conn_start_write(struct net_conn *c)
      * system call per write. */
     uv_buf_t ub = uv_buf_init((char *)c->wflight.data, (unsigned)c->wflight.len);
     int rc = uv_try_write((uv_stream_t *)&c->tcp, &ub, 1);
-    if (rc < 0 && rc != UV_EAGAIN) {
-        /* a reset peer, found at once now: acted on in the check phase, as a failed write's
-         * callback would be, not inside the caller (the handshake goes on after its HELLO) */
-        c->wflight.len = 0;
-        net_conn_defer_fail(c, "write", rc);
-        return;
-    }
     size_t sent = rc > 0 ? (size_t)rc : 0;
     t->stats.bytes_out += sent;
     if (sent == c->wflight.len) {
@@ -563,12 +556,16 @@ static void net_conn_start_write(struct net_conn *c)
             buf_free(&c->wflight);
         return;
     }
-    c->wflight_sent = sent;
-    ub = uv_buf_init((char *)c->wflight.data + sent, (unsigned)(c->wflight.len - sent));
-    rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, net_on_write);
-    if (rc != 0) {
+    if (rc >= 0 || rc == UV_EAGAIN) {
+        c->wflight_sent = sent;
+        ub = uv_buf_init((char *)c->wflight.data + sent, (unsigned)(c->wflight.len - sent));
+        rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &ub, 1, net_on_write);
+    }
+    if (rc < 0) {
+        /* a reset peer, found at once now: acted on in the check phase, as a failed write's
+         * callback would be, not inside the caller (the handshake goes on after its HELLO) */
         c->wflight.len = 0;
-        net_conn_fail(c, ERR_IO, LOG_INFO, "write: %s", uv_strerror(rc));
+        net_conn_defer_fail(c, "write", rc);
         return;
     }
     c->writing = true;

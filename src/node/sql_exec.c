@@ -2611,12 +2611,18 @@ static void sqlx_ddl_barrier(struct sqlx_ddl *d)
         sqlx_run_start(s, groups[i], false, false, &probe, 1, 0, sqlx_ddl_barrier_done, d);
 }
 
-static void sqlx_ddl_barrier_cb(uv_timer_t *t)
+/* The schema change that waited on the session's retry_timer (s->ddl_barrier). */
+static struct sqlx_ddl *sqlx_ddl_waited(uv_timer_t *t)
 {
     struct sqlx_session *s = t->data;
     struct sqlx_ddl *d = s->ddl_barrier;
     s->ddl_barrier = NULL;
-    sqlx_ddl_barrier(d);
+    return d;
+}
+
+static void sqlx_ddl_barrier_cb(uv_timer_t *t)
+{
+    sqlx_ddl_barrier(sqlx_ddl_waited(t));
 }
 
 /* Encodes td into d->cmd and records what the barrier waits for. On an error it answers the
@@ -3078,10 +3084,7 @@ fail:
 
 static void sqlx_drop_next_cb(uv_timer_t *t)
 {
-    struct sqlx_session *s = t->data;
-    struct sqlx_ddl *d = s->ddl_barrier;
-    s->ddl_barrier = NULL;
-    sqlx_drop_next(d);
+    sqlx_drop_next(sqlx_ddl_waited(t));
 }
 
 /* DROP TABLE a, b, ...: one governor change per table, each expecting the catalog version the

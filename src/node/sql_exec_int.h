@@ -183,7 +183,9 @@ struct sqlx_session {
     bool copying;
     struct sqlx_copy *copy;
     uint32_t commit_next, commit_parts; /* COMMIT of a transaction larger than one entry */
-    struct sqlx_ddl *ddl_barrier; /* a schema change waiting on retry_timer for replicasets */
+    /* a schema change waiting on retry_timer: for the replicasets to apply it, or (a DROP of
+     * several tables) for this node's catalog to have the last one */
+    struct sqlx_ddl *ddl_barrier;
     uv_timer_t retry_timer;
     bool timer_open;
     /* A write run in every replicaset, each on the buckets the map places there: the buckets

@@ -720,8 +720,9 @@ int store_checkpoint_background(const char *path, uint64_t *durable_index, struc
      * then SQLite can never restart the WAL, which grows without end; so a
      * RESTART pass follows: it holds writers off only while it copies the few
      * frames written meanwhile and syncs, and waits a moment at most for
-     * readers (store_checkpoint_busy); the next write starts the WAL over. Everything committed before the second pass began is durable in
-     * the database file when it succeeds. */
+     * readers (store_checkpoint_busy); the next write starts the WAL over.
+     * Everything committed before the second pass began is durable in the
+     * database file when it succeeds. */
     int n_log = -1, n_ckpt = -1, src = SQLITE_OK;
     if (rc == 0)
         src = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_ckpt);

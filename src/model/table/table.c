@@ -838,7 +838,7 @@ int table_exec_sql(sqlite3 *db, const char *sql)
 /* The savepoint of every run and EXEC, through statements prepared once (sqlite3_exec would
  * parse its text every time: a tenth of a short transaction's time). */
 enum table_sp {
-    TABLE_SP_BEGIN_WRITE, /* the write lock first, for a run that may write (table_run_all) */
+    TABLE_SP_BEGIN_WRITE, /* the write lock first, for a run that may write (table_run_begin) */
     TABLE_SP_BEGIN,
     TABLE_SP_ROLLBACK,
     TABLE_SP_RELEASE,
