@@ -1332,6 +1332,7 @@ struct sqlx_dml {
      * transaction that had not written yet ran alone, from started_ms. */
     bool txn_stmt, write;
     uint64_t started_ms;
+    bool read_alone; /* a read of the block that runs as a statement of its own */
 };
 
 struct sqlx_part_stmt {
@@ -1572,14 +1573,16 @@ static void sqlx_dml_send(struct sqlx_session *s, struct sqlx_dml *d, uint64_t g
     /* A read of no sharded table (SELECT 1, now(), global reference data) is no part of the
      * transaction's replicaset: it reads as outside the block and does not pin the block to
      * the governor. */
-    bool in_txn = s->txn == SQLX_BLOCK && (write || group != NODE_GOVERNOR_GROUP || all);
+    bool in_txn = s->txn == SQLX_BLOCK && !d->read_alone &&
+                  (write || group != NODE_GOVERNOR_GROUP || all);
     if (in_txn) {
         if (all || (s->txn_group != 0 && s->txn_group != group)) {
             pg_send_errorf(s->c, "0A000",
                            "this transaction would touch rows in more than one replicaset; "
                            "distributed transactions are not supported yet (a later issue): "
                            "keep a transaction's rows in one replicaset (same distribution "
-                           "key) or run the statements outside a transaction block");
+                           "key) or run the statements outside a transaction block%s",
+                           write ? "" : " (in a READ COMMITTED block such a read runs alone)");
             sqlx_dml_fail(s, d);
             return;
         }
@@ -2349,11 +2352,23 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         sqlx_dml_fail(s, d);
         return;
     }
-    if (gather && s->txn == SQLX_BLOCK) {
+    d->read_alone = sqlx_txn_reads_alone(s, st, group, all || gather);
+    if (gather && s->txn == SQLX_BLOCK && !d->read_alone && sqlx_txn_reads_committed(s)) {
         pg_send_errorf(s->c, "0A000",
-                       "inside a transaction block a query may read only the replicaset the "
-                       "transaction uses (distributed transactions are a later issue): filter "
-                       "on the distribution key, or run the query outside the block");
+                       "this transaction has written in one replicaset, and a query that "
+                       "reads several could not see its changes (distributed transactions are "
+                       "a later issue): read before writing, filter on the distribution key, "
+                       "or run the query outside the block");
+        sqlx_dml_fail(s, d);
+        return;
+    }
+    if (gather && s->txn == SQLX_BLOCK && !d->read_alone) {
+        pg_send_errorf(s->c, "0A000",
+                       "inside a serializable transaction block a query may read only the "
+                       "replicaset the transaction uses (distributed transactions are a later "
+                       "issue): filter on the distribution key, run the query outside the "
+                       "block, or BEGIN ISOLATION LEVEL READ COMMITTED, whose reads see each "
+                       "replicaset as committed when they run");
         sqlx_dml_fail(s, d);
         return;
     }
@@ -3964,8 +3979,6 @@ static const char *sqlx_show_value(const char *name)
         {"client_encoding", "UTF8"},
         {"datestyle", "ISO, MDY"},
         {"timezone", "UTC"},
-        {"transaction_isolation", "serializable"},
-        {"default_transaction_isolation", "serializable"},
         {"standard_conforming_strings", "on"},
         {"integer_datetimes", "on"},
         {"max_identifier_length", "63"},
@@ -4110,6 +4123,7 @@ static void sqlx_do_utility(struct sqlx_session *s, const struct sql_stmt *st)
             s->txn = SQLX_BLOCK;
             s->txn_now_us = sqlx_now_us();
             s->txn_seed = rng_next(&s->x->rng);
+            sqlx_txn_modes_begin(s, &st->txn->modes);
         }
         pg_send_command_complete(s->c, st->txn->start ? "START TRANSACTION" : "BEGIN");
         break;
@@ -4126,15 +4140,23 @@ static void sqlx_do_utility(struct sqlx_session *s, const struct sql_stmt *st)
         sqlx_do_savepoint(s, st);
         break;
     case SQL_STMT_SET:
-    case SQL_STMT_RESET:
+    case SQL_STMT_RESET: {
+        bool ok;
+        if (sqlx_txn_modes_set(s, st, &ok) && !ok) {
+            sqlx_failed(s);
+            break;
+        }
         if (st->set->name != NULL && strcmp(st->set->name, "statement_timeout") == 0 &&
             !sqlx_set_statement_timeout(s, st))
             break;
         pg_send_command_complete(s->c, st->kind == SQL_STMT_SET ? "SET" : "RESET");
         break;
+    }
     case SQL_STMT_SHOW: {
         char timeout[32];
-        const char *v = sqlx_show_value(st->set->name);
+        const char *v = sqlx_txn_modes_show(s, st->set->name);
+        if (v == NULL)
+            v = sqlx_show_value(st->set->name);
         if (strcmp(st->set->name, "statement_timeout") == 0)
             v = sqlx_duration_text(s->statement_timeout_ms, timeout, sizeof timeout);
         if (v == NULL) {
@@ -4828,6 +4850,11 @@ static void sqlx_run_statement(struct sqlx_session *s, const struct sql_stmt *st
         pg_send_errorf(s->c, "25P02", "current transaction is aborted, commands ignored until "
                        "end of transaction block");
         s->stmt_failed = true;
+        sqlx_statement_done(s);
+        return;
+    }
+    if (sqlx_txn_modes_refuse(s, st)) {
+        sqlx_failed(s);
         sqlx_statement_done(s);
         return;
     }

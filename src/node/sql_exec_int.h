@@ -153,6 +153,11 @@ struct sqlx_session {
     uint64_t txn_group; /* 0 until the transaction's first statement picked one */
     int64_t txn_now_us;
     uint64_t txn_seed;
+    /* Transaction characteristics (sql_txn_modes.c): the session's defaults, and the open
+     * block's; txn_queried once the block has run a statement (its level is then fixed). */
+    enum sql_isolation iso_default, txn_iso;
+    bool read_only_default, txn_read_only;
+    bool txn_queried;
     /* now() of the runs being started, when not 0: a gathered statement's, so that every
      * replicaset computes the one now() a statement has (sql_gather.c) */
     int64_t run_now_us;
@@ -289,5 +294,26 @@ bool sqlx_pgcat_wants(const struct sql_stmt *st);
 /* Answers st from the catalog database and ends the statement. */
 void sqlx_pgcat_run(struct sqlx_session *s, const struct sql_stmt *st);
 void sqlx_pgcat_free(struct sql_exec *x);
+
+/* ---- sql_txn_modes.c ---- */
+
+/* BEGIN with modes m (SQL_ISO_DEFAULT and 0: the session's defaults). */
+void sqlx_txn_modes_begin(struct sqlx_session *s, const struct sql_txn_modes *m);
+/* SET / RESET of the transaction characteristics (SET TRANSACTION, SET SESSION
+ * CHARACTERISTICS, [default_]transaction_isolation, [default_]transaction_read_only):
+ * false when st is none of them. *ok false: refused, the error sent. RESET ALL resets the
+ * defaults and returns false, for the rest of RESET ALL. */
+bool sqlx_txn_modes_set(struct sqlx_session *s, const struct sql_stmt *st, bool *ok);
+/* SHOW's value for one of those names, NULL for any other. */
+const char *sqlx_txn_modes_show(const struct sqlx_session *s, const char *name);
+/* Before each statement: true when the block is READ ONLY and st writes (25006 sent). */
+bool sqlx_txn_modes_refuse(struct sqlx_session *s, const struct sql_stmt *st);
+/* Whether the open block is READ COMMITTED (or READ UNCOMMITTED). */
+bool sqlx_txn_reads_committed(const struct sqlx_session *s);
+/* Whether SELECT st, routed to group (spans: to several replicasets), runs as a statement of
+ * its own rather than as one of the open block: a read of a READ COMMITTED block that does not
+ * lock, before the block writes or of a replicaset other than the one it writes in. */
+bool sqlx_txn_reads_alone(const struct sqlx_session *s, const struct sql_stmt *st,
+                          uint64_t group, bool spans);
 
 #endif

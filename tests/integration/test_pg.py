@@ -6,6 +6,7 @@ queries of psql's \\d family and pgbench's start-up, queries gathered from sever
 replicasets, and that killing a node under a write load loses no acknowledged row."""
 import io
 import os
+import re
 import subprocess
 import threading
 import time
@@ -442,6 +443,70 @@ def test_schema_change_in_a_block_warns_that_rollback_keeps_it(node):
     conn.close()
 
 
+def test_transaction_characteristics(node):
+    """The isolation level and READ ONLY of a block: BEGIN's modes, SET TRANSACTION, the
+    session's defaults, SHOW; a READ ONLY block refuses every write with 25006."""
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE tc_rows (id int PRIMARY KEY, v int)")
+    cur.execute("INSERT INTO tc_rows VALUES (1, 10)")
+
+    def show(name):
+        cur.execute("SHOW " + name)
+        return cur.fetchone()[0]
+
+    assert show("transaction_isolation") == "serializable"
+    cur.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+    assert show("transaction_isolation") == "read committed"
+    cur.execute("SELECT v FROM tc_rows WHERE id = 1")
+    # The level is fixed once the block has run a query, as in PostgreSQL.
+    assert sqlstate_of(conn, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE") == "25001"
+    cur.execute("ROLLBACK")
+    assert show("transaction_isolation") == "serializable"
+    cur.execute("BEGIN")
+    cur.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    assert show("transaction_isolation") == "read committed"
+    cur.execute("COMMIT")
+    # The session's default, set either way, lasts until it is reset.
+    cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    assert show("default_transaction_isolation") == "read committed"
+    cur.execute("BEGIN")
+    assert show("transaction_isolation") == "read committed"
+    cur.execute("COMMIT")
+    cur.execute("RESET default_transaction_isolation")
+    cur.execute("SET default_transaction_isolation = 'REPEATABLE READ'")
+    assert show("default_transaction_isolation") == "repeatable read"
+    cur.execute("RESET ALL")
+    assert show("default_transaction_isolation") == "serializable"
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("SET default_transaction_isolation = 'sometimes'")
+    assert e.value.pgcode == "22023" and "read committed" in str(e.value)
+    # READ ONLY: reads go on, every kind of write is refused and fails the block.
+    cur.execute("BEGIN READ ONLY")
+    cur.execute("SELECT v FROM tc_rows WHERE id = 1")
+    assert cur.fetchone() == (10,)
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("UPDATE tc_rows SET v = 11 WHERE id = 1")
+    assert e.value.pgcode == "25006" and "read-only transaction" in str(e.value)
+    cur.execute("ROLLBACK")
+    cur.execute("SET default_transaction_read_only = on")
+    for sql in ("INSERT INTO tc_rows VALUES (2, 20)", "DELETE FROM tc_rows",
+                "TRUNCATE tc_rows", "CREATE TABLE tc_other (id int PRIMARY KEY)",
+                "EXPLAIN ANALYZE DELETE FROM tc_rows"):
+        cur.execute("BEGIN")
+        assert sqlstate_of(conn, sql) == "25006", sql
+        cur.execute("ROLLBACK")
+    cur.execute("BEGIN READ WRITE")
+    cur.execute("UPDATE tc_rows SET v = 12 WHERE id = 1")
+    cur.execute("COMMIT")
+    # Outside a block every statement is its own transaction, and may write.
+    cur.execute("INSERT INTO tc_rows VALUES (3, 30)")
+    cur.execute("RESET default_transaction_read_only")
+    cur.execute("SELECT id, v FROM tc_rows ORDER BY id")
+    assert cur.fetchall() == [(1, 12), (3, 30)]
+    conn.close()
+
+
 def test_serialization_failure_40001(node):
     a = connect(node, autocommit=False)
     b = connect(node, autocommit=False)
@@ -729,6 +794,93 @@ def test_gathered_queries(sharded):
     t.rollback()
     cur.execute("SELECT count(*) FROM sh_customers WHERE name = 'x'")
     assert cur.fetchone()[0] == 0
+    t.close()
+    conn.close()
+
+
+def replicaset_of(cur, table, key):
+    cur.execute("EXPLAIN SELECT * FROM %s WHERE id = %%s" % table, (key,))
+    plan = "\n".join(r[0] for r in cur.fetchall())
+    m = re.search(r"Runs on replicaset (\d+)", plan)
+    assert m, plan
+    return int(m.group(1))
+
+
+def test_read_committed_blocks_read_every_replicaset(sharded):
+    """A READ COMMITTED block reads any replicasets, each statement seeing what is committed
+    when it runs; a serializable one (the default) may read only its own (0A000)."""
+    n1, _ = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE rc_acct (id int PRIMARY KEY, v int)")
+    cur.execute("INSERT INTO rc_acct SELECT g, 100 FROM generate_series(1, 60) g")
+    where = {}
+    for k in range(1, 61):
+        where.setdefault(replicaset_of(cur, "rc_acct", k), []).append(k)
+    assert len(where) == 2, where
+    (a, b) = [ks[:3] for ks in where.values()]
+    t = connect(n1, autocommit=False)
+    tc = t.cursor()
+    # The default: a query over both replicasets, or a second replicaset, is refused.
+    with pytest.raises(psycopg2.Error) as e:
+        tc.execute("SELECT count(*) FROM rc_acct")
+    assert e.value.pgcode == "0A000" and "READ COMMITTED" in str(e.value)
+    t.rollback()
+    tc.execute("SELECT v FROM rc_acct WHERE id = %s", (a[0],))
+    with pytest.raises(psycopg2.Error) as e:
+        tc.execute("SELECT v FROM rc_acct WHERE id = %s", (b[0],))
+    assert e.value.pgcode == "0A000"
+    t.rollback()
+    # READ COMMITTED: both replicasets, and another session's commit is seen by the next
+    # statement, as PostgreSQL's READ COMMITTED sees it.
+    t.set_session(isolation_level="READ COMMITTED")
+    tc.execute("SELECT count(*), sum(v) FROM rc_acct")
+    assert tc.fetchone() == (60, 6000)
+    tc.execute("SELECT v FROM rc_acct WHERE id = %s", (b[0],))
+    assert tc.fetchone() == (100,)
+    cur.execute("UPDATE rc_acct SET v = 150 WHERE id = %s", (b[0],))
+    tc.execute("SELECT v FROM rc_acct WHERE id = %s", (b[0],))
+    assert tc.fetchone() == (150,)
+    tc.execute("SELECT sum(v) FROM rc_acct")
+    assert tc.fetchone() == (6050,)
+    # It writes in one replicaset; reads of the other still run alone, its own see its write.
+    tc.execute("UPDATE rc_acct SET v = v - 30 WHERE id = %s", (a[0],))
+    tc.execute("SELECT v FROM rc_acct WHERE id = %s", (a[0],))
+    assert tc.fetchone() == (70,)
+    tc.execute("SELECT v FROM rc_acct WHERE id = %s", (b[1],))
+    assert tc.fetchone() == (100,)
+    cur.execute("SELECT v FROM rc_acct WHERE id = %s", (a[0],))
+    assert cur.fetchone() == (100,), "not committed yet"
+    # A query over both could not see the write: refused, with what to do instead.
+    with pytest.raises(psycopg2.Error) as e:
+        tc.execute("SELECT sum(v) FROM rc_acct")
+    assert e.value.pgcode == "0A000" and "has written" in str(e.value)
+    t.rollback()
+    cur.execute("SELECT v FROM rc_acct WHERE id = %s", (a[0],))
+    assert cur.fetchone() == (100,), "rolled back"
+    # A write in the other replicaset than the block's writes is still refused; committed,
+    # the block's writes are all there.
+    tc.execute("SELECT sum(v) FROM rc_acct")
+    tc.execute("UPDATE rc_acct SET v = v + 1 WHERE id = %s", (b[0],))
+    tc.execute("UPDATE rc_acct SET v = v + 1 WHERE id = %s", (b[1],))
+    with pytest.raises(psycopg2.Error) as e:
+        tc.execute("UPDATE rc_acct SET v = v + 1 WHERE id = %s", (a[1],))
+    assert e.value.pgcode == "0A000"
+    t.rollback()
+    tc.execute("SELECT count(*) FROM rc_acct")
+    tc.execute("UPDATE rc_acct SET v = v + 1 WHERE id = %s", (b[1],))
+    tc.execute("UPDATE rc_acct SET v = v + 1 WHERE id = %s", (b[2],))
+    t.commit()
+    cur.execute("SELECT id, v FROM rc_acct WHERE id IN (%s, %s, %s) ORDER BY id",
+                (b[0], b[1], b[2]))
+    assert sorted(cur.fetchall()) == sorted([(b[0], 150), (b[1], 101), (b[2], 101)])
+    # A locking read stays in the block: checked at COMMIT, and it ties the block to its
+    # replicaset as a serializable block's reads do.
+    tc.execute("SELECT v FROM rc_acct WHERE id = %s FOR UPDATE", (a[2],))
+    with pytest.raises(psycopg2.Error) as e:
+        tc.execute("UPDATE rc_acct SET v = 0 WHERE id = %s", (b[2],))
+    assert e.value.pgcode == "0A000"
+    t.rollback()
     t.close()
     conn.close()
 

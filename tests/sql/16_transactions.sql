@@ -136,6 +136,30 @@ SELECT sum(balance) FROM acct WHERE grp = 1;
 COMMIT;
 SELECT sum(balance) FROM acct WHERE grp = 1;
 
+-- READ COMMITTED: each statement sees what is committed when it runs, another session's
+-- commit included; reads span every replicaset, before the block writes and after.
+BEGIN ISOLATION LEVEL READ COMMITTED;
+SHOW transaction_isolation;
+SELECT grp, sum(balance) FROM acct GROUP BY grp ORDER BY grp;
+-- session other
+UPDATE acct SET balance = balance + 2 WHERE grp = 2 AND id = 1;
+SELECT grp, sum(balance) FROM acct GROUP BY grp ORDER BY grp;
+UPDATE acct SET balance = balance - 1 WHERE grp = 1 AND id = 2;
+SELECT balance FROM acct WHERE grp = 1 AND id = 2;
+SELECT balance FROM acct WHERE grp = 2 AND id = 1;
+COMMIT;
+SELECT grp, id, balance FROM acct ORDER BY grp, id;
+BEGIN READ ONLY;
+SELECT count(*) FROM acct;
+UPDATE acct SET balance = 0; -- error 25006
+ROLLBACK;
+SET default_transaction_isolation = 'read committed';
+SHOW default_transaction_isolation;
+SET default_transaction_isolation = 'never'; -- error 22023
+RESET default_transaction_isolation;
+-- cairn-differs: Cairn's default level is SERIALIZABLE (docs/sql.md); PostgreSQL's is READ COMMITTED
+SHOW default_transaction_isolation;
+
 BEGIN;
 UPDATE acct SET balance = balance + 1 WHERE grp = 1 AND id = 1;
 -- cairn-sharded-differs: a transaction touching a second replicaset is refused with 0A000 (docs/sql.md)
