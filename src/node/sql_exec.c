@@ -4953,6 +4953,8 @@ static void sqlx_startup(void *ctx, struct pg_conn *c)
     if (node_state(x->n) != NODE_UP) {
         pg_send_error(c, "57P03", "FATAL", "the node is starting up; try again in a moment",
                       NULL, NULL, 0);
+    } else {
+        sqlx_txn_modes_startup(s);
     }
     pg_done(c);
 }

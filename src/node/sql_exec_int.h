@@ -297,6 +297,9 @@ void sqlx_pgcat_free(struct sql_exec *x);
 
 /* ---- sql_txn_modes.c ---- */
 
+/* The startup packet's defaults (default_transaction_isolation, default_transaction_read_only,
+ * as parameters or in options "-c name=value"). false: a value is not one (FATAL sent). */
+bool sqlx_txn_modes_startup(struct sqlx_session *s);
 /* BEGIN with modes m (SQL_ISO_DEFAULT and 0: the session's defaults). */
 void sqlx_txn_modes_begin(struct sqlx_session *s, const struct sql_txn_modes *m);
 /* SET / RESET of the transaction characteristics (SET TRANSACTION, SET SESSION

@@ -100,40 +100,54 @@ const char *sqlx_txn_modes_show(const struct sqlx_session *s, const char *name)
     return NULL;
 }
 
-/* A level as SET takes it ('read committed', any case). false: not one (22023 sent). */
-static bool sqlx_parse_level(struct sqlx_session *s, const char *param, const struct sql_set *set,
-                             enum sql_isolation *level)
+/* A level as SET takes it ('read committed', any case). */
+static bool sqlx_level_from(const char *v, enum sql_isolation *level)
 {
-    const char *v = set->values.n == 1 ? set->values.v[0] : "";
     for (size_t i = 0; i < sizeof sqlx_levels / sizeof sqlx_levels[0]; i++) {
         if (strcasecmp(v, sqlx_levels[i].name) == 0) {
             *level = sqlx_levels[i].level;
             return true;
         }
     }
-    pg_send_errorf(s->c, "22023",
-                   "invalid value for parameter \"%s\": \"%s\" (one of 'serializable', "
-                   "'repeatable read', 'read committed', 'read uncommitted')",
-                   param, v);
     return false;
 }
 
-/* A boolean as SET takes it (on, off, true, false, yes, no, 1, 0). false: not one (22023). */
-static bool sqlx_parse_bool(struct sqlx_session *s, const char *param, const struct sql_set *set,
-                            bool *out)
+/* A boolean as SET takes it (on, off, true, false, yes, no, 1, 0). */
+static bool sqlx_bool_from(const char *v, bool *out)
 {
     static const char *const yes[] = {"on", "true", "yes", "1"}, *const no[] = {"off", "false",
                                                                                  "no", "0"};
-    const char *v = set->values.n == 1 ? set->values.v[0] : "";
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
         if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
             *out = strcasecmp(v, yes[i]) == 0;
             return true;
         }
     }
-    pg_send_errorf(s->c, "22023", "parameter \"%s\" requires a Boolean value, not \"%s\"", param,
-                   v);
     return false;
+}
+
+/* 22023 for value v of param, with severity ("ERROR", or "FATAL" at startup). */
+static void sqlx_bad_value(struct sqlx_session *s, const char *severity, enum sqlx_mode_name which,
+                           const char *param, const char *v)
+{
+    char msg[256];
+    if (which == SQLX_MODE_ISO || which == SQLX_MODE_ISO_DEFAULT)
+        snprintf(msg, sizeof msg,
+                 "invalid value for parameter \"%s\": \"%.64s\" (one of 'serializable', "
+                 "'repeatable read', 'read committed', 'read uncommitted')",
+                 param, v);
+    else
+        snprintf(msg, sizeof msg, "parameter \"%s\" requires a Boolean value, not \"%.64s\"",
+                 param, v);
+    pg_send_error(s->c, "22023", severity, msg, NULL, NULL, 0);
+}
+
+/* Sets one of the session's defaults to text v. false: v is not a value of it. */
+static bool sqlx_set_default(struct sqlx_session *s, enum sqlx_mode_name which, const char *v)
+{
+    if (which == SQLX_MODE_ISO_DEFAULT)
+        return sqlx_level_from(v, &s->iso_default);
+    return sqlx_bool_from(v, &s->read_only_default);
 }
 
 /* Applies the modes m to the open block (SET TRANSACTION, SET transaction_isolation).
@@ -184,37 +198,97 @@ bool sqlx_txn_modes_set(struct sqlx_session *s, const struct sql_stmt *st, bool 
         return false; /* the other settings' RESET ALL goes on */
     }
     enum sqlx_mode_name which = sqlx_mode_name(set->name);
+    const char *v = set->values.n == 1 ? set->values.v[0] : "";
     struct sql_txn_modes m = {0};
     switch (which) {
     case SQLX_MODE_NONE:
         return false;
     case SQLX_MODE_ISO_DEFAULT:
-        if (reset)
-            s->iso_default = SQL_ISO_SERIALIZABLE;
-        else
-            *ok = sqlx_parse_level(s, set->name, set, &s->iso_default);
-        return true;
     case SQLX_MODE_READ_ONLY_DEFAULT:
         if (reset)
-            s->read_only_default = false;
+            sqlx_set_default(s, which, which == SQLX_MODE_ISO_DEFAULT ? "serializable" : "off");
         else
-            *ok = sqlx_parse_bool(s, set->name, set, &s->read_only_default);
-        return true;
+            *ok = sqlx_set_default(s, which, v);
+        break;
     case SQLX_MODE_ISO:
         m.isolation = s->iso_default;
-        if (!reset)
-            *ok = sqlx_parse_level(s, set->name, set, &m.isolation);
+        *ok = reset || sqlx_level_from(v, &m.isolation);
         break;
     case SQLX_MODE_READ_ONLY: {
         bool ro = s->read_only_default;
-        if (!reset)
-            *ok = sqlx_parse_bool(s, set->name, set, &ro);
+        *ok = reset || sqlx_bool_from(v, &ro);
         m.read_only = ro ? 1 : -1;
         break;
     }
     }
-    if (*ok)
-        *ok = sqlx_set_block_modes(s, &m);
+    if (!*ok) {
+        sqlx_bad_value(s, "ERROR", which, set->name, v);
+        return true;
+    }
+    if (which == SQLX_MODE_ISO_DEFAULT || which == SQLX_MODE_READ_ONLY_DEFAULT)
+        return true;
+    *ok = sqlx_set_block_modes(s, &m);
+    return true;
+}
+
+/* One "name=value" of a startup packet's options (the part after -c or --). */
+static bool sqlx_startup_option(struct sqlx_session *s, char *opt)
+{
+    char *eq = strchr(opt, '=');
+    if (eq == NULL)
+        return true;
+    *eq = '\0';
+    for (char *p = opt; *p != '\0'; p++)
+        if (*p == '-')
+            *p = '_'; /* --default-transaction-isolation=... */
+    enum sqlx_mode_name which = sqlx_mode_name(opt);
+    if (which != SQLX_MODE_ISO_DEFAULT && which != SQLX_MODE_READ_ONLY_DEFAULT)
+        return true; /* settings Cairn does not keep are accepted and ignored, as SET's are */
+    if (sqlx_set_default(s, which, eq + 1))
+        return true;
+    sqlx_bad_value(s, "FATAL", which, opt, eq + 1);
+    return false;
+}
+
+bool sqlx_txn_modes_startup(struct sqlx_session *s)
+{
+    static const char *const names[] = {"default_transaction_isolation",
+                                        "default_transaction_read_only"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = pg_conn_param(s->c, names[i]);
+        enum sqlx_mode_name which = sqlx_mode_name(names[i]);
+        if (v != NULL && !sqlx_set_default(s, which, v)) {
+            sqlx_bad_value(s, "FATAL", which, names[i], v);
+            return false;
+        }
+    }
+    /* options: words split at unescaped spaces ("\ " is a space), "-c name=value",
+     * "-cname=value" or "--name=value", as libpq's PGOPTIONS sends them. */
+    const char *options = pg_conn_param(s->c, "options");
+    if (options == NULL)
+        return true;
+    char word[256];
+    bool after_c = false;
+    for (const char *p = options; *p != '\0';) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = 0;
+        for (; *p != '\0' && *p != ' ' && *p != '\t'; p++) {
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+            if (n + 1 < sizeof word)
+                word[n++] = *p;
+        }
+        word[n] = '\0';
+        if (n == 0)
+            break;
+        if (after_c && !sqlx_startup_option(s, word))
+            return false;
+        after_c = strcmp(word, "-c") == 0;
+        if ((strncmp(word, "-c", 2) == 0 && n > 2 && !sqlx_startup_option(s, word + 2)) ||
+            (strncmp(word, "--", 2) == 0 && !sqlx_startup_option(s, word + 2)))
+            return false;
+    }
     return true;
 }
 

@@ -505,6 +505,25 @@ def test_transaction_characteristics(node):
     cur.execute("SELECT id, v FROM tc_rows ORDER BY id")
     assert cur.fetchall() == [(1, 12), (3, 30)]
     conn.close()
+    # The defaults as the startup packet gives them (libpq's options, PGOPTIONS).
+    c = psycopg2.connect(host="127.0.0.1", port=node.pg_port, user=USER, dbname=DB,
+                         options=r"-c default_transaction_isolation=read\ committed "
+                                 "--default-transaction-read-only=on -c work_mem=64MB")
+    cur = c.cursor()
+    assert show("default_transaction_isolation") == "read committed"
+    assert show("transaction_read_only") == "on"
+    assert sqlstate_of(c, "DELETE FROM tc_rows") == "25006"
+    c.close()
+    with pytest.raises(psycopg2.OperationalError) as e:
+        psycopg2.connect(host="127.0.0.1", port=node.pg_port, user=USER, dbname=DB,
+                         options="-c default_transaction_isolation=sometimes")
+    assert "default_transaction_isolation" in str(e.value)
+    pgoptions = r"-c default_transaction_isolation=read\ committed"
+    out = subprocess.run(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(node.pg_port),
+                          "-U", USER, "-d", DB, "-c", "SHOW transaction_isolation"],
+                         env=dict(os.environ, PGOPTIONS=pgoptions),
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "read committed", out
 
 
 def test_serialization_failure_40001(node):
