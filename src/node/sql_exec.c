@@ -1145,6 +1145,33 @@ static uint64_t sqlx_row_group(struct sqlx_session *s, const struct sqlx_table *
     return g;
 }
 
+/* The group holding every key of values[0..n) of the distribution column col (`col = v`,
+ * `col IN (v1, v2...)`), 0 when they are in several or one is not a routable value. *bucket is
+ * the key's bucket when n is 1, else -1. */
+static uint64_t sqlx_keys_group(struct sqlx_session *s, const struct sqlx_col *col,
+                                struct sql_expr *const *values, uint32_t n, int64_t *bucket)
+{
+    struct node *nd = s->x->n;
+    uint64_t g = 0;
+    *bucket = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        struct table_value v;
+        struct buf keep = BUF_INIT;
+        uint64_t vg = 0;
+        if (sqlx_route_value(s, values[i], col, &v, &keep)) {
+            uint32_t b = table_bucket(&v, 1, nd->router.bucket_count);
+            vg = sqlx_group_of_bucket(nd, b);
+            if (n == 1)
+                *bucket = b;
+        }
+        buf_free(&keep);
+        if (vg == 0 || (g != 0 && vg != g))
+            return 0;
+        g = vg;
+    }
+    return g;
+}
+
 /* Where a DML statement runs: *group, or 0 with *all set when it must run
  * in every replicaset, *gather when a query's rows meet here, *split when an
  * INSERT's rows go to several replicasets (each gets its own). Returns 0, 1
@@ -1251,17 +1278,17 @@ static int sqlx_route(struct sqlx_session *s, const struct sql_stmt *st, uint64_
         if (sql_where_keys(st, &conds, &nc) == 0) {
             const struct sqlx_col *col = &sharded->cols[sharded->dist[0]];
             for (uint32_t i = 0; i < nc; i++) {
-                struct table_value v;
-                struct buf keep = BUF_INIT;
-                if (conds[i].nvalues == 1 && strcmp(conds[i].column, col->name) == 0 &&
-                    sqlx_route_value(s, conds[i].values[0], col, &v, &keep)) {
-                    uint32_t b = table_bucket(&v, 1, n->router.bucket_count);
-                    *group = sqlx_group_of_bucket(n, b);
-                    s->route_bucket = *group != 0 ? (int64_t)b : -1;
-                }
-                buf_free(&keep);
-                if (*group != 0)
-                    return 0;
+                if (strcmp(conds[i].column, col->name) != 0)
+                    continue;
+                int64_t bucket;
+                *group = sqlx_keys_group(s, col, conds[i].values, conds[i].nvalues, &bucket);
+                if (*group == 0)
+                    continue;
+                /* one key: its bucket is the run's set; several (IN): the replicaset's share,
+                 * which it refuses if any bucket of it has moved */
+                s->route_bucket = bucket;
+                s->route_share = bucket < 0;
+                return 0;
             }
         }
     }

@@ -904,6 +904,44 @@ def test_read_committed_blocks_read_every_replicaset(sharded):
     conn.close()
 
 
+def test_a_key_list_in_one_replicaset_runs_there(sharded):
+    """`key IN (...)` whose keys all live in one replicaset is routed there like `key = v`:
+    one replicaset reads it, and a transaction may write through it."""
+    n1, _ = sharded.nodes
+    conn = connect(n1)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE kl_rows (id int PRIMARY KEY, v int)")
+    cur.execute("INSERT INTO kl_rows SELECT g, g FROM generate_series(1, 40) g")
+    where = {}
+    for k in range(1, 41):
+        where.setdefault(replicaset_of(cur, "kl_rows", k), []).append(k)
+    assert len(where) == 2, where
+    (a, b) = [ks[:3] for ks in where.values()]
+    cur.execute("EXPLAIN SELECT * FROM kl_rows WHERE id IN (%s, %s, %s)" % tuple(a))
+    plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "chosen by the distribution key" in plan, plan
+    cur.execute("EXPLAIN SELECT * FROM kl_rows WHERE id IN (%s, %s)" % (a[0], b[0]))
+    plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "Gather" in plan, plan
+    cur.execute("SELECT id, v FROM kl_rows WHERE id IN (%s, %s, %s) ORDER BY id" % tuple(a))
+    assert cur.fetchall() == [(k, k) for k in sorted(a)]
+    t = connect(n1, autocommit=False)
+    tc = t.cursor()
+    tc.execute("UPDATE kl_rows SET v = v + 100 WHERE id IN (%s, %s)", (a[0], a[1]))
+    assert tc.rowcount == 2
+    tc.execute("SELECT sum(v) FROM kl_rows WHERE id IN (%s, %s, %s)", tuple(a))
+    assert tc.fetchone()[0] == sum(a) + 200
+    t.commit()
+    with pytest.raises(psycopg2.Error) as e:
+        tc.execute("UPDATE kl_rows SET v = 0 WHERE id IN (%s, %s)", (a[2], b[2]))
+    assert e.value.pgcode == "0A000"
+    t.rollback()
+    cur.execute("SELECT id, v FROM kl_rows WHERE v <> id ORDER BY id")
+    assert cur.fetchall() == sorted([(a[0], a[0] + 100), (a[1], a[1] + 100)])
+    t.close()
+    conn.close()
+
+
 def test_copy_into_a_sharded_table(sharded):
     n1, n2 = sharded.nodes
     conn = connect(n1)
