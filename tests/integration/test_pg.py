@@ -825,6 +825,15 @@ def replicaset_of(cur, table, key):
     return int(m.group(1))
 
 
+def three_keys_of_each_replicaset(cur, table, n):
+    """Keys among 1..n of the two replicasets' rows: three of each."""
+    where = {}
+    for k in range(1, n + 1):
+        where.setdefault(replicaset_of(cur, table, k), []).append(k)
+    assert len(where) == 2, where
+    return [ks[:3] for ks in where.values()]
+
+
 def test_read_committed_blocks_read_every_replicaset(sharded):
     """A READ COMMITTED block reads any replicasets, each statement seeing what is committed
     when it runs; a serializable one (the default) may read only its own (0A000)."""
@@ -833,11 +842,7 @@ def test_read_committed_blocks_read_every_replicaset(sharded):
     cur = conn.cursor()
     cur.execute("CREATE TABLE rc_acct (id int PRIMARY KEY, v int)")
     cur.execute("INSERT INTO rc_acct SELECT g, 100 FROM generate_series(1, 60) g")
-    where = {}
-    for k in range(1, 61):
-        where.setdefault(replicaset_of(cur, "rc_acct", k), []).append(k)
-    assert len(where) == 2, where
-    (a, b) = [ks[:3] for ks in where.values()]
+    a, b = three_keys_of_each_replicaset(cur, "rc_acct", 60)
     t = connect(n1, autocommit=False)
     tc = t.cursor()
     # The default: a query over both replicasets, or a second replicaset, is refused.
@@ -912,11 +917,7 @@ def test_a_key_list_in_one_replicaset_runs_there(sharded):
     cur = conn.cursor()
     cur.execute("CREATE TABLE kl_rows (id int PRIMARY KEY, v int)")
     cur.execute("INSERT INTO kl_rows SELECT g, g FROM generate_series(1, 40) g")
-    where = {}
-    for k in range(1, 41):
-        where.setdefault(replicaset_of(cur, "kl_rows", k), []).append(k)
-    assert len(where) == 2, where
-    (a, b) = [ks[:3] for ks in where.values()]
+    a, b = three_keys_of_each_replicaset(cur, "kl_rows", 40)
     cur.execute("EXPLAIN SELECT * FROM kl_rows WHERE id IN (%s, %s, %s)" % tuple(a))
     plan = "\n".join(r[0] for r in cur.fetchall())
     assert "chosen by the distribution key" in plan, plan
