@@ -365,7 +365,7 @@ static struct table_stmt *sqlx_txn_stmts(const struct sqlx_session *s, uint32_t 
 }
 
 /* Whether a statement of the open transaction writes (ROLLBACK TO forgets those after it). */
-static bool sqlx_txn_wrote(const struct sqlx_session *s)
+bool sqlx_txn_wrote(const struct sqlx_session *s)
 {
     for (uint32_t i = 0; i < s->n_stmts; i++)
         if (s->stmts[i].write)
@@ -2380,22 +2380,20 @@ static void sqlx_do_dml(struct sqlx_session *s, const struct sql_stmt *st)
         return;
     }
     d->read_alone = sqlx_txn_reads_alone(s, st, group, all || gather);
-    if (gather && s->txn == SQLX_BLOCK && !d->read_alone && sqlx_txn_reads_committed(s)) {
-        pg_send_errorf(s->c, "0A000",
-                       "this transaction has written in one replicaset, and a query that "
-                       "reads several could not see its changes (distributed transactions are "
-                       "a later issue): read before writing, filter on the distribution key, "
-                       "or run the query outside the block");
-        sqlx_dml_fail(s, d);
-        return;
-    }
     if (gather && s->txn == SQLX_BLOCK && !d->read_alone) {
-        pg_send_errorf(s->c, "0A000",
-                       "inside a serializable transaction block a query may read only the "
-                       "replicaset the transaction uses (distributed transactions are a later "
-                       "issue): filter on the distribution key, run the query outside the "
-                       "block, or BEGIN ISOLATION LEVEL READ COMMITTED, whose reads see each "
-                       "replicaset as committed when they run");
+        if (sqlx_txn_reads_committed(s))
+            pg_send_errorf(s->c, "0A000",
+                           "this transaction has written in one replicaset, and a query that "
+                           "reads several could not see its changes (distributed transactions "
+                           "are a later issue): read before writing, filter on the "
+                           "distribution key, or run the query outside the block");
+        else
+            pg_send_errorf(s->c, "0A000",
+                           "inside a serializable transaction block a query may read only the "
+                           "replicaset the transaction uses (distributed transactions are a "
+                           "later issue): filter on the distribution key, run the query outside "
+                           "the block, or BEGIN ISOLATION LEVEL READ COMMITTED, whose reads see "
+                           "each replicaset as committed when they run");
         sqlx_dml_fail(s, d);
         return;
     }
@@ -4880,7 +4878,7 @@ static void sqlx_run_statement(struct sqlx_session *s, const struct sql_stmt *st
         sqlx_statement_done(s);
         return;
     }
-    if (sqlx_txn_modes_refuse(s, st)) {
+    if (sqlx_txn_modes_before(s, st)) {
         sqlx_failed(s);
         sqlx_statement_done(s);
         return;

@@ -252,6 +252,8 @@ int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
 void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o);
 /* Answers with an error code of ours (timeouts, unavailable groups...). */
 void sqlx_send_err(struct sqlx_session *s, int err, const char *what);
+/* Whether a statement of the open block has written (after any ROLLBACK TO). */
+bool sqlx_txn_wrote(const struct sqlx_session *s);
 /* The current statement failed (its error is sent): fails the transaction block too. */
 void sqlx_failed(struct sqlx_session *s);
 /* The current statement is answered: on to the next one. */
@@ -309,8 +311,9 @@ void sqlx_txn_modes_begin(struct sqlx_session *s, const struct sql_txn_modes *m)
 bool sqlx_txn_modes_set(struct sqlx_session *s, const struct sql_stmt *st, bool *ok);
 /* SHOW's value for one of those names, NULL for any other. */
 const char *sqlx_txn_modes_show(const struct sqlx_session *s, const char *name);
-/* Before each statement: true when the block is READ ONLY and st writes (25006 sent). */
-bool sqlx_txn_modes_refuse(struct sqlx_session *s, const struct sql_stmt *st);
+/* Before each statement st of a block: notes that the block has run a query (its level is then
+ * fixed); true when the block is READ ONLY and st writes (25006 sent: st is refused). */
+bool sqlx_txn_modes_before(struct sqlx_session *s, const struct sql_stmt *st);
 /* Whether the open block is READ COMMITTED (or READ UNCOMMITTED). */
 bool sqlx_txn_reads_committed(const struct sqlx_session *s);
 /* Whether SELECT st, routed to group (spans: to several replicasets), runs as a statement of

@@ -317,7 +317,7 @@ static bool sqlx_stmt_writes(const struct sql_stmt *st)
     }
 }
 
-bool sqlx_txn_modes_refuse(struct sqlx_session *s, const struct sql_stmt *st)
+bool sqlx_txn_modes_before(struct sqlx_session *s, const struct sql_stmt *st)
 {
     if (s->txn != SQLX_BLOCK)
         return false;
@@ -342,8 +342,5 @@ bool sqlx_txn_reads_alone(const struct sqlx_session *s, const struct sql_stmt *s
         return false;
     if (st->kind != SQL_STMT_SELECT || st->select == NULL || st->select->locking)
         return false;
-    for (uint32_t i = 0; i < s->n_stmts; i++)
-        if (s->stmts[i].write)
-            return !spans && group != s->txn_group;
-    return true;
+    return !sqlx_txn_wrote(s) || (!spans && group != s->txn_group);
 }

@@ -481,6 +481,9 @@ def test_transaction_characteristics(node):
     with pytest.raises(psycopg2.Error) as e:
         cur.execute("SET default_transaction_isolation = 'sometimes'")
     assert e.value.pgcode == "22023" and "read committed" in str(e.value)
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("SET default_transaction_read_only = maybe")
+    assert e.value.pgcode == "22023" and "Boolean" in str(e.value)
     # READ ONLY: reads go on, every kind of write is refused and fails the block.
     cur.execute("BEGIN READ ONLY")
     cur.execute("SELECT v FROM tc_rows WHERE id = 1")
