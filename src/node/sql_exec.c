@@ -23,7 +23,9 @@
 #include "node/sql_exec_int.h"
 #include "proto/http/json.h"
 #include "proto/pg/pg.h"
+#include "proto/pg/pg_wire.h"
 #include "sql/sql.h"
+#include "sql/sql_catalog.h"
 #include "sql/sql_func.h"
 
 
@@ -37,163 +39,12 @@ int64_t sqlx_now_us(void)
 
 /* ------------------------------------------------------------ catalog cache */
 
-static void sqlx_table_free(struct sqlx_table *t)
-{
-    for (uint32_t i = 0; i < t->nindexes; i++)
-        free(t->indexes[i]);
-    free(t->indexes);
-    free(t->ixdefs);
-    t->indexes = NULL;
-    t->ixdefs = NULL;
-    t->nindexes = 0;
-    for (uint32_t i = 0; t->cols != NULL && i < t->ncols; i++)
-        free((char *)t->cols[i].default_sql);
-    free(t->cols);
-    free(t->print_cols);
-    t->cols = NULL;
-    t->print_cols = NULL;
-}
-
 static void sqlx_catalog_clear(struct sqlx_catalog *c)
 {
     for (uint32_t i = 0; i < c->n; i++)
         sqlx_table_free(&c->t[i]);
     free(c->t);
     memset(c, 0, sizeof *c);
-}
-
-/* def: {"cols":[{"n":name,"k":kind,"a":mod1,"b":mod2,"nn":bool,"d":default}...],"dist":[i...],
- * "pk":[i...],"dk":true,"ix":[name...],"sq":name} ("d": the DEFAULT as SQLite SQL, absent for
- * none; "dk": the columns' DEFAULTs are recorded, absent in definitions written before they
- * were; "ix": the table's CREATE INDEX names; "sq": its SQLite table's name when that is not
- * SQLX_TABLE_PREFIX + its name — a table renamed keeps its SQLite table, and one created under
- * a name whose SQLite name a renamed table holds gets another: sqlx_sqlite_name_new) */
-static int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table *ct)
-{
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", ct->name);
-    snprintf(t->sqlite_name, sizeof t->sqlite_name, SQLX_TABLE_PREFIX "%s", ct->name);
-    t->global = ct->global;
-    struct json_doc doc;
-    if (json_parse(&doc, ct->def, strlen(ct->def), NULL, NULL) != 0)
-        return ERR_CORRUPT;
-    int rc = ERR_CORRUPT;
-    const char *sq;
-    size_t sq_len;
-    if (json_get_string(json_object_get(doc.root, "sq"), &sq, &sq_len) == 0) {
-        if (sq_len == 0 || sq_len >= sizeof t->sqlite_name)
-            goto out;
-        memcpy(t->sqlite_name, sq, sq_len);
-        t->sqlite_name[sq_len] = '\0';
-    }
-    const struct json_value *cols = json_object_get(doc.root, "cols");
-    const struct json_value *dist = json_object_get(doc.root, "dist");
-    if (cols == NULL || dist == NULL)
-        goto out;
-    for (t->ncols = 0; json_array_at(cols, t->ncols) != NULL; t->ncols++)
-        ;
-    t->cols = calloc(t->ncols + 1, sizeof *t->cols);
-    t->print_cols = calloc(t->ncols + 1, sizeof *t->print_cols);
-    if (t->cols == NULL || t->print_cols == NULL)
-        goto out;
-    for (uint32_t i = 0; i < t->ncols; i++) {
-        const struct json_value *c = json_array_at(cols, i);
-        const char *name;
-        size_t len;
-        int64_t k, a, b;
-        int nn = 0;
-        if (json_get_string(json_object_get(c, "n"), &name, &len) != 0 || len > SQL_IDENT_BYTES_MAX ||
-            json_get_int64(json_object_get(c, "k"), &k) != 0 ||
-            json_get_int64(json_object_get(c, "a"), &a) != 0 ||
-            json_get_int64(json_object_get(c, "b"), &b) != 0)
-            goto out;
-        json_get_bool(json_object_get(c, "nn"), &nn);
-        const char *dflt;
-        size_t dflt_len;
-        if (json_get_string(json_object_get(c, "d"), &dflt, &dflt_len) == 0) {
-            char *copy = malloc(dflt_len + 1);
-            if (copy == NULL)
-                goto out;
-            memcpy(copy, dflt, dflt_len);
-            copy[dflt_len] = '\0';
-            t->cols[i].default_sql = copy;
-        }
-        memcpy(t->cols[i].name, name, len);
-        t->cols[i].type.kind = (enum sql_type_kind)k;
-        t->cols[i].type.mod1 = (int32_t)a;
-        t->cols[i].type.mod2 = (int32_t)b;
-        t->cols[i].type.loc = -1;
-        t->cols[i].not_null = nn;
-        t->print_cols[i].name = t->cols[i].name;
-        t->print_cols[i].type = t->cols[i].type;
-        t->print_cols[i].default_sql = t->cols[i].default_sql;
-    }
-    for (t->ndist = 0; t->ndist < 16; t->ndist++) {
-        const struct json_value *d = json_array_at(dist, t->ndist);
-        int64_t v;
-        if (d == NULL)
-            break;
-        if (json_get_int64(d, &v) != 0 || v < 0 || (uint64_t)v >= t->ncols)
-            goto out;
-        t->dist[t->ndist] = (uint32_t)v;
-    }
-    const struct json_value *ix = json_object_get(doc.root, "ix");
-    uint32_t nix = 0;
-    while (ix != NULL && json_array_at(ix, nix) != NULL)
-        nix++;
-    if (nix > 0 && ((t->indexes = calloc(nix, sizeof *t->indexes)) == NULL ||
-                    (t->ixdefs = calloc(nix, sizeof *t->ixdefs)) == NULL))
-        goto out;
-    const struct json_value *ixd = json_object_get(doc.root, "ixd"); /* absent in older defs */
-    for (uint32_t i = 0; i < nix; i++) {
-        const char *name;
-        size_t len;
-        if (json_get_string(json_array_at(ix, i), &name, &len) != 0 ||
-            len > SQL_IDENT_BYTES_MAX || (t->indexes[i] = malloc(len + 1)) == NULL)
-            goto out;
-        memcpy(t->indexes[i], name, len);
-        t->indexes[i][len] = '\0';
-        t->nindexes = i + 1;
-        const struct json_value *d = ixd != NULL ? json_array_at(ixd, i) : NULL;
-        const struct json_value *c = d != NULL ? json_object_get(d, "c") : NULL;
-        struct sqlx_ixdef *x = &t->ixdefs[i];
-        int unique = 0, constraint = 0;
-        json_get_bool(d != NULL ? json_object_get(d, "u") : NULL, &unique);
-        json_get_bool(d != NULL ? json_object_get(d, "k") : NULL, &constraint);
-        x->unique = unique;
-        x->constraint = constraint;
-        x->known = c != NULL;
-        for (x->ncols = 0; c != NULL && json_array_at(c, x->ncols) != NULL; x->ncols++) {
-            int64_t v;
-            if (x->ncols == SQLX_INDEX_COLS_MAX ||
-                json_get_int64(json_array_at(c, x->ncols), &v) != 0 || v < 0 ||
-                (uint64_t)v >= t->ncols)
-                goto out;
-            x->cols[x->ncols] = (uint32_t)v;
-        }
-        x->known = x->known && x->ncols > 0;
-    }
-    int dk = 0;
-    json_get_bool(json_object_get(doc.root, "dk"), &dk);
-    t->defaults_known = dk;
-    for (uint32_t i = 0; i < t->ncols; i++)
-        t->print_cols[i].default_known = t->defaults_known;
-    const struct json_value *pk = json_object_get(doc.root, "pk"); /* absent in older defs */
-    for (t->npk = 0; pk != NULL && t->npk < 16; t->npk++) {
-        const struct json_value *d = json_array_at(pk, t->npk);
-        int64_t v;
-        if (d == NULL)
-            break;
-        if (json_get_int64(d, &v) != 0 || v < 0 || (uint64_t)v >= t->ncols)
-            goto out;
-        t->pk[t->npk] = (uint32_t)v;
-    }
-    for (uint32_t k = 0; k < t->npk; k++)
-        t->print_cols[t->pk[k]].pk = true;
-    rc = 0;
-out:
-    json_doc_free(&doc);
-    return rc;
 }
 
 static int sqlx_catalog_collect(void *ctx, const struct cluster_table *ct)
@@ -927,8 +778,111 @@ int sqlx_send_rows(struct sqlx_session *s, const struct table_output *o,
 }
 
 /* Sends an output that is not OK as the error it carries. */
+/* The table whose SQLite table is the n bytes at name, or NULL. */
+static struct sqlx_table *sqlx_table_of_sqlite(struct sqlx_catalog *cat, const char *name,
+                                               size_t n)
+{
+    for (uint32_t i = 0; i < cat->n; i++)
+        if (strlen(cat->t[i].sqlite_name) == n && memcmp(cat->t[i].sqlite_name, name, n) == 0)
+            return &cat->t[i];
+    return NULL;
+}
+
+/* The name of t's primary key or unique index over the columns SQLite lists in cols ("sq.a,
+ * sq.b"), or NULL. */
+static const char *sqlx_unique_of(const struct sqlx_table *t, const char *cols, char *pkey,
+                                  size_t pkey_size)
+{
+    uint32_t pos[SQLX_INDEX_COLS_MAX], n = 0;
+    size_t nsq = strlen(t->sqlite_name);
+    for (const char *p = cols; *p != '\0' && n < SQLX_INDEX_COLS_MAX;) {
+        if (strncmp(p, t->sqlite_name, nsq) != 0 || p[nsq] != '.')
+            return NULL;
+        p += nsq + 1;
+        size_t len = strcspn(p, ",");
+        int c = -1;
+        for (uint32_t i = 0; i < t->ncols && c < 0; i++)
+            if (strlen(t->cols[i].name) == len && memcmp(t->cols[i].name, p, len) == 0)
+                c = (int)i;
+        if (c < 0)
+            return NULL;
+        pos[n++] = (uint32_t)c;
+        p += len;
+        p += strncmp(p, ", ", 2) == 0 ? 2 : 0;
+    }
+    if (n == t->npk && memcmp(pos, t->pk, n * sizeof *pos) == 0) {
+        snprintf(pkey, pkey_size, "%s_pkey", t->name);
+        return pkey;
+    }
+    for (uint32_t k = 0; k < t->nindexes; k++) {
+        const struct sqlx_ixdef *x = &t->ixdefs[k];
+        if (x->known && x->unique && x->ncols == n && memcmp(x->cols, pos, n * sizeof *pos) == 0)
+            return t->indexes[k];
+    }
+    return NULL;
+}
+
+/* SQLite's words for a broken CHECK, UNIQUE or NOT NULL constraint in PostgreSQL's, with the
+ * table's, column's and constraint's names in their fields of the ErrorResponse. False when
+ * o's message is not one of those, or names what the catalog does not know. */
+static bool sqlx_send_constraint_error(struct sqlx_session *s, const struct table_output *o)
+{
+    static const char check[] = "CHECK constraint failed: ";
+    static const char unique[] = "UNIQUE constraint failed: ";
+    static const char not_null[] = "NOT NULL constraint failed: ";
+    struct sqlx_catalog *cat = sqlx_catalog(s->x);
+    const char *m = o->message;
+    char msg[PG_ERROR_FIELD_BYTES_MAX], pkey[SQL_IDENT_BYTES_MAX + 8];
+    struct pg_error_fields f = {.sqlstate = o->sqlstate, .message = msg, .schema = "public"};
+    if (strncmp(m, check, sizeof check - 1) == 0) {
+        const char *name = m + sizeof check - 1;
+        for (uint32_t i = 0; i < cat->n && f.table == NULL; i++)
+            for (uint32_t k = 0; k < cat->t[i].nchecks && f.table == NULL; k++)
+                if (strcmp(cat->t[i].checks[k].name, name) == 0)
+                    f.table = cat->t[i].name;
+        if (f.table == NULL)
+            return false;
+        f.constraint = name;
+        snprintf(msg, sizeof msg, "new row for relation \"%s\" violates check constraint \"%s\"",
+                 f.table, name);
+    } else if (strncmp(m, unique, sizeof unique - 1) == 0) {
+        const char *cols = m + sizeof unique - 1;
+        const struct sqlx_table *t = sqlx_table_of_sqlite(cat, cols, strcspn(cols, "."));
+        char index[SQL_IDENT_BYTES_MAX + 1];
+        if (strncmp(cols, "index '", 7) == 0) {
+            /* an index of expressions: SQLite names it, under the name it was created with */
+            snprintf(index, sizeof index, "%.*s", (int)strcspn(cols + 7, "'"), cols + 7);
+            t = sqlx_index_find(cat, index);
+            f.constraint = index;
+        } else if (t != NULL) {
+            f.constraint = sqlx_unique_of(t, cols, pkey, sizeof pkey);
+        }
+        if (t == NULL || f.constraint == NULL)
+            return false;
+        f.table = t->name;
+        snprintf(msg, sizeof msg, "duplicate key value violates unique constraint \"%s\"",
+                 f.constraint);
+    } else if (strncmp(m, not_null, sizeof not_null - 1) == 0) {
+        const char *col = m + sizeof not_null - 1;
+        size_t n = strcspn(col, ".");
+        const struct sqlx_table *t = sqlx_table_of_sqlite(cat, col, n);
+        if (t == NULL || col[n] != '.')
+            return false;
+        f.table = t->name;
+        f.column = col + n + 1;
+        snprintf(msg, sizeof msg, "null value in column \"%s\" of relation \"%s\" violates "
+                 "not-null constraint", f.column, f.table);
+    } else {
+        return false;
+    }
+    pg_send_error_fields(s->c, &f);
+    return true;
+}
+
 void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o)
 {
+    if (sqlx_send_constraint_error(s, o))
+        return;
     const char *msg = o->message;
     /* SQLite's words for what the user wrote against our table names: the table whose SQLite
      * name it is (a renamed table's is not its name), else the name without the prefix. */
@@ -936,11 +890,8 @@ void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o
     const char *p = strstr(msg, SQLX_TABLE_PREFIX);
     if (p != NULL && (p == msg || p[-1] == ' ' || p[-1] == '"' || p[-1] == '.')) {
         size_t n = strcspn(p, ". \",)");
-        const struct sqlx_catalog *cat = sqlx_catalog(s->x);
-        const char *name = NULL;
-        for (uint32_t i = 0; i < cat->n && name == NULL; i++)
-            if (strlen(cat->t[i].sqlite_name) == n && memcmp(cat->t[i].sqlite_name, p, n) == 0)
-                name = cat->t[i].name;
+        const struct sqlx_table *t = sqlx_table_of_sqlite(sqlx_catalog(s->x), p, n);
+        const char *name = t != NULL ? t->name : NULL;
         if (name != NULL)
             snprintf(fixed, sizeof fixed, "%.*s%s%s", (int)(p - msg), msg, name, p + n);
         else
@@ -2794,96 +2745,6 @@ static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_ta
         sqlx_run_start(s, groups[i], false, true, ts, nts, 0, sqlx_ddl_checked, d);
 }
 
-/* The catalog's definition text of a table (see sqlx_table_from_def). ixd: what each index of
- * ix indexes (NULL: nothing known); sq: the "sq" of the definition (NULL: none, the default
- * SQLite name). */
-static void sqlx_def_write(struct buf *out, const struct sqlx_col *cols, uint32_t ncols,
-                           const uint32_t *dist, uint32_t ndist, const uint32_t *pk,
-                           uint32_t npk, bool defaults_known, char *const *ix, uint32_t nix,
-                           const struct sqlx_ixdef *ixd, const char *sq)
-{
-    struct json_writer w;
-    json_writer_init(&w, out);
-    json_write_object_begin(&w);
-    json_write_key(&w, "cols");
-    json_write_array_begin(&w);
-    for (uint32_t i = 0; i < ncols; i++) {
-        json_write_object_begin(&w);
-        json_write_key(&w, "n");
-        json_write_cstr(&w, cols[i].name);
-        json_write_key(&w, "k");
-        json_write_int64(&w, cols[i].type.kind);
-        json_write_key(&w, "a");
-        json_write_int64(&w, cols[i].type.mod1);
-        json_write_key(&w, "b");
-        json_write_int64(&w, cols[i].type.mod2);
-        json_write_key(&w, "nn");
-        json_write_bool(&w, cols[i].not_null);
-        if (cols[i].default_sql != NULL) {
-            json_write_key(&w, "d");
-            json_write_cstr(&w, cols[i].default_sql);
-        }
-        json_write_object_end(&w);
-    }
-    json_write_array_end(&w);
-    json_write_key(&w, "dist");
-    json_write_array_begin(&w);
-    for (uint32_t i = 0; i < ndist; i++)
-        json_write_int64(&w, dist[i]);
-    json_write_array_end(&w);
-    json_write_key(&w, "pk");
-    json_write_array_begin(&w);
-    for (uint32_t i = 0; i < npk; i++)
-        json_write_int64(&w, pk[i]);
-    json_write_array_end(&w);
-    if (defaults_known) {
-        json_write_key(&w, "dk");
-        json_write_bool(&w, true);
-    }
-    if (nix > 0) {
-        json_write_key(&w, "ix");
-        json_write_array_begin(&w);
-        for (uint32_t i = 0; i < nix; i++)
-            json_write_cstr(&w, ix[i]);
-        json_write_array_end(&w);
-        json_write_key(&w, "ixd");
-        json_write_array_begin(&w);
-        for (uint32_t i = 0; i < nix; i++) {
-            json_write_object_begin(&w);
-            if (ixd != NULL && ixd[i].constraint) {
-                json_write_key(&w, "k");
-                json_write_bool(&w, true);
-            }
-            if (ixd != NULL && ixd[i].known) {
-                json_write_key(&w, "u");
-                json_write_bool(&w, ixd[i].unique);
-                json_write_key(&w, "c");
-                json_write_array_begin(&w);
-                for (uint32_t k = 0; k < ixd[i].ncols; k++)
-                    json_write_int64(&w, ixd[i].cols[k]);
-                json_write_array_end(&w);
-            }
-            json_write_object_end(&w);
-        }
-        json_write_array_end(&w);
-    }
-    if (sq != NULL) {
-        json_write_key(&w, "sq");
-        json_write_cstr(&w, sq);
-    }
-    json_write_object_end(&w);
-    json_writer_finish(&w);
-}
-
-/* The "sq" of the definition of a table named name whose SQLite table is sqlite_name: NULL
- * when that is the default one for name. */
-static const char *sqlx_def_sq(const char *sqlite_name, const char *name)
-{
-    size_t np = strlen(SQLX_TABLE_PREFIX);
-    return strncmp(sqlite_name, SQLX_TABLE_PREFIX, np) == 0 && strcmp(sqlite_name + np, name) == 0
-               ? NULL
-               : sqlite_name;
-}
 
 /* The SQLite name a table created as name gets: SQLX_TABLE_PREFIX + name, or, when a renamed
  * table holds that one, the first of name~1, name~2 ... that no table holds. false when none
@@ -2937,6 +2798,59 @@ static struct sqlx_ixdef sqlx_ixdef_of(const struct sqlx_col *cols, uint32_t nco
         x.cols[x.ncols++] = (uint32_t)c;
     }
     return x;
+}
+
+/* What CREATE INDEX st indexes, for pg_catalog: its columns, and for an index of more than
+ * ascending columns, the texts of its elements and WHERE (malloc'd, the caller's). Not known
+ * when a text cannot be made. */
+static void sqlx_ixdef_of_index(const struct sql_stmt *st, const struct sqlx_table *t,
+                                struct sqlx_ixdef *x)
+{
+    const struct sql_create_index *ci = st->create_index;
+    *x = (struct sqlx_ixdef){.known = ci->nelems > 0 && ci->nelems <= SQLX_INDEX_COLS_MAX,
+                             .unique = ci->unique};
+    bool plain = ci->where == NULL;
+    for (uint32_t i = 0; x->known && i < ci->nelems; i++) {
+        const struct sql_index_elem *el = &ci->elems[i];
+        int c = el->column != NULL ? sqlx_col_find(t->cols, t->ncols, el->column) : -1;
+        x->known = el->column == NULL || c >= 0;
+        x->cols[x->ncols++] = c >= 0 ? (uint32_t)c : SQLX_INDEX_EXPR;
+        plain = plain && c >= 0 && el->dir != SQL_SORT_DESC && el->nulls == SQL_NULLS_DEFAULT &&
+                el->collation.name == NULL && el->opclass == NULL;
+    }
+    if (!x->known || plain)
+        return;
+    /* "lower(b)", "a DESC NULLS LAST": PostgreSQL shows NULLS only where it is not the
+     * direction's default (last ascending, first descending) */
+    struct buf e = BUF_INIT;
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < ci->nelems; i++) {
+        const struct sql_index_elem *el = &ci->elems[i];
+        char *text = NULL;
+        if (i > 0)
+            rc = buf_append_u8(&e, SQLX_INDEX_ELEM_SEP);
+        if (rc == 0 && el->column != NULL)
+            rc = sql_catalog_quote_ident(el->column, &e);
+        else if (rc == 0 && (rc = sqlx_expr_text(st, el->loc, el->expr_end, &text)) == 0)
+            rc = strchr(text, SQLX_INDEX_ELEM_SEP) != NULL ? ERR_MALFORMED
+                                                           : buf_printf(&e, "%s", text);
+        free(text);
+        bool desc = el->dir == SQL_SORT_DESC;
+        if (rc == 0 && desc)
+            rc = buf_printf(&e, " DESC");
+        if (rc == 0 && el->nulls == (desc ? SQL_NULLS_LAST : SQL_NULLS_FIRST))
+            rc = buf_printf(&e, desc ? " NULLS LAST" : " NULLS FIRST");
+    }
+    rc = rc ? rc : buf_append_u8(&e, 0);
+    if (rc == 0 && ci->where != NULL)
+        rc = sqlx_expr_text(st, ci->where_loc, ci->where_end, &x->where);
+    if (rc != 0) {
+        buf_free(&e);
+        free(x->where);
+        *x = (struct sqlx_ixdef){0};
+        return;
+    }
+    x->elems = (char *)e.data;
 }
 
 static int sqlx_col_index(const struct sql_create_table *ct, const char *name)
@@ -3019,8 +2933,37 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
             dist[ndist++] = 0;
         }
     }
+    /* its CHECKs, named, and the DEFAULTs' texts, for the catalogs and for errors */
+    const uint32_t ncols = ct->columns.n; /* the statement may be gone at the end */
+    struct buf extra = BUF_INIT, ddl = BUF_INIT, def = BUF_INIT, dflt = BUF_INIT;
+    struct sql_printed printed = {0};
+    struct sqlx_table v = {.cols = cols, .ncols = ncols, .ndist = ndist, .npk = npk};
+    memcpy(v.dist, dist, sizeof dist);
+    memcpy(v.pk, pk, sizeof pk);
+    const char **check_names = NULL;
+    int rc = sqlx_create_checks(st, &v.checks, &v.nchecks);
+    for (uint32_t i = 0; rc == 0 && i < ct->columns.n; i++) {
+        const struct sql_constraints *cs = &ct->columns.v[i].constraints;
+        for (uint32_t k = 0; rc == 0 && k < cs->n; k++)
+            if (cs->v[k].kind == SQL_CON_DEFAULT)
+                rc = sqlx_expr_text(st, cs->v[k].expr_loc, cs->v[k].expr_end,
+                                    (char **)&cols[i].default_text);
+    }
+    if (rc == 0 && (check_names = calloc(v.nchecks + 1, sizeof *check_names)) == NULL)
+        rc = ERR_NOMEM;
+    for (uint32_t i = 0; rc == 0 && i < v.nchecks; i++)
+        check_names[i] = v.checks[i].name;
+    if (rc == ERR_EXISTS) {
+        pg_send_errorf(s->c, "42710", "constraint \"%s\" for relation \"%s\" already exists",
+                       v.checks[v.nchecks].name, name);
+        goto fail_free;
+    }
+    if (rc != 0) {
+        pg_send_errorf(s->c, rc == ERR_TOOBIG ? "54000" : "XX000",
+                       "recording the DEFAULT and CHECK expressions: %s", err_msg(rc));
+        goto fail_free;
+    }
     /* The replicaset's table, and its hidden bucket column. */
-    struct buf extra = BUF_INIT;
     if (!global) {
         buf_printf(&extra, "\"__bucket\" INTEGER GENERATED ALWAYS AS (cairn_bucket(");
         for (uint32_t k = 0; k < ndist; k++)
@@ -3032,23 +2975,19 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     if (!sqlx_sqlite_name_new(cat, name, pctx.creating_sqlite)) {
         pg_send_errorf(s->c, "54000", "no SQLite name is left for table \"%s\"; choose another "
                        "name", name);
-        buf_free(&extra);
-        free(cols);
-        goto fail;
+        goto fail_free;
     }
+    memcpy(v.sqlite_name, pctx.creating_sqlite, sizeof v.sqlite_name);
     struct sql_print_opts o;
     sqlx_print_opts(&o, &pctx, s);
     o.replicaset_create = true;
     o.extra_column_def = global ? NULL : (const char *)extra.data;
-    struct sql_printed printed = {0};
+    o.check_names = check_names;
     struct sql_error err = {0};
     if (sql_print(st, &o, &printed, &err) != 0) {
         pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
-        buf_free(&extra);
-        free(cols);
-        goto fail;
+        goto fail_free;
     }
-    struct buf ddl = BUF_INIT, def = BUF_INIT;
     buf_printf(&ddl, "%s", (const char *)printed.sql.data);
     if (!global) {
         /* The index keeps a bucket's rows cheap to find when it moves; the triggers keep
@@ -3059,7 +2998,6 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     }
     buf_append_u8(&ddl, 0);
     /* The DEFAULTs as SQLite SQL, for DEFAULT in INSERT and UPDATE. */
-    struct buf dflt = BUF_INIT;
     size_t dflt_at[SQL_COLUMNS_MAX];
     bool dflt_ok = true;
     for (uint32_t i = 0; i < ct->columns.n && dflt_ok; i++) {
@@ -3071,6 +3009,7 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
     for (uint32_t i = 0; i < ct->columns.n && dflt_ok; i++)
         if (ct->columns.v[i].default_expr != NULL)
             cols[i].default_sql = (const char *)dflt.data + dflt_at[i];
+    v.defaults_known = dflt_ok;
     /* its UNIQUE constraints, under the names PostgreSQL gives them, for pg_catalog */
     uint32_t nuq = 0, cap = ct->columns.n + ct->constraints.n + 1;
     char (*uq_names)[SQL_IDENT_BYTES_MAX + 1] = calloc(cap, sizeof *uq_names);
@@ -3091,13 +3030,13 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
         uq[nuq] = uq_names[nuq];
         nuq++;
     }
-    sqlx_def_write(&def, cols, ct->columns.n, dist, ndist, pk, npk, dflt_ok, uq, nuq, uqd,
-                   sqlx_def_sq(pctx.creating_sqlite, name));
+    v.indexes = uq;
+    v.ixdefs = uqd;
+    v.nindexes = nuq;
+    sqlx_def_write(&def, &v, name);
     free(uq_names);
     free(uq);
     free(uqd);
-    buf_free(&dflt);
-    buf_append_u8(&def, 0);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
     ASSERT(d != NULL);
     d->s = s;
@@ -3111,10 +3050,22 @@ static void sqlx_do_create_table(struct sqlx_session *s, const struct sql_stmt *
                                    .rs_sql = global ? "" : (const char *)ddl.data,
                                    .gov_sql = global ? (const char *)ddl.data : ""};
     sqlx_ddl_propose(d, &td);
+    goto done;
+fail_free:
+    sqlx_failed(s);
+    sqlx_statement_done(s);
+done:
     buf_free(&ddl);
     buf_free(&def);
     buf_free(&extra);
+    buf_free(&dflt);
     sql_printed_free(&printed);
+    for (uint32_t i = 0; i < ncols; i++)
+        free((char *)cols[i].default_text);
+    for (uint32_t i = 0; i < v.nchecks; i++)
+        free(v.checks[i].text);
+    free(v.checks);
+    free(check_names);
     free(cols);
     return;
 fail:
@@ -3198,10 +3149,7 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
     d->tag = tag;
     struct buf defbuf = BUF_INIT;
     if (def == NULL) {
-        sqlx_def_write(&defbuf, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk,
-                       t->defaults_known, t->indexes, t->nindexes, t->ixdefs,
-                       sqlx_def_sq(t->sqlite_name, t->name));
-        buf_append_u8(&defbuf, 0);
+        sqlx_def_write(&defbuf, t, t->name);
         def = (const char *)defbuf.data;
     }
     struct cluster_table_ddl td = {.expect_version = cat->version,
@@ -3279,18 +3227,19 @@ static void sqlx_do_create_index(struct sqlx_session *s, const struct sql_stmt *
         memcpy(ixd, t->ixdefs, t->nindexes * sizeof *ixd);
     }
     ix[t->nindexes] = (char *)name;
-    /* what it indexes, for pg_catalog: plain columns only, not a partial index */
-    const char *names[SQLX_INDEX_COLS_MAX];
-    uint32_t nnames = ci->nelems <= SQLX_INDEX_COLS_MAX && ci->where == NULL ? ci->nelems : 0;
-    for (uint32_t i = 0; i < nnames; i++)
-        names[i] = ci->elems[i].column;
-    ixd[t->nindexes] = sqlx_ixdef_of(t->cols, t->ncols, names, nnames, ci->unique, false);
+    /* what it indexes, for pg_catalog */
+    struct sqlx_ixdef *x = &ixd[t->nindexes];
+    sqlx_ixdef_of_index(st, t, x);
     struct buf def = BUF_INIT;
-    sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   ix, t->nindexes + 1, ixd, sqlx_def_sq(t->sqlite_name, t->name));
-    buf_append_u8(&def, 0);
+    struct sqlx_table v = *t;
+    v.indexes = ix;
+    v.ixdefs = ixd;
+    v.nindexes = t->nindexes + 1;
+    sqlx_def_write(&def, &v, t->name);
     sqlx_do_schema_change(s, t, (const char *)printed.sql.data, "CREATE INDEX",
                           (const char *)def.data);
+    free(x->elems);
+    free(x->where);
     buf_free(&def);
     free(ix);
     free(ixd);
@@ -3354,10 +3303,12 @@ static void sqlx_do_drop_index(struct sqlx_session *s, const struct sql_stmt *st
             keep[nkeep++] = t->indexes[i];
         }
     }
-    sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   keep, nkeep, keep_defs, sqlx_def_sq(t->sqlite_name, t->name));
+    struct sqlx_table v = *t;
+    v.indexes = keep;
+    v.ixdefs = keep_defs;
+    v.nindexes = nkeep;
+    sqlx_def_write(&def, &v, t->name);
     free(keep_defs);
-    buf_append_u8(&def, 0);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "DROP INDEX", (const char *)def.data);
     buf_free(&sql);
     buf_free(&def);
@@ -3513,9 +3464,7 @@ static void sqlx_do_rename_table(struct sqlx_session *s, const struct sqlx_table
         return;
     }
     struct buf def = BUF_INIT;
-    sqlx_def_write(&def, t->cols, t->ncols, t->dist, t->ndist, t->pk, t->npk, t->defaults_known,
-                   t->indexes, t->nindexes, t->ixdefs, sqlx_def_sq(t->sqlite_name, new_name));
-    buf_append_u8(&def, 0);
+    sqlx_def_write(&def, t, new_name);
     struct sqlx_ddl *d = calloc(1, sizeof *d);
     ASSERT(d != NULL);
     d->s = s;
@@ -3566,6 +3515,25 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     ASSERT(cols != NULL && dflts != NULL);
     memcpy(cols, t->cols, t->ncols * sizeof *cols);
     uint32_t ncols = t->ncols;
+    /* the DEFAULTs' and CHECKs' texts, copies of this one's: renames rewrite them */
+    for (uint32_t i = 0; i < ncols; i++) {
+        if (cols[i].default_text != NULL) {
+            cols[i].default_text = strdup(cols[i].default_text);
+            ASSERT(cols[i].default_text != NULL);
+        }
+    }
+    uint32_t ncheck_cap = t->nchecks;
+    for (uint32_t ci = 0; ci < ncmds; ci++)
+        if (at->cmds[ci].kind == SQL_ALTER_ADD_COLUMN && at->cmds[ci].column != NULL)
+            ncheck_cap += at->cmds[ci].column->constraints.n;
+    struct sqlx_check *checks = calloc(ncheck_cap + 1, sizeof *checks);
+    uint32_t nchecks = t->nchecks;
+    ASSERT(checks != NULL);
+    for (uint32_t i = 0; i < nchecks; i++) {
+        checks[i] = t->checks[i];
+        checks[i].text = strdup(t->checks[i].text);
+        ASSERT(checks[i].text != NULL);
+    }
     uint32_t dist[16], pk[16], npk = t->npk;
     memcpy(dist, t->dist, sizeof dist);
     memcpy(pk, t->pk, sizeof pk);
@@ -3579,6 +3547,8 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         memcpy(ixd, t->ixdefs, nix * sizeof *ixd);
         memcpy(ixn, t->indexes, nix * sizeof *ixn);
     }
+    for (uint32_t i = 0; i < nix; i++)
+        sqlx_ixdef_own(&ixd[i]);
     struct sqlx_print_ctx pctx = {.cat = cat};
     struct sql_print_opts o;
     sqlx_print_opts(&o, &pctx, s);
@@ -3653,6 +3623,20 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             buf_free(&decl);
             struct buf e = BUF_INIT;
             struct sql_error err = {0};
+            ASSERT(ncols < cap);
+            memset(&cols[ncols], 0, sizeof cols[ncols]);
+            for (uint32_t k = 0; k < cd->constraints.n; k++) {
+                const struct sql_constraint *c = &cd->constraints.v[k];
+                int rc = c->kind != SQL_CON_DEFAULT
+                             ? 0
+                             : sqlx_expr_text(st, c->expr_loc, c->expr_end,
+                                              (char **)&cols[ncols].default_text);
+                if (rc != 0) {
+                    pg_send_errorf(s->c, rc == ERR_TOOBIG ? "54000" : "XX000",
+                                   "recording the DEFAULT expression: %s", err_msg(rc));
+                    goto fail_free;
+                }
+            }
             if (cd->default_expr != NULL) {
                 if (sql_print_expr(st, cd->default_expr, &o, &e, &err) != 0) {
                     pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL,
@@ -3688,7 +3672,18 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                 const struct sql_constraint *c = &cd->constraints.v[k];
                 if (c->kind != SQL_CON_CHECK)
                     continue;
-                buf_printf(&sql, " CHECK (");
+                int rc = sqlx_check_add(st, t->name, c, (int32_t)ncols, checks, &nchecks);
+                if (rc == ERR_EXISTS) {
+                    pg_send_errorf(s->c, "42710", "constraint \"%s\" for relation \"%s\" "
+                                   "already exists", checks[nchecks].name, t->name);
+                    goto fail_free;
+                }
+                if (rc != 0) {
+                    pg_send_errorf(s->c, rc == ERR_TOOBIG ? "54000" : "XX000",
+                                   "recording the CHECK expression: %s", err_msg(rc));
+                    goto fail_free;
+                }
+                buf_printf(&sql, " CONSTRAINT \"%s\" CHECK (", checks[nchecks - 1].name);
                 if (sql_print_expr(st, c->expr, &o, &sql, &err) != 0) {
                     pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL,
                                   err.position);
@@ -3702,8 +3697,6 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                 const char *name = cd->name;
                 sqlx_not_null_index(&sql, t, name, &name, 1);
             }
-            ASSERT(ncols < cap);
-            memset(&cols[ncols], 0, sizeof cols[ncols]);
             snprintf(cols[ncols].name, sizeof cols[ncols].name, "%s", cd->name);
             cols[ncols].type = cd->type;
             cols[ncols].not_null = cd->not_null;
@@ -3735,15 +3728,29 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             buf_printf(&sql, "DROP INDEX IF EXISTS \"%s_%s_nn\"; ", t->sqlite_name, cmd->name);
             buf_printf(&sql, "ALTER TABLE \"%s\" DROP COLUMN \"%s\"", t->sqlite_name,
                        cmd->name);
+            free((char *)cols[ix].default_text);
             memmove(&cols[ix], &cols[ix + 1], (ncols - (uint32_t)ix - 1) * sizeof *cols);
             ncols--;
+            memset(&cols[ncols], 0, sizeof cols[ncols]);
+            /* its own CHECKs go with it (SQLite refuses to drop one another CHECK names) */
+            uint32_t nkept = 0;
+            for (uint32_t k = 0; k < nchecks; k++) {
+                if (checks[k].col == ix) {
+                    free(checks[k].text);
+                    continue;
+                }
+                checks[k].col -= checks[k].col > ix;
+                checks[nkept++] = checks[k];
+            }
+            nchecks = nkept;
             for (uint32_t k = 0; k < t->ndist; k++)
                 if (dist[k] > (uint32_t)ix)
                     dist[k]--;
             for (uint32_t i = 0; i < nix; i++)
                 for (uint32_t k = 0; k < ixd[i].ncols; k++) {
                     ixd[i].known &= ixd[i].cols[k] != (uint32_t)ix;
-                    ixd[i].cols[k] -= ixd[i].cols[k] > (uint32_t)ix;
+                    ixd[i].cols[k] -= ixd[i].cols[k] != SQLX_INDEX_EXPR &&
+                                      ixd[i].cols[k] > (uint32_t)ix;
                 }
         } else if (cmd->kind == SQL_ALTER_RENAME_COLUMN) {
             int ix = sqlx_col_find(cols, ncols, cmd->name);
@@ -3760,6 +3767,14 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             buf_printf(&sql, "ALTER TABLE \"%s\" RENAME COLUMN \"%s\" TO \"%s\"", t->sqlite_name,
                        cmd->name, cmd->new_name);
             snprintf(cols[ix].name, sizeof cols[ix].name, "%s", cmd->new_name);
+            /* and in the DEFAULTs and CHECKs the catalogs show */
+            for (uint32_t k = 0; k < ncols; k++)
+                if (cols[k].default_text != NULL)
+                    sqlx_text_rename((char **)&cols[k].default_text, cmd->name, cmd->new_name);
+            for (uint32_t k = 0; k < nchecks; k++)
+                sqlx_text_rename(&checks[k].text, cmd->name, cmd->new_name);
+            for (uint32_t k = 0; k < nix; k++)
+                sqlx_ixdef_rename(&ixd[k], cmd->name, cmd->new_name);
             if (cols[ix].not_null) {
                 /* a NOT NULL index takes the column's new name */
                 buf_printf(&sql, "; DROP INDEX IF EXISTS \"%s_%s_nn\"", t->sqlite_name,
@@ -3779,9 +3794,18 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         goto done;
     }
     buf_append_u8(&sql, 0);
-    sqlx_def_write(&def, cols, ncols, dist, t->ndist, pk, npk, t->defaults_known, ixn, nix, ixd,
-                   sqlx_def_sq(t->sqlite_name, t->name));
-    buf_append_u8(&def, 0);
+    struct sqlx_table v = *t;
+    v.cols = cols;
+    v.ncols = ncols;
+    memcpy(v.dist, dist, sizeof dist);
+    memcpy(v.pk, pk, sizeof pk);
+    v.npk = npk;
+    v.indexes = ixn;
+    v.ixdefs = ixd;
+    v.nindexes = nix;
+    v.checks = checks;
+    v.nchecks = nchecks;
+    sqlx_def_write(&def, &v, t->name);
     sqlx_do_schema_change(s, t, (const char *)sql.data, "ALTER TABLE", (const char *)def.data);
     goto done;
 fail_free:
@@ -3793,7 +3817,16 @@ done:
     for (uint32_t i = 0; i < ncmds; i++)
         free(dflts[i]);
     free(dflts);
+    for (uint32_t i = 0; i < cap; i++) /* past ncols: an added column's, when it failed */
+        free((char *)cols[i].default_text);
     free(cols);
+    for (uint32_t i = 0; i < nchecks; i++)
+        free(checks[i].text);
+    free(checks);
+    for (uint32_t i = 0; i < nix; i++) {
+        free(ixd[i].elems);
+        free(ixd[i].where);
+    }
     free(ixd);
     free(ixn);
     free(uq_names);

@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/rng.h"
+#include "model/cluster/cluster.h"
 #include "model/table/table.h"
 #include "node/readers.h"
 #include "node/sql_exec.h"
@@ -51,18 +52,40 @@ struct sqlx_col {
     bool not_null;
     /* Its DEFAULT as SQLite SQL, NULL for none (in the catalog: malloc'd, the table's). */
     const char *default_sql;
+    /* The same DEFAULT as PostgreSQL's catalogs show it (sql_catalog_expr_text); NULL for none,
+     * or for a table made before definitions recorded it. Owned as default_sql is. */
+    const char *default_text;
+};
+
+/* A CHECK constraint: its name (the one written, or the one PostgreSQL would give it:
+ * sqlx_check_name), its text for the catalogs (sql_catalog_expr_text; malloc'd, the table's
+ * in the catalog), and the column it was written on, -1 for a table constraint (a column's
+ * CHECKs go when it is dropped, as SQLite drops them). */
+struct sqlx_check {
+    char name[SQL_IDENT_BYTES_MAX + 1];
+    char *text;
+    int32_t col;
 };
 
 /* A CREATE INDEX's columns as the table's definition records them ("ixd"); not known for an
  * index of expressions, or one made before definitions recorded them. A UNIQUE constraint is
  * listed among the indexes too (constraint), under the name PostgreSQL gives it. */
 #define SQLX_INDEX_COLS_MAX 16
+/* sqlx_ixdef.cols for an element that is an expression */
+#define SQLX_INDEX_EXPR UINT32_MAX
+/* Between the elements of sqlx_ixdef.elems (the unit separator: not in a normalized text) */
+#define SQLX_INDEX_ELEM_SEP '\x1f'
 struct sqlx_ixdef {
     bool known;
     bool unique;
     bool constraint;
     uint32_t ncols;
-    uint32_t cols[SQLX_INDEX_COLS_MAX]; /* column positions */
+    uint32_t cols[SQLX_INDEX_COLS_MAX]; /* column positions, or SQLX_INDEX_EXPR */
+    /* For an index of more than ascending columns: its elements as pg_get_indexdef shows them,
+     * joined by SQLX_INDEX_ELEM_SEP, and its WHERE's text (NULL for none). Owned by the
+     * catalog's table; copies of an ixdef borrow them. */
+    char *elems;
+    char *where;
 };
 
 struct sqlx_table {
@@ -80,6 +103,8 @@ struct sqlx_table {
     char **indexes;      /* its CREATE INDEXes' and UNIQUE constraints' names (malloc'd) */
     uint32_t nindexes;
     struct sqlx_ixdef *ixdefs; /* what each of them indexes (nindexes of them), for pg_catalog */
+    struct sqlx_check *checks; /* its named CHECKs (none for tables made before they were) */
+    uint32_t nchecks;
 };
 
 struct sqlx_catalog {
@@ -229,6 +254,39 @@ struct sqlx_print_ctx {
     const char *creating;      /* CREATE TABLE: the new table's name */
     char creating_sqlite[SQL_IDENT_BYTES_MAX + 8];
 };
+
+/* ---- sql_tabledef.c ---- */
+
+/* Reads the governor's definition of a table (sql_tabledef.c says what it holds) into t.
+ * Returns 0, ERR_CORRUPT or ERR_NOMEM; t is then to free either way. */
+int sqlx_table_from_def(struct sqlx_table *t, const struct cluster_table *ct);
+void sqlx_table_free(struct sqlx_table *t);
+/* The definition of t for a table called name (t->name is not read: a rename writes the
+ * new one), NUL-terminated, appended to out. */
+void sqlx_def_write(struct buf *out, const struct sqlx_table *t, const char *name);
+/* The name PostgreSQL gives a CHECK over e of table: table_col_check when e names one column,
+ * else table_check; check1, check2... in place of check while one of taken[0..ntaken) has it. */
+void sqlx_check_name(const char *table, const struct sql_expr *e, const struct sqlx_check *taken,
+                     uint32_t ntaken, char out[SQL_IDENT_BYTES_MAX + 1]);
+/* The text for the catalogs (sql_catalog_expr_text) of st's bytes [loc, end): malloc'd, into
+ * *out. Returns 0, ERR_INVAL (no such bytes), ERR_MALFORMED, ERR_TOOBIG or ERR_NOMEM. */
+int sqlx_expr_text(const struct sql_stmt *st, int loc, int end, char **out);
+/* Appends CHECK c of st (CREATE or ALTER TABLE on table), written on column col (-1: a table
+ * constraint), to checks[*n] (room for it is the caller's), named as written or by
+ * sqlx_check_name among checks[0..*n), with its text. Returns 0, ERR_EXISTS (the name written
+ * is taken: 42710), or sqlx_expr_text's errors. */
+int sqlx_check_add(const struct sql_stmt *st, const char *table, const struct sql_constraint *c,
+                   int32_t col, struct sqlx_check *checks, uint32_t *n);
+/* *text (malloc'd) with the name from written as to (ALTER TABLE RENAME COLUMN); left as it
+ * was if that cannot be done (out of memory). */
+void sqlx_text_rename(char **text, const char *from, const char *to);
+/* Makes x's texts its own copies (of the catalog's), to free. */
+void sqlx_ixdef_own(struct sqlx_ixdef *x);
+/* sqlx_text_rename on each of x's element texts and its WHERE (owned: sqlx_ixdef_own). */
+void sqlx_ixdef_rename(struct sqlx_ixdef *x, const char *from, const char *to);
+/* The CHECKs of CREATE TABLE st, in the order the printer meets them (sql_print_opts.
+ * check_names): *out malloc'd (its texts too, to free), *n of them. Errors as sqlx_check_add. */
+int sqlx_create_checks(const struct sql_stmt *st, struct sqlx_check **out, uint32_t *n);
 
 /* ---- sql_exec.c ---- */
 

@@ -34,34 +34,72 @@ bool sqlx_pgcat_wants(const struct sql_stmt *st)
 static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const char *user,
                             struct errbuf *eb)
 {
+    static const char sep[] = {SQLX_INDEX_ELEM_SEP, '\0'};
     struct sql_catalog_table *tables = calloc(cat->n + 1, sizeof *tables);
     struct sql_catalog_column **cols = calloc(cat->n + 1, sizeof *cols);
     struct sql_catalog_index **ixs = calloc(cat->n + 1, sizeof *ixs);
-    int rc = tables != NULL && cols != NULL && ixs != NULL ? 0 : ERR_NOMEM;
+    struct sql_catalog_check **cks = calloc(cat->n + 1, sizeof *cks);
+    struct buf elems = BUF_INIT; /* the indexes' element texts, split, and pointers to them */
+    int rc = tables != NULL && cols != NULL && ixs != NULL && cks != NULL ? 0 : ERR_NOMEM;
+    size_t nelems = 0;
+    for (uint32_t i = 0; rc == 0 && i < cat->n; i++) {
+        for (uint32_t k = 0; rc == 0 && k < cat->t[i].nindexes; k++) {
+            const struct sqlx_ixdef *d = &cat->t[i].ixdefs[k];
+            if (d->known && d->elems != NULL) {
+                rc = buf_printf(&elems, "%s%c", d->elems, 0);
+                nelems += d->ncols;
+            }
+        }
+    }
+    char *next_elem = (char *)elems.data;
+    const char **elem_ptrs = calloc(nelems + 1, sizeof *elem_ptrs);
+    const char **next_ptr = elem_ptrs;
+    rc = rc == 0 && elem_ptrs == NULL ? ERR_NOMEM : rc;
     uint32_t ix_oid = SQLX_PGCAT_OID_BASE + cat->n * SQLX_PGCAT_OIDS_PER_TABLE; /* after them */
     for (uint32_t i = 0; rc == 0 && i < cat->n; i++) {
         const struct sqlx_table *t = &cat->t[i];
         cols[i] = calloc(t->ncols + 1, sizeof *cols[i]);
         ixs[i] = calloc(t->nindexes + 1, sizeof *ixs[i]);
-        if (cols[i] == NULL || ixs[i] == NULL) {
+        cks[i] = calloc(t->nchecks + 1, sizeof *cks[i]);
+        if (cols[i] == NULL || ixs[i] == NULL || cks[i] == NULL) {
             rc = ERR_NOMEM;
             break;
         }
         /* its CREATE INDEXes whose columns the definition records */
         uint32_t nix = 0;
-        for (uint32_t k = 0; k < t->nindexes; k++)
-            if (t->ixdefs[k].known)
-                ixs[i][nix++] = (struct sql_catalog_index){.name = t->indexes[k],
-                                                           .oid = ix_oid++,
-                                                           .unique = t->ixdefs[k].unique,
-                                                           .constraint = t->ixdefs[k].constraint,
-                                                           .ncols = t->ixdefs[k].ncols,
-                                                           .cols = t->ixdefs[k].cols};
+        for (uint32_t k = 0; k < t->nindexes; k++) {
+            const struct sqlx_ixdef *d = &t->ixdefs[k];
+            if (!d->known)
+                continue;
+            const char *const *elem = NULL;
+            if (d->elems != NULL) {
+                /* the elements, split at SQLX_INDEX_ELEM_SEP in the copy in elems (as many
+                 * as columns: sqlx_table_from_def checked) */
+                elem = next_ptr;
+                for (uint32_t c = 0; c < d->ncols; c++) {
+                    *next_ptr++ = next_elem;
+                    next_elem += strcspn(next_elem, sep);
+                    *next_elem++ = '\0';
+                }
+            }
+            ixs[i][nix++] = (struct sql_catalog_index){.name = t->indexes[k],
+                                                       .oid = ix_oid++,
+                                                       .unique = d->unique,
+                                                       .constraint = d->constraint,
+                                                       .ncols = d->ncols,
+                                                       .cols = d->cols,
+                                                       .elems = elem,
+                                                       .where = d->where};
+        }
         for (uint32_t c = 0; c < t->ncols; c++) {
             cols[i][c].name = t->cols[c].name;
             cols[i][c].type = t->cols[c].type;
             cols[i][c].not_null = t->cols[c].not_null;
+            cols[i][c].default_text = t->cols[c].default_text;
         }
+        for (uint32_t k = 0; k < t->nchecks; k++)
+            cks[i][k] = (struct sql_catalog_check){.name = t->checks[k].name,
+                                                   .expr_text = t->checks[k].text};
         tables[i] = (struct sql_catalog_table){
             .name = t->name,
             .oid = SQLX_PGCAT_OID_BASE + i * SQLX_PGCAT_OIDS_PER_TABLE,
@@ -74,6 +112,8 @@ static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const 
             .dist = t->dist,
             .nindexes = nix,
             .indexes = ixs[i],
+            .nchecks = t->nchecks,
+            .checks = cks[i],
         };
     }
     if (rc == 0) {
@@ -94,8 +134,13 @@ static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const 
         free(cols[i]);
     for (uint32_t i = 0; ixs != NULL && i < cat->n; i++)
         free(ixs[i]);
+    for (uint32_t i = 0; cks != NULL && i < cat->n; i++)
+        free(cks[i]);
     free(cols);
     free(ixs);
+    free(cks);
+    free(elem_ptrs);
+    buf_free(&elems);
     free(tables);
     if (rc != 0) {
         sqlite3_close(x->pgcat);

@@ -583,6 +583,7 @@ struct sql_constraint {
     int loc;
     struct sql_names cols;     /* table constraints: PRIMARY KEY / UNIQUE / FOREIGN KEY (cols) */
     struct sql_expr *expr;     /* CHECK, DEFAULT, GENERATED */
+    int expr_loc, expr_end;    /* expr's bytes in the query string (its text for the catalogs) */
     struct sql_qname ref_table; /* FOREIGN KEY */
     struct sql_names ref_cols;
 };
@@ -686,7 +687,8 @@ struct sql_index_elem {
     const char *opclass;
     enum sql_sort_dir dir;
     enum sql_nulls_order nulls;
-    int loc;
+    int loc;      /* where the element starts in the query string */
+    int expr_end; /* where its column or expression ends (before COLLATE, ASC, NULLS...) */
 };
 
 struct sql_create_index {
@@ -700,6 +702,7 @@ struct sql_create_index {
     struct sql_names include;
     struct sql_options with;
     struct sql_expr *where; /* partial index */
+    int where_loc, where_end; /* where's bytes in the query string */
 };
 
 /* DROP TABLE, DROP INDEX, TRUNCATE. */
@@ -912,6 +915,10 @@ struct sql_print_opts {
     /* Appended as the last column definition of a replicaset CREATE TABLE (the hidden
      * "__bucket" column); NULL for none. */
     const char *extra_column_def;
+    /* CREATE TABLE: the names of its CHECK constraints, printed as CONSTRAINT "name" CHECK
+     * (...) so that SQLite's errors name them; in the order the printer meets them (each
+     * column's, in column order, then the table constraints'). NULL: printed without names. */
+    const char *const *check_names;
     /* Printed as a string literal for CURRENT_USER, SESSION_USER, USER, CURRENT_ROLE; NULL:
      * they are printed as calls of the function library (current_user()...). */
     const char *current_user;

@@ -495,8 +495,7 @@ static int cat_keyword_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* PostgreSQL's quote_ident: double quotes unless s is a lower-case identifier, not a keyword. */
-static int cat_quote_ident(const char *s, struct buf *out)
+int sql_catalog_quote_ident(const char *s, struct buf *out)
 {
     bool safe = (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_';
     for (const char *p = s; safe && *p != '\0'; p++)
@@ -1362,7 +1361,7 @@ static int cat_render_default(const struct sql_catalog_table *t, const struct sq
         if (rc == 0 && cat_cstr(&seq) == NULL)
             rc = ERR_NOMEM;
         if (rc == 0)
-            rc = cat_quote_ident((const char *)seq.data, &q);
+            rc = sql_catalog_quote_ident((const char *)seq.data, &q);
         for (size_t i = 0; rc == 0 && i < q.len; i++)
             rc = q.data[i] == '\'' ? buf_append(out, "''", 2) : buf_append_u8(out, q.data[i]);
         buf_free(&seq);
@@ -1391,7 +1390,8 @@ static int cat_attnums(const uint32_t *cols, uint32_t n, bool vector, struct buf
 {
     int rc = vector ? 0 : buf_append_u8(out, '{');
     for (uint32_t i = 0; rc == 0 && i < n; i++)
-        rc = buf_printf(out, "%s%" PRIu32, i == 0 ? "" : vector ? " " : ",", cols[i] + 1);
+        rc = buf_printf(out, "%s%" PRIu32, i == 0 ? "" : vector ? " " : ",",
+                        cols[i] == SQL_CATALOG_INDEX_EXPR ? 0 : cols[i] + 1);
     if (rc == 0 && !vector)
         rc = buf_append_u8(out, '}');
     return rc != 0 ? rc : cat_cstr(out) != NULL ? 0 : ERR_NOMEM;
@@ -1406,7 +1406,7 @@ static int cat_col_list(const struct sql_catalog_table *t, const uint32_t *cols,
         if (i > 0)
             rc = buf_append(out, ", ", 2);
         if (rc == 0)
-            rc = cat_quote_ident(t->cols[cols[i]].name, out);
+            rc = sql_catalog_quote_ident(t->cols[cols[i]].name, out);
     }
     return rc != 0 ? rc : buf_append_u8(out, ')');
 }
@@ -1419,7 +1419,26 @@ struct cat_index_desc {
     bool unique, primary, constraint;
     uint32_t ncols;
     const uint32_t *cols;
+    const char *const *elems;
+    const char *where;
 };
+
+/* "(a, lower(b) DESC)": an index's elements, and its WHERE (in parentheses but when pretty). */
+static int cat_index_elems(const struct sql_catalog_table *t, const struct cat_index_desc *ix,
+                           bool pretty, struct buf *out)
+{
+    if (ix->elems == NULL)
+        return cat_col_list(t, ix->cols, ix->ncols, out);
+    int rc = buf_append_u8(out, '(');
+    /* not pretty, PostgreSQL puts an operator's expression in parentheses of its own too */
+    for (uint32_t i = 0; rc == 0 && i < ix->ncols; i++)
+        rc = buf_printf(out, !pretty && ix->elems[i][0] == '(' ? "%s(%s)" : "%s%s",
+                        i == 0 ? "" : ", ", ix->elems[i]);
+    rc = rc ? rc : buf_append_u8(out, ')');
+    if (rc == 0 && ix->where != NULL)
+        rc = buf_printf(out, pretty ? " WHERE %s" : " WHERE (%s)", ix->where);
+    return rc;
+}
 
 static int cat_fill_index(struct cat_build *b, const struct sql_catalog_table *t,
                           const struct cat_index_desc *ix)
@@ -1431,13 +1450,17 @@ static int cat_fill_index(struct cat_build *b, const struct sql_catalog_table *t
                      OID_AM_BTREE, ix->oid, 0.0, 'p', 'i', (int)ix->ncols, 1, 'n');
     struct buf key = BUF_INIT, coll = BUF_INIT, cls = BUF_INIT, opt = BUF_INIT, def = BUF_INIT;
     for (uint32_t k = 0; rc == 0 && k < ix->ncols; k++) {
-        const struct sql_catalog_column *c = &t->cols[ix->cols[k]];
+        /* an expression: a column "expr" of type text (PostgreSQL has the expression's type) */
+        bool expr = ix->cols[k] == SQL_CATALOG_INDEX_EXPR;
+        const struct sql_catalog_column *c = expr ? NULL : &t->cols[ix->cols[k]];
         struct cat_attr a;
-        uint32_t oid;
-        int32_t typmod;
-        cat_type_of(&c->type, &oid, &typmod);
+        uint32_t oid = 25;
+        int32_t typmod = -1;
+        if (c != NULL)
+            cat_type_of(&c->type, &oid, &typmod);
         cat_attr_of_oid(oid, typmod, &a);
-        rc = cat_attribute_row(b, ix->oid, c->name, (int)k + 1, &a, false, false);
+        rc = cat_attribute_row(b, ix->oid, c != NULL ? c->name : "expr", (int)k + 1, &a, false,
+                               false);
         if (rc == 0)
             rc = buf_printf(&coll, "%s%" PRIu32, k == 0 ? "" : " ", a.collation);
         /* The default btree operator class of the type (PostgreSQL's oids where they matter
@@ -1448,7 +1471,8 @@ static int cat_fill_index(struct cat_build *b, const struct sql_catalog_table *t
             rc = buf_printf(&opt, "%s0", k == 0 ? "" : " ");
         if (rc == 0) {
             buf_reset(&def);
-            rc = cat_quote_ident(c->name, &def);
+            rc = ix->elems != NULL ? buf_printf(&def, "%s", ix->elems[k])
+                                   : sql_catalog_quote_ident(c->name, &def);
         }
         if (rc == 0 && cat_cstr(&def) == NULL)
             rc = ERR_NOMEM;
@@ -1470,11 +1494,11 @@ static int cat_fill_index(struct cat_build *b, const struct sql_catalog_table *t
     if (rc == 0) {
         buf_reset(&def);
         rc = buf_printf(&def, "CREATE %sINDEX ", ix->unique ? "UNIQUE " : "");
-        rc = rc ? rc : cat_quote_ident(ix->name, &def);
+        rc = rc ? rc : sql_catalog_quote_ident(ix->name, &def);
         rc = rc ? rc : buf_printf(&def, " ON public.");
-        rc = rc ? rc : cat_quote_ident(t->name, &def);
+        rc = rc ? rc : sql_catalog_quote_ident(t->name, &def);
         rc = rc ? rc : buf_printf(&def, " USING btree ");
-        rc = rc ? rc : cat_col_list(t, ix->cols, ix->ncols, &def);
+        rc = rc ? rc : cat_index_elems(t, ix, false, &def);
         rc = rc ? rc : cat_cstr(&def) != NULL ? 0 : ERR_NOMEM;
     }
     rc = rc ? rc : cat_def_row(b, 'i', ix->oid, 0, (const char *)def.data);
@@ -1485,11 +1509,11 @@ static int cat_fill_index(struct cat_build *b, const struct sql_catalog_table *t
         /* Pretty-printed (pg_get_indexdef(oid, 0, true)), a visible table is not qualified. */
         buf_reset(&def);
         rc = buf_printf(&def, "CREATE %sINDEX ", ix->unique ? "UNIQUE " : "");
-        rc = rc ? rc : cat_quote_ident(ix->name, &def);
+        rc = rc ? rc : sql_catalog_quote_ident(ix->name, &def);
         rc = rc ? rc : buf_printf(&def, " ON ");
-        rc = rc ? rc : cat_quote_ident(t->name, &def);
+        rc = rc ? rc : sql_catalog_quote_ident(t->name, &def);
         rc = rc ? rc : buf_printf(&def, " USING btree ");
-        rc = rc ? rc : cat_col_list(t, ix->cols, ix->ncols, &def);
+        rc = rc ? rc : cat_index_elems(t, ix, true, &def);
         rc = rc ? rc : cat_cstr(&def) != NULL ? 0 : ERR_NOMEM;
     }
     rc = rc ? rc : cat_def_row(b, 'i', ix->oid, CAT_DEF_PRETTY, (const char *)def.data);
@@ -1697,13 +1721,21 @@ static int cat_fill_table(struct cat_build *b, const struct sql_catalog_table *t
                                     true,
                                     true,
                                     t->npk,
-                                    t->pk};
+                                    t->pk,
+                                    NULL,
+                                    NULL};
         rc = cat_fill_index(b, t, &ix);
     }
     for (uint32_t i = 0; rc == 0 && i < t->nindexes; i++) {
         const struct sql_catalog_index *x = &t->indexes[i];
-        struct cat_index_desc ix = {
-            x->name, x->oid, x->unique || x->constraint, false, x->constraint, x->ncols, x->cols};
+        struct cat_index_desc ix = {.name = x->name,
+                                    .oid = x->oid,
+                                    .unique = x->unique || x->constraint,
+                                    .constraint = x->constraint,
+                                    .ncols = x->ncols,
+                                    .cols = x->cols,
+                                    .elems = x->elems,
+                                    .where = x->where};
         rc = cat_fill_index(b, t, &ix);
     }
     for (uint32_t i = 0; rc == 0 && i < t->nchecks; i++) {
@@ -1746,8 +1778,10 @@ static int cat_fill_table(struct cat_build *b, const struct sql_catalog_table *t
     return rc;
 }
 
+/* cols[0..n) name columns of t; elems (an index's, or NULL): an element that has one may be an
+ * expression instead. */
 static int cat_check_cols(struct errbuf *eb, const struct sql_catalog_table *t, const char *what,
-                          const uint32_t *cols, uint32_t n)
+                          const uint32_t *cols, uint32_t n, const char *const *elems)
 {
     if (n > SQL_CATALOG_INDEX_COLUMNS_MAX)
         return err_set(eb, ERR_TOOBIG, "catalog: table %s: %s has %" PRIu32 " columns", t->name,
@@ -1755,7 +1789,8 @@ static int cat_check_cols(struct errbuf *eb, const struct sql_catalog_table *t, 
     if (n > 0 && cols == NULL)
         return err_set(eb, ERR_INVAL, "catalog: table %s: %s without columns", t->name, what);
     for (uint32_t i = 0; i < n; i++)
-        if (cols[i] >= t->ncols)
+        if (cols[i] >= t->ncols &&
+            (cols[i] != SQL_CATALOG_INDEX_EXPR || elems == NULL || elems[i] == NULL))
             return err_set(eb, ERR_INVAL,
                            "catalog: table %s: %s names column %" PRIu32 " of %" PRIu32, t->name,
                            what, cols[i], t->ncols);
@@ -1793,8 +1828,8 @@ static int cat_validate(const struct sql_catalog_table *tables, uint32_t n, stru
                 return err_set(eb, ERR_INVAL, "catalog: table %s: column %s: type without name",
                                t->name, t->cols[k].name);
         }
-        int rc = cat_check_cols(eb, t, "the primary key", t->pk, t->npk);
-        rc = rc ? rc : cat_check_cols(eb, t, "DISTRIBUTED BY", t->dist, t->ndist);
+        int rc = cat_check_cols(eb, t, "the primary key", t->pk, t->npk, NULL);
+        rc = rc ? rc : cat_check_cols(eb, t, "DISTRIBUTED BY", t->dist, t->ndist, NULL);
         if (rc != 0)
             return rc;
         if (t->nindexes > 0 && t->indexes == NULL)
@@ -1806,7 +1841,7 @@ static int cat_validate(const struct sql_catalog_table *tables, uint32_t n, stru
                                "catalog: table %s: index %" PRIu32
                                " without a name or with an oid out of the user range",
                                t->name, k);
-            rc = cat_check_cols(eb, t, "an index", x->cols, x->ncols);
+            rc = cat_check_cols(eb, t, "an index", x->cols, x->ncols, x->elems);
             if (rc != 0)
                 return rc;
         }
@@ -2038,10 +2073,10 @@ static int cat_regclass_out(sqlite3_context *ctx, int64_t oid, struct buf *out)
         int64_t ns = sqlite3_column_int64(st, 2);
         rc = 0;
         if (ns != OID_NS_PG_CATALOG && ns != OID_NS_PUBLIC) {
-            rc = cat_quote_ident((const char *)sqlite3_column_text(st, 1), out);
+            rc = sql_catalog_quote_ident((const char *)sqlite3_column_text(st, 1), out);
             rc = rc ? rc : buf_append_u8(out, '.');
         }
-        rc = rc ? rc : cat_quote_ident((const char *)sqlite3_column_text(st, 0), out);
+        rc = rc ? rc : sql_catalog_quote_ident((const char *)sqlite3_column_text(st, 0), out);
     } else {
         rc = buf_printf(out, "%" PRId64, oid);
     }
@@ -2463,7 +2498,7 @@ static void fn_quote_ident(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
         return sqlite3_result_null(ctx);
     struct buf out = BUF_INIT;
-    int rc = cat_quote_ident((const char *)sqlite3_value_text(argv[0]), &out);
+    int rc = sql_catalog_quote_ident((const char *)sqlite3_value_text(argv[0]), &out);
     cat_result_buf(ctx, &out, rc);
 }
 
@@ -2602,7 +2637,7 @@ static bool cat_cast_catalog(sqlite3_context *ctx, sqlite3_value *v, const char 
             if (oid == 0)
                 rc = buf_append_u8(&out, '-');
             else if (sqlite3_step(st) == SQLITE_ROW)
-                rc = cat_quote_ident((const char *)sqlite3_column_text(st, 0), &out);
+                rc = sql_catalog_quote_ident((const char *)sqlite3_column_text(st, 0), &out);
             else
                 rc = buf_printf(&out, "%" PRId64, oid);
             sqlite3_finalize(st);

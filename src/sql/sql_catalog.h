@@ -74,8 +74,15 @@ struct sql_catalog_index {
     bool constraint; /* made by a UNIQUE constraint (psql: "UNIQUE CONSTRAINT", pg_constraint
                       * row of type 'u'); false for CREATE [UNIQUE] INDEX */
     uint32_t ncols;
-    const uint32_t *cols; /* column indexes into the table's cols, 0-based */
+    const uint32_t *cols; /* column indexes into the table's cols, 0-based, or
+                           * SQL_CATALOG_INDEX_EXPR for an element that is an expression */
+    /* Its elements as pg_get_indexdef shows them ("lower(e)", "a DESC", "(a + b)"), ncols of
+     * them, for an index with more than ascending columns; NULL: the names of cols. */
+    const char *const *elems;
+    const char *where; /* a partial index's predicate as pg_get_indexdef shows it, or NULL */
 };
+/* sql_catalog_index.cols for an element that is an expression (pg_index.indkey 0). */
+#define SQL_CATALOG_INDEX_EXPR UINT32_MAX
 
 /* A CHECK constraint. */
 struct sql_catalog_check {
@@ -152,5 +159,23 @@ bool sql_catalog_result_is_empty(const struct sql_stmt *st, uint32_t *ncols);
  * "numeric(10,2)", "character varying(20)", "timestamp(3) without time zone", "integer[]"...
  * Appends to out; returns 0 or ERR_NOMEM. Exposed for the executor's own messages and tests. */
 int sql_catalog_format_type(const struct sql_type *t, struct buf *out);
+
+/* PostgreSQL's quote_ident: s in double quotes (inner ones doubled) unless it is a lower-case
+ * identifier and not a keyword that PostgreSQL quotes. Appends to out; 0 or ERR_NOMEM. */
+int sql_catalog_quote_ident(const char *s, struct buf *out);
+
+/* The expression written at text[0..len) (a DEFAULT's, a CHECK's, an index element's, a partial
+ * index's WHERE) as PostgreSQL's catalogs print one (pg_get_expr, pg_get_constraintdef with
+ * pretty, pg_get_indexdef): its tokens one space apart but inside parentheses and brackets,
+ * before commas, around '.' and '::', and after a sign; comments and line breaks gone; names
+ * folded, quoted only where quote_ident would; keywords in upper case but true, false and
+ * names of columns and types; strings in '...'. PostgreSQL prints its parsed tree back, so it
+ * adds casts (0::numeric) and rewrites some forms (BETWEEN, IN) that this keeps as written.
+ * rename_from, when not NULL: a name to write as rename_to wherever it stands as a name, not as
+ * a function or after '::' (ALTER TABLE RENAME COLUMN on recorded texts).
+ * Appends to out. Returns 0, ERR_MALFORMED (text does not lex, e.g. an unterminated string),
+ * ERR_TOOBIG (over 4096 tokens) or ERR_NOMEM. */
+int sql_catalog_expr_text(const char *text, size_t len, const char *rename_from,
+                          const char *rename_to, struct buf *out);
 
 #endif

@@ -915,22 +915,27 @@ static int check_expr(struct sql_parser *p, struct sql_constraint *c)
 {
     TRY(sqlp_expect_kw(p, SQL_KW_CHECK));
     TRY(sqlp_expect_char(p, '('));
+    c->expr_loc = p->tok.loc;
     TRY(sqlp_expr(p, &c->expr));
+    c->expr_end = p->prev_end;
     return sqlp_expect_char(p, ')');
 }
 
 /* DEFAULT's b_expr. PostgreSQL's b_expr has no COLLATE: a COLLATE after the default belongs
  * to the column, so a top-level COLLATE that the expression parser took (and that was not
  * inside parentheses) is handed back. */
-static int default_expr(struct sql_parser *p, struct sql_expr **out, struct sql_qname *collation)
+static int default_expr(struct sql_parser *p, struct sql_expr **out, struct sql_qname *collation,
+                        int *end)
 {
     int start = p->tok.loc;
     TRY(sqlp_expr(p, out));
+    *end = p->prev_end;
     struct sql_expr *e = *out;
     if (e->kind == SQL_E_COLLATE && collation != NULL && p->prev_end > start &&
         p->text[p->prev_end - 1] != ')') {
         *collation = e->collate.collation;
         *out = e->collate.arg;
+        *end = e->loc; /* where COLLATE is */
     }
     return 0;
 }
@@ -1012,7 +1017,8 @@ static int column_constraint(struct sql_parser *p, struct sql_column_def *cd, st
     } else if (sqlp_is_kw(p, SQL_KW_DEFAULT)) {
         TRY(sqlp_advance(p));
         c.kind = SQL_CON_DEFAULT;
-        TRY(default_expr(p, &c.expr, &cd->collation));
+        c.expr_loc = p->tok.loc;
+        TRY(default_expr(p, &c.expr, &cd->collation, &c.expr_end));
         cd->default_expr = c.expr;
     } else if (sqlp_is_kw(p, SQL_KW_GENERATED)) {
         TRY(generated(p, &c));
@@ -1420,6 +1426,7 @@ static int index_elem(struct sql_parser *p, void *slot)
             el->expr = NULL;
         }
     }
+    el->expr_end = p->prev_end;
     if (sqlp_is_kw(p, SQL_KW_COLLATE)) {
         TRY(sqlp_advance(p));
         TRY(sqlp_qname(p, &el->collation));
@@ -1532,7 +1539,9 @@ static int create_index(struct sql_parser *p, struct sql_stmt *st, bool unique)
     }
     if (sqlp_is_kw(p, SQL_KW_WHERE)) {
         TRY(sqlp_advance(p));
+        ci->where_loc = p->tok.loc;
         TRY(sqlp_expr(p, &ci->where));
+        ci->where_end = p->prev_end;
     }
     return 0;
 }

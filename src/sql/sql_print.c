@@ -31,6 +31,7 @@ struct pr {
     uint32_t nscope;
     uint32_t type_steps; /* see PR_TYPE_STEPS_MAX */
     bool in_check; /* CHECK / generated expressions: only deterministic functions */
+    uint32_t checks_printed; /* CREATE TABLE: CHECKs so far (sql_print_opts.check_names) */
     /* Inside RETURNING (outside its subqueries): the target table's name or alias, whose
      * columns SQLite accepts only unqualified there. */
     const char *returning_target;
@@ -3991,6 +3992,17 @@ static void pr_names(struct pr *p, const struct sql_names *n)
     pr_s(p, ")");
 }
 
+/* CONSTRAINT "name" before a CHECK of CREATE TABLE, when the executor names them. */
+static void pr_check_name(struct pr *p)
+{
+    const char *const *names = p->o->check_names;
+    if (names != NULL && names[p->checks_printed] != NULL) {
+        pr_s(p, " CONSTRAINT ");
+        pr_ident(p, names[p->checks_printed]);
+    }
+    p->checks_printed++;
+}
+
 static void pr_column_def(struct pr *p, const struct sql_column_def *cd, bool in_table_pk)
 {
     pr_ident(p, cd->name);
@@ -4033,6 +4045,7 @@ static void pr_column_def(struct pr *p, const struct sql_column_def *cd, bool in
         case SQL_CON_PRIMARY_KEY: pr_s(p, " NOT NULL PRIMARY KEY"); break;
         case SQL_CON_UNIQUE: pr_s(p, " UNIQUE"); break;
         case SQL_CON_CHECK:
+            pr_check_name(p);
             pr_s(p, " CHECK (");
             pr_expr(p, c->expr);
             pr_s(p, ")");
@@ -4092,7 +4105,9 @@ static void pr_create_table(struct pr *p, const struct sql_create_table *ct)
             pr_names(p, &c->cols);
             break;
         case SQL_CON_CHECK:
-            pr_s(p, ", CHECK (");
+            pr_s(p, ",");
+            pr_check_name(p);
+            pr_s(p, " CHECK (");
             pr_expr(p, c->expr);
             pr_s(p, ")");
             break;

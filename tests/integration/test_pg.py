@@ -127,8 +127,9 @@ def test_psql_describe_lists_indexes(node):
     assert '"ps_ix_pkey" PRIMARY KEY, btree (id)' in out, out
     assert '"ps_ix_ab" btree (a, b)' in out, out
     assert '"ps_ix_c" UNIQUE, btree (c)' in out, out
+    assert '"ps_ix_expr" btree ((b + 1))' in out, out
     cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'ps_ix' ORDER BY 1")
-    assert [r[0] for r in cur.fetchall()] == ["ps_ix_ab", "ps_ix_c", "ps_ix_pkey"]
+    assert [r[0] for r in cur.fetchall()] == ["ps_ix_ab", "ps_ix_c", "ps_ix_expr", "ps_ix_pkey"]
     cur.execute("DROP INDEX ps_ix_ab")
     out = psql(node, "-c", r"\d ps_ix").stdout
     assert "ps_ix_ab" not in out and '"ps_ix_c" UNIQUE, btree (c)' in out, out
@@ -152,6 +153,96 @@ def test_psql_describe_lists_indexes(node):
     with pytest.raises(psycopg2.errors.UniqueViolation):
         cur.execute("INSERT INTO ps_uq VALUES (2, 'y', 2, 2, 2, 1)")
     cur.execute("DROP TABLE ps_uq")
+
+def test_psql_describe_shows_defaults_checks_and_index_expressions(node):
+    """\\d TABLE shows DEFAULTs, CHECK constraints (named as PostgreSQL names them) and indexes
+    of expressions, descending or partial, in PostgreSQL's words; a renamed column is renamed
+    in them too."""
+    psql(node, "-c", "CREATE TABLE ps_ck (id int PRIMARY KEY, name text DEFAULT 'x', "
+         "price numeric(10,2) CHECK (price > 0), qty int NOT NULL DEFAULT 1, "
+         "added timestamp DEFAULT now(), "
+         "CONSTRAINT qty_ok CHECK (qty < 100), CHECK (price < qty * 10))")
+    psql(node, "-c", "CREATE INDEX ps_ck_lower ON ps_ck (lower(name))",
+         "-c", "CREATE INDEX ps_ck_desc ON ps_ck (qty DESC, price NULLS FIRST)",
+         "-c", "CREATE INDEX ps_ck_part ON ps_ck (qty) WHERE price > 5")
+    out = psql(node, "-c", r"\d ps_ck").stdout
+    for want in [" name   | text                        |           |          | 'x'::text",
+                 " qty    | integer                     |           | not null | 1",
+                 " added  | timestamp without time zone |           |          | now()",
+                 '"ps_ck_check" CHECK (price < qty * 10)',
+                 '"ps_ck_price_check" CHECK (price > 0)',
+                 '"qty_ok" CHECK (qty < 100)',
+                 '"ps_ck_lower" btree (lower(name))',
+                 '"ps_ck_desc" btree (qty DESC, price NULLS FIRST)',
+                 '"ps_ck_part" btree (qty) WHERE price > 5']:
+        assert want in out, out
+    psql(node, "-c", "ALTER TABLE ps_ck RENAME COLUMN qty TO quantity",
+         "-c", "ALTER TABLE ps_ck ADD COLUMN w int DEFAULT 3 CHECK (w <> 4)")
+    out = psql(node, "-c", r"\d ps_ck").stdout
+    for want in ['"ps_ck_check" CHECK (price < quantity * 10)',
+                 '"qty_ok" CHECK (quantity < 100)',
+                 '"ps_ck_w_check" CHECK (w <> 4)',
+                 " w        | integer                     |           |          | 3",
+                 '"ps_ck_desc" btree (quantity DESC, price NULLS FIRST)',
+                 '"ps_ck_part" btree (quantity) WHERE price > 5']:
+        assert want in out, out
+    # the same through information_schema and pg_constraint
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("SELECT column_name, column_default FROM information_schema.columns "
+                "WHERE table_name = 'ps_ck' AND column_default IS NOT NULL ORDER BY 1")
+    assert cur.fetchall() == [("added", "now()"), ("name", "'x'::text"), ("quantity", "1"),
+                              ("w", "3")]
+    cur.execute("SELECT conname, pg_get_constraintdef(oid, true) FROM pg_constraint "
+                "WHERE conrelid = 'ps_ck'::regclass AND contype = 'c' ORDER BY 1")
+    assert cur.fetchall() == [("ps_ck_check", "CHECK (price < quantity * 10)"),
+                              ("ps_ck_price_check", "CHECK (price > 0)"),
+                              ("ps_ck_w_check", "CHECK (w <> 4)"),
+                              ("qty_ok", "CHECK (quantity < 100)")]
+    # a name written twice is refused, as PostgreSQL does
+    with pytest.raises(psycopg2.errors.DuplicateObject):
+        cur.execute("CREATE TABLE ps_ck2 (a int, CONSTRAINT c1 CHECK (a > 0), "
+                    "CONSTRAINT c1 CHECK (a < 9))")
+    cur.execute("DROP TABLE ps_ck")
+    conn.close()
+
+
+def test_constraint_errors_name_the_constraint(node):
+    """A broken constraint is reported in PostgreSQL's words, with the table, column and
+    constraint in the error's fields (psycopg2's e.diag), whichever constraint it is."""
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE ps_ce (id int PRIMARY KEY, e text UNIQUE, n int NOT NULL, "
+                "m int CHECK (m > 0))")
+    cur.execute("INSERT INTO ps_ce VALUES (1, 'a', 1, 1)")
+
+    def failure(sql):
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(sql)
+        return e.value
+
+    e = failure("INSERT INTO ps_ce VALUES (1, 'b', 1, 1)")
+    assert e.pgcode == "23505" and e.diag.constraint_name == "ps_ce_pkey"
+    assert e.diag.message_primary == 'duplicate key value violates unique constraint "ps_ce_pkey"'
+    assert e.diag.table_name == "ps_ce" and e.diag.schema_name == "public"
+    e = failure("INSERT INTO ps_ce VALUES (2, 'a', 1, 1)")
+    assert e.pgcode == "23505" and e.diag.constraint_name == "ps_ce_e_key"
+    cur.execute("CREATE UNIQUE INDEX ps_ce_lower ON ps_ce (lower(e))")
+    e = failure("INSERT INTO ps_ce VALUES (2, 'A', 1, 1)")
+    assert e.pgcode == "23505" and e.diag.constraint_name == "ps_ce_lower"
+    e = failure("INSERT INTO ps_ce VALUES (2, 'b', NULL, 1)")
+    assert e.pgcode == "23502" and e.diag.column_name == "n" and e.diag.table_name == "ps_ce"
+    assert e.diag.message_primary == \
+        'null value in column "n" of relation "ps_ce" violates not-null constraint'
+    e = failure("UPDATE ps_ce SET m = 0")
+    assert e.pgcode == "23514" and e.diag.constraint_name == "ps_ce_m_check"
+    assert e.diag.message_primary == \
+        'new row for relation "ps_ce" violates check constraint "ps_ce_m_check"'
+    cur.execute("SELECT * FROM ps_ce")
+    assert cur.fetchall() == [(1, "a", 1, 1)]
+    cur.execute("DROP TABLE ps_ce")
+    conn.close()
+
 
 def test_psql_error_keeps_session(node):
     # Without ON_ERROR_STOP psql goes on after the error, in the same session.

@@ -100,3 +100,14 @@ SELECT v FROM textpk WHERE k = 'a ';
 CREATE TABLE nopk (a int, b text);
 INSERT INTO nopk VALUES (1, 'x'), (1, 'x'), (NULL, NULL);
 SELECT a, b, count(*) FROM nopk GROUP BY a, b ORDER BY a NULLS LAST;
+
+-- What the catalogs say of the constraints (psql's \d reads them): the CHECKs under the names
+-- PostgreSQL gives them, and the DEFAULTs as pg_get_expr shows them.
+SELECT conname::text, contype::text FROM pg_constraint WHERE conrelid = 'pairs'::regclass ORDER BY conname;
+SELECT conname::text FROM pg_constraint WHERE conrelid = 'accounts'::regclass AND contype = 'c' ORDER BY 1;
+SELECT column_name::text, column_default::text FROM information_schema.columns
+WHERE table_name = 'accounts' AND column_name IN ('name', 'balance', 'status', 'created', 'flag')
+ORDER BY ordinal_position;
+SELECT column_name::text, column_default::text FROM information_schema.columns
+WHERE table_name = 'defaults' AND column_name IN ('t', 'i', 'e', 'b') ORDER BY ordinal_position;
+SELECT pg_get_constraintdef(oid, true) FROM pg_constraint WHERE conname = 'c_small';

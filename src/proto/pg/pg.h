@@ -287,6 +287,9 @@ int pg_send_portal_suspended(struct pg_conn *c);
  * Text fields longer than PG_ERROR_FIELD_BYTES_MAX are cut. */
 int pg_send_error(struct pg_conn *c, const char *sqlstate, const char *severity,
                   const char *message, const char *detail, const char *hint, int position);
+struct pg_error_fields;
+/* pg_send_error with every field of an ErrorResponse (pg_wire.h), also the object's names. */
+int pg_send_error_fields(struct pg_conn *c, const struct pg_error_fields *f);
 /* pg_send_error(c, sqlstate, "ERROR", <formatted>, NULL, NULL, 0). */
 int pg_send_errorf(struct pg_conn *c, const char *sqlstate, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

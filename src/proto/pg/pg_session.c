@@ -1498,20 +1498,27 @@ int pg_send_portal_suspended(struct pg_conn *c)
 int pg_send_error(struct pg_conn *c, const char *sqlstate, const char *severity,
                   const char *message, const char *detail, const char *hint, int position)
 {
-    ASSERT(sqlstate != NULL && strlen(sqlstate) == 5 && message != NULL);
-    if (c->ended)
-        return ERR_SHUTDOWN;
-    const char *sev = severity ? severity : "ERROR";
-    int is_fatal = strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0;
-    ASSERT(c->req != PG_REQ_NONE || is_fatal);
-    if (c->req_aborted && c->req != PG_REQ_NONE)
-        return ERR_STALE;
-    struct pg_error_fields f = {.severity = sev,
+    struct pg_error_fields f = {.severity = severity,
                                 .sqlstate = sqlstate,
                                 .message = message,
                                 .detail = detail,
                                 .hint = hint,
                                 .position = position};
+    return pg_send_error_fields(c, &f);
+}
+
+int pg_send_error_fields(struct pg_conn *c, const struct pg_error_fields *fields)
+{
+    struct pg_error_fields f = *fields;
+    ASSERT(f.sqlstate != NULL && strlen(f.sqlstate) == 5 && f.message != NULL);
+    if (c->ended)
+        return ERR_SHUTDOWN;
+    const char *sev = f.severity ? f.severity : "ERROR";
+    f.severity = sev;
+    int is_fatal = strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0;
+    ASSERT(c->req != PG_REQ_NONE || is_fatal);
+    if (c->req_aborted && c->req != PG_REQ_NONE)
+        return ERR_STALE;
     c->st->errors_sent++;
     int rc = out_ok(c, pg_put_error(&c->out, PG_BE_ERROR, &f));
     if (rc != 0)

@@ -620,6 +620,10 @@ int pg_put_error(struct buf *b, uint8_t type, const struct pg_error_fields *f)
         snprintf(pos, sizeof pos, "%d", f->position);
         rc = app_field(b, 'P', pos);
     }
+    rc = rc ? rc : app_field(b, 's', f->schema);
+    rc = rc ? rc : app_field(b, 't', f->table);
+    rc = rc ? rc : app_field(b, 'c', f->column);
+    rc = rc ? rc : app_field(b, 'n', f->constraint);
     rc = rc ? rc : buf_append_u8(b, 0);
     return msg_finish(b, s, rc);
 }

@@ -204,6 +204,9 @@ struct pg_error_fields {
     const char *detail;
     const char *hint;
     int position;
+    /* The object the error is about, NULL for none (s, t, c, n: libpq's PG_DIAG_SCHEMA_NAME,
+     * TABLE_NAME, COLUMN_NAME, CONSTRAINT_NAME). */
+    const char *schema, *table, *column, *constraint;
 };
 
 /* Each encoder appends one complete message to b. Returns 0 or ERR_NOMEM (b may then hold a

@@ -53,7 +53,7 @@ static const struct sql_catalog_column t_cols[] = {
 static const uint32_t t_pk[] = {0};
 static const uint32_t t_name_cols[] = {1};
 static const struct sql_catalog_index t_indexes[] = {
-    {"t_name_idx", 16391, false, false, 1, t_name_cols},
+    {"t_name_idx", 16391, false, false, 1, t_name_cols, NULL, NULL},
 };
 
 static const struct sql_catalog_column u_cols[] = {
@@ -64,7 +64,7 @@ static const struct sql_catalog_column u_cols[] = {
 static const uint32_t u_pk[] = {0, 1};
 static const uint32_t u_c_cols[] = {2};
 static const struct sql_catalog_index u_indexes[] = {
-    {"u_c", 16399, true, false, 1, u_c_cols},
+    {"u_c", 16399, true, false, 1, u_c_cols, NULL, NULL},
 };
 
 static const struct sql_catalog_column w_cols[] = {
@@ -84,7 +84,7 @@ static const struct sql_catalog_column w_cols[] = {
 static const uint32_t w_pk[] = {0};
 static const uint32_t w_c_cols[] = {1};
 static const struct sql_catalog_index w_indexes[] = {
-    {"w_c_key", 16438, true, true, 1, w_c_cols},
+    {"w_c_key", 16438, true, true, 1, w_c_cols, NULL, NULL},
 };
 static const struct sql_catalog_check w_checks[] = {{"w_s_check", "s > 0"}};
 
@@ -1106,6 +1106,92 @@ TEST(default_rendering)
                "oid = 20000",
                "f|0");
     sqlite3_close(db);
+}
+
+/* What sql_catalog_expr_text makes of an expression as written. */
+static void check_expr_text(const char *in, const char *from, const char *to, const char *want)
+{
+    struct buf out = BUF_INIT;
+    CHECK_EQ(sql_catalog_expr_text(in, strlen(in), from, to, &out), 0);
+    CHECK_EQ(buf_append_u8(&out, 0), 0);
+    CHECK_STR((const char *)out.data, want);
+    buf_free(&out);
+}
+
+TEST(expr_text)
+{
+    /* PostgreSQL's own text for these (pg_get_expr / pg_get_constraintdef(oid, true)) */
+    check_expr_text("0", NULL, NULL, "0");
+    check_expr_text("'x'", NULL, NULL, "'x'");
+    check_expr_text("-1", NULL, NULL, "-1");
+    check_expr_text("now( )", NULL, NULL, "now()");
+    check_expr_text("NOW()", NULL, NULL, "now()");
+    check_expr_text("current_timestamp", NULL, NULL, "CURRENT_TIMESTAMP");
+    check_expr_text("TRUE", NULL, NULL, "true");
+    check_expr_text("price>0", NULL, NULL, "price > 0");
+    check_expr_text("Qty   <\n  100 -- at most\n", NULL, NULL, "qty < 100");
+    check_expr_text("(a>0) and (b is not null)", NULL, NULL, "(a > 0) AND (b IS NOT NULL)");
+    check_expr_text("length( name )>=3", NULL, NULL, "length(name) >= 3");
+    check_expr_text("a::text <> 'it''s'", NULL, NULL, "a::text <> 'it''s'");
+    check_expr_text("coalesce(a,b,0) * -2", NULL, NULL, "COALESCE(a, b, 0) * -2");
+    check_expr_text("x - -1", NULL, NULL, "x - -1");
+    check_expr_text("\"Mixed\" > 1 and \"plain\" > 2 and \"select\" > 3", NULL, NULL,
+                    "\"Mixed\" > 1 AND plain > 2 AND \"select\" > 3");
+    check_expr_text("exists(select 1)", NULL, NULL, "EXISTS (SELECT 1)");
+    check_expr_text("status in ('a','b')", NULL, NULL, "status IN ('a', 'b')");
+    check_expr_text("lower(t.name)", NULL, NULL, "lower(t.name)");
+    check_expr_text("cast(x as integer) + position", NULL, NULL, "CAST(x AS integer) + position");
+    check_expr_text("c desc nulls last", NULL, NULL, "c DESC NULLS LAST");
+    check_expr_text("DATE '2024-01-01'", NULL, NULL, "'2024-01-01'::date");
+    check_expr_text("d > timestamp '2024-01-01 10:00'", NULL, NULL,
+                    "d > '2024-01-01 10:00'::timestamp without time zone");
+    check_expr_text("date > 'x'", NULL, NULL, "date > 'x'");
+    check_expr_text("nulls + first", NULL, NULL, "nulls + first");
+    /* a rename: names only, not a call or a type */
+    check_expr_text("price > 0 and t.price < lower(price)::price", "price", "Cost",
+                    "\"Cost\" > 0 AND t.\"Cost\" < lower(\"Cost\")::price");
+    check_expr_text("price(1) > price", "price", "cost", "price(1) > cost");
+    /* what cannot be read */
+    struct buf out = BUF_INIT;
+    CHECK_EQ(sql_catalog_expr_text("'open", 5, NULL, NULL, &out), ERR_MALFORMED);
+    buf_free(&out);
+}
+
+/* An index of an expression, descending, partial: as pg_get_indexdef shows it. */
+TEST(index_of_expressions)
+{
+    static const struct sql_catalog_column cols[] = {
+        {"a", TY(SQL_TYPE_INT4), false, NULL},
+        {"b", TY(SQL_TYPE_TEXT), false, NULL},
+    };
+    static const uint32_t ix_cols[] = {SQL_CATALOG_INDEX_EXPR, 0};
+    static const char *const ix_elems[] = {"lower(b)", "a DESC"};
+    static const struct sql_catalog_index ixs[] = {
+        {"ex_idx", 20010, true, false, 2, ix_cols, ix_elems, "a > 0"},
+    };
+    static const struct sql_catalog_table tabs[] = {
+        {.name = "ex", .oid = 20000, .ncols = 2, .cols = cols, .nindexes = 1, .indexes = ixs},
+    };
+    sqlite3 *db = open_catalog(tabs, 1);
+    CHECK(db != NULL);
+    CHECK_ROWS(db, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ex_idx'",
+               "CREATE UNIQUE INDEX ex_idx ON public.ex USING btree (lower(b), a DESC) "
+               "WHERE (a > 0)");
+    CHECK_ROWS(db, "SELECT pgcat_pg_get_indexdef(20010, 0, 1), indkey FROM pg_index",
+               "CREATE UNIQUE INDEX ex_idx ON ex USING btree (lower(b), a DESC) WHERE a > 0|0 1");
+    sqlite3_close(db);
+    /* an expression without its text is not a description */
+    static const struct sql_catalog_index bad[] = {
+        {"ex_idx", 20010, true, false, 2, ix_cols, NULL, NULL},
+    };
+    static const struct sql_catalog_table bad_tabs[] = {
+        {.name = "ex", .oid = 20000, .ncols = 2, .cols = cols, .nindexes = 1, .indexes = bad},
+    };
+    sqlite3 *db2 = NULL;
+    CHECK_EQ(sqlite3_open(":memory:", &db2), SQLITE_OK);
+    struct errbuf eb = {{0}};
+    CHECK_EQ(sql_catalog_build(db2, &env, bad_tabs, 1, &eb), ERR_INVAL);
+    sqlite3_close(db2);
 }
 
 /* The catalogs describe themselves: \d pg_class finds columns. */
