@@ -3159,8 +3159,8 @@ static void sqlx_do_schema_change(struct sqlx_session *s, const struct sqlx_tabl
                                    .def = def,
                                    .rs_sql = t->global ? "" : rs_sql,
                                    .gov_sql = t->global ? rs_sql : ""};
-    if (s->txn == SQLX_BLOCK)
-        sqlx_ddl_propose(d, &td);
+    if (s->txn == SQLX_BLOCK || rs_sql[0] == '\0')
+        sqlx_ddl_propose(d, &td); /* (nothing to try on the rows) */
     else
         sqlx_ddl_propose_checked(d, &td);
     buf_free(&defbuf);
@@ -3549,6 +3549,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
     }
     for (uint32_t i = 0; i < nix; i++)
         sqlx_ixdef_own(&ixd[i]);
+    bool def_changed = false; /* a change of the definition alone */
     struct sqlx_print_ctx pctx = {.cat = cat};
     struct sql_print_opts o;
     sqlx_print_opts(&o, &pctx, s);
@@ -3782,12 +3783,53 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
                 const char *name = cols[ix].name;
                 sqlx_not_null_index(&sql, t, name, &name, 1);
             }
+        } else if (cmd->kind == SQL_ALTER_SET_DEFAULT || cmd->kind == SQL_ALTER_DROP_DEFAULT) {
+            /* the definition's alone: the SQLite table keeps its own, which INSERT and COPY
+             * no longer leave to it (default_stale) */
+            int ix = sqlx_col_find(cols, ncols, cmd->name);
+            if (ix < 0) {
+                pg_send_errorf(s->c, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                               cmd->name, t->name);
+                goto fail_free;
+            }
+            if (!t->defaults_known) {
+                pg_send_errorf(s->c, "0A000", "table \"%s\" was made before Cairn recorded "
+                               "DEFAULTs, so they cannot be changed; make it again to do so",
+                               t->name);
+                goto fail_free;
+            }
+            char *text = NULL;
+            if (cmd->kind == SQL_ALTER_SET_DEFAULT) {
+                struct buf e = BUF_INIT;
+                struct sql_error err = {0};
+                if (sql_print_expr(st, cmd->expr, &o, &e, &err) != 0) {
+                    pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL,
+                                  err.position);
+                    buf_free(&e);
+                    goto fail_free;
+                }
+                buf_append_u8(&e, 0);
+                free(dflts[ci]);
+                dflts[ci] = (char *)e.data;
+                int rc = sqlx_expr_text(st, cmd->expr_loc, cmd->expr_end, &text);
+                if (rc != 0) {
+                    pg_send_errorf(s->c, rc == ERR_TOOBIG ? "54000" : "XX000",
+                                   "recording the DEFAULT expression: %s", err_msg(rc));
+                    goto fail_free;
+                }
+            }
+            cols[ix].default_sql = dflts[ci];
+            free((char *)cols[ix].default_text);
+            cols[ix].default_text = text;
+            cols[ix].default_stale = true;
+            sql.len = mark; /* nothing for the replicasets to run */
+            def_changed = true;
         } else {
             pg_send_errorf(s->c, "0A000", "this ALTER TABLE is not supported yet");
             goto fail_free;
         }
     }
-    if (sql.len == 0) {
+    if (sql.len == 0 && !def_changed) {
         /* every command was skipped */
         pg_send_command_complete(s->c, "ALTER TABLE");
         sqlx_statement_done(s);
@@ -4453,15 +4495,31 @@ static void sqlx_copy_batch_free(struct sqlx_copy_batch *b)
     free(b->kept);
 }
 
+/* Whether column c of cp's table is left out by the COPY and has a DEFAULT its SQLite table
+ * does not know (sqlx_col.default_stale): the INSERT gives it. */
+static bool sqlx_copy_gives_default(const struct sqlx_copy *cp, uint32_t c)
+{
+    if (!cp->t->cols[c].default_stale)
+        return false;
+    for (uint32_t k = 0; k < cp->ncols; k++)
+        if (cp->cols[k] == c)
+            return false;
+    return true;
+}
+
 /* Appends one row (its fields) to b's INSERT, starting one if needed. */
 static void sqlx_copy_add_row(struct sqlx_copy_batch *b, const struct sqlx_copy *cp,
                               const struct buf *fields, const size_t *starts, const size_t *lens,
                               const bool *nulls)
 {
+    const struct sqlx_table *t = cp->t;
     if (b->rows == 0) {
         buf_printf(&b->sql, "INSERT INTO \"%s\"(", cp->sqlite_name);
         for (uint32_t k = 0; k < cp->ncols; k++)
-            buf_printf(&b->sql, "%s\"%s\"", k ? ", " : "", cp->t->cols[cp->cols[k]].name);
+            buf_printf(&b->sql, "%s\"%s\"", k ? ", " : "", t->cols[cp->cols[k]].name);
+        for (uint32_t c = 0; c < t->ncols; c++)
+            if (sqlx_copy_gives_default(cp, c))
+                buf_printf(&b->sql, ", \"%s\"", t->cols[c].name);
         buf_printf(&b->sql, ") VALUES ");
     }
     buf_printf(&b->sql, "%s(", b->rows ? ", " : "");
@@ -4482,6 +4540,17 @@ static void sqlx_copy_add_row(struct sqlx_copy_batch *b, const struct sqlx_copy 
         /* PostgreSQL's input rules for the column's type (22P02 for 'abc' as a number). */
         buf_printf(&b->sql, "%spg_cast(?%u, '", k ? ", " : "", b->nvals);
         sql_type_format(&cp->t->cols[cp->cols[k]].type, &b->sql);
+        buf_printf(&b->sql, "')");
+    }
+    for (uint32_t c = 0; c < t->ncols; c++) {
+        if (!sqlx_copy_gives_default(cp, c))
+            continue;
+        if (t->cols[c].default_sql == NULL) {
+            buf_printf(&b->sql, ", NULL");
+            continue;
+        }
+        buf_printf(&b->sql, ", pg_cast((%s), '", t->cols[c].default_sql);
+        sql_type_format(&t->cols[c].type, &b->sql);
         buf_printf(&b->sql, "')");
     }
     buf_printf(&b->sql, ")");

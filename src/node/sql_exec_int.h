@@ -55,6 +55,9 @@ struct sqlx_col {
     /* The same DEFAULT as PostgreSQL's catalogs show it (sql_catalog_expr_text); NULL for none,
      * or for a table made before definitions recorded it. Owned as default_sql is. */
     const char *default_text;
+    /* The SQLite table's own DEFAULT is not default_sql (ALTER COLUMN SET / DROP DEFAULT):
+     * INSERT and COPY give the column its DEFAULT themselves when it is left out. */
+    bool default_stale;
 };
 
 /* A CHECK constraint: its name (the one written, or the one PostgreSQL would give it:

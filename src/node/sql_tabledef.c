@@ -8,6 +8,7 @@
  *   "d"   the column's DEFAULT as SQLite SQL; absent for none
  *   "dt"  the same DEFAULT as PostgreSQL's catalogs show it (sql_catalog_expr_text); absent in
  *         definitions written before they recorded it
+ *   "ds"  true: the SQLite table's own DEFAULT for the column is not "d" (sqlx_col)
  *   "dk"  the columns' DEFAULTs are recorded; absent in definitions written before they were
  *   "ix"  the table's CREATE INDEX and UNIQUE constraint names; "ixd" what each indexes
  *         ({"u":unique,"k":constraint,"c":[column...],"e":elements,"w":where}: "c" absent
@@ -91,6 +92,10 @@ static int sqlx_def_read_cols(struct sqlx_table *t, const struct json_value *col
             json_get_int64(json_object_get(c, "b"), &b) != 0)
             return ERR_CORRUPT;
         json_get_bool(json_object_get(c, "nn"), &nn);
+        int stale = 0;
+        json_get_bool(json_object_get(c, "ds"), &stale);
+        t->cols[i].default_stale = stale;
+        t->print_cols[i].default_stale = stale;
         char *dflt = NULL, *dflt_text = NULL;
         if (sqlx_def_string(c, "d", &dflt) != 0 || sqlx_def_string(c, "dt", &dflt_text) != 0) {
             free(dflt);
@@ -281,6 +286,10 @@ static void sqlx_def_write_col(struct json_writer *w, const struct sqlx_col *c)
     if (c->default_text != NULL) {
         json_write_key(w, "dt");
         json_write_cstr(w, c->default_text);
+    }
+    if (c->default_stale) {
+        json_write_key(w, "ds");
+        json_write_bool(w, true);
     }
     json_write_object_end(w);
 }

@@ -670,6 +670,7 @@ struct sql_alter_cmd {
     struct sql_column_def *column;
     struct sql_constraint *constraint;
     struct sql_expr *expr;
+    int expr_loc, expr_end; /* SET DEFAULT: expr's bytes in the query string */
     struct sql_type type;
 };
 
@@ -890,6 +891,10 @@ struct sql_table_column {
      * say (such a DEFAULT is refused with 0A000). */
     const char *default_sql;
     bool default_known;
+    /* The SQLite table's own DEFAULT for it is not default_sql (ALTER COLUMN SET or DROP
+     * DEFAULT changed it): an INSERT that leaves the column out is printed with it and
+     * default_sql (NULL: NULL) as its value. */
+    bool default_stale;
     bool pk; /* a column of the table's primary key (for grouping's functional dependency) */
 };
 

@@ -1746,7 +1746,10 @@ static int alter_column(struct sql_parser *p, struct sql_alter_cmd *cmd)
         TRY(sqlp_advance(p));
         TRY(sqlp_advance(p));
         cmd->kind = SQL_ALTER_SET_DEFAULT;
-        return sqlp_expr(p, &cmd->expr);
+        cmd->expr_loc = p->tok.loc;
+        TRY(sqlp_expr(p, &cmd->expr));
+        cmd->expr_end = p->prev_end;
+        return 0;
     }
     if (sqlp_is_kw(p, SQL_KW_DROP) && sqlp_peek_is_kw(p, 1, SQL_KW_DEFAULT)) {
         TRY(sqlp_advance(p));

@@ -3572,6 +3572,8 @@ static void pr_assign_type(struct pr *p, const struct sql_table_column *col)
     }
 }
 
+static void pr_default_value(struct pr *p, const struct sql_table_column *col);
+
 /* DEFAULT as a value of INSERT or UPDATE: the column's default expression, cast as the table
  * casts it, or NULL. */
 static void pr_assign_default(struct pr *p, const struct sql_expr *v,
@@ -3582,6 +3584,11 @@ static void pr_assign_default(struct pr *p, const struct sql_expr *v,
                 "DEFAULT here is not supported for this table yet; leave the column out");
         return;
     }
+    pr_default_value(p, col);
+}
+
+static void pr_default_value(struct pr *p, const struct sql_table_column *col)
+{
     if (col->default_sql == NULL) {
         pr_s(p, "NULL");
         return;
@@ -3759,6 +3766,38 @@ static void pr_check_upsert_rows(struct pr *p, const struct sql_insert *in,
         }
 }
 
+/* The columns an INSERT into columns targets[0..ntargets) of tc leaves out whose DEFAULT the
+ * SQLite table does not know (sql_table_column.default_stale), into extra; their number. */
+static uint32_t pr_stale_defaults(const struct sql_table_column *tc, uint32_t ntc,
+                                  const struct sql_table_column *const *targets, uint32_t ntargets,
+                                  const struct sql_table_column **extra)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ntc; i++) {
+        bool targeted = !tc[i].default_stale;
+        for (uint32_t k = 0; k < ntargets && !targeted; k++)
+            targeted = targets[k] == &tc[i];
+        if (!targeted)
+            extra[n++] = &tc[i];
+    }
+    return n;
+}
+
+/* ", a, b" or ", <a's default>, <b's default>" for those columns (without the first comma
+ * when first). */
+static void pr_stale_list(struct pr *p, const struct sql_table_column *const *extra, uint32_t n,
+                          bool values, bool first)
+{
+    for (uint32_t i = 0; i < n && p->rc == 0; i++) {
+        if (i > 0 || !first)
+            pr_s(p, ", ");
+        if (values)
+            pr_default_value(p, extra[i]);
+        else
+            pr_ident(p, extra[i]->name);
+    }
+}
+
 static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql_printed *out,
                            const char *m)
 {
@@ -3772,6 +3811,9 @@ static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql
     /* The target columns: as written, else the table's (never the hidden ones). */
     const struct sql_table_column *targets[SQL_COLUMNS_MAX];
     uint32_t ntargets = 0;
+    /* the columns left out whose DEFAULT the SQLite table does not know: given it here */
+    const struct sql_table_column *extra[SQL_COLUMNS_MAX];
+    uint32_t nextra = 0;
     if (in->cols.n > 0) {
         for (uint32_t i = 0; i < in->cols.n && i < SQL_COLUMNS_MAX; i++) {
             const struct sql_table_column *c = known ? pr_find_col(tc, ntc, in->cols.v[i]) : NULL;
@@ -3783,12 +3825,14 @@ static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql
             }
             targets[ntargets++] = c;
         }
+        nextra = known ? pr_stale_defaults(tc, ntc, targets, ntargets, extra) : 0;
         pr_s(p, " (");
         for (uint32_t i = 0; i < in->cols.n; i++) {
             if (i)
                 pr_s(p, ", ");
             pr_ident(p, in->cols.v[i]);
         }
+        pr_stale_list(p, extra, nextra, false, false);
         pr_s(p, ")");
     } else if (known && in->select != NULL) {
         /* (DEFAULT VALUES takes no column list: SQLite counts it against no values) */
@@ -3807,9 +3851,19 @@ static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql
             pr_ident(p, tc[i].name);
             targets[ntargets++] = &tc[i];
         }
+        nextra = pr_stale_defaults(tc, ntc, targets, ntargets, extra);
+        pr_stale_list(p, extra, nextra, false, false);
         pr_s(p, ")");
+    } else if (known) {
+        nextra = pr_stale_defaults(tc, ntc, NULL, 0, extra);
     }
-    if (in->select == NULL) {
+    if (in->select == NULL && nextra > 0) {
+        pr_s(p, " (");
+        pr_stale_list(p, extra, nextra, false, true);
+        pr_s(p, ") VALUES (");
+        pr_stale_list(p, extra, nextra, true, true);
+        pr_s(p, ")");
+    } else if (in->select == NULL) {
         pr_s(p, " DEFAULT VALUES");
     } else if (in->select->kind == SQL_SELECT_VALUES && pr_select_simple(in->select)) {
         const struct sql_rows *rows = &in->select->values;
@@ -3829,11 +3883,18 @@ static void pr_insert_body(struct pr *p, const struct sql_insert *in, struct sql
                     pr_s(p, ", ");
                 pr_assign(p, row->v[i], i < ntargets ? targets[i] : NULL);
             }
+            pr_stale_list(p, extra, nextra, true, false);
             pr_lits_set(p, lits);
             pr_s(p, ")");
         }
         if (ntargets > 0)
             pr_check_upsert_rows(p, in, targets, ntargets);
+    } else if (nextra > 0) {
+        pr_s(p, " SELECT *");
+        pr_stale_list(p, extra, nextra, true, false);
+        pr_s(p, " FROM (");
+        pr_select(p, in->select, false, NULL);
+        pr_s(p, in->on_conflict != NULL ? ") WHERE true" : ")");
     } else {
         pr_s(p, " ");
         pr_select(p, in->select, false, NULL);

@@ -244,6 +244,27 @@ def test_constraint_errors_name_the_constraint(node):
     conn.close()
 
 
+def test_alter_column_default_holds_for_copy(node):
+    """ALTER COLUMN SET / DROP DEFAULT (as Django's migrations send after ADD COLUMN ... DEFAULT)
+    changes what a row left without the column gets, COPY's rows too, and what \\d shows."""
+    conn = connect(node)
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE ps_dd (id int PRIMARY KEY, a int DEFAULT 1)")
+    cur.execute("ALTER TABLE ps_dd ADD COLUMN b int DEFAULT 0 NOT NULL")
+    cur.execute("ALTER TABLE ps_dd ALTER COLUMN b DROP DEFAULT")
+    cur.execute("ALTER TABLE ps_dd ALTER COLUMN a SET DEFAULT 5")
+    with pytest.raises(psycopg2.errors.NotNullViolation):
+        cur.execute("INSERT INTO ps_dd (id) VALUES (1)")
+    cur.copy_expert("COPY ps_dd (id, b) FROM STDIN", io.StringIO("1\t10\n2\t20\n"))
+    cur.execute("SELECT id, a, b FROM ps_dd ORDER BY id")
+    assert cur.fetchall() == [(1, 5, 10), (2, 5, 20)]
+    out = psql(node, "-c", r"\d ps_dd").stdout
+    assert " a      | integer |           |          | 5" in out, out
+    assert " b      | integer |           | not null | " in out, out
+    cur.execute("DROP TABLE ps_dd")
+    conn.close()
+
+
 def test_psql_error_keeps_session(node):
     # Without ON_ERROR_STOP psql goes on after the error, in the same session.
     r = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(node.pg_port), "-U", USER,

@@ -73,6 +73,24 @@ SELECT id, a, c FROM alt ORDER BY id;
 ALTER TABLE nosuch ADD COLUMN x int; -- error 42P01
 ALTER TABLE alt RENAME COLUMN c TO cc;
 SELECT id, cc FROM alt ORDER BY id;
+-- a DEFAULT set or dropped holds for every way a row comes in: VALUES, DEFAULT VALUES,
+-- INSERT ... SELECT, ON CONFLICT, DEFAULT in VALUES and in UPDATE
+ALTER TABLE alt ALTER COLUMN cc DROP DEFAULT;
+ALTER TABLE alt ALTER COLUMN d SET DEFAULT 2.5, ALTER COLUMN a SET DEFAULT 'a-' || 'b';
+INSERT INTO alt (id) VALUES (10); -- error 23502
+INSERT INTO alt (id, cc) VALUES (10, 'x'), (11, 'y');
+INSERT INTO alt (id, cc) SELECT 12, 'z';
+INSERT INTO alt (id, cc) VALUES (10, 'again') ON CONFLICT (id) DO NOTHING;
+INSERT INTO alt (id, cc, d) VALUES (13, 'w', DEFAULT);
+UPDATE alt SET a = DEFAULT WHERE id = 1;
+SELECT id, cc, d, a FROM alt ORDER BY id;
+ALTER TABLE alt ALTER COLUMN nosuch SET DEFAULT 1; -- error 42703
+ALTER TABLE alt ALTER COLUMN d DROP DEFAULT;
+INSERT INTO alt (id, cc) VALUES (14, 'v');
+SELECT id, d FROM alt WHERE id = 14;
+ALTER TABLE alt ALTER COLUMN d SET DEFAULT 7, ALTER COLUMN cc SET DEFAULT 'k';
+SELECT column_name::text, column_default::text FROM information_schema.columns
+WHERE table_name = 'alt' AND column_default IS NOT NULL AND column_name <> 'a' ORDER BY 1;
 ALTER TABLE alt RENAME TO alt2;
 SELECT count(*) FROM alt2;
 SELECT count(*) FROM alt; -- error 42P01
