@@ -833,6 +833,7 @@ static bool sqlx_send_constraint_error(struct sqlx_session *s, const struct tabl
     struct sqlx_catalog *cat = sqlx_catalog(s->x);
     const char *m = o->message;
     char msg[PG_ERROR_FIELD_BYTES_MAX], pkey[SQL_IDENT_BYTES_MAX + 8];
+    char index[SQL_IDENT_BYTES_MAX + 1]; /* f may point here: lives until it is sent */
     struct pg_error_fields f = {.sqlstate = o->sqlstate, .message = msg, .schema = "public"};
     if (strncmp(m, check, sizeof check - 1) == 0) {
         const char *name = m + sizeof check - 1;
@@ -848,7 +849,6 @@ static bool sqlx_send_constraint_error(struct sqlx_session *s, const struct tabl
     } else if (strncmp(m, unique, sizeof unique - 1) == 0) {
         const char *cols = m + sizeof unique - 1;
         const struct sqlx_table *t = sqlx_table_of_sqlite(cat, cols, strcspn(cols, "."));
-        char index[SQL_IDENT_BYTES_MAX + 1];
         if (strncmp(cols, "index '", 7) == 0) {
             /* an index of expressions: SQLite names it, under the name it was created with */
             snprintf(index, sizeof index, "%.*s", (int)strcspn(cols + 7, "'"), cols + 7);
