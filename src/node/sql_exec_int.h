@@ -78,6 +78,7 @@ struct sqlx_check {
 #define SQLX_INDEX_EXPR UINT32_MAX
 /* Between the elements of sqlx_ixdef.elems (the unit separator: not in a normalized text) */
 #define SQLX_INDEX_ELEM_SEP '\x1f'
+#define SQLX_INDEX_ELEM_SEP_STR "\x1f"
 struct sqlx_ixdef {
     bool known;
     bool unique;

@@ -34,7 +34,7 @@ bool sqlx_pgcat_wants(const struct sql_stmt *st)
 static int sqlx_pgcat_build(struct sql_exec *x, struct sqlx_catalog *cat, const char *user,
                             struct errbuf *eb)
 {
-    static const char sep[] = {SQLX_INDEX_ELEM_SEP, '\0'};
+    static const char sep[] = SQLX_INDEX_ELEM_SEP_STR;
     struct sql_catalog_table *tables = calloc(cat->n + 1, sizeof *tables);
     struct sql_catalog_column **cols = calloc(cat->n + 1, sizeof *cols);
     struct sql_catalog_index **ixs = calloc(cat->n + 1, sizeof *ixs);

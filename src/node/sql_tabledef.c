@@ -451,12 +451,12 @@ void sqlx_check_name(const char *table, const struct sql_expr *e, const struct s
     }
 }
 
-int sqlx_expr_text(const struct sql_stmt *st, int loc, int end, char **out)
+/* sql_catalog_expr_text of text[0..len) as a malloc'd string in *out (NULL on failure). */
+static int sqlx_catalog_text(const char *text, size_t len, const char *from, const char *to,
+                             char **out)
 {
     struct buf b = BUF_INIT;
-    int rc = loc >= 0 && end >= loc && (size_t)end <= st->text_len
-                 ? sql_catalog_expr_text(st->text + loc, (size_t)(end - loc), NULL, NULL, &b)
-                 : ERR_INVAL;
+    int rc = sql_catalog_expr_text(text, len, from, to, &b);
     if (rc == 0)
         rc = buf_append_u8(&b, 0);
     if (rc != 0) {
@@ -466,6 +466,15 @@ int sqlx_expr_text(const struct sql_stmt *st, int loc, int end, char **out)
     }
     *out = (char *)b.data;
     return 0;
+}
+
+int sqlx_expr_text(const struct sql_stmt *st, int loc, int end, char **out)
+{
+    if (loc < 0 || end < loc || (size_t)end > st->text_len) {
+        *out = NULL;
+        return ERR_INVAL;
+    }
+    return sqlx_catalog_text(st->text + loc, (size_t)(end - loc), NULL, NULL, out);
 }
 
 /* One CHECK c of CREATE TABLE or ALTER TABLE st on table, written on column col (-1: a table
@@ -519,14 +528,11 @@ int sqlx_create_checks(const struct sql_stmt *st, struct sqlx_check **out, uint3
 
 void sqlx_text_rename(char **text, const char *from, const char *to)
 {
-    struct buf b = BUF_INIT;
-    if (sql_catalog_expr_text(*text, strlen(*text), from, to, &b) != 0 ||
-        buf_append_u8(&b, 0) != 0) {
-        buf_free(&b);
+    char *renamed;
+    if (sqlx_catalog_text(*text, strlen(*text), from, to, &renamed) != 0)
         return; /* kept as it was: only what \d shows */
-    }
     free(*text);
-    *text = (char *)b.data;
+    *text = renamed;
 }
 
 void sqlx_ixdef_own(struct sqlx_ixdef *x)
@@ -547,7 +553,7 @@ void sqlx_ixdef_rename(struct sqlx_ixdef *x, const char *from, const char *to)
         sqlx_text_rename(&x->where, from, to);
     if (x->elems == NULL)
         return;
-    static const char sep[] = {SQLX_INDEX_ELEM_SEP, '\0'};
+    static const char sep[] = SQLX_INDEX_ELEM_SEP_STR;
     struct buf out = BUF_INIT;
     for (const char *p = x->elems;;) {
         size_t n = strcspn(p, sep);
