@@ -536,9 +536,13 @@ static bool sqlx_run_placement(struct sqlx_run *r)
     ASSERT(rc == 0);
     memset(r->buckets.data, 0, (count + 7) / 8);
     r->buckets.len = (count + 7) / 8;
-    for (uint32_t b = 0; b < count; b++)
-        if (n->router.owners[b] == rs && (done == NULL || !((done[b / 8] >> (b % 8)) & 1)) &&
-            (only < 0 || (int64_t)b == only))
+    uint32_t from = 0, to = count;
+    if (only >= 0) { /* a key's: that bucket alone, if here */
+        from = (uint32_t)only < count ? (uint32_t)only : count;
+        to = from < count ? from + 1 : count;
+    }
+    for (uint32_t b = from; b < to; b++)
+        if (n->router.owners[b] == rs && (done == NULL || !((done[b / 8] >> (b % 8)) & 1)))
             r->buckets.data[b / 8] |= (uint8_t)(1u << (b % 8));
     r->x.buckets = r->buckets.data;
     r->x.buckets_bytes = (uint32_t)r->buckets.len;

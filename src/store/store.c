@@ -123,6 +123,23 @@ uint64_t store_kept_total(const struct store *s)
     return s->kept;
 }
 
+uint64_t store_epoch(const struct store *s)
+{
+    return s->epoch;
+}
+
+void store_epoch_bump(struct store *s)
+{
+    if (!s->reader)
+        s->epoch++;
+}
+
+void store_rollback_note(struct store *s)
+{
+    if (sqlite3_txn_state(s->db, NULL) == SQLITE_TXN_WRITE)
+        store_epoch_bump(s);
+}
+
 int store_stmt(struct store *s, sqlite3_stmt **stmt, const char *sql, struct errbuf *eb)
 {
     store_release(s);
@@ -225,8 +242,11 @@ static int store_commit(struct store *s, struct errbuf *eb)
 
 static void store_rollback(struct store *s)
 {
+    /* Whatever the batch wrote is gone: the epoch changes even when SQLite already rolled
+     * back (it does on some I/O errors) and the transaction state no longer says it wrote. */
+    store_epoch_bump(s);
     if (sqlite3_get_autocommit(s->db))
-        return; /* SQLite already rolled back (it does on some I/O errors) */
+        return;
     if (store_stmt(s, &s->rollback, "ROLLBACK", NULL) == 0 &&
         store_step_done(s, s->rollback, "rollback", NULL) == 0)
         return;
@@ -361,6 +381,7 @@ static int store_new(const char *path, bool reader, struct store **out, struct e
         return err_set(eb, ERR_NOMEM, "store handle");
     s->path = strdup(path);
     s->reader = reader;
+    s->epoch = reader ? 0 : 1;
     if (s->path == NULL) {
         free(s);
         return err_set(eb, ERR_NOMEM, "store path");

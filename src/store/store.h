@@ -140,6 +140,17 @@ void store_release(struct store *s);
 /* How many entries this connection applied in the transaction their holder held. */
 uint64_t store_kept_total(const struct store *s);
 
+/* The connection's epoch, for what a model reads often and changes seldom (the bucket
+ * states): while it is unchanged so is what was read. It changes when such a value is
+ * written (the writer calls store_epoch_bump) and at every rollback that may undo a write:
+ * whoever rolls back on the connection (ROLLBACK, ROLLBACK TO) calls store_rollback_note
+ * first. 0 on a reader, which sees the writer's commits without knowing of them: keep
+ * nothing. */
+uint64_t store_epoch(const struct store *s);
+void store_epoch_bump(struct store *s);
+/* Before a rollback: changes the epoch if the transaction has written. */
+void store_rollback_note(struct store *s);
+
 /* The index of the last applied entry and its term; 0 for a new store (which
  * stands for the bootstrap snapshot's empty state). On a reader: as of open;
  * use store_meta_get for the current value. */

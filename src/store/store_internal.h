@@ -41,6 +41,7 @@ struct store {
     char *path;
     bool reader;
     bool sync_full;
+    uint64_t epoch; /* store_epoch's; 0 on a reader */
     uint64_t applied_index;
     uint64_t applied_term;
     uint64_t cluster_id;

@@ -150,6 +150,7 @@ int kv_meta_write(struct store *s, struct kv_state *k, const char *name, uint64_
         return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)value);
+    store_epoch_bump(s); /* the table model keeps whether the store is sharded (store.h) */
     return kv_step_done(s, st, "kv meta write", eb);
 }
 

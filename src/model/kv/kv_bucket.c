@@ -29,6 +29,7 @@ static int kv_state_write(struct store *s, struct kv_state *k, uint32_t bucket, 
         return rc;
     sqlite3_bind_int64(st, 1, bucket);
     sqlite3_bind_int64(st, 2, state);
+    store_epoch_bump(s); /* the table model keeps the states it read (store.h) */
     return kv_step_done(s, st, "kv bucket state write", eb);
 }
 
@@ -39,6 +40,7 @@ static int kv_state_delete(struct store *s, struct kv_state *k, uint32_t bucket,
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(st, 1, bucket);
+    store_epoch_bump(s);
     return kv_step_done(s, st, "kv bucket state delete", eb);
 }
 

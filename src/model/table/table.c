@@ -857,6 +857,8 @@ static int table_savepoint(struct store *s, struct table_model_state *t, enum ta
                                       "ROLLBACK TO cairn_stmt", "RELEASE cairn_stmt",
                                       "ROLLBACK"};
     struct errbuf eb = {{0}};
+    if (op == TABLE_SP_ROLLBACK || op == TABLE_SP_STMT_ROLLBACK || op == TABLE_SP_ROLLBACK_ALL)
+        store_rollback_note(s);
     if (store_stmt(s, &t->savepoint[op], sql[op], &eb) != 0)
         return SQLITE_ERROR;
     int rc = sqlite3_step(t->savepoint[op]);
@@ -1120,6 +1122,7 @@ static int table_apply_schema(struct store *s, struct table_model_state *t, stru
     if (src != SQLITE_OK) {
         char sqlstate[6], msg[400];
         table_sqlstate(db, src, sqlstate, msg, sizeof msg);
+        store_rollback_note(s);
         table_exec_sql(db, "ROLLBACK TO cairn_schema");
         table_exec_sql(db, "RELEASE cairn_schema");
         table_output_error(&out, sqlstate, msg, 0);
@@ -1410,8 +1413,10 @@ int table_read(struct store *r, const struct table_exec *x, const struct table_r
         t->run_deadline_ms = 0;
         t->run_stop = NULL;
     }
-    if (!sqlite3_get_autocommit(db))
+    if (!sqlite3_get_autocommit(db)) {
+        store_rollback_note(r);
         table_exec_sql(db, "ROLLBACK"); /* it only read */
+    }
     return rc;
 }
 

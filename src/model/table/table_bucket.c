@@ -80,8 +80,15 @@ static int table_state(struct table_model_state *t, uint32_t b, uint8_t *state)
     return rc;
 }
 
+/* At a run's start: what earlier runs read of the states is kept while the store's epoch
+ * is unchanged (no kv write, no rollback since: store.h), which spares a select-only load
+ * two SQLite lookups per statement. */
 static void table_states_reset(struct table_model_state *t)
 {
+    uint64_t epoch = t->store != NULL ? store_epoch(t->store) : 0;
+    if (epoch != 0 && epoch == t->states_epoch)
+        return;
+    t->states_epoch = epoch;
     t->sharded = -1;
     if (t->states == NULL) {
         t->states = calloc(t->bucket_count, 1);
@@ -762,6 +769,7 @@ int table_apply_bucket_import(struct store *s, struct table_model_state *t, stru
     rc = table_import_rows(db, r, &out, &failed, eb);
     table_bucket_run_end(t);
     if (rc != 0 || failed) {
+        store_rollback_note(s);
         table_exec_sql(db, "ROLLBACK TO cairn_import");
         table_exec_sql(db, "RELEASE cairn_import");
         if (rc == 0)

@@ -90,15 +90,17 @@ struct table_model_state {
      * trigger runs (triggers are restored after the rows). */
     struct store *store;
     /* While a run or a bucket command is under way (table_bucket.c). The
-     * bucket states cannot change during one: only kv commands change them. */
+     * bucket states cannot change during one: only kv commands change them.
+     * Between runs they are kept while the store's epoch stays (store_epoch). */
     bool in_run;
     uint8_t write_mode; /* enum table_write_mode */
     uint32_t import_bucket;
     const uint8_t *bucket_set; /* the run's TABLE_EXEC_BUCKETS set, or NULL */
     uint32_t bucket_set_bytes;
-    int8_t sharded;  /* -1: not read yet this run */
-    uint8_t *states; /* bucket_count entries: kv state + 1 as read this run; 0 = not yet */
+    int8_t sharded;  /* -1: not read yet */
+    uint8_t *states; /* bucket_count entries: kv state + 1 as read; 0 = not yet */
     bool states_used;
+    uint64_t states_epoch; /* the store epoch sharded and states were read in; 0: none */
 };
 
 /* ---- table.c ---- */

@@ -409,4 +409,53 @@ TEST(an_import_with_a_row_of_another_bucket_is_rolled_back)
     fx_close(&dst);
 }
 
+/* What a run read of the bucket states is kept for the next runs (table_states_reset), but
+ * not past a change: a kv command's, or a rollback's that undid one. Here a batch fences
+ * bucket b, runs a statement that reads b as FENCED, and fails at its last entry: the fence
+ * is rolled back, and a write to b must be taken again. */
+TEST(bucket_states_kept_between_runs_follow_a_rolled_back_batch)
+{
+    struct fx f;
+    open_sharded(&f);
+    own_all(&f);
+    insert_keys(&f, 1, 50);
+    uint32_t b = bucket_of(&f, 1);
+    uint8_t set[8] = {0};
+    set[b / 8] |= (uint8_t)(1u << (b % 8));
+    char ss[6];
+    uint64_t ch = 0;
+    CHECK_EQ(exec1(&f, "UPDATE t SET v = 'a' WHERE id = 1", set, sizeof set, ss, &ch),
+             TABLE_STATE_OK);
+    CHECK_EQ(ch, 1);
+
+    struct buf cmds[3] = {BUF_INIT, BUF_INIT, BUF_INIT};
+    CHECK_EQ(kv_encode_bucket_fence(&cmds[0], b, NULL), 0);
+    struct table_stmt st = {.sql = "UPDATE t SET v = 'b' WHERE id = -1", .sql_len = 34};
+    struct table_exec x = {.now_us = 1, .seed = 1, .flags = TABLE_EXEC_BUCKETS, .n = 1,
+                           .stmts = &st, .buckets = set, .buckets_bytes = sizeof set};
+    CHECK_EQ(table_encode_exec(&cmds[1], &x, NULL), 0);
+    buf_append_u8(&cmds[2], 99); /* no model has this tag: apply stops, the batch rolls back */
+    struct raft_entry e[3];
+    for (int i = 0; i < 3; i++)
+        e[i] = (struct raft_entry){.term = 1, .index = f.index + 1 + (uint64_t)i,
+                                   .type = RAFT_ENTRY_NORMAL, .len = (uint32_t)cmds[i].len,
+                                   .data = cmds[i].data};
+    struct store_result res[3];
+    struct errbuf eb;
+    CHECK_EQ(store_apply(f.s, e, 3, res, &eb), ERR_UNSUPPORTED);
+
+    /* b is OWNED again: the write goes through (a kept FENCED would refuse it, 55000). */
+    CHECK_EQ(exec1(&f, "UPDATE t SET v = 'c' WHERE id = 1", set, sizeof set, ss, &ch),
+             TABLE_STATE_OK);
+    CHECK_EQ(ch, 1);
+    /* And a fence that is applied is seen by the next write. */
+    kv_cmd(&f, KV_CMD_BUCKET_FENCE, b, 0);
+    CHECK_EQ(exec1(&f, "UPDATE t SET v = 'd' WHERE id = 1", set, sizeof set, ss, &ch),
+             TABLE_STATE_ERROR);
+    CHECK_STR(ss, "55000");
+    for (int i = 0; i < 3; i++)
+        buf_free(&cmds[i]);
+    fx_close(&f);
+}
+
 TEST_MAIN()
