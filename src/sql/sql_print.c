@@ -83,15 +83,20 @@ static int pr_fail(struct pr *p, int rc, const char *state, int loc, const char 
     return rc;
 }
 
-static void pr_s(struct pr *p, const char *s)
+static void pr_bytes(struct pr *p, const char *s, size_t len)
 {
     if (p->rc != 0)
         return;
-    if (buf_append(p->out, s, strlen(s)) != 0)
+    if (buf_append(p->out, s, len) != 0)
         pr_fail(p, ERR_NOMEM, "53200", -1, "out of memory printing the statement");
     else if (p->out->len > SQL_PRINT_BYTES_MAX)
         pr_fail(p, ERR_TOOBIG, "54000", -1, "statement too large to run (more than %u bytes)",
                 SQL_PRINT_BYTES_MAX);
+}
+
+static void pr_s(struct pr *p, const char *s)
+{
+    pr_bytes(p, s, strlen(s));
 }
 
 static void pr_f(struct pr *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -109,14 +114,20 @@ static void pr_f(struct pr *p, const char *fmt, ...)
         pr_fail(p, ERR_TOOBIG, "54000", -1, "a name too long to print");
 }
 
+/* "name", each " in it doubled. */
 static void pr_ident(struct pr *p, const char *name)
 {
-    pr_s(p, "\"");
-    for (const char *c = name; *c && p->rc == 0; c++) {
-        char one[3] = {*c, *c == '"' ? '"' : 0, 0};
-        pr_s(p, one);
+    pr_bytes(p, "\"", 1);
+    for (const char *c = name; *c != '\0' && p->rc == 0;) {
+        size_t run = strcspn(c, "\"");
+        pr_bytes(p, c, run);
+        c += run;
+        if (*c == '"') {
+            pr_bytes(p, "\"\"", 2);
+            c++;
+        }
     }
-    pr_s(p, "\"");
+    pr_bytes(p, "\"", 1);
 }
 
 static void pr_string(struct pr *p, const char *s, size_t len)
@@ -1015,6 +1026,10 @@ static bool pr_from_named(const struct sql_from *f, const char *qual)
     return alias != NULL && strcmp(alias, qual) == 0;
 }
 
+static const struct sql_cte *pr_scope_cte(const struct pr *p, const struct sql_qname *q);
+static bool pr_table_cols(struct pr *p, const struct sql_qname *q,
+                          const struct sql_table_column **cols, uint32_t *n);
+
 /* Whether FROM item f has a column col: 1, 0, or -1 when its columns are not known. */
 static int pr_from_has_col(struct pr *p, const struct sql_from *f, const char *col)
 {
@@ -1028,6 +1043,16 @@ static int pr_from_has_col(struct pr *p, const struct sql_from *f, const char *c
     if (f->kind == SQL_FROM_FUNC) {
         const char *name = f->alias.cols.n ? f->alias.cols.v[0] : pr_from_alias(f);
         return strcmp(name, col) == 0 ? 1 : f->alias.cols.n <= 1 ? 0 : -1;
+    }
+    if (f->kind == SQL_FROM_TABLE && pr_scope_cte(p, &f->table) == NULL) {
+        const struct sql_table_column *tc; /* a table's: no list to make */
+        uint32_t n;
+        if (!pr_table_cols(p, &f->table, &tc, &n))
+            return -1;
+        for (uint32_t i = 0; i < n; i++)
+            if (strcmp(tc[i].name, col) == 0)
+                return 1;
+        return 0;
     }
     const char **names = malloc(SQL_COLUMNS_MAX * sizeof *names);
     if (names == NULL)
