@@ -883,9 +883,46 @@ static bool sqlx_send_constraint_error(struct sqlx_session *s, const struct tabl
     return true;
 }
 
+/* An error our SQL functions raised in PostgreSQL's words already (pg_not_null,
+ * pg_check_violated, pg_raise_if): sent as it is, with the names it quotes in their fields.
+ * False for another message. */
+static bool sqlx_send_pg_worded(struct sqlx_session *s, const struct table_output *o)
+{
+    static const char *const worded[] = {"new row for relation \"", "null value in column \"",
+                                         "column \"", "check constraint \""};
+    const char *m = o->message;
+    size_t i = 0;
+    while (i < sizeof worded / sizeof worded[0] && strncmp(m, worded[i], strlen(worded[i])) != 0)
+        i++;
+    if (i == sizeof worded / sizeof worded[0])
+        return false;
+    /* the first two quoted names: a relation's and a constraint's, or a column's and a
+     * relation's */
+    char names[2][SQL_IDENT_BYTES_MAX + 1] = {{0}};
+    const char *p = m;
+    for (int k = 0; k < 2 && (p = strchr(p, '"')) != NULL; k++) {
+        size_t len = strcspn(p + 1, "\"");
+        snprintf(names[k], sizeof names[k], "%.*s", (int)len, p + 1);
+        p += len + 1 + (p[len + 1] == '"');
+    }
+    struct pg_error_fields f = {.sqlstate = o->sqlstate, .message = m, .schema = "public"};
+    if (i == 0) {
+        f.table = names[0];
+        f.constraint = names[1];
+    } else if (i == 3) {
+        f.constraint = names[0];
+        f.table = names[1];
+    } else {
+        f.column = names[0];
+        f.table = names[1];
+    }
+    pg_send_error_fields(s->c, &f);
+    return true;
+}
+
 void sqlx_send_output_error(struct sqlx_session *s, const struct table_output *o)
 {
-    if (sqlx_send_constraint_error(s, o))
+    if (sqlx_send_constraint_error(s, o) || sqlx_send_pg_worded(s, o))
         return;
     const char *msg = o->message;
     /* SQLite's words for what the user wrote against our table names: the table whose SQLite
@@ -2656,9 +2693,19 @@ static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl 
  * if none refuses. A change that could not be checked in TABLE_RUN_MS_MAX (a large table) is
  * proposed unchecked. Plain CREATE INDEX and DROP INDEX cannot fail on rows: not tried. */
 
+static uint32_t sqlx_split_statements(const char *sql, struct table_stmt *out, uint32_t max);
+
 static bool sqlx_ddl_can_fail_on_rows(const char *rs_sql)
 {
-    return strncmp(rs_sql, "CREATE INDEX", 12) != 0 && strncmp(rs_sql, "DROP INDEX", 10) != 0;
+    /* one that asks the rows (sqlx_rows_check) or indexes an error for some (a NOT NULL's) */
+    if (strstr(rs_sql, "pg_raise_if(") != NULL || strstr(rs_sql, "pg_not_null(") != NULL)
+        return true;
+    struct table_stmt ts[SQLX_DDL_STATEMENTS_MAX];
+    uint32_t n = sqlx_split_statements(rs_sql, ts, SQLX_DDL_STATEMENTS_MAX);
+    for (uint32_t i = 0; i < n; i++)
+        if (strncmp(ts[i].sql, "CREATE INDEX", 12) != 0 && strncmp(ts[i].sql, "DROP INDEX", 10) != 0)
+            return true;
+    return false;
 }
 
 static void sqlx_ddl_checked(struct sqlx_run *r, int err)
@@ -3453,6 +3500,187 @@ static void sqlx_not_null_index(struct buf *sql, const struct sqlx_table *t, con
         buf_printf(sql, "%s\"%s\" IS NULL", k ? " OR " : "", cols[k]);
 }
 
+/* A schema change that the rows may refuse asks them first, to fail in PostgreSQL's words (the
+ * index it builds would fail in a row's): an index over the rows where where holds, whose key
+ * is the error (pg_raise_if), made and dropped at once under the name of the one that follows
+ * "; CREATE INDEX name ...". A statement, not a SELECT, so that a tentative run does not leave
+ * it out (table_replay_plan). */
+static void sqlx_rows_check(struct buf *sql, const struct sqlx_table *t, const char *index,
+                            const char *sqlstate, const char *message, const char *where)
+{
+    buf_printf(sql, "CREATE INDEX \"%s\" ON \"%s\"(pg_raise_if(%s, '%s', ", index,
+               t->sqlite_name, where, sqlstate);
+    sqlx_put_literal(sql, message);
+    buf_printf(sql, ")) WHERE %s; DROP INDEX \"%s\"", where, index);
+}
+
+/* ALTER COLUMN SET NOT NULL (an index, as ADD COLUMN's) and DROP NOT NULL (of such an index
+ * only: a column made NOT NULL with the table is SQLite's, which it cannot alter). */
+static bool sqlx_alter_not_null(struct sqlx_session *s, const struct sqlx_table *t,
+                                const struct sql_alter_cmd *cmd, struct sqlx_col *cols,
+                                uint32_t ncols, const uint32_t *pk, uint32_t npk, struct buf *sql)
+{
+    int ix = sqlx_col_find(cols, ncols, cmd->name);
+    if (ix < 0) {
+        pg_send_errorf(s->c, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                       cmd->name, t->name);
+        return false;
+    }
+    struct sqlx_col *c = &cols[ix];
+    if (cmd->kind == SQL_ALTER_SET_NOT_NULL) {
+        char msg[2 * SQL_IDENT_BYTES_MAX + 64], where[SQL_IDENT_BYTES_MAX + 16];
+        snprintf(msg, sizeof msg, "column \"%s\" of relation \"%s\" contains null values",
+                 c->name, t->name);
+        snprintf(where, sizeof where, "\"%s\" IS NULL", c->name);
+        char index[2 * SQL_IDENT_BYTES_MAX + 16];
+        snprintf(index, sizeof index, "%s_%s_nn", t->sqlite_name, c->name);
+        sqlx_rows_check(sql, t, index, "23502", msg, where);
+        const char *name = c->name;
+        sqlx_not_null_index(sql, t, name, &name, 1);
+        c->not_null = true;
+        c->nn_index = true;
+        return true;
+    }
+    for (uint32_t k = 0; k < npk; k++)
+        if (pk[k] == (uint32_t)ix) {
+            pg_send_errorf(s->c, "42P16", "column \"%s\" is in a primary key", c->name);
+            return false;
+        }
+    if (!c->nn_index) {
+        pg_send_error(s->c, "0A000", "ERROR",
+                      "cannot drop NOT NULL from a column made NOT NULL with its table", NULL,
+                      "SQLite cannot alter a column; only a NOT NULL added by ALTER TABLE "
+                      "(SET NOT NULL, or ADD COLUMN ... NOT NULL without a DEFAULT) can be "
+                      "dropped",
+                      0);
+        return false;
+    }
+    buf_printf(sql, "DROP INDEX IF EXISTS \"%s_%s_nn\"", t->sqlite_name, c->name);
+    c->not_null = false;
+    c->nn_index = false;
+    return true;
+}
+
+/* ADD CONSTRAINT ... CHECK: SQLite cannot add a CHECK to a table, so an index over the rows
+ * that break it (WHERE NOT (check)) whose key is an error (pg_check_violated) enforces it, and
+ * the rows there are asked first. Appended to checks (*n), indexed. */
+static bool sqlx_alter_add_check(struct sqlx_session *s, const struct sql_stmt *st,
+                                 const struct sqlx_table *t, const struct sql_constraint *c,
+                                 const struct sqlx_col *cols, uint32_t ncols,
+                                 struct sqlx_check *checks, uint32_t *n,
+                                 const struct sql_print_opts *o, struct buf *sql)
+{
+    int rc = sqlx_check_add(st, t->name, c, -1, checks, n);
+    if (rc == ERR_EXISTS) {
+        pg_send_errorf(s->c, "42710", "constraint \"%s\" for relation \"%s\" already exists",
+                       checks[*n].name, t->name);
+        return false;
+    }
+    if (rc != 0) {
+        pg_send_errorf(s->c, rc == ERR_TOOBIG ? "54000" : "XX000",
+                       "recording the CHECK expression: %s", err_msg(rc));
+        return false;
+    }
+    struct sqlx_check *k = &checks[*n - 1];
+    k->indexed = true;
+    const char *key = NULL; /* a column it names: the index's key is computed per row */
+    for (uint32_t i = 0; i < ncols && key == NULL; i++)
+        if (sqlx_text_names(k->text, cols[i].name))
+            key = cols[i].name;
+    if (key == NULL) {
+        pg_send_errorf(s->c, "0A000", "a CHECK added by ALTER TABLE must name a column");
+        return false;
+    }
+    struct buf where = BUF_INIT;
+    struct sql_error err = {0};
+    buf_printf(&where, "NOT (");
+    if (sql_print_expr(st, c->expr, o, &where, &err) != 0) {
+        pg_send_error(s->c, err.sqlstate, "ERROR", err.message, NULL, NULL, err.position);
+        buf_free(&where);
+        return false;
+    }
+    buf_printf(&where, ")");
+    buf_append_u8(&where, 0);
+    char msg[2 * SQL_IDENT_BYTES_MAX + 64];
+    snprintf(msg, sizeof msg, "check constraint \"%s\" of relation \"%s\" is violated by some row",
+             k->name, t->name);
+    char index[2 * SQL_IDENT_BYTES_MAX + 16];
+    snprintf(index, sizeof index, "%s_%s_ck", t->sqlite_name, k->name);
+    sqlx_rows_check(sql, t, index, "23514", msg, (const char *)where.data);
+    buf_printf(sql, "; CREATE INDEX \"%s_%s_ck\" ON \"%s\"(pg_check_violated(\"%s\", ",
+               t->sqlite_name, k->name, t->sqlite_name, key);
+    sqlx_put_literal(sql, k->name);
+    buf_printf(sql, ", ");
+    sqlx_put_literal(sql, t->name);
+    buf_printf(sql, ")) WHERE %s", (const char *)where.data);
+    buf_free(&where);
+    return true;
+}
+
+/* 0A000 for DROP CONSTRAINT of one made with the table (SQLite's own); returns -1. */
+static int sqlx_refuse_made_constraint(struct sqlx_session *s, const struct sqlx_table *t,
+                                       const char *name)
+{
+    char msg[2 * SQL_IDENT_BYTES_MAX + 96];
+    snprintf(msg, sizeof msg, "cannot drop constraint \"%s\" of relation \"%s\": it was made "
+             "with the table", name, t->name);
+    pg_send_error(s->c, "0A000", "ERROR", msg, NULL,
+                  "SQLite cannot alter a table's constraints; only a CHECK or UNIQUE constraint "
+                  "added by ALTER TABLE ... ADD CONSTRAINT can be dropped",
+                  0);
+    return -1;
+}
+
+/* DROP CONSTRAINT of a CHECK or a UNIQUE constraint added by ALTER TABLE: its index goes.
+ * 1 done, 0 skipped (IF EXISTS), -1 refused (the error sent). */
+static int sqlx_alter_drop_constraint(struct sqlx_session *s, const struct sqlx_table *t,
+                                      const struct sql_alter_cmd *cmd, struct sqlx_check *checks,
+                                      uint32_t *nchecks, struct sqlx_ixdef *ixd, char **ixn,
+                                      uint32_t *nix, struct buf *sql)
+{
+    char msg[2 * SQL_IDENT_BYTES_MAX + 96];
+    for (uint32_t k = 0; k < *nchecks; k++) {
+        if (strcmp(checks[k].name, cmd->name) != 0)
+            continue;
+        if (!checks[k].indexed) {
+            return sqlx_refuse_made_constraint(s, t, cmd->name);
+        }
+        buf_printf(sql, "DROP INDEX IF EXISTS \"%s_%s_ck\"", t->sqlite_name, cmd->name);
+        free(checks[k].text);
+        memmove(&checks[k], &checks[k + 1], (*nchecks - k - 1) * sizeof *checks);
+        (*nchecks)--;
+        return 1;
+    }
+    for (uint32_t i = 0; i < *nix; i++) {
+        if (!ixd[i].constraint || strcmp(ixn[i], cmd->name) != 0)
+            continue;
+        if (!ixd[i].added) {
+            return sqlx_refuse_made_constraint(s, t, cmd->name);
+        }
+        buf_printf(sql, "DROP INDEX IF EXISTS \"%s_%s\"", t->sqlite_name, cmd->name);
+        free(ixd[i].elems);
+        free(ixd[i].where);
+        memmove(&ixd[i], &ixd[i + 1], (*nix - i - 1) * sizeof *ixd);
+        memmove(&ixn[i], &ixn[i + 1], (*nix - i - 1) * sizeof *ixn);
+        (*nix)--;
+        return 1;
+    }
+    char pkey[SQL_IDENT_BYTES_MAX + 8];
+    snprintf(pkey, sizeof pkey, "%s_pkey", t->name);
+    if (t->npk > 0 && strcmp(cmd->name, pkey) == 0) {
+        pg_send_errorf(s->c, "0A000", "dropping a primary key is not supported");
+        return -1;
+    }
+    snprintf(msg, sizeof msg, "constraint \"%s\" of relation \"%s\" does not exist%s",
+             cmd->name, t->name, cmd->if_exists ? ", skipping" : "");
+    if (cmd->if_exists) {
+        pg_send_notice(s->c, "42704", "NOTICE", msg, NULL, NULL);
+        return 0;
+    }
+    pg_send_errorf(s->c, "42704", "%s", msg);
+    return -1;
+}
+
 /* ALTER TABLE t RENAME TO new_name: the catalog's entry takes the new name, and the SQLite
  * table keeps its own (the definition's "sq"), so no replicaset changes anything: rows,
  * indexes and triggers stay as they are, and statements planned with the old name are
@@ -3581,6 +3809,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             buf_printf(&sql, ")");
             if (c->kind == SQL_CON_UNIQUE) {
                 ixd[nix] = sqlx_ixdef_of(cols, ncols, c->cols.v, c->cols.n, true, true);
+                ixd[nix].added = true;
                 ixn[nix++] = uq_names[ci];
             }
             if (c->kind == SQL_CON_PRIMARY_KEY) {
@@ -3705,6 +3934,7 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             snprintf(cols[ncols].name, sizeof cols[ncols].name, "%s", cd->name);
             cols[ncols].type = cd->type;
             cols[ncols].not_null = cd->not_null;
+            cols[ncols].nn_index = cd->not_null && cd->default_expr == NULL;
             cols[ncols].default_sql = dflts[ci];
             ncols++;
         } else if (cmd->kind == SQL_ALTER_DROP_COLUMN) {
@@ -3729,8 +3959,16 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             for (uint32_t k = 0; k < npk; k++)
                 if (pk[k] > (uint32_t)ix)
                     pk[k]--;
-            /* (SQLite drops no indexed column: its NOT NULL index goes first) */
+            /* (SQLite drops no indexed column: its NOT NULL index goes first, and the
+             * indexes of the CHECKs added by ALTER TABLE that name it, which PostgreSQL
+             * drops with it) */
             buf_printf(&sql, "DROP INDEX IF EXISTS \"%s_%s_nn\"; ", t->sqlite_name, cmd->name);
+            for (uint32_t k = 0; k < nchecks; k++)
+                if (checks[k].indexed && sqlx_text_names(checks[k].text, cmd->name)) {
+                    buf_printf(&sql, "DROP INDEX IF EXISTS \"%s_%s_ck\"; ", t->sqlite_name,
+                               checks[k].name);
+                    checks[k].col = ix; /* dropped below, with the column's own */
+                }
             buf_printf(&sql, "ALTER TABLE \"%s\" DROP COLUMN \"%s\"", t->sqlite_name,
                        cmd->name);
             free((char *)cols[ix].default_text);
@@ -3828,6 +4066,26 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             cols[ix].default_stale = true;
             sql.len = mark; /* nothing for the replicasets to run */
             def_changed = true;
+        } else if (cmd->kind == SQL_ALTER_SET_NOT_NULL || cmd->kind == SQL_ALTER_DROP_NOT_NULL) {
+            int ix = sqlx_col_find(cols, ncols, cmd->name);
+            if (ix >= 0 && cols[ix].not_null == (cmd->kind == SQL_ALTER_SET_NOT_NULL)) {
+                sql.len = mark; /* as it is already: nothing to do, as in PostgreSQL */
+                continue;
+            }
+            if (!sqlx_alter_not_null(s, t, cmd, cols, ncols, pk, npk, &sql))
+                goto fail_free;
+        } else if (cmd->kind == SQL_ALTER_ADD_CONSTRAINT && cmd->constraint != NULL &&
+                   cmd->constraint->kind == SQL_CON_CHECK) {
+            if (!sqlx_alter_add_check(s, st, t, cmd->constraint, cols, ncols, checks, &nchecks,
+                                      &o, &sql))
+                goto fail_free;
+        } else if (cmd->kind == SQL_ALTER_DROP_CONSTRAINT) {
+            int rc = sqlx_alter_drop_constraint(s, t, cmd, checks, &nchecks, ixd, ixn, &nix,
+                                                &sql);
+            if (rc < 0)
+                goto fail_free;
+            if (rc == 0)
+                sql.len = mark;
         } else {
             pg_send_errorf(s->c, "0A000", "this ALTER TABLE is not supported yet");
             goto fail_free;

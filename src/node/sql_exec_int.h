@@ -58,6 +58,9 @@ struct sqlx_col {
     /* The SQLite table's own DEFAULT is not default_sql (ALTER COLUMN SET / DROP DEFAULT):
      * INSERT and COPY give the column its DEFAULT themselves when it is left out. */
     bool default_stale;
+    /* not_null is enforced by the index <sqlite name>_<column>_nn (sqlx_not_null_index), not
+     * by the SQLite column: ALTER COLUMN DROP NOT NULL can drop it. */
+    bool nn_index;
 };
 
 /* A CHECK constraint: its name (the one written, or the one PostgreSQL would give it:
@@ -68,6 +71,9 @@ struct sqlx_check {
     char name[SQL_IDENT_BYTES_MAX + 1];
     char *text;
     int32_t col;
+    /* added by ALTER TABLE: enforced by the index <sqlite name>_<name>_ck, which DROP
+     * CONSTRAINT can drop (one made with the table is SQLite's own) */
+    bool indexed;
 };
 
 /* A CREATE INDEX's columns as the table's definition records them ("ixd"); not known for an
@@ -83,6 +89,9 @@ struct sqlx_ixdef {
     bool known;
     bool unique;
     bool constraint;
+    /* a UNIQUE constraint added by ALTER TABLE: its index is <sqlite name>_<name>, which DROP
+     * CONSTRAINT can drop (one made with the table is SQLite's own) */
+    bool added;
     uint32_t ncols;
     uint32_t cols[SQLX_INDEX_COLS_MAX]; /* column positions, or SQLX_INDEX_EXPR */
     /* For an index of more than ascending columns: its elements as pg_get_indexdef shows them,
@@ -284,6 +293,8 @@ int sqlx_check_add(const struct sql_stmt *st, const char *table, const struct sq
 /* *text (malloc'd) with the name from written as to (ALTER TABLE RENAME COLUMN); left as it
  * was if that cannot be done (out of memory). */
 void sqlx_text_rename(char **text, const char *from, const char *to);
+/* Whether a catalog text names column name (true, too, when that cannot be told). */
+bool sqlx_text_names(const char *text, const char *name);
 /* Makes x's texts its own copies (of the catalog's), to free. */
 void sqlx_ixdef_own(struct sqlx_ixdef *x);
 /* sqlx_text_rename on each of x's element texts and its WHERE (owned: sqlx_ixdef_own). */

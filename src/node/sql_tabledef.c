@@ -9,13 +9,15 @@
  *   "dt"  the same DEFAULT as PostgreSQL's catalogs show it (sql_catalog_expr_text); absent in
  *         definitions written before they recorded it
  *   "ds"  true: the SQLite table's own DEFAULT for the column is not "d" (sqlx_col)
+ *   "ni"  true: its NOT NULL is enforced by an index (sqlx_col.nn_index)
  *   "dk"  the columns' DEFAULTs are recorded; absent in definitions written before they were
  *   "ix"  the table's CREATE INDEX and UNIQUE constraint names; "ixd" what each indexes
- *         ({"u":unique,"k":constraint,"c":[column...],"e":elements,"w":where}: "c" absent
+ *         ({"u":unique,"k":constraint,"a":added,"c":[column...],"e":elements,"w":where}:
+ *         "a" as sqlx_ixdef.added; "c" absent
  *         when not known, -1 for an expression; "e" and "w" as sqlx_ixdef's, for an index
  *         of more than ascending columns)
  *   "ck"  its CHECK constraints: name, text for the catalogs, "c" the column it was written on
- *         (absent for a table constraint)
+ *         (absent for a table constraint), "i" true when added by ALTER TABLE (sqlx_check)
  *   "sq"  its SQLite table's name when that is not SQLX_TABLE_PREFIX + its name: a table
  *         renamed keeps its SQLite table, and one created under a name whose SQLite name a
  *         renamed table holds gets another (sqlx_sqlite_name_new) */
@@ -95,6 +97,9 @@ static int sqlx_def_read_cols(struct sqlx_table *t, const struct json_value *col
         int stale = 0;
         json_get_bool(json_object_get(c, "ds"), &stale);
         t->cols[i].default_stale = stale;
+        int nn_index = 0;
+        json_get_bool(json_object_get(c, "ni"), &nn_index);
+        t->cols[i].nn_index = nn_index;
         t->print_cols[i].default_stale = stale;
         char *dflt = NULL, *dflt_text = NULL;
         if (sqlx_def_string(c, "d", &dflt) != 0 || sqlx_def_string(c, "dt", &dflt_text) != 0) {
@@ -153,11 +158,13 @@ static int sqlx_def_read_indexes(struct sqlx_table *t, const struct json_value *
         const struct json_value *d = ixd != NULL ? json_array_at(ixd, i) : NULL;
         const struct json_value *c = d != NULL ? json_object_get(d, "c") : NULL;
         struct sqlx_ixdef *x = &t->ixdefs[i];
-        int unique = 0, constraint = 0;
+        int unique = 0, constraint = 0, added = 0;
         json_get_bool(d != NULL ? json_object_get(d, "u") : NULL, &unique);
         json_get_bool(d != NULL ? json_object_get(d, "k") : NULL, &constraint);
+        json_get_bool(d != NULL ? json_object_get(d, "a") : NULL, &added);
         x->unique = unique;
         x->constraint = constraint;
+        x->added = added;
         if (d != NULL && (sqlx_def_string(d, "e", &x->elems) != 0 ||
                           sqlx_def_string(d, "w", &x->where) != 0))
             return ERR_NOMEM;
@@ -208,6 +215,9 @@ static int sqlx_def_read_checks(struct sqlx_table *t, const struct json_value *c
         if (cv != NULL && (json_get_int64(cv, &col) != 0 || col < 0 || (uint64_t)col >= t->ncols))
             return ERR_CORRUPT;
         k->col = (int32_t)col;
+        int indexed = 0;
+        json_get_bool(json_object_get(c, "i"), &indexed);
+        k->indexed = indexed;
     }
     return 0;
 }
@@ -291,6 +301,10 @@ static void sqlx_def_write_col(struct json_writer *w, const struct sqlx_col *c)
         json_write_key(w, "ds");
         json_write_bool(w, true);
     }
+    if (c->nn_index) {
+        json_write_key(w, "ni");
+        json_write_bool(w, true);
+    }
     json_write_object_end(w);
 }
 
@@ -308,6 +322,10 @@ static void sqlx_def_write_indexes(struct json_writer *w, const struct sqlx_tabl
         json_write_object_begin(w);
         if (x != NULL && x->constraint) {
             json_write_key(w, "k");
+            json_write_bool(w, true);
+        }
+        if (x != NULL && x->added) {
+            json_write_key(w, "a");
             json_write_bool(w, true);
         }
         if (x != NULL && x->known) {
@@ -346,6 +364,10 @@ static void sqlx_def_write_checks(struct json_writer *w, const struct sqlx_table
         if (k->col >= 0) {
             json_write_key(w, "c");
             json_write_int64(w, k->col);
+        }
+        if (k->indexed) {
+            json_write_key(w, "i");
+            json_write_bool(w, true);
         }
         json_write_object_end(w);
     }
@@ -533,6 +555,21 @@ void sqlx_text_rename(char **text, const char *from, const char *to)
         return; /* kept as it was: only what \d shows */
     free(*text);
     *text = renamed;
+}
+
+bool sqlx_text_names(const char *text, const char *name)
+{
+    char *same, *renamed; /* renamed to a name no column has: changed where name is */
+    if (sqlx_catalog_text(text, strlen(text), NULL, NULL, &same) != 0)
+        return true;
+    if (sqlx_catalog_text(text, strlen(text), name, "\x01", &renamed) != 0) {
+        free(same);
+        return true;
+    }
+    bool names = strcmp(same, renamed) != 0;
+    free(same);
+    free(renamed);
+    return names;
 }
 
 void sqlx_ixdef_own(struct sqlx_ixdef *x)

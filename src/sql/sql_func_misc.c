@@ -232,6 +232,35 @@ static void sql_fn_not_null(sqlite3_context *ctx, int argc, sqlite3_value **argv
                  "constraint", col ? col : "?", table ? table : "?");
 }
 
+/* pg_check_violated(value, constraint, table): 23514, whatever value is. An index on it over
+ * the rows where a CHECK is false (WHERE NOT (check)) enforces a CHECK added by ALTER TABLE,
+ * which SQLite cannot add to a table: every write of such a row fails. value is one of the
+ * table's columns, so that the key is computed per row and not once per statement. */
+static void sql_fn_check_violated(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *name = (const char *)sqlite3_value_text(argv[1]);
+    const char *table = (const char *)sqlite3_value_text(argv[2]);
+    sql_fn_error(ctx, "23514", "new row for relation \"%s\" violates check constraint \"%s\"",
+                 table ? table : "?", name ? name : "?");
+}
+
+/* pg_raise_if(n, sqlstate, message): NULL when n is 0 or NULL, else the error. A schema change
+ * asks the rows with it first (SELECT pg_raise_if(count(*), ...) FROM t WHERE ...), to fail in
+ * PostgreSQL's words before it builds an index that would fail in a row's. */
+static void sql_fn_raise_if(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_int64(argv[0]) == 0) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    const char *state = (const char *)sqlite3_value_text(argv[1]);
+    const char *msg = (const char *)sqlite3_value_text(argv[2]);
+    sql_fn_error(ctx, state != NULL && strlen(state) == 5 ? state : "XX000", "%s",
+                 msg ? msg : "a schema change's check failed");
+}
+
 /* pg_float4_text(r): a real as float4's text (the shortest that reads back as the float, in
  * exponent form from 10^6), as PostgreSQL casts a real to text. Other values pass. */
 static void sql_fn_float4_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -249,8 +278,10 @@ static void sql_fn_float4_text(sqlite3_context *ctx, int argc, sqlite3_value **a
 
 #define D SQLITE_DETERMINISTIC
 const struct sql_fn_def sql_fn_misc_defs[] = {
+    {"pg_check_violated", 3, D, sql_fn_check_violated, NULL, NULL},
     {"pg_float4_text", 1, D, sql_fn_float4_text, NULL, NULL},
     {"pg_not_null", 3, D, sql_fn_not_null, NULL, NULL},
+    {"pg_raise_if", 3, D, sql_fn_raise_if, NULL, NULL},
     {"pg_single", 2, D, sql_fn_single, NULL, NULL},
     {"pg_typeof", 1, D, sql_fn_typeof, NULL, NULL},
     {"pg_version", 0, D, sql_fn_version, NULL, NULL},

@@ -244,6 +244,66 @@ def test_constraint_errors_name_the_constraint(node):
     conn.close()
 
 
+def test_constraints_added_and_dropped_by_alter_table(node):
+    """ALTER COLUMN SET / DROP NOT NULL, ADD CONSTRAINT ... CHECK and DROP CONSTRAINT, as
+    migrations send them: the rows there are asked first, later writes are held to the new
+    constraint, with PostgreSQL's words and names in the error's fields; COPY's rows too; and
+    a constraint made with the table cannot be dropped, with a hint why."""
+    conn = connect(node)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE ps_alt_con (id int PRIMARY KEY, qty int, note text NOT NULL)")
+    cur.execute("INSERT INTO ps_alt_con VALUES (1, 5, 'a'), (2, NULL, 'b')")
+
+    def failure(sql, *args):
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(sql, *args)
+        return e.value
+
+    e = failure("ALTER TABLE ps_alt_con ALTER COLUMN qty SET NOT NULL")
+    assert e.pgcode == "23502"
+    assert e.diag.message_primary == 'column "qty" of relation "ps_alt_con" contains null values'
+    cur.execute("UPDATE ps_alt_con SET qty = 0 WHERE id = 2")
+    e = failure("ALTER TABLE ps_alt_con ADD CONSTRAINT qty_positive CHECK (qty > 0)")
+    assert e.pgcode == "23514" and e.diag.constraint_name == "qty_positive"
+    assert e.diag.message_primary == \
+        'check constraint "qty_positive" of relation "ps_alt_con" is violated by some row'
+    cur.execute("UPDATE ps_alt_con SET qty = 1 WHERE id = 2")
+    cur.execute("ALTER TABLE ps_alt_con ALTER COLUMN qty SET NOT NULL, "
+                "ADD CONSTRAINT qty_positive CHECK (qty > 0)")
+
+    e = failure("INSERT INTO ps_alt_con VALUES (3, NULL, 'c')")
+    assert e.pgcode == "23502" and e.diag.column_name == "qty"
+    assert e.diag.table_name == "ps_alt_con"
+    e = failure("UPDATE ps_alt_con SET qty = -1 WHERE id = 1")
+    assert e.pgcode == "23514" and e.diag.constraint_name == "qty_positive"
+    assert e.diag.table_name == "ps_alt_con"
+    with pytest.raises(psycopg2.Error) as ei:
+        cur.copy_expert("COPY ps_alt_con FROM STDIN", io.StringIO("4\t-4\td\n"))
+    assert ei.value.pgcode == "23514"
+    cur.execute("SELECT conname::text FROM pg_constraint "
+                "WHERE conrelid = 'ps_alt_con'::regclass AND contype = 'c'")
+    assert cur.fetchall() == [("qty_positive",)]
+
+    cur.execute("ALTER TABLE ps_alt_con DROP CONSTRAINT qty_positive")
+    cur.execute("ALTER TABLE ps_alt_con ALTER COLUMN qty DROP NOT NULL")
+    cur.copy_expert("COPY ps_alt_con FROM STDIN", io.StringIO("4\t-4\td\n5\t\\N\te\n"))
+    cur.execute("SELECT id, qty FROM ps_alt_con ORDER BY id")
+    assert cur.fetchall() == [(1, 5), (2, 1), (4, -4), (5, None)]
+    e = failure("ALTER TABLE ps_alt_con ALTER COLUMN note DROP NOT NULL")
+    assert e.pgcode == "0A000" and "ALTER TABLE" in e.diag.message_hint
+    e = failure("ALTER TABLE ps_alt_con DROP CONSTRAINT qty_positive")
+    assert e.pgcode == "42704"
+    cur.execute("CREATE TABLE ps_alt_con2 (id int PRIMARY KEY, v int CHECK (v > 0) UNIQUE)")
+    for name in ("ps_alt_con2_v_check", "ps_alt_con2_v_key"):
+        e = failure(f"ALTER TABLE ps_alt_con2 DROP CONSTRAINT {name}")
+        assert e.pgcode == "0A000" and "made with the table" in e.diag.message_primary
+    e = failure("INSERT INTO ps_alt_con2 VALUES (1, 0)")  # still enforced
+    assert e.pgcode == "23514"
+    cur.execute("DROP TABLE ps_alt_con, ps_alt_con2")
+    conn.close()
+
+
 def test_alter_column_default_holds_for_copy(node):
     """ALTER COLUMN SET / DROP DEFAULT (as Django's migrations send after ADD COLUMN ... DEFAULT)
     changes what a row left without the column gets, COPY's rows too, and what \\d shows."""

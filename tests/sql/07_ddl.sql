@@ -135,5 +135,42 @@ SELECT id, a, b FROM idx ORDER BY id;
 DROP TABLE idx;
 CREATE TABLE idx (id int PRIMARY KEY);
 CREATE INDEX idx_a ON idx (id);
+
+-- ALTER COLUMN SET / DROP NOT NULL, ADD CONSTRAINT ... CHECK, DROP CONSTRAINT: the rows there are
+-- asked first, in PostgreSQL's words; a constraint made with the table stays (SQLite cannot
+-- alter a table's columns or constraints).
+CREATE TABLE cons (id int PRIMARY KEY, a int, b text NOT NULL, c int);
+INSERT INTO cons VALUES (1, 5, 'x', 1), (2, NULL, 'yyyyyy', 2);
+ALTER TABLE cons ALTER COLUMN a SET NOT NULL; -- error 23502
+ALTER TABLE cons ALTER COLUMN nope SET NOT NULL; -- error 42703
+ALTER TABLE cons ADD CHECK (length(b) < 5); -- error 23514
+UPDATE cons SET a = 1, b = 'y' WHERE id = 2;
+ALTER TABLE cons ALTER COLUMN a SET NOT NULL, ADD CHECK (length(b) < 5);
+ALTER TABLE cons ALTER COLUMN a SET NOT NULL;
+INSERT INTO cons VALUES (3, NULL, 'z', 3); -- error 23502
+INSERT INTO cons VALUES (3, 3, 'toolong', 3); -- error 23514
+ALTER TABLE cons ADD CONSTRAINT c_small CHECK (c < 10);
+ALTER TABLE cons ADD CONSTRAINT c_small CHECK (c < 20); -- error 42710
+INSERT INTO cons VALUES (3, 3, 'z', 30); -- error 23514
+INSERT INTO cons VALUES (3, 3, 'z', NULL);
+UPDATE cons SET c = 11 WHERE id = 1; -- error 23514
+SELECT conname::text, pg_get_constraintdef(oid, true) FROM pg_constraint WHERE conrelid = 'cons'::regclass AND contype = 'c' ORDER BY conname;
+SELECT attname::text, attnotnull FROM pg_attribute WHERE attrelid = 'cons'::regclass AND attnum > 0 ORDER BY attnum;
+ALTER TABLE cons DROP CONSTRAINT c_small;
+UPDATE cons SET c = 11 WHERE id = 1;
+ALTER TABLE cons DROP CONSTRAINT c_small; -- error 42704
+ALTER TABLE cons DROP CONSTRAINT IF EXISTS c_small;
+ALTER TABLE cons ALTER COLUMN a DROP NOT NULL;
+INSERT INTO cons VALUES (4, NULL, 'w', 4);
+ALTER TABLE cons ALTER COLUMN id DROP NOT NULL; -- error 42P16
+ALTER TABLE cons ADD CONSTRAINT cons_c_key UNIQUE (c);
+INSERT INTO cons VALUES (5, 5, 'v', 4); -- error 23505
+ALTER TABLE cons DROP CONSTRAINT cons_c_key;
+INSERT INTO cons VALUES (5, 5, 'v', 4);
+ALTER TABLE cons DROP COLUMN b;
+INSERT INTO cons VALUES (6, 6, 7);
+SELECT * FROM cons ORDER BY id;
+DROP TABLE cons;
+
 DROP TABLE alt2, nokey, nokey2, idx, d1;
 DROP TABLE IF EXISTS alt2, nokey, nokey2, idx, d1;
