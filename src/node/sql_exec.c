@@ -906,16 +906,10 @@ static bool sqlx_send_pg_worded(struct sqlx_session *s, const struct table_outpu
         p += len + 1 + (p[len + 1] == '"');
     }
     struct pg_error_fields f = {.sqlstate = o->sqlstate, .message = m, .schema = "public"};
-    if (i == 0) {
-        f.table = names[0];
-        f.constraint = names[1];
-    } else if (i == 3) {
-        f.constraint = names[0];
-        f.table = names[1];
-    } else {
-        f.column = names[0];
-        f.table = names[1];
-    }
+    const char **first = i == 0 ? &f.table : i == 3 ? &f.constraint : &f.column;
+    const char **second = i == 0 ? &f.constraint : &f.table;
+    *first = names[0][0] != '\0' ? names[0] : NULL;
+    *second = names[1][0] != '\0' ? names[1] : NULL;
     pg_send_error_fields(s->c, &f);
     return true;
 }
@@ -2693,15 +2687,13 @@ static void sqlx_ddl_propose(struct sqlx_ddl *d, const struct cluster_table_ddl 
  * if none refuses. A change that could not be checked in TABLE_RUN_MS_MAX (a large table) is
  * proposed unchecked. Plain CREATE INDEX and DROP INDEX cannot fail on rows: not tried. */
 
-static uint32_t sqlx_split_statements(const char *sql, struct table_stmt *out, uint32_t max);
-
-static bool sqlx_ddl_can_fail_on_rows(const char *rs_sql)
+/* rs_sql's statements ts[0..n): any but a plain CREATE INDEX or DROP INDEX, or one that asks
+ * the rows (sqlx_rows_check) or indexes an error for some (a NOT NULL's). */
+static bool sqlx_ddl_can_fail_on_rows(const char *rs_sql, const struct table_stmt *ts,
+                                      uint32_t n)
 {
-    /* one that asks the rows (sqlx_rows_check) or indexes an error for some (a NOT NULL's) */
     if (strstr(rs_sql, "pg_raise_if(") != NULL || strstr(rs_sql, "pg_not_null(") != NULL)
         return true;
-    struct table_stmt ts[SQLX_DDL_STATEMENTS_MAX];
-    uint32_t n = sqlx_split_statements(rs_sql, ts, SQLX_DDL_STATEMENTS_MAX);
     for (uint32_t i = 0; i < n; i++)
         if (strncmp(ts[i].sql, "CREATE INDEX", 12) != 0 && strncmp(ts[i].sql, "DROP INDEX", 10) != 0)
             return true;
@@ -2778,7 +2770,10 @@ static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_ta
     struct node *n = s->x->n;
     uint64_t groups[ROUTER_RS_MAX];
     uint32_t ng = 0;
-    if (!td->global && td->rs_sql[0] != '\0' && sqlx_ddl_can_fail_on_rows(td->rs_sql))
+    /* every statement of the change is tried, in order (a prepared statement is one) */
+    struct table_stmt ts[SQLX_DDL_STATEMENTS_MAX];
+    uint32_t nts = td->global ? 0 : sqlx_split_statements(td->rs_sql, ts, SQLX_DDL_STATEMENTS_MAX);
+    if (nts > 0 && sqlx_ddl_can_fail_on_rows(td->rs_sql, ts, nts))
         for (uint32_t i = 0; i < n->router.n_rs; i++)
             if (n->router.rs[i].buckets > 0)
                 groups[ng++] = ROUTER_RS_GROUP(n->router.rs[i].id);
@@ -2788,9 +2783,6 @@ static void sqlx_ddl_propose_checked(struct sqlx_ddl *d, const struct cluster_ta
     }
     if (!sqlx_ddl_encode(d, td))
         return;
-    /* every statement of the change is tried, in order (a prepared statement is one) */
-    struct table_stmt ts[SQLX_DDL_STATEMENTS_MAX];
-    uint32_t nts = sqlx_split_statements(td->rs_sql, ts, SQLX_DDL_STATEMENTS_MAX);
     d->checking = ng;
     for (uint32_t i = 0; i < ng; i++)
         sqlx_run_start(s, groups[i], false, true, ts, nts, 0, sqlx_ddl_checked, d);
@@ -3515,8 +3507,9 @@ static void sqlx_rows_check(struct buf *sql, const struct sqlx_table *t, const c
 }
 
 /* ALTER COLUMN SET NOT NULL (an index, as ADD COLUMN's) and DROP NOT NULL (of such an index
- * only: a column made NOT NULL with the table is SQLite's, which it cannot alter). */
-static bool sqlx_alter_not_null(struct sqlx_session *s, const struct sqlx_table *t,
+ * only: a column made NOT NULL with the table is SQLite's, which it cannot alter). 1 done,
+ * 0 nothing to do (as it is already, as in PostgreSQL), -1 refused (the error sent). */
+static int sqlx_alter_not_null(struct sqlx_session *s, const struct sqlx_table *t,
                                 const struct sql_alter_cmd *cmd, struct sqlx_col *cols,
                                 uint32_t ncols, const uint32_t *pk, uint32_t npk, struct buf *sql)
 {
@@ -3524,9 +3517,11 @@ static bool sqlx_alter_not_null(struct sqlx_session *s, const struct sqlx_table 
     if (ix < 0) {
         pg_send_errorf(s->c, "42703", "column \"%s\" of relation \"%s\" does not exist",
                        cmd->name, t->name);
-        return false;
+        return -1;
     }
     struct sqlx_col *c = &cols[ix];
+    if (c->not_null == (cmd->kind == SQL_ALTER_SET_NOT_NULL))
+        return 0;
     if (cmd->kind == SQL_ALTER_SET_NOT_NULL) {
         char msg[2 * SQL_IDENT_BYTES_MAX + 64], where[SQL_IDENT_BYTES_MAX + 16];
         snprintf(msg, sizeof msg, "column \"%s\" of relation \"%s\" contains null values",
@@ -3539,12 +3534,12 @@ static bool sqlx_alter_not_null(struct sqlx_session *s, const struct sqlx_table 
         sqlx_not_null_index(sql, t, name, &name, 1);
         c->not_null = true;
         c->nn_index = true;
-        return true;
+        return 1;
     }
     for (uint32_t k = 0; k < npk; k++)
         if (pk[k] == (uint32_t)ix) {
             pg_send_errorf(s->c, "42P16", "column \"%s\" is in a primary key", c->name);
-            return false;
+            return -1;
         }
     if (!c->nn_index) {
         pg_send_error(s->c, "0A000", "ERROR",
@@ -3553,12 +3548,12 @@ static bool sqlx_alter_not_null(struct sqlx_session *s, const struct sqlx_table 
                       "(SET NOT NULL, or ADD COLUMN ... NOT NULL without a DEFAULT) can be "
                       "dropped",
                       0);
-        return false;
+        return -1;
     }
     buf_printf(sql, "DROP INDEX IF EXISTS \"%s_%s_nn\"", t->sqlite_name, c->name);
     c->not_null = false;
     c->nn_index = false;
-    return true;
+    return 1;
 }
 
 /* ADD CONSTRAINT ... CHECK: SQLite cannot add a CHECK to a table, so an index over the rows
@@ -3607,8 +3602,8 @@ static bool sqlx_alter_add_check(struct sqlx_session *s, const struct sql_stmt *
     char index[2 * SQL_IDENT_BYTES_MAX + 16];
     snprintf(index, sizeof index, "%s_%s_ck", t->sqlite_name, k->name);
     sqlx_rows_check(sql, t, index, "23514", msg, (const char *)where.data);
-    buf_printf(sql, "; CREATE INDEX \"%s_%s_ck\" ON \"%s\"(pg_check_violated(\"%s\", ",
-               t->sqlite_name, k->name, t->sqlite_name, key);
+    buf_printf(sql, "; CREATE INDEX \"%s\" ON \"%s\"(pg_check_violated(\"%s\", ", index,
+               t->sqlite_name, key);
     sqlx_put_literal(sql, k->name);
     buf_printf(sql, ", ");
     sqlx_put_literal(sql, t->name);
@@ -3642,9 +3637,8 @@ static int sqlx_alter_drop_constraint(struct sqlx_session *s, const struct sqlx_
     for (uint32_t k = 0; k < *nchecks; k++) {
         if (strcmp(checks[k].name, cmd->name) != 0)
             continue;
-        if (!checks[k].indexed) {
+        if (!checks[k].indexed)
             return sqlx_refuse_made_constraint(s, t, cmd->name);
-        }
         buf_printf(sql, "DROP INDEX IF EXISTS \"%s_%s_ck\"", t->sqlite_name, cmd->name);
         free(checks[k].text);
         memmove(&checks[k], &checks[k + 1], (*nchecks - k - 1) * sizeof *checks);
@@ -3654,9 +3648,8 @@ static int sqlx_alter_drop_constraint(struct sqlx_session *s, const struct sqlx_
     for (uint32_t i = 0; i < *nix; i++) {
         if (!ixd[i].constraint || strcmp(ixn[i], cmd->name) != 0)
             continue;
-        if (!ixd[i].added) {
+        if (!ixd[i].added)
             return sqlx_refuse_made_constraint(s, t, cmd->name);
-        }
         buf_printf(sql, "DROP INDEX IF EXISTS \"%s_%s\"", t->sqlite_name, cmd->name);
         free(ixd[i].elems);
         free(ixd[i].where);
@@ -3755,9 +3748,13 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
         }
     }
     uint32_t ncheck_cap = t->nchecks;
-    for (uint32_t ci = 0; ci < ncmds; ci++)
-        if (at->cmds[ci].kind == SQL_ALTER_ADD_COLUMN && at->cmds[ci].column != NULL)
-            ncheck_cap += at->cmds[ci].column->constraints.n;
+    for (uint32_t ci = 0; ci < ncmds; ci++) {
+        const struct sql_alter_cmd *cmd = &at->cmds[ci];
+        if (cmd->kind == SQL_ALTER_ADD_COLUMN && cmd->column != NULL)
+            ncheck_cap += cmd->column->constraints.n;
+        else if (cmd->kind == SQL_ALTER_ADD_CONSTRAINT && cmd->constraint != NULL)
+            ncheck_cap += cmd->constraint->kind == SQL_CON_CHECK;
+    }
     struct sqlx_check *checks = calloc(ncheck_cap + 1, sizeof *checks);
     uint32_t nchecks = t->nchecks;
     ASSERT(checks != NULL);
@@ -4067,13 +4064,11 @@ static void sqlx_do_alter_table(struct sqlx_session *s, const struct sql_stmt *s
             sql.len = mark; /* nothing for the replicasets to run */
             def_changed = true;
         } else if (cmd->kind == SQL_ALTER_SET_NOT_NULL || cmd->kind == SQL_ALTER_DROP_NOT_NULL) {
-            int ix = sqlx_col_find(cols, ncols, cmd->name);
-            if (ix >= 0 && cols[ix].not_null == (cmd->kind == SQL_ALTER_SET_NOT_NULL)) {
-                sql.len = mark; /* as it is already: nothing to do, as in PostgreSQL */
-                continue;
-            }
-            if (!sqlx_alter_not_null(s, t, cmd, cols, ncols, pk, npk, &sql))
+            int rc = sqlx_alter_not_null(s, t, cmd, cols, ncols, pk, npk, &sql);
+            if (rc < 0)
                 goto fail_free;
+            if (rc == 0)
+                sql.len = mark;
         } else if (cmd->kind == SQL_ALTER_ADD_CONSTRAINT && cmd->constraint != NULL &&
                    cmd->constraint->kind == SQL_CON_CHECK) {
             if (!sqlx_alter_add_check(s, st, t, cmd->constraint, cols, ncols, checks, &nchecks,

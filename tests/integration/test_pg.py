@@ -294,6 +294,8 @@ def test_constraints_added_and_dropped_by_alter_table(node):
     assert e.pgcode == "0A000" and "ALTER TABLE" in e.diag.message_hint
     e = failure("ALTER TABLE ps_alt_con DROP CONSTRAINT qty_positive")
     assert e.pgcode == "42704"
+    e = failure("ALTER TABLE ps_alt_con ADD CHECK (1 > 0)")  # a row check needs a column
+    assert e.pgcode == "0A000" and "must name a column" in e.diag.message_primary
     cur.execute("CREATE TABLE ps_alt_con2 (id int PRIMARY KEY, v int CHECK (v > 0) UNIQUE)")
     for name in ("ps_alt_con2_v_check", "ps_alt_con2_v_key"):
         e = failure(f"ALTER TABLE ps_alt_con2 DROP CONSTRAINT {name}")

@@ -150,6 +150,9 @@ ALTER TABLE cons ALTER COLUMN a SET NOT NULL;
 INSERT INTO cons VALUES (3, NULL, 'z', 3); -- error 23502
 INSERT INTO cons VALUES (3, 3, 'toolong', 3); -- error 23514
 ALTER TABLE cons ADD CONSTRAINT c_small CHECK (c < 10);
+ALTER TABLE cons ADD CHECK (c > -100), ADD CHECK (c <> 7), ADD CONSTRAINT c_odd CHECK (c <> 9);
+INSERT INTO cons VALUES (3, 3, 'z', 7); -- error 23514
+ALTER TABLE cons DROP CONSTRAINT cons_c_check, DROP CONSTRAINT cons_c_check1, DROP CONSTRAINT c_odd;
 ALTER TABLE cons ADD CONSTRAINT c_small CHECK (c < 20); -- error 42710
 INSERT INTO cons VALUES (3, 3, 'z', 30); -- error 23514
 INSERT INTO cons VALUES (3, 3, 'z', NULL);

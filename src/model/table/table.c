@@ -1413,10 +1413,8 @@ int table_read(struct store *r, const struct table_exec *x, const struct table_r
         t->run_deadline_ms = 0;
         t->run_stop = NULL;
     }
-    if (!sqlite3_get_autocommit(db)) {
-        store_rollback_note(r);
-        table_exec_sql(db, "ROLLBACK"); /* it only read */
-    }
+    if (!sqlite3_get_autocommit(db))
+        table_exec_sql(db, "ROLLBACK"); /* it only read (a reader: no epoch to move) */
     return rc;
 }
 
